@@ -1,0 +1,564 @@
+//! `gapmap analyze`: read, analyse, write.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use gapmap_core::fibre::{self, FibreIndex, FibreReach};
+use gapmap_core::gaps::{self, GapCluster, GapKind};
+use gapmap_core::mobile::{self, MobileCover, MobileIndex};
+use gapmap_core::polygon_index::PolygonIndex;
+use gapmap_core::settlement;
+use gapmap_core::summary::{self, Tally};
+use gapmap_core::Params;
+use gapmap_io::geojson::{write_geojson, OutFeature};
+use gapmap_io::gpkg::{write_gpkg, GpkgLayer};
+use gapmap_io::inputs::{
+    read_fibre, read_mobile, read_premises, read_settlements, FibreOptions, FieldChoice, MobileOptions,
+    PremiseOptions, Premises, SettlementOptions, Settlements,
+};
+use gapmap_io::staging::{check_output_dir, Staging};
+use gapmap_io::{style, tables, Crs, ReadContext};
+use rayon::prelude::*;
+use serde_json::{json, Map, Value};
+
+use crate::progress::Bar;
+use crate::runinfo::{utc_now, Phase, RunInfo};
+use crate::{bundled, terminal, UsageError};
+
+/// `gapmap analyze` options. With no input flags at all, runs on the bundled region.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Premises: points or building polygons (any GDAL vector format), or a Parquet/CSV table
+    /// with x/y columns.
+    #[arg(long, value_name = "PATH")]
+    pub premises: Option<PathBuf>,
+    /// Layer of the premises file (needed when it has several).
+    #[arg(long, value_name = "NAME")]
+    pub premises_layer: Option<String>,
+    /// Settlement polygons, e.g. SCB tätorter.
+    #[arg(long, value_name = "PATH")]
+    pub settlements: Option<PathBuf>,
+    #[arg(long, value_name = "NAME")]
+    pub settlements_layer: Option<String>,
+    /// Fibre network: lines (routes) and points (nodes). Repeat for several files.
+    #[arg(long, value_name = "PATH")]
+    pub fibre: Vec<PathBuf>,
+    /// Layer(s) to read from each fibre file; repeat for several, e.g. lines and nodes.
+    #[arg(long, value_name = "NAME")]
+    pub fibre_layer: Vec<String>,
+    /// Mobile coverage polygons, one (operator, technology) pair per feature. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub mobile: Vec<PathBuf>,
+    /// Layer(s) to read from each mobile file; repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub mobile_layer: Vec<String>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "gapmap-out")]
+    pub out: PathBuf,
+    /// Working CRS: projected, in metres. All inputs are reprojected into it.
+    #[arg(long, value_name = "CRS", default_value = "EPSG:3006")]
+    pub crs: String,
+    /// CRS of inputs that carry none (CSV, Parquet without metadata, Shapefile without .prj).
+    #[arg(long, value_name = "CRS")]
+    pub assume_crs: Option<String>,
+    /// A premise is fibre passed when fibre is at most this far away, in metres.
+    #[arg(long, value_name = "M", default_value_t = 50.0)]
+    pub drop_distance_m: f64,
+    /// Gap premises within this distance of each other form one gap cluster, in metres.
+    #[arg(long, value_name = "M", default_value_t = 200.0)]
+    pub gap_cluster_m: f64,
+    /// Gap polygons extend this far beyond their premises, in metres.
+    #[arg(long, value_name = "M", default_value_t = 25.0)]
+    pub gap_margin_m: f64,
+    /// Replace gapmap's files in an existing, non-empty output directory.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Make invalid polygons an error instead of repairing them.
+    #[arg(long)]
+    pub strict: bool,
+    /// Premise field with the number of households [default: households; absent: 1 each].
+    #[arg(long, value_name = "FIELD")]
+    pub households_field: Option<String>,
+    /// Premise field with the number of workplaces [default: workplaces; absent: 0 each].
+    #[arg(long, value_name = "FIELD")]
+    pub workplaces_field: Option<String>,
+    /// Premise id field [default: id; absent: feature id or row number].
+    #[arg(long, value_name = "FIELD")]
+    pub premise_id_field: Option<String>,
+    /// Settlement id field [default: id; absent: feature id].
+    #[arg(long, value_name = "FIELD")]
+    pub settlement_id_field: Option<String>,
+    /// Settlement name field [default: name; absent: empty].
+    #[arg(long, value_name = "FIELD")]
+    pub settlement_name_field: Option<String>,
+    /// Fibre field with the network (owner) [default: network; absent: one unknown network].
+    #[arg(long, value_name = "FIELD")]
+    pub fibre_network_field: Option<String>,
+    /// Mobile field with the operator [default: operator].
+    #[arg(long, value_name = "FIELD")]
+    pub mobile_operator_field: Option<String>,
+    /// Mobile field with the technology: 4G/LTE, 5G/NR, others kept but not counted
+    /// [default: tech].
+    #[arg(long, value_name = "FIELD")]
+    pub mobile_tech_field: Option<String>,
+    /// x (easting or longitude) column of Parquet/CSV premise tables.
+    #[arg(long, value_name = "COLUMN", default_value = "x")]
+    pub x_field: String,
+    /// y (northing or latitude) column of Parquet/CSV premise tables.
+    #[arg(long, value_name = "COLUMN", default_value = "y")]
+    pub y_field: String,
+    /// Worker threads [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Skip gapmap.gpkg (the GeoPackage for QGIS).
+    #[arg(long)]
+    pub no_gpkg: bool,
+}
+
+impl Args {
+    fn has_inputs(&self) -> bool {
+        self.premises.is_some() || self.settlements.is_some() || !self.fibre.is_empty() || !self.mobile.is_empty()
+    }
+}
+
+/// Records phase timings.
+struct Clock {
+    phases: Vec<Phase>,
+    last: Instant,
+}
+
+impl Clock {
+    fn new() -> Clock {
+        Clock { phases: Vec::new(), last: Instant::now() }
+    }
+    fn lap(&mut self, phase: &str) {
+        let now = Instant::now();
+        self.phases.push(Phase { phase: phase.to_string(), seconds: (now - self.last).as_secs_f64() });
+        self.last = now;
+    }
+}
+
+/// Everything the analysis computed, per premise and per settlement.
+struct Results {
+    pub settlement: Vec<Option<u32>>,
+    pub fibre: Option<Vec<FibreReach>>,
+    pub mobile: Vec<MobileCover>,
+    pub gap_kind: Vec<Option<GapKind>>,
+    pub clusters: Vec<GapCluster>,
+    pub outlines: Vec<gapmap_core::geo::MultiPolygon<f64>>,
+    pub gap_id: Vec<Option<u32>>,
+    pub tallies: Vec<Tally>,
+}
+
+pub fn run(mut args: Args) -> Result<()> {
+    let started_utc = utc_now();
+    let t0 = Instant::now();
+    let bundled = !args.has_inputs();
+    if bundled {
+        let region = bundled::locate().ok_or_else(|| {
+            UsageError(format!(
+                "no inputs given and the bundled region ({}) was not found; run from the repository root, set GAPMAP_DATA, or pass --premises and --settlements",
+                bundled::REGION_DIR
+            ))
+        })?;
+        eprintln!("note: no inputs given; analysing the bundled region in {}", region.dir.display());
+        args.premises = Some(region.premises);
+        args.settlements = Some(region.settlements);
+        args.fibre = vec![region.fibre];
+        args.mobile = vec![region.mobile];
+        args.settlement_id_field.get_or_insert(region.settlement_id_field.into());
+        args.settlement_name_field.get_or_insert(region.settlement_name_field.into());
+    }
+    let (Some(premises_path), Some(settlements_path)) = (args.premises.clone(), args.settlements.clone()) else {
+        return Err(UsageError("both --premises and --settlements are needed (or no inputs at all, for the bundled region)".into()).into());
+    };
+    let params = Params {
+        drop_distance_m: args.drop_distance_m,
+        gap_cluster_m: args.gap_cluster_m,
+        gap_margin_m: args.gap_margin_m,
+    };
+    params.validate()?;
+    if args.threads == Some(0) {
+        return Err(UsageError("--threads must be at least 1".into()).into());
+    }
+    check_output_dir(&args.out, args.overwrite)?;
+    let target = Crs::parse(&args.crs, "--crs")?;
+    target.require_projected_metres("--crs")?;
+    let assume_crs = args.assume_crs.as_deref().map(|c| Crs::parse(c, "--assume-crs")).transpose()?;
+    let ctx = ReadContext { target: target.clone(), assume_crs, strict: args.strict };
+
+    // The global pool, so that every parallel kernel (and index building) uses --threads.
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build_global()
+        .context("cannot start worker threads")?;
+    analyze(&args, bundled, &premises_path, &settlements_path, &ctx, params, started_utc, t0)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn analyze(
+    args: &Args,
+    bundled: bool,
+    premises_path: &std::path::Path,
+    settlements_path: &std::path::Path,
+    ctx: &ReadContext,
+    params: Params,
+    started_utc: String,
+    t0: Instant,
+) -> Result<()> {
+    let mut clock = Clock::new();
+    // Read.
+    let spin = Bar::spinner(format!("reading {}", settlements_path.display()));
+    let settlements = read_settlements(
+        &SettlementOptions {
+            path: settlements_path.to_path_buf(),
+            layer: args.settlements_layer.clone(),
+            id_field: FieldChoice::new(args.settlement_id_field.as_deref(), "id", "--settlement-id-field"),
+            name_field: FieldChoice::new(args.settlement_name_field.as_deref(), "name", "--settlement-name-field"),
+        },
+        ctx,
+    )?;
+    spin.finish();
+    let spin = Bar::spinner(format!("reading {}", premises_path.display()));
+    let premises = read_premises(
+        &PremiseOptions {
+            path: premises_path.to_path_buf(),
+            layer: args.premises_layer.clone(),
+            id_field: FieldChoice::new(args.premise_id_field.as_deref(), "id", "--premise-id-field"),
+            households_field: FieldChoice::new(args.households_field.as_deref(), "households", "--households-field"),
+            workplaces_field: FieldChoice::new(args.workplaces_field.as_deref(), "workplaces", "--workplaces-field"),
+            x_field: args.x_field.clone(),
+            y_field: args.y_field.clone(),
+        },
+        ctx,
+    )?;
+    spin.finish();
+    let fibre_in = if args.fibre.is_empty() {
+        None
+    } else {
+        let spin = Bar::spinner("reading fibre".into());
+        let f = read_fibre(
+            &FibreOptions {
+                paths: args.fibre.clone(),
+                layers: args.fibre_layer.clone(),
+                network_field: FieldChoice::new(args.fibre_network_field.as_deref(), "network", "--fibre-network-field"),
+            },
+            ctx,
+        )?;
+        spin.finish();
+        Some(f)
+    };
+    let mobile_in = if args.mobile.is_empty() {
+        None
+    } else {
+        let spin = Bar::spinner("reading mobile coverage".into());
+        let m = read_mobile(
+            &MobileOptions {
+                paths: args.mobile.clone(),
+                layers: args.mobile_layer.clone(),
+                operator_field: FieldChoice::new(args.mobile_operator_field.as_deref(), "operator", "--mobile-operator-field"),
+                tech_field: FieldChoice::new(args.mobile_tech_field.as_deref(), "tech", "--mobile-tech-field"),
+            },
+            ctx,
+        )?;
+        spin.finish();
+        Some(m)
+    };
+    let mut notices: Vec<String> = Vec::new();
+    notices.extend(settlements.notices.iter().cloned());
+    notices.extend(premises.notices.iter().cloned());
+    if let Some(f) = &fibre_in {
+        notices.extend(f.notices.iter().cloned());
+    } else {
+        notices.push("no fibre layer (--fibre): no premise counts as fibre passed".into());
+    }
+    if let Some(m) = &mobile_in {
+        notices.extend(m.notices.iter().cloned());
+    } else {
+        notices.push("no mobile layer (--mobile): no premise counts as covered by 4G or 5G".into());
+    }
+    for n in &notices {
+        eprintln!("note: {n}");
+    }
+    clock.lap("read");
+
+    // Index.
+    let settlement_index = PolygonIndex::new(&settlements.areas);
+    let fibre_index = fibre_in.as_ref().map(|f| FibreIndex::new(&f.features));
+    let mobile_index = mobile_in.as_ref().map(|m| MobileIndex::new(&m.features)).transpose()?;
+    clock.lap("index");
+
+    // Analyse.
+    let results = compute(&premises, &settlements, &settlement_index, fibre_index.as_ref(), mobile_index.as_ref(), params, &mut clock);
+
+    // Write.
+    let mut staging = Staging::begin(&args.out, args.overwrite)?;
+    let outputs = write_outputs(&mut staging, &premises, &settlements, &results, fibre_in.is_some(), &ctx.target, params, !args.no_gpkg)?;
+    clock.lap("write");
+
+    let totals = totals(&results);
+    let mut inputs = vec![settlements.info.clone(), premises.info.clone()];
+    if let Some(f) = &fibre_in {
+        inputs.extend(f.infos.iter().cloned());
+    }
+    if let Some(m) = &mobile_in {
+        inputs.extend(m.infos.iter().cloned());
+    }
+    let mut timings = clock.phases.clone();
+    timings.push(Phase { phase: "total".into(), seconds: t0.elapsed().as_secs_f64() });
+    let run = RunInfo {
+        tool: "gapmap",
+        version: env!("CARGO_PKG_VERSION"),
+        command: "analyze",
+        started_utc,
+        parameters: json!({
+            "bundled_region": bundled,
+            "crs": ctx.target.label(),
+            "assume_crs": ctx.assume_crs.as_ref().map(|c| c.label().to_string()),
+            "drop_distance_m": params.drop_distance_m,
+            "gap_cluster_m": params.gap_cluster_m,
+            "gap_margin_m": params.gap_margin_m,
+            "strict": args.strict,
+            "threads": rayon::current_num_threads(),
+            "premises_layer": args.premises_layer,
+            "settlements_layer": args.settlements_layer,
+            "fibre_layer": args.fibre_layer,
+            "mobile_layer": args.mobile_layer,
+            "households_field": args.households_field.as_deref().unwrap_or("households"),
+            "workplaces_field": args.workplaces_field.as_deref().unwrap_or("workplaces"),
+            "premise_id_field": args.premise_id_field.as_deref().unwrap_or("id"),
+            "settlement_id_field": args.settlement_id_field.as_deref().unwrap_or("id"),
+            "settlement_name_field": args.settlement_name_field.as_deref().unwrap_or("name"),
+            "fibre_network_field": args.fibre_network_field.as_deref().unwrap_or("network"),
+            "mobile_operator_field": args.mobile_operator_field.as_deref().unwrap_or("operator"),
+            "mobile_tech_field": args.mobile_tech_field.as_deref().unwrap_or("tech"),
+            "x_field": args.x_field,
+            "y_field": args.y_field,
+            "out": args.out.display().to_string(),
+            "overwrite": args.overwrite,
+            "gpkg": !args.no_gpkg,
+        }),
+        working_crs: ctx.target.label().to_string(),
+        inputs,
+        fibre_networks: fibre_in.as_ref().map(|f| f.networks.clone()).unwrap_or_default(),
+        mobile_operators: mobile_in.as_ref().map(|m| m.operators.clone()).unwrap_or_default(),
+        mobile_technologies: mobile_in.as_ref().map(|m| m.tech_values.clone()).unwrap_or_default(),
+        notices,
+        totals: totals.clone(),
+        timings_s: timings,
+        outputs: outputs.iter().chain(std::iter::once(&"run.json".to_string())).cloned().collect(),
+    };
+    let run_path = staging.file("run.json");
+    let text = serde_json::to_string_pretty(&run).context("run.json")? + "\n";
+    std::fs::write(&run_path, text).map_err(|e| gapmap_io::IoError::Write { path: run_path, message: e.to_string() })?;
+    let written = staging.commit()?;
+
+    terminal::print_summary(&settlements, &results.tallies, &totals, written.len(), &args.out, t0.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Runs the kernels: settlement, fibre, mobile, gaps, tallies.
+fn compute(
+    premises: &Premises,
+    settlements: &Settlements,
+    settlement_index: &PolygonIndex,
+    fibre_index: Option<&FibreIndex>,
+    mobile_index: Option<&MobileIndex>,
+    params: Params,
+    clock: &mut Clock,
+) -> Results {
+    let n = premises.xy.len() as u64;
+    let bar = Bar::new(n, "settlements");
+    let settlement = settlement::assign(settlement_index, &premises.xy, &bar);
+    bar.finish();
+    clock.lap("settlements");
+
+    let fibre = fibre_index.map(|idx| {
+        let bar = Bar::new(n, "fibre");
+        let r = fibre::reach_all(idx, &premises.xy, params.drop_distance_m, &bar);
+        bar.finish();
+        r
+    });
+    clock.lap("fibre");
+
+    let mobile = match mobile_index {
+        Some(idx) => {
+            let bar = Bar::new(n, "mobile");
+            let r = mobile::cover_all(idx, &premises.xy, &bar);
+            bar.finish();
+            r
+        }
+        None => vec![MobileCover::default(); premises.xy.len()],
+    };
+    clock.lap("mobile");
+
+    let passed = |i: usize| fibre.as_ref().is_some_and(|f| f[i].passed(params.drop_distance_m));
+    let gap_kind: Vec<Option<GapKind>> = (0..premises.xy.len()).map(|i| GapKind::of(passed(i), mobile[i].count_4g() > 0)).collect();
+    let clusters = gaps::cluster(&premises.xy, &gap_kind, &settlement, params.gap_cluster_m);
+    let bar = Bar::new(clusters.len() as u64, "gap outlines");
+    let outlines: Vec<_> = clusters
+        .par_iter()
+        .map(|c| {
+            let pts: Vec<_> = c.premises.iter().map(|&i| premises.xy[i as usize]).collect();
+            let o = gaps::outline(&pts, params.gap_margin_m, params.gap_cluster_m);
+            gapmap_core::par::Progress::advance(&bar, 1);
+            o
+        })
+        .collect();
+    bar.finish();
+    let mut gap_id = vec![None; premises.xy.len()];
+    for (k, c) in clusters.iter().enumerate() {
+        for &i in &c.premises {
+            gap_id[i as usize] = Some(k as u32 + 1);
+        }
+    }
+    clock.lap("gaps");
+
+    let none = vec![FibreReach::NONE; if fibre.is_some() { 0 } else { premises.xy.len() }];
+    let tallies = summary::tally(
+        settlements.areas.len(),
+        &settlement,
+        &premises.households,
+        &premises.workplaces,
+        fibre.as_deref().unwrap_or(&none),
+        &mobile,
+        params.drop_distance_m,
+    );
+    clock.lap("tally");
+    Results { settlement, fibre, mobile, gap_kind, clusters, outlines, gap_id, tallies }
+}
+
+fn totals(r: &Results) -> BTreeMap<String, u64> {
+    let mut t = Tally::default();
+    for x in &r.tallies {
+        t += *x;
+    }
+    let mut m = BTreeMap::new();
+    for (name, get) in tables::COUNT_COLUMNS.iter() {
+        m.insert(name.to_string(), get(&t));
+    }
+    m.insert("gap_clusters".into(), r.clusters.len() as u64);
+    m.insert("unserved_clusters".into(), r.clusters.iter().filter(|c| c.kind == GapKind::Unserved).count() as u64);
+    m
+}
+
+/// Writes every output into the staging directory; returns the file names.
+#[allow(clippy::too_many_arguments)]
+fn write_outputs(
+    staging: &mut Staging,
+    premises: &Premises,
+    settlements: &Settlements,
+    r: &Results,
+    has_fibre: bool,
+    crs: &Crs,
+    params: Params,
+    gpkg: bool,
+) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    let n_rows = settlements.areas.len() + 1;
+    let mut clusters_per_row = vec![(0u64, 0u64); n_rows];
+    for c in &r.clusters {
+        let row = c.settlement.map_or(n_rows - 1, |s| s as usize);
+        clusters_per_row[row].0 += 1;
+        clusters_per_row[row].1 += u64::from(c.kind == GapKind::Unserved);
+    }
+
+    // Tables.
+    let mut df = tables::settlements_frame(&settlements.ids, &settlements.names, &r.tallies, &clusters_per_row)?;
+    tables::write_csv(&mut df, &staging.file("settlements.csv"))?;
+    tables::write_parquet(&mut df, &staging.file("settlements.parquet"), None)?;
+    names.extend(["settlements.csv".to_string(), "settlements.parquet".to_string()]);
+    let mut pdf = tables::premises_frame(&tables::PremiseRows {
+        ids: &premises.ids,
+        xy: &premises.xy,
+        settlement_ids: &settlements.ids,
+        settlement: &r.settlement,
+        households: &premises.households,
+        workplaces: &premises.workplaces,
+        fibre: r.fibre.as_deref(),
+        mobile: &r.mobile,
+        gap_kind: &r.gap_kind,
+        gap_id: &r.gap_id,
+        drop_distance_m: params.drop_distance_m,
+    })?;
+    tables::write_parquet(&mut pdf, &staging.file("premises.parquet"), Some(crs.label()))?;
+    names.push("premises.parquet".into());
+
+    // Gap map.
+    let gaps: Vec<OutFeature<'_>> = r
+        .clusters
+        .iter()
+        .zip(&r.outlines)
+        .enumerate()
+        .map(|(k, (c, outline))| {
+            let (mut hh, mut wp) = (0u64, 0u64);
+            let mut nearest = f64::INFINITY;
+            for &i in &c.premises {
+                let i = i as usize;
+                hh += u64::from(premises.households[i]);
+                wp += u64::from(premises.workplaces[i]);
+                if let Some(f) = &r.fibre {
+                    nearest = nearest.min(f[i].distance_m);
+                }
+            }
+            let mut p = Map::new();
+            p.insert("gap_id".into(), json!(k + 1));
+            p.insert("kind".into(), json!(c.kind.as_str()));
+            let (sid, sname) = c.settlement.map_or(("", "(rural)"), |s| {
+                (settlements.ids[s as usize].as_str(), settlements.names[s as usize].as_str())
+            });
+            p.insert("settlement_id".into(), json!(sid));
+            p.insert("settlement_name".into(), json!(sname));
+            p.insert("premises".into(), json!(c.premises.len()));
+            p.insert("households".into(), json!(hh));
+            p.insert("workplaces".into(), json!(wp));
+            p.insert(
+                "nearest_fibre_m".into(),
+                if has_fibre && nearest.is_finite() { json!((nearest * 10.0).round() / 10.0) } else { Value::Null },
+            );
+            p.insert("fill".into(), json!(style::gap_fill(c.kind)));
+            p.insert("fill-opacity".into(), json!(0.6));
+            p.insert("stroke".into(), json!(style::gap_stroke(c.kind)));
+            p.insert("stroke-width".into(), json!(1));
+            OutFeature { properties: p, geometry: Cow::Borrowed(outline) }
+        })
+        .collect();
+    write_geojson(&staging.file("gaps.geojson"), "gaps", crs, &gaps)?;
+    std::fs::write(staging.file("gaps.qml"), style::gaps_qml()).context("gaps.qml")?;
+    names.extend(["gaps.geojson".to_string(), "gaps.qml".to_string()]);
+
+    // Settlement choropleth.
+    let records = tables::settlement_records(&settlements.ids, &settlements.names, &r.tallies, &clusters_per_row);
+    let sfeatures: Vec<OutFeature<'_>> = records
+        .into_iter()
+        .zip(&settlements.areas)
+        .enumerate()
+        .map(|(i, (mut p, area))| {
+            let t = &r.tallies[i];
+            p.insert("fill".into(), json!(style::share_fill(tables::share(t.fibre_passed, t.premises))));
+            p.insert("fill-opacity".into(), json!(0.7));
+            p.insert("stroke".into(), json!("#404040"));
+            p.insert("stroke-width".into(), json!(1));
+            OutFeature { properties: p, geometry: Cow::Borrowed(area) }
+        })
+        .collect();
+    write_geojson(&staging.file("settlements.geojson"), "settlements", crs, &sfeatures)?;
+    std::fs::write(staging.file("settlements.qml"), style::settlements_qml()).context("settlements.qml")?;
+    names.extend(["settlements.geojson".to_string(), "settlements.qml".to_string()]);
+
+    if gpkg {
+        write_gpkg(
+            &staging.file("gapmap.gpkg"),
+            crs,
+            &[
+                GpkgLayer { name: "settlements", features: &sfeatures, qml: Some(style::settlements_qml()) },
+                GpkgLayer { name: "gaps", features: &gaps, qml: Some(style::gaps_qml()) },
+            ],
+        )?;
+        names.push("gapmap.gpkg".into());
+    }
+    Ok(names)
+}

@@ -1,0 +1,61 @@
+//! The `gapmap` command line. Each subcommand lives in its own module; this file only parses
+//! arguments, dispatches, and maps errors to exit codes (2: bad input or usage, 1: other).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod analyze;
+mod bundled;
+mod progress;
+mod runinfo;
+mod terminal;
+
+/// Broadband and mobile coverage gaps per premise and per settlement.
+#[derive(Debug, Parser)]
+#[command(name = "gapmap", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Fibre and mobile coverage per premise and per settlement: tables, gap map, run record.
+    Analyze(analyze::Args),
+}
+
+/// A usage error found after parsing (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+fn exit_code(e: &anyhow::Error) -> u8 {
+    if let Some(io) = e.downcast_ref::<gapmap_io::IoError>() {
+        return if io.is_bad_input() { 2 } else { 1 };
+    }
+    if e.downcast_ref::<UsageError>().is_some() || e.downcast_ref::<gapmap_core::CoreError>().is_some() {
+        return 2;
+    }
+    1
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    let result = match cli.command {
+        Command::Analyze(args) => analyze::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}

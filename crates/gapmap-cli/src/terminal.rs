@@ -1,0 +1,104 @@
+//! The end-of-run summary on stdout: totals and the ten settlements with the most unserved
+//! premises.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use gapmap_core::summary::Tally;
+use gapmap_io::inputs::Settlements;
+
+fn pct(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "-".into()
+    } else {
+        format!("{:.1} %", 100.0 * part as f64 / whole as f64)
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// Rows (settlement index, tally) of the `n` settlements with the most unserved premises; ties
+/// by more premises, then input order. The rural row is not a settlement and is left out.
+pub fn top_unserved(tallies: &[Tally], n: usize) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..tallies.len().saturating_sub(1)).filter(|&i| tallies[i].unserved > 0).collect();
+    idx.sort_by(|&a, &b| {
+        tallies[b].unserved.cmp(&tallies[a].unserved).then(tallies[b].premises.cmp(&tallies[a].premises)).then(a.cmp(&b))
+    });
+    idx.truncate(n);
+    idx
+}
+
+pub fn print_summary(
+    settlements: &Settlements,
+    tallies: &[Tally],
+    totals: &BTreeMap<String, u64>,
+    files: usize,
+    out: &Path,
+    seconds: f64,
+) {
+    let t = |k: &str| totals.get(k).copied().unwrap_or(0);
+    let premises = t("premises");
+    let rural = tallies.last().copied().unwrap_or_default();
+    println!();
+    println!(
+        "{} premises ({} households, {} workplaces): {} in {} settlements, {} rural",
+        premises,
+        t("households"),
+        t("workplaces"),
+        premises - rural.premises,
+        settlements.ids.len(),
+        rural.premises
+    );
+    println!("  fibre passed          {:>9}  {:>7}", t("fibre_passed"), pct(t("fibre_passed"), premises));
+    println!("  fibre, 2+ networks    {:>9}  {:>7}", t("fibre_2plus_networks"), pct(t("fibre_2plus_networks"), premises));
+    println!("  4G                    {:>9}  {:>7}", t("mobile_4g"), pct(t("mobile_4g"), premises));
+    println!("  4G, 2+ operators      {:>9}  {:>7}", t("mobile_4g_2plus_operators"), pct(t("mobile_4g_2plus_operators"), premises));
+    println!("  5G                    {:>9}  {:>7}", t("mobile_5g"), pct(t("mobile_5g"), premises));
+    println!("  unserved              {:>9}  {:>7}", t("unserved"), pct(t("unserved"), premises));
+    println!("  households fibre passed {:>7}  {:>7}", t("households_fibre_passed"), pct(t("households_fibre_passed"), t("households")));
+    println!("  gap clusters          {:>9}  ({} unserved)", t("gap_clusters"), t("unserved_clusters"));
+    let top = top_unserved(tallies, 10);
+    if !top.is_empty() {
+        println!();
+        println!("Settlements with the most unserved premises:");
+        println!("  {:<12} {:<28} {:>9} {:>9} {:>8} {:>8}", "id", "name", "premises", "unserved", "fibre", "4G");
+        for i in top {
+            let x = &tallies[i];
+            println!(
+                "  {:<12} {:<28} {:>9} {:>9} {:>8} {:>8}",
+                truncate(&settlements.ids[i], 12),
+                truncate(&settlements.names[i], 28),
+                x.premises,
+                x.unserved,
+                pct(x.fibre_passed, x.premises),
+                pct(x.mobile_4g, x.premises)
+            );
+        }
+    }
+    if rural.unserved > 0 {
+        println!("  {:<12} {:<28} {:>9} {:>9} {:>8} {:>8}", "", "(rural)", rural.premises, rural.unserved, pct(rural.fibre_passed, rural.premises), pct(rural.mobile_4g, rural.premises));
+    }
+    println!();
+    println!("Wrote {files} files to {} in {seconds:.2} s", out.display());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_orders_by_unserved_and_skips_rural() {
+        let mk = |premises, unserved| Tally { premises, unserved, ..Default::default() };
+        let t = vec![mk(10, 2), mk(50, 5), mk(20, 5), mk(5, 0), mk(1000, 900)];
+        assert_eq!(top_unserved(&t, 10), vec![1, 2, 0]);
+        assert_eq!(top_unserved(&t, 1), vec![1]);
+    }
+}

@@ -1,0 +1,136 @@
+//! An index over many polygonal features for point queries.
+//!
+//! Every polygon part of every feature is prepared as a [`PreparedArea`] and its bounding box is
+//! bulk-loaded into an R-tree with the part's id. A query is two-phase: the R-tree yields the
+//! parts whose box contains the point, then the exact prepared test decides.
+
+use geo::{BoundingRect, Coord, MultiPolygon};
+use rayon::prelude::*;
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{RTree, AABB};
+
+use crate::prepared::{Location, PreparedArea};
+
+type PartBox = GeomWithData<Rectangle<[f64; 2]>, u32>;
+
+/// Polygonal features, each a multipolygon, indexed for "which features cover this point".
+#[derive(Debug)]
+pub struct PolygonIndex {
+    parts: Vec<PreparedArea>,
+    /// The feature each part belongs to.
+    part_feature: Vec<u32>,
+    tree: RTree<PartBox>,
+    num_features: usize,
+}
+
+impl PolygonIndex {
+    /// Prepares and indexes `features`; feature ids are their positions in the slice.
+    /// Preparation runs in parallel on the current rayon pool.
+    pub fn new(features: &[MultiPolygon<f64>]) -> Self {
+        let mut part_feature = Vec::new();
+        let mut polys = Vec::new();
+        for (fid, mp) in features.iter().enumerate() {
+            for poly in &mp.0 {
+                part_feature.push(fid as u32);
+                polys.push(poly);
+            }
+        }
+        let parts: Vec<PreparedArea> = polys
+            .par_iter()
+            .map(|p| PreparedArea::from_polygon(p))
+            .collect();
+        let boxes: Vec<PartBox> = polys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let r = p.bounding_rect()?;
+                Some(GeomWithData::new(
+                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                    i as u32,
+                ))
+            })
+            .collect();
+        PolygonIndex {
+            parts,
+            part_feature,
+            tree: RTree::bulk_load(boxes),
+            num_features: features.len(),
+        }
+    }
+
+    /// Number of features (not parts).
+    pub fn num_features(&self) -> usize {
+        self.num_features
+    }
+
+    /// Pushes the ids of parts whose bounding box contains `p` (phase one of a query).
+    #[inline]
+    pub fn candidate_parts(&self, p: Coord<f64>, out: &mut Vec<u32>) {
+        out.clear();
+        let pt = [p.x, p.y];
+        out.extend(
+            self.tree
+                .locate_in_envelope_intersecting(&AABB::from_point(pt))
+                .map(|b| b.data),
+        );
+    }
+
+    /// The feature a part belongs to.
+    #[inline]
+    pub fn part_feature(&self, part: u32) -> u32 {
+        self.part_feature[part as usize]
+    }
+
+    /// Exact location of `p` relative to one part (phase two of a query).
+    #[inline]
+    pub fn locate_in_part(&self, part: u32, p: Coord<f64>) -> Location {
+        self.parts[part as usize].locate(p)
+    }
+
+    /// The lowest-numbered feature that covers `p` (interior or boundary), if any.
+    ///
+    /// `scratch` is reused between calls to avoid allocation.
+    pub fn first_covering(&self, p: Coord<f64>, scratch: &mut Vec<u32>) -> Option<u32> {
+        self.candidate_parts(p, scratch);
+        // Test in feature order so that the first covering feature wins.
+        scratch.sort_unstable_by_key(|&part| (self.part_feature[part as usize], part));
+        scratch
+            .iter()
+            .find(|&&part| self.locate_in_part(part, p).is_covered())
+            .map(|&part| self.part_feature[part as usize])
+    }
+
+    /// All features that cover `p`, ascending and without repeats.
+    pub fn covering(&self, p: Coord<f64>, scratch: &mut Vec<u32>, out: &mut Vec<u32>) {
+        out.clear();
+        self.candidate_parts(p, scratch);
+        for &part in scratch.iter() {
+            let f = self.part_feature[part as usize];
+            if !out.contains(&f) && self.locate_in_part(part, p).is_covered() {
+                out.push(f);
+            }
+        }
+        out.sort_unstable();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{coord, polygon};
+
+    #[test]
+    fn first_covering_respects_input_order_and_boundary() {
+        let a = polygon![(x: 0., y: 0.), (x: 10., y: 0.), (x: 10., y: 10.), (x: 0., y: 10.)];
+        let b = polygon![(x: 10., y: 0.), (x: 20., y: 0.), (x: 20., y: 10.), (x: 10., y: 10.)];
+        // Feature 0 is b, feature 1 is a: a point on the shared edge goes to feature 0.
+        let idx = PolygonIndex::new(&[MultiPolygon::new(vec![b]), MultiPolygon::new(vec![a])]);
+        let mut s = Vec::new();
+        assert_eq!(idx.first_covering(coord! {x: 10., y: 5.}, &mut s), Some(0));
+        assert_eq!(idx.first_covering(coord! {x: 5., y: 5.}, &mut s), Some(1));
+        assert_eq!(idx.first_covering(coord! {x: 25., y: 5.}, &mut s), None);
+        let mut out = Vec::new();
+        idx.covering(coord! {x: 10., y: 10.}, &mut s, &mut out);
+        assert_eq!(out, vec![0, 1]);
+    }
+}

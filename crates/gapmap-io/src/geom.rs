@@ -1,0 +1,293 @@
+//! Geometry conversion from GDAL (via WKB) to `geo`, coordinate visiting, and helpers.
+
+use gapmap_core::geo::{
+    Coord, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon,
+    Point, Polygon,
+};
+
+/// Parses 2D geometry from WKB (ISO, extended and EWKB flavours; Z and M are dropped).
+/// Returns `Ok(None)` for an empty geometry. Never panics on malformed input.
+pub fn from_wkb(wkb: &[u8]) -> Result<Option<Geometry<f64>>, String> {
+    let mut r = WkbReader { buf: wkb, pos: 0 };
+    let g = r.geometry(0)?;
+    Ok(g.filter(|g| !is_empty(g)))
+}
+
+fn is_empty(g: &Geometry<f64>) -> bool {
+    match g {
+        Geometry::Point(_) => false,
+        Geometry::LineString(l) => l.0.is_empty(),
+        Geometry::Polygon(p) => p.exterior().0.is_empty(),
+        Geometry::MultiPoint(m) => m.0.is_empty(),
+        Geometry::MultiLineString(m) => m.0.iter().all(|l| l.0.is_empty()),
+        Geometry::MultiPolygon(m) => m.0.iter().all(|p| p.exterior().0.is_empty()),
+        Geometry::GeometryCollection(c) => c.0.iter().all(is_empty),
+        _ => false,
+    }
+}
+
+struct WkbReader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl WkbReader<'_> {
+    fn take<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let end = self.pos.checked_add(N).filter(|&e| e <= self.buf.len());
+        let end = end.ok_or_else(|| "truncated WKB".to_string())?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(&self.buf[self.pos..end]);
+        self.pos = end;
+        Ok(a)
+    }
+    fn u32(&mut self, le: bool) -> Result<u32, String> {
+        let b = self.take::<4>()?;
+        Ok(if le { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
+    }
+    fn f64(&mut self, le: bool) -> Result<f64, String> {
+        let b = self.take::<8>()?;
+        Ok(if le { f64::from_le_bytes(b) } else { f64::from_be_bytes(b) })
+    }
+    fn count(&mut self, le: bool, min_bytes_each: usize) -> Result<usize, String> {
+        let n = self.u32(le)? as usize;
+        // Reject counts that cannot fit in the rest of the buffer (corrupt or hostile input).
+        if n.saturating_mul(min_bytes_each) > self.buf.len() - self.pos {
+            return Err("WKB count exceeds data".into());
+        }
+        Ok(n)
+    }
+    fn coords(&mut self, le: bool, dims: usize) -> Result<Vec<Coord<f64>>, String> {
+        let n = self.count(le, 8 * dims)?;
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            let x = self.f64(le)?;
+            let y = self.f64(le)?;
+            for _ in 2..dims {
+                self.f64(le)?;
+            }
+            v.push(Coord { x, y });
+        }
+        Ok(v)
+    }
+
+    fn geometry(&mut self, depth: usize) -> Result<Option<Geometry<f64>>, String> {
+        if depth > 32 {
+            return Err("WKB nested too deeply".into());
+        }
+        let le = match self.take::<1>()?[0] {
+            0 => false,
+            1 => true,
+            b => return Err(format!("bad WKB byte order {b}")),
+        };
+        let raw = self.u32(le)?;
+        let mut dims = 2;
+        if raw & 0x8000_0000 != 0 {
+            dims += 1;
+        }
+        if raw & 0x4000_0000 != 0 {
+            dims += 1;
+        }
+        if raw & 0x2000_0000 != 0 {
+            self.u32(le)?; // EWKB SRID
+        }
+        let t = raw & 0x0fff_ffff;
+        let (base, iso_dims) = (t % 1000, t / 1000);
+        dims += match iso_dims {
+            0 => 0,
+            1 | 2 => 1,
+            3 => 2,
+            _ => return Err(format!("unknown WKB type {raw}")),
+        };
+        Ok(match base {
+            1 => {
+                let x = self.f64(le)?;
+                let y = self.f64(le)?;
+                for _ in 2..dims {
+                    self.f64(le)?;
+                }
+                if x.is_nan() && y.is_nan() {
+                    None // POINT EMPTY
+                } else {
+                    Some(Geometry::Point(Point::new(x, y)))
+                }
+            }
+            2 => Some(Geometry::LineString(LineString::new(self.coords(le, dims)?))),
+            3 => {
+                let n = self.count(le, 4)?;
+                let mut rings = Vec::with_capacity(n);
+                for _ in 0..n {
+                    rings.push(LineString::new(self.coords(le, dims)?));
+                }
+                let mut it = rings.into_iter();
+                match it.next() {
+                    Some(ext) => Some(Geometry::Polygon(Polygon::new(ext, it.collect()))),
+                    None => Some(Geometry::Polygon(Polygon::new(LineString::new(vec![]), vec![]))),
+                }
+            }
+            4..=7 => {
+                let n = self.count(le, 5)?;
+                let mut parts = Vec::with_capacity(n);
+                for _ in 0..n {
+                    if let Some(g) = self.geometry(depth + 1)? {
+                        parts.push(g);
+                    }
+                }
+                Some(collect_parts(base, parts)?)
+            }
+            8..=17 => return Err("curved geometry (should have been linearised)".into()),
+            _ => return Err(format!("unsupported WKB geometry type {raw}")),
+        })
+    }
+}
+
+fn collect_parts(base: u32, parts: Vec<Geometry<f64>>) -> Result<Geometry<f64>, String> {
+    let wrong = |what: &str| Err(format!("a {what} holds a part of another type"));
+    Ok(match base {
+        4 => {
+            let mut v = Vec::new();
+            for g in parts {
+                match g {
+                    Geometry::Point(p) => v.push(p),
+                    _ => return wrong("MultiPoint"),
+                }
+            }
+            Geometry::MultiPoint(MultiPoint::new(v))
+        }
+        5 => {
+            let mut v = Vec::new();
+            for g in parts {
+                match g {
+                    Geometry::LineString(l) => v.push(l),
+                    _ => return wrong("MultiLineString"),
+                }
+            }
+            Geometry::MultiLineString(MultiLineString::new(v))
+        }
+        6 => {
+            let mut v = Vec::new();
+            for g in parts {
+                match g {
+                    Geometry::Polygon(p) => v.push(p),
+                    _ => return wrong("MultiPolygon"),
+                }
+            }
+            Geometry::MultiPolygon(MultiPolygon::new(v))
+        }
+        _ => Geometry::GeometryCollection(GeometryCollection::new_from(parts)),
+    })
+}
+
+/// The OGC name of a geometry's type, for messages.
+pub fn type_name(g: &Geometry<f64>) -> &'static str {
+    match g {
+        Geometry::Point(_) => "Point",
+        Geometry::Line(_) => "Line",
+        Geometry::LineString(_) => "LineString",
+        Geometry::Polygon(_) => "Polygon",
+        Geometry::MultiPoint(_) => "MultiPoint",
+        Geometry::MultiLineString(_) => "MultiLineString",
+        Geometry::MultiPolygon(_) => "MultiPolygon",
+        Geometry::GeometryCollection(_) => "GeometryCollection",
+        Geometry::Rect(_) => "Rect",
+        Geometry::Triangle(_) => "Triangle",
+    }
+}
+
+/// Calls `f` on every coordinate, in a fixed order.
+pub fn visit_coords(g: &Geometry<f64>, f: &mut impl FnMut(Coord<f64>)) {
+    match g {
+        Geometry::Point(p) => f(p.0),
+        Geometry::Line(l) => {
+            f(l.start);
+            f(l.end)
+        }
+        Geometry::LineString(l) => l.0.iter().for_each(|&c| f(c)),
+        Geometry::Polygon(p) => {
+            p.exterior().0.iter().for_each(|&c| f(c));
+            p.interiors().iter().for_each(|r| r.0.iter().for_each(|&c| f(c)));
+        }
+        Geometry::MultiPoint(m) => m.0.iter().for_each(|p| f(p.0)),
+        Geometry::MultiLineString(m) => m.0.iter().for_each(|l| l.0.iter().for_each(|&c| f(c))),
+        Geometry::MultiPolygon(m) => m
+            .0
+            .iter()
+            .for_each(|p| visit_coords(&Geometry::Polygon(p.clone()), f)),
+        Geometry::GeometryCollection(c) => c.0.iter().for_each(|g| visit_coords(g, f)),
+        Geometry::Rect(r) => {
+            f(r.min());
+            f(r.max())
+        }
+        Geometry::Triangle(t) => t.to_array().iter().for_each(|&c| f(c)),
+    }
+}
+
+/// The first non-finite coordinate, if any.
+pub fn first_non_finite(g: &Geometry<f64>) -> Option<Coord<f64>> {
+    let mut bad = None;
+    visit_coords(g, &mut |c| {
+        if bad.is_none() && !(c.x.is_finite() && c.y.is_finite()) {
+            bad = Some(c);
+        }
+    });
+    bad
+}
+
+/// Polygonal parts of a geometry as a multipolygon (collections are flattened; other parts are
+/// dropped and counted). Returns `None` when the geometry has no polygonal part.
+pub fn polygonal(g: Geometry<f64>) -> (Option<MultiPolygon<f64>>, usize) {
+    let mut polys = Vec::new();
+    let mut dropped = 0;
+    fn walk(g: Geometry<f64>, polys: &mut Vec<Polygon<f64>>, dropped: &mut usize) {
+        match g {
+            Geometry::Polygon(p) => polys.push(p),
+            Geometry::MultiPolygon(m) => polys.extend(m.0),
+            Geometry::GeometryCollection(c) => c.0.into_iter().for_each(|g| walk(g, polys, dropped)),
+            _ => *dropped += 1,
+        }
+    }
+    walk(g, &mut polys, &mut dropped);
+    ((!polys.is_empty()).then(|| MultiPolygon::new(polys)), dropped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn le_point(x: f64, y: f64) -> Vec<u8> {
+        let mut v = vec![1u8];
+        v.extend(1u32.to_le_bytes());
+        v.extend(x.to_le_bytes());
+        v.extend(y.to_le_bytes());
+        v
+    }
+
+    #[test]
+    fn parses_points_and_rejects_garbage() {
+        assert_eq!(from_wkb(&le_point(1.0, 2.0)).unwrap(), Some(Geometry::Point(Point::new(1.0, 2.0))));
+        assert_eq!(from_wkb(&le_point(f64::NAN, f64::NAN)).unwrap(), None);
+        assert!(from_wkb(&[1, 1, 0]).is_err());
+        assert!(from_wkb(&[7]).is_err());
+        // A multipoint that claims 2^31 parts.
+        let mut v = vec![1u8];
+        v.extend(4u32.to_le_bytes());
+        v.extend(0x8000_0000u32.to_le_bytes());
+        assert!(from_wkb(&v).is_err());
+    }
+
+    #[test]
+    fn parses_z_big_endian_polygon() {
+        let mut v = vec![0u8];
+        v.extend(1003u32.to_be_bytes()); // ISO PolygonZ
+        v.extend(1u32.to_be_bytes());
+        v.extend(4u32.to_be_bytes());
+        for (x, y) in [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (0.0, 0.0)] {
+            v.extend(f64::to_be_bytes(x));
+            v.extend(f64::to_be_bytes(y));
+            v.extend(f64::to_be_bytes(9.0));
+        }
+        let g = from_wkb(&v).unwrap().unwrap();
+        let Geometry::Polygon(p) = g else { panic!("not a polygon") };
+        assert_eq!(p.exterior().0.len(), 4);
+        assert_eq!(p.exterior().0[1], Coord { x: 1.0, y: 0.0 });
+    }
+}

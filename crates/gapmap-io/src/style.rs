@@ -1,0 +1,138 @@
+//! Colours and styles of the map outputs: simplestyle properties for geojson.io and similar
+//! viewers, and QGIS styles (QML) so that QGIS draws the layers right on opening.
+
+use gapmap_core::gaps::GapKind;
+
+/// Fill colour of a gap kind (ColorBrewer RdYlBu end colours and orange).
+pub fn gap_fill(kind: GapKind) -> &'static str {
+    match kind {
+        GapKind::Unserved => "#d7191c",
+        GapKind::NoFibre => "#fdae61",
+        GapKind::No4g => "#2c7bb6",
+    }
+}
+
+/// Outline colour of a gap kind (darker than the fill).
+pub fn gap_stroke(kind: GapKind) -> &'static str {
+    match kind {
+        GapKind::Unserved => "#8b0000",
+        GapKind::NoFibre => "#b35806",
+        GapKind::No4g => "#08306b",
+    }
+}
+
+/// A human label for a gap kind.
+pub fn gap_label(kind: GapKind) -> &'static str {
+    match kind {
+        GapKind::Unserved => "Unserved: no fibre, no 4G",
+        GapKind::NoFibre => "No fibre (4G only)",
+        GapKind::No4g => "No 4G (fibre only)",
+    }
+}
+
+/// Classes of `share_fibre_passed` for the settlement choropleth (ColorBrewer RdYlGn, 5).
+pub const SHARE_CLASSES: [(f64, f64, &str, &str); 5] = [
+    (0.0, 0.2, "#d7191c", "0–20 %"),
+    (0.2, 0.4, "#fdae61", "20–40 %"),
+    (0.4, 0.6, "#ffffbf", "40–60 %"),
+    (0.6, 0.8, "#a6d96a", "60–80 %"),
+    (0.8, 1.0, "#1a9641", "80–100 %"),
+];
+
+/// Colour for settlements without premises.
+pub const NO_DATA_FILL: &str = "#bdbdbd";
+
+/// Fill colour of a fibre share in [0, 1]; grey when there are no premises.
+pub fn share_fill(share: Option<f64>) -> &'static str {
+    match share {
+        None => NO_DATA_FILL,
+        Some(s) => {
+            SHARE_CLASSES
+                .iter()
+                .find(|(_, hi, _, _)| s < *hi)
+                .unwrap_or(&SHARE_CLASSES[4])
+                .2
+        }
+    }
+}
+
+fn rgba(hex: &str, alpha: u8) -> String {
+    let v = u32::from_str_radix(hex.trim_start_matches('#'), 16).unwrap_or(0);
+    format!("{},{},{},{alpha}", v >> 16, (v >> 8) & 0xff, v & 0xff)
+}
+
+fn fill_symbol(name: usize, fill: &str, stroke: &str) -> String {
+    format!(
+        r#"      <symbol name="{name}" type="fill" alpha="1" clip_to_extent="1" force_rhr="0">
+        <layer class="SimpleFill" enabled="1" locked="0" pass="0">
+          <Option type="Map">
+            <Option name="color" type="QString" value="{}"/>
+            <Option name="joinstyle" type="QString" value="round"/>
+            <Option name="outline_color" type="QString" value="{}"/>
+            <Option name="outline_style" type="QString" value="solid"/>
+            <Option name="outline_width" type="QString" value="0.3"/>
+            <Option name="outline_width_unit" type="QString" value="MM"/>
+            <Option name="style" type="QString" value="solid"/>
+          </Option>
+        </layer>
+      </symbol>
+"#,
+        rgba(fill, 170),
+        rgba(stroke, 255)
+    )
+}
+
+fn qml(renderer: &str) -> String {
+    format!(
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis version=\"3.22.0\" styleCategories=\"Symbology\">\n{renderer}</qgis>\n"
+    )
+}
+
+/// QGIS style of the gap layer: categories by `kind`.
+pub fn gaps_qml() -> String {
+    let mut cats = String::new();
+    let mut syms = String::new();
+    for (i, k) in GapKind::ALL.iter().enumerate() {
+        cats.push_str(&format!(
+            "      <category value=\"{}\" symbol=\"{i}\" label=\"{}\" render=\"true\"/>\n",
+            k.as_str(),
+            gap_label(*k)
+        ));
+        syms.push_str(&fill_symbol(i, gap_fill(*k), gap_stroke(*k)));
+    }
+    qml(&format!(
+        "  <renderer-v2 type=\"categorizedSymbol\" attr=\"kind\" forceraster=\"0\" symbollevels=\"0\" enableorderby=\"0\">\n    <categories>\n{cats}    </categories>\n    <symbols>\n{syms}    </symbols>\n  </renderer-v2>\n"
+    ))
+}
+
+/// QGIS style of the settlement layer: graduated by `share_fibre_passed`.
+pub fn settlements_qml() -> String {
+    let mut ranges = String::new();
+    let mut syms = String::new();
+    for (i, (lo, hi, fill, label)) in SHARE_CLASSES.iter().enumerate() {
+        ranges.push_str(&format!(
+            "      <range lower=\"{lo:.6}\" upper=\"{hi:.6}\" symbol=\"{i}\" label=\"fibre passed {label}\" render=\"true\"/>\n"
+        ));
+        syms.push_str(&fill_symbol(i, fill, "#404040"));
+    }
+    qml(&format!(
+        "  <renderer-v2 type=\"graduatedSymbol\" attr=\"share_fibre_passed\" graduatedMethod=\"GraduatedColor\" forceraster=\"0\" symbollevels=\"0\" enableorderby=\"0\">\n    <ranges>\n{ranges}    </ranges>\n    <symbols>\n{syms}    </symbols>\n  </renderer-v2>\n"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn share_classes_cover_the_unit_interval() {
+        assert_eq!(share_fill(Some(0.0)), "#d7191c");
+        assert_eq!(share_fill(Some(0.2)), "#fdae61");
+        assert_eq!(share_fill(Some(0.999)), "#1a9641");
+        assert_eq!(share_fill(Some(1.0)), "#1a9641");
+        assert_eq!(share_fill(None), NO_DATA_FILL);
+        assert_eq!(rgba("#d7191c", 170), "215,25,28,170");
+        assert!(gaps_qml().contains("attr=\"kind\""));
+        assert_eq!(settlements_qml().matches("<range ").count(), 5);
+    }
+}

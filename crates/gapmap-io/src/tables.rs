@@ -1,0 +1,193 @@
+//! Tabular outputs with polars: the per-settlement table (CSV and Parquet) and the per-premise
+//! table (Parquet).
+
+use std::fs::File;
+use std::path::Path;
+
+use gapmap_core::fibre::FibreReach;
+use gapmap_core::gaps::GapKind;
+use gapmap_core::geo::Coord;
+use gapmap_core::mobile::MobileCover;
+use gapmap_core::summary::{is_unserved, Tally};
+use polars::prelude::*;
+
+use crate::error::{IoError, Result};
+use crate::inputs::PremiseIds;
+use crate::table::CRS_METADATA_KEY;
+
+fn werr(path: &Path, e: impl std::fmt::Display) -> IoError {
+    IoError::Write { path: path.to_path_buf(), message: e.to_string() }
+}
+
+/// Count columns of the settlement table, in order, with their accessor.
+pub const COUNT_COLUMNS: [(&str, fn(&Tally) -> u64); 14] = [
+    ("premises", |t| t.premises),
+    ("households", |t| t.households),
+    ("workplaces", |t| t.workplaces),
+    ("fibre_passed", |t| t.fibre_passed),
+    ("fibre_2plus_networks", |t| t.fibre_2plus_networks),
+    ("mobile_4g", |t| t.mobile_4g),
+    ("mobile_4g_2plus_operators", |t| t.mobile_4g_2plus_operators),
+    ("mobile_5g", |t| t.mobile_5g),
+    ("unserved", |t| t.unserved),
+    ("households_fibre_passed", |t| t.households_fibre_passed),
+    ("workplaces_fibre_passed", |t| t.workplaces_fibre_passed),
+    ("households_unserved", |t| t.households_unserved),
+    ("gap_clusters", |_| 0),
+    ("unserved_clusters", |_| 0),
+];
+
+/// Premise counts that also get a `share_*` column (fraction of the settlement's premises).
+pub const SHARE_OF: [&str; 6] = [
+    "fibre_passed",
+    "fibre_2plus_networks",
+    "mobile_4g",
+    "mobile_4g_2plus_operators",
+    "mobile_5g",
+    "unserved",
+];
+
+/// `part / premises`, or `None` when there are no premises.
+pub fn share(part: u64, premises: u64) -> Option<f64> {
+    (premises > 0).then(|| part as f64 / premises as f64)
+}
+
+/// One row per settlement plus the rural row (empty id), with counts and shares.
+///
+/// `tallies` has one more entry than `ids`: the rural area. `clusters` gives, per row, the
+/// number of gap clusters and of unserved clusters.
+pub fn settlements_frame(ids: &[String], names: &[String], tallies: &[Tally], clusters: &[(u64, u64)]) -> Result<DataFrame> {
+    let n = tallies.len();
+    let mut id_col: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut name_col: Vec<&str> = names.iter().map(String::as_str).collect();
+    id_col.push("");
+    name_col.push("(rural)");
+    let mut cols: Vec<Column> = vec![
+        Column::new("settlement_id".into(), id_col),
+        Column::new("settlement_name".into(), name_col),
+    ];
+    for (name, get) in COUNT_COLUMNS.iter() {
+        let v: Vec<u64> = match *name {
+            "gap_clusters" => clusters.iter().map(|c| c.0).collect(),
+            "unserved_clusters" => clusters.iter().map(|c| c.1).collect(),
+            _ => tallies.iter().map(get).collect(),
+        };
+        debug_assert_eq!(v.len(), n);
+        cols.push(Column::new((*name).into(), v));
+    }
+    for name in SHARE_OF {
+        let get = COUNT_COLUMNS.iter().find(|c| c.0 == name).expect("share of a count").1;
+        let v: Vec<Option<f64>> = tallies.iter().map(|t| share(get(t), t.premises)).collect();
+        cols.push(Column::new(format!("share_{name}").into(), v));
+    }
+    DataFrame::new(n, cols).map_err(|e| IoError::Write { path: "settlements".into(), message: e.to_string() })
+}
+
+/// The settlement table's columns as JSON properties, one map per settlement (no rural row),
+/// for the map outputs.
+pub fn settlement_records(
+    ids: &[String],
+    names: &[String],
+    tallies: &[Tally],
+    clusters: &[(u64, u64)],
+) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    use serde_json::{json, Value};
+    (0..ids.len())
+        .map(|i| {
+            let t = &tallies[i];
+            let mut m = serde_json::Map::new();
+            m.insert("settlement_id".into(), json!(ids[i]));
+            m.insert("settlement_name".into(), json!(names[i]));
+            for (name, get) in COUNT_COLUMNS.iter() {
+                let v = match *name {
+                    "gap_clusters" => clusters[i].0,
+                    "unserved_clusters" => clusters[i].1,
+                    _ => get(t),
+                };
+                m.insert((*name).into(), json!(v));
+            }
+            for name in SHARE_OF {
+                let get = COUNT_COLUMNS.iter().find(|c| c.0 == name).expect("share of a count").1;
+                m.insert(format!("share_{name}"), share(get(t), t.premises).map_or(Value::Null, |v| json!(v)));
+            }
+            m
+        })
+        .collect()
+}
+
+/// Per-premise outcomes for the premise table.
+pub struct PremiseRows<'a> {
+    pub ids: &'a PremiseIds,
+    pub xy: &'a [Coord<f64>],
+    pub settlement_ids: &'a [String],
+    pub settlement: &'a [Option<u32>],
+    pub households: &'a [u32],
+    pub workplaces: &'a [u32],
+    /// `None` when no fibre layer was given (distances are then null).
+    pub fibre: Option<&'a [FibreReach]>,
+    pub mobile: &'a [MobileCover],
+    pub gap_kind: &'a [Option<GapKind>],
+    pub gap_id: &'a [Option<u32>],
+    pub drop_distance_m: f64,
+}
+
+/// One row per premise: `premise_id, x, y, settlement_id, fibre_distance_m, fibre_networks,
+/// mobile_4g_operators, mobile_5g_operators, unserved`, then `fibre_passed, households,
+/// workplaces, gap_kind, gap_id`.
+pub fn premises_frame(r: &PremiseRows<'_>) -> Result<DataFrame> {
+    let n = r.xy.len();
+    let none = FibreReach::NONE;
+    let fib = |i: usize| r.fibre.map_or(&none, |f| &f[i]);
+    let id_col = match r.ids {
+        PremiseIds::Int(v) => Column::new("premise_id".into(), v.as_slice()),
+        PremiseIds::Str(v) => Column::new("premise_id".into(), v.as_slice()),
+    };
+    let cols = vec![
+        id_col,
+        Column::new("x".into(), r.xy.iter().map(|c| c.x).collect::<Vec<f64>>()),
+        Column::new("y".into(), r.xy.iter().map(|c| c.y).collect::<Vec<f64>>()),
+        Column::new(
+            "settlement_id".into(),
+            r.settlement.iter().map(|s| s.map_or("", |s| r.settlement_ids[s as usize].as_str())).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            "fibre_distance_m".into(),
+            (0..n).map(|i| Some(fib(i).distance_m).filter(|d| d.is_finite())).collect::<Vec<Option<f64>>>(),
+        ),
+        Column::new("fibre_networks".into(), (0..n).map(|i| fib(i).networks).collect::<Vec<u32>>()),
+        Column::new("mobile_4g_operators".into(), r.mobile.iter().map(|m| m.count_4g()).collect::<Vec<u32>>()),
+        Column::new("mobile_5g_operators".into(), r.mobile.iter().map(|m| m.count_5g()).collect::<Vec<u32>>()),
+        Column::new(
+            "unserved".into(),
+            (0..n).map(|i| is_unserved(fib(i), &r.mobile[i], r.drop_distance_m)).collect::<Vec<bool>>(),
+        ),
+        Column::new("fibre_passed".into(), (0..n).map(|i| fib(i).passed(r.drop_distance_m)).collect::<Vec<bool>>()),
+        Column::new("households".into(), r.households),
+        Column::new("workplaces".into(), r.workplaces),
+        Column::new("gap_kind".into(), r.gap_kind.iter().map(|k| k.map(GapKind::as_str)).collect::<Vec<Option<&str>>>()),
+        Column::new("gap_id".into(), r.gap_id),
+    ];
+    DataFrame::new(n, cols).map_err(|e| IoError::Write { path: "premises".into(), message: e.to_string() })
+}
+
+/// Writes CSV with a header.
+pub fn write_csv(df: &mut DataFrame, path: &Path) -> Result<()> {
+    let mut f = File::create(path).map_err(|e| werr(path, e))?;
+    CsvWriter::new(&mut f).include_header(true).finish(df).map_err(|e| werr(path, e))?;
+    Ok(())
+}
+
+/// Writes Parquet (zstd); `crs` is recorded under the `crs` metadata key when given, so that
+/// gapmap can read the file back as premises.
+pub fn write_parquet(df: &mut DataFrame, path: &Path, crs: Option<&str>) -> Result<()> {
+    let f = File::create(path).map_err(|e| werr(path, e))?;
+    let kv = crs.map(|c| {
+        KeyValueMetadata::from_static(vec![(CRS_METADATA_KEY.to_string(), c.to_string())])
+    });
+    ParquetWriter::new(f)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_key_value_metadata(kv)
+        .finish(df)
+        .map_err(|e| werr(path, e))?;
+    Ok(())
+}

@@ -1,0 +1,501 @@
+//! Reading vector layers with GDAL: open, choose the layer, resolve the CRS, and yield each
+//! feature's geometry in the working CRS (validated, and repaired if it is an invalid polygon)
+//! together with typed field access.
+
+use std::ffi::CStr;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use gapmap_core::geo::Geometry;
+use gdal::cpl::CslStringList;
+use gdal::vector::{Feature, FieldValue, LayerAccess, OwnedLayer};
+use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
+
+use crate::crs::{Crs, Transform};
+use crate::error::{IoError, Result};
+use crate::geom;
+
+/// Where inputs are read into and how.
+#[derive(Debug, Clone)]
+pub struct ReadContext {
+    /// All geometry is reprojected into this CRS (projected, metres).
+    pub target: Crs,
+    /// Used for inputs that carry no CRS.
+    pub assume_crs: Option<Crs>,
+    /// Invalid polygons are an error instead of being repaired.
+    pub strict: bool,
+}
+
+static GDAL_INIT: Once = Once::new();
+
+/// Silences GDAL's default printing of errors and warnings to stderr: gapmap reports errors
+/// itself, with context.
+pub(crate) fn init_gdal() {
+    GDAL_INIT.call_once(|| {
+        gdal::config::set_error_handler(|_, _, _| {});
+    });
+}
+
+/// Options that make GDAL's CSV driver find point geometry in x/y or lon/lat columns, or WKT
+/// geometry in a `wkt`/`geometry` column.
+const CSV_OPEN_OPTIONS: [&str; 5] = [
+    "X_POSSIBLE_NAMES=x,lon,long,longitude,easting",
+    "Y_POSSIBLE_NAMES=y,lat,latitude,northing",
+    "GEOM_POSSIBLE_NAMES=wkt,geometry,geom,the_geom",
+    "KEEP_GEOM_COLUMNS=NO",
+    "AUTODETECT_TYPE=YES",
+];
+
+pub(crate) fn extension(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// One open layer, with everything needed to describe it in errors and in run.json.
+pub(crate) struct VectorLayer {
+    pub path: PathBuf,
+    pub name: String,
+    pub driver: String,
+    pub crs: Crs,
+    pub crs_assumed: bool,
+    pub fields: Vec<String>,
+    field_types: Vec<gdal_sys::OGRFieldType::Type>,
+    /// Name of the FID column, when the format has one (e.g. `fid` in GeoPackage).
+    pub fid_column: Option<String>,
+    layer: OwnedLayer,
+    transform: Transform,
+    target: Crs,
+    make_valid_options: CslStringList,
+}
+
+/// How a feature's geometry is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Validate {
+    /// Only that coordinates are finite.
+    Coordinates,
+    /// Also that polygons are valid (OGC), repairing them with MakeValid unless strict.
+    Polygons,
+}
+
+/// What happened to the geometries of a layer while reading.
+#[derive(Debug, Default)]
+pub(crate) struct GeometryLog {
+    /// Features whose polygons were repaired.
+    pub repaired: Vec<String>,
+    /// Features that were invalid under `--strict`.
+    pub invalid: Vec<String>,
+}
+
+impl VectorLayer {
+    /// Opens `path` and chooses `layer`, or the only layer. `layer_flag` names the command-line
+    /// flag that chooses a layer, for the error message.
+    pub fn open(
+        path: &Path,
+        layer: Option<&str>,
+        layer_flag: &str,
+        ctx: &ReadContext,
+    ) -> Result<VectorLayer> {
+        init_gdal();
+        if !path.exists() {
+            return Err(IoError::NotFound {
+                path: path.to_path_buf(),
+            });
+        }
+        let csv = matches!(extension(path).as_str(), "csv" | "tsv");
+        let options = DatasetOptions {
+            open_flags: GdalOpenFlags::GDAL_OF_VECTOR,
+            open_options: csv.then_some(&CSV_OPEN_OPTIONS[..]),
+            ..Default::default()
+        };
+        let ds = Dataset::open_ex(path, options).map_err(|e| IoError::Open {
+            path: path.to_path_buf(),
+            message: clean_gdal_message(&e.to_string()),
+        })?;
+        let names: Vec<String> = ds.layers().map(|l| l.name()).collect();
+        let idx = match layer {
+            Some(want) => names
+                .iter()
+                .position(|n| n == want)
+                .ok_or_else(|| IoError::NoSuchLayer {
+                    path: path.to_path_buf(),
+                    layer: want.to_string(),
+                    available: names.clone(),
+                })?,
+            None => match names.len() {
+                0 => {
+                    return Err(IoError::NoLayers {
+                        path: path.to_path_buf(),
+                    })
+                }
+                1 => 0,
+                _ => {
+                    return Err(IoError::AmbiguousLayer {
+                        path: path.to_path_buf(),
+                        flag: layer_flag.to_string(),
+                        available: names,
+                    })
+                }
+            },
+        };
+        let driver = ds.driver().short_name();
+        let name = names[idx].clone();
+        let layer = ds.into_layer(idx).map_err(|e| IoError::Open {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        if layer.defn().geom_fields().count() == 0 {
+            return Err(IoError::Invalid {
+                path: path.to_path_buf(),
+                layer: name,
+                message: if csv {
+                    "has no geometry: a CSV needs x/y (or lon/lat) columns or a WKT column named \
+                     wkt or geometry"
+                        .into()
+                } else {
+                    "has no geometry column".into()
+                },
+            });
+        }
+        let (crs, crs_assumed) = match layer.spatial_ref() {
+            Some(srs) => (Crs::from_srs(srs), false),
+            None => match &ctx.assume_crs {
+                Some(c) => (c.clone(), true),
+                None => {
+                    return Err(IoError::NoCrs {
+                        path: path.to_path_buf(),
+                        layer: name,
+                    })
+                }
+            },
+        };
+        let transform = Transform::new(&crs, &ctx.target).map_err(|message| IoError::Reproject {
+            path: path.to_path_buf(),
+            layer: name.clone(),
+            from: crs.label().to_string(),
+            to: ctx.target.label().to_string(),
+            message,
+        })?;
+        let fields = layer.defn().fields().map(|f| f.name()).collect();
+        let field_types = layer.defn().fields().map(|f| f.field_type()).collect();
+        let fid_column = unsafe {
+            let p = gdal_sys::OGR_L_GetFIDColumn(layer.c_layer());
+            (!p.is_null())
+                .then(|| CStr::from_ptr(p).to_string_lossy().into_owned())
+                .filter(|s| !s.is_empty())
+        };
+        let mut make_valid_options = CslStringList::new();
+        make_valid_options
+            .set_name_value("METHOD", "STRUCTURE")
+            .expect("static option");
+        Ok(VectorLayer {
+            path: path.to_path_buf(),
+            name,
+            driver,
+            crs,
+            crs_assumed,
+            fields,
+            field_types,
+            fid_column,
+            layer,
+            transform,
+            target: ctx.target.clone(),
+            make_valid_options,
+        })
+    }
+
+    /// Index of a field, or `None`.
+    pub fn find_field(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f == name)
+    }
+
+    /// Index of a field that must exist.
+    pub fn require_field(&self, name: &str, hint: &str) -> Result<usize> {
+        self.find_field(name).ok_or_else(|| IoError::MissingField {
+            path: self.path.clone(),
+            layer: self.name.clone(),
+            field: name.to_string(),
+            available: self.fields.clone(),
+            hint: hint.to_string(),
+        })
+    }
+
+    /// True when field `idx` holds integers.
+    pub fn field_is_integer(&self, idx: usize) -> bool {
+        use gdal_sys::OGRFieldType::{OFTInteger, OFTInteger64};
+        self.field_types
+            .get(idx)
+            .is_some_and(|&t| t == OFTInteger || t == OFTInteger64)
+    }
+
+    /// True when `name` is the layer's FID column (so "field" values are the FIDs).
+    pub fn is_fid_column(&self, name: &str) -> bool {
+        self.fid_column
+            .as_deref()
+            .is_some_and(|f| f.eq_ignore_ascii_case(name))
+    }
+
+    /// Calls `f` for each feature in order, with the position of the feature in the layer.
+    pub fn for_each(
+        &mut self,
+        mut f: impl FnMut(&FeatureReader<'_>, usize) -> Result<()>,
+    ) -> Result<()> {
+        let VectorLayer {
+            layer,
+            path,
+            name,
+            transform,
+            target,
+            crs,
+            make_valid_options,
+            ..
+        } = self;
+        layer.reset_feature_reading();
+        let ctx = LayerCtx {
+            path,
+            layer: name,
+            transform,
+            target,
+            source: crs,
+            make_valid_options,
+        };
+        for (i, feature) in layer.features().enumerate() {
+            let reader = FeatureReader {
+                feature: &feature,
+                ctx: &ctx,
+            };
+            f(&reader, i)?;
+        }
+        Ok(())
+    }
+
+    /// Error for invalid polygons collected under `--strict`.
+    pub fn strict_error(&self, log: &GeometryLog) -> Result<()> {
+        match log.invalid.first() {
+            None => Ok(()),
+            Some(first) => Err(IoError::InvalidPolygons {
+                path: self.path.clone(),
+                layer: self.name.clone(),
+                count: log.invalid.len(),
+                first: first.clone(),
+            }),
+        }
+    }
+}
+
+struct LayerCtx<'a> {
+    path: &'a Path,
+    layer: &'a str,
+    transform: &'a Transform,
+    target: &'a Crs,
+    source: &'a Crs,
+    make_valid_options: &'a CslStringList,
+}
+
+/// Access to one feature of a [`VectorLayer`].
+pub(crate) struct FeatureReader<'a> {
+    feature: &'a Feature<'a>,
+    ctx: &'a LayerCtx<'a>,
+}
+
+impl FeatureReader<'_> {
+    pub fn fid(&self) -> Option<u64> {
+        self.feature.fid()
+    }
+
+    /// A field value, or `None` when null or unset.
+    pub fn field(&self, idx: usize) -> Option<FieldValue> {
+        self.feature.field(idx).ok().flatten()
+    }
+
+    /// An error about this feature's field value.
+    pub fn field_error(&self, label: &str, field: &str, message: String) -> IoError {
+        IoError::FieldValue {
+            path: self.ctx.path.to_path_buf(),
+            layer: self.ctx.layer.to_string(),
+            feature: label.to_string(),
+            field: field.to_string(),
+            message,
+        }
+    }
+
+    /// An error about this feature's geometry type.
+    pub fn type_error(&self, label: &str, expected: &str, found: &str) -> IoError {
+        IoError::GeometryType {
+            path: self.ctx.path.to_path_buf(),
+            layer: self.ctx.layer.to_string(),
+            feature: label.to_string(),
+            expected: expected.to_string(),
+            found: found.to_string(),
+        }
+    }
+
+    /// The geometry in the working CRS, or `None` when null or empty.
+    ///
+    /// `label` names the feature in errors and logs. Coordinates must be finite; with
+    /// `Validate::Polygons`, invalid polygons are repaired (and logged) or, under `strict`,
+    /// logged as invalid for [`VectorLayer::strict_error`].
+    pub fn geometry(
+        &self,
+        label: &str,
+        validate: Validate,
+        strict: bool,
+        log: &mut GeometryLog,
+    ) -> Result<Option<Geometry<f64>>> {
+        let Some(g) = self.feature.geometry() else {
+            return Ok(None);
+        };
+        if g.is_empty() {
+            return Ok(None);
+        }
+        let bad = |message: String| IoError::BadCoordinates {
+            path: self.ctx.path.to_path_buf(),
+            layer: self.ctx.layer.to_string(),
+            feature: label.to_string(),
+            message,
+        };
+        let mut g = g.clone();
+        // Check the source coordinates first, so NaN input is reported as such.
+        let src = to_geo(&g).map_err(|m| bad(format!("unreadable geometry: {m}")))?;
+        if let Some(c) = src.as_ref().and_then(geom::first_non_finite) {
+            return Err(bad(format!(
+                "coordinate ({}, {}) is not finite; coordinates must be numbers",
+                c.x, c.y
+            )));
+        }
+        let mut changed = false;
+        if let Some(ct) = self.ctx.transform.gdal() {
+            changed = true;
+            g.transform_inplace(ct).map_err(|e| {
+                bad(format!(
+                    "cannot be reprojected from {} to {}: {}",
+                    self.ctx.source.label(),
+                    self.ctx.target.label(),
+                    clean_gdal_message(&e.to_string())
+                ))
+            })?;
+        }
+        if validate == Validate::Polygons && is_polygonal(&g) && !g.is_valid() {
+            if strict {
+                log.invalid.push(label.to_string());
+            } else {
+                g = g.make_valid(self.ctx.make_valid_options).map_err(|e| {
+                    IoError::Unrepairable {
+                        path: self.ctx.path.to_path_buf(),
+                        layer: self.ctx.layer.to_string(),
+                        feature: label.to_string(),
+                        message: clean_gdal_message(&e.to_string()),
+                    }
+                })?;
+                log.repaired.push(label.to_string());
+                changed = true;
+            }
+        }
+        let out = if !changed {
+            src
+        } else {
+            to_geo(&g).map_err(|m| bad(format!("unreadable geometry: {m}")))?
+        };
+        if let Some(c) = out.as_ref().and_then(geom::first_non_finite) {
+            return Err(bad(format!(
+                "coordinate ({}, {}) has no finite position in {}",
+                c.x,
+                c.y,
+                self.ctx.target.label()
+            )));
+        }
+        Ok(out)
+    }
+}
+
+fn is_polygonal(g: &gdal::vector::Geometry) -> bool {
+    use gdal_sys::OGRwkbGeometryType::{
+        wkbCurvePolygon, wkbMultiPolygon, wkbMultiSurface, wkbPolygon,
+    };
+    let t = gdal::vector::geometry_type_flatten(g.geometry_type());
+    [wkbPolygon, wkbMultiPolygon, wkbCurvePolygon, wkbMultiSurface].contains(&t)
+}
+
+/// GDAL geometry → `geo`, linearising curves first.
+fn to_geo(g: &gdal::vector::Geometry) -> std::result::Result<Option<Geometry<f64>>, String> {
+    let nonlinear = unsafe { gdal_sys::OGR_GT_IsNonLinear(g.geometry_type()) } != 0;
+    let wkb = if nonlinear {
+        unsafe {
+            let h = gdal_sys::OGR_G_GetLinearGeometry(g.c_geometry(), 0.0, std::ptr::null_mut());
+            if h.is_null() {
+                return Err("cannot linearise curved geometry".into());
+            }
+            let size = gdal_sys::OGR_G_WkbSize(h).max(0) as usize;
+            let mut buf = vec![0u8; size];
+            let rv = gdal_sys::OGR_G_ExportToIsoWkb(
+                h,
+                gdal_sys::OGRwkbByteOrder::wkbNDR,
+                buf.as_mut_ptr(),
+            );
+            gdal_sys::OGR_G_DestroyGeometry(h);
+            if rv != gdal_sys::OGRErr::OGRERR_NONE {
+                return Err("cannot export geometry".into());
+            }
+            buf
+        }
+    } else {
+        g.iso_wkb().map_err(|e| e.to_string())?
+    };
+    geom::from_wkb(&wkb)
+}
+
+/// GDAL messages sometimes carry the C function name; keep the human part.
+pub(crate) fn clean_gdal_message(m: &str) -> String {
+    let m = m.trim();
+    match m.split_once("msg: ") {
+        Some((_, rest)) => rest.trim_end_matches(['}', ' ', '"']).trim_matches('"').to_string(),
+        None => m.to_string(),
+    }
+}
+
+/// A field value as text (integers without decimals, integral reals without `.0`).
+pub(crate) fn value_to_string(v: &FieldValue) -> String {
+    match v {
+        FieldValue::StringValue(s) => s.clone(),
+        FieldValue::IntegerValue(i) => i.to_string(),
+        FieldValue::Integer64Value(i) => i.to_string(),
+        FieldValue::RealValue(r) => {
+            if r.fract() == 0.0 && r.abs() < 1e15 {
+                format!("{}", *r as i64)
+            } else {
+                r.to_string()
+            }
+        }
+        FieldValue::DateValue(d) => d.to_string(),
+        FieldValue::DateTimeValue(d) => d.to_rfc3339(),
+        FieldValue::IntegerListValue(v) => format!("{v:?}"),
+        FieldValue::Integer64ListValue(v) => format!("{v:?}"),
+        FieldValue::StringListValue(v) => format!("{v:?}"),
+        FieldValue::RealListValue(v) => format!("{v:?}"),
+    }
+}
+
+/// A field value as a non-negative whole count.
+pub(crate) fn value_to_count(v: &FieldValue) -> std::result::Result<u32, String> {
+    let as_f64 = match v {
+        FieldValue::IntegerValue(i) => *i as f64,
+        FieldValue::Integer64Value(i) => *i as f64,
+        FieldValue::RealValue(r) => *r,
+        FieldValue::StringValue(s) => s
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| format!("'{s}' is not a number"))?,
+        other => return Err(format!("{} is not a number", value_to_string(other))),
+    };
+    count_from_f64(as_f64)
+}
+
+/// Checks that a number is a whole count that fits in `u32`.
+pub(crate) fn count_from_f64(v: f64) -> std::result::Result<u32, String> {
+    if !v.is_finite() || v < 0.0 || v.fract() != 0.0 || v > u32::MAX as f64 {
+        Err(format!("{v} is not a whole number >= 0"))
+    } else {
+        Ok(v as u32)
+    }
+}
