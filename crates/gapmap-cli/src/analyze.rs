@@ -8,18 +8,20 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use gapmap_core::fibre::{self, FibreIndex, FibreReach};
 use gapmap_core::gaps::{self, GapCluster, GapKind};
+use gapmap_core::geo::Geometry;
 use gapmap_core::mobile::{self, MobileCover, MobileIndex};
 use gapmap_core::polygon_index::PolygonIndex;
 use gapmap_core::settlement;
 use gapmap_core::summary::{self, Tally};
 use gapmap_core::Params;
 use gapmap_io::geojson::{write_geojson, OutFeature};
-use gapmap_io::gpkg::{write_gpkg, GpkgLayer};
 use gapmap_io::inputs::{
-    read_fibre, read_mobile, read_premises, read_settlements, FibreOptions, FieldChoice, MobileOptions,
-    PremiseOptions, Premises, SettlementOptions, Settlements,
+    read_fibre, read_mobile, read_premises, read_settlements, FibreOptions, FieldChoice,
+    MobileOptions, PremiseOptions, Premises, SettlementOptions, Settlements,
 };
 use gapmap_io::staging::{check_output_dir, Staging};
+use gapmap_io::vector_out::MULTI_POLYGON;
+use gapmap_io::vector_out::{write_gpkg, OutLayer};
 use gapmap_io::{style, tables, Crs, ReadContext};
 use rayon::prelude::*;
 use serde_json::{json, Map, Value};
@@ -65,13 +67,28 @@ pub struct Args {
     #[arg(long, value_name = "CRS")]
     pub assume_crs: Option<String>,
     /// A premise is fibre passed when fibre is at most this far away, in metres.
-    #[arg(long, value_name = "M", default_value_t = 50.0)]
+    #[arg(
+        long,
+        value_name = "M",
+        default_value_t = 50.0,
+        allow_negative_numbers = true
+    )]
     pub drop_distance_m: f64,
     /// Gap premises within this distance of each other form one gap cluster, in metres.
-    #[arg(long, value_name = "M", default_value_t = 200.0)]
+    #[arg(
+        long,
+        value_name = "M",
+        default_value_t = 200.0,
+        allow_negative_numbers = true
+    )]
     pub gap_cluster_m: f64,
     /// Gap polygons extend this far beyond their premises, in metres.
-    #[arg(long, value_name = "M", default_value_t = 25.0)]
+    #[arg(
+        long,
+        value_name = "M",
+        default_value_t = 25.0,
+        allow_negative_numbers = true
+    )]
     pub gap_margin_m: f64,
     /// Replace gapmap's files in an existing, non-empty output directory.
     #[arg(long)]
@@ -120,7 +137,10 @@ pub struct Args {
 
 impl Args {
     fn has_inputs(&self) -> bool {
-        self.premises.is_some() || self.settlements.is_some() || !self.fibre.is_empty() || !self.mobile.is_empty()
+        self.premises.is_some()
+            || self.settlements.is_some()
+            || !self.fibre.is_empty()
+            || !self.mobile.is_empty()
     }
 }
 
@@ -132,11 +152,17 @@ struct Clock {
 
 impl Clock {
     fn new() -> Clock {
-        Clock { phases: Vec::new(), last: Instant::now() }
+        Clock {
+            phases: Vec::new(),
+            last: Instant::now(),
+        }
     }
     fn lap(&mut self, phase: &str) {
         let now = Instant::now();
-        self.phases.push(Phase { phase: phase.to_string(), seconds: (now - self.last).as_secs_f64() });
+        self.phases.push(Phase {
+            phase: phase.to_string(),
+            seconds: (now - self.last).as_secs_f64(),
+        });
         self.last = now;
     }
 }
@@ -164,15 +190,23 @@ pub fn run(mut args: Args) -> Result<()> {
                 bundled::REGION_DIR
             ))
         })?;
-        eprintln!("note: no inputs given; analysing the bundled region in {}", region.dir.display());
+        eprintln!(
+            "note: no inputs given; analysing the bundled region in {}",
+            region.dir.display()
+        );
         args.premises = Some(region.premises);
         args.settlements = Some(region.settlements);
         args.fibre = vec![region.fibre];
+        args.fibre_layer = region.fibre_layers;
         args.mobile = vec![region.mobile];
-        args.settlement_id_field.get_or_insert(region.settlement_id_field.into());
-        args.settlement_name_field.get_or_insert(region.settlement_name_field.into());
+        args.settlement_id_field
+            .get_or_insert(region.settlement_id_field.into());
+        args.settlement_name_field
+            .get_or_insert(region.settlement_name_field.into());
     }
-    let (Some(premises_path), Some(settlements_path)) = (args.premises.clone(), args.settlements.clone()) else {
+    let (Some(premises_path), Some(settlements_path)) =
+        (args.premises.clone(), args.settlements.clone())
+    else {
         return Err(UsageError("both --premises and --settlements are needed (or no inputs at all, for the bundled region)".into()).into());
     };
     let params = Params {
@@ -180,22 +214,50 @@ pub fn run(mut args: Args) -> Result<()> {
         gap_cluster_m: args.gap_cluster_m,
         gap_margin_m: args.gap_margin_m,
     };
-    params.validate()?;
+    params.validate().map_err(|e| match e {
+        // Name the flag the user typed.
+        gapmap_core::CoreError::InvalidParameter {
+            name,
+            expected,
+            value,
+        } => UsageError(format!(
+            "--{} must be {expected}, got {value}",
+            name.replace('_', "-")
+        )),
+        other => UsageError(other.to_string()),
+    })?;
     if args.threads == Some(0) {
         return Err(UsageError("--threads must be at least 1".into()).into());
     }
     check_output_dir(&args.out, args.overwrite)?;
     let target = Crs::parse(&args.crs, "--crs")?;
     target.require_projected_metres("--crs")?;
-    let assume_crs = args.assume_crs.as_deref().map(|c| Crs::parse(c, "--assume-crs")).transpose()?;
-    let ctx = ReadContext { target: target.clone(), assume_crs, strict: args.strict };
+    let assume_crs = args
+        .assume_crs
+        .as_deref()
+        .map(|c| Crs::parse(c, "--assume-crs"))
+        .transpose()?;
+    let ctx = ReadContext {
+        target: target.clone(),
+        assume_crs,
+        strict: args.strict,
+    };
 
     // The global pool, so that every parallel kernel (and index building) uses --threads.
     rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
         .build_global()
         .context("cannot start worker threads")?;
-    analyze(&args, bundled, &premises_path, &settlements_path, &ctx, params, started_utc, t0)
+    analyze(
+        &args,
+        bundled,
+        &premises_path,
+        &settlements_path,
+        &ctx,
+        params,
+        started_utc,
+        t0,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -216,8 +278,16 @@ fn analyze(
         &SettlementOptions {
             path: settlements_path.to_path_buf(),
             layer: args.settlements_layer.clone(),
-            id_field: FieldChoice::new(args.settlement_id_field.as_deref(), "id", "--settlement-id-field"),
-            name_field: FieldChoice::new(args.settlement_name_field.as_deref(), "name", "--settlement-name-field"),
+            id_field: FieldChoice::new(
+                args.settlement_id_field.as_deref(),
+                "id",
+                "--settlement-id-field",
+            ),
+            name_field: FieldChoice::new(
+                args.settlement_name_field.as_deref(),
+                "name",
+                "--settlement-name-field",
+            ),
         },
         ctx,
     )?;
@@ -227,9 +297,21 @@ fn analyze(
         &PremiseOptions {
             path: premises_path.to_path_buf(),
             layer: args.premises_layer.clone(),
-            id_field: FieldChoice::new(args.premise_id_field.as_deref(), "id", "--premise-id-field"),
-            households_field: FieldChoice::new(args.households_field.as_deref(), "households", "--households-field"),
-            workplaces_field: FieldChoice::new(args.workplaces_field.as_deref(), "workplaces", "--workplaces-field"),
+            id_field: FieldChoice::new(
+                args.premise_id_field.as_deref(),
+                "id",
+                "--premise-id-field",
+            ),
+            households_field: FieldChoice::new(
+                args.households_field.as_deref(),
+                "households",
+                "--households-field",
+            ),
+            workplaces_field: FieldChoice::new(
+                args.workplaces_field.as_deref(),
+                "workplaces",
+                "--workplaces-field",
+            ),
             x_field: args.x_field.clone(),
             y_field: args.y_field.clone(),
         },
@@ -244,7 +326,11 @@ fn analyze(
             &FibreOptions {
                 paths: args.fibre.clone(),
                 layers: args.fibre_layer.clone(),
-                network_field: FieldChoice::new(args.fibre_network_field.as_deref(), "network", "--fibre-network-field"),
+                network_field: FieldChoice::new(
+                    args.fibre_network_field.as_deref(),
+                    "network",
+                    "--fibre-network-field",
+                ),
             },
             ctx,
         )?;
@@ -259,8 +345,16 @@ fn analyze(
             &MobileOptions {
                 paths: args.mobile.clone(),
                 layers: args.mobile_layer.clone(),
-                operator_field: FieldChoice::new(args.mobile_operator_field.as_deref(), "operator", "--mobile-operator-field"),
-                tech_field: FieldChoice::new(args.mobile_tech_field.as_deref(), "tech", "--mobile-tech-field"),
+                operator_field: FieldChoice::new(
+                    args.mobile_operator_field.as_deref(),
+                    "operator",
+                    "--mobile-operator-field",
+                ),
+                tech_field: FieldChoice::new(
+                    args.mobile_tech_field.as_deref(),
+                    "tech",
+                    "--mobile-tech-field",
+                ),
             },
             ctx,
         )?;
@@ -288,15 +382,35 @@ fn analyze(
     // Index.
     let settlement_index = PolygonIndex::new(&settlements.areas);
     let fibre_index = fibre_in.as_ref().map(|f| FibreIndex::new(&f.features));
-    let mobile_index = mobile_in.as_ref().map(|m| MobileIndex::new(&m.features)).transpose()?;
+    let mobile_index = mobile_in
+        .as_ref()
+        .map(|m| MobileIndex::new(&m.features))
+        .transpose()?;
     clock.lap("index");
 
     // Analyse.
-    let results = compute(&premises, &settlements, &settlement_index, fibre_index.as_ref(), mobile_index.as_ref(), params, &mut clock);
+    let results = compute(
+        &premises,
+        &settlements,
+        &settlement_index,
+        fibre_index.as_ref(),
+        mobile_index.as_ref(),
+        params,
+        &mut clock,
+    );
 
     // Write.
     let mut staging = Staging::begin(&args.out, args.overwrite)?;
-    let outputs = write_outputs(&mut staging, &premises, &settlements, &results, fibre_in.is_some(), &ctx.target, params, !args.no_gpkg)?;
+    let outputs = write_outputs(
+        &mut staging,
+        &premises,
+        &settlements,
+        &results,
+        fibre_in.is_some(),
+        &ctx.target,
+        params,
+        !args.no_gpkg,
+    )?;
     clock.lap("write");
 
     let totals = totals(&results);
@@ -308,7 +422,10 @@ fn analyze(
         inputs.extend(m.infos.iter().cloned());
     }
     let mut timings = clock.phases.clone();
-    timings.push(Phase { phase: "total".into(), seconds: t0.elapsed().as_secs_f64() });
+    timings.push(Phase {
+        phase: "total".into(),
+        seconds: t0.elapsed().as_secs_f64(),
+    });
     let run = RunInfo {
         tool: "gapmap",
         version: env!("CARGO_PKG_VERSION"),
@@ -343,20 +460,43 @@ fn analyze(
         }),
         working_crs: ctx.target.label().to_string(),
         inputs,
-        fibre_networks: fibre_in.as_ref().map(|f| f.networks.clone()).unwrap_or_default(),
-        mobile_operators: mobile_in.as_ref().map(|m| m.operators.clone()).unwrap_or_default(),
-        mobile_technologies: mobile_in.as_ref().map(|m| m.tech_values.clone()).unwrap_or_default(),
+        fibre_networks: fibre_in
+            .as_ref()
+            .map(|f| f.networks.clone())
+            .unwrap_or_default(),
+        mobile_operators: mobile_in
+            .as_ref()
+            .map(|m| m.operators.clone())
+            .unwrap_or_default(),
+        mobile_technologies: mobile_in
+            .as_ref()
+            .map(|m| m.tech_values.clone())
+            .unwrap_or_default(),
         notices,
         totals: totals.clone(),
         timings_s: timings,
-        outputs: outputs.iter().chain(std::iter::once(&"run.json".to_string())).cloned().collect(),
+        outputs: outputs
+            .iter()
+            .chain(std::iter::once(&"run.json".to_string()))
+            .cloned()
+            .collect(),
     };
     let run_path = staging.file("run.json");
     let text = serde_json::to_string_pretty(&run).context("run.json")? + "\n";
-    std::fs::write(&run_path, text).map_err(|e| gapmap_io::IoError::Write { path: run_path, message: e.to_string() })?;
+    std::fs::write(&run_path, text).map_err(|e| gapmap_io::IoError::Write {
+        path: run_path,
+        message: e.to_string(),
+    })?;
     let written = staging.commit()?;
 
-    terminal::print_summary(&settlements, &results.tallies, &totals, written.len(), &args.out, t0.elapsed().as_secs_f64());
+    terminal::print_summary(
+        &settlements,
+        &results.tallies,
+        &totals,
+        written.len(),
+        &args.out,
+        t0.elapsed().as_secs_f64(),
+    );
     Ok(())
 }
 
@@ -395,14 +535,24 @@ fn compute(
     };
     clock.lap("mobile");
 
-    let passed = |i: usize| fibre.as_ref().is_some_and(|f| f[i].passed(params.drop_distance_m));
-    let gap_kind: Vec<Option<GapKind>> = (0..premises.xy.len()).map(|i| GapKind::of(passed(i), mobile[i].count_4g() > 0)).collect();
+    let passed = |i: usize| {
+        fibre
+            .as_ref()
+            .is_some_and(|f| f[i].passed(params.drop_distance_m))
+    };
+    let gap_kind: Vec<Option<GapKind>> = (0..premises.xy.len())
+        .map(|i| GapKind::of(passed(i), mobile[i].count_4g() > 0))
+        .collect();
     let clusters = gaps::cluster(&premises.xy, &gap_kind, &settlement, params.gap_cluster_m);
     let bar = Bar::new(clusters.len() as u64, "gap outlines");
     let outlines: Vec<_> = clusters
         .par_iter()
         .map(|c| {
-            let pts: Vec<_> = c.premises.iter().map(|&i| premises.xy[i as usize]).collect();
+            let pts: Vec<_> = c
+                .premises
+                .iter()
+                .map(|&i| premises.xy[i as usize])
+                .collect();
             let o = gaps::outline(&pts, params.gap_margin_m, params.gap_cluster_m);
             gapmap_core::par::Progress::advance(&bar, 1);
             o
@@ -417,8 +567,15 @@ fn compute(
     }
     clock.lap("gaps");
 
-    let none = vec![FibreReach::NONE; if fibre.is_some() { 0 } else { premises.xy.len() }];
-    let tallies = summary::tally(
+    let none = vec![
+        FibreReach::NONE;
+        if fibre.is_some() {
+            0
+        } else {
+            premises.xy.len()
+        }
+    ];
+    let mut tallies = summary::tally(
         settlements.areas.len(),
         &settlement,
         &premises.households,
@@ -427,8 +584,18 @@ fn compute(
         &mobile,
         params.drop_distance_m,
     );
+    summary::count_clusters(&mut tallies, &clusters);
     clock.lap("tally");
-    Results { settlement, fibre, mobile, gap_kind, clusters, outlines, gap_id, tallies }
+    Results {
+        settlement,
+        fibre,
+        mobile,
+        gap_kind,
+        clusters,
+        outlines,
+        gap_id,
+        tallies,
+    }
 }
 
 fn totals(r: &Results) -> BTreeMap<String, u64> {
@@ -440,8 +607,6 @@ fn totals(r: &Results) -> BTreeMap<String, u64> {
     for (name, get) in tables::COUNT_COLUMNS.iter() {
         m.insert(name.to_string(), get(&t));
     }
-    m.insert("gap_clusters".into(), r.clusters.len() as u64);
-    m.insert("unserved_clusters".into(), r.clusters.iter().filter(|c| c.kind == GapKind::Unserved).count() as u64);
     m
 }
 
@@ -458,19 +623,15 @@ fn write_outputs(
     gpkg: bool,
 ) -> Result<Vec<String>> {
     let mut names = Vec::new();
-    let n_rows = settlements.areas.len() + 1;
-    let mut clusters_per_row = vec![(0u64, 0u64); n_rows];
-    for c in &r.clusters {
-        let row = c.settlement.map_or(n_rows - 1, |s| s as usize);
-        clusters_per_row[row].0 += 1;
-        clusters_per_row[row].1 += u64::from(c.kind == GapKind::Unserved);
-    }
 
     // Tables.
-    let mut df = tables::settlements_frame(&settlements.ids, &settlements.names, &r.tallies, &clusters_per_row)?;
+    let mut df = tables::settlements_frame(&settlements.ids, &settlements.names, &r.tallies)?;
     tables::write_csv(&mut df, &staging.file("settlements.csv"))?;
     tables::write_parquet(&mut df, &staging.file("settlements.parquet"), None)?;
-    names.extend(["settlements.csv".to_string(), "settlements.parquet".to_string()]);
+    names.extend([
+        "settlements.csv".to_string(),
+        "settlements.parquet".to_string(),
+    ]);
     let mut pdf = tables::premises_frame(&tables::PremiseRows {
         ids: &premises.ids,
         xy: &premises.xy,
@@ -484,7 +645,11 @@ fn write_outputs(
         gap_id: &r.gap_id,
         drop_distance_m: params.drop_distance_m,
     })?;
-    tables::write_parquet(&mut pdf, &staging.file("premises.parquet"), Some(crs.label()))?;
+    tables::write_parquet(
+        &mut pdf,
+        &staging.file("premises.parquet"),
+        Some(crs.label()),
+    )?;
     names.push("premises.parquet".into());
 
     // Gap map.
@@ -508,7 +673,10 @@ fn write_outputs(
             p.insert("gap_id".into(), json!(k + 1));
             p.insert("kind".into(), json!(c.kind.as_str()));
             let (sid, sname) = c.settlement.map_or(("", "(rural)"), |s| {
-                (settlements.ids[s as usize].as_str(), settlements.names[s as usize].as_str())
+                (
+                    settlements.ids[s as usize].as_str(),
+                    settlements.names[s as usize].as_str(),
+                )
             });
             p.insert("settlement_id".into(), json!(sid));
             p.insert("settlement_name".into(), json!(sname));
@@ -517,13 +685,20 @@ fn write_outputs(
             p.insert("workplaces".into(), json!(wp));
             p.insert(
                 "nearest_fibre_m".into(),
-                if has_fibre && nearest.is_finite() { json!((nearest * 10.0).round() / 10.0) } else { Value::Null },
+                if has_fibre && nearest.is_finite() {
+                    json!((nearest * 10.0).round() / 10.0)
+                } else {
+                    Value::Null
+                },
             );
             p.insert("fill".into(), json!(style::gap_fill(c.kind)));
             p.insert("fill-opacity".into(), json!(0.6));
             p.insert("stroke".into(), json!(style::gap_stroke(c.kind)));
             p.insert("stroke-width".into(), json!(1));
-            OutFeature { properties: p, geometry: Cow::Borrowed(outline) }
+            OutFeature {
+                properties: p,
+                geometry: Cow::Owned(Geometry::MultiPolygon(outline.clone())),
+            }
         })
         .collect();
     write_geojson(&staging.file("gaps.geojson"), "gaps", crs, &gaps)?;
@@ -531,31 +706,56 @@ fn write_outputs(
     names.extend(["gaps.geojson".to_string(), "gaps.qml".to_string()]);
 
     // Settlement choropleth.
-    let records = tables::settlement_records(&settlements.ids, &settlements.names, &r.tallies, &clusters_per_row);
+    let records = tables::settlement_records(&settlements.ids, &settlements.names, &r.tallies);
     let sfeatures: Vec<OutFeature<'_>> = records
         .into_iter()
         .zip(&settlements.areas)
         .enumerate()
         .map(|(i, (mut p, area))| {
             let t = &r.tallies[i];
-            p.insert("fill".into(), json!(style::share_fill(tables::share(t.fibre_passed, t.premises))));
+            p.insert(
+                "fill".into(),
+                json!(style::share_fill(tables::share(t.fibre_passed, t.premises))),
+            );
             p.insert("fill-opacity".into(), json!(0.7));
             p.insert("stroke".into(), json!("#404040"));
             p.insert("stroke-width".into(), json!(1));
-            OutFeature { properties: p, geometry: Cow::Borrowed(area) }
+            OutFeature {
+                properties: p,
+                geometry: Cow::Owned(Geometry::MultiPolygon(area.clone())),
+            }
         })
         .collect();
-    write_geojson(&staging.file("settlements.geojson"), "settlements", crs, &sfeatures)?;
-    std::fs::write(staging.file("settlements.qml"), style::settlements_qml()).context("settlements.qml")?;
-    names.extend(["settlements.geojson".to_string(), "settlements.qml".to_string()]);
+    write_geojson(
+        &staging.file("settlements.geojson"),
+        "settlements",
+        crs,
+        &sfeatures,
+    )?;
+    std::fs::write(staging.file("settlements.qml"), style::settlements_qml())
+        .context("settlements.qml")?;
+    names.extend([
+        "settlements.geojson".to_string(),
+        "settlements.qml".to_string(),
+    ]);
 
     if gpkg {
         write_gpkg(
             &staging.file("gapmap.gpkg"),
             crs,
             &[
-                GpkgLayer { name: "settlements", features: &sfeatures, qml: Some(style::settlements_qml()) },
-                GpkgLayer { name: "gaps", features: &gaps, qml: Some(style::gaps_qml()) },
+                OutLayer {
+                    name: "settlements",
+                    geometry_type: MULTI_POLYGON,
+                    features: &sfeatures,
+                    qml: Some(style::settlements_qml()),
+                },
+                OutLayer {
+                    name: "gaps",
+                    geometry_type: MULTI_POLYGON,
+                    features: &gaps,
+                    qml: Some(style::gaps_qml()),
+                },
             ],
         )?;
         names.push("gapmap.gpkg".into());

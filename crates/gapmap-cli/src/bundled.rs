@@ -12,6 +12,7 @@ pub struct Region {
     pub settlements: PathBuf,
     pub fibre: PathBuf,
     pub mobile: PathBuf,
+    pub fibre_layers: Vec<String>,
     pub settlement_id_field: &'static str,
     pub settlement_name_field: &'static str,
 }
@@ -24,13 +25,18 @@ pub fn locate() -> Option<Region> {
         Some(PathBuf::from(REGION_DIR)),
         Some(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(REGION_DIR)),
     ];
-    candidates.into_iter().flatten().find(|d| d.join("premises.parquet").exists()).map(|dir| Region {
-        premises: dir.join("premises.parquet"),
-        settlements: dir.join("settlements.gpkg"),
-        fibre: dir.join("fibre.gpkg"),
-        mobile: dir.join("mobile.geojson"),
-        settlement_id_field: "tatortskod",
-        settlement_name_field: "tatort",
-        dir,
-    })
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|d| d.join("premises.parquet").exists())
+        .map(|dir| Region {
+            premises: dir.join("premises.parquet"),
+            settlements: dir.join("settlements.gpkg"),
+            fibre: dir.join("fibre.gpkg"),
+            mobile: dir.join("mobile.geojson"),
+            fibre_layers: vec!["routes".into(), "nodes".into()],
+            settlement_id_field: "tatortskod",
+            settlement_name_field: "tatort",
+            dir,
+        })
 }

@@ -1,6 +1,10 @@
 //! The `gapmap` command line. Each subcommand lives in its own module; this file only parses
 //! arguments, dispatches, and maps errors to exit codes (2: bad input or usage, 1: other).
 
+// `IoError` carries file, layer, feature and field for its messages; errors are rare, so its
+// size on the error path is not worth boxing.
+#![allow(clippy::result_large_err)]
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -9,6 +13,7 @@ mod analyze;
 mod bundled;
 mod progress;
 mod runinfo;
+mod synth;
 mod terminal;
 
 /// Broadband and mobile coverage gaps per premise and per settlement.
@@ -19,10 +24,14 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process: the size difference between subcommands does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Fibre and mobile coverage per premise and per settlement: tables, gap map, run record.
     Analyze(analyze::Args),
+    /// Seeded synthetic premises, fibre and mobile layers on real settlements and population.
+    Synth(synth::Args),
 }
 
 /// A usage error found after parsing (exit code 2).
@@ -34,7 +43,9 @@ fn exit_code(e: &anyhow::Error) -> u8 {
     if let Some(io) = e.downcast_ref::<gapmap_io::IoError>() {
         return if io.is_bad_input() { 2 } else { 1 };
     }
-    if e.downcast_ref::<UsageError>().is_some() || e.downcast_ref::<gapmap_core::CoreError>().is_some() {
+    if e.downcast_ref::<UsageError>().is_some()
+        || e.downcast_ref::<gapmap_core::CoreError>().is_some()
+    {
         return 2;
     }
     1
@@ -45,11 +56,16 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Synth(args) => synth::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

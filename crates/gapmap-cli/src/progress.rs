@@ -17,9 +17,11 @@ impl Bar {
             ProgressBar::hidden()
         };
         pb.set_style(
-            ProgressStyle::with_template("{msg:>12} [{bar:40}] {human_pos}/{human_len} ({elapsed})")
-                .expect("static template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{msg:>12} [{bar:40}] {human_pos}/{human_len} ({elapsed})",
+            )
+            .expect("static template")
+            .progress_chars("=> "),
         );
         pb.set_message(msg);
         Bar(pb)
@@ -34,7 +36,9 @@ impl Bar {
         } else {
             ProgressBar::hidden()
         };
-        pb.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("static template"));
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("static template"),
+        );
         pb.set_message(msg);
         Bar(pb)
     }

@@ -28,9 +28,15 @@ fn truncate(s: &str, n: usize) -> String {
 /// Rows (settlement index, tally) of the `n` settlements with the most unserved premises; ties
 /// by more premises, then input order. The rural row is not a settlement and is left out.
 pub fn top_unserved(tallies: &[Tally], n: usize) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..tallies.len().saturating_sub(1)).filter(|&i| tallies[i].unserved > 0).collect();
+    let mut idx: Vec<usize> = (0..tallies.len().saturating_sub(1))
+        .filter(|&i| tallies[i].unserved > 0)
+        .collect();
     idx.sort_by(|&a, &b| {
-        tallies[b].unserved.cmp(&tallies[a].unserved).then(tallies[b].premises.cmp(&tallies[a].premises)).then(a.cmp(&b))
+        tallies[b]
+            .unserved
+            .cmp(&tallies[a].unserved)
+            .then(tallies[b].premises.cmp(&tallies[a].premises))
+            .then(a.cmp(&b))
     });
     idx.truncate(n);
     idx
@@ -57,19 +63,54 @@ pub fn print_summary(
         settlements.ids.len(),
         rural.premises
     );
-    println!("  fibre passed          {:>9}  {:>7}", t("fibre_passed"), pct(t("fibre_passed"), premises));
-    println!("  fibre, 2+ networks    {:>9}  {:>7}", t("fibre_2plus_networks"), pct(t("fibre_2plus_networks"), premises));
-    println!("  4G                    {:>9}  {:>7}", t("mobile_4g"), pct(t("mobile_4g"), premises));
-    println!("  4G, 2+ operators      {:>9}  {:>7}", t("mobile_4g_2plus_operators"), pct(t("mobile_4g_2plus_operators"), premises));
-    println!("  5G                    {:>9}  {:>7}", t("mobile_5g"), pct(t("mobile_5g"), premises));
-    println!("  unserved              {:>9}  {:>7}", t("unserved"), pct(t("unserved"), premises));
-    println!("  households fibre passed {:>7}  {:>7}", t("households_fibre_passed"), pct(t("households_fibre_passed"), t("households")));
-    println!("  gap clusters          {:>9}  ({} unserved)", t("gap_clusters"), t("unserved_clusters"));
+    println!(
+        "  fibre passed          {:>9}  {:>7}",
+        t("fibre_passed"),
+        pct(t("fibre_passed"), premises)
+    );
+    println!(
+        "  fibre, 2+ networks    {:>9}  {:>7}",
+        t("fibre_2plus_networks"),
+        pct(t("fibre_2plus_networks"), premises)
+    );
+    println!(
+        "  4G                    {:>9}  {:>7}",
+        t("mobile_4g"),
+        pct(t("mobile_4g"), premises)
+    );
+    println!(
+        "  4G, 2+ operators      {:>9}  {:>7}",
+        t("mobile_4g_2plus_operators"),
+        pct(t("mobile_4g_2plus_operators"), premises)
+    );
+    println!(
+        "  5G                    {:>9}  {:>7}",
+        t("mobile_5g"),
+        pct(t("mobile_5g"), premises)
+    );
+    println!(
+        "  unserved              {:>9}  {:>7}",
+        t("unserved"),
+        pct(t("unserved"), premises)
+    );
+    println!(
+        "  households fibre passed {:>7}  {:>7}",
+        t("households_fibre_passed"),
+        pct(t("households_fibre_passed"), t("households"))
+    );
+    println!(
+        "  gap clusters          {:>9}  ({} unserved)",
+        t("gap_clusters"),
+        t("unserved_clusters")
+    );
     let top = top_unserved(tallies, 10);
     if !top.is_empty() {
         println!();
         println!("Settlements with the most unserved premises:");
-        println!("  {:<12} {:<28} {:>9} {:>9} {:>8} {:>8}", "id", "name", "premises", "unserved", "fibre", "4G");
+        println!(
+            "  {:<12} {:<28} {:>9} {:>9} {:>8} {:>8}",
+            "id", "name", "premises", "unserved", "fibre", "4G"
+        );
         for i in top {
             let x = &tallies[i];
             println!(
@@ -84,7 +125,15 @@ pub fn print_summary(
         }
     }
     if rural.unserved > 0 {
-        println!("  {:<12} {:<28} {:>9} {:>9} {:>8} {:>8}", "", "(rural)", rural.premises, rural.unserved, pct(rural.fibre_passed, rural.premises), pct(rural.mobile_4g, rural.premises));
+        println!(
+            "  {:<12} {:<28} {:>9} {:>9} {:>8} {:>8}",
+            "",
+            "(rural)",
+            rural.premises,
+            rural.unserved,
+            pct(rural.fibre_passed, rural.premises),
+            pct(rural.mobile_4g, rural.premises)
+        );
     }
     println!();
     println!("Wrote {files} files to {} in {seconds:.2} s", out.display());
@@ -96,7 +145,11 @@ mod tests {
 
     #[test]
     fn top_orders_by_unserved_and_skips_rural() {
-        let mk = |premises, unserved| Tally { premises, unserved, ..Default::default() };
+        let mk = |premises, unserved| Tally {
+            premises,
+            unserved,
+            ..Default::default()
+        };
         let t = vec![mk(10, 2), mk(50, 5), mk(20, 5), mk(5, 0), mk(1000, 900)];
         assert_eq!(top_unserved(&t, 10), vec![1, 2, 0]);
         assert_eq!(top_unserved(&t, 1), vec![1]);

@@ -239,6 +239,9 @@ mod tests {
         let r = idx.reach(coord! {x: 30., y: 200.}, 50.0, &mut s);
         assert_eq!(r.distance_m, 100.0);
         assert!(!r.passed(50.0));
-        assert_eq!(FibreIndex::new(&[]).reach(coord! {x: 0., y: 0.}, 50.0, &mut s), FibreReach::NONE);
+        assert_eq!(
+            FibreIndex::new(&[]).reach(coord! {x: 0., y: 0.}, 50.0, &mut s),
+            FibreReach::NONE
+        );
     }
 }

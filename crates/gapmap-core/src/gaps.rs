@@ -4,9 +4,7 @@
 
 use std::collections::HashMap;
 
-use geo::{
-    Area, Buffer, ConcaveHull, Coord, LineString, MultiPoint, MultiPolygon, Point, Polygon,
-};
+use geo::{Area, Buffer, ConcaveHull, Coord, LineString, MultiPoint, MultiPolygon, Point, Polygon};
 use rayon::prelude::*;
 
 use geo::algorithm::concave_hull::ConcaveHullOptions;
@@ -150,14 +148,20 @@ fn dist2(a: Coord<f64>, b: Coord<f64>) -> f64 {
 pub fn single_linkage(points: &[Coord<f64>], members: &[u32], r: f64) -> Vec<Vec<u32>> {
     let n = members.len();
     if n <= 1 {
-        return if n == 1 { vec![members.to_vec()] } else { vec![] };
+        return if n == 1 {
+            vec![members.to_vec()]
+        } else {
+            vec![]
+        };
     }
     let r2 = r * r;
     let side = (r / std::f64::consts::SQRT_2).max(f64::MIN_POSITIVE);
-    let (ox, oy) = members.iter().fold((f64::INFINITY, f64::INFINITY), |(x, y), &m| {
-        let p = points[m as usize];
-        (x.min(p.x), y.min(p.y))
-    });
+    let (ox, oy) = members
+        .iter()
+        .fold((f64::INFINITY, f64::INFINITY), |(x, y), &m| {
+            let p = points[m as usize];
+            (x.min(p.x), y.min(p.y))
+        });
     let key = |p: Coord<f64>| -> (i64, i64) {
         (
             ((p.x - ox) / side).floor() as i64,
@@ -165,8 +169,10 @@ pub fn single_linkage(points: &[Coord<f64>], members: &[u32], r: f64) -> Vec<Vec
         )
     };
     // Local ids 0..n in cell order.
-    let mut order: Vec<((i64, i64), u32)> =
-        members.iter().map(|&m| (key(points[m as usize]), m)).collect();
+    let mut order: Vec<((i64, i64), u32)> = members
+        .iter()
+        .map(|&m| (key(points[m as usize]), m))
+        .collect();
     order.sort_unstable();
     let pt = |local: usize| points[order[local].1 as usize];
     let mut cells: Vec<(usize, usize)> = Vec::new(); // [start, end) in `order`
@@ -244,9 +250,9 @@ pub fn single_linkage(points: &[Coord<f64>], members: &[u32], r: f64) -> Vec<Vec
         }
     }
     let mut by_root: HashMap<u32, Vec<u32>> = HashMap::new();
-    for local in 0..n {
+    for (local, &(_, premise)) in order.iter().enumerate() {
         let root = uf.find(local as u32);
-        by_root.entry(root).or_default().push(order[local].1);
+        by_root.entry(root).or_default().push(premise);
     }
     let mut comps: Vec<Vec<u32>> = by_root.into_values().collect();
     for c in &mut comps {
@@ -268,8 +274,8 @@ pub fn outline(points: &[Coord<f64>], margin_m: f64, detail_m: f64) -> MultiPoly
         1 => Point(pts[0]).buffer(margin_m),
         2 => LineString::new(pts).buffer(margin_m),
         _ => {
-            let hull: Polygon<f64> = MultiPoint::from(pts.clone())
-                .concave_hull_with_options(ConcaveHullOptions {
+            let hull: Polygon<f64> =
+                MultiPoint::from(pts.clone()).concave_hull_with_options(ConcaveHullOptions {
                     concavity: 2.0,
                     length_threshold: detail_m,
                 });
@@ -321,7 +327,10 @@ mod tests {
         let sett = vec![Some(0), None, Some(0), Some(0)];
         let c = cluster(&pts, &kinds, &sett, 100.0);
         assert_eq!(c.len(), 3);
-        assert_eq!((c[0].settlement, c[0].kind, c[0].premises.clone()), (Some(0), GapKind::Unserved, vec![0]));
+        assert_eq!(
+            (c[0].settlement, c[0].kind, c[0].premises.clone()),
+            (Some(0), GapKind::Unserved, vec![0])
+        );
         assert_eq!((c[1].settlement, c[1].kind), (Some(0), GapKind::NoFibre));
         assert_eq!((c[2].settlement, c[2].premises.clone()), (None, vec![1]));
     }
@@ -340,7 +349,11 @@ mod tests {
             let mp = outline(&pts, 20.0, 200.0);
             let area = PreparedArea::from_multi_polygon(&mp);
             for p in &pts {
-                assert!(area.covers(*p), "{p:?} outside outline of {} points", pts.len());
+                assert!(
+                    area.covers(*p),
+                    "{p:?} outside outline of {} points",
+                    pts.len()
+                );
             }
         }
     }

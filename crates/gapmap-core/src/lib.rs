@@ -15,6 +15,7 @@
 //! | [`gaps`] | gap kinds, single-linkage clusters, cluster outlines |
 //! | [`summary`] | per-settlement tallies |
 //! | [`rng`] | stable seeded RNG for synthetic data and tests |
+//! | [`synth`] | seeded synthetic premises, fibre and mobile layers |
 
 pub mod fibre;
 pub mod gaps;
@@ -25,6 +26,7 @@ pub mod prepared;
 pub mod rng;
 pub mod settlement;
 pub mod summary;
+pub mod synth;
 
 pub use geo;
 
@@ -32,7 +34,9 @@ pub use geo;
 /// invariants the analyses rely on.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum CoreError {
-    #[error("operator id {operator} is out of range: at most {max} distinct operators are supported")]
+    #[error(
+        "operator id {operator} is out of range: at most {max} distinct operators are supported"
+    )]
     TooManyOperators { operator: u32, max: usize },
     #[error("parameter {name} must be {expected}, got {value}")]
     InvalidParameter {

@@ -146,13 +146,31 @@ mod tests {
     #[test]
     fn cover_sets_operator_bits() {
         let sq = |x0: f64| {
-            MultiPolygon::new(vec![polygon![(x: x0, y: 0.), (x: x0 + 10., y: 0.), (x: x0 + 10., y: 10.), (x: x0, y: 10.)]])
+            MultiPolygon::new(vec![
+                polygon![(x: x0, y: 0.), (x: x0 + 10., y: 0.), (x: x0 + 10., y: 10.), (x: x0, y: 10.)],
+            ])
         };
         let f = vec![
-            CoverageFeature { area: sq(0.), operator: 0, tech: Tech::G4 },
-            CoverageFeature { area: sq(5.), operator: 2, tech: Tech::G4 },
-            CoverageFeature { area: sq(0.), operator: 1, tech: Tech::Other },
-            CoverageFeature { area: sq(8.), operator: 2, tech: Tech::G5 },
+            CoverageFeature {
+                area: sq(0.),
+                operator: 0,
+                tech: Tech::G4,
+            },
+            CoverageFeature {
+                area: sq(5.),
+                operator: 2,
+                tech: Tech::G4,
+            },
+            CoverageFeature {
+                area: sq(0.),
+                operator: 1,
+                tech: Tech::Other,
+            },
+            CoverageFeature {
+                area: sq(8.),
+                operator: 2,
+                tech: Tech::G5,
+            },
         ];
         let idx = MobileIndex::new(&f).unwrap();
         let mut s = Vec::new();
@@ -161,6 +179,11 @@ mod tests {
         assert_eq!(c.operators_5g, 0b100);
         let c = idx.cover(coord! {x: 1., y: 5.}, &mut s);
         assert_eq!((c.count_4g(), c.count_5g()), (1, 0));
-        assert!(MobileIndex::new(&[CoverageFeature { area: sq(0.), operator: 64, tech: Tech::G4 }]).is_err());
+        assert!(MobileIndex::new(&[CoverageFeature {
+            area: sq(0.),
+            operator: 64,
+            tech: Tech::G4
+        }])
+        .is_err());
     }
 }

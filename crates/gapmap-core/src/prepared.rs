@@ -148,12 +148,17 @@ impl PreparedArea {
             (1, 1)
         } else {
             let cells = (n / EDGES_PER_CELL).max(1) as f64;
-            let nx = (cells * w / h).sqrt().round().clamp(1.0, MAX_GRID_SIDE as f64) as usize;
+            let nx = (cells * w / h)
+                .sqrt()
+                .round()
+                .clamp(1.0, MAX_GRID_SIDE as f64) as usize;
             let ny = (cells / nx as f64).round().clamp(1.0, MAX_GRID_SIDE as f64) as usize;
             (nx, ny)
         };
         let borders = |lo: f64, hi: f64, k: usize| -> Vec<f64> {
-            let mut v: Vec<f64> = (0..=k).map(|i| lo + (hi - lo) * i as f64 / k as f64).collect();
+            let mut v: Vec<f64> = (0..=k)
+                .map(|i| lo + (hi - lo) * i as f64 / k as f64)
+                .collect();
             v[0] = lo;
             v[k] = hi;
             v
@@ -333,16 +338,14 @@ impl PreparedArea {
         let c = self.col(p.x);
         let r = self.row(p.y);
         let x_right = self.xs[c + 1];
-        let q = Coord {
-            x: x_right,
-            y: p.y,
-        };
+        let q = Coord { x: x_right, y: p.y };
         let cell = r * self.nx + c;
         let mut inside = false;
 
         // Horizontal leg: from p to q, shifted up by δy. Edge crosses the line y = p.y + δy iff
         // exactly one endpoint has y > p.y.
-        for &e in &self.cell_edges[self.cell_start[cell] as usize..self.cell_start[cell + 1] as usize]
+        for &e in
+            &self.cell_edges[self.cell_start[cell] as usize..self.cell_start[cell + 1] as usize]
         {
             let (a, b) = self.edge(e);
             let o = RobustKernel::orient2d(a, b, p);
@@ -369,10 +372,7 @@ impl PreparedArea {
 
         // Vertical leg: from q straight up along x = x_right + δx.
         let k = c + 1;
-        let (s, t) = (
-            self.line_start[k] as usize,
-            self.line_start[k + 1] as usize,
-        );
+        let (s, t) = (self.line_start[k] as usize, self.line_start[k + 1] as usize);
         if s < t {
             let ys = &self.line_y[s..t];
             let lo_i = ys.partition_point(|&y| y < p.y - self.y_tol);
@@ -465,7 +465,11 @@ mod tests {
         let mut ring = Vec::new();
         for i in 0..n {
             let ang = i as f64 / n as f64 * std::f64::consts::TAU;
-            let rad = if i % 2 == 0 { 100.0 } else { 40.0 + (i % 7) as f64 * 5.0 };
+            let rad = if i % 2 == 0 {
+                100.0
+            } else {
+                40.0 + (i % 7) as f64 * 5.0
+            };
             // Round to a 0.5 lattice so that many query points fall on vertices.
             let x = (rad * ang.cos() * 2.0).round() / 2.0;
             let y = (rad * ang.sin() * 2.0).round() / 2.0;

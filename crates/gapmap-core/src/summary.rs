@@ -23,6 +23,10 @@ pub struct Tally {
     pub households_fibre_passed: u64,
     pub workplaces_fibre_passed: u64,
     pub households_unserved: u64,
+    /// Gap clusters in the settlement (filled in after clustering; not a premise count).
+    pub gap_clusters: u64,
+    /// Unserved gap clusters in the settlement.
+    pub unserved_clusters: u64,
 }
 
 impl AddAssign for Tally {
@@ -39,6 +43,8 @@ impl AddAssign for Tally {
         self.households_fibre_passed += o.households_fibre_passed;
         self.workplaces_fibre_passed += o.workplaces_fibre_passed;
         self.households_unserved += o.households_unserved;
+        self.gap_clusters += o.gap_clusters;
+        self.unserved_clusters += o.unserved_clusters;
     }
 }
 
@@ -73,6 +79,19 @@ pub fn premise_tally(
         households_fibre_passed: if passed { h } else { 0 },
         workplaces_fibre_passed: if passed { w } else { 0 },
         households_unserved: if unserved { h } else { 0 },
+        gap_clusters: 0,
+        unserved_clusters: 0,
+    }
+}
+
+/// Adds the number of gap clusters (and unserved ones) to each settlement's tally; `tallies`
+/// has the rural row last, as [`tally`] returns it.
+pub fn count_clusters(tallies: &mut [Tally], clusters: &[crate::gaps::GapCluster]) {
+    let rural = tallies.len() - 1;
+    for c in clusters {
+        let t = &mut tallies[c.settlement.map_or(rural, |s| s as usize)];
+        t.gap_clusters += 1;
+        t.unserved_clusters += u64::from(c.kind == crate::gaps::GapKind::Unserved);
     }
 }
 

@@ -23,7 +23,10 @@ const OX: f64 = 500_000.0;
 const OY: f64 = 6_700_000.0;
 
 fn c(x: f64, y: f64) -> Coord<f64> {
-    Coord { x: OX + x, y: OY + y }
+    Coord {
+        x: OX + x,
+        y: OY + y,
+    }
 }
 
 /// A star-shaped ring around (cx, cy) with radii in [rmin, rmax], vertices on a 1 m lattice.
@@ -63,7 +66,10 @@ fn areas(rng: &mut SplitMix64, scale: f64) -> Vec<MultiPolygon<f64>> {
         if rng.chance(0.3) {
             // A second, disjoint part.
             let n2 = 3 + rng.below(60) as usize;
-            polys.push(Polygon::new(star(rng, cx + 4000.0, cy, 200.0, 900.0, n2), vec![]));
+            polys.push(Polygon::new(
+                star(rng, cx + 4000.0, cy, 200.0, 900.0, n2),
+                vec![],
+            ));
         }
         out.push(MultiPolygon::new(polys));
     }
@@ -139,9 +145,16 @@ fn settlement_assignment_matches_oracle() {
         let want: Vec<Option<u32>> = pts.iter().map(|&p| oracle_settlement(&areas, p)).collect();
         let on_boundary = pts
             .iter()
-            .filter(|p| areas.iter().any(|a| a.coordinate_position(p) == CoordPos::OnBoundary))
+            .filter(|p| {
+                areas
+                    .iter()
+                    .any(|a| a.coordinate_position(p) == CoordPos::OnBoundary)
+            })
             .count();
-        assert!(on_boundary > 100, "seed {seed}: only {on_boundary} boundary premises");
+        assert!(
+            on_boundary > 100,
+            "seed {seed}: only {on_boundary} boundary premises"
+        );
         assert!(want.iter().any(|s| s.is_none()) && want.iter().any(|s| s.is_some()));
         for threads in [1, 4] {
             let got = with_threads(threads, || {
@@ -149,7 +162,11 @@ fn settlement_assignment_matches_oracle() {
                 settlement::assign(&idx, &pts, &())
             });
             for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-                assert_eq!(g, w, "seed {seed}, {threads} threads, premise {i} at {:?}", pts[i]);
+                assert_eq!(
+                    g, w,
+                    "seed {seed}, {threads} threads, premise {i} at {:?}",
+                    pts[i]
+                );
             }
         }
     }
@@ -181,7 +198,12 @@ fn fibre_features(rng: &mut SplitMix64) -> Vec<FibreFeature> {
         }
         let points = if i % 4 == 0 {
             (0..1 + rng.below(4))
-                .map(|_| Point(c(rng.range(0.0, 20_000.0).round(), rng.range(0.0, 20_000.0).round())))
+                .map(|_| {
+                    Point(c(
+                        rng.range(0.0, 20_000.0).round(),
+                        rng.range(0.0, 20_000.0).round(),
+                    ))
+                })
                 .collect()
         } else {
             vec![]
@@ -208,15 +230,24 @@ fn premises_at_distance(rng: &mut SplitMix64, f: &[FibreFeature], d: f64) -> Vec
                     out.push(Coord { x, y: a.y + d });
                     out.push(Coord { x, y: a.y - d });
                 } else if a.x == b.x && a.y != b.y {
-                    out.push(Coord { x: a.x + d, y: (a.y + b.y) / 2.0 });
+                    out.push(Coord {
+                        x: a.x + d,
+                        y: (a.y + b.y) / 2.0,
+                    });
                 }
                 if rng.chance(0.2) {
-                    out.push(Coord { x: a.x + 0.6 * d, y: a.y + 0.8 * d });
+                    out.push(Coord {
+                        x: a.x + 0.6 * d,
+                        y: a.y + 0.8 * d,
+                    });
                 }
             }
         }
         for p in &feat.points.0 {
-            out.push(Coord { x: p.x() - d, y: p.y() });
+            out.push(Coord {
+                x: p.x() - d,
+                y: p.y(),
+            });
         }
     }
     out
@@ -259,15 +290,25 @@ fn fibre_reach_matches_oracle() {
         pts.extend(&exact);
         let want: Vec<FibreReach> = pts.iter().map(|&p| oracle_reach(&feats, p, drop)).collect();
         let at_drop = want.iter().filter(|r| r.distance_m == drop).count();
-        assert!(at_drop > 50, "seed {seed}: only {at_drop} premises exactly at the drop distance");
-        assert!(want.iter().any(|r| r.networks >= 2), "seed {seed}: no multi-network premise");
+        assert!(
+            at_drop > 50,
+            "seed {seed}: only {at_drop} premises exactly at the drop distance"
+        );
+        assert!(
+            want.iter().any(|r| r.networks >= 2),
+            "seed {seed}: no multi-network premise"
+        );
         for threads in [1, 4] {
             let got = with_threads(threads, || {
                 let idx = FibreIndex::new(&feats);
                 fibre::reach_all(&idx, &pts, drop, &())
             });
             for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-                assert_eq!(g, w, "seed {seed}, {threads} threads, premise {i} at {:?}", pts[i]);
+                assert_eq!(
+                    g, w,
+                    "seed {seed}, {threads} threads, premise {i} at {:?}",
+                    pts[i]
+                );
             }
         }
     }
@@ -337,9 +378,9 @@ fn oracle_linkage(pts: &[Coord<f64>], members: &[u32], r: f64) -> Vec<Vec<u32>> 
         }
     }
     let mut groups: std::collections::BTreeMap<usize, Vec<u32>> = Default::default();
-    for i in 0..n {
+    for (i, &m) in members.iter().enumerate() {
         let r = root(&mut comp, i);
-        groups.entry(r).or_default().push(members[i]);
+        groups.entry(r).or_default().push(m);
     }
     let mut v: Vec<Vec<u32>> = groups.into_values().collect();
     for g in &mut v {
@@ -364,7 +405,10 @@ fn gap_clusters_match_oracle() {
             }
         }
         for k in 0..20 {
-            let (x0, y0) = (rng.range(0.0, 30_000.0).round(), rng.range(0.0, 30_000.0).round());
+            let (x0, y0) = (
+                rng.range(0.0, 30_000.0).round(),
+                rng.range(0.0, 30_000.0).round(),
+            );
             for j in 0..5 {
                 // Exactly r apart along x, and (120, 160) steps: also exactly r.
                 if k % 2 == 0 {
@@ -376,9 +420,18 @@ fn gap_clusters_match_oracle() {
         }
         let n = pts.len();
         let kinds: Vec<Option<GapKind>> = (0..n)
-            .map(|_| [None, Some(GapKind::Unserved), Some(GapKind::NoFibre), Some(GapKind::No4g)][rng.below(4) as usize])
+            .map(|_| {
+                [
+                    None,
+                    Some(GapKind::Unserved),
+                    Some(GapKind::NoFibre),
+                    Some(GapKind::No4g),
+                ][rng.below(4) as usize]
+            })
             .collect();
-        let sett: Vec<Option<u32>> = (0..n).map(|_| [None, Some(0), Some(1)][rng.below(3) as usize]).collect();
+        let sett: Vec<Option<u32>> = (0..n)
+            .map(|_| [None, Some(0), Some(1)][rng.below(3) as usize])
+            .collect();
         // Oracle: group then O(n²) linkage, in the documented order.
         let mut want = Vec::new();
         for s in [Some(0u32), Some(1), None] {
@@ -391,10 +444,16 @@ fn gap_clusters_match_oracle() {
                 }
             }
         }
-        assert!(want.iter().any(|w| w.2.len() >= 5), "seed {seed}: no large cluster");
+        assert!(
+            want.iter().any(|w| w.2.len() >= 5),
+            "seed {seed}: no large cluster"
+        );
         for threads in [1, 4] {
             let got = with_threads(threads, || gaps::cluster(&pts, &kinds, &sett, r));
-            let got: Vec<_> = got.into_iter().map(|g| (g.kind, g.settlement, g.premises)).collect();
+            let got: Vec<_> = got
+                .into_iter()
+                .map(|g| (g.kind, g.settlement, g.premises))
+                .collect();
             assert_eq!(got, want, "seed {seed}, {threads} threads");
         }
     }
@@ -404,14 +463,22 @@ fn gap_clusters_match_oracle() {
 fn tally_is_thread_independent_and_adds_up() {
     let mut rng = SplitMix64::derive(3, "tally");
     let n = 100_000;
-    let sett: Vec<Option<u32>> = (0..n).map(|_| rng.chance(0.8).then(|| rng.below(7) as u32)).collect();
+    let sett: Vec<Option<u32>> = (0..n)
+        .map(|_| rng.chance(0.8).then(|| rng.below(7) as u32))
+        .collect();
     let hh: Vec<u32> = (0..n).map(|_| rng.below(3) as u32).collect();
     let wp: Vec<u32> = (0..n).map(|_| rng.below(2) as u32).collect();
     let fib: Vec<FibreReach> = (0..n)
-        .map(|_| FibreReach { distance_m: rng.range(0.0, 100.0), networks: rng.below(3) as u32 })
+        .map(|_| FibreReach {
+            distance_m: rng.range(0.0, 100.0),
+            networks: rng.below(3) as u32,
+        })
         .collect();
     let mob: Vec<MobileCover> = (0..n)
-        .map(|_| MobileCover { operators_4g: rng.below(8), operators_5g: rng.below(4) })
+        .map(|_| MobileCover {
+            operators_4g: rng.below(8),
+            operators_5g: rng.below(4),
+        })
         .collect();
     let a = with_threads(1, || summary::tally(7, &sett, &hh, &wp, &fib, &mob, 50.0));
     let b = with_threads(4, || summary::tally(7, &sett, &hh, &wp, &fib, &mob, 50.0));

@@ -26,7 +26,18 @@ impl Crs {
             value: value.to_string(),
             message: e.to_string(),
         })?;
-        Ok(Crs::from_srs(srs))
+        let mut crs = Crs::from_srs(srs);
+        // Keep a user's short AUTHORITY:CODE (e.g. OGC:CRS84) when GDAL names no authority.
+        let v = value.trim();
+        if !crs.label.contains(':')
+            && v.len() < 40
+            && v.contains(':')
+            && !v.contains(char::is_whitespace)
+            && !v.contains('{')
+        {
+            crs.label = v.to_string();
+        }
+        Ok(crs)
     }
 
     /// WGS 84 longitude/latitude, as RFC 7946 GeoJSON uses.
@@ -36,8 +47,8 @@ impl Crs {
 
     pub(crate) fn from_srs(mut srs: SpatialRef) -> Crs {
         srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
-        let label = match (srs.auth_name(), srs.auth_code()) {
-            (Some(auth), Ok(code)) => format!("{auth}:{code}"),
+        let label = match srs.authority() {
+            Ok(a) if !a.is_empty() && a.contains(':') => a,
             _ => {
                 let mut probe = srs.clone();
                 match probe.auto_identify_epsg().ok().and(probe.auth_code().ok()) {
@@ -114,10 +125,15 @@ impl Transform {
         if let Some(ct) = &self.ct {
             // Large batches in slices keep PROJ's per-call overhead low.
             for (cx, cy) in xs.chunks_mut(1 << 16).zip(ys.chunks_mut(1 << 16)) {
-                ct.transform_coords(cx, cy, &mut []).map_err(|e| e.to_string())?;
+                ct.transform_coords(cx, cy, &mut [])
+                    .map_err(|e| e.to_string())?;
             }
         }
-        if let Some(i) = xs.iter().zip(ys.iter()).position(|(x, y)| !x.is_finite() || !y.is_finite()) {
+        if let Some(i) = xs
+            .iter()
+            .zip(ys.iter())
+            .position(|(x, y)| !x.is_finite() || !y.is_finite())
+        {
             return Err(format!("coordinate {i} has no finite result"));
         }
         Ok(())

@@ -47,7 +47,9 @@ pub enum IoError {
         hint: String,
     },
 
-    #[error("{path} (layer '{layer}'), feature {feature}: geometry is {found}; expected {expected}")]
+    #[error(
+        "{path} (layer '{layer}'), feature {feature}: geometry is {found}; expected {expected}"
+    )]
     GeometryType {
         path: PathBuf,
         layer: String,

@@ -1,120 +1,165 @@
-//! RFC 7946 GeoJSON output: WGS 84 longitude/latitude, right-hand-rule rings, no `crs` member,
-//! coordinates rounded to 7 decimals (about 1 cm), streamed feature by feature.
+//! RFC 7946 GeoJSON output: WGS 84 longitude/latitude, right-hand-rule polygon rings, no `crs`
+//! member, coordinates rounded to 7 decimals (about 1 cm).
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use gapmap_core::geo::{Coord, LineString, MultiPolygon};
+use gapmap_core::geo::orient::Direction;
+use gapmap_core::geo::{Coord, Geometry, LineString, Orient, Polygon};
 use serde_json::{Map, Value};
 
 use crate::crs::{Crs, Transform};
 use crate::error::{IoError, Result};
+use crate::geom::{visit_coords, visit_coords_mut};
 
-/// A polygonal output feature: properties and geometry in the working CRS.
+/// An output feature: properties and geometry in the working CRS.
 #[derive(Debug, Clone)]
 pub struct OutFeature<'a> {
     pub properties: Map<String, Value>,
-    pub geometry: Cow<'a, MultiPolygon<f64>>,
+    pub geometry: Cow<'a, Geometry<f64>>,
 }
 
-/// Twice the signed area of a ring; positive when counter-clockwise.
-fn signed_area2(ring: &[Coord<f64>]) -> f64 {
-    ring.windows(2).map(|w| w[0].x * w[1].y - w[1].x * w[0].y).sum()
+/// Reprojects a geometry, then orients polygon rings by the right-hand rule.
+pub fn reproject(g: &Geometry<f64>, t: &Transform) -> std::result::Result<Geometry<f64>, String> {
+    let mut out = g.clone();
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    visit_coords(&out, &mut |c| {
+        xs.push(c.x);
+        ys.push(c.y);
+    });
+    t.coords(&mut xs, &mut ys)?;
+    let mut k = 0;
+    visit_coords_mut(&mut out, &mut |c| {
+        *c = Coord { x: xs[k], y: ys[k] };
+        k += 1;
+    });
+    Ok(match out {
+        Geometry::Polygon(p) => Geometry::Polygon(p.orient(Direction::Default)),
+        Geometry::MultiPolygon(m) => Geometry::MultiPolygon(m.orient(Direction::Default)),
+        g => g,
+    })
 }
 
-/// Writes a FeatureCollection of polygonal features in WGS 84 to `path`.
-pub fn write_geojson(path: &Path, name: &str, from: &Crs, features: &[OutFeature<'_>]) -> Result<()> {
-    let werr = |e: std::io::Error| IoError::Write { path: path.to_path_buf(), message: e.to_string() };
-    let to_wgs84 = Transform::new(from, &Crs::wgs84()).map_err(|m| IoError::Write {
-        path: path.to_path_buf(),
-        message: format!("cannot reproject to WGS 84: {m}"),
-    })?;
-    let mut w = GeoJsonWriter { out: BufWriter::new(File::create(path).map_err(werr)?), path: path.to_path_buf(), xs: vec![], ys: vec![] };
-    write!(w.out, "{{\"type\":\"FeatureCollection\",\"name\":{},\"features\":[", Value::from(name)).map_err(werr)?;
-    for (i, f) in features.iter().enumerate() {
+fn push_coord(s: &mut String, c: Coord<f64>) {
+    let round = |v: f64| (v * 1e7).round() / 1e7;
+    let _ = write!(s, "[{},{}]", round(c.x), round(c.y));
+}
+
+fn push_line(s: &mut String, l: &LineString<f64>) {
+    s.push('[');
+    for (i, c) in l.0.iter().enumerate() {
         if i > 0 {
-            w.out.write_all(b",").map_err(werr)?;
+            s.push(',');
         }
-        w.out.write_all(b"\n{\"type\":\"Feature\",\"properties\":").map_err(werr)?;
-        serde_json::to_writer(&mut w.out, &f.properties).map_err(|e| werr(e.into()))?;
-        w.out.write_all(b",\"geometry\":").map_err(werr)?;
-        w.geometry(&f.geometry, &to_wgs84)?;
-        w.out.write_all(b"}").map_err(werr)?;
+        push_coord(s, *c);
     }
-    w.out.write_all(b"\n]}\n").map_err(werr)?;
-    w.out.flush().map_err(werr)?;
-    Ok(())
+    s.push(']');
 }
 
-struct GeoJsonWriter {
-    out: BufWriter<File>,
-    path: PathBuf,
-    xs: Vec<f64>,
-    ys: Vec<f64>,
+fn push_polygon(s: &mut String, p: &Polygon<f64>) {
+    s.push('[');
+    push_line(s, p.exterior());
+    for r in p.interiors() {
+        s.push(',');
+        push_line(s, r);
+    }
+    s.push(']');
 }
 
-impl GeoJsonWriter {
-    fn geometry(&mut self, mp: &MultiPolygon<f64>, t: &Transform) -> Result<()> {
-        let werr = |e: std::io::Error, p: &Path| IoError::Write { path: p.to_path_buf(), message: e.to_string() };
-        let polys: Vec<_> = mp.0.iter().filter(|p| p.exterior().0.len() >= 4).collect();
-        if polys.is_empty() {
-            return self.out.write_all(b"null").map_err(|e| werr(e, &self.path));
+fn push_list<T>(s: &mut String, items: &[T], mut f: impl FnMut(&mut String, &T)) {
+    s.push('[');
+    for (i, it) in items.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
         }
-        // Gather every coordinate in output order, with rings oriented by the right-hand rule
-        // (exterior counter-clockwise, holes clockwise), then reproject in one batch.
-        self.xs.clear();
-        self.ys.clear();
-        let mut ring_lens: Vec<Vec<usize>> = Vec::with_capacity(polys.len());
-        for p in &polys {
-            let mut lens = Vec::new();
-            let rings = std::iter::once((p.exterior(), true)).chain(p.interiors().iter().map(|r| (r, false)));
-            for (ring, exterior) in rings {
-                let ring: &LineString<f64> = ring;
-                let ccw = signed_area2(&ring.0) > 0.0;
-                let reverse = ccw != exterior;
-                let n = ring.0.len();
-                for k in 0..n {
-                    let c = ring.0[if reverse { n - 1 - k } else { k }];
-                    self.xs.push(c.x);
-                    self.ys.push(c.y);
-                }
-                lens.push(n);
-            }
-            ring_lens.push(lens);
+        f(s, it);
+    }
+    s.push(']');
+}
+
+/// The GeoJSON geometry object (already in WGS 84), or `null` for an empty geometry.
+pub fn geometry_json(g: &Geometry<f64>) -> String {
+    let mut s = String::new();
+    match g {
+        Geometry::Point(p) => {
+            s.push_str("{\"type\":\"Point\",\"coordinates\":");
+            push_coord(&mut s, p.0);
         }
-        t.coords(&mut self.xs, &mut self.ys).map_err(|m| IoError::Write {
-            path: self.path.clone(),
-            message: format!("cannot reproject to WGS 84: {m}"),
-        })?;
-        let round = |v: f64| (v * 1e7).round() / 1e7;
-        let mut s = String::with_capacity(self.xs.len() * 24 + 64);
-        s.push_str("{\"type\":\"MultiPolygon\",\"coordinates\":[");
-        let mut k = 0;
-        for (pi, lens) in ring_lens.iter().enumerate() {
-            if pi > 0 {
-                s.push(',');
-            }
-            s.push('[');
-            for (ri, &n) in lens.iter().enumerate() {
-                if ri > 0 {
+        Geometry::LineString(l) => {
+            s.push_str("{\"type\":\"LineString\",\"coordinates\":");
+            push_line(&mut s, l);
+        }
+        Geometry::Polygon(p) => {
+            s.push_str("{\"type\":\"Polygon\",\"coordinates\":");
+            push_polygon(&mut s, p);
+        }
+        Geometry::MultiPoint(m) => {
+            s.push_str("{\"type\":\"MultiPoint\",\"coordinates\":");
+            push_list(&mut s, &m.0, |s, p| push_coord(s, p.0));
+        }
+        Geometry::MultiLineString(m) => {
+            s.push_str("{\"type\":\"MultiLineString\",\"coordinates\":");
+            push_list(&mut s, &m.0, push_line);
+        }
+        Geometry::MultiPolygon(m) if m.0.is_empty() => return "null".into(),
+        Geometry::MultiPolygon(m) => {
+            s.push_str("{\"type\":\"MultiPolygon\",\"coordinates\":");
+            push_list(&mut s, &m.0, push_polygon);
+        }
+        Geometry::GeometryCollection(c) => {
+            s.push_str("{\"type\":\"GeometryCollection\",\"geometries\":[");
+            for (i, g) in c.0.iter().enumerate() {
+                if i > 0 {
                     s.push(',');
                 }
-                s.push('[');
-                for j in 0..n {
-                    if j > 0 {
-                        s.push(',');
-                    }
-                    use std::fmt::Write as _;
-                    let _ = write!(s, "[{},{}]", round(self.xs[k]), round(self.ys[k]));
-                    k += 1;
-                }
-                s.push(']');
+                s.push_str(&geometry_json(g));
             }
             s.push(']');
         }
-        s.push_str("]}");
-        self.out.write_all(s.as_bytes()).map_err(|e| werr(e, &self.path))
+        Geometry::Line(l) => return geometry_json(&Geometry::LineString((*l).into())),
+        Geometry::Rect(r) => return geometry_json(&Geometry::Polygon(r.to_polygon())),
+        Geometry::Triangle(t) => return geometry_json(&Geometry::Polygon(t.to_polygon())),
     }
+    s.push('}');
+    s
+}
+
+/// Writes a FeatureCollection to `path`, reprojecting from `from` to WGS 84.
+pub fn write_geojson(
+    path: &Path,
+    name: &str,
+    from: &Crs,
+    features: &[OutFeature<'_>],
+) -> Result<()> {
+    let werr = |m: String| IoError::Write {
+        path: path.to_path_buf(),
+        message: m,
+    };
+    let to_wgs84 = Transform::new(from, &Crs::wgs84())
+        .map_err(|m| werr(format!("cannot reproject to WGS 84: {m}")))?;
+    let file = File::create(path).map_err(|e| werr(e.to_string()))?;
+    let mut out = BufWriter::new(file);
+    let io = |e: std::io::Error| werr(e.to_string());
+    write!(
+        out,
+        "{{\"type\":\"FeatureCollection\",\"name\":{},\"features\":[",
+        Value::from(name)
+    )
+    .map_err(io)?;
+    for (i, f) in features.iter().enumerate() {
+        let g = reproject(&f.geometry, &to_wgs84)
+            .map_err(|m| werr(format!("cannot reproject to WGS 84: {m}")))?;
+        out.write_all(if i > 0 { b",\n" } else { b"\n" })
+            .map_err(io)?;
+        out.write_all(b"{\"type\":\"Feature\",\"properties\":")
+            .map_err(io)?;
+        serde_json::to_writer(&mut out, &f.properties).map_err(|e| werr(e.to_string()))?;
+        write!(out, ",\"geometry\":{}}}", geometry_json(&g)).map_err(io)?;
+    }
+    out.write_all(b"\n]}\n").map_err(io)?;
+    out.flush().map_err(io)?;
+    Ok(())
 }

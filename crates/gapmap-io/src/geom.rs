@@ -42,11 +42,19 @@ impl WkbReader<'_> {
     }
     fn u32(&mut self, le: bool) -> Result<u32, String> {
         let b = self.take::<4>()?;
-        Ok(if le { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
+        Ok(if le {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
     }
     fn f64(&mut self, le: bool) -> Result<f64, String> {
         let b = self.take::<8>()?;
-        Ok(if le { f64::from_le_bytes(b) } else { f64::from_be_bytes(b) })
+        Ok(if le {
+            f64::from_le_bytes(b)
+        } else {
+            f64::from_be_bytes(b)
+        })
     }
     fn count(&mut self, le: bool, min_bytes_each: usize) -> Result<usize, String> {
         let n = self.u32(le)? as usize;
@@ -111,7 +119,9 @@ impl WkbReader<'_> {
                     Some(Geometry::Point(Point::new(x, y)))
                 }
             }
-            2 => Some(Geometry::LineString(LineString::new(self.coords(le, dims)?))),
+            2 => Some(Geometry::LineString(LineString::new(
+                self.coords(le, dims)?,
+            ))),
             3 => {
                 let n = self.count(le, 4)?;
                 let mut rings = Vec::with_capacity(n);
@@ -121,7 +131,10 @@ impl WkbReader<'_> {
                 let mut it = rings.into_iter();
                 match it.next() {
                     Some(ext) => Some(Geometry::Polygon(Polygon::new(ext, it.collect()))),
-                    None => Some(Geometry::Polygon(Polygon::new(LineString::new(vec![]), vec![]))),
+                    None => Some(Geometry::Polygon(Polygon::new(
+                        LineString::new(vec![]),
+                        vec![],
+                    ))),
                 }
             }
             4..=7 => {
@@ -204,20 +217,59 @@ pub fn visit_coords(g: &Geometry<f64>, f: &mut impl FnMut(Coord<f64>)) {
         Geometry::LineString(l) => l.0.iter().for_each(|&c| f(c)),
         Geometry::Polygon(p) => {
             p.exterior().0.iter().for_each(|&c| f(c));
-            p.interiors().iter().for_each(|r| r.0.iter().for_each(|&c| f(c)));
+            p.interiors()
+                .iter()
+                .for_each(|r| r.0.iter().for_each(|&c| f(c)));
         }
         Geometry::MultiPoint(m) => m.0.iter().for_each(|p| f(p.0)),
         Geometry::MultiLineString(m) => m.0.iter().for_each(|l| l.0.iter().for_each(|&c| f(c))),
-        Geometry::MultiPolygon(m) => m
-            .0
-            .iter()
-            .for_each(|p| visit_coords(&Geometry::Polygon(p.clone()), f)),
+        Geometry::MultiPolygon(m) => m.0.iter().for_each(|p| {
+            p.exterior().0.iter().for_each(|&c| f(c));
+            p.interiors()
+                .iter()
+                .for_each(|r| r.0.iter().for_each(|&c| f(c)));
+        }),
         Geometry::GeometryCollection(c) => c.0.iter().for_each(|g| visit_coords(g, f)),
         Geometry::Rect(r) => {
             f(r.min());
             f(r.max())
         }
         Geometry::Triangle(t) => t.to_array().iter().for_each(|&c| f(c)),
+    }
+}
+
+/// Calls `f` on every coordinate mutably, in the same order as [`visit_coords`].
+pub fn visit_coords_mut(g: &mut Geometry<f64>, f: &mut impl FnMut(&mut Coord<f64>)) {
+    fn ring(l: &mut LineString<f64>, f: &mut impl FnMut(&mut Coord<f64>)) {
+        l.0.iter_mut().for_each(&mut *f);
+    }
+    fn poly(p: &mut Polygon<f64>, f: &mut impl FnMut(&mut Coord<f64>)) {
+        p.exterior_mut(|r| ring(r, f));
+        p.interiors_mut(|rs| rs.iter_mut().for_each(|r| ring(r, f)));
+    }
+    match g {
+        Geometry::Point(p) => f(&mut p.0),
+        Geometry::Line(l) => {
+            f(&mut l.start);
+            f(&mut l.end)
+        }
+        Geometry::LineString(l) => ring(l, f),
+        Geometry::Polygon(p) => poly(p, f),
+        Geometry::MultiPoint(m) => m.0.iter_mut().for_each(|p| f(&mut p.0)),
+        Geometry::MultiLineString(m) => m.0.iter_mut().for_each(|l| ring(l, f)),
+        Geometry::MultiPolygon(m) => m.0.iter_mut().for_each(|p| poly(p, f)),
+        Geometry::GeometryCollection(c) => c.0.iter_mut().for_each(|g| visit_coords_mut(g, f)),
+        Geometry::Rect(r) => {
+            let (mut a, mut b) = (r.min(), r.max());
+            f(&mut a);
+            f(&mut b);
+            *r = gapmap_core::geo::Rect::new(a, b);
+        }
+        Geometry::Triangle(t) => {
+            let mut a = t.to_array();
+            a.iter_mut().for_each(&mut *f);
+            *t = gapmap_core::geo::Triangle::from(a);
+        }
     }
 }
 
@@ -241,12 +293,17 @@ pub fn polygonal(g: Geometry<f64>) -> (Option<MultiPolygon<f64>>, usize) {
         match g {
             Geometry::Polygon(p) => polys.push(p),
             Geometry::MultiPolygon(m) => polys.extend(m.0),
-            Geometry::GeometryCollection(c) => c.0.into_iter().for_each(|g| walk(g, polys, dropped)),
+            Geometry::GeometryCollection(c) => {
+                c.0.into_iter().for_each(|g| walk(g, polys, dropped))
+            }
             _ => *dropped += 1,
         }
     }
     walk(g, &mut polys, &mut dropped);
-    ((!polys.is_empty()).then(|| MultiPolygon::new(polys)), dropped)
+    (
+        (!polys.is_empty()).then(|| MultiPolygon::new(polys)),
+        dropped,
+    )
 }
 
 #[cfg(test)]
@@ -263,7 +320,10 @@ mod tests {
 
     #[test]
     fn parses_points_and_rejects_garbage() {
-        assert_eq!(from_wkb(&le_point(1.0, 2.0)).unwrap(), Some(Geometry::Point(Point::new(1.0, 2.0))));
+        assert_eq!(
+            from_wkb(&le_point(1.0, 2.0)).unwrap(),
+            Some(Geometry::Point(Point::new(1.0, 2.0)))
+        );
         assert_eq!(from_wkb(&le_point(f64::NAN, f64::NAN)).unwrap(), None);
         assert!(from_wkb(&[1, 1, 0]).is_err());
         assert!(from_wkb(&[7]).is_err());
@@ -286,7 +346,9 @@ mod tests {
             v.extend(f64::to_be_bytes(9.0));
         }
         let g = from_wkb(&v).unwrap().unwrap();
-        let Geometry::Polygon(p) = g else { panic!("not a polygon") };
+        let Geometry::Polygon(p) = g else {
+            panic!("not a polygon")
+        };
         assert_eq!(p.exterior().0.len(), 4);
         assert_eq!(p.exterior().0[1], Coord { x: 1.0, y: 0.0 });
     }

@@ -168,7 +168,12 @@ enum IdSource {
     Fid,
 }
 
-fn id_source(layer: &VectorLayer, choice: &FieldChoice, notices: &mut Vec<String>, what: &str) -> Result<IdSource> {
+fn id_source(
+    layer: &VectorLayer,
+    choice: &FieldChoice,
+    notices: &mut Vec<String>,
+    what: &str,
+) -> Result<IdSource> {
     if layer.is_fid_column(&choice.name) {
         return Ok(IdSource::Fid);
     }
@@ -208,7 +213,10 @@ fn optional_field(layer: &VectorLayer, choice: &FieldChoice) -> Result<Option<us
 
 /// A field that must exist, default or not.
 fn required_field(layer: &VectorLayer, choice: &FieldChoice) -> Result<usize> {
-    layer.require_field(&choice.name, &format!(" (set the field name with {})", choice.flag))
+    layer.require_field(
+        &choice.name,
+        &format!(" (set the field name with {})", choice.flag),
+    )
 }
 
 fn feature_label(id: Option<&str>, fid: Option<u64>, index: usize) -> String {
@@ -219,7 +227,13 @@ fn feature_label(id: Option<&str>, fid: Option<u64>, index: usize) -> String {
     }
 }
 
-pub(crate) fn count_notice(notices: &mut Vec<String>, path: &Path, field: &str, nulls: usize, what: &str) {
+pub(crate) fn count_notice(
+    notices: &mut Vec<String>,
+    path: &Path,
+    field: &str,
+    nulls: usize,
+    what: &str,
+) {
     if nulls > 0 {
         notices.push(format!(
             "{}: {nulls} premises have no value in '{field}'; counted as 0 {what}",
@@ -228,7 +242,12 @@ pub(crate) fn count_notice(notices: &mut Vec<String>, path: &Path, field: &str, 
     }
 }
 
-pub(crate) fn default_count_notice(notices: &mut Vec<String>, path: &Path, choice: &FieldChoice, fallback: &str) {
+pub(crate) fn default_count_notice(
+    notices: &mut Vec<String>,
+    path: &Path,
+    choice: &FieldChoice,
+    fallback: &str,
+) {
     notices.push(format!(
         "{}: no field '{}', so each premise counts {fallback}; choose a field with {}",
         path.display(),
@@ -245,17 +264,36 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
     let hh = optional_field(&layer, &opts.households_field)?;
     let wp = optional_field(&layer, &opts.workplaces_field)?;
     if hh.is_none() {
-        default_count_notice(&mut notices, &opts.path, &opts.households_field, "1 household");
+        default_count_notice(
+            &mut notices,
+            &opts.path,
+            &opts.households_field,
+            "1 household",
+        );
     }
     if wp.is_none() {
-        default_count_notice(&mut notices, &opts.path, &opts.workplaces_field, "0 workplaces");
+        default_count_notice(
+            &mut notices,
+            &opts.path,
+            &opts.workplaces_field,
+            "0 workplaces",
+        );
     }
-    info.fields.insert("id".into(), match id_src {
-        IdSource::Field(..) => Some(opts.id_field.name.clone()),
-        IdSource::Fid => layer.fid_column.clone(),
-    });
-    info.fields.insert("households".into(), hh.map(|_| opts.households_field.name.clone()));
-    info.fields.insert("workplaces".into(), wp.map(|_| opts.workplaces_field.name.clone()));
+    info.fields.insert(
+        "id".into(),
+        match id_src {
+            IdSource::Field(..) => Some(opts.id_field.name.clone()),
+            IdSource::Fid => layer.fid_column.clone(),
+        },
+    );
+    info.fields.insert(
+        "households".into(),
+        hh.map(|_| opts.households_field.name.clone()),
+    );
+    info.fields.insert(
+        "workplaces".into(),
+        wp.map(|_| opts.workplaces_field.name.clone()),
+    );
 
     let int_ids = matches!(id_src, IdSource::Fid | IdSource::Field(_, true));
     let (mut ids_int, mut ids_str) = (Vec::new(), Vec::new());
@@ -269,7 +307,11 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
             IdSource::Fid => (Some(f.fid().map_or(i as i64, |v| v as i64)), None),
             IdSource::Field(idx, is_int) => match f.field(idx) {
                 None => {
-                    return Err(f.field_error(&feature_label(None, f.fid(), i), &id_field_name, "the premise id is empty".into()))
+                    return Err(f.field_error(
+                        &feature_label(None, f.fid(), i),
+                        &id_field_name,
+                        "the premise id is empty".into(),
+                    ))
                 }
                 Some(FieldValue::IntegerValue(v)) if is_int => (Some(v as i64), None),
                 Some(FieldValue::Integer64Value(v)) if is_int => (Some(v), None),
@@ -279,7 +321,10 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
         let id_text = id_int.map(|v| v.to_string()).or(id_str.clone());
         let label = feature_label(id_text.as_deref(), f.fid(), i);
         let Some(g) = f.geometry(&label, Validate::Coordinates, false, &mut log)? else {
-            skipped.push(Skipped { feature: label, reason: "no geometry".into() });
+            skipped.push(Skipped {
+                feature: label,
+                reason: "no geometry".into(),
+            });
             return Ok(());
         };
         let p = match &g {
@@ -288,7 +333,10 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
             Geometry::Polygon(_) | Geometry::MultiPolygon(_) => match g.interior_point() {
                 Some(p) => p.0,
                 None => {
-                    skipped.push(Skipped { feature: label, reason: "polygon without area".into() });
+                    skipped.push(Skipped {
+                        feature: label,
+                        reason: "polygon without area".into(),
+                    });
                     return Ok(());
                 }
             },
@@ -297,10 +345,18 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
                     Geometry::MultiPoint(m) => format!("MultiPoint with {} points", m.0.len()),
                     g => geom::type_name(g).to_string(),
                 };
-                return Err(f.type_error(&label, "Point, or Polygon/MultiPolygon (a building)", &found));
+                return Err(f.type_error(
+                    &label,
+                    "Point, or Polygon/MultiPolygon (a building)",
+                    &found,
+                ));
             }
         };
-        let count = |idx: Option<usize>, choice: &FieldChoice, fallback: u32, nulls: &mut usize| -> Result<u32> {
+        let count = |idx: Option<usize>,
+                     choice: &FieldChoice,
+                     fallback: u32,
+                     nulls: &mut usize|
+         -> Result<u32> {
             match idx {
                 None => Ok(fallback),
                 Some(idx) => match f.field(idx) {
@@ -308,7 +364,9 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
                         *nulls += 1;
                         Ok(0)
                     }
-                    Some(v) => value_to_count(&v).map_err(|m| f.field_error(&label, &choice.name, m)),
+                    Some(v) => {
+                        value_to_count(&v).map_err(|m| f.field_error(&label, &choice.name, m))
+                    }
                 },
             }
         };
@@ -331,15 +389,35 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
             what: "the premises".into(),
         });
     }
-    count_notice(&mut notices, &opts.path, &opts.households_field.name, hh_nulls, "households");
-    count_notice(&mut notices, &opts.path, &opts.workplaces_field.name, wp_nulls, "workplaces");
+    count_notice(
+        &mut notices,
+        &opts.path,
+        &opts.households_field.name,
+        hh_nulls,
+        "households",
+    );
+    count_notice(
+        &mut notices,
+        &opts.path,
+        &opts.workplaces_field.name,
+        wp_nulls,
+        "workplaces",
+    );
     if !skipped.is_empty() {
-        notices.push(format!("{}: skipped {} premises without a usable geometry", opts.path.display(), skipped.len()));
+        notices.push(format!(
+            "{}: skipped {} premises without a usable geometry",
+            opts.path.display(),
+            skipped.len()
+        ));
     }
     info.features = xy.len() as u64;
     info.skipped = skipped;
     Ok(Premises {
-        ids: if int_ids { PremiseIds::Int(ids_int) } else { PremiseIds::Str(ids_str) },
+        ids: if int_ids {
+            PremiseIds::Int(ids_int)
+        } else {
+            PremiseIds::Str(ids_str)
+        },
         xy,
         households,
         workplaces,
@@ -368,7 +446,12 @@ pub struct SettlementOptions {
 
 /// Reads settlement polygons; invalid ones are repaired (or, with `strict`, an error).
 pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<Settlements> {
-    let mut layer = VectorLayer::open(&opts.path, opts.layer.as_deref(), "--settlements-layer", ctx)?;
+    let mut layer = VectorLayer::open(
+        &opts.path,
+        opts.layer.as_deref(),
+        "--settlements-layer",
+        ctx,
+    )?;
     let mut notices = Vec::new();
     let mut info = InputInfo::for_layer("settlements", &layer);
     let id_src = id_source(&layer, &opts.id_field, &mut notices, "settlement")?;
@@ -381,11 +464,17 @@ pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<S
             opts.name_field.flag
         ));
     }
-    info.fields.insert("id".into(), match id_src {
-        IdSource::Field(..) => Some(opts.id_field.name.clone()),
-        IdSource::Fid => layer.fid_column.clone(),
-    });
-    info.fields.insert("name".into(), name_idx.map(|_| opts.name_field.name.clone()));
+    info.fields.insert(
+        "id".into(),
+        match id_src {
+            IdSource::Field(..) => Some(opts.id_field.name.clone()),
+            IdSource::Fid => layer.fid_column.clone(),
+        },
+    );
+    info.fields.insert(
+        "name".into(),
+        name_idx.map(|_| opts.name_field.name.clone()),
+    );
     let (mut ids, mut names, mut areas) = (Vec::new(), Vec::new(), Vec::new());
     let mut log = GeometryLog::default();
     let mut skipped = Vec::new();
@@ -395,13 +484,20 @@ pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<S
             IdSource::Field(idx, _) => match f.field(idx) {
                 Some(v) => value_to_string(&v),
                 None => {
-                    return Err(f.field_error(&feature_label(None, f.fid(), i), &opts.id_field.name, "the settlement id is empty".into()))
+                    return Err(f.field_error(
+                        &feature_label(None, f.fid(), i),
+                        &opts.id_field.name,
+                        "the settlement id is empty".into(),
+                    ))
                 }
             },
         };
         let label = feature_label(Some(&id), f.fid(), i);
         let Some(g) = f.geometry(&label, Validate::Polygons, ctx.strict, &mut log)? else {
-            skipped.push(Skipped { feature: label, reason: "no geometry".into() });
+            skipped.push(Skipped {
+                feature: label,
+                reason: "no geometry".into(),
+            });
             return Ok(());
         };
         let found = geom::type_name(&g);
@@ -415,7 +511,12 @@ pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<S
             _ => return Err(f.type_error(&label, "Polygon or MultiPolygon", found)),
         };
         ids.push(id);
-        names.push(name_idx.and_then(|k| f.field(k)).map(|v| value_to_string(&v)).unwrap_or_default());
+        names.push(
+            name_idx
+                .and_then(|k| f.field(k))
+                .map(|v| value_to_string(&v))
+                .unwrap_or_default(),
+        );
         areas.push(mp);
         Ok(())
     })?;
@@ -441,7 +542,13 @@ pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<S
     info.features = areas.len() as u64;
     info.repaired = log.repaired;
     info.skipped = skipped;
-    Ok(Settlements { ids, names, areas, info, notices })
+    Ok(Settlements {
+        ids,
+        names,
+        areas,
+        info,
+        notices,
+    })
 }
 
 fn repaired_notice(notices: &mut Vec<String>, path: &Path, log: &GeometryLog) {
@@ -531,7 +638,10 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
                 opts.network_field.flag
             ));
         }
-        info.fields.insert("network".into(), net_idx.map(|_| opts.network_field.name.clone()));
+        info.fields.insert(
+            "network".into(),
+            net_idx.map(|_| opts.network_field.name.clone()),
+        );
         let mut log = GeometryLog::default();
         let mut null_networks = 0usize;
         let mut skipped = Vec::new();
@@ -539,13 +649,20 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
         layer.for_each(|f, i| {
             let label = feature_label(None, f.fid(), i);
             let Some(g) = f.geometry(&label, Validate::Coordinates, false, &mut log)? else {
-                skipped.push(Skipped { feature: label, reason: "no geometry".into() });
+                skipped.push(Skipped {
+                    feature: label,
+                    reason: "no geometry".into(),
+                });
                 return Ok(());
             };
             let mut feat = FibreFeature::default();
             let found = geom::type_name(&g);
             if !collect_linear(g, &mut feat.lines, &mut feat.points) {
-                return Err(f.type_error(&label, "LineString or Point (fibre routes and nodes)", found));
+                return Err(f.type_error(
+                    &label,
+                    "LineString or Point (fibre routes and nodes)",
+                    found,
+                ));
             }
             let net = match net_idx.map(|k| f.field(k)) {
                 None => UNKNOWN_NETWORK.to_string(),
@@ -568,7 +685,11 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
         }
         info.features = (out.features.len() - before) as u64;
         if info.features == 0 {
-            out.notices.push(format!("{}: the fibre layer '{}' has no features", path.display(), layer.name));
+            out.notices.push(format!(
+                "{}: the fibre layer '{}' has no features",
+                path.display(),
+                layer.name
+            ));
         }
         info.skipped = skipped;
         out.infos.push(info);
@@ -578,7 +699,11 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
 }
 
 /// Moves lines and points of `g` into the outputs; false if `g` has any other kind of part.
-fn collect_linear(g: Geometry<f64>, lines: &mut MultiLineString<f64>, points: &mut MultiPoint<f64>) -> bool {
+fn collect_linear(
+    g: Geometry<f64>,
+    lines: &mut MultiLineString<f64>,
+    points: &mut MultiPoint<f64>,
+) -> bool {
     match g {
         Geometry::LineString(l) => lines.0.push(l),
         Geometry::MultiLineString(m) => lines.0.extend(m.0),
@@ -635,8 +760,10 @@ pub fn read_mobile(opts: &MobileOptions, ctx: &ReadContext) -> Result<Mobile> {
         let mut info = InputInfo::for_layer("mobile", &layer);
         let op_idx = required_field(&layer, &opts.operator_field)?;
         let tech_idx = required_field(&layer, &opts.tech_field)?;
-        info.fields.insert("operator".into(), Some(opts.operator_field.name.clone()));
-        info.fields.insert("tech".into(), Some(opts.tech_field.name.clone()));
+        info.fields
+            .insert("operator".into(), Some(opts.operator_field.name.clone()));
+        info.fields
+            .insert("tech".into(), Some(opts.tech_field.name.clone()));
         let mut log = GeometryLog::default();
         let mut skipped = Vec::new();
         let before = out.features.len();
@@ -651,7 +778,10 @@ pub fn read_mobile(opts: &MobileOptions, ctx: &ReadContext) -> Result<Mobile> {
             let operator = text(op_idx, &opts.operator_field, "operator")?;
             let tech_raw = text(tech_idx, &opts.tech_field, "technology")?;
             let Some(g) = f.geometry(&label, Validate::Polygons, ctx.strict, &mut log)? else {
-                skipped.push(Skipped { feature: label, reason: "no geometry".into() });
+                skipped.push(Skipped {
+                    feature: label,
+                    reason: "no geometry".into(),
+                });
                 return Ok(());
             };
             let found = geom::type_name(&g);
@@ -660,13 +790,29 @@ pub fn read_mobile(opts: &MobileOptions, ctx: &ReadContext) -> Result<Mobile> {
                 Geometry::MultiPolygon(mp) => mp,
                 g @ Geometry::GeometryCollection(_) => match geom::polygonal(g).0 {
                     Some(mp) => mp,
-                    None => return Err(f.type_error(&label, "Polygon or MultiPolygon (coverage area)", found)),
+                    None => {
+                        return Err(f.type_error(
+                            &label,
+                            "Polygon or MultiPolygon (coverage area)",
+                            found,
+                        ))
+                    }
                 },
-                _ => return Err(f.type_error(&label, "Polygon or MultiPolygon (coverage area)", found)),
+                _ => {
+                    return Err(f.type_error(
+                        &label,
+                        "Polygon or MultiPolygon (coverage area)",
+                        found,
+                    ))
+                }
             };
             let tech = Tech::classify(&tech_raw);
             techs.entry(tech_raw).or_insert((tech, 0)).1 += 1;
-            out.features.push(CoverageFeature { area, operator: operators.get(&operator), tech });
+            out.features.push(CoverageFeature {
+                area,
+                operator: operators.get(&operator),
+                tech,
+            });
             Ok(())
         })?;
         layer.strict_error(&log)?;
@@ -699,7 +845,11 @@ pub fn read_mobile(opts: &MobileOptions, ctx: &ReadContext) -> Result<Mobile> {
                 "other"
             }
         };
-        out.tech_values.push(TechValue { value, counts_as: counts_as.into(), features: n });
+        out.tech_values.push(TechValue {
+            value,
+            counts_as: counts_as.into(),
+            features: n,
+        });
     }
     out.operators = operators.names;
     Ok(out)

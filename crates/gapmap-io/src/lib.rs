@@ -2,17 +2,21 @@
 //! polars for tables; RFC 7946 GeoJSON. Inputs are validated and reprojected here, so the core
 //! crate only ever sees valid, projected data.
 
+// `IoError` carries file, layer, feature and field for its messages; errors are rare, so its
+// size on the error path is not worth boxing.
+#![allow(clippy::result_large_err)]
+
 pub mod crs;
 pub mod error;
 pub mod geojson;
 pub mod geom;
-pub mod gpkg;
 pub mod inputs;
 pub mod staging;
 pub mod style;
 pub mod table;
 pub mod tables;
 pub mod vector;
+pub mod vector_out;
 
 pub use crs::Crs;
 pub use error::{IoError, Result};

@@ -12,14 +12,18 @@ pub fn check_output_dir(dir: &Path, overwrite: bool) -> Result<()> {
         return Ok(());
     }
     if !dir.is_dir() {
-        return Err(IoError::OutputNotDir { path: dir.to_path_buf() });
+        return Err(IoError::OutputNotDir {
+            path: dir.to_path_buf(),
+        });
     }
     let mut entries = std::fs::read_dir(dir).map_err(|e| IoError::Write {
         path: dir.to_path_buf(),
         message: e.to_string(),
     })?;
     if entries.next().is_some() && !overwrite {
-        return Err(IoError::OutputExists { path: dir.to_path_buf() });
+        return Err(IoError::OutputExists {
+            path: dir.to_path_buf(),
+        });
     }
     Ok(())
 }
@@ -120,8 +124,15 @@ mod tests {
         std::fs::write(s.file("a.txt"), "a").unwrap();
         s.commit().unwrap();
         assert_eq!(std::fs::read_to_string(out.join("a.txt")).unwrap(), "a");
-        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1, "no staging left behind");
-        assert!(matches!(check_output_dir(&out, false), Err(IoError::OutputExists { .. })));
+        assert_eq!(
+            std::fs::read_dir(&out).unwrap().count(),
+            1,
+            "no staging left behind"
+        );
+        assert!(matches!(
+            check_output_dir(&out, false),
+            Err(IoError::OutputExists { .. })
+        ));
         assert!(check_output_dir(&out, true).is_ok());
 
         // A failed run: nothing appears and the directory it created is removed.

@@ -14,7 +14,9 @@ use polars::prelude::*;
 use crate::crs::{Crs, Transform};
 use crate::error::{IoError, Result};
 use crate::geom;
-use crate::inputs::{count_notice, default_count_notice, InputInfo, PremiseIds, PremiseOptions, Premises, Skipped};
+use crate::inputs::{
+    count_notice, default_count_notice, InputInfo, PremiseIds, PremiseOptions, Premises, Skipped,
+};
 use crate::vector::{count_from_f64, ReadContext};
 
 /// Parquet key-value metadata key under which gapmap records a table's CRS (e.g. `EPSG:3006`).
@@ -28,7 +30,9 @@ pub(crate) enum Format {
 
 /// True when the CSV's header row has all of `columns`.
 pub(crate) fn csv_has_columns(path: &Path, columns: &[&str]) -> bool {
-    let Ok(f) = File::open(path) else { return false };
+    let Ok(f) = File::open(path) else {
+        return false;
+    };
     let mut line = String::new();
     if BufReader::new(f).read_line(&mut line).is_err() {
         return false;
@@ -70,9 +74,15 @@ fn parquet_geo(path: &Path, reader: &mut ParquetReader<File>) -> Result<ParquetG
             ("geo", Some(v)) if out.wkb_column.is_none() => {
                 let geo: serde_json::Value = serde_json::from_str(v)
                     .map_err(|e| table_err(path, format!("bad GeoParquet 'geo' metadata: {e}")))?;
-                let primary = geo["primary_column"].as_str().unwrap_or("geometry").to_string();
+                let primary = geo["primary_column"]
+                    .as_str()
+                    .unwrap_or("geometry")
+                    .to_string();
                 let col = &geo["columns"][&primary];
-                if col["encoding"].as_str().is_some_and(|e| e.eq_ignore_ascii_case("WKB")) {
+                if col["encoding"]
+                    .as_str()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("WKB"))
+                {
                     if out.crs.is_none() {
                         // GeoParquet: a missing crs means OGC:CRS84 (lon/lat).
                         out.crs = Some(match &col["crs"] {
@@ -89,12 +99,22 @@ fn parquet_geo(path: &Path, reader: &mut ParquetReader<File>) -> Result<ParquetG
     Ok(out)
 }
 
-pub(crate) fn read_premises(opts: &PremiseOptions, ctx: &ReadContext, format: Format) -> Result<Premises> {
+pub(crate) fn read_premises(
+    opts: &PremiseOptions,
+    ctx: &ReadContext,
+    format: Format,
+) -> Result<Premises> {
     let path = opts.path.as_path();
     if !path.exists() {
-        return Err(IoError::NotFound { path: path.to_path_buf() });
+        return Err(IoError::NotFound {
+            path: path.to_path_buf(),
+        });
     }
-    let layer = path.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_string();
+    let layer = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("")
+        .to_string();
     let (df, geo) = match format {
         Format::Parquet => {
             let f = File::open(path).map_err(|e| table_err(path, e))?;
@@ -110,10 +130,20 @@ pub(crate) fn read_premises(opts: &PremiseOptions, ctx: &ReadContext, format: Fo
                 .map_err(|e| table_err(path, e))?
                 .finish()
                 .map_err(|e| table_err(path, e))?;
-            (df, ParquetGeo { crs: None, wkb_column: None })
+            (
+                df,
+                ParquetGeo {
+                    crs: None,
+                    wkb_column: None,
+                },
+            )
         }
     };
-    let columns: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let columns: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let missing = |field: &str, hint: &str| IoError::MissingField {
         path: path.to_path_buf(),
         layer: layer.clone(),
@@ -124,9 +154,20 @@ pub(crate) fn read_premises(opts: &PremiseOptions, ctx: &ReadContext, format: Fo
     let has = |c: &str| columns.iter().any(|x| x == c);
 
     let (crs, crs_assumed) = match (&geo.crs, &ctx.assume_crs) {
-        (Some(v), _) => (Crs::parse(v, &format!("{}: CRS in the Parquet metadata", path.display()))?, false),
+        (Some(v), _) => (
+            Crs::parse(
+                v,
+                &format!("{}: CRS in the Parquet metadata", path.display()),
+            )?,
+            false,
+        ),
         (None, Some(c)) => (c.clone(), true),
-        (None, None) => return Err(IoError::NoCrs { path: path.to_path_buf(), layer: layer.clone() }),
+        (None, None) => {
+            return Err(IoError::NoCrs {
+                path: path.to_path_buf(),
+                layer: layer.clone(),
+            })
+        }
     };
 
     let n = df.height();
@@ -140,29 +181,44 @@ pub(crate) fn read_premises(opts: &PremiseOptions, ctx: &ReadContext, format: Fo
             float_column(&df, &opts.y_field, path)?,
         )
     } else if let Some(col) = geo.wkb_column.as_ref().filter(|c| has(c)) {
-        let s = df.column(col).map_err(|e| table_err(path, e))?.as_materialized_series().clone();
-        let bin = s.binary().map_err(|e| table_err(path, format!("geometry column '{col}': {e}")))?;
+        let s = df
+            .column(col)
+            .map_err(|e| table_err(path, e))?
+            .as_materialized_series()
+            .clone();
+        let bin = s
+            .binary()
+            .map_err(|e| table_err(path, format!("geometry column '{col}': {e}")))?;
         let (mut xs, mut ys) = (Vec::with_capacity(n), Vec::with_capacity(n));
         for (i, v) in bin.iter().enumerate() {
             let g = match v {
                 None => None,
-                Some(b) => geom::from_wkb(b).map_err(|m| bad_row(path, &layer, i, format!("geometry: {m}")))?,
+                Some(b) => geom::from_wkb(b)
+                    .map_err(|m| bad_row(path, &layer, i, format!("geometry: {m}")))?,
             };
             let p = match g {
                 None => {
                     keep[i] = false;
-                    skipped.push(Skipped { feature: format!("row {i}"), reason: "no geometry".into() });
+                    skipped.push(Skipped {
+                        feature: format!("row {i}"),
+                        reason: "no geometry".into(),
+                    });
                     Coord { x: 0.0, y: 0.0 }
                 }
                 Some(Geometry::Point(p)) => p.0,
-                Some(g @ (Geometry::Polygon(_) | Geometry::MultiPolygon(_))) => match g.interior_point() {
-                    Some(p) => p.0,
-                    None => {
-                        keep[i] = false;
-                        skipped.push(Skipped { feature: format!("row {i}"), reason: "polygon without area".into() });
-                        Coord { x: 0.0, y: 0.0 }
+                Some(g @ (Geometry::Polygon(_) | Geometry::MultiPolygon(_))) => {
+                    match g.interior_point() {
+                        Some(p) => p.0,
+                        None => {
+                            keep[i] = false;
+                            skipped.push(Skipped {
+                                feature: format!("row {i}"),
+                                reason: "polygon without area".into(),
+                            });
+                            Coord { x: 0.0, y: 0.0 }
+                        }
                     }
-                },
+                }
                 Some(g) => {
                     return Err(IoError::GeometryType {
                         path: path.to_path_buf(),
@@ -178,8 +234,15 @@ pub(crate) fn read_premises(opts: &PremiseOptions, ctx: &ReadContext, format: Fo
         }
         (xs, ys)
     } else {
-        let which = if has(&opts.x_field) { &opts.y_field } else { &opts.x_field };
-        return Err(missing(which, " (premise coordinates; set the columns with --x-field and --y-field)"));
+        let which = if has(&opts.x_field) {
+            &opts.y_field
+        } else {
+            &opts.x_field
+        };
+        return Err(missing(
+            which,
+            " (premise coordinates; set the columns with --x-field and --y-field)",
+        ));
     };
 
     // Null or non-finite coordinates are errors that name the row.
@@ -194,7 +257,11 @@ pub(crate) fn read_premises(opts: &PremiseOptions, ctx: &ReadContext, format: Fo
                     path,
                     &layer,
                     i,
-                    format!("coordinate ({}, {}) is not a finite number", fmt_opt(x), fmt_opt(y)),
+                    format!(
+                        "coordinate ({}, {}) is not a finite number",
+                        fmt_opt(x),
+                        fmt_opt(y)
+                    ),
                 ))
             }
         }
@@ -208,13 +275,15 @@ pub(crate) fn read_premises(opts: &PremiseOptions, ctx: &ReadContext, format: Fo
         to: ctx.target.label().to_string(),
         message,
     })?;
-    transform.coords(&mut px, &mut py).map_err(|message| IoError::Reproject {
-        path: path.to_path_buf(),
-        layer: layer.clone(),
-        from: crs.label().to_string(),
-        to: ctx.target.label().to_string(),
-        message,
-    })?;
+    transform
+        .coords(&mut px, &mut py)
+        .map_err(|message| IoError::Reproject {
+            path: path.to_path_buf(),
+            layer: layer.clone(),
+            from: crs.label().to_string(),
+            to: ctx.target.label().to_string(),
+            message,
+        })?;
 
     let mut info = InputInfo {
         role: "premises".into(),
@@ -235,23 +304,49 @@ pub(crate) fn read_premises(opts: &PremiseOptions, ctx: &ReadContext, format: Fo
 
     // Ids: the id column keeps its type; without one, the row number.
     let ids = if has(&opts.id_field.name) {
-        info.fields.insert("id".into(), Some(opts.id_field.name.clone()));
-        let s = df.column(&opts.id_field.name).map_err(|e| table_err(path, e))?.as_materialized_series().clone();
+        info.fields
+            .insert("id".into(), Some(opts.id_field.name.clone()));
+        let s = df
+            .column(&opts.id_field.name)
+            .map_err(|e| table_err(path, e))?
+            .as_materialized_series()
+            .clone();
         if s.null_count() > 0 {
-            let i = s.is_null().iter().position(|v| v == Some(true)).unwrap_or(0);
-            return Err(bad_row(path, &layer, i, format!("the premise id in '{}' is empty", opts.id_field.name)));
+            let i = s
+                .is_null()
+                .iter()
+                .position(|v| v == Some(true))
+                .unwrap_or(0);
+            return Err(bad_row(
+                path,
+                &layer,
+                i,
+                format!("the premise id in '{}' is empty", opts.id_field.name),
+            ));
         }
         if s.dtype().is_integer() {
             let s = s.cast(&DataType::Int64).map_err(|e| table_err(path, e))?;
-            PremiseIds::Int(s.i64().map_err(|e| table_err(path, e))?.into_no_null_iter().collect())
+            PremiseIds::Int(
+                s.i64()
+                    .map_err(|e| table_err(path, e))?
+                    .into_no_null_iter()
+                    .collect(),
+            )
         } else {
             let s = s.cast(&DataType::String).map_err(|e| table_err(path, e))?;
             PremiseIds::Str(
-                s.str().map_err(|e| table_err(path, e))?.iter().map(|v| v.unwrap_or_default().to_string()).collect(),
+                s.str()
+                    .map_err(|e| table_err(path, e))?
+                    .iter()
+                    .map(|v| v.unwrap_or_default().to_string())
+                    .collect(),
             )
         }
     } else if opts.id_field.explicit {
-        return Err(missing(&opts.id_field.name, &format!(" (named by {})", opts.id_field.flag)));
+        return Err(missing(
+            &opts.id_field.name,
+            &format!(" (named by {})", opts.id_field.flag),
+        ));
     } else {
         notices.push(format!(
             "{}: no column '{}', so premise ids are row numbers from 0; choose a column with {}",
@@ -263,10 +358,17 @@ pub(crate) fn read_premises(opts: &PremiseOptions, ctx: &ReadContext, format: Fo
         PremiseIds::Int((0..n as i64).collect())
     };
 
-    let mut counts = |choice: &crate::inputs::FieldChoice, fallback: u32, what: &str, key: &str| -> Result<Vec<u32>> {
+    let mut counts = |choice: &crate::inputs::FieldChoice,
+                      fallback: u32,
+                      what: &str,
+                      key: &str|
+     -> Result<Vec<u32>> {
         if !has(&choice.name) {
             if choice.explicit {
-                return Err(missing(&choice.name, &format!(" (named by {})", choice.flag)));
+                return Err(missing(
+                    &choice.name,
+                    &format!(" (named by {})", choice.flag),
+                ));
             }
             default_count_notice(&mut notices, path, choice, &format!("{fallback} {what}"));
             info.fields.insert(key.into(), None);
@@ -311,16 +413,39 @@ pub(crate) fn read_premises(opts: &PremiseOptions, ctx: &ReadContext, format: Fo
         ids
     } else {
         match ids {
-            PremiseIds::Int(v) => PremiseIds::Int(v.into_iter().zip(&keep).filter(|(_, k)| **k).map(|(v, _)| v).collect()),
-            PremiseIds::Str(v) => PremiseIds::Str(v.into_iter().zip(&keep).filter(|(_, k)| **k).map(|(v, _)| v).collect()),
+            PremiseIds::Int(v) => PremiseIds::Int(
+                v.into_iter()
+                    .zip(&keep)
+                    .filter(|(_, k)| **k)
+                    .map(|(v, _)| v)
+                    .collect(),
+            ),
+            PremiseIds::Str(v) => PremiseIds::Str(
+                v.into_iter()
+                    .zip(&keep)
+                    .filter(|(_, k)| **k)
+                    .map(|(v, _)| v)
+                    .collect(),
+            ),
         }
     };
     if xy.is_empty() {
-        return Err(IoError::Empty { path: path.to_path_buf(), layer, what: "the premises".into() });
+        return Err(IoError::Empty {
+            path: path.to_path_buf(),
+            layer,
+            what: "the premises".into(),
+        });
     }
     info.features = xy.len() as u64;
     info.skipped = skipped;
-    Ok(Premises { ids, xy, households: hh, workplaces: wp, info, notices })
+    Ok(Premises {
+        ids,
+        xy,
+        households: hh,
+        workplaces: wp,
+        info,
+        notices,
+    })
 }
 
 fn fmt_opt(v: Option<f64>) -> String {
@@ -338,12 +463,114 @@ fn bad_row(path: &Path, layer: &str, row: usize, message: String) -> IoError {
 
 /// A numeric column as `f64` values (`None` for nulls). Text that is not a number is an error.
 fn float_column(df: &DataFrame, name: &str, path: &Path) -> Result<Vec<Option<f64>>> {
-    let s = df.column(name).map_err(|e| table_err(path, e))?.as_materialized_series().clone();
-    if !(s.dtype().is_primitive_numeric() || s.dtype() == &DataType::String || s.dtype() == &DataType::Null) {
-        return Err(table_err(path, format!("column '{name}' has type {}, expected numbers", s.dtype())));
+    let s = df
+        .column(name)
+        .map_err(|e| table_err(path, e))?
+        .as_materialized_series()
+        .clone();
+    if !(s.dtype().is_primitive_numeric()
+        || s.dtype() == &DataType::String
+        || s.dtype() == &DataType::Null)
+    {
+        return Err(table_err(
+            path,
+            format!("column '{name}' has type {}, expected numbers", s.dtype()),
+        ));
     }
-    let cast = s
-        .strict_cast(&DataType::Float64)
-        .map_err(|_| table_err(path, format!("column '{name}' has values that are not numbers")))?;
+    let cast = s.strict_cast(&DataType::Float64).map_err(|_| {
+        table_err(
+            path,
+            format!("column '{name}' has values that are not numbers"),
+        )
+    })?;
     Ok(cast.f64().map_err(|e| table_err(path, e))?.iter().collect())
+}
+
+/// Reads `(x, y, value)` rows of a Parquet or CSV table, e.g. a population grid, reprojecting
+/// the points from `crs` (or the table's own CRS metadata) to `ctx.target`.
+pub fn read_point_values(
+    path: &Path,
+    x: &str,
+    y: &str,
+    value: &str,
+    crs: &Crs,
+    ctx: &ReadContext,
+) -> Result<Vec<(Coord<f64>, f64)>> {
+    if !path.exists() {
+        return Err(IoError::NotFound {
+            path: path.to_path_buf(),
+        });
+    }
+    let layer = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("")
+        .to_string();
+    let (df, meta_crs) = if crate::vector::extension(path) == "parquet" {
+        let f = File::open(path).map_err(|e| table_err(path, e))?;
+        let mut reader = ParquetReader::new(f);
+        let geo = parquet_geo(path, &mut reader)?;
+        (reader.finish().map_err(|e| table_err(path, e))?, geo.crs)
+    } else {
+        let df = CsvReadOptions::default()
+            .with_has_header(true)
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .map_err(|e| table_err(path, e))?
+            .finish()
+            .map_err(|e| table_err(path, e))?;
+        (df, None)
+    };
+    let columns: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for c in [x, y, value] {
+        if !columns.iter().any(|k| k == c) {
+            return Err(IoError::MissingField {
+                path: path.to_path_buf(),
+                layer: layer.clone(),
+                field: c.to_string(),
+                available: columns,
+                hint: String::new(),
+            });
+        }
+    }
+    let crs = match meta_crs {
+        Some(v) => Crs::parse(
+            &v,
+            &format!("{}: CRS in the Parquet metadata", path.display()),
+        )?,
+        None => crs.clone(),
+    };
+    let (xs, ys, vs) = (
+        float_column(&df, x, path)?,
+        float_column(&df, y, path)?,
+        float_column(&df, value, path)?,
+    );
+    let mut px = Vec::with_capacity(xs.len());
+    let mut py = Vec::with_capacity(xs.len());
+    let mut val = Vec::with_capacity(xs.len());
+    for i in 0..xs.len() {
+        match (xs[i], ys[i], vs[i]) {
+            (Some(a), Some(b), Some(v)) if a.is_finite() && b.is_finite() && v.is_finite() => {
+                px.push(a);
+                py.push(b);
+                val.push(v);
+            }
+            _ => {
+                return Err(bad_row(
+                    path,
+                    &layer,
+                    i,
+                    format!("'{x}', '{y}' and '{value}' must be finite numbers"),
+                ))
+            }
+        }
+    }
+    let t = Transform::new(&crs, &ctx.target).map_err(|m| table_err(path, m))?;
+    t.coords(&mut px, &mut py).map_err(|m| table_err(path, m))?;
+    Ok((0..px.len())
+        .map(|i| (Coord { x: px[i], y: py[i] }, val[i]))
+        .collect())
 }

@@ -16,11 +16,17 @@ use crate::inputs::PremiseIds;
 use crate::table::CRS_METADATA_KEY;
 
 fn werr(path: &Path, e: impl std::fmt::Display) -> IoError {
-    IoError::Write { path: path.to_path_buf(), message: e.to_string() }
+    IoError::Write {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
+/// Reads one count of a tally.
+pub type TallyGetter = fn(&Tally) -> u64;
+
 /// Count columns of the settlement table, in order, with their accessor.
-pub const COUNT_COLUMNS: [(&str, fn(&Tally) -> u64); 14] = [
+pub const COUNT_COLUMNS: [(&str, TallyGetter); 14] = [
     ("premises", |t| t.premises),
     ("households", |t| t.households),
     ("workplaces", |t| t.workplaces),
@@ -33,8 +39,8 @@ pub const COUNT_COLUMNS: [(&str, fn(&Tally) -> u64); 14] = [
     ("households_fibre_passed", |t| t.households_fibre_passed),
     ("workplaces_fibre_passed", |t| t.workplaces_fibre_passed),
     ("households_unserved", |t| t.households_unserved),
-    ("gap_clusters", |_| 0),
-    ("unserved_clusters", |_| 0),
+    ("gap_clusters", |t| t.gap_clusters),
+    ("unserved_clusters", |t| t.unserved_clusters),
 ];
 
 /// Premise counts that also get a `share_*` column (fraction of the settlement's premises).
@@ -54,9 +60,8 @@ pub fn share(part: u64, premises: u64) -> Option<f64> {
 
 /// One row per settlement plus the rural row (empty id), with counts and shares.
 ///
-/// `tallies` has one more entry than `ids`: the rural area. `clusters` gives, per row, the
-/// number of gap clusters and of unserved clusters.
-pub fn settlements_frame(ids: &[String], names: &[String], tallies: &[Tally], clusters: &[(u64, u64)]) -> Result<DataFrame> {
+/// `tallies` has one more entry than `ids`: the rural area.
+pub fn settlements_frame(ids: &[String], names: &[String], tallies: &[Tally]) -> Result<DataFrame> {
     let n = tallies.len();
     let mut id_col: Vec<&str> = ids.iter().map(String::as_str).collect();
     let mut name_col: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -67,20 +72,22 @@ pub fn settlements_frame(ids: &[String], names: &[String], tallies: &[Tally], cl
         Column::new("settlement_name".into(), name_col),
     ];
     for (name, get) in COUNT_COLUMNS.iter() {
-        let v: Vec<u64> = match *name {
-            "gap_clusters" => clusters.iter().map(|c| c.0).collect(),
-            "unserved_clusters" => clusters.iter().map(|c| c.1).collect(),
-            _ => tallies.iter().map(get).collect(),
-        };
-        debug_assert_eq!(v.len(), n);
+        let v: Vec<u64> = tallies.iter().map(get).collect();
         cols.push(Column::new((*name).into(), v));
     }
     for name in SHARE_OF {
-        let get = COUNT_COLUMNS.iter().find(|c| c.0 == name).expect("share of a count").1;
+        let get = COUNT_COLUMNS
+            .iter()
+            .find(|c| c.0 == name)
+            .expect("share of a count")
+            .1;
         let v: Vec<Option<f64>> = tallies.iter().map(|t| share(get(t), t.premises)).collect();
         cols.push(Column::new(format!("share_{name}").into(), v));
     }
-    DataFrame::new(n, cols).map_err(|e| IoError::Write { path: "settlements".into(), message: e.to_string() })
+    DataFrame::new(n, cols).map_err(|e| IoError::Write {
+        path: "settlements".into(),
+        message: e.to_string(),
+    })
 }
 
 /// The settlement table's columns as JSON properties, one map per settlement (no rural row),
@@ -89,7 +96,6 @@ pub fn settlement_records(
     ids: &[String],
     names: &[String],
     tallies: &[Tally],
-    clusters: &[(u64, u64)],
 ) -> Vec<serde_json::Map<String, serde_json::Value>> {
     use serde_json::{json, Value};
     (0..ids.len())
@@ -99,16 +105,18 @@ pub fn settlement_records(
             m.insert("settlement_id".into(), json!(ids[i]));
             m.insert("settlement_name".into(), json!(names[i]));
             for (name, get) in COUNT_COLUMNS.iter() {
-                let v = match *name {
-                    "gap_clusters" => clusters[i].0,
-                    "unserved_clusters" => clusters[i].1,
-                    _ => get(t),
-                };
-                m.insert((*name).into(), json!(v));
+                m.insert((*name).into(), json!(get(t)));
             }
             for name in SHARE_OF {
-                let get = COUNT_COLUMNS.iter().find(|c| c.0 == name).expect("share of a count").1;
-                m.insert(format!("share_{name}"), share(get(t), t.premises).map_or(Value::Null, |v| json!(v)));
+                let get = COUNT_COLUMNS
+                    .iter()
+                    .find(|c| c.0 == name)
+                    .expect("share of a count")
+                    .1;
+                m.insert(
+                    format!("share_{name}"),
+                    share(get(t), t.premises).map_or(Value::Null, |v| json!(v)),
+                );
             }
             m
         })
@@ -148,32 +156,65 @@ pub fn premises_frame(r: &PremiseRows<'_>) -> Result<DataFrame> {
         Column::new("y".into(), r.xy.iter().map(|c| c.y).collect::<Vec<f64>>()),
         Column::new(
             "settlement_id".into(),
-            r.settlement.iter().map(|s| s.map_or("", |s| r.settlement_ids[s as usize].as_str())).collect::<Vec<&str>>(),
+            r.settlement
+                .iter()
+                .map(|s| s.map_or("", |s| r.settlement_ids[s as usize].as_str()))
+                .collect::<Vec<&str>>(),
         ),
         Column::new(
             "fibre_distance_m".into(),
-            (0..n).map(|i| Some(fib(i).distance_m).filter(|d| d.is_finite())).collect::<Vec<Option<f64>>>(),
+            (0..n)
+                .map(|i| Some(fib(i).distance_m).filter(|d| d.is_finite()))
+                .collect::<Vec<Option<f64>>>(),
         ),
-        Column::new("fibre_networks".into(), (0..n).map(|i| fib(i).networks).collect::<Vec<u32>>()),
-        Column::new("mobile_4g_operators".into(), r.mobile.iter().map(|m| m.count_4g()).collect::<Vec<u32>>()),
-        Column::new("mobile_5g_operators".into(), r.mobile.iter().map(|m| m.count_5g()).collect::<Vec<u32>>()),
+        Column::new(
+            "fibre_networks".into(),
+            (0..n).map(|i| fib(i).networks).collect::<Vec<u32>>(),
+        ),
+        Column::new(
+            "mobile_4g_operators".into(),
+            r.mobile.iter().map(|m| m.count_4g()).collect::<Vec<u32>>(),
+        ),
+        Column::new(
+            "mobile_5g_operators".into(),
+            r.mobile.iter().map(|m| m.count_5g()).collect::<Vec<u32>>(),
+        ),
         Column::new(
             "unserved".into(),
-            (0..n).map(|i| is_unserved(fib(i), &r.mobile[i], r.drop_distance_m)).collect::<Vec<bool>>(),
+            (0..n)
+                .map(|i| is_unserved(fib(i), &r.mobile[i], r.drop_distance_m))
+                .collect::<Vec<bool>>(),
         ),
-        Column::new("fibre_passed".into(), (0..n).map(|i| fib(i).passed(r.drop_distance_m)).collect::<Vec<bool>>()),
+        Column::new(
+            "fibre_passed".into(),
+            (0..n)
+                .map(|i| fib(i).passed(r.drop_distance_m))
+                .collect::<Vec<bool>>(),
+        ),
         Column::new("households".into(), r.households),
         Column::new("workplaces".into(), r.workplaces),
-        Column::new("gap_kind".into(), r.gap_kind.iter().map(|k| k.map(GapKind::as_str)).collect::<Vec<Option<&str>>>()),
+        Column::new(
+            "gap_kind".into(),
+            r.gap_kind
+                .iter()
+                .map(|k| k.map(GapKind::as_str))
+                .collect::<Vec<Option<&str>>>(),
+        ),
         Column::new("gap_id".into(), r.gap_id),
     ];
-    DataFrame::new(n, cols).map_err(|e| IoError::Write { path: "premises".into(), message: e.to_string() })
+    DataFrame::new(n, cols).map_err(|e| IoError::Write {
+        path: "premises".into(),
+        message: e.to_string(),
+    })
 }
 
 /// Writes CSV with a header.
 pub fn write_csv(df: &mut DataFrame, path: &Path) -> Result<()> {
     let mut f = File::create(path).map_err(|e| werr(path, e))?;
-    CsvWriter::new(&mut f).include_header(true).finish(df).map_err(|e| werr(path, e))?;
+    CsvWriter::new(&mut f)
+        .include_header(true)
+        .finish(df)
+        .map_err(|e| werr(path, e))?;
     Ok(())
 }
 
@@ -190,4 +231,25 @@ pub fn write_parquet(df: &mut DataFrame, path: &Path, crs: Option<&str>) -> Resu
         .finish(df)
         .map_err(|e| werr(path, e))?;
     Ok(())
+}
+
+/// A premise input table: `id, x, y, households, workplaces` (what `gapmap synth` writes and
+/// `gapmap analyze` reads).
+pub fn premise_input_frame(
+    ids: &[i64],
+    xy: &[Coord<f64>],
+    households: &[u32],
+    workplaces: &[u32],
+) -> Result<DataFrame> {
+    let cols = vec![
+        Column::new("id".into(), ids),
+        Column::new("x".into(), xy.iter().map(|c| c.x).collect::<Vec<f64>>()),
+        Column::new("y".into(), xy.iter().map(|c| c.y).collect::<Vec<f64>>()),
+        Column::new("households".into(), households),
+        Column::new("workplaces".into(), workplaces),
+    ];
+    DataFrame::new(xy.len(), cols).map_err(|e| IoError::Write {
+        path: "premises".into(),
+        message: e.to_string(),
+    })
 }

@@ -115,14 +115,16 @@ impl VectorLayer {
         })?;
         let names: Vec<String> = ds.layers().map(|l| l.name()).collect();
         let idx = match layer {
-            Some(want) => names
-                .iter()
-                .position(|n| n == want)
-                .ok_or_else(|| IoError::NoSuchLayer {
-                    path: path.to_path_buf(),
-                    layer: want.to_string(),
-                    available: names.clone(),
-                })?,
+            Some(want) => {
+                names
+                    .iter()
+                    .position(|n| n == want)
+                    .ok_or_else(|| IoError::NoSuchLayer {
+                        path: path.to_path_buf(),
+                        layer: want.to_string(),
+                        available: names.clone(),
+                    })?
+            }
             None => match names.len() {
                 0 => {
                     return Err(IoError::NoLayers {
@@ -170,13 +172,14 @@ impl VectorLayer {
                 }
             },
         };
-        let transform = Transform::new(&crs, &ctx.target).map_err(|message| IoError::Reproject {
-            path: path.to_path_buf(),
-            layer: name.clone(),
-            from: crs.label().to_string(),
-            to: ctx.target.label().to_string(),
-            message,
-        })?;
+        let transform =
+            Transform::new(&crs, &ctx.target).map_err(|message| IoError::Reproject {
+                path: path.to_path_buf(),
+                layer: name.clone(),
+                from: crs.label().to_string(),
+                to: ctx.target.label().to_string(),
+                message,
+            })?;
         let fields = layer.defn().fields().map(|f| f.name()).collect();
         let field_types = layer.defn().fields().map(|f| f.field_type()).collect();
         let fid_column = unsafe {
@@ -414,7 +417,13 @@ fn is_polygonal(g: &gdal::vector::Geometry) -> bool {
         wkbCurvePolygon, wkbMultiPolygon, wkbMultiSurface, wkbPolygon,
     };
     let t = gdal::vector::geometry_type_flatten(g.geometry_type());
-    [wkbPolygon, wkbMultiPolygon, wkbCurvePolygon, wkbMultiSurface].contains(&t)
+    [
+        wkbPolygon,
+        wkbMultiPolygon,
+        wkbCurvePolygon,
+        wkbMultiSurface,
+    ]
+    .contains(&t)
 }
 
 /// GDAL geometry → `geo`, linearising curves first.
@@ -449,7 +458,10 @@ fn to_geo(g: &gdal::vector::Geometry) -> std::result::Result<Option<Geometry<f64
 pub(crate) fn clean_gdal_message(m: &str) -> String {
     let m = m.trim();
     match m.split_once("msg: ") {
-        Some((_, rest)) => rest.trim_end_matches(['}', ' ', '"']).trim_matches('"').to_string(),
+        Some((_, rest)) => rest
+            .trim_end_matches(['}', ' ', '"'])
+            .trim_matches('"')
+            .to_string(),
         None => m.to_string(),
     }
 }

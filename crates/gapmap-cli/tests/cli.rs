@@ -1,0 +1,856 @@
+//! End-to-end tests of the `gapmap` binary: a hand-computed scenario, the bundled region
+//! against golden outputs (parsed, with a tolerance), determinism across thread counts, and
+//! every bad-input case with its exit code and message.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use gapmap_core::geo::{line_string, polygon, Geometry, MultiPolygon};
+use gapmap_io::geojson::OutFeature;
+use gapmap_io::vector_out::{write_vector, OutLayer, LINE_STRING, MULTI_POLYGON};
+use gapmap_io::Crs;
+use polars::prelude::*;
+use serde_json::{json, Map, Value};
+
+fn gapmap() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_gapmap"));
+    c.env_remove("GAPMAP_DATA");
+    c
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn run(args: &[&str]) -> Output {
+    gapmap().args(args).output().expect("run gapmap")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn read_csv(path: &Path) -> DataFrame {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .unwrap()
+        .finish()
+        .unwrap()
+}
+
+fn read_parquet(path: &Path) -> DataFrame {
+    ParquetReader::new(std::fs::File::open(path).unwrap())
+        .finish()
+        .unwrap()
+}
+
+fn feat(g: Geometry<f64>, p: Value) -> OutFeature<'static> {
+    let Value::Object(m) = p else { panic!() };
+    OutFeature {
+        properties: m,
+        geometry: Cow::Owned(g),
+    }
+}
+
+const X0: f64 = 500_000.0;
+const Y0: f64 = 6_700_000.0;
+
+fn sq(x: f64, y: f64, s: f64) -> MultiPolygon<f64> {
+    MultiPolygon::new(vec![
+        polygon![(x: X0 + x, y: Y0 + y), (x: X0 + x + s, y: Y0 + y), (x: X0 + x + s, y: Y0 + y + s), (x: X0 + x, y: Y0 + y + s)],
+    ])
+}
+
+/// A small scenario whose every number is known:
+/// - settlement A = [0,1000]², B = [2000,3000]²; the rural area elsewhere;
+/// - p1 (100,100) in A, 50 m from fibre of network n1 (exactly the drop distance), no 4G;
+/// - p2 (500,500) in A, 495 m from fibre (the end of n1's line), 4G of op X;
+/// - p3 (2500,2500) in B: nothing;
+/// - p4 (5000,5000) rural: fibre of n1 and n2 within 10 m, no 4G;
+/// - p5 (1000,500) on A's boundary: 4G of op X and Y, 5G of Y; 919 m from fibre.
+struct Scenario {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+impl Scenario {
+    fn new() -> Scenario {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let crs = Crs::parse("EPSG:3006", "t").unwrap();
+        let s = vec![
+            feat(
+                Geometry::MultiPolygon(sq(0.0, 0.0, 1000.0)),
+                json!({"id": "A", "name": "Alby"}),
+            ),
+            feat(
+                Geometry::MultiPolygon(sq(2000.0, 2000.0, 1000.0)),
+                json!({"id": "B", "name": "Berga"}),
+            ),
+        ];
+        write_vector(
+            &root.join("settlements.gpkg"),
+            "GPKG",
+            Some(&crs),
+            &[OutLayer {
+                name: "s",
+                geometry_type: MULTI_POLYGON,
+                features: &s,
+                qml: None,
+            }],
+        )
+        .unwrap();
+        let pts = [
+            (100.0, 100.0),
+            (500.0, 500.0),
+            (2500.0, 2500.0),
+            (5000.0, 5000.0),
+            (1000.0, 500.0),
+        ];
+        let mut csv = String::from("id,x,y,households,workplaces\n");
+        for (i, (x, y)) in pts.iter().enumerate() {
+            csv.push_str(&format!(
+                "p{},{},{},{},{}\n",
+                i + 1,
+                X0 + x,
+                Y0 + y,
+                i + 1,
+                1
+            ));
+        }
+        std::fs::write(root.join("premises.csv"), csv).unwrap();
+        let l = |x1: f64, y1: f64, x2: f64, y2: f64| {
+            Geometry::LineString(line_string![(x: X0 + x1, y: Y0 + y1), (x: X0 + x2, y: Y0 + y2)])
+        };
+        let f = vec![
+            feat(l(0.0, 150.0, 150.0, 150.0), json!({"network": "n1"})),
+            feat(l(4900.0, 5010.0, 5100.0, 5010.0), json!({"network": "n1"})),
+            feat(l(4990.0, 4900.0, 4990.0, 5100.0), json!({"network": "n2"})),
+        ];
+        write_vector(
+            &root.join("fibre.gpkg"),
+            "GPKG",
+            Some(&crs),
+            &[OutLayer {
+                name: "f",
+                geometry_type: LINE_STRING,
+                features: &f,
+                qml: None,
+            }],
+        )
+        .unwrap();
+        let m = vec![
+            feat(
+                Geometry::MultiPolygon(sq(400.0, 400.0, 600.0)),
+                json!({"operator": "X", "tech": "LTE"}),
+            ),
+            feat(
+                Geometry::MultiPolygon(sq(1000.0, 0.0, 500.0)),
+                json!({"operator": "Y", "tech": "4g"}),
+            ),
+            feat(
+                Geometry::MultiPolygon(sq(1000.0, 0.0, 500.0)),
+                json!({"operator": "Y", "tech": "NR"}),
+            ),
+            feat(
+                Geometry::MultiPolygon(sq(0.0, 0.0, 3000.0)),
+                json!({"operator": "Z", "tech": "2G"}),
+            ),
+        ];
+        write_vector(
+            &root.join("mobile.gpkg"),
+            "GPKG",
+            Some(&crs),
+            &[OutLayer {
+                name: "m",
+                geometry_type: MULTI_POLYGON,
+                features: &m,
+                qml: None,
+            }],
+        )
+        .unwrap();
+        Scenario { _dir: dir, root }
+    }
+
+    fn p(&self, name: &str) -> String {
+        self.root.join(name).display().to_string()
+    }
+
+    fn args(&self, out: &str) -> Vec<String> {
+        vec![
+            "analyze".into(),
+            "--premises".into(),
+            self.p("premises.csv"),
+            "--assume-crs".into(),
+            "EPSG:3006".into(),
+            "--settlements".into(),
+            self.p("settlements.gpkg"),
+            "--fibre".into(),
+            self.p("fibre.gpkg"),
+            "--mobile".into(),
+            self.p("mobile.gpkg"),
+            "--out".into(),
+            self.p(out),
+        ]
+    }
+}
+
+fn col_u64(df: &DataFrame, name: &str) -> Vec<u64> {
+    df.column(name)
+        .unwrap()
+        .as_materialized_series()
+        .cast(&DataType::UInt64)
+        .unwrap()
+        .u64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect()
+}
+
+fn col_str(df: &DataFrame, name: &str) -> Vec<String> {
+    df.column(name)
+        .unwrap()
+        .as_materialized_series()
+        .cast(&DataType::String)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|s| s.unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn scenario_has_the_hand_computed_answers() {
+    let sc = Scenario::new();
+    let o = gapmap().args(sc.args("out")).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = sc.root.join("out");
+    for f in [
+        "settlements.csv",
+        "settlements.parquet",
+        "premises.parquet",
+        "gaps.geojson",
+        "settlements.geojson",
+        "run.json",
+        "gapmap.gpkg",
+        "gaps.qml",
+        "settlements.qml",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let s = read_csv(&out.join("settlements.csv"));
+    assert_eq!(col_str(&s, "settlement_id"), vec!["A", "B", ""]);
+    assert_eq!(
+        col_str(&s, "settlement_name"),
+        vec!["Alby", "Berga", "(rural)"]
+    );
+    assert_eq!(col_u64(&s, "premises"), vec![3, 1, 1]);
+    assert_eq!(col_u64(&s, "households"), vec![1 + 2 + 5, 3, 4]);
+    assert_eq!(col_u64(&s, "fibre_passed"), vec![1, 0, 1]);
+    assert_eq!(col_u64(&s, "fibre_2plus_networks"), vec![0, 0, 1]);
+    assert_eq!(col_u64(&s, "mobile_4g"), vec![2, 0, 0]);
+    assert_eq!(col_u64(&s, "mobile_4g_2plus_operators"), vec![1, 0, 0]);
+    assert_eq!(col_u64(&s, "mobile_5g"), vec![1, 0, 0]);
+    assert_eq!(col_u64(&s, "unserved"), vec![0, 1, 0]);
+    let share: Vec<Option<f64>> = s
+        .column("share_fibre_passed")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(share, vec![Some(1.0 / 3.0), Some(0.0), Some(1.0)]);
+    // Parquet has the same table.
+    let sp = read_parquet(&out.join("settlements.parquet"));
+    assert_eq!(col_u64(&sp, "unserved"), col_u64(&s, "unserved"));
+
+    let p = read_parquet(&out.join("premises.parquet"));
+    let names: Vec<String> = p.get_column_names().iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        &names[..9],
+        &[
+            "premise_id",
+            "x",
+            "y",
+            "settlement_id",
+            "fibre_distance_m",
+            "fibre_networks",
+            "mobile_4g_operators",
+            "mobile_5g_operators",
+            "unserved"
+        ]
+    );
+    assert_eq!(
+        col_str(&p, "premise_id"),
+        vec!["p1", "p2", "p3", "p4", "p5"]
+    );
+    assert_eq!(col_str(&p, "settlement_id"), vec!["A", "A", "B", "", "A"]);
+    let d: Vec<f64> = p
+        .column("fibre_distance_m")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    assert_eq!(d[0], 50.0);
+    assert!((d[1] - 350.0_f64.hypot(350.0)).abs() < 1e-9, "{d:?}");
+    assert!(
+        (d[3] - 10.0).abs() < 1e-9 && (d[4] - 850.0_f64.hypot(350.0)).abs() < 1e-9,
+        "{d:?}"
+    );
+    assert_eq!(col_u64(&p, "fibre_networks"), vec![1, 0, 0, 2, 0]);
+    assert_eq!(col_u64(&p, "mobile_4g_operators"), vec![0, 1, 0, 0, 2]);
+    assert_eq!(col_u64(&p, "mobile_5g_operators"), vec![0, 0, 0, 0, 1]);
+    let unserved: Vec<bool> = p
+        .column("unserved")
+        .unwrap()
+        .bool()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap())
+        .collect();
+    assert_eq!(unserved, vec![false, false, true, false, false]);
+    assert_eq!(
+        col_str(&p, "gap_kind"),
+        vec!["no_4g", "no_fibre", "unserved", "no_4g", "no_fibre"]
+    );
+
+    // Gap map: p2 and p5 are 500 m apart (> 200 m): separate no_fibre clusters in A.
+    let g: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("gaps.geojson")).unwrap()).unwrap();
+    assert!(g.get("crs").is_none(), "RFC 7946 has no crs member");
+    let feats = g["features"].as_array().unwrap();
+    let kinds: Vec<(&str, &str, u64)> = feats
+        .iter()
+        .map(|f| {
+            (
+                f["properties"]["kind"].as_str().unwrap(),
+                f["properties"]["settlement_id"].as_str().unwrap(),
+                f["properties"]["premises"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("no_fibre", "A", 1),
+            ("no_fibre", "A", 1),
+            ("no_4g", "A", 1),
+            ("unserved", "B", 1),
+            ("no_4g", "", 1)
+        ]
+    );
+    let nearest: Vec<f64> = feats
+        .iter()
+        .map(|f| f["properties"]["nearest_fibre_m"].as_f64().unwrap())
+        .collect();
+    assert_eq!(nearest[2], 50.0);
+    for f in feats {
+        let p = &f["properties"];
+        for k in ["gap_id", "households", "workplaces", "fill", "stroke"] {
+            assert!(p.get(k).is_some(), "{k}");
+        }
+        assert_eq!(f["geometry"]["type"], "MultiPolygon");
+    }
+    // The run log.
+    let run: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(run["parameters"]["drop_distance_m"], 50.0);
+    assert_eq!(run["inputs"].as_array().unwrap().len(), 4);
+    assert!(run["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["sha256"].as_str().is_some_and(|h| h.len() == 64)));
+    assert_eq!(run["inputs"][1]["crs_assumed"], true);
+    let techs: Vec<(&str, &str)> = run["mobile_technologies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["value"].as_str().unwrap(),
+                t["counts_as"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        techs,
+        vec![("2G", "other"), ("4g", "4G"), ("LTE", "4G"), ("NR", "5G")]
+    );
+    let phases: Vec<&str> = run["timings_s"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["phase"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        phases,
+        vec![
+            "read",
+            "index",
+            "settlements",
+            "fibre",
+            "mobile",
+            "gaps",
+            "tally",
+            "write",
+            "total"
+        ]
+    );
+    // The terminal summary.
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("5 premises") && stdout.contains("Berga"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn drop_distance_changes_the_answer() {
+    let sc = Scenario::new();
+    let mut a = sc.args("out");
+    a.extend(["--drop-distance-m".into(), "49.99".into()]);
+    let o = gapmap().args(&a).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = read_csv(&sc.root.join("out/settlements.csv"));
+    assert_eq!(col_u64(&s, "fibre_passed"), vec![0, 0, 1]);
+}
+
+fn expect_bad(args: &[String], needles: &[&str]) -> String {
+    let o = gapmap().args(args).output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "expected exit 2 for {args:?}; stderr: {err}"
+    );
+    for n in needles {
+        assert!(err.contains(n), "stderr lacks '{n}': {err}");
+    }
+    err
+}
+
+fn with(mut base: Vec<String>, flag: &str, value: &str) -> Vec<String> {
+    if let Some(i) = base.iter().position(|a| a == flag) {
+        base[i + 1] = value.to_string();
+    } else {
+        base.push(flag.into());
+        base.push(value.into());
+    }
+    base
+}
+
+#[test]
+fn bad_inputs_exit_2_name_the_problem_and_write_nothing() {
+    let sc = Scenario::new();
+    let base = sc.args("out");
+    let out = sc.root.join("out");
+    let crs = Crs::parse("EPSG:3006", "t").unwrap();
+    // Missing file.
+    expect_bad(
+        &with(base.clone(), "--premises", &sc.p("nope.gpkg")),
+        &["nope.gpkg", "no such file"],
+    );
+    // Unreadable file.
+    std::fs::write(sc.root.join("junk.gpkg"), "not a database").unwrap();
+    expect_bad(
+        &with(base.clone(), "--settlements", &sc.p("junk.gpkg")),
+        &["junk.gpkg", "cannot be opened"],
+    );
+    // Unknown layer; several layers and none chosen.
+    expect_bad(
+        &with(base.clone(), "--settlements-layer", "towns"),
+        &["no layer named 'towns'", "layers: s"],
+    );
+    let two = sc.root.join("two.gpkg");
+    let f = vec![feat(
+        Geometry::MultiPolygon(sq(0.0, 0.0, 10.0)),
+        json!({"id": 1}),
+    )];
+    write_vector(
+        &two,
+        "GPKG",
+        Some(&crs),
+        &[
+            OutLayer {
+                name: "a",
+                geometry_type: MULTI_POLYGON,
+                features: &f,
+                qml: None,
+            },
+            OutLayer {
+                name: "b",
+                geometry_type: MULTI_POLYGON,
+                features: &f,
+                qml: None,
+            },
+        ],
+    )
+    .unwrap();
+    expect_bad(
+        &with(base.clone(), "--settlements", &two.display().to_string()),
+        &["two.gpkg", "choose one with --settlements-layer: a, b"],
+    );
+    // Missing field (explicit).
+    expect_bad(
+        &with(base.clone(), "--households-field", "hushall"),
+        &[
+            "'hushall'",
+            "fields: id, x, y, households, workplaces",
+            "--households-field",
+        ],
+    );
+    expect_bad(
+        &with(base.clone(), "--mobile-tech-field", "gen"),
+        &["mobile.gpkg", "'gen'", "operator, tech"],
+    );
+    // Wrong geometry type.
+    expect_bad(
+        &with(base.clone(), "--settlements", &sc.p("fibre.gpkg")),
+        &[
+            "fibre.gpkg",
+            "LineString",
+            "expected Polygon or MultiPolygon",
+        ],
+    );
+    // Empty premises and settlement layers.
+    std::fs::write(sc.root.join("empty.csv"), "id,x,y\n").unwrap();
+    expect_bad(
+        &with(base.clone(), "--premises", &sc.p("empty.csv")),
+        &["empty.csv", "no features"],
+    );
+    let empty = sc.root.join("empty.gpkg");
+    write_vector(
+        &empty,
+        "GPKG",
+        Some(&crs),
+        &[OutLayer {
+            name: "e",
+            geometry_type: MULTI_POLYGON,
+            features: &[],
+            qml: None,
+        }],
+    )
+    .unwrap();
+    expect_bad(
+        &with(base.clone(), "--settlements", &empty.display().to_string()),
+        &["empty.gpkg", "settlements layer has no features"],
+    );
+    // NaN and infinite coordinates.
+    std::fs::write(
+        sc.root.join("nan.csv"),
+        "id,x,y\na,500000,6700000\nb,NaN,6700000\n",
+    )
+    .unwrap();
+    expect_bad(
+        &with(base.clone(), "--premises", &sc.p("nan.csv")),
+        &["nan.csv", "row 1", "not a finite number"],
+    );
+    std::fs::write(sc.root.join("inf.csv"), "id,x,y\na,inf,6700000\n").unwrap();
+    expect_bad(
+        &with(base.clone(), "--premises", &sc.p("inf.csv")),
+        &["inf.csv", "row 0"],
+    );
+    // No CRS for a CSV.
+    let mut no_crs = base.clone();
+    let i = no_crs.iter().position(|a| a == "--assume-crs").unwrap();
+    no_crs.drain(i..i + 2);
+    expect_bad(
+        &no_crs,
+        &[
+            "premises.csv",
+            "no coordinate reference system",
+            "--assume-crs",
+        ],
+    );
+    // Invalid polygons under --strict.
+    let bow = sc.root.join("bow.gpkg");
+    let bowtie = MultiPolygon::new(vec![
+        polygon![(x: X0, y: Y0), (x: X0 + 100., y: Y0 + 100.), (x: X0 + 100., y: Y0), (x: X0, y: Y0 + 100.)],
+    ]);
+    write_vector(
+        &bow,
+        "GPKG",
+        Some(&crs),
+        &[OutLayer {
+            name: "s",
+            geometry_type: MULTI_POLYGON,
+            features: &[feat(Geometry::MultiPolygon(bowtie), json!({"id": "BOW"}))],
+            qml: None,
+        }],
+    )
+    .unwrap();
+    let mut strict = with(base.clone(), "--settlements", &bow.display().to_string());
+    strict.push("--strict".into());
+    expect_bad(
+        &strict,
+        &["bow.gpkg", "1 invalid polygon", "'BOW'", "--strict"],
+    );
+    // Usage errors.
+    expect_bad(
+        &with(base.clone(), "--drop-distance-m", "-5"),
+        &["--drop-distance-m must be a finite number >= 0, got -5"],
+    );
+    expect_bad(
+        &with(base.clone(), "--gap-cluster-m", "0"),
+        &["--gap-cluster-m must be a finite number > 0"],
+    );
+    expect_bad(&with(base.clone(), "--threads", "0"), &["--threads"]);
+    expect_bad(
+        &with(base.clone(), "--crs", "EPSG:4326"),
+        &["--crs", "not a projected CRS"],
+    );
+    expect_bad(
+        &with(base.clone(), "--crs", "EPSG:999999"),
+        &["--crs", "EPSG:999999"],
+    );
+    expect_bad(
+        &["analyze".into(), "--premises".into(), sc.p("premises.csv")],
+        &["--settlements"],
+    );
+    expect_bad(&["analyze".into(), "--bogus".into()], &["--bogus"]);
+    assert!(
+        !out.exists(),
+        "a failed run must not create the output directory"
+    );
+
+    // Without --strict the bow-tie is repaired and reported.
+    let o = gapmap()
+        .args(with(
+            base.clone(),
+            "--settlements",
+            &bow.display().to_string(),
+        ))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("repaired 1 invalid polygon"));
+    let run: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["inputs"][0]["repaired"], json!(["'BOW'"]));
+
+    // An existing, non-empty output directory needs --overwrite, and is left as it was.
+    let before = std::fs::read(out.join("settlements.csv")).unwrap();
+    expect_bad(&base, &["out", "--overwrite"]);
+    // A failing run with --overwrite leaves the previous outputs whole.
+    let mut failing = with(base.clone(), "--premises", &sc.p("nan.csv"));
+    failing.push("--overwrite".into());
+    expect_bad(&failing, &["nan.csv"]);
+    assert_eq!(std::fs::read(out.join("settlements.csv")).unwrap(), before);
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".gapmap"))
+        .collect();
+    assert!(leftovers.is_empty(), "staging directory left behind");
+    // With --overwrite a good run replaces them.
+    let mut ok = base.clone();
+    ok.push("--overwrite".into());
+    assert!(gapmap().args(&ok).output().unwrap().status.success());
+    assert_ne!(std::fs::read(out.join("settlements.csv")).unwrap(), before);
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    assert!(run(&["--help"]).status.success());
+    assert!(run(&["analyze", "--help"]).status.success());
+    let v = run(&["--version"]);
+    assert!(
+        v.status.success()
+            && String::from_utf8_lossy(&v.stdout).contains(env!("CARGO_PKG_VERSION"))
+    );
+}
+
+// ---- The bundled region ----------------------------------------------------------------
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/dalarna")
+}
+
+fn analyze_bundled(out: &Path, extra: &[&str]) {
+    let o = gapmap()
+        .current_dir(repo())
+        .args(["analyze", "--out", out.to_str().unwrap()])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("Settlements with the most unserved premises"),
+        "{stdout}"
+    );
+}
+
+/// A compact, stable digest of the gap map, compared as golden JSON.
+fn gap_digest(path: &Path) -> Value {
+    let g: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut d: Map<String, Value> = Map::new();
+    for f in g["features"].as_array().unwrap() {
+        let p = &f["properties"];
+        let k = p["kind"].as_str().unwrap().to_string();
+        let e = d
+            .entry(k)
+            .or_insert(json!({"clusters": 0, "premises": 0, "households": 0, "workplaces": 0}));
+        for (key, add) in [
+            ("clusters", 1),
+            ("premises", p["premises"].as_u64().unwrap()),
+            ("households", p["households"].as_u64().unwrap()),
+            ("workplaces", p["workplaces"].as_u64().unwrap()),
+        ] {
+            e[key] = json!(e[key].as_u64().unwrap() + add);
+        }
+    }
+    Value::Object(d)
+}
+
+#[test]
+fn bundled_region_matches_golden_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    analyze_bundled(&out, &[]);
+    let got = read_csv(&out.join("settlements.csv"));
+    let digest = gap_digest(&out.join("gaps.geojson"));
+    let golden = golden_dir();
+    if std::env::var_os("GAPMAP_BLESS").is_some() {
+        std::fs::create_dir_all(&golden).unwrap();
+        std::fs::copy(out.join("settlements.csv"), golden.join("settlements.csv")).unwrap();
+        std::fs::write(
+            golden.join("gaps-digest.json"),
+            serde_json::to_string_pretty(&digest).unwrap() + "\n",
+        )
+        .unwrap();
+    }
+    let want = read_csv(&golden.join("settlements.csv"));
+    assert_eq!(got.height(), want.height(), "row count");
+    assert_eq!(got.get_column_names(), want.get_column_names(), "columns");
+    assert_eq!(got.height(), 114 + 1, "114 tätorter and the rural row");
+    for name in want.get_column_names() {
+        let (g, w) = (got.column(name).unwrap(), want.column(name).unwrap());
+        if name.starts_with("share_") {
+            let g: Vec<Option<f64>> = g.f64().unwrap().iter().collect();
+            let w: Vec<Option<f64>> = w.f64().unwrap().iter().collect();
+            for (i, (a, b)) in g.iter().zip(&w).enumerate() {
+                match (a, b) {
+                    (Some(a), Some(b)) => {
+                        assert!((a - b).abs() <= 1e-9, "{name} row {i}: {a} vs {b}")
+                    }
+                    _ => assert_eq!(a, b, "{name} row {i}"),
+                }
+            }
+        } else {
+            assert_eq!(col_str(&got, name), col_str(&want, name), "column {name}");
+        }
+    }
+    let want_digest: Value =
+        serde_json::from_str(&std::fs::read_to_string(golden.join("gaps-digest.json")).unwrap())
+            .unwrap();
+    assert_eq!(digest, want_digest);
+}
+
+#[test]
+fn bundled_region_is_identical_at_1_and_3_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("t1"), tmp.path().join("t3"));
+    analyze_bundled(&a, &["--threads", "1", "--no-gpkg"]);
+    analyze_bundled(&b, &["--threads", "3", "--no-gpkg"]);
+    for f in [
+        "settlements.csv",
+        "settlements.parquet",
+        "premises.parquet",
+        "gaps.geojson",
+        "settlements.geojson",
+    ] {
+        assert!(
+            std::fs::read(a.join(f)).unwrap() == std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between 1 and 3 threads"
+        );
+    }
+    let run: Value =
+        serde_json::from_str(&std::fs::read_to_string(b.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["parameters"]["threads"], 3);
+}
+
+#[test]
+fn every_gap_premise_lies_in_its_gap_polygon() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    analyze_bundled(&out, &["--no-gpkg"]);
+    let p = read_parquet(&out.join("premises.parquet"));
+    let xs: Vec<f64> = p
+        .column("x")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    let ys: Vec<f64> = p
+        .column("y")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    let gid: Vec<Option<u32>> = p.column("gap_id").unwrap().u32().unwrap().iter().collect();
+    // Premises to WGS 84, like the GeoJSON.
+    let t = gapmap_io::crs::Transform::new(&Crs::parse("EPSG:3006", "t").unwrap(), &Crs::wgs84())
+        .unwrap();
+    let (mut lon, mut lat) = (xs.clone(), ys.clone());
+    t.coords(&mut lon, &mut lat).unwrap();
+    let g: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("gaps.geojson")).unwrap()).unwrap();
+    let areas: Vec<gapmap_core::prepared::PreparedArea> = g["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let polys = f["geometry"]["coordinates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|poly| {
+                    let rings: Vec<gapmap_core::geo::LineString<f64>> = poly
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|r| {
+                            r.as_array()
+                                .unwrap()
+                                .iter()
+                                .map(|c| (c[0].as_f64().unwrap(), c[1].as_f64().unwrap()))
+                                .collect::<Vec<_>>()
+                                .into()
+                        })
+                        .collect();
+                    let mut it = rings.into_iter();
+                    gapmap_core::geo::Polygon::new(it.next().unwrap(), it.collect())
+                });
+            gapmap_core::prepared::PreparedArea::from_multi_polygon(&MultiPolygon::new(
+                polys.collect(),
+            ))
+        })
+        .collect();
+    let mut checked = 0;
+    for i in 0..xs.len() {
+        if let Some(id) = gid[i] {
+            let c = gapmap_core::geo::Coord {
+                x: lon[i],
+                y: lat[i],
+            };
+            assert!(
+                areas[id as usize - 1].covers(c),
+                "premise {i} outside gap {id}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 10_000, "{checked}");
+}

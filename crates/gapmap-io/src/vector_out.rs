@@ -1,0 +1,165 @@
+//! Vector output through GDAL: GeoPackage for QGIS (several layers in one file, with their QGIS
+//! styles in the `layer_styles` table so that they draw right on opening), and any other OGR
+//! driver (Shapefile, FlatGeobuf, GeoJSON...), which the tests use to make fixtures.
+
+use std::path::Path;
+
+use gdal::vector::{Feature, FieldDefn, LayerAccess, LayerOptions, ToGdal};
+use gdal::DriverManager;
+use gdal_sys::OGRFieldType;
+use serde_json::Value;
+
+use crate::crs::Crs;
+use crate::error::{IoError, Result};
+use crate::geojson::OutFeature;
+use crate::vector::{clean_gdal_message, init_gdal};
+
+/// OGR geometry types of output layers.
+pub const MULTI_POLYGON: gdal_sys::OGRwkbGeometryType::Type =
+    gdal_sys::OGRwkbGeometryType::wkbMultiPolygon;
+pub const LINE_STRING: gdal_sys::OGRwkbGeometryType::Type =
+    gdal_sys::OGRwkbGeometryType::wkbLineString;
+pub const POINT: gdal_sys::OGRwkbGeometryType::Type = gdal_sys::OGRwkbGeometryType::wkbPoint;
+
+/// One layer to write.
+pub struct OutLayer<'a> {
+    pub name: &'a str,
+    /// OGR geometry type of the layer, e.g. `wkbMultiPolygon`.
+    pub geometry_type: gdal_sys::OGRwkbGeometryType::Type,
+    pub features: &'a [OutFeature<'a>],
+    /// QGIS style (QML) stored as the layer's default style.
+    pub qml: Option<String>,
+}
+
+fn field_type(features: &[OutFeature<'_>], key: &str) -> OGRFieldType::Type {
+    let mut t = None;
+    for f in features {
+        let ft = match f.properties.get(key) {
+            None | Some(Value::Null) => continue,
+            Some(Value::Bool(_)) => OGRFieldType::OFTInteger,
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => OGRFieldType::OFTInteger64,
+            Some(Value::Number(_)) => OGRFieldType::OFTReal,
+            Some(_) => OGRFieldType::OFTString,
+        };
+        t = Some(match (t, ft) {
+            (None, ft) => ft,
+            (Some(a), b) if a == b => a,
+            (Some(OGRFieldType::OFTInteger64), OGRFieldType::OFTReal)
+            | (Some(OGRFieldType::OFTReal), OGRFieldType::OFTInteger64) => OGRFieldType::OFTReal,
+            _ => OGRFieldType::OFTString,
+        });
+    }
+    t.unwrap_or(OGRFieldType::OFTString)
+}
+
+/// Writes `layers` to a new GeoPackage at `path`, with their QGIS styles.
+pub fn write_gpkg(path: &Path, crs: &Crs, layers: &[OutLayer<'_>]) -> Result<()> {
+    write_vector(path, "GPKG", Some(crs), layers)
+}
+
+/// Writes `layers` with the OGR driver `driver` (e.g. `GPKG`, `ESRI Shapefile`, `FlatGeobuf`).
+/// `crs: None` writes no CRS. QGIS styles are stored for GeoPackage only.
+pub fn write_vector(
+    path: &Path,
+    driver: &str,
+    crs: Option<&Crs>,
+    layers: &[OutLayer<'_>],
+) -> Result<()> {
+    init_gdal();
+    let werr = |m: String| IoError::Write {
+        path: path.to_path_buf(),
+        message: clean_gdal_message(&m),
+    };
+    let gpkg = driver == "GPKG";
+    let driver = DriverManager::get_driver_by_name(driver).map_err(|e| werr(e.to_string()))?;
+    let mut ds = driver
+        .create_vector_only(path)
+        .map_err(|e| werr(e.to_string()))?;
+    let mut styles = Vec::new();
+    for spec in layers {
+        if gpkg {
+            // One transaction per layer: GeoPackage writes are much faster that way.
+            let mut txn = ds.start_transaction().map_err(|e| werr(e.to_string()))?;
+            write_layer(&mut txn, crs, spec).map_err(werr)?;
+            txn.commit().map_err(|e| werr(e.to_string()))?;
+        } else {
+            write_layer(&mut ds, crs, spec).map_err(werr)?;
+        }
+        if let Some(q) = spec.qml.as_ref().filter(|_| gpkg) {
+            styles.push((spec.name, q.clone()));
+        }
+    }
+    if !styles.is_empty() {
+        // The table QGIS reads default styles from (see QgsOgrProviderUtils::loadStyle).
+        let sql = |s: &str| {
+            ds.execute_sql(s, None, gdal::vector::sql::Dialect::DEFAULT)
+                .map(|_| ())
+                .map_err(|e| werr(e.to_string()))
+        };
+        sql("CREATE TABLE layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256), \
+             f_table_schema TEXT(256), f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), \
+             styleQML TEXT, styleSLD TEXT, useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30), \
+             update_time DATETIME DEFAULT CURRENT_TIMESTAMP)")?;
+        for (name, q) in styles {
+            let esc = |s: &str| s.replace('\'', "''");
+            sql(&format!(
+                "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, \
+                 styleQML, styleSLD, useAsDefault, description, owner) VALUES ('', '', '{n}', 'geom', '{n}', '{q}', '', 1, \
+                 'gapmap default style', '')",
+                n = esc(name),
+                q = esc(&q)
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+fn write_layer(
+    ds: &mut gdal::Dataset,
+    crs: Option<&Crs>,
+    spec: &OutLayer<'_>,
+) -> std::result::Result<(), String> {
+    let e = |e: gdal::errors::GdalError| e.to_string();
+    let keys: Vec<String> = spec
+        .features
+        .first()
+        .map(|f| f.properties.keys().cloned().collect())
+        .unwrap_or_default();
+    let types: Vec<OGRFieldType::Type> =
+        keys.iter().map(|k| field_type(spec.features, k)).collect();
+    let layer = ds
+        .create_layer(LayerOptions {
+            name: spec.name,
+            srs: crs.map(|c| c.srs()),
+            ty: spec.geometry_type,
+            options: None,
+        })
+        .map_err(e)?;
+    for (k, t) in keys.iter().zip(&types) {
+        FieldDefn::new(k, *t)
+            .and_then(|d| d.add_to_layer(&layer))
+            .map_err(e)?;
+    }
+    for f in spec.features {
+        let mut feat = Feature::new(layer.defn()).map_err(e)?;
+        for (i, (k, t)) in keys.iter().zip(&types).enumerate() {
+            match f.properties.get(k) {
+                None | Some(Value::Null) => feat.set_field_null(i),
+                Some(Value::Bool(b)) => feat.set_field_integer(i, *b as i32),
+                Some(Value::Number(n)) if *t == OGRFieldType::OFTInteger64 => {
+                    feat.set_field_integer64(i, n.as_i64().unwrap_or(i64::MAX))
+                }
+                Some(Value::Number(n)) if *t == OGRFieldType::OFTReal => {
+                    feat.set_field_double(i, n.as_f64().unwrap_or(f64::NAN))
+                }
+                Some(Value::String(s)) => feat.set_field_string(i, s),
+                Some(v) => feat.set_field_string(i, &v.to_string()),
+            }
+            .map_err(e)?;
+        }
+        feat.set_geometry(f.geometry.to_gdal().map_err(e)?)
+            .map_err(e)?;
+        feat.create(&layer).map_err(e)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,713 @@
+//! Reading inputs: every supported format, CRS handling, layer and field choice, and each kind
+//! of bad input with the error it must give. Fixtures are written in the tests through GDAL.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use gapmap_core::geo::{coord, line_string, point, polygon, Coord, Geometry, MultiPolygon};
+use gapmap_core::mobile::Tech;
+use gapmap_io::geojson::OutFeature;
+use gapmap_io::inputs::*;
+use gapmap_io::vector_out::{write_vector, OutLayer, LINE_STRING, MULTI_POLYGON, POINT};
+use gapmap_io::{tables, Crs, IoError, ReadContext};
+use serde_json::{json, Map, Value};
+
+fn ctx() -> ReadContext {
+    ReadContext {
+        target: Crs::parse("EPSG:3006", "test").unwrap(),
+        assume_crs: None,
+        strict: false,
+    }
+}
+
+fn props(pairs: &[(&str, Value)]) -> Map<String, Value> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+fn feat(g: Geometry<f64>, p: &[(&str, Value)]) -> OutFeature<'static> {
+    OutFeature {
+        properties: props(p),
+        geometry: Cow::Owned(g),
+    }
+}
+
+fn write(
+    path: &Path,
+    driver: &str,
+    crs: Option<&str>,
+    name: &str,
+    ty: u32,
+    features: &[OutFeature<'_>],
+) {
+    let crs = crs.map(|c| Crs::parse(c, "test").unwrap());
+    write_vector(
+        path,
+        driver,
+        crs.as_ref(),
+        &[OutLayer {
+            name,
+            geometry_type: ty,
+            features,
+            qml: None,
+        }],
+    )
+    .unwrap();
+}
+
+/// Four premises near Falun, in SWEREF 99 TM.
+fn premise_points() -> Vec<Coord<f64>> {
+    vec![
+        coord! {x: 534_000.0, y: 6_721_000.0},
+        coord! {x: 534_050.5, y: 6_721_020.25},
+        coord! {x: 535_000.0, y: 6_722_000.0},
+        coord! {x: 540_000.0, y: 6_700_000.0},
+    ]
+}
+
+fn premise_features(points: &[Coord<f64>]) -> Vec<OutFeature<'static>> {
+    points
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            feat(
+                Geometry::Point((*c).into()),
+                &[
+                    ("id", json!(100 + i)),
+                    ("households", json!(i + 1)),
+                    ("workplaces", json!(i % 2)),
+                ],
+            )
+        })
+        .collect()
+}
+
+fn popts(path: &Path) -> PremiseOptions {
+    PremiseOptions {
+        path: path.to_path_buf(),
+        layer: None,
+        id_field: FieldChoice::new(None, "id", "--premise-id-field"),
+        households_field: FieldChoice::new(None, "households", "--households-field"),
+        workplaces_field: FieldChoice::new(None, "workplaces", "--workplaces-field"),
+        x_field: "x".into(),
+        y_field: "y".into(),
+    }
+}
+
+fn to_wgs84(points: &[Coord<f64>]) -> Vec<Coord<f64>> {
+    let t = gapmap_io::crs::Transform::new(&Crs::parse("EPSG:3006", "t").unwrap(), &Crs::wgs84())
+        .unwrap();
+    let mut xs: Vec<f64> = points.iter().map(|c| c.x).collect();
+    let mut ys: Vec<f64> = points.iter().map(|c| c.y).collect();
+    t.coords(&mut xs, &mut ys).unwrap();
+    xs.into_iter()
+        .zip(ys)
+        .map(|(x, y)| coord! {x: x, y: y})
+        .collect()
+}
+
+fn assert_close(got: &[Coord<f64>], want: &[Coord<f64>], tol: f64) {
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        assert!(
+            (g.x - w.x).abs() < tol && (g.y - w.y).abs() < tol,
+            "{g:?} != {w:?}"
+        );
+    }
+}
+
+#[test]
+fn premises_in_every_format_read_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let pts = premise_points();
+    let f3006 = premise_features(&pts);
+    let f4326 = premise_features(&to_wgs84(&pts));
+    let mut cases: Vec<(PathBuf, Option<&str>)> = Vec::new();
+    for (name, driver, crs, feats) in [
+        ("p.gpkg", "GPKG", "EPSG:3006", &f3006),
+        ("p.shp", "ESRI Shapefile", "EPSG:3006", &f3006),
+        ("p.fgb", "FlatGeobuf", "EPSG:3006", &f3006),
+        ("p.geojson", "GeoJSON", "EPSG:4326", &f4326),
+    ] {
+        let p = dir.path().join(name);
+        write(&p, driver, Some(crs), "premises", POINT, feats);
+        cases.push((p, None));
+    }
+    // CSV with x/y (polars) and CSV with WKT (GDAL), both needing --assume-crs.
+    let xy = dir.path().join("xy.csv");
+    let mut s = String::from("id,x,y,households,workplaces\n");
+    let wkt = dir.path().join("wkt.csv");
+    let mut w = String::from("id,wkt,households,workplaces\n");
+    for (i, c) in pts.iter().enumerate() {
+        s.push_str(&format!(
+            "{},{},{},{},{}\n",
+            100 + i,
+            c.x,
+            c.y,
+            i + 1,
+            i % 2
+        ));
+        w.push_str(&format!(
+            "{},\"POINT ({} {})\",{},{}\n",
+            100 + i,
+            c.x,
+            c.y,
+            i + 1,
+            i % 2
+        ));
+    }
+    std::fs::write(&xy, s).unwrap();
+    std::fs::write(&wkt, w).unwrap();
+    cases.push((xy, Some("EPSG:3006")));
+    cases.push((wkt, Some("EPSG:3006")));
+    // Parquet with gapmap's CRS metadata.
+    let pq = dir.path().join("p.parquet");
+    let ids: Vec<i64> = (100..104).collect();
+    let mut df = tables::premise_input_frame(&ids, &pts, &[1, 2, 3, 4], &[0, 1, 0, 1]).unwrap();
+    tables::write_parquet(&mut df, &pq, Some("EPSG:3006")).unwrap();
+    cases.push((pq, None));
+
+    for (path, assume) in cases {
+        let mut c = ctx();
+        c.assume_crs = assume.map(|a| Crs::parse(a, "t").unwrap());
+        let mut p =
+            read_premises(&popts(&path), &c).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // FlatGeobuf stores features in spatial (Hilbert) order: compare in id order.
+        let PremiseIds::Int(v) = &p.ids else {
+            panic!("integer ids expected")
+        };
+        let mut order: Vec<usize> = (0..v.len()).collect();
+        order.sort_by_key(|&i| v[i]);
+        p.ids = PremiseIds::Int(order.iter().map(|&i| v[i]).collect());
+        p.xy = order.iter().map(|&i| p.xy[i]).collect();
+        p.households = order.iter().map(|&i| p.households[i]).collect();
+        p.workplaces = order.iter().map(|&i| p.workplaces[i]).collect();
+        assert_close(&p.xy, &pts, 1e-3);
+        assert_eq!(p.ids, PremiseIds::Int(ids.clone()), "{}", path.display());
+        assert_eq!(p.households, vec![1, 2, 3, 4], "{}", path.display());
+        assert_eq!(p.workplaces, vec![0, 1, 0, 1], "{}", path.display());
+        assert_eq!(p.info.crs_assumed, assume.is_some());
+        assert!(p.info.sha256.as_ref().is_some_and(|h| h.len() == 64));
+    }
+}
+
+#[test]
+fn geojson_without_crs_is_wgs84_and_central_meridian_maps_to_500000() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p.geojson");
+    // RFC 7946: no crs member. SWEREF 99 TM's central meridian is 15°E, false easting 500 km.
+    std::fs::write(&p, r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":1},"geometry":{"type":"Point","coordinates":[15.0,60.0]}}]}"#).unwrap();
+    let r = read_premises(&popts(&p), &ctx()).unwrap();
+    assert_eq!(r.info.crs, "EPSG:4326");
+    assert!((r.xy[0].x - 500_000.0).abs() < 1e-6, "{:?}", r.xy[0]);
+    // On the central meridian, northing = k0 × meridian arc. GRS 80's meridian arc to 60°N is
+    // 6,654,072.820 m (the e⁶ series, Snyder 1987 eq. 3-21); times k0 = 0.9996: 6,651,411.191 m.
+    assert!((r.xy[0].y - 6_651_411.191).abs() < 0.01, "{:?}", r.xy[0]);
+    // Defaults: 1 household, 0 workplaces, with notices.
+    assert_eq!((r.households[0], r.workplaces[0]), (1, 0));
+    assert!(r
+        .notices
+        .iter()
+        .any(|n| n.contains("'households'") && n.contains("1 household")));
+}
+
+#[test]
+fn missing_crs_is_an_error_unless_assumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p.shp");
+    write(
+        &p,
+        "ESRI Shapefile",
+        None,
+        "p",
+        POINT,
+        &premise_features(&premise_points()),
+    );
+    let e = read_premises(&popts(&p), &ctx()).unwrap_err();
+    assert!(matches!(e, IoError::NoCrs { .. }), "{e}");
+    assert!(e.to_string().contains("--assume-crs") && e.to_string().contains("p.shp"));
+    let mut c = ctx();
+    c.assume_crs = Some(Crs::parse("EPSG:3006", "t").unwrap());
+    let r = read_premises(&popts(&p), &c).unwrap();
+    assert!(r.info.crs_assumed);
+    // A CSV with x/y and no CRS, too.
+    let csv = dir.path().join("p.csv");
+    std::fs::write(&csv, "x,y\n534000,6721000\n").unwrap();
+    assert!(matches!(
+        read_premises(&popts(&csv), &ctx()),
+        Err(IoError::NoCrs { .. })
+    ));
+}
+
+#[test]
+fn layer_choice() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("two.gpkg");
+    let crs = Crs::parse("EPSG:3006", "t").unwrap();
+    let f = premise_features(&premise_points());
+    write_vector(
+        &p,
+        "GPKG",
+        Some(&crs),
+        &[
+            OutLayer {
+                name: "houses",
+                geometry_type: POINT,
+                features: &f,
+                qml: None,
+            },
+            OutLayer {
+                name: "offices",
+                geometry_type: POINT,
+                features: &f[..2],
+                qml: None,
+            },
+        ],
+    )
+    .unwrap();
+    let e = read_premises(&popts(&p), &ctx()).unwrap_err();
+    assert!(matches!(e, IoError::AmbiguousLayer { .. }));
+    let msg = e.to_string();
+    assert!(
+        msg.contains("--premises-layer") && msg.contains("houses") && msg.contains("offices"),
+        "{msg}"
+    );
+    let mut o = popts(&p);
+    o.layer = Some("nope".into());
+    let msg = read_premises(&o, &ctx()).unwrap_err().to_string();
+    assert!(
+        msg.contains("no layer named 'nope'") && msg.contains("houses, offices"),
+        "{msg}"
+    );
+    o.layer = Some("offices".into());
+    assert_eq!(read_premises(&o, &ctx()).unwrap().xy.len(), 2);
+}
+
+#[test]
+fn fields_default_and_explicit() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p.gpkg");
+    let f: Vec<_> = premise_points()
+        .iter()
+        .map(|c| {
+            feat(
+                Geometry::Point((*c).into()),
+                &[("hh", json!(3)), ("name", json!("x"))],
+            )
+        })
+        .collect();
+    write(&p, "GPKG", Some("EPSG:3006"), "p", POINT, &f);
+    // Default absent: fallback.
+    let r = read_premises(&popts(&p), &ctx()).unwrap();
+    assert_eq!(r.households, vec![1; 4]);
+    assert_eq!(r.info.fields["households"], None);
+    // Explicit present.
+    let mut o = popts(&p);
+    o.households_field = FieldChoice::new(Some("hh"), "households", "--households-field");
+    assert_eq!(read_premises(&o, &ctx()).unwrap().households, vec![3; 4]);
+    // Explicit absent: an error listing the fields.
+    o.households_field = FieldChoice::new(Some("hushall"), "households", "--households-field");
+    let e = read_premises(&o, &ctx()).unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, IoError::MissingField { .. }));
+    assert!(
+        msg.contains("'hushall'") && msg.contains("hh, name") && msg.contains("--households-field"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn bad_field_values_name_the_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p.geojson");
+    std::fs::write(
+        &p,
+        r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","properties":{"id":"a","households":2},"geometry":{"type":"Point","coordinates":[15,60]}},
+        {"type":"Feature","properties":{"id":"b","households":null},"geometry":{"type":"Point","coordinates":[15,60.1]}},
+        {"type":"Feature","properties":{"id":"c","households":-1},"geometry":{"type":"Point","coordinates":[15,60.2]}}]}"#,
+    )
+    .unwrap();
+    let msg = read_premises(&popts(&p), &ctx()).unwrap_err().to_string();
+    assert!(
+        msg.contains("feature 'c'") && msg.contains("'households'") && msg.contains("-1"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn wrong_geometry_types_empty_layers_and_non_finite_coordinates() {
+    let dir = tempfile::tempdir().unwrap();
+    // Lines as premises.
+    let lines = dir.path().join("lines.gpkg");
+    write(
+        &lines,
+        "GPKG",
+        Some("EPSG:3006"),
+        "l",
+        LINE_STRING,
+        &[feat(
+            Geometry::LineString(line_string![(x: 0., y: 0.), (x: 1., y: 1.)]),
+            &[("id", json!(7))],
+        )],
+    );
+    let e = read_premises(&popts(&lines), &ctx()).unwrap_err();
+    assert!(matches!(e, IoError::GeometryType { .. }));
+    assert!(
+        e.to_string().contains("feature '7'") && e.to_string().contains("LineString"),
+        "{e}"
+    );
+    // Points as settlements.
+    let so = SettlementOptions {
+        path: dir.path().join("pts.gpkg"),
+        layer: None,
+        id_field: FieldChoice::new(None, "id", "--settlement-id-field"),
+        name_field: FieldChoice::new(None, "name", "--settlement-name-field"),
+    };
+    write(
+        &so.path,
+        "GPKG",
+        Some("EPSG:3006"),
+        "s",
+        POINT,
+        &premise_features(&premise_points()),
+    );
+    let e = read_settlements(&so, &ctx()).unwrap_err();
+    assert!(
+        e.to_string().contains("expected Polygon or MultiPolygon"),
+        "{e}"
+    );
+    // An empty premises layer.
+    let empty = dir.path().join("empty.gpkg");
+    write(&empty, "GPKG", Some("EPSG:3006"), "e", POINT, &[]);
+    assert!(matches!(
+        read_premises(&popts(&empty), &ctx()),
+        Err(IoError::Empty { .. })
+    ));
+    let mut so2 = so.clone();
+    so2.path = empty.clone();
+    assert!(matches!(
+        read_settlements(&so2, &ctx()),
+        Err(IoError::Empty { .. })
+    ));
+    // NaN coordinates (GeoPackage stores an all-NaN point as POINT EMPTY, so use a building).
+    let nan = dir.path().join("nan.gpkg");
+    let building =
+        polygon![(x: 534000., y: 6721000.), (x: f64::NAN, y: 6721000.), (x: 534010., y: 6721010.)];
+    write(
+        &nan,
+        "GPKG",
+        Some("EPSG:3006"),
+        "n",
+        MULTI_POLYGON,
+        &[feat(
+            Geometry::MultiPolygon(MultiPolygon::new(vec![building])),
+            &[("id", json!(9))],
+        )],
+    );
+    let e = read_premises(&popts(&nan), &ctx()).unwrap_err();
+    assert!(
+        matches!(e, IoError::BadCoordinates { .. })
+            && e.to_string().contains("'9'")
+            && e.to_string().contains("not finite"),
+        "{e}"
+    );
+    // A NaN in a CSV table.
+    let csv = dir.path().join("nan.csv");
+    std::fs::write(&csv, "x,y\n534000,6721000\nNaN,6721000\n").unwrap();
+    let mut c = ctx();
+    c.assume_crs = Some(Crs::parse("EPSG:3006", "t").unwrap());
+    let e = read_premises(&popts(&csv), &c).unwrap_err();
+    assert!(
+        e.to_string().contains("row 1") && e.to_string().contains("not a finite"),
+        "{e}"
+    );
+}
+
+#[test]
+fn missing_and_unreadable_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = read_premises(&popts(&dir.path().join("nope.gpkg")), &ctx()).unwrap_err();
+    assert!(matches!(e, IoError::NotFound { .. }) && e.to_string().contains("nope.gpkg"));
+    let junk = dir.path().join("junk.gpkg");
+    std::fs::write(&junk, b"this is not a geopackage").unwrap();
+    let e = read_premises(&popts(&junk), &ctx()).unwrap_err();
+    assert!(
+        matches!(e, IoError::Open { .. }) && e.to_string().contains("junk.gpkg"),
+        "{e}"
+    );
+    assert!(e.is_bad_input());
+}
+
+fn bowtie() -> MultiPolygon<f64> {
+    MultiPolygon::new(vec![
+        polygon![(x: 0., y: 0.), (x: 100., y: 100.), (x: 100., y: 0.), (x: 0., y: 100.)],
+    ])
+}
+
+#[test]
+fn invalid_polygons_are_repaired_or_strict_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.gpkg");
+    let ok = MultiPolygon::new(vec![
+        polygon![(x: 200., y: 0.), (x: 300., y: 0.), (x: 300., y: 100.), (x: 200., y: 100.)],
+    ]);
+    write(
+        &p,
+        "GPKG",
+        Some("EPSG:3006"),
+        "s",
+        MULTI_POLYGON,
+        &[
+            feat(
+                Geometry::MultiPolygon(bowtie()),
+                &[("id", json!("T1")), ("name", json!("Bow"))],
+            ),
+            feat(
+                Geometry::MultiPolygon(ok),
+                &[("id", json!("T2")), ("name", json!("Ok"))],
+            ),
+        ],
+    );
+    let so = SettlementOptions {
+        path: p.clone(),
+        layer: None,
+        id_field: FieldChoice::new(None, "id", "--settlement-id-field"),
+        name_field: FieldChoice::new(None, "name", "--settlement-name-field"),
+    };
+    let s = read_settlements(&so, &ctx()).unwrap();
+    assert_eq!(s.info.repaired, vec!["'T1'".to_string()]);
+    assert!(s
+        .notices
+        .iter()
+        .any(|n| n.contains("repaired 1 invalid polygon") && n.contains("T1")));
+    assert_eq!(s.names, vec!["Bow", "Ok"]);
+    // The repaired bow-tie is two valid triangles covering the same area.
+    use gapmap_core::geo::{Area, Validation};
+    assert!(s.areas[0].is_valid());
+    assert!((s.areas[0].unsigned_area() - 5000.0).abs() < 1e-6);
+    let mut strict = ctx();
+    strict.strict = true;
+    let e = read_settlements(&so, &strict).unwrap_err();
+    assert!(
+        matches!(e, IoError::InvalidPolygons { count: 1, .. }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("'T1'") && e.to_string().contains("--strict"));
+}
+
+#[test]
+fn buildings_count_at_a_point_on_their_surface() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("b.gpkg");
+    // An L-shaped building whose centroid is outside it.
+    let l = polygon![(x: 534000., y: 6721000.), (x: 534030., y: 6721000.), (x: 534030., y: 6721005.), (x: 534005., y: 6721005.), (x: 534005., y: 6721030.), (x: 534000., y: 6721030.)];
+    write(
+        &p,
+        "GPKG",
+        Some("EPSG:3006"),
+        "b",
+        MULTI_POLYGON,
+        &[feat(
+            Geometry::MultiPolygon(MultiPolygon::new(vec![l.clone()])),
+            &[("id", json!(1))],
+        )],
+    );
+    let r = read_premises(&popts(&p), &ctx()).unwrap();
+    let area = gapmap_core::prepared::PreparedArea::from_polygon(&l);
+    assert!(
+        area.locate(r.xy[0]) == gapmap_core::prepared::Location::Inside,
+        "{:?}",
+        r.xy[0]
+    );
+}
+
+#[test]
+fn geoparquet_wkb_points() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("g.parquet");
+    let wkb = |x: f64, y: f64| {
+        let mut v = vec![1u8];
+        v.extend(1u32.to_le_bytes());
+        v.extend(x.to_le_bytes());
+        v.extend(y.to_le_bytes());
+        v
+    };
+    let geoms: Vec<Vec<u8>> = vec![wkb(15.0, 60.0), wkb(15.5, 60.5)];
+    let mut df = DataFrame::new(
+        2,
+        vec![
+            Column::new("id".into(), &["a", "b"]),
+            Column::new(
+                "geometry".into(),
+                geoms.iter().map(|v| v.as_slice()).collect::<Vec<&[u8]>>(),
+            ),
+        ],
+    )
+    .unwrap();
+    let geo = r#"{"version":"1.1.0","primary_column":"geometry","columns":{"geometry":{"encoding":"WKB","geometry_types":["Point"]}}}"#;
+    let f = std::fs::File::create(&p).unwrap();
+    ParquetWriter::new(f)
+        .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![(
+            "geo".into(),
+            geo.into(),
+        )])))
+        .finish(&mut df)
+        .unwrap();
+    let r = read_premises(&popts(&p), &ctx()).unwrap();
+    assert_eq!(r.ids, PremiseIds::Str(vec!["a".into(), "b".into()]));
+    assert!((r.xy[0].x - 500_000.0).abs() < 1e-6);
+    assert_eq!(r.info.crs, "OGC:CRS84");
+}
+
+#[test]
+fn fibre_lines_and_nodes_with_networks() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("f.gpkg");
+    let crs = Crs::parse("EPSG:3006", "t").unwrap();
+    let lines = vec![
+        feat(
+            Geometry::LineString(line_string![(x: 0., y: 0.), (x: 100., y: 0.)]),
+            &[("owner", json!("A"))],
+        ),
+        feat(
+            Geometry::LineString(line_string![(x: 0., y: 10.), (x: 100., y: 10.)]),
+            &[("owner", Value::Null)],
+        ),
+    ];
+    let nodes = vec![feat(
+        Geometry::Point(point!(x: 50., y: 50.)),
+        &[("owner", json!("B"))],
+    )];
+    write_vector(
+        &p,
+        "GPKG",
+        Some(&crs),
+        &[
+            OutLayer {
+                name: "lines",
+                geometry_type: LINE_STRING,
+                features: &lines,
+                qml: None,
+            },
+            OutLayer {
+                name: "nodes",
+                geometry_type: POINT,
+                features: &nodes,
+                qml: None,
+            },
+        ],
+    )
+    .unwrap();
+    let mut o = FibreOptions {
+        paths: vec![p.clone()],
+        layers: vec!["lines".into(), "nodes".into()],
+        network_field: FieldChoice::new(Some("owner"), "network", "--fibre-network-field"),
+    };
+    let f = read_fibre(&o, &ctx()).unwrap();
+    assert_eq!(f.features.len(), 3);
+    assert_eq!(f.networks, vec!["A", UNKNOWN_NETWORK, "B"]);
+    assert_eq!(f.features[2].points.0.len(), 1);
+    assert!(f
+        .notices
+        .iter()
+        .any(|n| n.contains("1 fibre features have no 'owner' value")));
+    // The default field absent: one unknown network, with a notice; explicit absent: error.
+    o.network_field = FieldChoice::new(None, "network", "--fibre-network-field");
+    let f = read_fibre(&o, &ctx()).unwrap();
+    assert_eq!(f.networks, vec![UNKNOWN_NETWORK]);
+    o.network_field = FieldChoice::new(Some("net"), "network", "--fibre-network-field");
+    assert!(matches!(
+        read_fibre(&o, &ctx()),
+        Err(IoError::MissingField { .. })
+    ));
+    // Polygons are not fibre.
+    let poly = dir.path().join("poly.gpkg");
+    write(
+        &poly,
+        "GPKG",
+        Some("EPSG:3006"),
+        "p",
+        MULTI_POLYGON,
+        &[feat(Geometry::MultiPolygon(bowtie()), &[])],
+    );
+    let o = FibreOptions {
+        paths: vec![poly],
+        layers: vec![],
+        network_field: FieldChoice::new(None, "network", "--fibre-network-field"),
+    };
+    assert!(matches!(
+        read_fibre(&o, &ctx()),
+        Err(IoError::GeometryType { .. })
+    ));
+}
+
+#[test]
+fn mobile_technologies_and_operators() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.geojson");
+    let sq = |x: f64| {
+        Geometry::MultiPolygon(MultiPolygon::new(vec![
+            polygon![(x: x, y: 60.), (x: x + 0.1, y: 60.), (x: x + 0.1, y: 60.1), (x: x, y: 60.1)],
+        ]))
+    };
+    let f = vec![
+        feat(
+            sq(15.0),
+            &[("operator", json!("Tel")), ("tech", json!("LTE"))],
+        ),
+        feat(
+            sq(15.2),
+            &[("operator", json!("Tre")), ("tech", json!("nr"))],
+        ),
+        feat(
+            sq(15.4),
+            &[("operator", json!("Tel")), ("tech", json!("3G"))],
+        ),
+    ];
+    write(&p, "GeoJSON", Some("EPSG:4326"), "m", MULTI_POLYGON, &f);
+    let mut o = MobileOptions {
+        paths: vec![p.clone()],
+        layers: vec![],
+        operator_field: FieldChoice::new(None, "operator", "--mobile-operator-field"),
+        tech_field: FieldChoice::new(None, "tech", "--mobile-tech-field"),
+    };
+    let m = read_mobile(&o, &ctx()).unwrap();
+    assert_eq!(m.operators, vec!["Tel", "Tre"]);
+    assert_eq!(
+        m.features.iter().map(|f| f.tech).collect::<Vec<_>>(),
+        vec![Tech::G4, Tech::G5, Tech::Other]
+    );
+    let other = m.tech_values.iter().find(|t| t.value == "3G").unwrap();
+    assert_eq!((other.counts_as.as_str(), other.features), ("other", 1));
+    assert!(m.notices.iter().any(|n| n.contains("'3G'")));
+    o.tech_field = FieldChoice::new(Some("generation"), "tech", "--mobile-tech-field");
+    let e = read_mobile(&o, &ctx()).unwrap_err();
+    assert!(
+        e.to_string().contains("'generation'") && e.to_string().contains("operator, tech"),
+        "{e}"
+    );
+    // A missing operator value names the feature.
+    let q = dir.path().join("q.geojson");
+    write(
+        &q,
+        "GeoJSON",
+        Some("EPSG:4326"),
+        "q",
+        MULTI_POLYGON,
+        &[feat(
+            sq(15.0),
+            &[("operator", Value::Null), ("tech", json!("4G"))],
+        )],
+    );
+    o.paths = vec![q];
+    o.tech_field = FieldChoice::new(None, "tech", "--mobile-tech-field");
+    let e = read_mobile(&o, &ctx()).unwrap_err();
+    assert!(
+        e.to_string().contains("missing operator") && e.to_string().contains("fid"),
+        "{e}"
+    );
+}
