@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use geo::{Area, Buffer, ConcaveHull, Coord, LineString, MultiPoint, MultiPolygon, Point, Polygon};
 use rayon::prelude::*;
 
+use geo::algorithm::buffer::{BufferStyle, LineCap, LineJoin};
 use geo::algorithm::concave_hull::ConcaveHullOptions;
 
 /// What a premise lacks.
@@ -262,17 +263,26 @@ pub fn single_linkage(points: &[Coord<f64>], members: &[u32], r: f64) -> Vec<Vec
     comps
 }
 
+/// Round joins and caps of outlines: 16 segments per full turn, so a buffered point is a
+/// 16-gon, within 2 % of the margin from the true circle (0.5 m at a 25 m margin).
+const OUTLINE_ARC_RAD: f64 = std::f64::consts::PI / 8.0;
+
 /// A polygon that encloses `points` with a margin of `margin_m` metres: the concave hull
 /// (digging in only along edges longer than `detail_m`) buffered outward by the margin. One or
 /// two points, or collinear points, become buffered points or lines.
 pub fn outline(points: &[Coord<f64>], margin_m: f64, detail_m: f64) -> MultiPolygon<f64> {
+    let style = || {
+        BufferStyle::new(margin_m)
+            .line_join(LineJoin::Round(OUTLINE_ARC_RAD))
+            .line_cap(LineCap::Round(OUTLINE_ARC_RAD))
+    };
     let mut pts: Vec<Coord<f64>> = points.to_vec();
     pts.sort_unstable_by(|a, b| a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y)));
     pts.dedup();
     match pts.len() {
         0 => MultiPolygon::new(vec![]),
-        1 => Point(pts[0]).buffer(margin_m),
-        2 => LineString::new(pts).buffer(margin_m),
+        1 => Point(pts[0]).buffer_with_style(style()),
+        2 => LineString::new(pts).buffer_with_style(style()),
         _ => {
             let hull: Polygon<f64> =
                 MultiPoint::from(pts.clone()).concave_hull_with_options(ConcaveHullOptions {
@@ -280,9 +290,9 @@ pub fn outline(points: &[Coord<f64>], margin_m: f64, detail_m: f64) -> MultiPoly
                     length_threshold: detail_m,
                 });
             if hull.unsigned_area() > 0.0 {
-                hull.buffer(margin_m)
+                hull.buffer_with_style(style())
             } else {
-                MultiPoint::from(pts).buffer(margin_m)
+                MultiPoint::from(pts).buffer_with_style(style())
             }
         }
     }

@@ -22,25 +22,33 @@ pub struct OutFeature<'a> {
     pub geometry: Cow<'a, Geometry<f64>>,
 }
 
-/// Reprojects a geometry, then orients polygon rings by the right-hand rule.
-pub fn reproject(g: &Geometry<f64>, t: &Transform) -> std::result::Result<Geometry<f64>, String> {
-    let mut out = g.clone();
+/// Reprojects geometries in place in one batch, then orients polygon rings by the right-hand
+/// rule.
+pub fn reproject_all(
+    geoms: &mut [Geometry<f64>],
+    t: &Transform,
+) -> std::result::Result<(), String> {
     let (mut xs, mut ys) = (Vec::new(), Vec::new());
-    visit_coords(&out, &mut |c| {
-        xs.push(c.x);
-        ys.push(c.y);
-    });
+    for g in geoms.iter() {
+        visit_coords(g, &mut |c| {
+            xs.push(c.x);
+            ys.push(c.y);
+        });
+    }
     t.coords(&mut xs, &mut ys)?;
     let mut k = 0;
-    visit_coords_mut(&mut out, &mut |c| {
-        *c = Coord { x: xs[k], y: ys[k] };
-        k += 1;
-    });
-    Ok(match out {
-        Geometry::Polygon(p) => Geometry::Polygon(p.orient(Direction::Default)),
-        Geometry::MultiPolygon(m) => Geometry::MultiPolygon(m.orient(Direction::Default)),
-        g => g,
-    })
+    for g in geoms.iter_mut() {
+        visit_coords_mut(g, &mut |c| {
+            *c = Coord { x: xs[k], y: ys[k] };
+            k += 1;
+        });
+        match g {
+            Geometry::Polygon(p) => *p = p.orient(Direction::Default),
+            Geometry::MultiPolygon(m) => *m = m.orient(Direction::Default),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn push_coord(s: &mut String, c: Coord<f64>) {
@@ -149,15 +157,20 @@ pub fn write_geojson(
         Value::from(name)
     )
     .map_err(io)?;
-    for (i, f) in features.iter().enumerate() {
-        let g = reproject(&f.geometry, &to_wgs84)
+    // Reproject in batches: one PROJ call per few thousand features, not one per feature.
+    for (ci, chunk) in features.chunks(4096).enumerate() {
+        let mut geoms: Vec<Geometry<f64>> =
+            chunk.iter().map(|f| f.geometry.as_ref().clone()).collect();
+        reproject_all(&mut geoms, &to_wgs84)
             .map_err(|m| werr(format!("cannot reproject to WGS 84: {m}")))?;
-        out.write_all(if i > 0 { b",\n" } else { b"\n" })
-            .map_err(io)?;
-        out.write_all(b"{\"type\":\"Feature\",\"properties\":")
-            .map_err(io)?;
-        serde_json::to_writer(&mut out, &f.properties).map_err(|e| werr(e.to_string()))?;
-        write!(out, ",\"geometry\":{}}}", geometry_json(&g)).map_err(io)?;
+        for (i, (f, g)) in chunk.iter().zip(&geoms).enumerate() {
+            out.write_all(if ci + i > 0 { b",\n" } else { b"\n" })
+                .map_err(io)?;
+            out.write_all(b"{\"type\":\"Feature\",\"properties\":")
+                .map_err(io)?;
+            serde_json::to_writer(&mut out, &f.properties).map_err(|e| werr(e.to_string()))?;
+            write!(out, ",\"geometry\":{}}}", geometry_json(g)).map_err(io)?;
+        }
     }
     out.write_all(b"\n]}\n").map_err(io)?;
     out.flush().map_err(io)?;

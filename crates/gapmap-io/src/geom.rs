@@ -190,6 +190,81 @@ fn collect_parts(base: u32, parts: Vec<Geometry<f64>>) -> Result<Geometry<f64>, 
     })
 }
 
+/// 2D ISO WKB, little-endian (what GDAL takes in one call, instead of one call per vertex).
+pub fn to_wkb(g: &Geometry<f64>) -> Vec<u8> {
+    fn header(out: &mut Vec<u8>, t: u32) {
+        out.push(1);
+        out.extend(t.to_le_bytes());
+    }
+    fn coords(out: &mut Vec<u8>, cs: &[Coord<f64>]) {
+        out.extend((cs.len() as u32).to_le_bytes());
+        for c in cs {
+            out.extend(c.x.to_le_bytes());
+            out.extend(c.y.to_le_bytes());
+        }
+    }
+    fn polygon(out: &mut Vec<u8>, p: &Polygon<f64>) {
+        header(out, 3);
+        let rings: Vec<&LineString<f64>> = std::iter::once(p.exterior())
+            .chain(p.interiors())
+            .filter(|r| !r.0.is_empty())
+            .collect();
+        out.extend((rings.len() as u32).to_le_bytes());
+        for r in rings {
+            coords(out, &r.0);
+        }
+    }
+    fn write(out: &mut Vec<u8>, g: &Geometry<f64>) {
+        match g {
+            Geometry::Point(p) => {
+                header(out, 1);
+                out.extend(p.x().to_le_bytes());
+                out.extend(p.y().to_le_bytes());
+            }
+            Geometry::Line(l) => write(out, &Geometry::LineString((*l).into())),
+            Geometry::LineString(l) => {
+                header(out, 2);
+                coords(out, &l.0);
+            }
+            Geometry::Polygon(p) => polygon(out, p),
+            Geometry::MultiPoint(m) => {
+                header(out, 4);
+                out.extend((m.0.len() as u32).to_le_bytes());
+                for p in &m.0 {
+                    write(out, &Geometry::Point(*p));
+                }
+            }
+            Geometry::MultiLineString(m) => {
+                header(out, 5);
+                out.extend((m.0.len() as u32).to_le_bytes());
+                for l in &m.0 {
+                    header(out, 2);
+                    coords(out, &l.0);
+                }
+            }
+            Geometry::MultiPolygon(m) => {
+                header(out, 6);
+                out.extend((m.0.len() as u32).to_le_bytes());
+                for p in &m.0 {
+                    polygon(out, p);
+                }
+            }
+            Geometry::GeometryCollection(c) => {
+                header(out, 7);
+                out.extend((c.0.len() as u32).to_le_bytes());
+                for g in &c.0 {
+                    write(out, g);
+                }
+            }
+            Geometry::Rect(r) => polygon(out, &r.to_polygon()),
+            Geometry::Triangle(t) => polygon(out, &t.to_polygon()),
+        }
+    }
+    let mut out = Vec::new();
+    write(&mut out, g);
+    out
+}
+
 /// The OGC name of a geometry's type, for messages.
 pub fn type_name(g: &Geometry<f64>) -> &'static str {
     match g {
@@ -332,6 +407,26 @@ mod tests {
         v.extend(4u32.to_le_bytes());
         v.extend(0x8000_0000u32.to_le_bytes());
         assert!(from_wkb(&v).is_err());
+    }
+
+    #[test]
+    fn wkb_round_trips() {
+        use gapmap_core::geo::{line_string, polygon};
+        let gs = vec![
+            Geometry::Point(Point::new(1.5, -2.0)),
+            Geometry::LineString(line_string![(x: 0., y: 0.), (x: 1., y: 2.)]),
+            Geometry::MultiPolygon(MultiPolygon::new(vec![polygon!(
+                exterior: [(x: 0., y: 0.), (x: 4., y: 0.), (x: 4., y: 4.), (x: 0., y: 0.)],
+                interiors: [[(x: 1., y: 1.), (x: 2., y: 1.), (x: 2., y: 2.), (x: 1., y: 1.)]],
+            )])),
+            Geometry::MultiLineString(MultiLineString::new(vec![
+                line_string![(x: 0., y: 0.), (x: 1., y: 2.)],
+            ])),
+            Geometry::MultiPoint(MultiPoint::new(vec![Point::new(3.0, 4.0)])),
+        ];
+        for g in gs {
+            assert_eq!(from_wkb(&to_wkb(&g)).unwrap(), Some(g));
+        }
     }
 
     #[test]

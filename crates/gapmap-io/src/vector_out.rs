@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use gdal::vector::{Feature, FieldDefn, LayerAccess, LayerOptions, ToGdal};
+use gdal::vector::{Feature, FieldDefn, LayerAccess, LayerOptions};
 use gdal::DriverManager;
 use gdal_sys::OGRFieldType;
 use serde_json::Value;
@@ -157,8 +157,8 @@ fn write_layer(
             }
             .map_err(e)?;
         }
-        feat.set_geometry(f.geometry.to_gdal().map_err(e)?)
-            .map_err(e)?;
+        let g = gdal::vector::Geometry::from_wkb(&crate::geom::to_wkb(&f.geometry)).map_err(e)?;
+        feat.set_geometry(g).map_err(e)?;
         feat.create(&layer).map_err(e)?;
     }
     Ok(())
