@@ -184,12 +184,7 @@ pub fn run(mut args: Args) -> Result<()> {
     let t0 = Instant::now();
     let bundled = !args.has_inputs();
     if bundled {
-        let region = bundled::locate().ok_or_else(|| {
-            UsageError(format!(
-                "no inputs given and the bundled region ({}) was not found; run from the repository root, set GAPMAP_DATA, or pass --premises and --settlements",
-                bundled::REGION_DIR
-            ))
-        })?;
+        let region = bundled::locate().map_err(UsageError)?;
         eprintln!(
             "note: no inputs given; analysing the bundled region in {}",
             region.dir.display()

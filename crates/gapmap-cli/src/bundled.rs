@@ -17,26 +17,36 @@ pub struct Region {
     pub settlement_name_field: &'static str,
 }
 
-/// Finds the bundled region: `$GAPMAP_DATA`, then `./data/dalarna`, then the source tree this
-/// binary was built from.
-pub fn locate() -> Option<Region> {
-    let candidates = [
-        std::env::var_os("GAPMAP_DATA").map(PathBuf::from),
-        Some(PathBuf::from(REGION_DIR)),
-        Some(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(REGION_DIR)),
-    ];
-    candidates
+/// Finds the bundled region: `$GAPMAP_DATA` if set (an error if it holds no region), else
+/// `./data/dalarna`, else the source tree this binary was built from.
+pub fn locate() -> Result<Region, String> {
+    let region = |dir: PathBuf| Region {
+        premises: dir.join("premises.parquet"),
+        settlements: dir.join("settlements.gpkg"),
+        fibre: dir.join("fibre.gpkg"),
+        mobile: dir.join("mobile.geojson"),
+        fibre_layers: vec!["routes".into(), "nodes".into()],
+        settlement_id_field: "tatortskod",
+        settlement_name_field: "tatort",
+        dir,
+    };
+    if let Some(dir) = std::env::var_os("GAPMAP_DATA").map(PathBuf::from) {
+        return if dir.join("premises.parquet").exists() {
+            Ok(region(dir))
+        } else {
+            Err(format!(
+                "GAPMAP_DATA={} holds no bundled region (no premises.parquet there)",
+                dir.display()
+            ))
+        };
+    }
+    [PathBuf::from(REGION_DIR), PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(REGION_DIR)]
         .into_iter()
-        .flatten()
         .find(|d| d.join("premises.parquet").exists())
-        .map(|dir| Region {
-            premises: dir.join("premises.parquet"),
-            settlements: dir.join("settlements.gpkg"),
-            fibre: dir.join("fibre.gpkg"),
-            mobile: dir.join("mobile.geojson"),
-            fibre_layers: vec!["routes".into(), "nodes".into()],
-            settlement_id_field: "tatortskod",
-            settlement_name_field: "tatort",
-            dir,
+        .map(region)
+        .ok_or_else(|| {
+            format!(
+                "no inputs given and the bundled region ({REGION_DIR}) was not found; run from the repository root, set GAPMAP_DATA, or pass --premises and --settlements"
+            )
         })
 }

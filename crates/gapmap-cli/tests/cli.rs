@@ -659,6 +659,21 @@ fn bad_inputs_exit_2_name_the_problem_and_write_nothing() {
 }
 
 #[test]
+fn a_wrong_gapmap_data_is_an_error() {
+    let o = gapmap()
+        .env("GAPMAP_DATA", "/nonexistent/region")
+        .args(["analyze", "--out", "/nonexistent/out"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("GAPMAP_DATA=/nonexistent/region"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn help_and_version_exit_0() {
     assert!(run(&["--help"]).status.success());
     assert!(run(&["analyze", "--help"]).status.success());

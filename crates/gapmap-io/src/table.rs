@@ -99,28 +99,26 @@ fn parquet_geo(path: &Path, reader: &mut ParquetReader<File>) -> Result<ParquetG
     Ok(out)
 }
 
-pub(crate) fn read_premises(
-    opts: &PremiseOptions,
-    ctx: &ReadContext,
-    format: Format,
-) -> Result<Premises> {
-    let path = opts.path.as_path();
+/// Reads a Parquet or CSV table, with the CRS and geometry column its Parquet metadata names.
+/// Returns the frame, that metadata, and a name for the table in messages (the file stem).
+fn open_table(path: &Path, format: Format) -> Result<(DataFrame, ParquetGeo, String)> {
     if !path.exists() {
         return Err(IoError::NotFound {
             path: path.to_path_buf(),
         });
     }
-    let layer = path
+    let name = path
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("")
         .to_string();
-    let (df, geo) = match format {
+    match format {
         Format::Parquet => {
             let f = File::open(path).map_err(|e| table_err(path, e))?;
             let mut reader = ParquetReader::new(f);
             let geo = parquet_geo(path, &mut reader)?;
-            (reader.finish().map_err(|e| table_err(path, e))?, geo)
+            let df = reader.finish().map_err(|e| table_err(path, e))?;
+            Ok((df, geo, name))
         }
         Format::Csv => {
             let df = CsvReadOptions::default()
@@ -130,15 +128,22 @@ pub(crate) fn read_premises(
                 .map_err(|e| table_err(path, e))?
                 .finish()
                 .map_err(|e| table_err(path, e))?;
-            (
-                df,
-                ParquetGeo {
-                    crs: None,
-                    wkb_column: None,
-                },
-            )
+            let geo = ParquetGeo {
+                crs: None,
+                wkb_column: None,
+            };
+            Ok((df, geo, name))
         }
-    };
+    }
+}
+
+pub(crate) fn read_premises(
+    opts: &PremiseOptions,
+    ctx: &ReadContext,
+    format: Format,
+) -> Result<Premises> {
+    let path = opts.path.as_path();
+    let (df, geo, layer) = open_table(path, format)?;
     let columns: Vec<String> = df
         .get_column_names()
         .iter()
@@ -496,30 +501,13 @@ pub fn read_point_values(
     crs: &Crs,
     ctx: &ReadContext,
 ) -> Result<Vec<(Coord<f64>, f64)>> {
-    if !path.exists() {
-        return Err(IoError::NotFound {
-            path: path.to_path_buf(),
-        });
-    }
-    let layer = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("")
-        .to_string();
-    let (df, meta_crs) = if crate::vector::extension(path) == "parquet" {
-        let f = File::open(path).map_err(|e| table_err(path, e))?;
-        let mut reader = ParquetReader::new(f);
-        let geo = parquet_geo(path, &mut reader)?;
-        (reader.finish().map_err(|e| table_err(path, e))?, geo.crs)
+    let format = if crate::vector::extension(path) == "parquet" {
+        Format::Parquet
     } else {
-        let df = CsvReadOptions::default()
-            .with_has_header(true)
-            .try_into_reader_with_file_path(Some(path.to_path_buf()))
-            .map_err(|e| table_err(path, e))?
-            .finish()
-            .map_err(|e| table_err(path, e))?;
-        (df, None)
+        Format::Csv
     };
+    let (df, geo, layer) = open_table(path, format)?;
+    let meta_crs = geo.crs;
     let columns: Vec<String> = df
         .get_column_names()
         .iter()

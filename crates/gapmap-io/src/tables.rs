@@ -43,14 +43,16 @@ pub const COUNT_COLUMNS: [(&str, TallyGetter); 14] = [
     ("unserved_clusters", |t| t.unserved_clusters),
 ];
 
-/// Premise counts that also get a `share_*` column (fraction of the settlement's premises).
-pub const SHARE_OF: [&str; 6] = [
-    "fibre_passed",
-    "fibre_2plus_networks",
-    "mobile_4g",
-    "mobile_4g_2plus_operators",
-    "mobile_5g",
-    "unserved",
+/// `share_*` columns: a premise count divided by the settlement's premises.
+pub const SHARE_COLUMNS: [(&str, TallyGetter); 6] = [
+    ("share_fibre_passed", |t| t.fibre_passed),
+    ("share_fibre_2plus_networks", |t| t.fibre_2plus_networks),
+    ("share_mobile_4g", |t| t.mobile_4g),
+    ("share_mobile_4g_2plus_operators", |t| {
+        t.mobile_4g_2plus_operators
+    }),
+    ("share_mobile_5g", |t| t.mobile_5g),
+    ("share_unserved", |t| t.unserved),
 ];
 
 /// `part / premises`, or `None` when there are no premises.
@@ -75,14 +77,9 @@ pub fn settlements_frame(ids: &[String], names: &[String], tallies: &[Tally]) ->
         let v: Vec<u64> = tallies.iter().map(get).collect();
         cols.push(Column::new((*name).into(), v));
     }
-    for name in SHARE_OF {
-        let get = COUNT_COLUMNS
-            .iter()
-            .find(|c| c.0 == name)
-            .expect("share of a count")
-            .1;
+    for (name, get) in SHARE_COLUMNS.iter() {
         let v: Vec<Option<f64>> = tallies.iter().map(|t| share(get(t), t.premises)).collect();
-        cols.push(Column::new(format!("share_{name}").into(), v));
+        cols.push(Column::new((*name).into(), v));
     }
     DataFrame::new(n, cols).map_err(|e| IoError::Write {
         path: "settlements".into(),
@@ -107,16 +104,9 @@ pub fn settlement_records(
             for (name, get) in COUNT_COLUMNS.iter() {
                 m.insert((*name).into(), json!(get(t)));
             }
-            for name in SHARE_OF {
-                let get = COUNT_COLUMNS
-                    .iter()
-                    .find(|c| c.0 == name)
-                    .expect("share of a count")
-                    .1;
-                m.insert(
-                    format!("share_{name}"),
-                    share(get(t), t.premises).map_or(Value::Null, |v| json!(v)),
-                );
+            for (name, get) in SHARE_COLUMNS.iter() {
+                let v = share(get(t), t.premises).map_or(Value::Null, |v| json!(v));
+                m.insert((*name).into(), v);
             }
             m
         })
