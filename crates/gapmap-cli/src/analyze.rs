@@ -8,27 +8,29 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use gapmap_core::fibre::{self, FibreIndex, FibreReach};
 use gapmap_core::gaps::{self, GapCluster, GapKind};
-use gapmap_core::geo::Geometry;
+use gapmap_core::geo::{MultiPolygon, Simplify};
 use gapmap_core::mobile::{self, MobileCover, MobileIndex};
+use gapmap_core::par::SpatialOrder;
 use gapmap_core::polygon_index::PolygonIndex;
 use gapmap_core::settlement;
 use gapmap_core::summary::{self, Tally};
 use gapmap_core::Params;
-use gapmap_io::geojson::{write_geojson, OutFeature};
+use gapmap_io::features::{Column, FeatureTable, GeomRef};
+use gapmap_io::geojson::write_geojson;
 use gapmap_io::inputs::{
-    read_fibre, read_mobile, read_premises, read_settlements, FibreOptions, FieldChoice,
-    MobileOptions, PremiseOptions, Premises, SettlementOptions, Settlements,
+    read_fibre, read_mobile, read_premises, read_settlements, Fibre, FibreOptions, FieldChoice,
+    Mobile, MobileOptions, PremiseOptions, Premises, SettlementOptions, Settlements,
 };
 use gapmap_io::staging::{check_output_dir, Staging};
 use gapmap_io::vector_out::MULTI_POLYGON;
 use gapmap_io::vector_out::{write_gpkg, OutLayer};
 use gapmap_io::{style, tables, Crs, ReadContext};
 use rayon::prelude::*;
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 use crate::progress::Bar;
 use crate::runinfo::{utc_now, Phase, RunInfo};
-use crate::{bundled, terminal, UsageError};
+use crate::{bundled, memory, terminal, UsageError};
 
 /// `gapmap analyze` options. With no input flags at all, runs on the bundled region.
 #[derive(Debug, clap::Args)]
@@ -130,9 +132,15 @@ pub struct Args {
     /// Worker threads [default: all cores].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Skip gapmap.gpkg (the GeoPackage for QGIS).
+    /// Simplify settlement outlines in settlements.geojson by this tolerance (Douglas-Peucker),
+    /// in metres, to keep the web map light; 0 keeps full resolution. Analyses and
+    /// gapmap.gpkg always use full resolution.
+    #[arg(long, value_name = "M", default_value_t = 2.0)]
+    pub map_simplify_m: f64,
+    /// Also write gapmap.gpkg: the settlement and gap layers at full resolution, in the working
+    /// CRS, with their QGIS styles (QGIS also styles the GeoJSON maps by their .qml files).
     #[arg(long)]
-    pub no_gpkg: bool,
+    pub gpkg: bool,
 }
 
 impl Args {
@@ -144,10 +152,11 @@ impl Args {
     }
 }
 
-/// Records phase timings.
+/// Records the wall time and peak resident memory of each phase.
 struct Clock {
     phases: Vec<Phase>,
     last: Instant,
+    peaks: memory::PhasePeaks,
 }
 
 impl Clock {
@@ -155,6 +164,7 @@ impl Clock {
         Clock {
             phases: Vec::new(),
             last: Instant::now(),
+            peaks: memory::PhasePeaks::start(),
         }
     }
     fn lap(&mut self, phase: &str) {
@@ -162,8 +172,17 @@ impl Clock {
         self.phases.push(Phase {
             phase: phase.to_string(),
             seconds: (now - self.last).as_secs_f64(),
+            peak_rss_mib: self.peaks.lap().map(|b| b as f64 / (1u64 << 20) as f64),
         });
         self.last = now;
+    }
+    /// The whole run: total time and peak.
+    fn total(&self, since: Instant) -> Phase {
+        Phase {
+            phase: "total".into(),
+            seconds: since.elapsed().as_secs_f64(),
+            peak_rss_mib: memory::peak_rss_bytes().map(|b| b as f64 / (1u64 << 20) as f64),
+        }
     }
 }
 
@@ -221,6 +240,9 @@ pub fn run(mut args: Args) -> Result<()> {
         )),
         other => UsageError(other.to_string()),
     })?;
+    if !(args.map_simplify_m >= 0.0 && args.map_simplify_m.is_finite()) {
+        return Err(UsageError("--map-simplify-m must be a finite number >= 0".into()).into());
+    }
     if args.threads == Some(0) {
         return Err(UsageError("--threads must be at least 1".into()).into());
     }
@@ -267,95 +289,101 @@ fn analyze(
     t0: Instant,
 ) -> Result<()> {
     let mut clock = Clock::new();
-    // Read.
-    let spin = Bar::spinner(format!("reading {}", settlements_path.display()));
-    let settlements = read_settlements(
-        &SettlementOptions {
-            path: settlements_path.to_path_buf(),
-            layer: args.settlements_layer.clone(),
-            id_field: FieldChoice::new(
-                args.settlement_id_field.as_deref(),
-                "id",
-                "--settlement-id-field",
-            ),
-            name_field: FieldChoice::new(
-                args.settlement_name_field.as_deref(),
-                "name",
-                "--settlement-name-field",
-            ),
-        },
-        ctx,
-    )?;
-    spin.finish();
-    let spin = Bar::spinner(format!("reading {}", premises_path.display()));
-    let premises = read_premises(
-        &PremiseOptions {
-            path: premises_path.to_path_buf(),
-            layer: args.premises_layer.clone(),
-            id_field: FieldChoice::new(
-                args.premise_id_field.as_deref(),
-                "id",
-                "--premise-id-field",
-            ),
-            households_field: FieldChoice::new(
-                args.households_field.as_deref(),
-                "households",
-                "--households-field",
-            ),
-            workplaces_field: FieldChoice::new(
-                args.workplaces_field.as_deref(),
-                "workplaces",
-                "--workplaces-field",
-            ),
-            x_field: args.x_field.clone(),
-            y_field: args.y_field.clone(),
-        },
-        ctx,
-    )?;
-    spin.finish();
-    let fibre_in = if args.fibre.is_empty() {
-        None
-    } else {
-        let spin = Bar::spinner("reading fibre".into());
-        let f = read_fibre(
-            &FibreOptions {
-                paths: args.fibre.clone(),
-                layers: args.fibre_layer.clone(),
-                network_field: FieldChoice::new(
-                    args.fibre_network_field.as_deref(),
-                    "network",
-                    "--fibre-network-field",
+    // Read: settlements and premises on this thread, fibre and mobile on another. GDAL reads a
+    // layer on one thread, but two files at once; its CRS objects stay on their own thread.
+    let portable = ctx.portable();
+    let spin = Bar::spinner("reading inputs".into());
+    let (settlements, premises, fibre_in, mobile_in) = std::thread::scope(|scope| -> Result<_> {
+        let other = scope.spawn(|| -> Result<(Option<Fibre>, Option<Mobile>)> {
+            let ctx = portable.context()?;
+            let fibre = (!args.fibre.is_empty())
+                .then(|| {
+                    read_fibre(
+                        &FibreOptions {
+                            paths: args.fibre.clone(),
+                            layers: args.fibre_layer.clone(),
+                            network_field: FieldChoice::new(
+                                args.fibre_network_field.as_deref(),
+                                "network",
+                                "--fibre-network-field",
+                            ),
+                        },
+                        &ctx,
+                    )
+                })
+                .transpose()?;
+            let mobile = (!args.mobile.is_empty())
+                .then(|| {
+                    read_mobile(
+                        &MobileOptions {
+                            paths: args.mobile.clone(),
+                            layers: args.mobile_layer.clone(),
+                            operator_field: FieldChoice::new(
+                                args.mobile_operator_field.as_deref(),
+                                "operator",
+                                "--mobile-operator-field",
+                            ),
+                            tech_field: FieldChoice::new(
+                                args.mobile_tech_field.as_deref(),
+                                "tech",
+                                "--mobile-tech-field",
+                            ),
+                        },
+                        &ctx,
+                    )
+                })
+                .transpose()?;
+            Ok((fibre, mobile))
+        });
+        let settlements = read_settlements(
+            &SettlementOptions {
+                path: settlements_path.to_path_buf(),
+                layer: args.settlements_layer.clone(),
+                id_field: FieldChoice::new(
+                    args.settlement_id_field.as_deref(),
+                    "id",
+                    "--settlement-id-field",
                 ),
+                name_field: FieldChoice::new(
+                    args.settlement_name_field.as_deref(),
+                    "name",
+                    "--settlement-name-field",
+                ),
+                population_field: None,
             },
             ctx,
         )?;
-        spin.finish();
-        Some(f)
-    };
-    let mobile_in = if args.mobile.is_empty() {
-        None
-    } else {
-        let spin = Bar::spinner("reading mobile coverage".into());
-        let m = read_mobile(
-            &MobileOptions {
-                paths: args.mobile.clone(),
-                layers: args.mobile_layer.clone(),
-                operator_field: FieldChoice::new(
-                    args.mobile_operator_field.as_deref(),
-                    "operator",
-                    "--mobile-operator-field",
+        let premises = read_premises(
+            &PremiseOptions {
+                path: premises_path.to_path_buf(),
+                layer: args.premises_layer.clone(),
+                id_field: FieldChoice::new(
+                    args.premise_id_field.as_deref(),
+                    "id",
+                    "--premise-id-field",
                 ),
-                tech_field: FieldChoice::new(
-                    args.mobile_tech_field.as_deref(),
-                    "tech",
-                    "--mobile-tech-field",
+                households_field: FieldChoice::new(
+                    args.households_field.as_deref(),
+                    "households",
+                    "--households-field",
                 ),
+                workplaces_field: FieldChoice::new(
+                    args.workplaces_field.as_deref(),
+                    "workplaces",
+                    "--workplaces-field",
+                ),
+                x_field: args.x_field.clone(),
+                y_field: args.y_field.clone(),
             },
             ctx,
         )?;
-        spin.finish();
-        Some(m)
-    };
+        let (fibre, mobile) = other
+            .join()
+            .map_err(|_| anyhow::anyhow!("the input reader thread panicked"))??;
+        Ok((settlements, premises, fibre, mobile))
+    })?;
+    spin.finish();
+    clock.lap("read");
     let mut notices: Vec<String> = Vec::new();
     notices.extend(settlements.notices.iter().cloned());
     notices.extend(premises.notices.iter().cloned());
@@ -372,15 +400,24 @@ fn analyze(
     for n in &notices {
         eprintln!("note: {n}");
     }
-    clock.lap("read");
 
     // Index.
-    let settlement_index = PolygonIndex::new(&settlements.areas);
-    let fibre_index = fibre_in.as_ref().map(|f| FibreIndex::new(&f.features));
-    let mobile_index = mobile_in
-        .as_ref()
-        .map(|m| MobileIndex::new(&m.features))
-        .transpose()?;
+    // The three indexes build side by side (the fibre R-tree's bulk load is sequential).
+    let (settlement_index, (fibre_index, mobile_index)) = rayon::join(
+        || PolygonIndex::new(&settlements.areas),
+        || {
+            rayon::join(
+                || fibre_in.as_ref().map(|f| FibreIndex::new(&f.features)),
+                || {
+                    mobile_in
+                        .as_ref()
+                        .map(|m| MobileIndex::new(&m.features))
+                        .transpose()
+                },
+            )
+        },
+    );
+    let mobile_index = mobile_index?;
     clock.lap("index");
 
     // Analyse.
@@ -404,7 +441,8 @@ fn analyze(
         fibre_in.is_some(),
         &ctx.target,
         params,
-        !args.no_gpkg,
+        args.gpkg,
+        args.map_simplify_m,
     )?;
     clock.lap("write");
 
@@ -417,10 +455,7 @@ fn analyze(
         inputs.extend(m.infos.iter().cloned());
     }
     let mut timings = clock.phases.clone();
-    timings.push(Phase {
-        phase: "total".into(),
-        seconds: t0.elapsed().as_secs_f64(),
-    });
+    timings.push(clock.total(t0));
     let run = RunInfo {
         tool: "gapmap",
         version: env!("CARGO_PKG_VERSION"),
@@ -451,7 +486,8 @@ fn analyze(
             "y_field": args.y_field,
             "out": args.out.display().to_string(),
             "overwrite": args.overwrite,
-            "gpkg": !args.no_gpkg,
+            "gpkg": args.gpkg,
+            "map_simplify_m": args.map_simplify_m,
         }),
         working_crs: ctx.target.label().to_string(),
         inputs,
@@ -507,13 +543,15 @@ fn compute(
 ) -> Results {
     let n = premises.xy.len() as u64;
     let bar = Bar::new(n, "settlements");
-    let settlement = settlement::assign(settlement_index, &premises.xy, &bar);
+    // Visit premises along a Hilbert curve: neighbouring queries share index nodes in cache.
+    let order = SpatialOrder::new(&premises.xy);
+    let settlement = settlement::assign(settlement_index, &premises.xy, &order, &bar);
     bar.finish();
     clock.lap("settlements");
 
     let fibre = fibre_index.map(|idx| {
         let bar = Bar::new(n, "fibre");
-        let r = fibre::reach_all(idx, &premises.xy, params.drop_distance_m, &bar);
+        let r = fibre::reach_all(idx, &premises.xy, params.drop_distance_m, &order, &bar);
         bar.finish();
         r
     });
@@ -522,7 +560,7 @@ fn compute(
     let mobile = match mobile_index {
         Some(idx) => {
             let bar = Bar::new(n, "mobile");
-            let r = mobile::cover_all(idx, &premises.xy, &bar);
+            let r = mobile::cover_all(idx, &premises.xy, &order, &bar);
             bar.finish();
             r
         }
@@ -605,7 +643,8 @@ fn totals(r: &Results) -> BTreeMap<String, u64> {
     m
 }
 
-/// Writes every output into the staging directory; returns the file names.
+/// Writes every output into the staging directory; returns the file names. The map files are
+/// written on their own threads, beside the tables.
 #[allow(clippy::too_many_arguments)]
 fn write_outputs(
     staging: &mut Staging,
@@ -616,144 +655,217 @@ fn write_outputs(
     crs: &Crs,
     params: Params,
     gpkg: bool,
+    map_simplify_m: f64,
 ) -> Result<Vec<String>> {
-    let mut names = Vec::new();
-
-    // Tables.
-    let mut df = tables::settlements_frame(&settlements.ids, &settlements.names, &r.tallies)?;
-    tables::write_csv(&mut df, &staging.file("settlements.csv"))?;
-    tables::write_parquet(&mut df, &staging.file("settlements.parquet"), None)?;
-    names.extend([
-        "settlements.csv".to_string(),
-        "settlements.parquet".to_string(),
-    ]);
-    let mut pdf = tables::premises_frame(&tables::PremiseRows {
-        ids: &premises.ids,
-        xy: &premises.xy,
-        settlement_ids: &settlements.ids,
-        settlement: &r.settlement,
-        households: &premises.households,
-        workplaces: &premises.workplaces,
-        fibre: r.fibre.as_deref(),
-        mobile: &r.mobile,
-        gap_kind: &r.gap_kind,
-        gap_id: &r.gap_id,
-        drop_distance_m: params.drop_distance_m,
-    })?;
-    tables::write_parquet(
-        &mut pdf,
-        &staging.file("premises.parquet"),
-        Some(crs.label()),
-    )?;
-    names.push("premises.parquet".into());
-
-    // Gap map.
-    let gaps: Vec<OutFeature<'_>> = r
-        .clusters
-        .iter()
-        .zip(&r.outlines)
-        .enumerate()
-        .map(|(k, (c, outline))| {
-            let (mut hh, mut wp) = (0u64, 0u64);
-            let mut nearest = f64::INFINITY;
-            for &i in &c.premises {
-                let i = i as usize;
-                hh += u64::from(premises.households[i]);
-                wp += u64::from(premises.workplaces[i]);
-                if let Some(f) = &r.fibre {
-                    nearest = nearest.min(f[i].distance_m);
-                }
-            }
-            let mut p = Map::new();
-            p.insert("gap_id".into(), json!(k + 1));
-            p.insert("kind".into(), json!(c.kind.as_str()));
-            let (sid, sname) = c.settlement.map_or(("", "(rural)"), |s| {
-                (
-                    settlements.ids[s as usize].as_str(),
-                    settlements.names[s as usize].as_str(),
-                )
-            });
-            p.insert("settlement_id".into(), json!(sid));
-            p.insert("settlement_name".into(), json!(sname));
-            p.insert("premises".into(), json!(c.premises.len()));
-            p.insert("households".into(), json!(hh));
-            p.insert("workplaces".into(), json!(wp));
-            p.insert(
-                "nearest_fibre_m".into(),
-                if has_fibre && nearest.is_finite() {
-                    json!((nearest * 10.0).round() / 10.0)
-                } else {
-                    Value::Null
-                },
-            );
-            p.insert("fill".into(), json!(style::gap_fill(c.kind)));
-            p.insert("fill-opacity".into(), json!(0.6));
-            p.insert("stroke".into(), json!(style::gap_stroke(c.kind)));
-            p.insert("stroke-width".into(), json!(1));
-            OutFeature {
-                properties: p,
-                geometry: Cow::Owned(Geometry::MultiPolygon(outline.clone())),
-            }
-        })
-        .collect();
-    write_geojson(&staging.file("gaps.geojson"), "gaps", crs, &gaps)?;
+    let mut names: Vec<String> = ["settlements.csv", "settlements.parquet", "premises.parquet"]
+        .map(String::from)
+        .to_vec();
+    let gaps = gap_table(premises, settlements, r, has_fibre);
+    let smap = settlement_map_table(settlements, r);
+    // The web map's copy of the outlines, simplified; the GeoPackage keeps full resolution.
+    let simplified: Vec<MultiPolygon<f64>> = if map_simplify_m > 0.0 {
+        settlements
+            .areas
+            .par_iter()
+            .map(|a| a.simplify(map_simplify_m))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let smap_web = if simplified.is_empty() {
+        smap.clone()
+    } else {
+        FeatureTable {
+            columns: smap.columns.clone(),
+            geometries: simplified.iter().map(GeomRef::MultiPolygon).collect(),
+        }
+    };
     std::fs::write(staging.file("gaps.qml"), style::gaps_qml()).context("gaps.qml")?;
-    names.extend(["gaps.geojson".to_string(), "gaps.qml".to_string()]);
-
-    // Settlement choropleth.
-    let records = tables::settlement_records(&settlements.ids, &settlements.names, &r.tallies);
-    let sfeatures: Vec<OutFeature<'_>> = records
-        .into_iter()
-        .zip(&settlements.areas)
-        .enumerate()
-        .map(|(i, (mut p, area))| {
-            let t = &r.tallies[i];
-            p.insert(
-                "fill".into(),
-                json!(style::share_fill(tables::share(t.fibre_passed, t.premises))),
-            );
-            p.insert("fill-opacity".into(), json!(0.7));
-            p.insert("stroke".into(), json!("#404040"));
-            p.insert("stroke-width".into(), json!(1));
-            OutFeature {
-                properties: p,
-                geometry: Cow::Owned(Geometry::MultiPolygon(area.clone())),
-            }
-        })
-        .collect();
-    write_geojson(
-        &staging.file("settlements.geojson"),
-        "settlements",
-        crs,
-        &sfeatures,
-    )?;
     std::fs::write(staging.file("settlements.qml"), style::settlements_qml())
         .context("settlements.qml")?;
-    names.extend([
-        "settlements.geojson".to_string(),
-        "settlements.qml".to_string(),
-    ]);
-
+    names.extend(
+        [
+            "gaps.geojson",
+            "gaps.qml",
+            "settlements.geojson",
+            "settlements.qml",
+        ]
+        .map(String::from),
+    );
+    let (gaps_path, smap_path, gpkg_path) = (
+        staging.file("gaps.geojson"),
+        staging.file("settlements.geojson"),
+        staging.file("gapmap.gpkg"),
+    );
     if gpkg {
-        write_gpkg(
-            &staging.file("gapmap.gpkg"),
-            crs,
-            &[
-                OutLayer {
-                    name: "settlements",
-                    geometry_type: MULTI_POLYGON,
-                    features: &sfeatures,
-                    qml: Some(style::settlements_qml()),
-                },
-                OutLayer {
-                    name: "gaps",
-                    geometry_type: MULTI_POLYGON,
-                    features: &gaps,
-                    qml: Some(style::gaps_qml()),
-                },
-            ],
-        )?;
         names.push("gapmap.gpkg".into());
     }
+    let (scsv, sparquet, ppath) = (
+        staging.file("settlements.csv"),
+        staging.file("settlements.parquet"),
+        staging.file("premises.parquet"),
+    );
+    // GDAL and PROJ objects are not shared between threads: each writer parses the CRS itself.
+    let crs_def = crs.wkt();
+    let crs_label = crs.label().to_string();
+    let own_crs = || Crs::parse(&crs_def, &crs_label);
+    std::thread::scope(|scope| -> Result<()> {
+        let gaps_job = scope.spawn(|| write_geojson(&gaps_path, "gaps", &own_crs()?, &gaps));
+        let smap_job =
+            scope.spawn(|| write_geojson(&smap_path, "settlements", &own_crs()?, &smap_web));
+        let gpkg_job = gpkg.then(|| {
+            scope.spawn(|| {
+                write_gpkg(
+                    &gpkg_path,
+                    &own_crs()?,
+                    &[
+                        OutLayer {
+                            name: "settlements",
+                            geometry_type: MULTI_POLYGON,
+                            table: &smap,
+                            qml: Some(style::settlements_qml()),
+                        },
+                        OutLayer {
+                            name: "gaps",
+                            geometry_type: MULTI_POLYGON,
+                            table: &gaps,
+                            qml: Some(style::gaps_qml()),
+                        },
+                    ],
+                )
+            })
+        });
+        // The tables, on this thread.
+        let mut df = tables::settlements_frame(&settlements.ids, &settlements.names, &r.tallies)?;
+        tables::write_csv(&mut df, &scsv)?;
+        tables::write_parquet(&mut df, &sparquet, None)?;
+        drop(df);
+        let mut pdf = tables::premises_frame(&tables::PremiseRows {
+            ids: &premises.ids,
+            xy: &premises.xy,
+            settlement_ids: &settlements.ids,
+            settlement: &r.settlement,
+            households: &premises.households,
+            workplaces: &premises.workplaces,
+            fibre: r.fibre.as_deref(),
+            mobile: &r.mobile,
+            gap_kind: &r.gap_kind,
+            gap_id: &r.gap_id,
+            drop_distance_m: params.drop_distance_m,
+        })?;
+        tables::write_parquet(&mut pdf, &ppath, Some(crs.label()))?;
+        drop(pdf);
+        for job in [Some(gaps_job), Some(smap_job), gpkg_job]
+            .into_iter()
+            .flatten()
+        {
+            job.join()
+                .map_err(|_| anyhow::anyhow!("an output writer panicked"))??;
+        }
+        Ok(())
+    })?;
     Ok(names)
+}
+
+/// The gap map: one feature per cluster, borrowing its outline.
+fn gap_table<'a>(
+    premises: &Premises,
+    settlements: &'a Settlements,
+    r: &'a Results,
+    has_fibre: bool,
+) -> FeatureTable<'a> {
+    let n = r.clusters.len();
+    let mut t = FeatureTable {
+        columns: Vec::new(),
+        geometries: r.outlines.iter().map(GeomRef::MultiPolygon).collect(),
+    };
+    let (mut hh, mut wp, mut nearest) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for c in &r.clusters {
+        let (mut h, mut w, mut d) = (0i64, 0i64, f64::INFINITY);
+        for &i in &c.premises {
+            let i = i as usize;
+            h += i64::from(premises.households[i]);
+            w += i64::from(premises.workplaces[i]);
+            if let Some(f) = &r.fibre {
+                d = d.min(f[i].distance_m);
+            }
+        }
+        hh.push(h);
+        wp.push(w);
+        nearest.push((has_fibre && d.is_finite()).then(|| (d * 10.0).round() / 10.0));
+    }
+    let text = |f: &dyn Fn(&GapCluster) -> &'a str| {
+        Column::Text(
+            r.clusters
+                .iter()
+                .map(|c| Some(Cow::Borrowed(f(c))))
+                .collect(),
+        )
+    };
+    t.push("gap_id", Column::Int((1..=n as i64).collect()));
+    t.push("kind", text(&|c| c.kind.as_str()));
+    t.push(
+        "settlement_id",
+        text(&|c| {
+            c.settlement
+                .map_or("", |s| settlements.ids[s as usize].as_str())
+        }),
+    );
+    t.push(
+        "settlement_name",
+        text(&|c| {
+            c.settlement
+                .map_or("(rural)", |s| settlements.names[s as usize].as_str())
+        }),
+    );
+    t.push(
+        "premises",
+        Column::Int(r.clusters.iter().map(|c| c.premises.len() as i64).collect()),
+    );
+    t.push("households", Column::Int(hh));
+    t.push("workplaces", Column::Int(wp));
+    t.push("nearest_fibre_m", Column::Float(nearest));
+    t.push("fill", text(&|c| style::gap_fill(c.kind)));
+    t.push("fill-opacity", Column::Float(vec![Some(0.6); n]));
+    t.push("stroke", text(&|c| style::gap_stroke(c.kind)));
+    t.push("stroke-width", Column::Int(vec![1; n]));
+    t
+}
+
+/// The settlement choropleth: every settlement with its metrics, coloured by fibre share.
+fn settlement_map_table<'a>(settlements: &'a Settlements, r: &Results) -> FeatureTable<'a> {
+    let n = settlements.areas.len();
+    let mut t = FeatureTable {
+        columns: Vec::new(),
+        geometries: settlements
+            .areas
+            .iter()
+            .map(GeomRef::MultiPolygon)
+            .collect(),
+    };
+    for (name, col) in tables::settlement_columns(&settlements.ids, &settlements.names, &r.tallies)
+    {
+        t.push(&name, col);
+    }
+    let fill = |i: usize| {
+        style::share_fill(tables::share(
+            r.tallies[i].fibre_passed,
+            r.tallies[i].premises,
+        ))
+    };
+    t.push(
+        "fill",
+        Column::Text((0..n).map(|i| Some(Cow::Borrowed(fill(i)))).collect()),
+    );
+    t.push("fill-opacity", Column::Float(vec![Some(0.7); n]));
+    t.push(
+        "stroke",
+        Column::Text(vec![Some(Cow::Borrowed("#404040")); n]),
+    );
+    t.push("stroke-width", Column::Int(vec![1; n]));
+    t
 }

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod bundled;
+mod memory;
 mod progress;
 mod runinfo;
 mod synth;

@@ -28,6 +28,8 @@ pub struct RunInfo {
 pub struct Phase {
     pub phase: String,
     pub seconds: f64,
+    /// Peak resident memory during the phase, in MiB (Linux only).
+    pub peak_rss_mib: Option<f64>,
 }
 
 /// Now as `YYYY-MM-DDTHH:MM:SSZ`.

@@ -1,37 +1,79 @@
-//! `gapmap synth`: seeded synthetic premises, fibre and mobile layers on real settlements and
-//! a real population grid. This is how the bundled region in `data/` was made.
+//! `gapmap synth`: seeded synthetic workloads on real settlements.
+//!
+//! Two ways to make premises:
+//! - `--premises N`: a national workload, N premises split between settlements in proportion to
+//!   their population, and rural villages; the settlements are written too, reprojected to
+//!   EPSG:3006. This is what researchers benchmark with.
+//! - `--popgrid PATH`: premises from a real population grid; this is how the bundled region in
+//!   `data/` was made.
+//!
+//! Either way, fibre and mobile layers are modelled on the premises. The same seed gives the
+//! same files.
 
 use std::borrow::Cow;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use gapmap_core::geo::{Coord, Geometry, Point};
+use gapmap_core::par::SpatialOrder;
 use gapmap_core::polygon_index::PolygonIndex;
 use gapmap_core::settlement;
-use gapmap_core::synth::{self, PopCell};
-use gapmap_io::geojson::{write_geojson, OutFeature};
+use gapmap_core::synth::{self, Detail, PopCell, SynthPremise, OPERATORS};
+use gapmap_io::features::{Column, FeatureTable, GeomRef};
+use gapmap_io::geojson::write_geojson;
 use gapmap_io::inputs::{read_settlements, FieldChoice, SettlementOptions};
 use gapmap_io::staging::Staging;
-use gapmap_io::vector_out::{write_gpkg, OutLayer, LINE_STRING, POINT};
+use gapmap_io::vector_out::{
+    write_gpkg, write_vector, OutLayer, LINE_STRING, MULTI_POLYGON, POINT,
+};
 use gapmap_io::{table, tables, Crs, ReadContext};
-use serde_json::{json, Map};
+use serde_json::json;
 
 use crate::progress::Bar;
+use crate::UsageError;
+
+/// Formats for the mobile coverage layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MobileFormat {
+    /// `mobile.gpkg`, in EPSG:3006.
+    Gpkg,
+    /// `mobile.geojson`, in WGS 84 (RFC 7946).
+    Geojson,
+}
 
 /// `gapmap synth` options.
 #[derive(Debug, clap::Args)]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["premises", "popgrid"]))]
 pub struct Args {
-    /// Real settlement polygons (e.g. SCB tätorter), any GDAL vector format.
+    /// Real settlement polygons, e.g. SCB tätorter (any GDAL vector format).
     #[arg(long, value_name = "PATH")]
     pub settlements: PathBuf,
     #[arg(long, value_name = "NAME")]
     pub settlements_layer: Option<String>,
     /// Settlement id field; its leading digits (an SCB kommun code) name the municipal network.
-    #[arg(long, value_name = "FIELD", default_value = "id")]
+    #[arg(long, value_name = "FIELD", default_value = "tatortskod")]
     pub settlement_id_field: String,
-    /// Population grid: a CSV or Parquet table of cell centres and population.
+    #[arg(long, value_name = "FIELD", default_value = "tatort")]
+    pub settlement_name_field: String,
+    /// Settlement population field, used with --premises.
+    #[arg(long, value_name = "FIELD", default_value = "bef")]
+    pub settlement_population_field: String,
+    /// Make this many premises: (1 - rural share) in settlements by population, the rest in
+    /// rural villages.
+    #[arg(long, value_name = "N")]
+    pub premises: Option<u64>,
+    /// Share of --premises in rural villages.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.15)]
+    pub rural_share: f64,
+    /// Land polygons (e.g. län boundaries): rural villages are placed on land only.
     #[arg(long, value_name = "PATH")]
-    pub popgrid: PathBuf,
+    pub land: Option<PathBuf>,
+    #[arg(long, value_name = "NAME")]
+    pub land_layer: Option<String>,
+    /// Make premises from a population grid instead: a CSV or Parquet table of cell centres
+    /// and population.
+    #[arg(long, value_name = "PATH")]
+    pub popgrid: Option<PathBuf>,
     #[arg(long, value_name = "COLUMN", default_value = "x")]
     pub popgrid_x: String,
     #[arg(long, value_name = "COLUMN", default_value = "y")]
@@ -44,9 +86,18 @@ pub struct Args {
     /// Side of a grid cell, in metres.
     #[arg(long, value_name = "M", default_value_t = 1000.0)]
     pub cell_m: f64,
-    /// Inhabitants per premise.
+    /// Inhabitants per premise (with --popgrid).
     #[arg(long, value_name = "N", default_value_t = 2.2)]
     pub persons_per_premise: f64,
+    /// Mobile operators to model (1 to 4).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub operators: usize,
+    /// Format of the mobile coverage layer.
+    #[arg(long, value_enum, default_value_t = MobileFormat::Gpkg)]
+    pub mobile_format: MobileFormat,
+    /// Also write the premises as a GeoPackage (premises.gpkg).
+    #[arg(long)]
+    pub premises_gpkg: bool,
     /// Seed: the same seed gives the same files.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
@@ -70,9 +121,13 @@ fn network_group(id: &str) -> String {
 
 pub fn run(args: Args) -> Result<()> {
     if !(args.cell_m > 0.0 && args.persons_per_premise > 0.0) {
-        return Err(
-            crate::UsageError("--cell-m and --persons-per-premise must be > 0".into()).into(),
-        );
+        return Err(UsageError("--cell-m and --persons-per-premise must be > 0".into()).into());
+    }
+    if !(0.0..=1.0).contains(&args.rural_share) {
+        return Err(UsageError("--rural-share must be between 0 and 1".into()).into());
+    }
+    if !(1..=OPERATORS.len()).contains(&args.operators) {
+        return Err(UsageError(format!("--operators must be 1 to {}", OPERATORS.len())).into());
     }
     gapmap_io::staging::check_output_dir(&args.out, args.overwrite)?;
     let target = Crs::parse("EPSG:3006", "synth")?;
@@ -81,6 +136,8 @@ pub fn run(args: Args) -> Result<()> {
         assume_crs: None,
         strict: false,
     };
+    let national = args.premises.is_some();
+    let spin = Bar::spinner(format!("reading {}", args.settlements.display()));
     let settlements = read_settlements(
         &SettlementOptions {
             path: args.settlements.clone(),
@@ -90,39 +147,103 @@ pub fn run(args: Args) -> Result<()> {
                 "id",
                 "--settlement-id-field",
             ),
-            name_field: FieldChoice::new(None, "name", "--settlement-name-field"),
+            name_field: FieldChoice::new(
+                None,
+                &args.settlement_name_field,
+                "--settlement-name-field",
+            ),
+            population_field: national.then(|| {
+                FieldChoice::new(
+                    Some(&args.settlement_population_field),
+                    "bef",
+                    "--settlement-population-field",
+                )
+            }),
         },
         &ctx,
     )?;
-    let grid_crs = Crs::parse(&args.popgrid_crs, "--popgrid-crs")?;
-    let cells: Vec<PopCell> = table::read_point_values(
-        &args.popgrid,
-        &args.popgrid_x,
-        &args.popgrid_y,
-        &args.popgrid_population,
-        &grid_crs,
-        &ctx,
-    )?
-    .into_iter()
-    .map(|(centre, population)| PopCell { centre, population })
-    .collect();
+    spin.finish();
     let index = PolygonIndex::new(&settlements.areas);
-    let premises = synth::premises_from_grid(
-        &cells,
-        args.cell_m,
-        args.persons_per_premise,
-        &index,
-        args.seed,
-    );
+    let spin = Bar::spinner("making premises".into());
+    let premises: Vec<SynthPremise> = match (args.premises, &args.popgrid) {
+        (Some(n), _) => {
+            let land = match &args.land {
+                Some(path) => {
+                    let l = read_settlements(
+                        &SettlementOptions {
+                            path: path.clone(),
+                            layer: args.land_layer.clone(),
+                            id_field: FieldChoice::new(None, "id", "--land-layer"),
+                            name_field: FieldChoice::new(None, "name", "--land-layer"),
+                            population_field: None,
+                        },
+                        &ctx,
+                    )?;
+                    Some(PolygonIndex::new(&l.areas))
+                }
+                None => None,
+            };
+            synth::premises_national(
+                &index,
+                &settlements.areas,
+                &settlements.population,
+                n,
+                args.rural_share,
+                land.as_ref(),
+                args.seed,
+            )
+        }
+        (None, Some(grid)) => {
+            let grid_crs = Crs::parse(&args.popgrid_crs, "--popgrid-crs")?;
+            let cells: Vec<PopCell> = table::read_point_values(
+                grid,
+                &args.popgrid_x,
+                &args.popgrid_y,
+                &args.popgrid_population,
+                &grid_crs,
+                &ctx,
+            )?
+            .into_iter()
+            .map(|(centre, population)| PopCell { centre, population })
+            .collect();
+            synth::premises_from_grid(
+                &cells,
+                args.cell_m,
+                args.persons_per_premise,
+                &index,
+                args.seed,
+            )
+        }
+        (None, None) => unreachable!("clap requires --premises or --popgrid"),
+    };
+    spin.finish();
     let xy: Vec<Coord<f64>> = premises.iter().map(|p| p.xy).collect();
     let bar = Bar::new(xy.len() as u64, "settlements");
-    let assigned = settlement::assign(&index, &xy, &bar);
+    let assigned = settlement::assign(&index, &xy, &SpatialOrder::new(&xy), &bar);
     bar.finish();
     let groups: Vec<String> = settlements.ids.iter().map(|id| network_group(id)).collect();
-    let (routes, nodes) = synth::fibre(&xy, &assigned, &groups, args.seed);
-    let coverage = synth::mobile(&xy, &assigned, settlements.ids.len(), args.seed);
+    let spin = Bar::spinner("modelling fibre".into());
+    let detail = if national {
+        Detail::NATIONAL
+    } else {
+        Detail::REGION
+    };
+    let (routes, nodes) = synth::fibre(&xy, &assigned, &groups, detail, args.seed);
+    spin.finish();
+    let spin = Bar::spinner("modelling mobile coverage".into());
+    let coverage = synth::mobile(
+        &xy,
+        &assigned,
+        settlements.ids.len(),
+        args.operators,
+        detail,
+        args.seed,
+    );
+    spin.finish();
 
+    let spin = Bar::spinner(format!("writing {}", args.out.display()));
     let mut staging = Staging::begin(&args.out, args.overwrite)?;
+    let mut files = Vec::new();
     let ids: Vec<i64> = (1..=premises.len() as i64).collect();
     let hh: Vec<u32> = premises.iter().map(|p| p.households).collect();
     let wp: Vec<u32> = premises.iter().map(|p| p.workplaces).collect();
@@ -132,31 +253,99 @@ pub fn run(args: Args) -> Result<()> {
         &staging.file("premises.parquet"),
         Some(target.label()),
     )?;
-
-    let route_features: Vec<OutFeature<'_>> = routes
+    files.push("premises.parquet");
+    if args.premises_gpkg {
+        let points: Vec<Geometry<f64>> = xy.iter().map(|&c| Geometry::Point(Point(c))).collect();
+        let mut t = FeatureTable {
+            columns: Vec::new(),
+            geometries: points.iter().map(GeomRef::Geometry).collect(),
+        };
+        t.push("id", Column::Int(ids.clone()));
+        t.push(
+            "households",
+            Column::Int(hh.iter().map(|&h| i64::from(h)).collect()),
+        );
+        t.push(
+            "workplaces",
+            Column::Int(wp.iter().map(|&w| i64::from(w)).collect()),
+        );
+        write_vector(
+            &staging.file("premises.gpkg"),
+            "GPKG",
+            Some(&target),
+            &[OutLayer {
+                name: "premises",
+                geometry_type: POINT,
+                table: &t,
+                qml: None,
+            }],
+        )?;
+        files.push("premises.gpkg");
+    }
+    let text = |v: Vec<&str>| {
+        Column::Text(
+            v.into_iter()
+                .map(|s| Some(Cow::Owned(s.to_string())))
+                .collect(),
+        )
+    };
+    if national {
+        let mut t = FeatureTable {
+            columns: Vec::new(),
+            geometries: settlements
+                .areas
+                .iter()
+                .map(GeomRef::MultiPolygon)
+                .collect(),
+        };
+        t.push(
+            "id",
+            text(settlements.ids.iter().map(String::as_str).collect()),
+        );
+        t.push(
+            "name",
+            text(settlements.names.iter().map(String::as_str).collect()),
+        );
+        t.push(
+            "population",
+            Column::Int(settlements.population.iter().map(|&p| p as i64).collect()),
+        );
+        write_vector(
+            &staging.file("settlements.gpkg"),
+            "GPKG",
+            Some(&target),
+            &[OutLayer {
+                name: "settlements",
+                geometry_type: MULTI_POLYGON,
+                table: &t,
+                qml: None,
+            }],
+        )?;
+        files.push("settlements.gpkg");
+    }
+    let lines: Vec<Geometry<f64>> = routes
         .iter()
-        .map(|r| {
-            let mut p = Map::new();
-            p.insert("network".into(), json!(r.network));
-            p.insert("kind".into(), json!(r.kind));
-            OutFeature {
-                properties: p,
-                geometry: Cow::Owned(Geometry::LineString(r.line.clone())),
-            }
-        })
+        .map(|r| Geometry::LineString(r.line.clone()))
         .collect();
-    let node_features: Vec<OutFeature<'_>> = nodes
-        .iter()
-        .map(|n| {
-            let mut p = Map::new();
-            p.insert("network".into(), json!(n.network));
-            p.insert("kind".into(), json!("central_office"));
-            OutFeature {
-                properties: p,
-                geometry: Cow::Owned(Geometry::Point(Point(n.xy))),
-            }
-        })
-        .collect();
+    let mut route_table = FeatureTable {
+        columns: Vec::new(),
+        geometries: lines.iter().map(GeomRef::Geometry).collect(),
+    };
+    route_table.push(
+        "network",
+        text(routes.iter().map(|r| r.network.as_str()).collect()),
+    );
+    route_table.push("kind", text(routes.iter().map(|r| r.kind).collect()));
+    let points: Vec<Geometry<f64>> = nodes.iter().map(|n| Geometry::Point(Point(n.xy))).collect();
+    let mut node_table = FeatureTable {
+        columns: Vec::new(),
+        geometries: points.iter().map(GeomRef::Geometry).collect(),
+    };
+    node_table.push(
+        "network",
+        text(nodes.iter().map(|n| n.network.as_str()).collect()),
+    );
+    node_table.push("kind", text(vec!["central_office"; nodes.len()]));
     write_gpkg(
         &staging.file("fibre.gpkg"),
         &target,
@@ -164,45 +353,74 @@ pub fn run(args: Args) -> Result<()> {
             OutLayer {
                 name: "routes",
                 geometry_type: LINE_STRING,
-                features: &route_features,
+                table: &route_table,
                 qml: None,
             },
             OutLayer {
                 name: "nodes",
                 geometry_type: POINT,
-                features: &node_features,
+                table: &node_table,
                 qml: None,
             },
         ],
     )?;
-    let cov_features: Vec<OutFeature<'_>> = coverage
-        .iter()
-        .map(|c| {
-            let mut p = Map::new();
-            p.insert("operator".into(), json!(c.operator));
-            p.insert("tech".into(), json!(c.tech));
-            OutFeature {
-                properties: p,
-                geometry: Cow::Owned(Geometry::MultiPolygon(c.area.clone())),
-            }
-        })
-        .collect();
-    write_geojson(
-        &staging.file("mobile.geojson"),
-        "mobile",
-        &target,
-        &cov_features,
-    )?;
-    let summary = json!({
+    files.push("fibre.gpkg");
+    let mut cov_table = FeatureTable {
+        columns: Vec::new(),
+        geometries: coverage
+            .iter()
+            .map(|c| GeomRef::MultiPolygon(&c.area))
+            .collect(),
+    };
+    cov_table.push(
+        "operator",
+        text(coverage.iter().map(|c| c.operator.as_str()).collect()),
+    );
+    cov_table.push(
+        "tech",
+        text(coverage.iter().map(|c| c.tech.as_str()).collect()),
+    );
+    let mobile_file = match args.mobile_format {
+        MobileFormat::Gpkg => {
+            write_gpkg(
+                &staging.file("mobile.gpkg"),
+                &target,
+                &[OutLayer {
+                    name: "mobile",
+                    geometry_type: MULTI_POLYGON,
+                    table: &cov_table,
+                    qml: None,
+                }],
+            )?;
+            "mobile.gpkg"
+        }
+        MobileFormat::Geojson => {
+            write_geojson(
+                &staging.file("mobile.geojson"),
+                "mobile",
+                &target,
+                &cov_table,
+            )?;
+            "mobile.geojson"
+        }
+    };
+    files.push(mobile_file);
+    let vertices = |g: &gapmap_core::geo::MultiPolygon<f64>| -> usize {
+        g.0.iter()
+            .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
+            .sum()
+    };
+    let settlements_file = if national {
+        staging.dir().join("settlements.gpkg")
+    } else {
+        args.settlements.clone()
+    };
+    let mut summary = json!({
         "tool": "gapmap synth",
         "version": env!("CARGO_PKG_VERSION"),
         "seed": args.seed,
         "settlements": args.settlements.display().to_string(),
-        "popgrid": args.popgrid.display().to_string(),
-        "cell_m": args.cell_m,
-        "persons_per_premise": args.persons_per_premise,
-        "grid_cells": cells.len(),
-        "population": cells.iter().map(|c| c.population).sum::<f64>(),
+        "mode": if national { "national" } else { "popgrid" },
         "premises": premises.len(),
         "households": hh.iter().map(|&h| u64::from(h)).sum::<u64>(),
         "workplaces": wp.iter().map(|&w| u64::from(w)).sum::<u64>(),
@@ -210,14 +428,40 @@ pub fn run(args: Args) -> Result<()> {
         "fibre_routes": routes.len(),
         "fibre_nodes": nodes.len(),
         "coverage_layers": coverage.iter().map(|c| format!("{} {}", c.operator, c.tech)).collect::<Vec<_>>(),
+        "coverage_vertices": coverage.iter().map(|c| vertices(&c.area)).collect::<Vec<_>>(),
+        "analyze": analyze_command(&args.out, &settlements_file, mobile_file, national),
     });
+    if let Some(grid) = &args.popgrid {
+        summary["popgrid"] = json!(grid.display().to_string());
+        summary["cell_m"] = json!(args.cell_m);
+        summary["persons_per_premise"] = json!(args.persons_per_premise);
+    } else {
+        summary["rural_share"] = json!(args.rural_share);
+        summary["land"] = json!(args.land.as_ref().map(|p| p.display().to_string()));
+    }
     std::fs::write(
         staging.file("synth.json"),
         serde_json::to_string_pretty(&summary)? + "\n",
     )
     .context("synth.json")?;
-    let files = staging.commit()?;
+    files.push("synth.json");
+    let written = staging.commit()?;
+    spin.finish();
     println!("{}", serde_json::to_string_pretty(&summary)?);
-    println!("Wrote {} files to {}", files.len(), args.out.display());
+    println!("Wrote {} files to {}", written.len(), args.out.display());
     Ok(())
+}
+
+/// The command that analyses a workload.
+fn analyze_command(out: &Path, settlements: &Path, mobile_file: &str, national: bool) -> String {
+    let d = out.display();
+    let ids = if national {
+        String::new()
+    } else {
+        " --settlement-id-field tatortskod --settlement-name-field tatort".into()
+    };
+    format!(
+        "gapmap analyze --premises {d}/premises.parquet --settlements {}{ids} --fibre {d}/fibre.gpkg --fibre-layer routes --fibre-layer nodes --mobile {d}/{mobile_file} --out OUT",
+        settlements.display()
+    )
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use gapmap_core::geo::{line_string, polygon, Geometry, MultiPolygon};
-use gapmap_io::geojson::OutFeature;
+use gapmap_io::features::{FeatureTable, OutFeature};
 use gapmap_io::vector_out::{write_vector, OutLayer, LINE_STRING, MULTI_POLYGON};
 use gapmap_io::Crs;
 use polars::prelude::*;
@@ -100,7 +100,7 @@ impl Scenario {
             &[OutLayer {
                 name: "s",
                 geometry_type: MULTI_POLYGON,
-                features: &s,
+                table: &FeatureTable::from_json(&s),
                 qml: None,
             }],
         )
@@ -139,7 +139,7 @@ impl Scenario {
             &[OutLayer {
                 name: "f",
                 geometry_type: LINE_STRING,
-                features: &f,
+                table: &FeatureTable::from_json(&f),
                 qml: None,
             }],
         )
@@ -169,7 +169,7 @@ impl Scenario {
             &[OutLayer {
                 name: "m",
                 geometry_type: MULTI_POLYGON,
-                features: &m,
+                table: &FeatureTable::from_json(&m),
                 qml: None,
             }],
         )
@@ -196,6 +196,7 @@ impl Scenario {
             self.p("mobile.gpkg"),
             "--out".into(),
             self.p(out),
+            "--gpkg".into(),
         ]
     }
 }
@@ -483,13 +484,13 @@ fn bad_inputs_exit_2_name_the_problem_and_write_nothing() {
             OutLayer {
                 name: "a",
                 geometry_type: MULTI_POLYGON,
-                features: &f,
+                table: &FeatureTable::from_json(&f),
                 qml: None,
             },
             OutLayer {
                 name: "b",
                 geometry_type: MULTI_POLYGON,
-                features: &f,
+                table: &FeatureTable::from_json(&f),
                 qml: None,
             },
         ],
@@ -535,7 +536,7 @@ fn bad_inputs_exit_2_name_the_problem_and_write_nothing() {
         &[OutLayer {
             name: "e",
             geometry_type: MULTI_POLYGON,
-            features: &[],
+            table: &FeatureTable::from_json(&[]),
             qml: None,
         }],
     )
@@ -583,7 +584,10 @@ fn bad_inputs_exit_2_name_the_problem_and_write_nothing() {
         &[OutLayer {
             name: "s",
             geometry_type: MULTI_POLYGON,
-            features: &[feat(Geometry::MultiPolygon(bowtie), json!({"id": "BOW"}))],
+            table: &FeatureTable::from_json(&[feat(
+                Geometry::MultiPolygon(bowtie),
+                json!({"id": "BOW"}),
+            )]),
             qml: None,
         }],
     )
@@ -775,8 +779,8 @@ fn bundled_region_matches_golden_outputs() {
 fn bundled_region_is_identical_at_1_and_3_threads() {
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("t1"), tmp.path().join("t3"));
-    analyze_bundled(&a, &["--threads", "1", "--no-gpkg"]);
-    analyze_bundled(&b, &["--threads", "3", "--no-gpkg"]);
+    analyze_bundled(&a, &["--threads", "1"]);
+    analyze_bundled(&b, &["--threads", "3"]);
     for f in [
         "settlements.csv",
         "settlements.parquet",
@@ -798,7 +802,7 @@ fn bundled_region_is_identical_at_1_and_3_threads() {
 fn every_gap_premise_lies_in_its_gap_polygon() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    analyze_bundled(&out, &["--no-gpkg"]);
+    analyze_bundled(&out, &[]);
     let p = read_parquet(&out.join("premises.parquet"));
     let xs: Vec<f64> = p
         .column("x")

@@ -7,7 +7,7 @@
 use geo::{Coord, MultiLineString, MultiPoint};
 use rstar::{PointDistance, RTree, RTreeObject, AABB};
 
-use crate::par::{map_chunked, Progress};
+use crate::par::{map_points, Progress, SpatialOrder};
 
 /// One fibre feature: any mix of lines and points, owned by one network.
 #[derive(Debug, Clone)]
@@ -28,34 +28,57 @@ impl Default for FibreFeature {
     }
 }
 
-/// A segment of a fibre line (or a point, as a zero-length segment) with its feature id.
+/// Segments per indexed piece of a line: fewer, larger R-tree items build faster, and a
+/// piece's distance is still exact (the least over its segments).
+const PIECE_SEGMENTS: usize = 8;
+
+/// Up to [`PIECE_SEGMENTS`] consecutive segments of a fibre line (or one point, as a single
+/// vertex), with its feature id and bounding box.
 #[derive(Debug, Clone, Copy)]
-struct Segment {
-    a: [f64; 2],
-    b: [f64; 2],
+struct Piece {
+    pts: [[f64; 2]; PIECE_SEGMENTS + 1],
+    len: u8,
     feature: u32,
+    env: AABB<[f64; 2]>,
 }
 
-impl RTreeObject for Segment {
-    type Envelope = AABB<[f64; 2]>;
-    fn envelope(&self) -> Self::Envelope {
-        AABB::from_corners(self.a, self.b)
+impl Piece {
+    fn new(coords: &[Coord<f64>], feature: u32) -> Piece {
+        let mut pts = [[0.0; 2]; PIECE_SEGMENTS + 1];
+        for (k, c) in coords.iter().enumerate() {
+            pts[k] = [c.x, c.y];
+        }
+        let env = AABB::from_points(pts[..coords.len()].iter());
+        Piece {
+            pts,
+            len: coords.len() as u8,
+            feature,
+            env,
+        }
     }
 }
 
-impl PointDistance for Segment {
+impl RTreeObject for Piece {
+    type Envelope = AABB<[f64; 2]>;
+    fn envelope(&self) -> Self::Envelope {
+        self.env
+    }
+}
+
+impl PointDistance for Piece {
     fn distance_2(&self, p: &[f64; 2]) -> f64 {
-        segment_distance2(
-            Coord { x: p[0], y: p[1] },
-            Coord {
-                x: self.a[0],
-                y: self.a[1],
-            },
-            Coord {
-                x: self.b[0],
-                y: self.b[1],
-            },
-        )
+        let q = Coord { x: p[0], y: p[1] };
+        let c = |k: usize| Coord {
+            x: self.pts[k][0],
+            y: self.pts[k][1],
+        };
+        let n = self.len as usize;
+        if n == 1 {
+            return segment_distance2(q, c(0), c(0));
+        }
+        (1..n)
+            .map(|k| segment_distance2(q, c(k - 1), c(k)))
+            .fold(f64::INFINITY, f64::min)
     }
 }
 
@@ -104,92 +127,97 @@ impl FibreReach {
     }
 }
 
-/// All fibre segments and points, bulk-loaded into an R-tree with their feature ids.
+/// All fibre lines (in pieces) and points, bulk-loaded into an R-tree with their feature ids.
 #[derive(Debug)]
 pub struct FibreIndex {
-    tree: RTree<Segment>,
+    tree: RTree<Piece>,
     feature_network: Vec<u32>,
 }
 
 impl FibreIndex {
     /// Indexes `features`; feature ids are their positions in the slice.
     pub fn new(features: &[FibreFeature]) -> Self {
-        let mut segs = Vec::new();
+        let mut pieces = Vec::new();
         for (fid, f) in features.iter().enumerate() {
             let feature = fid as u32;
             for ls in &f.lines.0 {
-                match ls.0.as_slice() {
-                    [] => {}
-                    [only] => segs.push(Segment {
-                        a: [only.x, only.y],
-                        b: [only.x, only.y],
-                        feature,
-                    }),
-                    coords => segs.extend(coords.windows(2).map(|w| Segment {
-                        a: [w[0].x, w[0].y],
-                        b: [w[1].x, w[1].y],
-                        feature,
-                    })),
+                let coords = ls.0.as_slice();
+                if coords.len() == 1 {
+                    pieces.push(Piece::new(coords, feature));
+                }
+                // Consecutive pieces share their end vertex, so every segment is in one piece.
+                let mut start = 0;
+                while start + 1 < coords.len() {
+                    let end = (start + PIECE_SEGMENTS).min(coords.len() - 1);
+                    pieces.push(Piece::new(&coords[start..=end], feature));
+                    start = end;
                 }
             }
-            segs.extend(f.points.0.iter().map(|p| Segment {
-                a: [p.x(), p.y()],
-                b: [p.x(), p.y()],
-                feature,
-            }));
+            pieces.extend(f.points.0.iter().map(|p| Piece::new(&[p.0], feature)));
         }
         FibreIndex {
-            tree: RTree::bulk_load(segs),
+            tree: RTree::bulk_load(pieces),
             feature_network: features.iter().map(|f| f.network).collect(),
         }
     }
 
-    /// Number of indexed segments and points.
-    pub fn num_segments(&self) -> usize {
+    /// Number of indexed pieces (up to eight segments of a line each) and points.
+    pub fn num_pieces(&self) -> usize {
         self.tree.size()
     }
 
     /// Fibre reach of the premise at `p`. `scratch` is reused between calls.
+    ///
+    /// Two phases: the pieces whose boxes meet the drop-distance box around `p`, each decided
+    /// by its exact distance (which also gives the nearest distance when any is in reach);
+    /// only when none is in reach, a nearest-neighbour search for the distance.
     pub fn reach(&self, p: Coord<f64>, drop_distance_m: f64, scratch: &mut Vec<u32>) -> FibreReach {
         let pt = [p.x, p.y];
-        let Some(nearest) = self.tree.nearest_neighbor(&pt) else {
-            return FibreReach::NONE;
-        };
-        let mut distance_m = nearest.distance_2(&pt).sqrt();
-        // Search a hair wider than the drop distance, then decide each feature exactly; the
-        // minimum over that search is the exact nearest distance whenever it matters.
-        let radius = drop_distance_m * (1.0 + 1e-9) + 1e-9;
-        if distance_m > radius {
-            return FibreReach {
-                distance_m,
-                networks: 0,
-            };
-        }
+        // A hair wider than the drop distance, so that rounding in box tests cannot drop a
+        // segment that is exactly in reach.
+        let r = drop_distance_m * (1.0 + 1e-9) + 1e-9;
+        let window = AABB::from_corners([p.x - r, p.y - r], [p.x + r, p.y + r]);
+        let mut nearest2 = f64::INFINITY;
         scratch.clear();
-        for s in self.tree.locate_within_distance(pt, radius * radius) {
-            let d = s.distance_2(&pt).sqrt();
-            distance_m = distance_m.min(d);
-            if d <= drop_distance_m {
+        for s in self.tree.locate_in_envelope_intersecting(&window) {
+            let d2 = s.distance_2(&pt);
+            nearest2 = nearest2.min(d2);
+            if d2.sqrt() <= drop_distance_m {
                 scratch.push(self.feature_network[s.feature as usize]);
             }
+        }
+        if scratch.is_empty() {
+            // Nothing in reach: the distance is still reported.
+            if nearest2.sqrt() > r {
+                if let Some(n) = self.tree.nearest_neighbor(&pt) {
+                    nearest2 = nearest2.min(n.distance_2(&pt));
+                }
+            }
+            return FibreReach {
+                distance_m: nearest2.sqrt(),
+                networks: 0,
+            };
         }
         scratch.sort_unstable();
         scratch.dedup();
         FibreReach {
-            distance_m,
+            distance_m: nearest2.sqrt(),
             networks: scratch.len() as u32,
         }
     }
 }
 
 /// Fibre reach of every premise, in premise order.
+/// `order` is the order to visit premises in ([`SpatialOrder::new`] for speed); results are in
+/// premise order either way.
 pub fn reach_all(
     fibre: &FibreIndex,
     premises: &[Coord<f64>],
     drop_distance_m: f64,
+    order: &SpatialOrder,
     progress: &dyn Progress,
 ) -> Vec<FibreReach> {
-    map_chunked(premises, progress, Vec::new, |scratch, &p| {
+    map_points(premises, order, progress, Vec::new, |scratch, p| {
         fibre.reach(p, drop_distance_m, scratch)
     })
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use geo::{Area, Buffer, ConcaveHull, Coord, LineString, MultiPoint, MultiPolygon, Point, Polygon};
+use geo::{Area, Buffer, ConcaveHull, Coord, MultiPoint, MultiPolygon, Polygon};
 use rayon::prelude::*;
 
 use geo::algorithm::buffer::{BufferStyle, LineCap, LineJoin};
@@ -267,9 +267,41 @@ pub fn single_linkage(points: &[Coord<f64>], members: &[u32], r: f64) -> Vec<Vec
 /// 16-gon, within 2 % of the margin from the true circle (0.5 m at a 25 m margin).
 const OUTLINE_ARC_RAD: f64 = std::f64::consts::PI / 8.0;
 
-/// A polygon that encloses `points` with a margin of `margin_m` metres: the concave hull
-/// (digging in only along edges longer than `detail_m`) buffered outward by the margin. One or
-/// two points, or collinear points, become buffered points or lines.
+/// Up to this many premises, a cluster's outline is the convex hull of its premises' margin
+/// polygons, built directly; larger clusters follow their concave hull.
+const CONVEX_OUTLINE_MAX: usize = 3;
+
+/// The convex hull of `pts` each offset by the vertices of a regular polygon of `margin_m`
+/// circumradius and `OUTLINE_ARC_RAD` steps: the same shape as buffering their convex hull with
+/// round joins, without boolean operations.
+fn rounded_convex_hull(pts: &[Coord<f64>], margin_m: f64) -> MultiPolygon<f64> {
+    use geo::ConvexHull;
+    let steps = (std::f64::consts::TAU / OUTLINE_ARC_RAD).round() as usize;
+    let offsets: Vec<Coord<f64>> = (0..steps)
+        .map(|k| {
+            let a = k as f64 * std::f64::consts::TAU / steps as f64;
+            Coord {
+                x: margin_m * a.cos(),
+                y: margin_m * a.sin(),
+            }
+        })
+        .collect();
+    let cloud: Vec<Coord<f64>> = pts
+        .iter()
+        .flat_map(|p| {
+            offsets.iter().map(move |o| Coord {
+                x: p.x + o.x,
+                y: p.y + o.y,
+            })
+        })
+        .collect();
+    MultiPolygon::new(vec![MultiPoint::from(cloud).convex_hull()])
+}
+
+/// A polygon that encloses `points` with a margin of `margin_m` metres. Up to three premises:
+/// the convex hull of their margin polygons. More: the concave hull (digging in only along
+/// edges longer than `detail_m`) buffered outward by the margin, or, when that hull has no
+/// area, the union of the margin polygons.
 pub fn outline(points: &[Coord<f64>], margin_m: f64, detail_m: f64) -> MultiPolygon<f64> {
     let style = || {
         BufferStyle::new(margin_m)
@@ -281,8 +313,7 @@ pub fn outline(points: &[Coord<f64>], margin_m: f64, detail_m: f64) -> MultiPoly
     pts.dedup();
     match pts.len() {
         0 => MultiPolygon::new(vec![]),
-        1 => Point(pts[0]).buffer_with_style(style()),
-        2 => LineString::new(pts).buffer_with_style(style()),
+        n if n <= CONVEX_OUTLINE_MAX => rounded_convex_hull(&pts, margin_m),
         _ => {
             let hull: Polygon<f64> =
                 MultiPoint::from(pts.clone()).concave_hull_with_options(ConcaveHullOptions {
@@ -290,7 +321,11 @@ pub fn outline(points: &[Coord<f64>], margin_m: f64, detail_m: f64) -> MultiPoly
                     length_threshold: detail_m,
                 });
             if hull.unsigned_area() > 0.0 {
-                hull.buffer_with_style(style())
+                // Mitred corners (bevelled below 45°): a hull has many corners, and arcs at
+                // each would multiply its vertices for no visible gain.
+                hull.buffer_with_style(
+                    style().line_join(LineJoin::Miter(std::f64::consts::FRAC_PI_4)),
+                )
             } else {
                 MultiPoint::from(pts).buffer_with_style(style())
             }

@@ -5,7 +5,7 @@
 
 use geo::{Coord, MultiPolygon};
 
-use crate::par::{map_chunked, Progress};
+use crate::par::{map_points, Progress, SpatialOrder};
 use crate::polygon_index::PolygonIndex;
 use crate::CoreError;
 
@@ -118,12 +118,15 @@ impl MobileIndex {
 }
 
 /// Mobile coverage of every premise, in premise order.
+/// `order` is the order to visit premises in ([`SpatialOrder::new`] for speed); results are in
+/// premise order either way.
 pub fn cover_all(
     mobile: &MobileIndex,
     premises: &[Coord<f64>],
+    order: &SpatialOrder,
     progress: &dyn Progress,
 ) -> Vec<MobileCover> {
-    map_chunked(premises, progress, Vec::new, |scratch, &p| {
+    map_points(premises, order, progress, Vec::new, |scratch, p| {
         mobile.cover(p, scratch)
     })
 }

@@ -4,6 +4,7 @@
 //! them over all premises in fixed-size chunks, in parallel within each chunk, and keeps input
 //! order, so results are identical at any thread count. Progress is reported once per chunk.
 
+use geo::Coord;
 use rayon::prelude::*;
 
 /// Premises per chunk: large enough to amortise scheduling, small enough for smooth progress.
@@ -34,4 +35,159 @@ where
         progress.advance(chunk.len() as u64);
     }
     out
+}
+
+/// A spatial order of points: their positions sorted along a Hilbert curve over their bounding
+/// box. Processing premises in this order keeps the index nodes a query touches in cache for
+/// the next query; results still come back in input order.
+#[derive(Debug, Clone)]
+pub struct SpatialOrder {
+    order: Vec<u32>,
+}
+
+/// Hilbert index of (x, y) on a 2^16 × 2^16 grid (the classic `xy2d`).
+fn hilbert(mut x: u32, mut y: u32) -> u64 {
+    let mut d: u64 = 0;
+    let mut s: u32 = 1 << 15;
+    while s > 0 {
+        let rx = u32::from(x & s > 0);
+        let ry = u32::from(y & s > 0);
+        d += u64::from(s) * u64::from(s) * u64::from((3 * rx) ^ ry);
+        if ry == 0 {
+            if rx == 1 {
+                x = 0xffff - x;
+                y = 0xffff - y;
+            }
+            std::mem::swap(&mut x, &mut y);
+        }
+        s >>= 1;
+    }
+    d
+}
+
+impl SpatialOrder {
+    /// The Hilbert order of `points` (non-finite points sort first).
+    pub fn new(points: &[Coord<f64>]) -> SpatialOrder {
+        let (mut lo, mut hi) = (
+            Coord {
+                x: f64::INFINITY,
+                y: f64::INFINITY,
+            },
+            Coord {
+                x: f64::NEG_INFINITY,
+                y: f64::NEG_INFINITY,
+            },
+        );
+        for p in points.iter().filter(|p| p.x.is_finite() && p.y.is_finite()) {
+            lo.x = lo.x.min(p.x);
+            lo.y = lo.y.min(p.y);
+            hi.x = hi.x.max(p.x);
+            hi.y = hi.y.max(p.y);
+        }
+        let span = (hi.x - lo.x).max(hi.y - lo.y).max(f64::MIN_POSITIVE);
+        let scale = 65535.0 / span;
+        let mut keyed: Vec<(u64, u32)> = points
+            .par_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let gx = ((p.x - lo.x) * scale).clamp(0.0, 65535.0) as u32;
+                let gy = ((p.y - lo.y) * scale).clamp(0.0, 65535.0) as u32;
+                let k = if p.x.is_finite() && p.y.is_finite() {
+                    hilbert(gx, gy)
+                } else {
+                    0
+                };
+                (k, i as u32)
+            })
+            .collect();
+        keyed.par_sort_unstable();
+        SpatialOrder {
+            order: keyed.into_iter().map(|(_, i)| i).collect(),
+        }
+    }
+
+    /// Input order.
+    pub fn identity(n: usize) -> SpatialOrder {
+        SpatialOrder {
+            order: (0..n as u32).collect(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+}
+
+/// Like [`map_chunked`] over `points`, but visiting them in `order`; the results are in input
+/// order, and, since each depends only on its point, equal to [`map_chunked`]'s.
+pub fn map_points<R, S, I, F>(
+    points: &[Coord<f64>],
+    order: &SpatialOrder,
+    progress: &dyn Progress,
+    init: I,
+    f: F,
+) -> Vec<R>
+where
+    R: Send + Copy,
+    I: Fn() -> S + Sync + Send,
+    F: Fn(&mut S, Coord<f64>) -> R + Sync + Send,
+{
+    assert_eq!(points.len(), order.len(), "one order position per point");
+    let sorted: Vec<R> = map_chunked(&order.order, progress, init, |s, &i| {
+        f(s, points[i as usize])
+    });
+    let mut rank = vec![0u32; points.len()];
+    for (k, &i) in order.order.iter().enumerate() {
+        rank[i as usize] = k as u32;
+    }
+    rank.into_iter().map(|k| sorted[k as usize]).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hilbert_steps_to_a_neighbour() {
+        // Consecutive Hilbert indices are adjacent cells: check on a 64 × 64 sub-grid.
+        let mut cells: Vec<(u64, u32, u32)> = (0..64u32)
+            .flat_map(|x| (0..64u32).map(move |y| (hilbert(x, y), x, y)))
+            .collect();
+        cells.sort_unstable();
+        for w in cells.windows(2) {
+            let (dx, dy) = (w[0].1.abs_diff(w[1].1), w[0].2.abs_diff(w[1].2));
+            assert_eq!(dx + dy, 1, "{w:?}");
+        }
+    }
+
+    #[test]
+    fn hilbert_visits_every_cell_of_a_small_grid_once() {
+        let mut keys: Vec<u64> = (0..4u32)
+            .flat_map(|x| (0..4u32).map(move |y| hilbert(x << 14, y << 14)))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), 16);
+    }
+
+    #[test]
+    fn map_points_returns_input_order() {
+        let pts: Vec<Coord<f64>> = (0..10_000)
+            .map(|i| Coord {
+                x: ((i * 7919) % 1000) as f64,
+                y: (i / 10) as f64,
+            })
+            .collect();
+        let order = SpatialOrder::new(&pts);
+        let got = map_points(&pts, &order, &(), || (), |_, p| p.x * 1000.0 + p.y);
+        let want: Vec<f64> = pts.iter().map(|p| p.x * 1000.0 + p.y).collect();
+        assert_eq!(got, want);
+        let mut o = order.order.clone();
+        o.sort_unstable();
+        assert_eq!(o, (0..10_000).collect::<Vec<u32>>());
+    }
 }

@@ -3,16 +3,19 @@
 
 use geo::Coord;
 
-use crate::par::{map_chunked, Progress};
+use crate::par::{map_points, Progress, SpatialOrder};
 use crate::polygon_index::PolygonIndex;
 
 /// The settlement of every premise, in premise order.
+/// `order` is the order to visit premises in ([`SpatialOrder::new`] for speed); results are in
+/// premise order either way.
 pub fn assign(
     settlements: &PolygonIndex,
     premises: &[Coord<f64>],
+    order: &SpatialOrder,
     progress: &dyn Progress,
 ) -> Vec<Option<u32>> {
-    map_chunked(premises, progress, Vec::new, |scratch, &p| {
+    map_points(premises, order, progress, Vec::new, |scratch, p| {
         settlements.first_covering(p, scratch)
     })
 }

@@ -15,6 +15,7 @@ use rstar::RTree;
 
 use crate::gaps::single_linkage;
 use crate::polygon_index::PolygonIndex;
+use crate::prepared::PreparedArea;
 use crate::rng::SplitMix64;
 
 /// One populated cell of a square population grid.
@@ -137,6 +138,182 @@ pub fn premises_from_grid(
         })
         .collect();
     per_cell.into_iter().flatten().collect()
+}
+
+/// One household or workplace mix, as in [`premises_from_grid`].
+fn premise_at(xy: Coord<f64>, rng: &mut SplitMix64) -> SynthPremise {
+    let xy = Coord {
+        x: (xy.x * 100.0).round() / 100.0,
+        y: (xy.y * 100.0).round() / 100.0,
+    };
+    let (households, workplaces) = if rng.chance(0.05) {
+        let mut w = 1;
+        while w < 200 && rng.chance(0.75) {
+            w += 1;
+        }
+        (0, w)
+    } else {
+        (1, u32::from(rng.chance(0.08)))
+    };
+    SynthPremise {
+        xy,
+        households,
+        workplaces,
+    }
+}
+
+/// Splits `total` into integer parts proportional to `weights` (largest remainders), so the
+/// parts sum to `total` exactly.
+pub fn apportion(total: u64, weights: &[f64]) -> Vec<u64> {
+    let sum: f64 = weights.iter().map(|w| w.max(0.0)).sum();
+    if weights.is_empty() || sum <= 0.0 {
+        return vec![0; weights.len()];
+    }
+    let quotas: Vec<f64> = weights
+        .iter()
+        .map(|w| w.max(0.0) / sum * total as f64)
+        .collect();
+    let mut parts: Vec<u64> = quotas.iter().map(|q| q.floor() as u64).collect();
+    let mut left = total - parts.iter().sum::<u64>();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by(|&a, &b| {
+        (quotas[b] - quotas[b].floor())
+            .total_cmp(&(quotas[a] - quotas[a].floor()))
+            .then(a.cmp(&b))
+    });
+    for &i in order.iter().cycle() {
+        if left == 0 {
+            break;
+        }
+        parts[i] += 1;
+        left -= 1;
+    }
+    parts
+}
+
+/// `n` premises across a country: `1 - rural_share` of them inside settlements, split in
+/// proportion to `population` and placed uniformly in each settlement's polygons; the rest in
+/// rural villages. A village has 1 + a geometric number of premises (mean 8), around a centre
+/// 2–25 km (log-uniform) from a settlement picked with weight √population, not inside any
+/// settlement and, when `land` is given, on land; its premises scatter normally around the
+/// centre (σ = 150 m + 30 m·√size). Households and workplaces as in [`premises_from_grid`].
+///
+/// Deterministic for a seed, at any thread count; memory is linear in `n`.
+pub fn premises_national(
+    settlements: &PolygonIndex,
+    areas: &[MultiPolygon<f64>],
+    population: &[f64],
+    n: u64,
+    rural_share: f64,
+    land: Option<&PolygonIndex>,
+    seed: u64,
+) -> Vec<SynthPremise> {
+    use geo::BoundingRect;
+    let rural_n = ((n as f64) * rural_share.clamp(0.0, 1.0)).round() as u64;
+    let per_settlement = apportion(n - rural_n, population);
+    let inside: Vec<Vec<SynthPremise>> = areas
+        .par_iter()
+        .enumerate()
+        .map(|(s, area)| {
+            let k = per_settlement[s] as usize;
+            let Some(rect) = area.bounding_rect() else {
+                return vec![];
+            };
+            if k == 0 {
+                return vec![];
+            }
+            let mut rng = stream(seed, "national-in", s as u64);
+            let prepared = PreparedArea::from_multi_polygon(area);
+            let mut out = Vec::with_capacity(k);
+            let mut tries = 0u64;
+            while out.len() < k && tries < 1000 * k as u64 + 10_000 {
+                tries += 1;
+                let p = Coord {
+                    x: rng.range(rect.min().x, rect.max().x),
+                    y: rng.range(rect.min().y, rect.max().y),
+                };
+                if prepared.covers(p) {
+                    out.push(premise_at(p, &mut rng));
+                }
+            }
+            out
+        })
+        .collect();
+    // Villages: sizes first (sequential, so the split does not depend on threads), then each
+    // village from its own stream.
+    let mut rng = stream(seed, "national-villages", 0);
+    let mut sizes = Vec::new();
+    let mut left = rural_n;
+    while left > 0 {
+        let mut size = 1;
+        while rng.chance(7.0 / 8.0) && size < 400 {
+            size += 1;
+        }
+        let size = size.min(left);
+        sizes.push(size);
+        left -= size;
+    }
+    let weights: Vec<f64> = population.iter().map(|p| p.max(0.0).sqrt()).collect();
+    let cumulative: Vec<f64> = weights
+        .iter()
+        .scan(0.0, |acc, w| {
+            *acc += w;
+            Some(*acc)
+        })
+        .collect();
+    let total_w = cumulative.last().copied().unwrap_or(0.0);
+    let anchors: Vec<Coord<f64>> = areas
+        .iter()
+        .map(|a| {
+            a.bounding_rect()
+                .map_or(Coord { x: 0.0, y: 0.0 }, |r| r.center())
+        })
+        .collect();
+    let villages: Vec<Vec<SynthPremise>> = sizes
+        .par_iter()
+        .enumerate()
+        .map(|(v, &size)| {
+            let mut rng = stream(seed, "national-village", v as u64);
+            let mut scratch = Vec::new();
+            let mut centre = None;
+            for _ in 0..50 {
+                let s = if total_w > 0.0 {
+                    cumulative
+                        .partition_point(|&c| c <= rng.f64() * total_w)
+                        .min(anchors.len() - 1)
+                } else {
+                    0
+                };
+                let a = rng.range(0.0, std::f64::consts::TAU);
+                let d = (rng.range(2_000f64.ln(), 25_000f64.ln())).exp();
+                let c = Coord {
+                    x: anchors[s].x + d * a.cos(),
+                    y: anchors[s].y + d * a.sin(),
+                };
+                let on_land = land.is_none_or(|l| l.first_covering(c, &mut scratch).is_some());
+                if on_land && settlements.first_covering(c, &mut scratch).is_none() {
+                    centre = Some(c);
+                    break;
+                }
+            }
+            let Some(c) = centre else { return vec![] };
+            let sigma = 150.0 + 30.0 * (size as f64).sqrt();
+            (0..size)
+                .map(|_| {
+                    let p = Coord {
+                        x: c.x + rng.normal() * sigma,
+                        y: c.y + rng.normal() * sigma,
+                    };
+                    premise_at(p, &mut rng)
+                })
+                .collect()
+        })
+        .collect();
+    inside
+        .into_iter()
+        .flatten()
+        .chain(villages.into_iter().flatten())
+        .collect()
 }
 
 /// A synthetic fibre route.
@@ -292,15 +469,53 @@ fn street_network(
     (lines, hub.map(|&h| from_uv(h)))
 }
 
+/// Scales of the synthetic networks: street grids and jitters in metres, and the number of
+/// segments of a coverage disc.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Detail {
+    pub street_grid_m: f64,
+    pub street_jitter_m: f64,
+    pub overbuild_grid_m: f64,
+    pub overbuild_jitter_m: f64,
+    pub village_grid_m: f64,
+    pub village_jitter_m: f64,
+    pub disc_segments: usize,
+}
+
+impl Detail {
+    /// A region from a population grid (the bundled data).
+    pub const REGION: Detail = Detail {
+        street_grid_m: 40.0,
+        street_jitter_m: 18.0,
+        overbuild_grid_m: 50.0,
+        overbuild_jitter_m: 22.0,
+        village_grid_m: 60.0,
+        village_jitter_m: 25.0,
+        disc_segments: 48,
+    };
+    /// A whole country: coarser streets, smoother discs.
+    pub const NATIONAL: Detail = Detail {
+        street_grid_m: 100.0,
+        street_jitter_m: 30.0,
+        overbuild_grid_m: 120.0,
+        overbuild_jitter_m: 35.0,
+        village_grid_m: 100.0,
+        village_jitter_m: 30.0,
+        disc_segments: 96,
+    };
+}
+
 /// Synthetic fibre: a municipal network per settlement group, with fibre-free districts,
 /// commercial overbuild in large settlements, and village networks with feeders in the
 /// countryside. See `data/README.md` for the parameters.
 ///
-/// `groups[s]` names the owner of settlement `s`'s network (e.g. its kommun code).
+/// `groups[s]` names the owner of settlement `s`'s network (e.g. its kommun code). Settlements
+/// and villages are built in parallel, each from its own random stream, and collected in order.
 pub fn fibre(
     premises: &[Coord<f64>],
     settlement: &[Option<u32>],
     groups: &[String],
+    detail: Detail,
     seed: u64,
 ) -> (Vec<SynthRoute>, Vec<SynthNode>) {
     let mut members: Vec<Vec<u32>> = vec![Vec::new(); groups.len()];
@@ -311,79 +526,108 @@ pub fn fibre(
             None => rural.push(i as u32),
         }
     }
-    let mut routes = Vec::new();
-    let mut nodes = Vec::new();
-    for (s, m) in members.iter().enumerate() {
-        let mut rng = stream(seed, "fibre", s as u64);
-        let size = m.len();
-        let no_fibre = if size < 100 {
-            0.3
-        } else if size < 500 {
-            0.12
-        } else {
-            0.0
-        };
-        if size == 0 || rng.chance(no_fibre) {
-            continue;
-        }
-        let pts: Vec<Coord<f64>> = m.iter().map(|&i| premises[i as usize]).collect();
-        let (minx, maxx) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| {
-            (a.0.min(p.x), a.1.max(p.x))
-        });
-        let (miny, maxy) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| {
-            (a.0.min(p.y), a.1.max(p.y))
-        });
-        let extent = ((maxx - minx) * (maxy - miny) / std::f64::consts::PI)
-            .sqrt()
-            .max(100.0);
-        // A fibre-free district.
-        let hole = (size >= 30 && rng.chance(0.65)).then(|| {
-            (
-                pts[rng.below(size as u64) as usize],
-                extent * rng.range(0.15, 0.45),
-            )
-        });
-        let covered: Vec<Coord<f64>> = pts
-            .iter()
-            .copied()
-            .filter(|p| hole.is_none_or(|(c, r)| (p.x - c.x).powi(2) + (p.y - c.y).powi(2) > r * r))
-            .collect();
-        let network = format!("stadsnat_{}", groups[s]);
-        let (lines, hub) = street_network(&covered, 40.0, 18.0, &mut rng);
-        routes.extend(lines.into_iter().map(|line| SynthRoute {
-            line,
-            network: network.clone(),
-            kind: "street",
-        }));
-        if let Some(h) = hub {
-            if !nodes.iter().any(|n: &SynthNode| n.network == network) {
+    type Built = (Vec<SynthRoute>, Vec<SynthNode>);
+    let per_settlement: Vec<Built> = members
+        .par_iter()
+        .enumerate()
+        .map(|(s, m)| {
+            let mut routes = Vec::new();
+            let mut nodes = Vec::new();
+            let mut rng = stream(seed, "fibre", s as u64);
+            let size = m.len();
+            let no_fibre = if size < 100 {
+                0.3
+            } else if size < 500 {
+                0.12
+            } else {
+                0.0
+            };
+            if size == 0 || rng.chance(no_fibre) {
+                return (routes, nodes);
+            }
+            let pts: Vec<Coord<f64>> = m.iter().map(|&i| premises[i as usize]).collect();
+            let (minx, maxx) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| {
+                (a.0.min(p.x), a.1.max(p.x))
+            });
+            let (miny, maxy) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| {
+                (a.0.min(p.y), a.1.max(p.y))
+            });
+            let extent = ((maxx - minx) * (maxy - miny) / std::f64::consts::PI)
+                .sqrt()
+                .max(100.0);
+            // A fibre-free district.
+            let hole = (size >= 30 && rng.chance(0.65)).then(|| {
+                (
+                    pts[rng.below(size as u64) as usize],
+                    extent * rng.range(0.15, 0.45),
+                )
+            });
+            let covered: Vec<Coord<f64>> = pts
+                .iter()
+                .copied()
+                .filter(|p| {
+                    hole.is_none_or(|(c, r)| (p.x - c.x).powi(2) + (p.y - c.y).powi(2) > r * r)
+                })
+                .collect();
+            let network = format!("stadsnat_{}", groups[s]);
+            let (lines, hub) = street_network(
+                &covered,
+                detail.street_grid_m,
+                detail.street_jitter_m,
+                &mut rng,
+            );
+            routes.extend(lines.into_iter().map(|line| SynthRoute {
+                line,
+                network: network.clone(),
+                kind: "street",
+            }));
+            if let Some(h) = hub {
                 nodes.push(SynthNode {
                     xy: h,
                     network: network.clone(),
                 });
             }
-        }
-        // Commercial overbuild of part of a large settlement.
-        if size >= 1500 && rng.chance(0.7) {
-            let name = ["national_a", "national_b"][rng.below(2) as usize].to_string();
-            let c = pts[rng.below(size as u64) as usize];
-            let r = extent * rng.range(0.3, 0.6);
-            let part: Vec<Coord<f64>> = pts
-                .iter()
-                .copied()
-                .filter(|p| (p.x - c.x).powi(2) + (p.y - c.y).powi(2) <= r * r)
-                .collect();
-            let (lines, hub) = street_network(&part, 50.0, 22.0, &mut rng);
-            routes.extend(lines.into_iter().map(|line| SynthRoute {
-                line,
-                network: name.clone(),
-                kind: "overbuild",
-            }));
-            if let Some(h) = hub {
-                nodes.push(SynthNode {
-                    xy: h,
-                    network: name,
-                });
+            // Commercial overbuild of part of a large settlement.
+            if size >= 1500 && rng.chance(0.7) {
+                let name = ["national_a", "national_b"][rng.below(2) as usize].to_string();
+                let c = pts[rng.below(size as u64) as usize];
+                let r = extent * rng.range(0.3, 0.6);
+                let part: Vec<Coord<f64>> = pts
+                    .iter()
+                    .copied()
+                    .filter(|p| (p.x - c.x).powi(2) + (p.y - c.y).powi(2) <= r * r)
+                    .collect();
+                let (lines, hub) = street_network(
+                    &part,
+                    detail.overbuild_grid_m,
+                    detail.overbuild_jitter_m,
+                    &mut rng,
+                );
+                routes.extend(lines.into_iter().map(|line| SynthRoute {
+                    line,
+                    network: name.clone(),
+                    kind: "overbuild",
+                }));
+                if let Some(h) = hub {
+                    nodes.push(SynthNode {
+                        xy: h,
+                        network: name,
+                    });
+                }
+            }
+            (routes, nodes)
+        })
+        .collect();
+    let mut routes = Vec::new();
+    let mut nodes: Vec<SynthNode> = Vec::new();
+    for (r, ns) in per_settlement {
+        routes.extend(r);
+        for n in ns {
+            // One central office per municipal network (the first settlement's); every
+            // overbuild keeps its own.
+            if !(n.network.starts_with("stadsnat_") && nodes.iter().any(|m| m.network == n.network))
+            {
+                nodes.push(n);
             }
         }
     }
@@ -396,43 +640,64 @@ pub fn fibre(
             .collect(),
     );
     let villages = single_linkage(premises, &rural, 300.0);
-    let mut k = 0;
+    // Which villages get a network, and their numbers, in village order.
+    let mut chosen: Vec<(usize, usize)> = Vec::new();
     for (vi, v) in villages.iter().enumerate() {
         let mut rng = stream(seed, "village", vi as u64);
-        if v.len() < 8 || !rng.chance(0.5) {
-            continue;
+        if v.len() >= 8 && rng.chance(0.5) {
+            chosen.push((vi, chosen.len() + 1));
         }
-        k += 1;
-        let name = format!("village_{k}");
-        let pts: Vec<Coord<f64>> = v.iter().map(|&i| premises[i as usize]).collect();
-        let (lines, hub) = street_network(&pts, 60.0, 25.0, &mut rng);
-        routes.extend(lines.into_iter().map(|line| SynthRoute {
-            line,
-            network: name.clone(),
-            kind: "street",
-        }));
-        if let Some(h) = hub {
-            if let Some(t) = hubs.nearest_neighbor(&[h.x, h.y]) {
-                let d = ((t.geom()[0] - h.x).powi(2) + (t.geom()[1] - h.y).powi(2)).sqrt();
-                if d <= 15_000.0 {
-                    routes.push(SynthRoute {
-                        line: LineString::new(vec![
-                            h,
-                            Coord {
-                                x: t.geom()[0],
-                                y: t.geom()[1],
-                            },
-                        ]),
-                        network: name.clone(),
-                        kind: "feeder",
-                    });
+    }
+    let built: Vec<Built> = chosen
+        .par_iter()
+        .map(|&(vi, k)| {
+            let mut rng = stream(seed, "village", vi as u64);
+            rng.f64(); // the draw that chose this village
+            let name = format!("village_{k}");
+            let pts: Vec<Coord<f64>> = villages[vi].iter().map(|&i| premises[i as usize]).collect();
+            let (lines, hub) = street_network(
+                &pts,
+                detail.village_grid_m,
+                detail.village_jitter_m,
+                &mut rng,
+            );
+            let mut routes: Vec<SynthRoute> = lines
+                .into_iter()
+                .map(|line| SynthRoute {
+                    line,
+                    network: name.clone(),
+                    kind: "street",
+                })
+                .collect();
+            let mut nodes = Vec::new();
+            if let Some(h) = hub {
+                if let Some(t) = hubs.nearest_neighbor(&[h.x, h.y]) {
+                    let d = ((t.geom()[0] - h.x).powi(2) + (t.geom()[1] - h.y).powi(2)).sqrt();
+                    if d <= 15_000.0 {
+                        routes.push(SynthRoute {
+                            line: LineString::new(vec![
+                                h,
+                                Coord {
+                                    x: t.geom()[0],
+                                    y: t.geom()[1],
+                                },
+                            ]),
+                            network: name.clone(),
+                            kind: "feeder",
+                        });
+                    }
                 }
+                nodes.push(SynthNode {
+                    xy: h,
+                    network: name,
+                });
             }
-            nodes.push(SynthNode {
-                xy: h,
-                network: name,
-            });
-        }
+            (routes, nodes)
+        })
+        .collect();
+    for (r, n) in built {
+        routes.extend(r);
+        nodes.extend(n);
     }
     (routes, nodes)
 }
@@ -447,9 +712,14 @@ pub struct SynthCoverage {
 
 /// A disc as a 48-gon.
 pub fn disc(c: Coord<f64>, r: f64) -> Polygon<f64> {
-    let ring: Vec<Coord<f64>> = (0..=48)
+    disc_n(c, r, 48)
+}
+
+/// A disc as an `n`-gon, coordinates rounded to 0.1 m.
+pub fn disc_n(c: Coord<f64>, r: f64, n: usize) -> Polygon<f64> {
+    let ring: Vec<Coord<f64>> = (0..=n)
         .map(|k| {
-            let a = (k % 48) as f64 / 48.0 * std::f64::consts::TAU;
+            let a = (k % n) as f64 / n as f64 * std::f64::consts::TAU;
             Coord {
                 x: ((c.x + r * a.cos()) * 10.0).round() / 10.0,
                 y: ((c.y + r * a.sin()) * 10.0).round() / 10.0,
@@ -459,17 +729,31 @@ pub fn disc(c: Coord<f64>, r: f64) -> Polygon<f64> {
     Polygon::new(LineString::new(ring), vec![])
 }
 
-/// Synthetic mobile coverage for three operators: sites in settlements (one per 2,500
-/// premises, scaled by the operator's density) and in the countryside (no two of one operator
-/// closer than its spacing, 80 % of candidates built), 4G discs of 2.5–4 km in settlements and
-/// 5–9 km outside, minus terrain shadows; 5G at urban sites and at a tenth of rural ones; and
-/// a legacy `3G` layer for the third operator, which counts as neither 4G nor 5G.
+/// The operators of [`mobile`]: name, site density in settlements (sites per 2,500
+/// premises), and the least distance between its rural sites in metres.
+pub const OPERATORS: [(&str, f64, f64); 4] = [
+    ("op_a", 1.0, 8_000.0),
+    ("op_b", 0.8, 11_000.0),
+    ("op_c", 0.6, 14_000.0),
+    ("op_d", 0.5, 16_000.0),
+];
+
+/// Synthetic mobile coverage for the first `operators` of [`OPERATORS`] (at most 4): sites in
+/// settlements (one per 2,500 premises, scaled by the operator's density) and in the
+/// countryside (no two of one operator closer than its spacing, 80 % of candidates built), 4G
+/// discs of 2.5–4 km in settlements and 5–9 km outside, minus terrain shadows; 5G at urban
+/// sites (for the third and fourth operators only in settlements of 5,000+ premises) and at a
+/// tenth of rural ones; and a legacy `3G` layer for the third operator, which counts as
+/// neither 4G nor 5G. Operators are independent: adding one does not change the others.
 pub fn mobile(
     premises: &[Coord<f64>],
     settlement: &[Option<u32>],
     num_settlements: usize,
+    operators: usize,
+    detail: Detail,
     seed: u64,
 ) -> Vec<SynthCoverage> {
+    let disc = |c: Coord<f64>, r: f64| disc_n(c, r, detail.disc_segments);
     let mut members: Vec<Vec<u32>> = vec![Vec::new(); num_settlements];
     let mut rural: Vec<u32> = Vec::new();
     for (i, s) in settlement.iter().enumerate() {
@@ -478,12 +762,7 @@ pub fn mobile(
             None => rural.push(i as u32),
         }
     }
-    let operators = [
-        ("op_a", 1.0, 8_000.0),
-        ("op_b", 0.8, 11_000.0),
-        ("op_c", 0.6, 14_000.0),
-    ];
-    let per_op: Vec<Vec<SynthCoverage>> = operators
+    let per_op: Vec<Vec<SynthCoverage>> = OPERATORS[..operators.min(OPERATORS.len())]
         .par_iter()
         .enumerate()
         .map(|(oi, &(op, density, spacing))| {
@@ -492,7 +771,26 @@ pub fn mobile(
             let mut g5: Vec<Polygon<f64>> = Vec::new();
             let mut g3: Vec<Polygon<f64>> = Vec::new();
             let mut shadows: Vec<Polygon<f64>> = Vec::new();
-            let mut sites: Vec<Coord<f64>> = Vec::new();
+            // Sites on a grid of `spacing` cells, to test the spacing in O(1).
+            let mut sites: HashMap<(i64, i64), Vec<Coord<f64>>> = HashMap::new();
+            let cell = |c: Coord<f64>| {
+                (
+                    (c.x / spacing).floor() as i64,
+                    (c.y / spacing).floor() as i64,
+                )
+            };
+            let near = |sites: &HashMap<(i64, i64), Vec<Coord<f64>>>, c: Coord<f64>| {
+                let (cx, cy) = cell(c);
+                (-1..=1).any(|dx| {
+                    (-1..=1).any(|dy| {
+                        sites.get(&(cx + dx, cy + dy)).is_some_and(|v| {
+                            v.iter().any(|s| {
+                                (s.x - c.x).powi(2) + (s.y - c.y).powi(2) < spacing * spacing
+                            })
+                        })
+                    })
+                })
+            };
             for m in &members {
                 if m.len() < 150 {
                     continue;
@@ -500,7 +798,7 @@ pub fn mobile(
                 let k = ((m.len() as f64 / 2500.0 * density).round() as usize).max(1);
                 for _ in 0..k {
                     let c = premises[m[rng.below(m.len() as u64) as usize] as usize];
-                    sites.push(c);
+                    sites.entry(cell(c)).or_default().push(c);
                     g4.push(disc(c, rng.range(2500.0, 4000.0)));
                     if m.len() >= 800 && (oi < 2 || m.len() >= 5000) {
                         g5.push(disc(c, rng.range(700.0, 1300.0)));
@@ -513,13 +811,10 @@ pub fn mobile(
             }
             for &i in &order {
                 let c = premises[i as usize];
-                if sites
-                    .iter()
-                    .any(|s| (s.x - c.x).powi(2) + (s.y - c.y).powi(2) < spacing * spacing)
-                {
+                if near(&sites, c) {
                     continue;
                 }
-                sites.push(c);
+                sites.entry(cell(c)).or_default().push(c);
                 if !rng.chance(0.8) {
                     continue;
                 }
@@ -614,6 +909,71 @@ mod tests {
     }
 
     #[test]
+    fn apportion_is_exact() {
+        assert_eq!(apportion(10, &[1.0, 1.0, 1.0]), vec![4, 3, 3]);
+        assert_eq!(apportion(7, &[0.0, 5.0, 2.0]).iter().sum::<u64>(), 7);
+        assert_eq!(apportion(5, &[]), Vec::<u64>::new());
+        let w: Vec<f64> = (1..=100).map(|i| i as f64).collect();
+        let p = apportion(1_000_003, &w);
+        assert_eq!(p.iter().sum::<u64>(), 1_000_003);
+        assert!(p.windows(2).all(|x| x[0] <= x[1] + 1));
+    }
+
+    #[test]
+    fn national_premises_follow_population() {
+        let areas = vec![
+            MultiPolygon::new(vec![
+                polygon![(x: 0., y: 0.), (x: 1000., y: 0.), (x: 1000., y: 1000.), (x: 0., y: 1000.)],
+            ]),
+            MultiPolygon::new(vec![
+                polygon![(x: 50000., y: 0.), (x: 51000., y: 0.), (x: 51000., y: 1000.), (x: 50000., y: 1000.)],
+            ]),
+        ];
+        let idx = PolygonIndex::new(&areas);
+        let a = premises_national(&idx, &areas, &[3000.0, 1000.0], 10_000, 0.15, None, 7);
+        let b = premises_national(&idx, &areas, &[3000.0, 1000.0], 10_000, 0.15, None, 7);
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 10_000);
+        let mut s = Vec::new();
+        let first = a
+            .iter()
+            .filter(|p| idx.first_covering(p.xy, &mut s) == Some(0))
+            .count();
+        let second = a
+            .iter()
+            .filter(|p| idx.first_covering(p.xy, &mut s) == Some(1))
+            .count();
+        // 8,500 inside, 3:1; villages may rarely scatter a premise into a settlement.
+        assert!(
+            (6375..6400).contains(&first) && (2125..2150).contains(&second),
+            "{first} {second}"
+        );
+        // A land mask keeps village centres on land (here: the left half only).
+        let land = PolygonIndex::new(&[MultiPolygon::new(vec![
+            polygon![(x: -30000., y: -30000.), (x: 25000., y: -30000.), (x: 25000., y: 30000.), (x: -30000., y: 30000.)],
+        ])]);
+        let c = premises_national(
+            &idx,
+            &areas,
+            &[3000.0, 1000.0],
+            10_000,
+            0.15,
+            Some(&land),
+            7,
+        );
+        let rural: Vec<_> = c
+            .iter()
+            .filter(|p| idx.first_covering(p.xy, &mut s).is_none())
+            .collect();
+        let on_land = rural.iter().filter(|p| p.xy.x < 26_000.0).count();
+        assert!(
+            on_land as f64 > 0.97 * rural.len() as f64,
+            "{on_land} of {}",
+            rural.len()
+        );
+    }
+
+    #[test]
     fn fibre_and_mobile_are_seeded() {
         let mut rng = SplitMix64::new(3);
         let pts: Vec<Coord<f64>> = (0..3000)
@@ -632,14 +992,14 @@ mod tests {
             })
             .collect();
         let sett: Vec<Option<u32>> = (0..3000).map(|i| (i < 2000).then_some(0)).collect();
-        let (r1, n1) = fibre(&pts, &sett, &["2080".into()], 5);
-        let (r2, _) = fibre(&pts, &sett, &["2080".into()], 5);
+        let (r1, n1) = fibre(&pts, &sett, &["2080".into()], Detail::REGION, 5);
+        let (r2, _) = fibre(&pts, &sett, &["2080".into()], Detail::REGION, 5);
         assert_eq!(r1, r2);
         assert!(r1.iter().any(|r| r.network == "stadsnat_2080"));
         assert!(n1.iter().any(|n| n.network == "stadsnat_2080"));
         // Street routes are axis-parallel in their rotated frame: every segment is non-empty.
         assert!(r1.iter().all(|r| r.line.0.len() >= 2));
-        let m = mobile(&pts, &sett, 1, 5);
+        let m = mobile(&pts, &sett, 1, 3, Detail::REGION, 5);
         let ops: Vec<&str> = m.iter().map(|c| c.operator.as_str()).collect();
         assert!(ops.contains(&"op_a") && ops.contains(&"op_c"));
         // op_a always builds in a settlement of 2,000 premises, with a disc of 2.5 km or more.
@@ -651,6 +1011,15 @@ mod tests {
         );
         let covered = pts[..2000].iter().filter(|p| a4.covers(**p)).count();
         assert!(covered >= 1000, "{covered}");
-        assert_eq!(m.len(), mobile(&pts, &sett, 1, 5).len());
+        assert_eq!(m.len(), mobile(&pts, &sett, 1, 3, Detail::REGION, 5).len());
+        let m4 = mobile(&pts, &sett, 1, 4, Detail::REGION, 5);
+        assert!(m4.iter().any(|c| c.operator == "op_d" && c.tech == "4G"));
+        // The fourth operator does not change the first three.
+        for (a, b) in m.iter().zip(&m4) {
+            assert_eq!(
+                (&a.operator, &a.tech, &a.area),
+                (&b.operator, &b.tech, &b.area)
+            );
+        }
     }
 }

@@ -13,6 +13,7 @@ use gapmap_core::geo::{
     Polygon,
 };
 use gapmap_core::mobile::{self, CoverageFeature, MobileCover, MobileIndex, Tech};
+use gapmap_core::par::SpatialOrder;
 use gapmap_core::polygon_index::PolygonIndex;
 use gapmap_core::rng::SplitMix64;
 use gapmap_core::settlement;
@@ -128,6 +129,15 @@ fn oracle_settlement(areas: &[MultiPolygon<f64>], p: Coord<f64>) -> Option<u32> 
         .map(|i| i as u32)
 }
 
+/// Input order at one thread, Hilbert order at several: results must not depend on either.
+fn order_for(pts: &[Coord<f64>], threads: usize) -> SpatialOrder {
+    if threads == 1 {
+        SpatialOrder::identity(pts.len())
+    } else {
+        SpatialOrder::new(pts)
+    }
+}
+
 fn with_threads<R: Send>(n: usize, f: impl FnOnce() -> R + Send) -> R {
     rayon::ThreadPoolBuilder::new()
         .num_threads(n)
@@ -159,7 +169,7 @@ fn settlement_assignment_matches_oracle() {
         for threads in [1, 4] {
             let got = with_threads(threads, || {
                 let idx = PolygonIndex::new(&areas);
-                settlement::assign(&idx, &pts, &())
+                settlement::assign(&idx, &pts, &order_for(&pts, threads), &())
             });
             for (i, (g, w)) in got.iter().zip(&want).enumerate() {
                 assert_eq!(
@@ -301,7 +311,7 @@ fn fibre_reach_matches_oracle() {
         for threads in [1, 4] {
             let got = with_threads(threads, || {
                 let idx = FibreIndex::new(&feats);
-                fibre::reach_all(&idx, &pts, drop, &())
+                fibre::reach_all(&idx, &pts, drop, &order_for(&pts, threads), &())
             });
             for (i, (g, w)) in got.iter().zip(&want).enumerate() {
                 assert_eq!(
@@ -350,7 +360,7 @@ fn mobile_coverage_matches_oracle() {
         for threads in [1, 4] {
             let got = with_threads(threads, || {
                 let idx = MobileIndex::new(&feats).unwrap();
-                mobile::cover_all(&idx, &pts, &())
+                mobile::cover_all(&idx, &pts, &order_for(&pts, threads), &())
             });
             assert_eq!(got, want, "seed {seed}, {threads} threads");
         }

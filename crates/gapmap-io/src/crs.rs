@@ -40,6 +40,13 @@ impl Crs {
         Ok(crs)
     }
 
+    /// A CRS from its WKT, keeping `label` as its short name (for copies of a parsed CRS).
+    pub fn from_wkt_labelled(wkt: &str, label: &str) -> Result<Crs> {
+        let mut crs = Crs::parse(wkt, label)?;
+        crs.label = label.to_string();
+        Ok(crs)
+    }
+
     /// WGS 84 longitude/latitude, as RFC 7946 GeoJSON uses.
     pub fn wgs84() -> Crs {
         Crs::parse("EPSG:4326", "WGS 84").expect("GDAL knows EPSG:4326")

@@ -1,26 +1,18 @@
 //! RFC 7946 GeoJSON output: WGS 84 longitude/latitude, right-hand-rule polygon rings, no `crs`
-//! member, coordinates rounded to 7 decimals (about 1 cm).
+//! member, coordinates rounded to 7 decimals (about 1 cm). Features stream from a
+//! [`FeatureTable`], reprojected a few thousand at a time.
 
-use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use gapmap_core::geo::orient::Direction;
-use gapmap_core::geo::{Coord, Geometry, LineString, Orient, Polygon};
-use serde_json::{Map, Value};
+use gapmap_core::geo::{Coord, Geometry, LineString, MultiPolygon, Orient, Polygon};
 
 use crate::crs::{Crs, Transform};
 use crate::error::{IoError, Result};
+use crate::features::{Column, FeatureTable, GeomRef};
 use crate::geom::{visit_coords, visit_coords_mut};
-
-/// An output feature: properties and geometry in the working CRS.
-#[derive(Debug, Clone)]
-pub struct OutFeature<'a> {
-    pub properties: Map<String, Value>,
-    pub geometry: Cow<'a, Geometry<f64>>,
-}
 
 /// Reprojects geometries in place in one batch, then orients polygon rings by the right-hand
 /// rule.
@@ -51,97 +43,299 @@ pub fn reproject_all(
     Ok(())
 }
 
-fn push_coord(s: &mut String, c: Coord<f64>) {
-    let round = |v: f64| (v * 1e7).round() / 1e7;
-    let _ = write!(s, "[{},{}]", round(c.x), round(c.y));
-}
-
-fn push_line(s: &mut String, l: &LineString<f64>) {
-    s.push('[');
-    for (i, c) in l.0.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
+/// Appends the decimal digits of `n`.
+fn push_digits(s: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
         }
-        push_coord(s, *c);
     }
-    s.push(']');
+    s.extend_from_slice(&buf[i..]);
 }
 
-fn push_polygon(s: &mut String, p: &Polygon<f64>) {
-    s.push('[');
+/// Appends `v` rounded to 7 decimals, without trailing zeros (`15.5`, `-0.0000001`, `60`).
+/// Exact for |v| < 9e11, i.e. for any longitude or latitude; no allocation.
+fn push_number(s: &mut Vec<u8>, v: f64) {
+    let scaled = (v * 1e7).round();
+    if scaled.is_nan() || scaled.abs() >= 9e18 {
+        s.extend(format!("{v}").as_bytes());
+        return;
+    }
+    let n = scaled as i64;
+    if n < 0 {
+        s.push(b'-');
+    }
+    let n = n.unsigned_abs();
+    let (int, mut frac) = (n / 10_000_000, n % 10_000_000);
+    push_digits(s, int);
+    if frac > 0 {
+        let mut digits = 7;
+        while frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        s.push(b'.');
+        let mut buf = [b'0'; 7];
+        for k in (0..digits).rev() {
+            buf[k] = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
+        s.extend_from_slice(&buf[..digits]);
+    }
+}
+
+fn push_coord(s: &mut Vec<u8>, c: Coord<f64>) {
+    s.push(b'[');
+    push_number(s, c.x);
+    s.push(b',');
+    push_number(s, c.y);
+    s.push(b']');
+}
+
+fn push_line(s: &mut Vec<u8>, l: &LineString<f64>) {
+    push_list(s, &l.0, |s, c| push_coord(s, *c));
+}
+
+fn push_polygon(s: &mut Vec<u8>, p: &Polygon<f64>) {
+    s.push(b'[');
     push_line(s, p.exterior());
     for r in p.interiors() {
-        s.push(',');
+        s.push(b',');
         push_line(s, r);
     }
-    s.push(']');
+    s.push(b']');
 }
 
-fn push_list<T>(s: &mut String, items: &[T], mut f: impl FnMut(&mut String, &T)) {
-    s.push('[');
+fn push_list<T>(s: &mut Vec<u8>, items: &[T], mut f: impl FnMut(&mut Vec<u8>, &T)) {
+    s.push(b'[');
     for (i, it) in items.iter().enumerate() {
         if i > 0 {
-            s.push(',');
+            s.push(b',');
         }
         f(s, it);
     }
-    s.push(']');
+    s.push(b']');
 }
 
-/// The GeoJSON geometry object (already in WGS 84), or `null` for an empty geometry.
-pub fn geometry_json(g: &Geometry<f64>) -> String {
-    let mut s = String::new();
+/// Appends the GeoJSON geometry object (already in WGS 84), or `null` for an empty geometry.
+pub fn push_geometry(s: &mut Vec<u8>, g: &Geometry<f64>) {
+    let mut open = |t: &str| s.extend(format!("{{\"type\":\"{t}\",\"coordinates\":").as_bytes());
     match g {
         Geometry::Point(p) => {
-            s.push_str("{\"type\":\"Point\",\"coordinates\":");
-            push_coord(&mut s, p.0);
+            open("Point");
+            push_coord(s, p.0);
         }
         Geometry::LineString(l) => {
-            s.push_str("{\"type\":\"LineString\",\"coordinates\":");
-            push_line(&mut s, l);
+            open("LineString");
+            push_line(s, l);
         }
         Geometry::Polygon(p) => {
-            s.push_str("{\"type\":\"Polygon\",\"coordinates\":");
-            push_polygon(&mut s, p);
+            open("Polygon");
+            push_polygon(s, p);
         }
         Geometry::MultiPoint(m) => {
-            s.push_str("{\"type\":\"MultiPoint\",\"coordinates\":");
-            push_list(&mut s, &m.0, |s, p| push_coord(s, p.0));
+            open("MultiPoint");
+            push_list(s, &m.0, |s, p| push_coord(s, p.0));
         }
         Geometry::MultiLineString(m) => {
-            s.push_str("{\"type\":\"MultiLineString\",\"coordinates\":");
-            push_list(&mut s, &m.0, push_line);
+            open("MultiLineString");
+            push_list(s, &m.0, push_line);
         }
-        Geometry::MultiPolygon(m) if m.0.is_empty() => return "null".into(),
+        Geometry::MultiPolygon(m) if m.0.is_empty() => {
+            s.extend(b"null");
+            return;
+        }
         Geometry::MultiPolygon(m) => {
-            s.push_str("{\"type\":\"MultiPolygon\",\"coordinates\":");
-            push_list(&mut s, &m.0, push_polygon);
+            open("MultiPolygon");
+            push_list(s, &m.0, push_polygon);
         }
         Geometry::GeometryCollection(c) => {
-            s.push_str("{\"type\":\"GeometryCollection\",\"geometries\":[");
+            s.extend(b"{\"type\":\"GeometryCollection\",\"geometries\":[");
             for (i, g) in c.0.iter().enumerate() {
                 if i > 0 {
-                    s.push(',');
+                    s.push(b',');
                 }
-                s.push_str(&geometry_json(g));
+                push_geometry(s, g);
             }
-            s.push(']');
+            s.push(b']');
         }
-        Geometry::Line(l) => return geometry_json(&Geometry::LineString((*l).into())),
-        Geometry::Rect(r) => return geometry_json(&Geometry::Polygon(r.to_polygon())),
-        Geometry::Triangle(t) => return geometry_json(&Geometry::Polygon(t.to_polygon())),
+        Geometry::Line(l) => return push_geometry(s, &Geometry::LineString((*l).into())),
+        Geometry::Rect(r) => return push_geometry(s, &Geometry::Polygon(r.to_polygon())),
+        Geometry::Triangle(t) => return push_geometry(s, &Geometry::Polygon(t.to_polygon())),
     }
-    s.push('}');
-    s
+    s.push(b'}');
+}
+
+/// The GeoJSON geometry object as a string.
+pub fn geometry_json(g: &Geometry<f64>) -> String {
+    let mut s = Vec::new();
+    push_geometry(&mut s, g);
+    String::from_utf8(s).expect("ASCII")
+}
+
+/// Twice the signed area of a ring; positive when counter-clockwise.
+fn signed_area2(ring: &[Coord<f64>]) -> f64 {
+    ring.windows(2)
+        .map(|w| w[0].x * w[1].y - w[1].x * w[0].y)
+        .sum()
+}
+
+fn push_ring_transformed(
+    s: &mut Vec<u8>,
+    r: &LineString<f64>,
+    xy: &[Coord<f64>],
+    k: &mut usize,
+    exterior: bool,
+) {
+    let n = r.0.len();
+    let cs = &xy[*k..*k + n];
+    *k += n;
+    let reverse = (signed_area2(&r.0) > 0.0) != exterior;
+    s.push(b'[');
+    for j in 0..n {
+        if j > 0 {
+            s.push(b',');
+        }
+        push_coord(s, cs[if reverse { n - 1 - j } else { j }]);
+    }
+    s.push(b']');
+}
+
+fn push_polygon_transformed(s: &mut Vec<u8>, p: &Polygon<f64>, xy: &[Coord<f64>], k: &mut usize) {
+    s.push(b'[');
+    push_ring_transformed(s, p.exterior(), xy, k, true);
+    for r in p.interiors() {
+        s.push(b',');
+        push_ring_transformed(s, r, xy, k, false);
+    }
+    s.push(b']');
+}
+
+/// Like [`push_transformed`], for a multipolygon (`null` when it has no parts).
+fn push_multi_polygon_transformed(
+    s: &mut Vec<u8>,
+    m: &MultiPolygon<f64>,
+    xy: &[Coord<f64>],
+    k: &mut usize,
+) {
+    if m.0.is_empty() {
+        s.extend(b"null");
+        return;
+    }
+    s.extend(b"{\"type\":\"MultiPolygon\",\"coordinates\":[");
+    for (i, p) in m.0.iter().enumerate() {
+        if i > 0 {
+            s.push(b',');
+        }
+        push_polygon_transformed(s, p, xy, k);
+    }
+    s.extend(b"]}");
+}
+
+/// Appends a geometry whose coordinates, in [`visit_coords`] order, were reprojected into
+/// `xy` from position `*k` on. Polygon rings are written by the right-hand rule (exterior
+/// counter-clockwise, holes clockwise); reprojection between these CRSs keeps orientation,
+/// so it is read from the source ring. No copy of the geometry is made.
+fn push_transformed(s: &mut Vec<u8>, g: &Geometry<f64>, xy: &[Coord<f64>], k: &mut usize) {
+    fn polygon(s: &mut Vec<u8>, p: &Polygon<f64>, xy: &[Coord<f64>], k: &mut usize) {
+        push_polygon_transformed(s, p, xy, k);
+    }
+    fn line(s: &mut Vec<u8>, l: &LineString<f64>, xy: &[Coord<f64>], k: &mut usize) {
+        let n = l.0.len();
+        push_list(s, &xy[*k..*k + n], |s, c| push_coord(s, *c));
+        *k += n;
+    }
+    let mut open = |t: &str| s.extend(format!("{{\"type\":\"{t}\",\"coordinates\":").as_bytes());
+    match g {
+        Geometry::Polygon(p) => {
+            open("Polygon");
+            polygon(s, p, xy, k);
+        }
+        Geometry::MultiPolygon(m) => return push_multi_polygon_transformed(s, m, xy, k),
+        Geometry::LineString(l) => {
+            open("LineString");
+            line(s, l, xy, k);
+        }
+        Geometry::MultiLineString(m) => {
+            open("MultiLineString");
+            s.push(b'[');
+            for (i, l) in m.0.iter().enumerate() {
+                if i > 0 {
+                    s.push(b',');
+                }
+                line(s, l, xy, k);
+            }
+            s.push(b']');
+        }
+        Geometry::Point(_) => {
+            open("Point");
+            push_coord(s, xy[*k]);
+            *k += 1;
+        }
+        Geometry::MultiPoint(m) => {
+            open("MultiPoint");
+            let n = m.0.len();
+            push_list(s, &xy[*k..*k + n], |s, c| push_coord(s, *c));
+            *k += n;
+        }
+        other => {
+            // Rare kinds: through an owned copy.
+            let mut n = 0;
+            visit_coords(other, &mut |_| n += 1);
+            let mut g = other.clone();
+            let mut j = *k;
+            visit_coords_mut(&mut g, &mut |c| {
+                *c = xy[j];
+                j += 1;
+            });
+            *k += n;
+            return push_geometry(s, &g);
+        }
+    }
+    s.push(b'}');
+}
+
+fn push_properties(s: &mut Vec<u8>, keys: &[Vec<u8>], columns: &[(String, Column<'_>)], i: usize) {
+    s.push(b'{');
+    for (k, (key, (_, col))) in keys.iter().zip(columns).enumerate() {
+        if k > 0 {
+            s.push(b',');
+        }
+        s.extend(key);
+        s.push(b':');
+        match col {
+            Column::Int(v) => {
+                if v[i] < 0 {
+                    s.push(b'-');
+                }
+                push_digits(s, v[i].unsigned_abs());
+            }
+            Column::Float(v) => match v[i] {
+                Some(x) if x.is_finite() => {
+                    s.extend(serde_json::to_string(&x).unwrap_or_default().as_bytes())
+                }
+                _ => s.extend(b"null"),
+            },
+            Column::Text(v) => match &v[i] {
+                Some(t) => s.extend(
+                    serde_json::to_string(t.as_ref())
+                        .unwrap_or_default()
+                        .as_bytes(),
+                ),
+                None => s.extend(b"null"),
+            },
+        }
+    }
+    s.push(b'}');
 }
 
 /// Writes a FeatureCollection to `path`, reprojecting from `from` to WGS 84.
-pub fn write_geojson(
-    path: &Path,
-    name: &str,
-    from: &Crs,
-    features: &[OutFeature<'_>],
-) -> Result<()> {
+pub fn write_geojson(path: &Path, name: &str, from: &Crs, table: &FeatureTable<'_>) -> Result<()> {
     let werr = |m: String| IoError::Write {
         path: path.to_path_buf(),
         message: m,
@@ -149,30 +343,86 @@ pub fn write_geojson(
     let to_wgs84 = Transform::new(from, &Crs::wgs84())
         .map_err(|m| werr(format!("cannot reproject to WGS 84: {m}")))?;
     let file = File::create(path).map_err(|e| werr(e.to_string()))?;
-    let mut out = BufWriter::new(file);
+    let mut out = BufWriter::with_capacity(1 << 20, file);
     let io = |e: std::io::Error| werr(e.to_string());
+    let keys: Vec<Vec<u8>> = table
+        .columns
+        .iter()
+        .map(|(k, _)| serde_json::to_vec(k).unwrap_or_default())
+        .collect();
     write!(
         out,
         "{{\"type\":\"FeatureCollection\",\"name\":{},\"features\":[",
-        Value::from(name)
+        serde_json::Value::from(name)
     )
     .map_err(io)?;
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
     // Reproject in batches: one PROJ call per few thousand features, not one per feature.
-    for (ci, chunk) in features.chunks(4096).enumerate() {
-        let mut geoms: Vec<Geometry<f64>> =
-            chunk.iter().map(|f| f.geometry.as_ref().clone()).collect();
-        reproject_all(&mut geoms, &to_wgs84)
+    const BATCH: usize = 4096;
+    let (mut xs, mut ys, mut xy): (Vec<f64>, Vec<f64>, Vec<Coord<f64>>) =
+        (Vec::new(), Vec::new(), Vec::new());
+    for start in (0..table.len()).step_by(BATCH) {
+        let end = (start + BATCH).min(table.len());
+        xs.clear();
+        ys.clear();
+        for g in &table.geometries[start..end] {
+            g.visit(&mut |c| {
+                xs.push(c.x);
+                ys.push(c.y);
+            });
+        }
+        to_wgs84
+            .coords(&mut xs, &mut ys)
             .map_err(|m| werr(format!("cannot reproject to WGS 84: {m}")))?;
-        for (i, (f, g)) in chunk.iter().zip(&geoms).enumerate() {
-            out.write_all(if ci + i > 0 { b",\n" } else { b"\n" })
-                .map_err(io)?;
-            out.write_all(b"{\"type\":\"Feature\",\"properties\":")
-                .map_err(io)?;
-            serde_json::to_writer(&mut out, &f.properties).map_err(|e| werr(e.to_string()))?;
-            write!(out, ",\"geometry\":{}}}", geometry_json(g)).map_err(io)?;
+        xy.clear();
+        xy.extend(xs.iter().zip(&ys).map(|(&x, &y)| Coord { x, y }));
+        let mut k = 0;
+        for (i, g) in (start..end).zip(&table.geometries[start..end]) {
+            buf.clear();
+            buf.extend(if i > 0 { &b",\n"[..] } else { &b"\n"[..] });
+            buf.extend(b"{\"type\":\"Feature\",\"properties\":");
+            push_properties(&mut buf, &keys, &table.columns, i);
+            buf.extend(b",\"geometry\":");
+            match g {
+                GeomRef::MultiPolygon(m) => {
+                    push_multi_polygon_transformed(&mut buf, m, &xy, &mut k)
+                }
+                GeomRef::Geometry(g) => push_transformed(&mut buf, g, &xy, &mut k),
+                GeomRef::Owned(g) => push_transformed(&mut buf, g, &xy, &mut k),
+            }
+            buf.push(b'}');
+            out.write_all(&buf).map_err(io)?;
         }
     }
     out.write_all(b"\n]}\n").map_err(io)?;
     out.flush().map_err(io)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn num(v: f64) -> String {
+        let mut s = Vec::new();
+        push_number(&mut s, v);
+        String::from_utf8(s).unwrap()
+    }
+
+    #[test]
+    fn numbers_round_to_seven_decimals() {
+        assert_eq!(num(15.0), "15");
+        assert_eq!(num(15.5), "15.5");
+        assert_eq!(num(-0.00000004), "0");
+        assert_eq!(num(-0.00000006), "-0.0000001");
+        assert_eq!(num(60.12345678), "60.1234568");
+        assert_eq!(num(-179.9999999), "-179.9999999");
+        assert_eq!(num(0.0100000), "0.01");
+        assert_eq!(num(18.0000305), "18.0000305");
+        assert_eq!(num(1234567.0), "1234567");
+        for v in [12.3456789, -73.1, 0.5, 100.0000001] {
+            let parsed: f64 = num(v).parse().unwrap();
+            assert!((parsed - v).abs() <= 0.5e-7 + 1e-12, "{v} -> {}", num(v));
+        }
+    }
 }

@@ -190,74 +190,86 @@ fn collect_parts(base: u32, parts: Vec<Geometry<f64>>) -> Result<Geometry<f64>, 
     })
 }
 
+fn wkb_header(out: &mut Vec<u8>, t: u32) {
+    out.push(1);
+    out.extend(t.to_le_bytes());
+}
+
+fn wkb_coords(out: &mut Vec<u8>, cs: &[Coord<f64>]) {
+    out.extend((cs.len() as u32).to_le_bytes());
+    for c in cs {
+        out.extend(c.x.to_le_bytes());
+        out.extend(c.y.to_le_bytes());
+    }
+}
+
+fn wkb_polygon(out: &mut Vec<u8>, p: &Polygon<f64>) {
+    wkb_header(out, 3);
+    let rings: Vec<&LineString<f64>> = std::iter::once(p.exterior())
+        .chain(p.interiors())
+        .filter(|r| !r.0.is_empty())
+        .collect();
+    out.extend((rings.len() as u32).to_le_bytes());
+    for r in rings {
+        wkb_coords(out, &r.0);
+    }
+}
+
+fn wkb_multi_polygon(out: &mut Vec<u8>, m: &MultiPolygon<f64>) {
+    wkb_header(out, 6);
+    out.extend((m.0.len() as u32).to_le_bytes());
+    for p in &m.0 {
+        wkb_polygon(out, p);
+    }
+}
+
+/// 2D ISO WKB of a multipolygon, little-endian.
+pub fn multi_polygon_wkb(m: &MultiPolygon<f64>) -> Vec<u8> {
+    let mut out = Vec::new();
+    wkb_multi_polygon(&mut out, m);
+    out
+}
+
 /// 2D ISO WKB, little-endian (what GDAL takes in one call, instead of one call per vertex).
 pub fn to_wkb(g: &Geometry<f64>) -> Vec<u8> {
-    fn header(out: &mut Vec<u8>, t: u32) {
-        out.push(1);
-        out.extend(t.to_le_bytes());
-    }
-    fn coords(out: &mut Vec<u8>, cs: &[Coord<f64>]) {
-        out.extend((cs.len() as u32).to_le_bytes());
-        for c in cs {
-            out.extend(c.x.to_le_bytes());
-            out.extend(c.y.to_le_bytes());
-        }
-    }
-    fn polygon(out: &mut Vec<u8>, p: &Polygon<f64>) {
-        header(out, 3);
-        let rings: Vec<&LineString<f64>> = std::iter::once(p.exterior())
-            .chain(p.interiors())
-            .filter(|r| !r.0.is_empty())
-            .collect();
-        out.extend((rings.len() as u32).to_le_bytes());
-        for r in rings {
-            coords(out, &r.0);
-        }
-    }
     fn write(out: &mut Vec<u8>, g: &Geometry<f64>) {
         match g {
             Geometry::Point(p) => {
-                header(out, 1);
+                wkb_header(out, 1);
                 out.extend(p.x().to_le_bytes());
                 out.extend(p.y().to_le_bytes());
             }
             Geometry::Line(l) => write(out, &Geometry::LineString((*l).into())),
             Geometry::LineString(l) => {
-                header(out, 2);
-                coords(out, &l.0);
+                wkb_header(out, 2);
+                wkb_coords(out, &l.0);
             }
-            Geometry::Polygon(p) => polygon(out, p),
+            Geometry::Polygon(p) => wkb_polygon(out, p),
             Geometry::MultiPoint(m) => {
-                header(out, 4);
+                wkb_header(out, 4);
                 out.extend((m.0.len() as u32).to_le_bytes());
                 for p in &m.0 {
                     write(out, &Geometry::Point(*p));
                 }
             }
             Geometry::MultiLineString(m) => {
-                header(out, 5);
+                wkb_header(out, 5);
                 out.extend((m.0.len() as u32).to_le_bytes());
                 for l in &m.0 {
-                    header(out, 2);
-                    coords(out, &l.0);
+                    wkb_header(out, 2);
+                    wkb_coords(out, &l.0);
                 }
             }
-            Geometry::MultiPolygon(m) => {
-                header(out, 6);
-                out.extend((m.0.len() as u32).to_le_bytes());
-                for p in &m.0 {
-                    polygon(out, p);
-                }
-            }
+            Geometry::MultiPolygon(m) => wkb_multi_polygon(out, m),
             Geometry::GeometryCollection(c) => {
-                header(out, 7);
+                wkb_header(out, 7);
                 out.extend((c.0.len() as u32).to_le_bytes());
                 for g in &c.0 {
                     write(out, g);
                 }
             }
-            Geometry::Rect(r) => polygon(out, &r.to_polygon()),
-            Geometry::Triangle(t) => polygon(out, &t.to_polygon()),
+            Geometry::Rect(r) => wkb_polygon(out, &r.to_polygon()),
+            Geometry::Triangle(t) => wkb_polygon(out, &t.to_polygon()),
         }
     }
     let mut out = Vec::new();

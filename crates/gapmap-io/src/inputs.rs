@@ -61,6 +61,8 @@ pub struct InputInfo {
     pub fields: BTreeMap<String, Option<String>>,
     pub repaired: Vec<String>,
     pub skipped: Vec<Skipped>,
+    /// Time spent reading this input, in seconds (inputs may be read side by side).
+    pub read_seconds: f64,
 }
 
 impl InputInfo {
@@ -73,11 +75,25 @@ impl InputInfo {
             crs: layer.crs.label().to_string(),
             crs_assumed: layer.crs_assumed,
             features: 0,
-            sha256: sha256_file(&layer.path),
+            sha256: None,
             fields: BTreeMap::new(),
             repaired: Vec::new(),
             skipped: Vec::new(),
+            read_seconds: 0.0,
         }
+    }
+}
+
+/// Hashes a file on another thread (reading is single-threaded, so this is nearly free).
+pub(crate) struct Hashing(std::thread::JoinHandle<Option<String>>);
+
+impl Hashing {
+    pub(crate) fn start(path: &Path) -> Hashing {
+        let path = path.to_path_buf();
+        Hashing(std::thread::spawn(move || sha256_file(&path)))
+    }
+    pub(crate) fn finish(self) -> Option<String> {
+        self.0.join().ok().flatten()
     }
 }
 
@@ -257,6 +273,8 @@ pub(crate) fn default_count_notice(
 }
 
 fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Premises> {
+    let started = std::time::Instant::now();
+    let hashing = Hashing::start(&opts.path);
     let mut layer = VectorLayer::open(&opts.path, opts.layer.as_deref(), "--premises-layer", ctx)?;
     let mut notices = Vec::new();
     let mut info = InputInfo::for_layer("premises", &layer);
@@ -320,7 +338,7 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
         };
         let id_text = id_int.map(|v| v.to_string()).or(id_str.clone());
         let label = feature_label(id_text.as_deref(), f.fid(), i);
-        let Some(g) = f.geometry(&label, Validate::Coordinates, false, &mut log)? else {
+        let Some(g) = f.geometry(&label, Validate::Coordinates, &mut log, 0)? else {
             skipped.push(Skipped {
                 feature: label,
                 reason: "no geometry".into(),
@@ -411,6 +429,8 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
         ));
     }
     info.features = xy.len() as u64;
+    info.sha256 = hashing.finish();
+    info.read_seconds = started.elapsed().as_secs_f64();
     info.skipped = skipped;
     Ok(Premises {
         ids: if int_ids {
@@ -432,6 +452,8 @@ pub struct Settlements {
     pub ids: Vec<String>,
     pub names: Vec<String>,
     pub areas: Vec<MultiPolygon<f64>>,
+    /// Values of `SettlementOptions::population_field`, when asked for (else empty).
+    pub population: Vec<f64>,
     pub info: InputInfo,
     pub notices: Vec<String>,
 }
@@ -442,10 +464,14 @@ pub struct SettlementOptions {
     pub layer: Option<String>,
     pub id_field: FieldChoice,
     pub name_field: FieldChoice,
+    /// A numeric field to read as well (e.g. population); it must exist.
+    pub population_field: Option<FieldChoice>,
 }
 
 /// Reads settlement polygons; invalid ones are repaired (or, with `strict`, an error).
 pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<Settlements> {
+    let started = std::time::Instant::now();
+    let hashing = Hashing::start(&opts.path);
     let mut layer = VectorLayer::open(
         &opts.path,
         opts.layer.as_deref(),
@@ -475,7 +501,17 @@ pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<S
         "name".into(),
         name_idx.map(|_| opts.name_field.name.clone()),
     );
+    let pop_idx = opts
+        .population_field
+        .as_ref()
+        .map(|c| required_field(&layer, c))
+        .transpose()?;
+    if let Some(c) = &opts.population_field {
+        info.fields
+            .insert("population".into(), Some(c.name.clone()));
+    }
     let (mut ids, mut names, mut areas) = (Vec::new(), Vec::new(), Vec::new());
+    let mut population = Vec::new();
     let mut log = GeometryLog::default();
     let mut skipped = Vec::new();
     layer.for_each(|f, i| {
@@ -493,7 +529,7 @@ pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<S
             },
         };
         let label = feature_label(Some(&id), f.fid(), i);
-        let Some(g) = f.geometry(&label, Validate::Polygons, ctx.strict, &mut log)? else {
+        let Some(g) = f.geometry(&label, Validate::Polygons, &mut log, areas.len())? else {
             skipped.push(Skipped {
                 feature: label,
                 reason: "no geometry".into(),
@@ -510,6 +546,14 @@ pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<S
             },
             _ => return Err(f.type_error(&label, "Polygon or MultiPolygon", found)),
         };
+        if let (Some(k), Some(c)) = (pop_idx, &opts.population_field) {
+            population.push(match f.field(k) {
+                None => 0.0,
+                Some(v) => {
+                    f64::from(value_to_count(&v).map_err(|m| f.field_error(&label, &c.name, m))?)
+                }
+            });
+        }
         ids.push(id);
         names.push(
             name_idx
@@ -520,6 +564,11 @@ pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<S
         areas.push(mp);
         Ok(())
     })?;
+    for (slot, g) in layer.check_polygons(&mut log, ctx.strict)? {
+        areas[slot] = geom::polygonal(g)
+            .0
+            .unwrap_or_else(|| MultiPolygon::new(vec![]));
+    }
     layer.strict_error(&log)?;
     if areas.is_empty() {
         return Err(IoError::Empty {
@@ -540,12 +589,15 @@ pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<S
     }
     repaired_notice(&mut notices, &opts.path, &log);
     info.features = areas.len() as u64;
+    info.sha256 = hashing.finish();
+    info.read_seconds = started.elapsed().as_secs_f64();
     info.repaired = log.repaired;
     info.skipped = skipped;
     Ok(Settlements {
         ids,
         names,
         areas,
+        population,
         info,
         notices,
     })
@@ -627,6 +679,8 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
     let mut out = Fibre::default();
     let mut networks = Interner::default();
     for (path, layer_name) in layer_plan(&opts.paths, &opts.layers) {
+        let started = std::time::Instant::now();
+        let hashing = Hashing::start(path);
         let mut layer = VectorLayer::open(path, layer_name, "--fibre-layer", ctx)?;
         let mut info = InputInfo::for_layer("fibre", &layer);
         let net_idx = optional_field(&layer, &opts.network_field)?;
@@ -648,7 +702,7 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
         let before = out.features.len();
         layer.for_each(|f, i| {
             let label = feature_label(None, f.fid(), i);
-            let Some(g) = f.geometry(&label, Validate::Coordinates, false, &mut log)? else {
+            let Some(g) = f.geometry(&label, Validate::Coordinates, &mut log, 0)? else {
                 skipped.push(Skipped {
                     feature: label,
                     reason: "no geometry".into(),
@@ -684,6 +738,8 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
             ));
         }
         info.features = (out.features.len() - before) as u64;
+        info.sha256 = hashing.finish();
+        info.read_seconds = started.elapsed().as_secs_f64();
         if info.features == 0 {
             out.notices.push(format!(
                 "{}: the fibre layer '{}' has no features",
@@ -756,6 +812,8 @@ pub fn read_mobile(opts: &MobileOptions, ctx: &ReadContext) -> Result<Mobile> {
     let mut operators = Interner::default();
     let mut techs: BTreeMap<String, (Tech, u64)> = BTreeMap::new();
     for (path, layer_name) in layer_plan(&opts.paths, &opts.layers) {
+        let started = std::time::Instant::now();
+        let hashing = Hashing::start(path);
         let mut layer = VectorLayer::open(path, layer_name, "--mobile-layer", ctx)?;
         let mut info = InputInfo::for_layer("mobile", &layer);
         let op_idx = required_field(&layer, &opts.operator_field)?;
@@ -777,7 +835,8 @@ pub fn read_mobile(opts: &MobileOptions, ctx: &ReadContext) -> Result<Mobile> {
             };
             let operator = text(op_idx, &opts.operator_field, "operator")?;
             let tech_raw = text(tech_idx, &opts.tech_field, "technology")?;
-            let Some(g) = f.geometry(&label, Validate::Polygons, ctx.strict, &mut log)? else {
+            let Some(g) = f.geometry(&label, Validate::Polygons, &mut log, out.features.len())?
+            else {
                 skipped.push(Skipped {
                     feature: label,
                     reason: "no geometry".into(),
@@ -815,6 +874,11 @@ pub fn read_mobile(opts: &MobileOptions, ctx: &ReadContext) -> Result<Mobile> {
             });
             Ok(())
         })?;
+        for (slot, g) in layer.check_polygons(&mut log, ctx.strict)? {
+            out.features[slot].area = geom::polygonal(g)
+                .0
+                .unwrap_or_else(|| MultiPolygon::new(vec![]));
+        }
         layer.strict_error(&log)?;
         if operators.names.len() > MAX_OPERATORS {
             return Err(IoError::Invalid {
@@ -830,6 +894,8 @@ pub fn read_mobile(opts: &MobileOptions, ctx: &ReadContext) -> Result<Mobile> {
         }
         repaired_notice(&mut out.notices, path, &log);
         info.features = (out.features.len() - before) as u64;
+        info.sha256 = hashing.finish();
+        info.read_seconds = started.elapsed().as_secs_f64();
         info.repaired = log.repaired;
         info.skipped = skipped;
         out.infos.push(info);

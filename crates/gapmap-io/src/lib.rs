@@ -8,6 +8,7 @@
 
 pub mod crs;
 pub mod error;
+pub mod features;
 pub mod geojson;
 pub mod geom;
 pub mod inputs;
@@ -20,4 +21,4 @@ pub mod vector_out;
 
 pub use crs::Crs;
 pub use error::{IoError, Result};
-pub use vector::ReadContext;
+pub use vector::{PortableContext, ReadContext};

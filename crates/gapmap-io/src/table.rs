@@ -143,6 +143,8 @@ pub(crate) fn read_premises(
     format: Format,
 ) -> Result<Premises> {
     let path = opts.path.as_path();
+    let started = std::time::Instant::now();
+    let hashing = crate::inputs::Hashing::start(path);
     let (df, geo, layer) = open_table(path, format)?;
     let columns: Vec<String> = df
         .get_column_names()
@@ -301,10 +303,11 @@ pub(crate) fn read_premises(
         crs: crs.label().to_string(),
         crs_assumed,
         features: 0,
-        sha256: crate::inputs::sha256_file(path),
+        sha256: None,
         fields: Default::default(),
         repaired: vec![],
         skipped: vec![],
+        read_seconds: 0.0,
     };
 
     // Ids: the id column keeps its type; without one, the row number.
@@ -443,6 +446,8 @@ pub(crate) fn read_premises(
     }
     info.features = xy.len() as u64;
     info.skipped = skipped;
+    info.sha256 = hashing.finish();
+    info.read_seconds = started.elapsed().as_secs_f64();
     Ok(Premises {
         ids,
         xy,

@@ -87,30 +87,39 @@ pub fn settlements_frame(ids: &[String], names: &[String], tallies: &[Tally]) ->
     })
 }
 
-/// The settlement table's columns as JSON properties, one map per settlement (no rural row),
-/// for the map outputs.
-pub fn settlement_records(
-    ids: &[String],
-    names: &[String],
+/// The settlement table's columns for the map layers: one value per settlement (no rural row).
+pub fn settlement_columns<'a>(
+    ids: &'a [String],
+    names: &'a [String],
     tallies: &[Tally],
-) -> Vec<serde_json::Map<String, serde_json::Value>> {
-    use serde_json::{json, Value};
-    (0..ids.len())
-        .map(|i| {
-            let t = &tallies[i];
-            let mut m = serde_json::Map::new();
-            m.insert("settlement_id".into(), json!(ids[i]));
-            m.insert("settlement_name".into(), json!(names[i]));
-            for (name, get) in COUNT_COLUMNS.iter() {
-                m.insert((*name).into(), json!(get(t)));
-            }
-            for (name, get) in SHARE_COLUMNS.iter() {
-                let v = share(get(t), t.premises).map_or(Value::Null, |v| json!(v));
-                m.insert((*name).into(), v);
-            }
-            m
-        })
-        .collect()
+) -> Vec<(String, crate::features::Column<'a>)> {
+    use crate::features::Column;
+    use std::borrow::Cow;
+    let n = ids.len();
+    let text =
+        |v: &'a [String]| Column::Text(v.iter().map(|s| Some(Cow::Borrowed(s.as_str()))).collect());
+    let mut cols = vec![
+        ("settlement_id".to_string(), text(ids)),
+        ("settlement_name".to_string(), text(names)),
+    ];
+    for (name, get) in COUNT_COLUMNS.iter() {
+        cols.push((
+            name.to_string(),
+            Column::Int(tallies[..n].iter().map(|t| get(t) as i64).collect()),
+        ));
+    }
+    for (name, get) in SHARE_COLUMNS.iter() {
+        cols.push((
+            name.to_string(),
+            Column::Float(
+                tallies[..n]
+                    .iter()
+                    .map(|t| share(get(t), t.premises))
+                    .collect(),
+            ),
+        ));
+    }
+    cols
 }
 
 /// Per-premise outcomes for the premise table.

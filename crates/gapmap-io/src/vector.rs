@@ -26,6 +26,42 @@ pub struct ReadContext {
     pub strict: bool,
 }
 
+/// A [`ReadContext`] that can be sent to another thread, where
+/// [`PortableContext::context`] rebuilds it (GDAL's CRS objects must not cross threads).
+#[derive(Debug, Clone)]
+pub struct PortableContext {
+    target: (String, String),
+    assume_crs: Option<(String, String)>,
+    strict: bool,
+}
+
+impl ReadContext {
+    pub fn portable(&self) -> PortableContext {
+        PortableContext {
+            target: (self.target.wkt(), self.target.label().to_string()),
+            assume_crs: self
+                .assume_crs
+                .as_ref()
+                .map(|c| (c.wkt(), c.label().to_string())),
+            strict: self.strict,
+        }
+    }
+}
+
+impl PortableContext {
+    pub fn context(&self) -> Result<ReadContext> {
+        Ok(ReadContext {
+            target: Crs::from_wkt_labelled(&self.target.0, &self.target.1)?,
+            assume_crs: self
+                .assume_crs
+                .as_ref()
+                .map(|(w, l)| Crs::from_wkt_labelled(w, l))
+                .transpose()?,
+            strict: self.strict,
+        })
+    }
+}
+
 static GDAL_INIT: Once = Once::new();
 
 /// Silences GDAL's default printing of errors and warnings to stderr: gapmap reports errors
@@ -86,6 +122,8 @@ pub(crate) struct GeometryLog {
     pub repaired: Vec<String>,
     /// Features that were invalid under `--strict`.
     pub invalid: Vec<String>,
+    /// Polygons not yet checked.
+    pending: Vec<Pending>,
 }
 
 impl VectorLayer {
@@ -251,7 +289,6 @@ impl VectorLayer {
             transform,
             target,
             crs,
-            make_valid_options,
             ..
         } = self;
         layer.reset_feature_reading();
@@ -261,7 +298,6 @@ impl VectorLayer {
             transform,
             target,
             source: crs,
-            make_valid_options,
         };
         for (i, feature) in layer.features().enumerate() {
             let reader = FeatureReader {
@@ -271,6 +307,50 @@ impl VectorLayer {
             f(&reader, i)?;
         }
         Ok(())
+    }
+
+    /// Checks the queued polygons (OGC validity, GEOS through GDAL) in parallel, and repairs
+    /// the invalid ones with MakeValid, or under `strict` records them in `log.invalid` (see
+    /// [`VectorLayer::strict_error`]). Returns the repaired geometries with their slots.
+    pub fn check_polygons(
+        &self,
+        log: &mut GeometryLog,
+        strict: bool,
+    ) -> Result<Vec<(usize, Geometry<f64>)>> {
+        use rayon::prelude::*;
+        let pending = std::mem::take(&mut log.pending);
+        // Each check makes its own GDAL geometry, so nothing is shared between threads.
+        let valid: Vec<bool> = pending
+            .par_iter()
+            .map(|p| gdal::vector::Geometry::from_wkb(&p.wkb).is_ok_and(|g| g.is_valid()))
+            .collect();
+        let mut repaired = Vec::new();
+        for (p, ok) in pending.into_iter().zip(valid) {
+            if ok {
+                continue;
+            }
+            if strict {
+                log.invalid.push(p.label);
+                continue;
+            }
+            let unrepairable = |message: String| IoError::Unrepairable {
+                path: self.path.clone(),
+                layer: self.name.clone(),
+                feature: p.label.clone(),
+                message,
+            };
+            let g = gdal::vector::Geometry::from_wkb(&p.wkb)
+                .map_err(|e| unrepairable(clean_gdal_message(&e.to_string())))?;
+            let fixed = g
+                .make_valid(&self.make_valid_options)
+                .map_err(|e| unrepairable(clean_gdal_message(&e.to_string())))?;
+            let fixed = to_geo(&fixed).map_err(unrepairable)?.unwrap_or_else(|| {
+                Geometry::MultiPolygon(gapmap_core::geo::MultiPolygon::new(vec![]))
+            });
+            repaired.push((p.slot, fixed));
+            log.repaired.push(p.label);
+        }
+        Ok(repaired)
     }
 
     /// Error for invalid polygons collected under `--strict`.
@@ -293,7 +373,6 @@ struct LayerCtx<'a> {
     transform: &'a Transform,
     target: &'a Crs,
     source: &'a Crs,
-    make_valid_options: &'a CslStringList,
 }
 
 /// Access to one feature of a [`VectorLayer`].
@@ -336,15 +415,16 @@ impl FeatureReader<'_> {
 
     /// The geometry in the working CRS, or `None` when null or empty.
     ///
-    /// `label` names the feature in errors and logs. Coordinates must be finite; with
-    /// `Validate::Polygons`, invalid polygons are repaired (and logged) or, under `strict`,
-    /// logged as invalid for [`VectorLayer::strict_error`].
+    /// `label` names the feature in errors and logs. Coordinates must be finite. With
+    /// `Validate::Polygons`, polygonal geometries are queued in `log` for
+    /// [`VectorLayer::check_polygons`], under `slot`: the caller's index for this feature's
+    /// geometry, which the check may hand back repaired.
     pub fn geometry(
         &self,
         label: &str,
         validate: Validate,
-        strict: bool,
         log: &mut GeometryLog,
+        slot: usize,
     ) -> Result<Option<Geometry<f64>>> {
         let Some(g) = self.feature.geometry() else {
             return Ok(None);
@@ -358,47 +438,28 @@ impl FeatureReader<'_> {
             feature: label.to_string(),
             message,
         };
-        let mut g = g.clone();
         // Check the source coordinates first, so NaN input is reported as such.
-        let src = to_geo(&g).map_err(|m| bad(format!("unreadable geometry: {m}")))?;
+        let src = to_geo(g).map_err(|m| bad(format!("unreadable geometry: {m}")))?;
         if let Some(c) = src.as_ref().and_then(geom::first_non_finite) {
             return Err(bad(format!(
                 "coordinate ({}, {}) is not finite; coordinates must be numbers",
                 c.x, c.y
             )));
         }
-        let mut changed = false;
-        if let Some(ct) = self.ctx.transform.gdal() {
-            changed = true;
-            g.transform_inplace(ct).map_err(|e| {
-                bad(format!(
-                    "cannot be reprojected from {} to {}: {}",
-                    self.ctx.source.label(),
-                    self.ctx.target.label(),
-                    clean_gdal_message(&e.to_string())
-                ))
-            })?;
-        }
-        if validate == Validate::Polygons && is_polygonal(&g) && !g.is_valid() {
-            if strict {
-                log.invalid.push(label.to_string());
-            } else {
-                g = g.make_valid(self.ctx.make_valid_options).map_err(|e| {
-                    IoError::Unrepairable {
-                        path: self.ctx.path.to_path_buf(),
-                        layer: self.ctx.layer.to_string(),
-                        feature: label.to_string(),
-                        message: clean_gdal_message(&e.to_string()),
-                    }
+        let out = match self.ctx.transform.gdal() {
+            None => src,
+            Some(ct) => {
+                let mut g = g.clone();
+                g.transform_inplace(ct).map_err(|e| {
+                    bad(format!(
+                        "cannot be reprojected from {} to {}: {}",
+                        self.ctx.source.label(),
+                        self.ctx.target.label(),
+                        clean_gdal_message(&e.to_string())
+                    ))
                 })?;
-                log.repaired.push(label.to_string());
-                changed = true;
+                to_geo(&g).map_err(|m| bad(format!("unreadable geometry: {m}")))?
             }
-        }
-        let out = if !changed {
-            src
-        } else {
-            to_geo(&g).map_err(|m| bad(format!("unreadable geometry: {m}")))?
         };
         if let Some(c) = out.as_ref().and_then(geom::first_non_finite) {
             return Err(bad(format!(
@@ -408,22 +469,25 @@ impl FeatureReader<'_> {
                 self.ctx.target.label()
             )));
         }
+        if validate == Validate::Polygons {
+            if let Some(g @ (Geometry::Polygon(_) | Geometry::MultiPolygon(_))) = &out {
+                log.pending.push(Pending {
+                    slot,
+                    label: label.to_string(),
+                    wkb: geom::to_wkb(g),
+                });
+            }
+        }
         Ok(out)
     }
 }
 
-fn is_polygonal(g: &gdal::vector::Geometry) -> bool {
-    use gdal_sys::OGRwkbGeometryType::{
-        wkbCurvePolygon, wkbMultiPolygon, wkbMultiSurface, wkbPolygon,
-    };
-    let t = gdal::vector::geometry_type_flatten(g.geometry_type());
-    [
-        wkbPolygon,
-        wkbMultiPolygon,
-        wkbCurvePolygon,
-        wkbMultiSurface,
-    ]
-    .contains(&t)
+/// A polygonal geometry waiting for its validity check.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    slot: usize,
+    label: String,
+    wkb: Vec<u8>,
 }
 
 /// GDAL geometry → `geo`, linearising curves first.

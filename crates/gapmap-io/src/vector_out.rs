@@ -7,11 +7,10 @@ use std::path::Path;
 use gdal::vector::{Feature, FieldDefn, LayerAccess, LayerOptions};
 use gdal::DriverManager;
 use gdal_sys::OGRFieldType;
-use serde_json::Value;
 
 use crate::crs::Crs;
 use crate::error::{IoError, Result};
-use crate::geojson::OutFeature;
+use crate::features::{Column, FeatureTable};
 use crate::vector::{clean_gdal_message, init_gdal};
 
 /// OGR geometry types of output layers.
@@ -26,30 +25,9 @@ pub struct OutLayer<'a> {
     pub name: &'a str,
     /// OGR geometry type of the layer, e.g. `wkbMultiPolygon`.
     pub geometry_type: gdal_sys::OGRwkbGeometryType::Type,
-    pub features: &'a [OutFeature<'a>],
+    pub table: &'a FeatureTable<'a>,
     /// QGIS style (QML) stored as the layer's default style.
     pub qml: Option<String>,
-}
-
-fn field_type(features: &[OutFeature<'_>], key: &str) -> OGRFieldType::Type {
-    let mut t = None;
-    for f in features {
-        let ft = match f.properties.get(key) {
-            None | Some(Value::Null) => continue,
-            Some(Value::Bool(_)) => OGRFieldType::OFTInteger,
-            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => OGRFieldType::OFTInteger64,
-            Some(Value::Number(_)) => OGRFieldType::OFTReal,
-            Some(_) => OGRFieldType::OFTString,
-        };
-        t = Some(match (t, ft) {
-            (None, ft) => ft,
-            (Some(a), b) if a == b => a,
-            (Some(OGRFieldType::OFTInteger64), OGRFieldType::OFTReal)
-            | (Some(OGRFieldType::OFTReal), OGRFieldType::OFTInteger64) => OGRFieldType::OFTReal,
-            _ => OGRFieldType::OFTString,
-        });
-    }
-    t.unwrap_or(OGRFieldType::OFTString)
 }
 
 /// Writes `layers` to a new GeoPackage at `path`, with their QGIS styles.
@@ -120,13 +98,6 @@ fn write_layer(
     spec: &OutLayer<'_>,
 ) -> std::result::Result<(), String> {
     let e = |e: gdal::errors::GdalError| e.to_string();
-    let keys: Vec<String> = spec
-        .features
-        .first()
-        .map(|f| f.properties.keys().cloned().collect())
-        .unwrap_or_default();
-    let types: Vec<OGRFieldType::Type> =
-        keys.iter().map(|k| field_type(spec.features, k)).collect();
     let layer = ds
         .create_layer(LayerOptions {
             name: spec.name,
@@ -135,30 +106,34 @@ fn write_layer(
             options: None,
         })
         .map_err(e)?;
-    for (k, t) in keys.iter().zip(&types) {
-        FieldDefn::new(k, *t)
+    for (name, col) in &spec.table.columns {
+        let t = match col {
+            Column::Int(_) => OGRFieldType::OFTInteger64,
+            Column::Float(_) => OGRFieldType::OFTReal,
+            Column::Text(_) => OGRFieldType::OFTString,
+        };
+        FieldDefn::new(name, t)
             .and_then(|d| d.add_to_layer(&layer))
             .map_err(e)?;
     }
-    for f in spec.features {
+    for (i, g) in spec.table.geometries.iter().enumerate() {
         let mut feat = Feature::new(layer.defn()).map_err(e)?;
-        for (i, (k, t)) in keys.iter().zip(&types).enumerate() {
-            match f.properties.get(k) {
-                None | Some(Value::Null) => feat.set_field_null(i),
-                Some(Value::Bool(b)) => feat.set_field_integer(i, *b as i32),
-                Some(Value::Number(n)) if *t == OGRFieldType::OFTInteger64 => {
-                    feat.set_field_integer64(i, n.as_i64().unwrap_or(i64::MAX))
-                }
-                Some(Value::Number(n)) if *t == OGRFieldType::OFTReal => {
-                    feat.set_field_double(i, n.as_f64().unwrap_or(f64::NAN))
-                }
-                Some(Value::String(s)) => feat.set_field_string(i, s),
-                Some(v) => feat.set_field_string(i, &v.to_string()),
+        for (k, (_, col)) in spec.table.columns.iter().enumerate() {
+            match col {
+                Column::Int(v) => feat.set_field_integer64(k, v[i]),
+                Column::Float(v) => match v[i] {
+                    Some(x) if x.is_finite() => feat.set_field_double(k, x),
+                    _ => feat.set_field_null(k),
+                },
+                Column::Text(v) => match &v[i] {
+                    Some(s) => feat.set_field_string(k, s),
+                    None => feat.set_field_null(k),
+                },
             }
             .map_err(e)?;
         }
-        let g = gdal::vector::Geometry::from_wkb(&crate::geom::to_wkb(&f.geometry)).map_err(e)?;
-        feat.set_geometry(g).map_err(e)?;
+        feat.set_geometry(gdal::vector::Geometry::from_wkb(&g.wkb()).map_err(e)?)
+            .map_err(e)?;
         feat.create(&layer).map_err(e)?;
     }
     Ok(())

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use gapmap_core::geo::{coord, line_string, point, polygon, Coord, Geometry, MultiPolygon};
 use gapmap_core::mobile::Tech;
-use gapmap_io::geojson::OutFeature;
+use gapmap_io::features::{FeatureTable, OutFeature};
 use gapmap_io::inputs::*;
 use gapmap_io::vector_out::{write_vector, OutLayer, LINE_STRING, MULTI_POLYGON, POINT};
 use gapmap_io::{tables, Crs, IoError, ReadContext};
@@ -50,7 +50,7 @@ fn write(
         &[OutLayer {
             name,
             geometry_type: ty,
-            features,
+            table: &FeatureTable::from_json(features),
             qml: None,
         }],
     )
@@ -255,13 +255,13 @@ fn layer_choice() {
             OutLayer {
                 name: "houses",
                 geometry_type: POINT,
-                features: &f,
+                table: &FeatureTable::from_json(&f),
                 qml: None,
             },
             OutLayer {
                 name: "offices",
                 geometry_type: POINT,
-                features: &f[..2],
+                table: &FeatureTable::from_json(&f[..2]),
                 qml: None,
             },
         ],
@@ -365,6 +365,7 @@ fn wrong_geometry_types_empty_layers_and_non_finite_coordinates() {
         layer: None,
         id_field: FieldChoice::new(None, "id", "--settlement-id-field"),
         name_field: FieldChoice::new(None, "name", "--settlement-name-field"),
+        population_field: None,
     };
     write(
         &so.path,
@@ -476,6 +477,7 @@ fn invalid_polygons_are_repaired_or_strict_errors() {
         layer: None,
         id_field: FieldChoice::new(None, "id", "--settlement-id-field"),
         name_field: FieldChoice::new(None, "name", "--settlement-name-field"),
+        population_field: None,
     };
     let s = read_settlements(&so, &ctx()).unwrap();
     assert_eq!(s.info.repaired, vec!["'T1'".to_string()]);
@@ -590,13 +592,13 @@ fn fibre_lines_and_nodes_with_networks() {
             OutLayer {
                 name: "lines",
                 geometry_type: LINE_STRING,
-                features: &lines,
+                table: &FeatureTable::from_json(&lines),
                 qml: None,
             },
             OutLayer {
                 name: "nodes",
                 geometry_type: POINT,
-                features: &nodes,
+                table: &FeatureTable::from_json(&nodes),
                 qml: None,
             },
         ],

@@ -1,0 +1,108 @@
+//! Peak resident memory per phase, on Linux.
+//!
+//! The kernel keeps the process's peak (`VmHWM`); a phase that raises it has that as its peak,
+//! exactly. A phase that stays below an earlier peak gets the maximum that a sampling thread
+//! saw (every 2 ms). The kernel's counter is never reset, so outside tools (`/usr/bin/time`,
+//! a parent's `wait4`) still see the true peak of the whole run. Elsewhere the peaks are
+//! `None`.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+fn status_kb(key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The process's peak resident size so far, in bytes.
+pub fn peak_rss_bytes() -> Option<u64> {
+    status_kb("VmHWM:").map(|kb| kb * 1024)
+}
+
+/// The current resident size, in bytes (`/proc/self/statm`, cheap to read).
+pub fn rss_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+/// Tracks the peak resident size of successive phases.
+pub struct PhasePeaks {
+    sampled: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    sampler: Option<JoinHandle<()>>,
+    hwm_at_start: Option<u64>,
+}
+
+impl PhasePeaks {
+    /// Starts the first phase.
+    pub fn start() -> PhasePeaks {
+        let sampled = Arc::new(AtomicU64::new(rss_bytes().unwrap_or(0)));
+        let stop = Arc::new(AtomicBool::new(false));
+        let sampler = rss_bytes().is_some().then(|| {
+            let (sampled, stop) = (sampled.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    if let Some(r) = rss_bytes() {
+                        sampled.fetch_max(r, Ordering::Relaxed);
+                    }
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            })
+        });
+        PhasePeaks {
+            sampled,
+            stop,
+            sampler,
+            hwm_at_start: peak_rss_bytes(),
+        }
+    }
+
+    /// Ends a phase: returns its peak in bytes and starts the next one.
+    pub fn lap(&mut self) -> Option<u64> {
+        let hwm = peak_rss_bytes()?;
+        let now = rss_bytes().unwrap_or(0);
+        let sampled = self.sampled.swap(now, Ordering::Relaxed).max(now);
+        let peak = match self.hwm_at_start {
+            Some(before) if hwm > before => hwm,
+            _ => sampled.min(hwm),
+        };
+        self.hwm_at_start = Some(hwm);
+        Some(peak)
+    }
+}
+
+impl Drop for PhasePeaks {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.sampler.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phase_that_allocates_has_the_higher_peak() {
+        if rss_bytes().is_none() {
+            return; // not Linux
+        }
+        let mut p = PhasePeaks::start();
+        let _ = p.lap();
+        // A phase that allocates 96 MiB and frees it again...
+        let v = vec![1u8; 96 << 20];
+        std::hint::black_box(&v);
+        drop(v);
+        let big = p.lap().unwrap();
+        // ...and one that does nothing.
+        let small = p.lap().unwrap();
+        assert!(big >= 96 << 20, "{big}");
+        assert!(small + (64 << 20) < big, "{small} vs {big}");
+    }
+}
