@@ -8,11 +8,12 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use gapmap_core::fibre::{self, FibreIndex, FibreReach};
 use gapmap_core::gaps::{self, GapCluster, GapKind};
-use gapmap_core::geo::{MultiPolygon, Simplify};
+use gapmap_core::geo::MultiPolygon;
 use gapmap_core::mobile::{self, MobileCover, MobileIndex};
 use gapmap_core::par::SpatialOrder;
 use gapmap_core::polygon_index::PolygonIndex;
 use gapmap_core::settlement;
+use gapmap_core::simplify::simplify_multi_polygon;
 use gapmap_core::summary::{self, Tally};
 use gapmap_core::Params;
 use gapmap_io::features::{Column, FeatureTable, GeomRef};
@@ -667,7 +668,7 @@ fn write_outputs(
         settlements
             .areas
             .par_iter()
-            .map(|a| a.simplify(map_simplify_m))
+            .map(|a| simplify_multi_polygon(a, map_simplify_m))
             .collect()
     } else {
         Vec::new()

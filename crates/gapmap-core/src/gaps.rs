@@ -269,7 +269,7 @@ const OUTLINE_ARC_RAD: f64 = std::f64::consts::PI / 8.0;
 
 /// Up to this many premises, a cluster's outline is the convex hull of its premises' margin
 /// polygons, built directly; larger clusters follow their concave hull.
-const CONVEX_OUTLINE_MAX: usize = 3;
+const CONVEX_OUTLINE_MAX: usize = 9;
 
 /// The convex hull of `pts` each offset by the vertices of a regular polygon of `margin_m`
 /// circumradius and `OUTLINE_ARC_RAD` steps: the same shape as buffering their convex hull with
@@ -298,7 +298,7 @@ fn rounded_convex_hull(pts: &[Coord<f64>], margin_m: f64) -> MultiPolygon<f64> {
     MultiPolygon::new(vec![MultiPoint::from(cloud).convex_hull()])
 }
 
-/// A polygon that encloses `points` with a margin of `margin_m` metres. Up to three premises:
+/// A polygon that encloses `points` with a margin of `margin_m` metres. Up to nine premises:
 /// the convex hull of their margin polygons. More: the concave hull (digging in only along
 /// edges longer than `detail_m`) buffered outward by the margin, or, when that hull has no
 /// area, the union of the margin polygons.

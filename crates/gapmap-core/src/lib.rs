@@ -13,6 +13,7 @@
 //! | [`fibre`] | distance to fibre, networks within the drop distance |
 //! | [`mobile`] | 4G/5G operators covering a premise |
 //! | [`gaps`] | gap kinds, single-linkage clusters, cluster outlines |
+//! | [`simplify`] | Douglas–Peucker for map display |
 //! | [`summary`] | per-settlement tallies |
 //! | [`rng`] | stable seeded RNG for synthetic data and tests |
 //! | [`synth`] | seeded synthetic premises, fibre and mobile layers |
@@ -25,6 +26,7 @@ pub mod polygon_index;
 pub mod prepared;
 pub mod rng;
 pub mod settlement;
+pub mod simplify;
 pub mod summary;
 pub mod synth;
 

@@ -214,6 +214,12 @@ impl PreparedArea {
     fn for_each_cell_of_edge(&self, a: Coord<f64>, b: Coord<f64>, mut f: impl FnMut(usize)) {
         let (ylo, yhi) = (a.y.min(b.y), a.y.max(b.y));
         let (exlo, exhi) = (a.x.min(b.x), a.x.max(b.x));
+        // Most edges lie strictly inside one cell, which is then the only closed cell they meet.
+        let (c, r) = (self.col(exlo), self.row(ylo));
+        if self.xs[c] < exlo && exhi < self.xs[c + 1] && self.ys[r] < ylo && yhi < self.ys[r + 1] {
+            f(r * self.nx + c);
+            return;
+        }
         // Rows whose closed band meets [ylo, yhi].
         let mut r0 = self.row(ylo);
         while r0 > 0 && self.ys[r0] >= ylo {
@@ -276,41 +282,58 @@ impl PreparedArea {
         self.cell_edges = cell_edges;
     }
 
+    /// The grid lines an edge crosses: `k` with `l.x <= xs[k] < r.x`, interior lines only (line
+    /// `nx` is the box's right side, and no edge has x > max.x).
+    fn crossed_lines(&self, a: Coord<f64>, b: Coord<f64>) -> std::ops::Range<usize> {
+        if a.x == b.x {
+            return 0..0;
+        }
+        let (lx, rx) = (a.x.min(b.x), a.x.max(b.x));
+        let mut k = self.col(lx);
+        while k > 0 && self.xs[k] >= lx {
+            k -= 1;
+        }
+        while k <= self.nx && self.xs[k] < lx {
+            k += 1;
+        }
+        let mut end = k;
+        while end < self.nx && self.xs[end] < rx {
+            end += 1;
+        }
+        k..end
+    }
+
     fn fill_lines(&mut self, edge_ids: &[u32]) {
-        // Interior border lines k = 1..nx-1 can be crossed; line nx is the box's right side, and
-        // no edge has x > max.x.
-        let mut entries: Vec<(u32, f64, u32)> = Vec::new();
+        // Bucket the crossings by line (counting sort), then sort each line by height.
+        let mut line_start = vec![0u32; self.nx + 2];
         for &e in edge_ids {
             let (a, b) = self.edge(e);
-            if a.x == b.x {
-                continue;
+            for k in self.crossed_lines(a, b) {
+                line_start[k + 1] += 1;
             }
-            let (l, r) = if a.x < b.x { (a, b) } else { (b, a) };
-            // Lines with l.x <= X < r.x.
-            let mut k = self.col(l.x);
-            while k > 0 && self.xs[k] >= l.x {
-                k -= 1;
-            }
-            while k <= self.nx && self.xs[k] < l.x {
-                k += 1;
-            }
-            let slope = (r.y - l.y) / (r.x - l.x);
-            while k < self.nx && self.xs[k] < r.x {
-                let x = self.xs[k];
-                entries.push((k as u32, l.y + (x - l.x) * slope, e));
-                k += 1;
-            }
-        }
-        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-        let mut line_start = vec![0u32; self.nx + 2];
-        for &(k, _, _) in &entries {
-            line_start[k as usize + 1] += 1;
         }
         for k in 0..=self.nx {
             line_start[k + 1] += line_start[k];
         }
-        self.line_y = entries.iter().map(|e| e.1).collect();
-        self.line_edge = entries.iter().map(|e| e.2).collect();
+        let total = line_start[self.nx + 1] as usize;
+        let mut fill = line_start.clone();
+        let mut entries: Vec<(f64, u32)> = vec![(0.0, 0); total];
+        for &e in edge_ids {
+            let (a, b) = self.edge(e);
+            let (l, r) = if a.x < b.x { (a, b) } else { (b, a) };
+            let slope = (r.y - l.y) / (r.x - l.x);
+            for k in self.crossed_lines(a, b) {
+                let x = self.xs[k];
+                entries[fill[k] as usize] = (l.y + (x - l.x) * slope, e);
+                fill[k] += 1;
+            }
+        }
+        for k in 0..=self.nx {
+            entries[line_start[k] as usize..line_start[k + 1] as usize]
+                .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        }
+        self.line_y = entries.iter().map(|e| e.0).collect();
+        self.line_edge = entries.iter().map(|e| e.1).collect();
         self.line_start = line_start;
     }
 
