@@ -138,6 +138,14 @@ pub struct Args {
     /// gapmap.gpkg always use full resolution.
     #[arg(long, value_name = "M", default_value_t = 2.0)]
     pub map_simplify_m: f64,
+    /// Outputs to write, comma-separated (run.json is always written).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "tables,premises,maps"
+    )]
+    pub outputs: Vec<Output>,
     /// Also write gapmap.gpkg: the settlement and gap layers at full resolution, in the working
     /// CRS, with their QGIS styles (QGIS also styles the GeoJSON maps by their .qml files).
     #[arg(long)]
@@ -429,6 +437,8 @@ fn analyze(
         fibre_index.as_ref(),
         mobile_index.as_ref(),
         params,
+        // Outlines are drawn only for the map outputs.
+        args.outputs.contains(&Output::Maps) || args.gpkg,
         &mut clock,
     );
 
@@ -442,8 +452,7 @@ fn analyze(
         fibre_in.is_some(),
         &ctx.target,
         params,
-        args.gpkg,
-        args.map_simplify_m,
+        args,
     )?;
     clock.lap("write");
 
@@ -489,6 +498,7 @@ fn analyze(
             "overwrite": args.overwrite,
             "gpkg": args.gpkg,
             "map_simplify_m": args.map_simplify_m,
+            "outputs": args.outputs.iter().map(|o| format!("{o:?}").to_lowercase()).collect::<Vec<_>>(),
         }),
         working_crs: ctx.target.label().to_string(),
         inputs,
@@ -540,6 +550,7 @@ fn compute(
     fibre_index: Option<&FibreIndex>,
     mobile_index: Option<&MobileIndex>,
     params: Params,
+    with_outlines: bool,
     clock: &mut Clock,
 ) -> Results {
     let n = premises.xy.len() as u64;
@@ -578,8 +589,15 @@ fn compute(
         .map(|i| GapKind::of(passed(i), mobile[i].count_4g() > 0))
         .collect();
     let clusters = gaps::cluster(&premises.xy, &gap_kind, &settlement, params.gap_cluster_m);
-    let bar = Bar::new(clusters.len() as u64, "gap outlines");
-    let outlines: Vec<_> = clusters
+    let bar = Bar::new(
+        if with_outlines {
+            clusters.len() as u64
+        } else {
+            0
+        },
+        "gap outlines",
+    );
+    let outlines: Vec<_> = clusters[..if with_outlines { clusters.len() } else { 0 }]
         .par_iter()
         .map(|c| {
             let pts: Vec<_> = c
@@ -644,8 +662,19 @@ fn totals(r: &Results) -> BTreeMap<String, u64> {
     m
 }
 
-/// Writes every output into the staging directory; returns the file names. The map files are
-/// written on their own threads, beside the tables.
+/// Which outputs to write (run.json is always written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    /// settlements.csv and settlements.parquet.
+    Tables,
+    /// premises.parquet.
+    Premises,
+    /// gaps.geojson and settlements.geojson, with their QGIS styles.
+    Maps,
+}
+
+/// Writes the chosen outputs into the staging directory; returns the file names. The map files
+/// are written on their own threads, beside the tables.
 #[allow(clippy::too_many_arguments)]
 fn write_outputs(
     staging: &mut Staging,
@@ -655,20 +684,34 @@ fn write_outputs(
     has_fibre: bool,
     crs: &Crs,
     params: Params,
-    gpkg: bool,
-    map_simplify_m: f64,
+    args: &Args,
 ) -> Result<Vec<String>> {
-    let mut names: Vec<String> = ["settlements.csv", "settlements.parquet", "premises.parquet"]
-        .map(String::from)
-        .to_vec();
-    let gaps = gap_table(premises, settlements, r, has_fibre);
-    let smap = settlement_map_table(settlements, r);
+    let want = |o: Output| args.outputs.contains(&o);
+    let (tables_on, premises_on, maps_on, gpkg) = (
+        want(Output::Tables),
+        want(Output::Premises),
+        want(Output::Maps),
+        args.gpkg,
+    );
+    let mut names: Vec<String> = Vec::new();
+    // The map tables (gap outlines exist only when maps or the GeoPackage are wanted).
+    let mapping = maps_on || gpkg;
+    let gaps = if mapping {
+        gap_table(premises, settlements, r, has_fibre)
+    } else {
+        FeatureTable::default()
+    };
+    let smap = if mapping {
+        settlement_map_table(settlements, r)
+    } else {
+        FeatureTable::default()
+    };
     // The web map's copy of the outlines, simplified; the GeoPackage keeps full resolution.
-    let simplified: Vec<MultiPolygon<f64>> = if map_simplify_m > 0.0 {
+    let simplified: Vec<MultiPolygon<f64>> = if maps_on && args.map_simplify_m > 0.0 {
         settlements
             .areas
             .par_iter()
-            .map(|a| simplify_multi_polygon(a, map_simplify_m))
+            .map(|a| simplify_multi_polygon(a, args.map_simplify_m))
             .collect()
     } else {
         Vec::new()
@@ -681,26 +724,34 @@ fn write_outputs(
             geometries: simplified.iter().map(GeomRef::MultiPolygon).collect(),
         }
     };
-    std::fs::write(staging.file("gaps.qml"), style::gaps_qml()).context("gaps.qml")?;
-    std::fs::write(staging.file("settlements.qml"), style::settlements_qml())
-        .context("settlements.qml")?;
-    names.extend(
-        [
-            "gaps.geojson",
-            "gaps.qml",
-            "settlements.geojson",
-            "settlements.qml",
-        ]
-        .map(String::from),
-    );
+    if maps_on {
+        std::fs::write(staging.file("gaps.qml"), style::gaps_qml()).context("gaps.qml")?;
+        std::fs::write(staging.file("settlements.qml"), style::settlements_qml())
+            .context("settlements.qml")?;
+        names.extend(
+            [
+                "gaps.geojson",
+                "gaps.qml",
+                "settlements.geojson",
+                "settlements.qml",
+            ]
+            .map(String::from),
+        );
+    }
+    if tables_on {
+        names.extend(["settlements.csv", "settlements.parquet"].map(String::from));
+    }
+    if premises_on {
+        names.push("premises.parquet".into());
+    }
+    if gpkg {
+        names.push("gapmap.gpkg".into());
+    }
     let (gaps_path, smap_path, gpkg_path) = (
         staging.file("gaps.geojson"),
         staging.file("settlements.geojson"),
         staging.file("gapmap.gpkg"),
     );
-    if gpkg {
-        names.push("gapmap.gpkg".into());
-    }
     let (scsv, sparquet, ppath) = (
         staging.file("settlements.csv"),
         staging.file("settlements.parquet"),
@@ -711,9 +762,11 @@ fn write_outputs(
     let crs_label = crs.label().to_string();
     let own_crs = || Crs::parse(&crs_def, &crs_label);
     std::thread::scope(|scope| -> Result<()> {
-        let gaps_job = scope.spawn(|| write_geojson(&gaps_path, "gaps", &own_crs()?, &gaps));
-        let smap_job =
-            scope.spawn(|| write_geojson(&smap_path, "settlements", &own_crs()?, &smap_web));
+        let gaps_job =
+            maps_on.then(|| scope.spawn(|| write_geojson(&gaps_path, "gaps", &own_crs()?, &gaps)));
+        let smap_job = maps_on.then(|| {
+            scope.spawn(|| write_geojson(&smap_path, "settlements", &own_crs()?, &smap_web))
+        });
         let gpkg_job = gpkg.then(|| {
             scope.spawn(|| {
                 write_gpkg(
@@ -737,29 +790,29 @@ fn write_outputs(
             })
         });
         // The tables, on this thread.
-        let mut df = tables::settlements_frame(&settlements.ids, &settlements.names, &r.tallies)?;
-        tables::write_csv(&mut df, &scsv)?;
-        tables::write_parquet(&mut df, &sparquet, None)?;
-        drop(df);
-        let mut pdf = tables::premises_frame(&tables::PremiseRows {
-            ids: &premises.ids,
-            xy: &premises.xy,
-            settlement_ids: &settlements.ids,
-            settlement: &r.settlement,
-            households: &premises.households,
-            workplaces: &premises.workplaces,
-            fibre: r.fibre.as_deref(),
-            mobile: &r.mobile,
-            gap_kind: &r.gap_kind,
-            gap_id: &r.gap_id,
-            drop_distance_m: params.drop_distance_m,
-        })?;
-        tables::write_parquet(&mut pdf, &ppath, Some(crs.label()))?;
-        drop(pdf);
-        for job in [Some(gaps_job), Some(smap_job), gpkg_job]
-            .into_iter()
-            .flatten()
-        {
+        if tables_on {
+            let mut df =
+                tables::settlements_frame(&settlements.ids, &settlements.names, &r.tallies)?;
+            tables::write_csv(&mut df, &scsv)?;
+            tables::write_parquet(&mut df, &sparquet, None)?;
+        }
+        if premises_on {
+            let mut pdf = tables::premises_frame(&tables::PremiseRows {
+                ids: &premises.ids,
+                xy: &premises.xy,
+                settlement_ids: &settlements.ids,
+                settlement: &r.settlement,
+                households: &premises.households,
+                workplaces: &premises.workplaces,
+                fibre: r.fibre.as_deref(),
+                mobile: &r.mobile,
+                gap_kind: &r.gap_kind,
+                gap_id: &r.gap_id,
+                drop_distance_m: params.drop_distance_m,
+            })?;
+            tables::write_parquet(&mut pdf, &ppath, Some(crs.label()))?;
+        }
+        for job in [gaps_job, smap_job, gpkg_job].into_iter().flatten() {
             job.join()
                 .map_err(|_| anyhow::anyhow!("an output writer panicked"))??;
         }

@@ -17,6 +17,7 @@ use clap::{Parser, Subcommand};
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod analyze;
+mod batch;
 mod bundled;
 mod memory;
 mod progress;
@@ -40,6 +41,8 @@ enum Command {
     Analyze(analyze::Args),
     /// Seeded synthetic premises, fibre and mobile layers on real settlements and population.
     Synth(synth::Args),
+    /// Run analyze over workloads × parameter grids into one tidy table.
+    Batch(batch::Args),
 }
 
 /// A usage error found after parsing (exit code 2).
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args),
         Command::Synth(args) => synth::run(args),
+        Command::Batch(args) => batch::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

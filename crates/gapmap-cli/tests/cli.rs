@@ -873,3 +873,136 @@ fn every_gap_premise_lies_in_its_gap_polygon() {
     }
     assert!(checked > 10_000, "{checked}");
 }
+
+#[test]
+fn batch_sweeps_scenarios_into_one_table_and_survives_failures() {
+    let sc = Scenario::new();
+    let toml = format!(
+        r#"
+[defaults]
+assume_crs = "EPSG:3006"
+
+[[workload]]
+name = "small"
+premises = "{p}"
+settlements = "{s}"
+fibre = ["{f}"]
+mobile = ["{m}"]
+
+[[workload]]
+name = "broken"
+premises = "{root}/nope.parquet"
+settlements = "{s}"
+
+[grid]
+drop_distance_m = [49.99, 50]
+"#,
+        p = sc.p("premises.csv"),
+        s = sc.p("settlements.gpkg"),
+        f = sc.p("fibre.gpkg"),
+        m = sc.p("mobile.gpkg"),
+        root = sc.root.display()
+    );
+    let cfg = sc.root.join("batch.toml");
+    std::fs::write(&cfg, toml).unwrap();
+    let out = sc.root.join("batch-out");
+    let o = gapmap()
+        .args([
+            "batch",
+            cfg.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = read_parquet(&out.join("batch.parquet"));
+    // 2 scenarios × 3 rows (A, B, rural) + 2 failed scenarios × 1 row.
+    assert_eq!(t.height(), 2 * 3 + 2);
+    let status = col_str(&t, "status");
+    assert_eq!(status.iter().filter(|s| *s == "failed").count(), 2);
+    let errors = col_str(&t, "error");
+    assert!(
+        errors.iter().any(|e| e.contains("nope.parquet")),
+        "{errors:?}"
+    );
+    // The drop distance decides p1 (exactly 50 m from fibre) in settlement A.
+    let ok: Vec<usize> = (0..t.height()).filter(|&i| status[i] == "ok").collect();
+    let ids = col_str(&t, "settlement_id");
+    let drop: Vec<f64> = t
+        .column("drop_distance_m")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    let passed: Vec<Option<i64>> = t
+        .column("fibre_passed")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .iter()
+        .collect();
+    let a = |d: f64| {
+        ok.iter()
+            .find(|&&i| ids[i] == "A" && drop[i] == d)
+            .map(|&i| passed[i])
+            .unwrap()
+    };
+    assert_eq!((a(49.99), a(50.0)), (Some(0), Some(1)));
+    // Timings and memory per phase, and a run.json per scenario.
+    assert!(t
+        .column("fibre_s")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .flatten()
+        .all(|v| v >= 0.0));
+    assert!(t.column("total_peak_rss_mib").is_ok());
+    let scen = std::fs::read_dir(out.join("scenarios")).unwrap().count();
+    assert_eq!(scen, 2, "successful scenarios keep a folder with run.json");
+    let csv = read_csv(&out.join("batch.csv"));
+    assert_eq!(csv.height(), t.height());
+}
+
+#[test]
+fn batch_rejects_a_bad_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("b.toml");
+    std::fs::write(
+        &cfg,
+        "[[workload]]\nname = \"x\"\n[grid]\ndrop_distance_m = 5\n",
+    )
+    .unwrap();
+    let o = gapmap()
+        .args([
+            "batch",
+            cfg.to_str().unwrap(),
+            "--out",
+            dir.path().join("o").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("drop_distance_m must be a non-empty array"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(
+        &cfg,
+        "[[workload]]\nname = \"x\"\nbogus_key_at_top = 1\n[typo]\n",
+    )
+    .unwrap();
+    let o = gapmap()
+        .args([
+            "batch",
+            cfg.to_str().unwrap(),
+            "--out",
+            dir.path().join("o").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}

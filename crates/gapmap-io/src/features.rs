@@ -14,6 +14,8 @@ use serde_json::{Map, Value};
 pub enum Column<'a> {
     /// Whole numbers.
     Int(Vec<i64>),
+    /// Whole numbers, some missing (null).
+    IntOpt(Vec<Option<i64>>),
     /// Real numbers; `None` (and non-finite values) are written as null.
     Float(Vec<Option<f64>>),
     /// Text; `None` is written as null.
@@ -24,6 +26,7 @@ impl Column<'_> {
     pub fn len(&self) -> usize {
         match self {
             Column::Int(v) => v.len(),
+            Column::IntOpt(v) => v.len(),
             Column::Float(v) => v.len(),
             Column::Text(v) => v.len(),
         }
@@ -132,7 +135,11 @@ impl<'a> FeatureTable<'a> {
             let non_null = || vals.iter().filter(|v| !v.is_null());
             let col = if non_null().all(|v| v.is_i64() || v.is_u64() || v.is_boolean()) {
                 if vals.iter().any(|v| v.is_null()) {
-                    Column::Float(vals.iter().map(|v| v.as_f64()).collect())
+                    Column::IntOpt(
+                        vals.iter()
+                            .map(|v| v.as_i64().or_else(|| v.as_bool().map(i64::from)))
+                            .collect(),
+                    )
                 } else {
                     Column::Int(
                         vals.iter()
@@ -185,7 +192,7 @@ mod tests {
             t.columns[2].1,
             Column::Text(vec![Some("x".into()), Some("3".into())])
         );
-        assert_eq!(t.columns[3].1, Column::Float(vec![Some(2.0), None]));
+        assert_eq!(t.columns[3].1, Column::IntOpt(vec![Some(2), None]));
         assert_eq!(t.len(), 2);
     }
 }

@@ -315,6 +315,15 @@ fn push_properties(s: &mut Vec<u8>, keys: &[Vec<u8>], columns: &[(String, Column
                 }
                 push_digits(s, v[i].unsigned_abs());
             }
+            Column::IntOpt(v) => match v[i] {
+                Some(x) => {
+                    if x < 0 {
+                        s.push(b'-');
+                    }
+                    push_digits(s, x.unsigned_abs());
+                }
+                None => s.extend(b"null"),
+            },
             Column::Float(v) => match v[i] {
                 Some(x) if x.is_finite() => {
                     s.extend(serde_json::to_string(&x).unwrap_or_default().as_bytes())

@@ -108,7 +108,7 @@ fn write_layer(
         .map_err(e)?;
     for (name, col) in &spec.table.columns {
         let t = match col {
-            Column::Int(_) => OGRFieldType::OFTInteger64,
+            Column::Int(_) | Column::IntOpt(_) => OGRFieldType::OFTInteger64,
             Column::Float(_) => OGRFieldType::OFTReal,
             Column::Text(_) => OGRFieldType::OFTString,
         };
@@ -121,6 +121,10 @@ fn write_layer(
         for (k, (_, col)) in spec.table.columns.iter().enumerate() {
             match col {
                 Column::Int(v) => feat.set_field_integer64(k, v[i]),
+                Column::IntOpt(v) => match v[i] {
+                    Some(x) => feat.set_field_integer64(k, x),
+                    None => feat.set_field_null(k),
+                },
                 Column::Float(v) => match v[i] {
                     Some(x) if x.is_finite() => feat.set_field_double(k, x),
                     _ => feat.set_field_null(k),
