@@ -195,6 +195,13 @@ impl Clock {
     }
 }
 
+/// The indexes the kernels query.
+struct Indexes {
+    settlements: PolygonIndex,
+    fibre: Option<FibreIndex>,
+    mobile: Option<MobileIndex>,
+}
+
 /// Everything the analysis computed, per premise and per settlement.
 struct Results {
     pub settlement: Vec<Option<u32>>,
@@ -430,12 +437,15 @@ fn analyze(
     clock.lap("index");
 
     // Analyse.
+    let indexes = Indexes {
+        settlements: settlement_index,
+        fibre: fibre_index,
+        mobile: mobile_index,
+    };
     let results = compute(
         &premises,
         &settlements,
-        &settlement_index,
-        fibre_index.as_ref(),
-        mobile_index.as_ref(),
+        &indexes,
         params,
         // Outlines are drawn only for the map outputs.
         args.outputs.contains(&Output::Maps) || args.gpkg,
@@ -546,13 +556,13 @@ fn analyze(
 fn compute(
     premises: &Premises,
     settlements: &Settlements,
-    settlement_index: &PolygonIndex,
-    fibre_index: Option<&FibreIndex>,
-    mobile_index: Option<&MobileIndex>,
+    idx: &Indexes,
     params: Params,
     with_outlines: bool,
     clock: &mut Clock,
 ) -> Results {
+    let (settlement_index, fibre_index, mobile_index) =
+        (&idx.settlements, idx.fibre.as_ref(), idx.mobile.as_ref());
     let n = premises.xy.len() as u64;
     let bar = Bar::new(n, "settlements");
     // Visit premises along a Hilbert curve: neighbouring queries share index nodes in cache.
