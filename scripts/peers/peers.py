@@ -3,7 +3,7 @@ gapmap, GeoPandas and DuckDB on one workload and compares them.
 
     python peers.py geopandas WORKLOAD OUT.csv   # one pipeline
     python peers.py duckdb WORKLOAD OUT.csv
-    python peers.py compare WORKLOAD --gapmap PATH [--threads N]
+    python peers.py compare WORKLOAD --gapmap PATH [--threads N] [--repeat N]
 
 WORKLOAD is a directory written by `gapmap synth --premises N`: premises.parquet (id, x, y,
 households, workplaces; EPSG:3006), settlements.gpkg (id, name), fibre.gpkg (layers routes and
@@ -194,16 +194,20 @@ def compare(w, gapmap, threads, repeat):
         "geopandas": lambda k: [sys.executable, me, "geopandas", w, f"{tmp}/geopandas-{k}.csv"],
         "duckdb": lambda k: [sys.executable, me, "duckdb", w, f"{tmp}/duckdb-{k}.csv"],
     }
-    results = {}
-    for name, cmd in runs.items():
-        best = None
-        for k in range(repeat):
+    # Interleaved (gapmap, geopandas, duckdb, gapmap, ...), so that drift in the machine's speed
+    # affects every tool alike.
+    walls = {name: [] for name in runs}
+    rsss = {name: [] for name in runs}
+    for k in range(repeat):
+        for name, cmd in runs.items():
             wall, rss, code = run_measured(cmd(k), env)
             if code != 0:
                 print(f"{name} failed (exit {code})")
                 return 1
-            best = (wall, rss) if best is None or wall < best[0] else best
-        results[name] = best
+            walls[name].append(wall)
+            rsss[name].append(rss)
+    median = lambda v: sorted(v)[len(v) // 2]
+    results = {name: (median(walls[name]), min(walls[name]), max(rsss[name])) for name in runs}
     tables = {
         "gapmap": read_table(f"{tmp}/gapmap-0/settlements.csv"),
         "geopandas": read_table(f"{tmp}/geopandas-0.csv"),
@@ -211,9 +215,9 @@ def compare(w, gapmap, threads, repeat):
     }
     base = tables["gapmap"]
     print(f"workload: {w}  ({sum(v[0] for v in base.values()):,} premises, {len(base) - 1:,} settlements)")
-    print(f"{'tool':<10} {'wall s':>8} {'peak RSS MiB':>13}  {'vs gapmap':>9}  table")
+    print(f"{'tool':<10} {'median s':>8} {'best s':>7} {'peak RSS MiB':>13}  {'vs gapmap':>9}  table")
     ok = True
-    for name, (wall, rss) in results.items():
+    for name, (wall, best, rss) in results.items():
         t = tables[name]
         same = t == base
         if not same:
@@ -226,8 +230,9 @@ def compare(w, gapmap, threads, repeat):
         else:
             detail = "identical"
         ratio = wall / results["gapmap"][0]
-        print(f"{name:<10} {wall:>8.2f} {rss:>13.0f}  {ratio:>8.1f}x  {detail}")
-    print(f"(best of {repeat} runs each; threads: {threads or 'all'}; outputs in {tmp})")
+        print(f"{name:<10} {wall:>8.2f} {best:>7.2f} {rss:>13.0f}  {ratio:>8.1f}x  {detail}")
+    print(f"({repeat} interleaved runs each; 'vs gapmap' compares medians; peak RSS is the largest of the runs; "
+          f"threads: {threads or 'all'}; outputs in {tmp})")
     return 0 if ok else 1
 
 

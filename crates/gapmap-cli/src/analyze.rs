@@ -133,9 +133,9 @@ pub struct Args {
     /// Worker threads [default: all cores].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Simplify settlement outlines in settlements.geojson by this tolerance (Douglas-Peucker),
-    /// in metres, to keep the web map light; 0 keeps full resolution. Analyses and
-    /// gapmap.gpkg always use full resolution.
+    /// Simplify the outlines in settlements.geojson and gaps.geojson by this tolerance
+    /// (Douglas-Peucker), in metres, to keep the web maps light; 0 keeps full resolution.
+    /// Analyses and gapmap.gpkg always use full resolution.
     #[arg(long, value_name = "M", default_value_t = 2.0)]
     pub map_simplify_m: f64,
     /// Outputs to write, comma-separated (run.json is always written).
@@ -716,7 +716,7 @@ fn write_outputs(
     } else {
         FeatureTable::default()
     };
-    // The web map's copy of the outlines, simplified; the GeoPackage keeps full resolution.
+    // The web maps' copies of the outlines, simplified; the GeoPackage keeps full resolution.
     let simplified: Vec<MultiPolygon<f64>> = if maps_on && args.map_simplify_m > 0.0 {
         settlements
             .areas
@@ -725,6 +725,22 @@ fn write_outputs(
             .collect()
     } else {
         Vec::new()
+    };
+    let simplified_gaps: Vec<MultiPolygon<f64>> = if maps_on && args.map_simplify_m > 0.0 {
+        r.outlines
+            .par_iter()
+            .map(|a| simplify_multi_polygon(a, args.map_simplify_m))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let gaps_web = if simplified_gaps.is_empty() {
+        gaps.clone()
+    } else {
+        FeatureTable {
+            columns: gaps.columns.clone(),
+            geometries: simplified_gaps.iter().map(GeomRef::MultiPolygon).collect(),
+        }
     };
     let smap_web = if simplified.is_empty() {
         smap.clone()
@@ -772,8 +788,8 @@ fn write_outputs(
     let crs_label = crs.label().to_string();
     let own_crs = || Crs::parse(&crs_def, &crs_label);
     std::thread::scope(|scope| -> Result<()> {
-        let gaps_job =
-            maps_on.then(|| scope.spawn(|| write_geojson(&gaps_path, "gaps", &own_crs()?, &gaps)));
+        let gaps_job = maps_on
+            .then(|| scope.spawn(|| write_geojson(&gaps_path, "gaps", &own_crs()?, &gaps_web)));
         let smap_job = maps_on.then(|| {
             scope.spawn(|| write_geojson(&smap_path, "settlements", &own_crs()?, &smap_web))
         });

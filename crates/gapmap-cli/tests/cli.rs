@@ -874,6 +874,50 @@ fn every_gap_premise_lies_in_its_gap_polygon() {
     assert!(checked > 10_000, "{checked}");
 }
 
+/// Coordinate pairs in a GeoJSON FeatureCollection of (multi)polygons.
+fn vertex_count(path: &Path) -> usize {
+    let g: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    g["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let c = &f["geometry"]["coordinates"];
+            let polys = match f["geometry"]["type"].as_str().unwrap() {
+                "MultiPolygon" => c.as_array().unwrap().clone(),
+                _ => vec![c.clone()],
+            };
+            polys
+                .iter()
+                .flat_map(|p| p.as_array().unwrap().iter())
+                .map(|r| r.as_array().unwrap().len())
+                .sum::<usize>()
+        })
+        .sum()
+}
+
+#[test]
+fn map_simplify_thins_both_web_maps_and_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (full, thin) = (tmp.path().join("full"), tmp.path().join("thin"));
+    analyze_bundled(&full, &["--map-simplify-m", "0"]);
+    analyze_bundled(&thin, &["--map-simplify-m", "5"]);
+    for f in ["gaps.geojson", "settlements.geojson"] {
+        let (a, b) = (vertex_count(&full.join(f)), vertex_count(&thin.join(f)));
+        assert!(b < a, "{f}: {b} vertices simplified, {a} in full");
+    }
+    assert_eq!(
+        gap_digest(&full.join("gaps.geojson")),
+        gap_digest(&thin.join("gaps.geojson"))
+    );
+    for f in ["settlements.csv", "premises.parquet"] {
+        assert!(
+            std::fs::read(full.join(f)).unwrap() == std::fs::read(thin.join(f)).unwrap(),
+            "{f} depends on --map-simplify-m"
+        );
+    }
+}
+
 #[test]
 fn batch_sweeps_scenarios_into_one_table_and_survives_failures() {
     let sc = Scenario::new();

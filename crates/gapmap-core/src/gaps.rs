@@ -3,6 +3,7 @@
 //! an outline polygon that encloses each cluster.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use geo::{Area, Buffer, ConcaveHull, Coord, MultiPoint, MultiPolygon, Polygon};
 use rayon::prelude::*;
@@ -141,6 +142,30 @@ fn dist2(a: Coord<f64>, b: Coord<f64>) -> f64 {
     dx * dx + dy * dy
 }
 
+/// A multiply-rotate hasher for grid cell keys (the FxHash recipe): SipHash's resistance to
+/// crafted keys is not needed for cell coordinates, and its cost showed in profiles.
+#[derive(Default)]
+struct CellHasher(u64);
+
+impl Hasher for CellHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_i64(&mut self, v: i64) {
+        self.write_u64(v as u64);
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type CellMap<V> = HashMap<(i64, i64), V, BuildHasherDefault<CellHasher>>;
+
 /// Single-linkage components of `members` (indices into `points`) at distance `<= r` metres.
 /// Each component is sorted; components are ordered by their smallest index.
 ///
@@ -177,7 +202,7 @@ pub fn single_linkage(points: &[Coord<f64>], members: &[u32], r: f64) -> Vec<Vec
     order.sort_unstable();
     let pt = |local: usize| points[order[local].1 as usize];
     let mut cells: Vec<(usize, usize)> = Vec::new(); // [start, end) in `order`
-    let mut cell_of: HashMap<(i64, i64), usize> = HashMap::new();
+    let mut cell_of: CellMap<usize> = CellMap::default();
     let mut s = 0;
     for i in 1..=n {
         if i == n || order[i].0 != order[s].0 {
@@ -250,12 +275,16 @@ pub fn single_linkage(points: &[Coord<f64>], members: &[u32], r: f64) -> Vec<Vec
             }
         }
     }
-    let mut by_root: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut comp_of_root = vec![u32::MAX; n];
+    let mut comps: Vec<Vec<u32>> = Vec::new();
     for (local, &(_, premise)) in order.iter().enumerate() {
-        let root = uf.find(local as u32);
-        by_root.entry(root).or_default().push(premise);
+        let root = uf.find(local as u32) as usize;
+        if comp_of_root[root] == u32::MAX {
+            comp_of_root[root] = comps.len() as u32;
+            comps.push(Vec::new());
+        }
+        comps[comp_of_root[root] as usize].push(premise);
     }
-    let mut comps: Vec<Vec<u32>> = by_root.into_values().collect();
     for c in &mut comps {
         c.sort_unstable();
     }

@@ -29,6 +29,7 @@ pub mod settlement;
 pub mod simplify;
 pub mod summary;
 pub mod synth;
+pub mod tmerc;
 
 pub use geo;
 
