@@ -21,9 +21,11 @@
 pub mod fibre;
 pub mod gaps;
 pub mod mobile;
+pub mod network;
 pub mod par;
 pub mod polygon_index;
 pub mod prepared;
+pub mod resilience;
 pub mod rng;
 pub mod settlement;
 pub mod simplify;

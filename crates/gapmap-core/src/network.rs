@@ -1,0 +1,574 @@
+//! The fibre network as a graph: snapped vertices, links between junctions, shared-risk groups
+//! and backbone points.
+//!
+//! - **Nodes.** Every vertex of every fibre line; vertices closer than `snap_m` metres are one
+//!   node (transitively, by single linkage). Lines cross only where they share a (snapped)
+//!   vertex: a crossing without a common vertex is not a connection.
+//! - **Junctions** are nodes where a line ends, where anything but exactly two segments meet,
+//!   or where a backbone point attaches.
+//! - **Links** are the runs of one line between junctions: the edges of the graph, and what a
+//!   single cut breaks.
+//! - **Shared-risk groups** are links that one event cuts together: links of features with the
+//!   same shared-risk value (e.g. a duct or trench id), and links that run within `srlg_m`
+//!   of another link for more than half of their length (two cables in one trench). Every
+//!   other link is a group of its own.
+//! - **Backbone points** attach to the nearest node within `backbone_snap_m`.
+
+use geo::Coord;
+use rstar::primitives::GeomWithData;
+use rstar::{PointDistance, RTree, RTreeObject, AABB};
+
+use crate::fibre::segment_distance2;
+use crate::gaps::single_linkage;
+
+/// One fibre line: its vertices, the feature it came from, its network (owner) and its
+/// shared-risk value, if any.
+#[derive(Debug, Clone)]
+pub struct NetworkLine {
+    pub coords: Vec<Coord<f64>>,
+    pub feature: u32,
+    pub network: u32,
+    /// Interned shared-risk value (e.g. a trench id); lines with the same value fail together.
+    pub srlg: Option<u32>,
+}
+
+/// How the graph is built.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GraphOptions {
+    /// Vertices closer than this, in metres, are one node.
+    pub snap_m: f64,
+    /// Links within this distance, in metres, of another link for more than half their length
+    /// share a risk group; 0 turns the geometric grouping off.
+    pub srlg_m: f64,
+    /// Backbone points attach to the nearest node within this distance, in metres.
+    pub backbone_snap_m: f64,
+}
+
+impl Default for GraphOptions {
+    fn default() -> Self {
+        GraphOptions {
+            snap_m: 1.0,
+            srlg_m: 2.0,
+            backbone_snap_m: 100.0,
+        }
+    }
+}
+
+/// A link: the run of one line between two junctions.
+#[derive(Debug, Clone)]
+pub struct Link {
+    /// Junction ids of its ends (equal for a closed loop).
+    pub a: u32,
+    pub b: u32,
+    /// Index of the line in the input slice, and the vertex range `[start, end]` it covers.
+    pub line: u32,
+    pub start: u32,
+    pub end: u32,
+    pub length_m: f64,
+}
+
+/// The graph. Junction ids are `0..junctions.len()`.
+#[derive(Debug, Clone)]
+pub struct FibreGraph {
+    /// Position of each junction (its first vertex).
+    pub junctions: Vec<Coord<f64>>,
+    pub links: Vec<Link>,
+    /// Risk group of each link; groups are numbered by their smallest link.
+    pub link_group: Vec<u32>,
+    /// Links of each group, ascending.
+    pub groups: Vec<Vec<u32>>,
+    /// Whether a group holds links of one shared-risk value, and whether geometry joined it.
+    pub group_by_value: Vec<bool>,
+    pub group_by_geometry: Vec<bool>,
+    /// For each backbone point: its junction, or `None` when no node is within reach.
+    pub backbone: Vec<Option<u32>>,
+    /// Adjacency in CSR form: for junction `v`, `adj[adj_start[v]..adj_start[v + 1]]` holds
+    /// `(neighbour, link)` pairs.
+    pub adj_start: Vec<u32>,
+    pub adj: Vec<(u32, u32)>,
+}
+
+struct UnionFind(Vec<u32>);
+
+impl UnionFind {
+    fn new(n: usize) -> Self {
+        UnionFind((0..n as u32).collect())
+    }
+    fn find(&mut self, mut a: u32) -> u32 {
+        while self.0[a as usize] != a {
+            let p = self.0[self.0[a as usize] as usize];
+            self.0[a as usize] = p;
+            a = p;
+        }
+        a
+    }
+    fn union(&mut self, a: u32, b: u32) {
+        let (a, b) = (self.find(a), self.find(b));
+        if a != b {
+            // The smaller id stays the root, so groups are named by their smallest member.
+            let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+            self.0[hi as usize] = lo;
+        }
+    }
+}
+
+/// Up to eight segments of a link, for nearest-link queries.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LinkPiece {
+    pts: [[f64; 2]; 9],
+    len: u8,
+    pub(crate) link: u32,
+    env: AABB<[f64; 2]>,
+}
+
+impl LinkPiece {
+    fn new(coords: &[Coord<f64>], link: u32) -> LinkPiece {
+        let mut pts = [[0.0; 2]; 9];
+        for (k, c) in coords.iter().enumerate() {
+            pts[k] = [c.x, c.y];
+        }
+        LinkPiece {
+            pts,
+            len: coords.len() as u8,
+            link,
+            env: AABB::from_points(pts[..coords.len()].iter()),
+        }
+    }
+}
+
+impl RTreeObject for LinkPiece {
+    type Envelope = AABB<[f64; 2]>;
+    fn envelope(&self) -> Self::Envelope {
+        self.env
+    }
+}
+
+impl PointDistance for LinkPiece {
+    fn distance_2(&self, p: &[f64; 2]) -> f64 {
+        let q = Coord { x: p[0], y: p[1] };
+        let c = |k: usize| Coord {
+            x: self.pts[k][0],
+            y: self.pts[k][1],
+        };
+        let n = self.len as usize;
+        if n == 1 {
+            return segment_distance2(q, c(0), c(0));
+        }
+        (1..n)
+            .map(|k| segment_distance2(q, c(k - 1), c(k)))
+            .fold(f64::INFINITY, f64::min)
+    }
+}
+
+/// The pieces of every link (up to eight segments each), for an R-tree.
+pub(crate) fn link_pieces(lines: &[NetworkLine], links: &[Link]) -> Vec<LinkPiece> {
+    let mut out = Vec::new();
+    for (li, l) in links.iter().enumerate() {
+        let coords = &lines[l.line as usize].coords[l.start as usize..=l.end as usize];
+        let mut s = 0;
+        while s + 1 < coords.len() {
+            let e = (s + 8).min(coords.len() - 1);
+            out.push(LinkPiece::new(&coords[s..=e], li as u32));
+            s = e;
+        }
+    }
+    out
+}
+
+fn length(coords: &[Coord<f64>]) -> f64 {
+    coords
+        .windows(2)
+        .map(|w| (w[1].x - w[0].x).hypot(w[1].y - w[0].y))
+        .sum()
+}
+
+impl FibreGraph {
+    /// Builds the graph of `lines` with `backbone` points attached.
+    pub fn build(lines: &[NetworkLine], backbone: &[Coord<f64>], opts: GraphOptions) -> FibreGraph {
+        // 1. Snap vertices into nodes.
+        let mut vertex_xy: Vec<Coord<f64>> = Vec::new();
+        let mut line_start: Vec<usize> = Vec::with_capacity(lines.len() + 1);
+        for l in lines {
+            line_start.push(vertex_xy.len());
+            vertex_xy.extend_from_slice(&l.coords);
+        }
+        line_start.push(vertex_xy.len());
+        let nv = vertex_xy.len();
+        let mut node_of = vec![0u32; nv];
+        let mut node_xy: Vec<Coord<f64>> = Vec::new();
+        if opts.snap_m > 0.0 {
+            let all: Vec<u32> = (0..nv as u32).collect();
+            for comp in single_linkage(&vertex_xy, &all, opts.snap_m) {
+                let id = node_xy.len() as u32;
+                node_xy.push(vertex_xy[comp[0] as usize]);
+                for v in comp {
+                    node_of[v as usize] = id;
+                }
+            }
+        } else {
+            // Exact coincidence only.
+            let mut order: Vec<u32> = (0..nv as u32).collect();
+            order.sort_by(|&a, &b| {
+                let (p, q) = (vertex_xy[a as usize], vertex_xy[b as usize]);
+                p.x.total_cmp(&q.x)
+                    .then(p.y.total_cmp(&q.y))
+                    .then(a.cmp(&b))
+            });
+            let mut prev: Option<Coord<f64>> = None;
+            for &v in &order {
+                let p = vertex_xy[v as usize];
+                if prev != Some(p) {
+                    node_xy.push(p);
+                    prev = Some(p);
+                }
+                node_of[v as usize] = node_xy.len() as u32 - 1;
+            }
+        }
+        let nn = node_xy.len();
+
+        // 2. Backbone points onto the nearest node.
+        let node_tree: RTree<GeomWithData<[f64; 2], u32>> = RTree::bulk_load(
+            node_xy
+                .iter()
+                .enumerate()
+                .map(|(i, c)| GeomWithData::new([c.x, c.y], i as u32))
+                .collect(),
+        );
+        let backbone_node: Vec<Option<u32>> = backbone
+            .iter()
+            .map(|p| {
+                node_tree
+                    .nearest_neighbor(&[p.x, p.y])
+                    .filter(|n| {
+                        let q = n.geom();
+                        (q[0] - p.x).hypot(q[1] - p.y) <= opts.backbone_snap_m
+                    })
+                    .map(|n| n.data)
+            })
+            .collect();
+
+        // 3. Junctions: line ends, degree other than two, backbone nodes.
+        let mut degree = vec![0u32; nn];
+        let mut junction = vec![false; nn];
+        let mut seq: Vec<Vec<(u32, u32)>> = Vec::with_capacity(lines.len()); // (node, vertex index)
+        for (li, l) in lines.iter().enumerate() {
+            let mut s: Vec<(u32, u32)> = Vec::with_capacity(l.coords.len());
+            for k in 0..l.coords.len() {
+                let n = node_of[line_start[li] + k];
+                if s.last().map(|x| x.0) != Some(n) {
+                    s.push((n, k as u32));
+                }
+            }
+            if s.len() >= 2 {
+                for w in s.windows(2) {
+                    degree[w[0].0 as usize] += 1;
+                    degree[w[1].0 as usize] += 1;
+                }
+                junction[s[0].0 as usize] = true;
+                junction[s[s.len() - 1].0 as usize] = true;
+            }
+            seq.push(s);
+        }
+        for v in 0..nn {
+            if degree[v] != 2 {
+                junction[v] = true;
+            }
+        }
+        let mut is_backbone = vec![false; nn];
+        for n in backbone_node.iter().flatten() {
+            junction[*n as usize] = true;
+            is_backbone[*n as usize] = true;
+        }
+        let mut junction_id = vec![u32::MAX; nn];
+        let mut junctions = Vec::new();
+        for v in 0..nn {
+            if junction[v] && degree[v] > 0 || is_backbone[v] {
+                junction_id[v] = junctions.len() as u32;
+                junctions.push(node_xy[v]);
+            }
+        }
+
+        // 4. Links: runs of a line between junctions.
+        let mut links = Vec::new();
+        for (li, s) in seq.iter().enumerate() {
+            if s.len() < 2 {
+                continue;
+            }
+            let mut from = 0usize;
+            for k in 1..s.len() {
+                if junction[s[k].0 as usize] {
+                    let (start, end) = (s[from].1, s[k].1);
+                    let coords = &lines[li].coords[start as usize..=end as usize];
+                    links.push(Link {
+                        a: junction_id[s[from].0 as usize],
+                        b: junction_id[s[k].0 as usize],
+                        line: li as u32,
+                        start,
+                        end,
+                        length_m: length(coords),
+                    });
+                    from = k;
+                }
+            }
+        }
+
+        // 5. Shared-risk groups.
+        let nl = links.len();
+        let mut uf = UnionFind::new(nl);
+        let mut by_value: std::collections::HashMap<u32, u32> = Default::default();
+        let mut valued = vec![false; nl];
+        for (i, l) in links.iter().enumerate() {
+            if let Some(v) = lines[l.line as usize].srlg {
+                valued[i] = true;
+                match by_value.get(&v) {
+                    Some(&first) => uf.union(first, i as u32),
+                    None => {
+                        by_value.insert(v, i as u32);
+                    }
+                }
+            }
+        }
+        let mut geometric = vec![false; nl];
+        if opts.srlg_m > 0.0 && nl > 1 {
+            for (a, b) in parallel_links(lines, &links, opts.srlg_m) {
+                uf.union(a, b);
+                geometric[a as usize] = true;
+                geometric[b as usize] = true;
+            }
+        }
+        let mut link_group = vec![0u32; nl];
+        let mut group_index = vec![u32::MAX; nl];
+        let mut groups: Vec<Vec<u32>> = Vec::new();
+        let (mut group_by_value, mut group_by_geometry) = (Vec::new(), Vec::new());
+        for i in 0..nl {
+            let root = uf.find(i as u32) as usize;
+            if group_index[root] == u32::MAX {
+                group_index[root] = groups.len() as u32;
+                groups.push(Vec::new());
+                group_by_value.push(false);
+                group_by_geometry.push(false);
+            }
+            let g = group_index[root];
+            link_group[i] = g;
+            groups[g as usize].push(i as u32);
+            group_by_value[g as usize] |= valued[i];
+            group_by_geometry[g as usize] |= geometric[i];
+        }
+
+        // 6. Adjacency.
+        let nj = junctions.len();
+        let mut count = vec![0u32; nj + 1];
+        for l in &links {
+            if l.a != l.b {
+                count[l.a as usize] += 1;
+                count[l.b as usize] += 1;
+            }
+        }
+        let mut adj_start = vec![0u32; nj + 1];
+        for v in 0..nj {
+            adj_start[v + 1] = adj_start[v] + count[v];
+        }
+        let mut fill = adj_start.clone();
+        let mut adj = vec![(0u32, 0u32); adj_start[nj] as usize];
+        for (i, l) in links.iter().enumerate() {
+            if l.a != l.b {
+                adj[fill[l.a as usize] as usize] = (l.b, i as u32);
+                fill[l.a as usize] += 1;
+                adj[fill[l.b as usize] as usize] = (l.a, i as u32);
+                fill[l.b as usize] += 1;
+            }
+        }
+        FibreGraph {
+            junctions,
+            links,
+            link_group,
+            groups,
+            group_by_value,
+            group_by_geometry,
+            backbone: backbone_node
+                .iter()
+                .map(|n| n.map(|n| junction_id[n as usize]))
+                .collect(),
+            adj_start,
+            adj,
+        }
+    }
+
+    /// `(neighbour, link)` pairs of junction `v`.
+    #[inline]
+    pub fn neighbours(&self, v: u32) -> &[(u32, u32)] {
+        &self.adj[self.adj_start[v as usize] as usize..self.adj_start[v as usize + 1] as usize]
+    }
+
+    pub fn num_junctions(&self) -> usize {
+        self.junctions.len()
+    }
+
+    /// The vertices of link `i`.
+    pub fn link_coords<'a>(&self, lines: &'a [NetworkLine], i: usize) -> &'a [Coord<f64>] {
+        let l = &self.links[i];
+        &lines[l.line as usize].coords[l.start as usize..=l.end as usize]
+    }
+}
+
+/// Pairs of links where one runs within `srlg_m` of the other for more than half of its
+/// length: samples every `srlg_m` (at most 256 per link) along each link, away from its ends
+/// (where links that merely meet are close), and counts which other links each sample is near.
+fn parallel_links(lines: &[NetworkLine], links: &[Link], srlg_m: f64) -> Vec<(u32, u32)> {
+    use rayon::prelude::*;
+    let tree = RTree::bulk_load(link_pieces(lines, links));
+    let mut pairs: Vec<(u32, u32)> = (0..links.len())
+        .into_par_iter()
+        .map_init(Vec::new, |near: &mut Vec<u32>, li| {
+            let l = &links[li];
+            let coords = &lines[l.line as usize].coords[l.start as usize..=l.end as usize];
+            let len = l.length_m;
+            if len <= 4.0 * srlg_m {
+                return Vec::new();
+            }
+            // Samples strictly inside [srlg_m, len - srlg_m].
+            let usable = len - 2.0 * srlg_m;
+            let n = ((usable / srlg_m).ceil() as usize).clamp(1, 256);
+            let mut counts: Vec<(u32, u32)> = Vec::new();
+            let mut seg = 0usize;
+            let mut seg_start = 0.0;
+            for k in 0..n {
+                let d = srlg_m + usable * (k as f64 + 0.5) / n as f64;
+                while seg + 2 < coords.len() {
+                    let sl = (coords[seg + 1].x - coords[seg].x)
+                        .hypot(coords[seg + 1].y - coords[seg].y);
+                    if seg_start + sl >= d {
+                        break;
+                    }
+                    seg_start += sl;
+                    seg += 1;
+                }
+                let (p, q) = (coords[seg], coords[seg + 1]);
+                let sl = (q.x - p.x).hypot(q.y - p.y);
+                let t = if sl > 0.0 {
+                    ((d - seg_start) / sl).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                let s = [p.x + t * (q.x - p.x), p.y + t * (q.y - p.y)];
+                near.clear();
+                near.extend(
+                    tree.locate_within_distance(s, srlg_m * srlg_m)
+                        .map(|pc| pc.link)
+                        .filter(|&o| o != li as u32),
+                );
+                near.sort_unstable();
+                near.dedup();
+                for &o in near.iter() {
+                    match counts.iter_mut().find(|c| c.0 == o) {
+                        Some(c) => c.1 += 1,
+                        None => counts.push((o, 1)),
+                    }
+                }
+            }
+            counts
+                .into_iter()
+                .filter(|&(_, c)| 2 * c as usize > n)
+                .map(|(o, _)| (li as u32, o))
+                .collect::<Vec<_>>()
+        })
+        .flatten()
+        .collect();
+    pairs.sort_unstable();
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(pts: &[(f64, f64)], feature: u32) -> NetworkLine {
+        NetworkLine {
+            coords: pts.iter().map(|&(x, y)| Coord { x, y }).collect(),
+            feature,
+            network: 0,
+            srlg: None,
+        }
+    }
+
+    #[test]
+    fn links_split_at_junctions_and_snap_closes_gaps() {
+        // A T: a horizontal line with a vertex at x = 10, and a vertical line ending 0.5 m
+        // from that vertex.
+        let lines = vec![
+            line(&[(0.0, 0.0), (10.0, 0.0), (20.0, 0.0)], 0),
+            line(&[(10.0, 10.0), (10.0, 0.5)], 1),
+        ];
+        let g = FibreGraph::build(&lines, &[], GraphOptions::default());
+        assert_eq!(g.links.len(), 3, "{:?}", g.links);
+        assert_eq!(g.num_junctions(), 4);
+        // Without snapping the vertical line hangs free: two links, two components.
+        let g0 = FibreGraph::build(
+            &lines,
+            &[],
+            GraphOptions {
+                snap_m: 0.0,
+                ..Default::default()
+            },
+        );
+        assert_eq!(g0.links.len(), 2);
+    }
+
+    #[test]
+    fn crossing_without_a_shared_vertex_is_no_connection() {
+        let lines = vec![
+            line(&[(0.0, 5.0), (10.0, 5.0)], 0),
+            line(&[(5.0, 0.0), (5.0, 10.0)], 1),
+        ];
+        let g = FibreGraph::build(&lines, &[], GraphOptions::default());
+        assert_eq!(g.links.len(), 2);
+        assert_eq!(g.num_junctions(), 4);
+    }
+
+    #[test]
+    fn backbone_point_splits_a_link() {
+        let lines = vec![line(&[(0.0, 0.0), (50.0, 0.0), (100.0, 0.0)], 0)];
+        let g = FibreGraph::build(
+            &lines,
+            &[Coord { x: 49.0, y: 3.0 }],
+            GraphOptions::default(),
+        );
+        assert_eq!(g.links.len(), 2);
+        assert!(g.backbone[0].is_some());
+        let far = FibreGraph::build(
+            &lines,
+            &[Coord { x: 50.0, y: 500.0 }],
+            GraphOptions::default(),
+        );
+        assert_eq!(far.backbone[0], None);
+        assert_eq!(far.links.len(), 1);
+    }
+
+    #[test]
+    fn parallel_cables_share_a_group_and_a_value_joins_links() {
+        let mut lines = vec![
+            line(&[(0.0, 0.0), (1000.0, 0.0)], 0),
+            line(&[(0.0, 1.0), (1000.0, 1.0)], 1), // 1 m away: one trench
+            line(&[(0.0, 50.0), (1000.0, 50.0)], 2), // 50 m away: separate
+            line(&[(0.0, 200.0), (100.0, 200.0)], 3),
+            line(&[(0.0, 300.0), (100.0, 300.0)], 4),
+        ];
+        lines[3].srlg = Some(7);
+        lines[4].srlg = Some(7);
+        let g = FibreGraph::build(&lines, &[], GraphOptions::default());
+        assert_eq!(g.links.len(), 5);
+        assert_eq!(g.link_group[0], g.link_group[1]);
+        assert_ne!(g.link_group[0], g.link_group[2]);
+        assert_eq!(g.link_group[3], g.link_group[4]);
+        assert_eq!(g.groups.len(), 3);
+        assert!(g.group_by_geometry[g.link_group[0] as usize]);
+        assert!(g.group_by_value[g.link_group[3] as usize]);
+        // Links that only meet at a junction are not parallel.
+        let meet = vec![
+            line(&[(0.0, 0.0), (1000.0, 0.0)], 0),
+            line(&[(1000.0, 0.0), (1000.0, 1000.0)], 1),
+        ];
+        let g = FibreGraph::build(&meet, &[], GraphOptions::default());
+        assert_ne!(g.link_group[0], g.link_group[1]);
+    }
+}
