@@ -100,10 +100,10 @@ fn oracle(g: &FibreGraph, d: &Demand) -> Oracle {
         let removed: BTreeSet<usize> = links.iter().map(|&l| l as usize).collect();
         let after = reach_without(g, &removed);
         let mut cut_s = Vec::new();
-        for s in 0..d.settlement_sources.len() {
+        for (s, single) in settlement_single.iter_mut().enumerate() {
             if sources_reach(&base, s) && !sources_reach(&after, s) {
                 cut_s.push(s as u32);
-                settlement_single[s] = true;
+                *single = true;
             }
         }
         let (mut p, mut h) = (0u64, 0u64);
