@@ -113,6 +113,7 @@ fn fibre_features() -> Vec<FibreFeature> {
                 lines: MultiLineString::new(vec![LineString::new(ls)]),
                 points: MultiPoint::new(vec![]),
                 network: (i % 7) as u32,
+                srlg: None,
             }
         })
         .collect()

@@ -19,8 +19,9 @@ use gapmap_core::Params;
 use gapmap_io::features::{Column, FeatureTable, GeomRef};
 use gapmap_io::geojson::write_geojson;
 use gapmap_io::inputs::{
-    read_fibre, read_mobile, read_premises, read_settlements, Fibre, FibreOptions, FieldChoice,
-    Mobile, MobileOptions, PremiseOptions, Premises, SettlementOptions, Settlements,
+    read_backbone, read_fibre, read_mobile, read_premises, read_settlements, BackboneOptions,
+    Fibre, FibreOptions, FieldChoice, Mobile, MobileOptions, PremiseOptions, Premises,
+    SettlementOptions, Settlements,
 };
 use gapmap_io::staging::{check_output_dir, Staging};
 use gapmap_io::vector_out::MULTI_POLYGON;
@@ -30,6 +31,7 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::progress::Bar;
+use crate::resilience::{self as res, ResilienceArgs};
 use crate::runinfo::{utc_now, Phase, RunInfo};
 use crate::{bundled, memory, terminal, UsageError};
 
@@ -150,6 +152,8 @@ pub struct Args {
     /// CRS, with their QGIS styles (QGIS also styles the GeoJSON maps by their .qml files).
     #[arg(long)]
     pub gpkg: bool,
+    #[command(flatten)]
+    pub resilience: ResilienceArgs,
 }
 
 impl Args {
@@ -229,6 +233,9 @@ pub fn run(mut args: Args) -> Result<()> {
         args.fibre = vec![region.fibre];
         args.fibre_layer = region.fibre_layers;
         args.mobile = vec![region.mobile];
+        if args.resilience.backbone.is_none() && region.backbone.exists() {
+            args.resilience.backbone = Some(region.backbone);
+        }
         args.settlement_id_field
             .get_or_insert(region.settlement_id_field.into());
         args.settlement_name_field
@@ -256,6 +263,7 @@ pub fn run(mut args: Args) -> Result<()> {
         )),
         other => UsageError(other.to_string()),
     })?;
+    args.resilience.validate(!args.fibre.is_empty())?;
     if !(args.map_simplify_m >= 0.0 && args.map_simplify_m.is_finite()) {
         return Err(UsageError("--map-simplify-m must be a finite number >= 0".into()).into());
     }
@@ -309,95 +317,119 @@ fn analyze(
     // layer on one thread, but two files at once; its CRS objects stay on their own thread.
     let portable = ctx.portable();
     let spin = Bar::spinner("reading inputs".into());
-    let (settlements, premises, fibre_in, mobile_in) = std::thread::scope(|scope| -> Result<_> {
-        let other = scope.spawn(|| -> Result<(Option<Fibre>, Option<Mobile>)> {
-            let ctx = portable.context()?;
-            let fibre = (!args.fibre.is_empty())
-                .then(|| {
-                    read_fibre(
-                        &FibreOptions {
-                            paths: args.fibre.clone(),
-                            layers: args.fibre_layer.clone(),
-                            network_field: FieldChoice::new(
-                                args.fibre_network_field.as_deref(),
-                                "network",
-                                "--fibre-network-field",
+    let (settlements, premises, fibre_in, mobile_in, backbone_in) =
+        std::thread::scope(|scope| -> Result<_> {
+            let other = scope.spawn(|| -> Result<(Option<Fibre>, Option<Mobile>)> {
+                let ctx = portable.context()?;
+                let fibre =
+                    (!args.fibre.is_empty())
+                        .then(|| {
+                            read_fibre(
+                                &FibreOptions {
+                                    paths: args.fibre.clone(),
+                                    layers: args.fibre_layer.clone(),
+                                    network_field: FieldChoice::new(
+                                        args.fibre_network_field.as_deref(),
+                                        "network",
+                                        "--fibre-network-field",
+                                    ),
+                                    srlg_field: args.resilience.fibre_srlg_field.as_deref().map(
+                                        |f| FieldChoice::new(Some(f), f, "--fibre-srlg-field"),
+                                    ),
+                                },
+                                &ctx,
+                            )
+                        })
+                        .transpose()?;
+                let mobile = (!args.mobile.is_empty())
+                    .then(|| {
+                        read_mobile(
+                            &MobileOptions {
+                                paths: args.mobile.clone(),
+                                layers: args.mobile_layer.clone(),
+                                operator_field: FieldChoice::new(
+                                    args.mobile_operator_field.as_deref(),
+                                    "operator",
+                                    "--mobile-operator-field",
+                                ),
+                                tech_field: FieldChoice::new(
+                                    args.mobile_tech_field.as_deref(),
+                                    "tech",
+                                    "--mobile-tech-field",
+                                ),
+                            },
+                            &ctx,
+                        )
+                    })
+                    .transpose()?;
+                Ok((fibre, mobile))
+            });
+            let settlements = read_settlements(
+                &SettlementOptions {
+                    path: settlements_path.to_path_buf(),
+                    layer: args.settlements_layer.clone(),
+                    id_field: FieldChoice::new(
+                        args.settlement_id_field.as_deref(),
+                        "id",
+                        "--settlement-id-field",
+                    ),
+                    name_field: FieldChoice::new(
+                        args.settlement_name_field.as_deref(),
+                        "name",
+                        "--settlement-name-field",
+                    ),
+                    population_field: None,
+                },
+                ctx,
+            )?;
+            let premises = read_premises(
+                &PremiseOptions {
+                    path: premises_path.to_path_buf(),
+                    layer: args.premises_layer.clone(),
+                    id_field: FieldChoice::new(
+                        args.premise_id_field.as_deref(),
+                        "id",
+                        "--premise-id-field",
+                    ),
+                    households_field: FieldChoice::new(
+                        args.households_field.as_deref(),
+                        "households",
+                        "--households-field",
+                    ),
+                    workplaces_field: FieldChoice::new(
+                        args.workplaces_field.as_deref(),
+                        "workplaces",
+                        "--workplaces-field",
+                    ),
+                    x_field: args.x_field.clone(),
+                    y_field: args.y_field.clone(),
+                },
+                ctx,
+            )?;
+            let backbone = args
+                .resilience
+                .backbone
+                .as_ref()
+                .map(|path| {
+                    read_backbone(
+                        &BackboneOptions {
+                            path: path.clone(),
+                            layer: args.resilience.backbone_layer.clone(),
+                            name_field: FieldChoice::new(
+                                args.resilience.backbone_name_field.as_deref(),
+                                "name",
+                                "--backbone-name-field",
                             ),
                         },
-                        &ctx,
+                        ctx,
                     )
                 })
                 .transpose()?;
-            let mobile = (!args.mobile.is_empty())
-                .then(|| {
-                    read_mobile(
-                        &MobileOptions {
-                            paths: args.mobile.clone(),
-                            layers: args.mobile_layer.clone(),
-                            operator_field: FieldChoice::new(
-                                args.mobile_operator_field.as_deref(),
-                                "operator",
-                                "--mobile-operator-field",
-                            ),
-                            tech_field: FieldChoice::new(
-                                args.mobile_tech_field.as_deref(),
-                                "tech",
-                                "--mobile-tech-field",
-                            ),
-                        },
-                        &ctx,
-                    )
-                })
-                .transpose()?;
-            Ok((fibre, mobile))
-        });
-        let settlements = read_settlements(
-            &SettlementOptions {
-                path: settlements_path.to_path_buf(),
-                layer: args.settlements_layer.clone(),
-                id_field: FieldChoice::new(
-                    args.settlement_id_field.as_deref(),
-                    "id",
-                    "--settlement-id-field",
-                ),
-                name_field: FieldChoice::new(
-                    args.settlement_name_field.as_deref(),
-                    "name",
-                    "--settlement-name-field",
-                ),
-                population_field: None,
-            },
-            ctx,
-        )?;
-        let premises = read_premises(
-            &PremiseOptions {
-                path: premises_path.to_path_buf(),
-                layer: args.premises_layer.clone(),
-                id_field: FieldChoice::new(
-                    args.premise_id_field.as_deref(),
-                    "id",
-                    "--premise-id-field",
-                ),
-                households_field: FieldChoice::new(
-                    args.households_field.as_deref(),
-                    "households",
-                    "--households-field",
-                ),
-                workplaces_field: FieldChoice::new(
-                    args.workplaces_field.as_deref(),
-                    "workplaces",
-                    "--workplaces-field",
-                ),
-                x_field: args.x_field.clone(),
-                y_field: args.y_field.clone(),
-            },
-            ctx,
-        )?;
-        let (fibre, mobile) = other
-            .join()
-            .map_err(|_| anyhow::anyhow!("the input reader thread panicked"))??;
-        Ok((settlements, premises, fibre, mobile))
-    })?;
+            let (fibre, mobile) = other
+                .join()
+                .map_err(|_| anyhow::anyhow!("the input reader thread panicked"))??;
+            Ok((settlements, premises, fibre, mobile, backbone))
+        })?;
     spin.finish();
     clock.lap("read");
     let mut notices: Vec<String> = Vec::new();
@@ -452,6 +484,37 @@ fn analyze(
         &mut clock,
     );
 
+    // Resilience (with --backbone).
+    let resilience = match (&backbone_in, &fibre_in) {
+        (Some(bb), Some(f)) => {
+            let spin = Bar::spinner("fibre resilience".into());
+            let o = res::run(
+                f,
+                bb,
+                &indexes.settlements,
+                &premises,
+                &results.settlement,
+                params.drop_distance_m,
+                &args.resilience,
+            );
+            spin.finish();
+            clock.lap("resilience");
+            if !o.unattached.is_empty() {
+                let n = format!(
+                    "backbone: {} of {} points are farther than --backbone-snap-m ({} m) from any fibre and attach to nothing: {}",
+                    o.unattached.len(),
+                    bb.points.len(),
+                    args.resilience.backbone_snap_m,
+                    o.unattached.iter().take(10).cloned().collect::<Vec<_>>().join(", ")
+                );
+                eprintln!("note: {n}");
+                notices.push(n);
+            }
+            Some(o)
+        }
+        _ => None,
+    };
+
     // Write.
     let mut staging = Staging::begin(&args.out, args.overwrite)?;
     let outputs = write_outputs(
@@ -459,7 +522,8 @@ fn analyze(
         &premises,
         &settlements,
         &results,
-        fibre_in.is_some(),
+        fibre_in.as_ref(),
+        resilience.as_ref(),
         &ctx.target,
         params,
         args,
@@ -473,6 +537,9 @@ fn analyze(
     }
     if let Some(m) = &mobile_in {
         inputs.extend(m.infos.iter().cloned());
+    }
+    if let Some(info) = backbone_in.as_ref().and_then(|b| b.info.clone()) {
+        inputs.push(info);
     }
     let mut timings = clock.phases.clone();
     timings.push(clock.total(t0));
@@ -509,6 +576,7 @@ fn analyze(
             "gpkg": args.gpkg,
             "map_simplify_m": args.map_simplify_m,
             "outputs": args.outputs.iter().map(|o| format!("{o:?}").to_lowercase()).collect::<Vec<_>>(),
+            "resilience": args.resilience.parameters(),
         }),
         working_crs: ctx.target.label().to_string(),
         inputs,
@@ -526,6 +594,10 @@ fn analyze(
             .unwrap_or_default(),
         notices,
         totals: totals.clone(),
+        resilience: resilience
+            .as_ref()
+            .zip(args.resilience.backbone.as_ref())
+            .map(|(o, p)| o.summary(p)),
         timings_s: timings,
         outputs: outputs
             .iter()
@@ -549,6 +621,9 @@ fn analyze(
         &args.out,
         t0.elapsed().as_secs_f64(),
     );
+    if let Some(o) = &resilience {
+        res::print_summary(o, &settlements);
+    }
     Ok(())
 }
 
@@ -691,11 +766,21 @@ fn write_outputs(
     premises: &Premises,
     settlements: &Settlements,
     r: &Results,
-    has_fibre: bool,
+    fibre: Option<&Fibre>,
+    resilience: Option<&res::Outcome>,
     crs: &Crs,
     params: Params,
     args: &Args,
 ) -> Result<Vec<String>> {
+    let has_fibre = fibre.is_some();
+    // Resilience columns of the settlement table (rural row last), and the critical units.
+    let extra: Vec<(String, Column<'static>)> = resilience
+        .map(|o| o.settlement_columns(&r.settlement))
+        .unwrap_or_default();
+    let critical = match (resilience, fibre) {
+        (Some(o), Some(f)) => Some(o.critical_table(f, settlements)),
+        _ => None,
+    };
     let want = |o: Output| args.outputs.contains(&o);
     let (tables_on, premises_on, maps_on, gpkg) = (
         want(Output::Tables),
@@ -712,7 +797,12 @@ fn write_outputs(
         FeatureTable::default()
     };
     let smap = if mapping {
-        settlement_map_table(settlements, r)
+        let mut t = settlement_map_table(settlements, r);
+        let n = settlements.areas.len();
+        for (name, col) in &extra {
+            t.push(name, truncate(col, n));
+        }
+        t
     } else {
         FeatureTable::default()
     };
@@ -766,6 +856,12 @@ fn write_outputs(
     }
     if tables_on {
         names.extend(["settlements.csv", "settlements.parquet"].map(String::from));
+        if critical.is_some() {
+            names.extend(["critical_links.csv", "critical_links.parquet"].map(String::from));
+        }
+    }
+    if maps_on && critical.is_some() {
+        names.push("critical_links.geojson".into());
     }
     if premises_on {
         names.push("premises.parquet".into());
@@ -783,6 +879,11 @@ fn write_outputs(
         staging.file("settlements.parquet"),
         staging.file("premises.parquet"),
     );
+    let (crit_csv, crit_parquet, staging_critical) = (
+        staging.file("critical_links.csv"),
+        staging.file("critical_links.parquet"),
+        staging.file("critical_links.geojson"),
+    );
     // GDAL and PROJ objects are not shared between threads: each writer parses the CRS itself.
     let crs_def = crs.wkt();
     let crs_label = crs.label().to_string();
@@ -792,6 +893,10 @@ fn write_outputs(
             .then(|| scope.spawn(|| write_geojson(&gaps_path, "gaps", &own_crs()?, &gaps_web)));
         let smap_job = maps_on.then(|| {
             scope.spawn(|| write_geojson(&smap_path, "settlements", &own_crs()?, &smap_web))
+        });
+        let critical_job = critical.as_ref().filter(|_| maps_on).map(|t| {
+            let (path, own_crs) = (&staging_critical, &own_crs);
+            scope.spawn(move || write_geojson(path, "critical_links", &own_crs()?, t))
         });
         let gpkg_job = gpkg.then(|| {
             scope.spawn(|| {
@@ -819,8 +924,14 @@ fn write_outputs(
         if tables_on {
             let mut df =
                 tables::settlements_frame(&settlements.ids, &settlements.names, &r.tallies)?;
+            if !extra.is_empty() {
+                df = tables::with_columns(df, &extra)?;
+            }
             tables::write_csv(&mut df, &scsv)?;
             tables::write_parquet(&mut df, &sparquet, None)?;
+            if let Some(t) = &critical {
+                res::write_critical_tables(t, &crit_csv, &crit_parquet)?;
+            }
         }
         if premises_on {
             let mut pdf = tables::premises_frame(&tables::PremiseRows {
@@ -835,16 +946,30 @@ fn write_outputs(
                 gap_kind: &r.gap_kind,
                 gap_id: &r.gap_id,
                 drop_distance_m: params.drop_distance_m,
+                fibre_redundancy: resilience.map(|o| o.result.premise_class.as_slice()),
             })?;
             tables::write_parquet(&mut pdf, &ppath, Some(crs.label()))?;
         }
-        for job in [gaps_job, smap_job, gpkg_job].into_iter().flatten() {
+        for job in [gaps_job, smap_job, gpkg_job, critical_job]
+            .into_iter()
+            .flatten()
+        {
             job.join()
                 .map_err(|_| anyhow::anyhow!("an output writer panicked"))??;
         }
         Ok(())
     })?;
     Ok(names)
+}
+
+/// The first `n` values of a column.
+fn truncate<'a>(c: &Column<'a>, n: usize) -> Column<'a> {
+    match c {
+        Column::Int(v) => Column::Int(v[..n].to_vec()),
+        Column::IntOpt(v) => Column::IntOpt(v[..n].to_vec()),
+        Column::Float(v) => Column::Float(v[..n].to_vec()),
+        Column::Text(v) => Column::Text(v[..n].to_vec()),
+    }
 }
 
 /// The gap map: one feature per cluster, borrowing its outline.

@@ -12,6 +12,8 @@ pub struct Region {
     pub settlements: PathBuf,
     pub fibre: PathBuf,
     pub mobile: PathBuf,
+    /// Backbone points (the resilience analysis runs when the file is there).
+    pub backbone: PathBuf,
     pub fibre_layers: Vec<String>,
     pub settlement_id_field: &'static str,
     pub settlement_name_field: &'static str,
@@ -25,6 +27,7 @@ pub fn locate() -> Result<Region, String> {
         settlements: dir.join("settlements.gpkg"),
         fibre: dir.join("fibre.gpkg"),
         mobile: dir.join("mobile.geojson"),
+        backbone: dir.join("backbone.gpkg"),
         fibre_layers: vec!["routes".into(), "nodes".into()],
         settlement_id_field: "tatortskod",
         settlement_name_field: "tatort",

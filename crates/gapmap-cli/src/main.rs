@@ -21,6 +21,7 @@ mod batch;
 mod bundled;
 mod memory;
 mod progress;
+mod resilience;
 mod runinfo;
 mod synth;
 mod terminal;

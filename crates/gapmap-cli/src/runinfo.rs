@@ -20,6 +20,9 @@ pub struct RunInfo {
     pub mobile_technologies: Vec<TechValue>,
     pub notices: Vec<String>,
     pub totals: BTreeMap<String, u64>,
+    /// The fibre resilience analysis (with `--backbone`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resilience: Option<serde_json::Value>,
     pub timings_s: Vec<Phase>,
     pub outputs: Vec<String>,
 }

@@ -228,7 +228,15 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         Detail::REGION
     };
-    let (routes, nodes) = synth::fibre(&xy, &assigned, &groups, detail, args.seed);
+    let (mut routes, nodes, offices) =
+        synth::fibre_with_hubs(&xy, &assigned, &groups, detail, args.seed);
+    let mut sizes = vec![0usize; settlements.ids.len()];
+    for s in assigned.iter().flatten() {
+        sizes[*s as usize] += 1;
+    }
+    let (trunk_routes, backbone) = synth::trunks(&offices, &sizes);
+    let trunk_count = trunk_routes.len();
+    routes.extend(trunk_routes);
     spin.finish();
     let spin = Bar::spinner("modelling mobile coverage".into());
     let coverage = synth::mobile(
@@ -365,6 +373,34 @@ pub fn run(args: Args) -> Result<()> {
         ],
     )?;
     files.push("fibre.gpkg");
+    let bb_points: Vec<Geometry<f64>> = backbone
+        .iter()
+        .map(|b| Geometry::Point(Point(b.1)))
+        .collect();
+    let mut bb_table = FeatureTable {
+        columns: Vec::new(),
+        geometries: bb_points.iter().map(GeomRef::Geometry).collect(),
+    };
+    bb_table.push(
+        "name",
+        text(
+            backbone
+                .iter()
+                .map(|b| settlements.names[b.0].as_str())
+                .collect(),
+        ),
+    );
+    write_gpkg(
+        &staging.file("backbone.gpkg"),
+        &target,
+        &[OutLayer {
+            name: "backbone",
+            geometry_type: POINT,
+            table: &bb_table,
+            qml: None,
+        }],
+    )?;
+    files.push("backbone.gpkg");
     let mut cov_table = FeatureTable {
         columns: Vec::new(),
         geometries: coverage
@@ -427,6 +463,8 @@ pub fn run(args: Args) -> Result<()> {
         "premises_in_settlements": assigned.iter().filter(|s| s.is_some()).count(),
         "fibre_routes": routes.len(),
         "fibre_nodes": nodes.len(),
+        "fibre_trunks": trunk_count,
+        "backbone_points": backbone.len(),
         "coverage_layers": coverage.iter().map(|c| format!("{} {}", c.operator, c.tech)).collect::<Vec<_>>(),
         "coverage_vertices": coverage.iter().map(|c| vertices(&c.area)).collect::<Vec<_>>(),
         "analyze": analyze_command(&args.out, &settlements_file, mobile_file, national),
@@ -461,7 +499,7 @@ fn analyze_command(out: &Path, settlements: &Path, mobile_file: &str, national: 
         " --settlement-id-field tatortskod --settlement-name-field tatort".into()
     };
     format!(
-        "gapmap analyze --premises {d}/premises.parquet --settlements {}{ids} --fibre {d}/fibre.gpkg --fibre-layer routes --fibre-layer nodes --mobile {d}/{mobile_file} --out OUT",
+        "gapmap analyze --premises {d}/premises.parquet --settlements {}{ids} --fibre {d}/fibre.gpkg --fibre-layer routes --fibre-layer nodes --mobile {d}/{mobile_file} --backbone {d}/backbone.gpkg --out OUT",
         settlements.display()
     )
 }

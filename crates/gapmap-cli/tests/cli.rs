@@ -6,9 +6,9 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use gapmap_core::geo::{line_string, polygon, Geometry, MultiPolygon};
+use gapmap_core::geo::{line_string, point, polygon, Geometry, MultiPolygon};
 use gapmap_io::features::{FeatureTable, OutFeature};
-use gapmap_io::vector_out::{write_vector, OutLayer, LINE_STRING, MULTI_POLYGON};
+use gapmap_io::vector_out::{write_vector, OutLayer, LINE_STRING, MULTI_POLYGON, POINT};
 use gapmap_io::Crs;
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
@@ -414,6 +414,222 @@ fn scenario_has_the_hand_computed_answers() {
     );
 }
 
+/// A resilience scenario whose every answer is known (coordinates relative to X0, Y0):
+/// - settlements A = [0,1000]², B = [2000,3000]², C = [6000,7000]² (no fibre);
+/// - a backbone point P at (-1000,500);
+/// - a ring P–(100,500) (L1, trench T1) and P–(-1000,1500)–(100,1500) (L2),
+///   (100,1500)–(100,500) (L3, trench T1): A's junction (100,500) has two routes;
+/// - a spur (100,500)–(2500,2500) (L4, n1) with a second cable 1 m beside it (L5, n2):
+///   one trench by geometry, so B hangs on one route;
+/// - premises pA (50,530) in A on L1, pB (2480,2500) in B on L4, pC (6500,6500) in C, no
+///   fibre; households 1, 2, 3.
+fn resilience_scenario() -> (tempfile::TempDir, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let crs = Crs::parse("EPSG:3006", "t").unwrap();
+    let layer = |file: &str, ty: u32, f: Vec<OutFeature<'static>>| {
+        write_vector(
+            &root.join(file),
+            "GPKG",
+            Some(&crs),
+            &[OutLayer {
+                name: "l",
+                geometry_type: ty,
+                table: &FeatureTable::from_json(&f),
+                qml: None,
+            }],
+        )
+        .unwrap();
+    };
+    layer(
+        "settlements.gpkg",
+        MULTI_POLYGON,
+        vec![
+            feat(
+                Geometry::MultiPolygon(sq(0.0, 0.0, 1000.0)),
+                json!({"id": "A", "name": "Alby"}),
+            ),
+            feat(
+                Geometry::MultiPolygon(sq(2000.0, 2000.0, 1000.0)),
+                json!({"id": "B", "name": "Berga"}),
+            ),
+            feat(
+                Geometry::MultiPolygon(sq(6000.0, 6000.0, 1000.0)),
+                json!({"id": "C", "name": "Cederby"}),
+            ),
+        ],
+    );
+    let l = |pts: &[(f64, f64)]| {
+        Geometry::LineString(
+            pts.iter()
+                .map(|&(x, y)| (X0 + x, Y0 + y))
+                .collect::<Vec<_>>()
+                .into(),
+        )
+    };
+    layer(
+        "fibre.gpkg",
+        LINE_STRING,
+        vec![
+            feat(
+                l(&[(-1000.0, 500.0), (100.0, 500.0)]),
+                json!({"network": "n1", "trench": "T1"}),
+            ),
+            feat(
+                l(&[(-1000.0, 500.0), (-1000.0, 1500.0), (100.0, 1500.0)]),
+                json!({"network": "n1", "trench": null}),
+            ),
+            feat(
+                l(&[(100.0, 1500.0), (100.0, 500.0)]),
+                json!({"network": "n1", "trench": "T1"}),
+            ),
+            feat(
+                l(&[(100.0, 500.0), (2500.0, 2500.0)]),
+                json!({"network": "n1", "trench": null}),
+            ),
+            feat(
+                l(&[(100.0, 501.0), (2500.0, 2501.0)]),
+                json!({"network": "n2", "trench": null}),
+            ),
+        ],
+    );
+    layer(
+        "backbone.gpkg",
+        POINT,
+        vec![feat(
+            Geometry::Point(point!(x: X0 - 1000.0, y: Y0 + 500.0)),
+            json!({"name": "P"}),
+        )],
+    );
+    let mut csv = String::from("id,x,y,households,workplaces\n");
+    for (i, (x, y)) in [(50.0, 530.0), (2480.0, 2500.0), (6500.0, 6500.0)]
+        .iter()
+        .enumerate()
+    {
+        csv.push_str(&format!("p{},{},{},{},0\n", i + 1, X0 + x, Y0 + y, i + 1));
+    }
+    std::fs::write(root.join("premises.csv"), csv).unwrap();
+    let p = |f: &str| root.join(f).display().to_string();
+    let args = vec![
+        "analyze".into(),
+        "--premises".into(),
+        p("premises.csv"),
+        "--assume-crs".into(),
+        "EPSG:3006".into(),
+        "--settlements".into(),
+        p("settlements.gpkg"),
+        "--fibre".into(),
+        p("fibre.gpkg"),
+        "--backbone".into(),
+        p("backbone.gpkg"),
+    ];
+    (dir, args)
+}
+
+/// Runs the resilience scenario with `extra` flags; returns the settlement table, the critical
+/// links table and the premise table.
+fn run_resilience(extra: &[&str]) -> (DataFrame, DataFrame, DataFrame, Value) {
+    let (dir, mut args) = resilience_scenario();
+    let out = dir.path().join("out");
+    args.extend(["--out".to_string(), out.display().to_string()]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let o = gapmap().args(&args).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let geo: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("critical_links.geojson")).unwrap())
+            .unwrap();
+    (
+        read_csv(&out.join("settlements.csv")),
+        read_csv(&out.join("critical_links.csv")),
+        read_parquet(&out.join("premises.parquet")),
+        geo,
+    )
+}
+
+#[test]
+fn resilience_has_the_hand_computed_answers() {
+    // Default: L4 and L5 run 1 m apart, one risk; B hangs on it.
+    let (s, c, p, geo) = run_resilience(&[]);
+    assert_eq!(col_str(&s, "settlement_id"), ["A", "B", "C", ""]);
+    assert_eq!(
+        col_str(&s, "fibre_redundancy_class"),
+        ["redundant", "single", "none", ""]
+    );
+    assert_eq!(col_str(&s, "fibre_paths_to_backbone"), ["2", "1", "0", ""]);
+    assert_eq!(
+        col_str(&s, "fibre_node_paths_to_backbone"),
+        ["2", "1", "0", ""]
+    );
+    assert_eq!(col_u64(&s, "premises_single_fibre_path"), [0, 1, 0, 0]);
+    assert_eq!(col_u64(&s, "premises_redundant_fibre_path"), [1, 0, 0, 0]);
+    assert_eq!(c.height(), 1);
+    assert_eq!(col_str(&c, "kind"), ["parallel"]);
+    assert_eq!(col_u64(&c, "links"), [2]);
+    assert_eq!(col_str(&c, "networks"), ["n1;n2"]);
+    assert_eq!(col_str(&c, "settlement_ids"), ["B"]);
+    assert_eq!(col_u64(&c, "premises_cut"), [1]);
+    assert_eq!(col_u64(&c, "households_cut"), [2]);
+    let f = &geo["features"][0];
+    assert_eq!(f["geometry"]["type"], "MultiLineString");
+    assert_eq!(f["geometry"]["coordinates"].as_array().unwrap().len(), 2);
+    assert_eq!(f["properties"]["premises_cut"], 1);
+    assert_eq!(
+        col_str(&p, "fibre_redundancy_class"),
+        ["redundant", "single", ""]
+    );
+
+    // Every cable its own risk: B has two edge-disjoint paths, through one junction.
+    let (s, c, _, _) = run_resilience(&["--srlg-m", "0"]);
+    assert_eq!(
+        col_str(&s, "fibre_redundancy_class"),
+        ["redundant", "redundant", "none", ""]
+    );
+    assert_eq!(col_str(&s, "fibre_paths_to_backbone"), ["2", "2", "0", ""]);
+    assert_eq!(
+        col_str(&s, "fibre_node_paths_to_backbone"),
+        ["2", "1", "0", ""]
+    );
+    assert_eq!(c.height(), 0, "no single failure cuts anything");
+
+    // L1 and L3 share trench T1: cutting it isolates A, and B behind it.
+    let (s, c, _, _) = run_resilience(&["--fibre-srlg-field", "trench"]);
+    assert_eq!(
+        col_str(&s, "fibre_redundancy_class"),
+        ["single", "single", "none", ""]
+    );
+    assert_eq!(col_str(&c, "kind"), ["shared_risk_value", "parallel"]);
+    assert_eq!(col_str(&c, "shared_risk_value"), ["T1", ""]);
+    assert_eq!(col_str(&c, "settlement_ids"), ["A;B", "B"]);
+    assert_eq!(col_u64(&c, "premises_cut"), [2, 1]);
+    assert_eq!(col_u64(&c, "households_cut"), [3, 2]);
+}
+
+#[test]
+fn resilience_bad_input_exits_2() {
+    let (dir, args) = resilience_scenario();
+    let out = dir.path().join("out").display().to_string();
+    let with_out = |mut a: Vec<String>| {
+        a.extend(["--out".to_string(), out.clone()]);
+        a
+    };
+    // --backbone without --fibre.
+    let mut no_fibre = args.clone();
+    let k = no_fibre.iter().position(|a| a == "--fibre").unwrap();
+    no_fibre.drain(k..k + 2);
+    expect_bad(&with_out(no_fibre), &["--backbone", "--fibre"]);
+    // A shared-risk field that is not there.
+    expect_bad(
+        &with(with_out(args.clone()), "--fibre-srlg-field", "duct"),
+        &["duct", "trench"],
+    );
+    // Lines as backbone points.
+    let mut lines = args.clone();
+    let k = lines.iter().position(|a| a == "--backbone").unwrap();
+    lines[k + 1] = dir.path().join("fibre.gpkg").display().to_string();
+    expect_bad(&with_out(lines), &["Point"]);
+    expect_bad(&with(with_out(args), "--srlg-m", "nan"), &["--srlg-m"]);
+}
+
 #[test]
 fn drop_distance_changes_the_answer() {
     let sc = Scenario::new();
@@ -787,6 +1003,9 @@ fn bundled_region_is_identical_at_1_and_3_threads() {
         "premises.parquet",
         "gaps.geojson",
         "settlements.geojson",
+        "critical_links.csv",
+        "critical_links.parquet",
+        "critical_links.geojson",
     ] {
         assert!(
             std::fs::read(a.join(f)).unwrap() == std::fs::read(b.join(f)).unwrap(),

@@ -16,6 +16,8 @@ pub struct FibreFeature {
     pub points: MultiPoint<f64>,
     /// Interned network (owner) id.
     pub network: u32,
+    /// Interned shared-risk value (a trench or duct id), if the input gives one.
+    pub srlg: Option<u32>,
 }
 
 impl Default for FibreFeature {
@@ -24,6 +26,7 @@ impl Default for FibreFeature {
             lines: MultiLineString::new(vec![]),
             points: MultiPoint::new(vec![]),
             network: 0,
+            srlg: None,
         }
     }
 }

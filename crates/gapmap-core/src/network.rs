@@ -411,67 +411,108 @@ impl FibreGraph {
     }
 }
 
+/// Samples per link, at most, when looking for parallel links.
+const SRLG_SAMPLES: usize = 24;
+
 /// Pairs of links where one runs within `srlg_m` of the other for more than half of its
-/// length: samples every `srlg_m` (at most 256 per link) along each link, away from its ends
-/// (where links that merely meet are close), and counts which other links each sample is near.
+/// length. Each link is sampled every `srlg_m` (at most [`SRLG_SAMPLES`] points, evenly
+/// spaced), away from its ends, where links that merely meet are close. Candidates are the
+/// links with a piece near the link's bounding box; each candidate is measured against the
+/// samples directly, stopping as soon as the majority is decided.
 fn parallel_links(lines: &[NetworkLine], links: &[Link], srlg_m: f64) -> Vec<(u32, u32)> {
     use rayon::prelude::*;
-    let tree = RTree::bulk_load(link_pieces(lines, links));
+    let pieces = link_pieces(lines, links);
+    // Pieces of each link, in order (link_pieces emits them link by link).
+    let mut first_piece = vec![0u32; links.len() + 1];
+    for p in &pieces {
+        first_piece[p.link as usize + 1] += 1;
+    }
+    for i in 0..links.len() {
+        first_piece[i + 1] += first_piece[i];
+    }
+    let tree = RTree::bulk_load(pieces.clone());
+    let r2 = srlg_m * srlg_m;
     let mut pairs: Vec<(u32, u32)> = (0..links.len())
         .into_par_iter()
-        .map_init(Vec::new, |near: &mut Vec<u32>, li| {
-            let l = &links[li];
-            let coords = &lines[l.line as usize].coords[l.start as usize..=l.end as usize];
-            let len = l.length_m;
-            if len <= 4.0 * srlg_m {
-                return Vec::new();
-            }
-            // Samples strictly inside [srlg_m, len - srlg_m].
-            let usable = len - 2.0 * srlg_m;
-            let n = ((usable / srlg_m).ceil() as usize).clamp(1, 256);
-            let mut counts: Vec<(u32, u32)> = Vec::new();
-            let mut seg = 0usize;
-            let mut seg_start = 0.0;
-            for k in 0..n {
-                let d = srlg_m + usable * (k as f64 + 0.5) / n as f64;
-                while seg + 2 < coords.len() {
-                    let sl = (coords[seg + 1].x - coords[seg].x)
-                        .hypot(coords[seg + 1].y - coords[seg].y);
-                    if seg_start + sl >= d {
-                        break;
-                    }
-                    seg_start += sl;
-                    seg += 1;
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(samples, cands): &mut (Vec<[f64; 2]>, Vec<u32>), li| {
+                let l = &links[li];
+                let coords = &lines[l.line as usize].coords[l.start as usize..=l.end as usize];
+                let len = l.length_m;
+                if len <= 4.0 * srlg_m {
+                    return Vec::new();
                 }
-                let (p, q) = (coords[seg], coords[seg + 1]);
-                let sl = (q.x - p.x).hypot(q.y - p.y);
-                let t = if sl > 0.0 {
-                    ((d - seg_start) / sl).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                };
-                let s = [p.x + t * (q.x - p.x), p.y + t * (q.y - p.y)];
-                near.clear();
-                near.extend(
-                    tree.locate_within_distance(s, srlg_m * srlg_m)
-                        .map(|pc| pc.link)
+                // Samples strictly inside [srlg_m, len - srlg_m].
+                let usable = len - 2.0 * srlg_m;
+                let n = ((usable / srlg_m).ceil() as usize).clamp(1, SRLG_SAMPLES);
+                samples.clear();
+                let mut seg = 0usize;
+                let mut seg_start = 0.0;
+                for k in 0..n {
+                    let d = srlg_m + usable * (k as f64 + 0.5) / n as f64;
+                    while seg + 2 < coords.len() {
+                        let sl = (coords[seg + 1].x - coords[seg].x)
+                            .hypot(coords[seg + 1].y - coords[seg].y);
+                        if seg_start + sl >= d {
+                            break;
+                        }
+                        seg_start += sl;
+                        seg += 1;
+                    }
+                    let (p, q) = (coords[seg], coords[seg + 1]);
+                    let sl = (q.x - p.x).hypot(q.y - p.y);
+                    let t = if sl > 0.0 {
+                        ((d - seg_start) / sl).clamp(0.0, 1.0)
+                    } else {
+                        0.0
+                    };
+                    samples.push([p.x + t * (q.x - p.x), p.y + t * (q.y - p.y)]);
+                }
+                // Candidates: links with a piece within srlg_m of the samples' box.
+                let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+                for s in samples.iter() {
+                    lo = [lo[0].min(s[0]), lo[1].min(s[1])];
+                    hi = [hi[0].max(s[0]), hi[1].max(s[1])];
+                }
+                let env = AABB::from_corners(
+                    [lo[0] - srlg_m, lo[1] - srlg_m],
+                    [hi[0] + srlg_m, hi[1] + srlg_m],
+                );
+                cands.clear();
+                cands.extend(
+                    tree.locate_in_envelope_intersecting(&env)
+                        .map(|p| p.link)
                         .filter(|&o| o != li as u32),
                 );
-                near.sort_unstable();
-                near.dedup();
-                for &o in near.iter() {
-                    match counts.iter_mut().find(|c| c.0 == o) {
-                        Some(c) => c.1 += 1,
-                        None => counts.push((o, 1)),
+                cands.sort_unstable();
+                cands.dedup();
+                let need = n / 2 + 1; // more than half
+                let mut out = Vec::new();
+                for &o in cands.iter() {
+                    let op = &pieces
+                        [first_piece[o as usize] as usize..first_piece[o as usize + 1] as usize];
+                    let (mut hits, mut misses) = (0usize, 0usize);
+                    for s in samples.iter() {
+                        if op.iter().any(|p| p.distance_2(s) <= r2) {
+                            hits += 1;
+                            if hits >= need {
+                                break;
+                            }
+                        } else {
+                            misses += 1;
+                            if misses > n - need {
+                                break;
+                            }
+                        }
+                    }
+                    if hits >= need {
+                        out.push((li as u32, o));
                     }
                 }
-            }
-            counts
-                .into_iter()
-                .filter(|&(_, c)| 2 * c as usize > n)
-                .map(|(o, _)| (li as u32, o))
-                .collect::<Vec<_>>()
-        })
+                out
+            },
+        )
         .flatten()
         .collect();
     pairs.sort_unstable();

@@ -2,8 +2,8 @@
 //! backbone, and what each single failure (a link, or a shared-risk group) cuts off.
 //!
 //! All backbone junctions are one node, *the backbone*. A settlement's fibre is a set of
-//! junctions (those inside it, and the ends of the links its premises hang on); a premise hangs
-//! on one link (the nearest within the drop distance).
+//! junctions (those inside it; for a settlement with none, the ends of the links its premises
+//! hang on); a premise hangs on one link (the nearest within the drop distance).
 //!
 //! - **Reachable**: some path joins the settlement's fibre (the premise's link) to the backbone.
 //! - **A failure** of a risk group removes all its links. A settlement loses every path when
@@ -12,8 +12,8 @@
 //!   anywhere along it, so the premise keeps service only if *both* `a` and `b` still reach it.
 //! - **Critical units**: single-link groups are cut by bridges (Tarjan, one pass, linear time);
 //!   their impact comes from the bridge tree (2-edge-connected components joined by bridges)
-//!   by subtree sums. Groups of several links are each checked by one search of the graph
-//!   without them.
+//!   by subtree sums. A group of several links is checked by searching only the
+//!   2-edge-connected components it removes two or more links from (see [`LocalCuts`]).
 //! - **Paths**: unit-capacity max-flow from the settlement's fibre to the backbone, where a
 //!   group of several links is one unit of capacity shared by them (a gadget: its links' ends
 //!   all meet in one capacity-1 arc), capped at [`MAX_PATHS`]. Node-disjoint paths split every
@@ -148,25 +148,6 @@ impl Contracted {
     #[inline]
     fn neighbours(&self, v: u32) -> &[(u32, u32)] {
         &self.adj[self.adj_start[v as usize] as usize..self.adj_start[v as usize + 1] as usize]
-    }
-
-    /// Nodes reachable from the root without the links marked in `removed`.
-    fn reachable(&self, removed: &[bool]) -> Vec<bool> {
-        let mut seen = vec![false; self.n];
-        if !self.has_backbone() {
-            return seen;
-        }
-        let mut stack = vec![self.root];
-        seen[self.root as usize] = true;
-        while let Some(v) = stack.pop() {
-            for &(w, l) in self.neighbours(v) {
-                if !removed[l as usize] && !seen[w as usize] {
-                    seen[w as usize] = true;
-                    stack.push(w);
-                }
-            }
-        }
-        seen
     }
 
     fn has_backbone(&self) -> bool {
@@ -435,86 +416,34 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
         }
     }
 
-    // Groups of several links: one search each, without the group.
-    let mut prem_by_link_start = vec![0u32; nl + 1];
-    for l in demand.premise_link.iter().flatten() {
-        prem_by_link_start[*l as usize + 1] += 1;
-    }
-    for i in 0..nl {
-        prem_by_link_start[i + 1] += prem_by_link_start[i];
-    }
+    // Groups of several links, each with a search of the parts it can cut, only.
+    let local = LocalCuts::new(
+        &c,
+        &tree,
+        &is_bridge,
+        &premise_anchor,
+        &settlement_anchor,
+        demand,
+    );
     let multi: Vec<u32> = (0..g.groups.len() as u32)
         .filter(|&gi| g.groups[gi as usize].len() > 1)
         .collect();
-    let base_reach: Vec<bool> = (0..c.n).map(|v| disc[v] != 0).collect();
-    let group_results: Vec<(u32, CriticalUnit, Vec<u32>, Vec<u32>)> = multi
+    let group_results: Vec<GroupCut> = multi
         .par_iter()
-        .map(|&gi| {
-            let mut removed = vec![false; nl];
-            for &l in &g.groups[gi as usize] {
-                removed[l as usize] = true;
-            }
-            let after = c.reachable(&removed);
-            let cut = |v: u32| base_reach[v as usize] && !after[v as usize];
-            let mut settlements = Vec::new();
-            for (s, src) in demand.settlement_sources.iter().enumerate() {
-                let mut any_reach = false;
-                let mut all_cut = true;
-                for &j in src {
-                    let v = c.node[j as usize];
-                    if base_reach[v as usize] {
-                        any_reach = true;
-                        if !cut(v) {
-                            all_cut = false;
-                            break;
-                        }
-                    }
-                }
-                if any_reach && all_cut {
-                    settlements.push(s as u32);
-                }
-            }
-            let (mut prem, mut hh) = (0u64, 0u64);
-            let mut cut_premises = Vec::new();
-            for (i, l) in demand.premise_link.iter().enumerate() {
-                let Some(l) = l else { continue };
-                let (a, b) = c.ends[*l as usize];
-                if !(base_reach[a as usize] && base_reach[b as usize]) {
-                    continue;
-                }
-                let lost = if removed[*l as usize] {
-                    cut(a) || cut(b)
-                } else {
-                    cut(a) && cut(b)
-                };
-                if lost {
-                    prem += 1;
-                    hh += u64::from(demand.premise_households.get(i).copied().unwrap_or(0));
-                    cut_premises.push(i as u32);
-                }
-            }
-            (
-                gi,
-                CriticalUnit {
-                    group: gi,
-                    settlements: settlements.clone(),
-                    premises: prem,
-                    households: hh,
-                },
-                settlements,
-                cut_premises,
-            )
-        })
+        .map_init(
+            || Scratch::new(c.n, np, nl),
+            |scratch, &gi| local.cut(&g.groups[gi as usize], gi, scratch),
+        )
         .collect();
-    for (_, unit, settlements, premises) in group_results {
-        for s in settlements {
+    for r in group_results {
+        for &s in &r.unit.settlements {
             settlement_single[s as usize] = true;
         }
-        for p in premises {
+        for &p in &r.premises {
             premise_single[p as usize] = true;
         }
-        if unit.premises > 0 || !unit.settlements.is_empty() {
-            critical.push(unit);
+        if r.unit.premises > 0 || !r.unit.settlements.is_empty() {
+            critical.push(r.unit);
         }
     }
     critical.sort_by(|a, b| {
@@ -576,6 +505,427 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
         settlement_class,
         premise_class,
         critical,
+    }
+}
+
+/// What one group of several links cuts off; `premises` lists only those not already single
+/// by a bridge above them.
+struct GroupCut {
+    unit: CriticalUnit,
+    premises: Vec<u32>,
+}
+
+/// Per-thread scratch of [`LocalCuts::cut`].
+struct Scratch {
+    stamp: u32,
+    /// Nodes reached from their component's anchor (this stamp).
+    reached: Vec<u32>,
+    /// Premises already decided (this stamp).
+    done: Vec<u32>,
+    removed: Vec<u32>,
+    stack: Vec<u32>,
+}
+
+impl Scratch {
+    fn new(n: usize, np: usize, nl: usize) -> Scratch {
+        Scratch {
+            stamp: 0,
+            reached: vec![0; n],
+            done: vec![0; np],
+            removed: vec![0; nl],
+            stack: Vec::new(),
+        }
+    }
+}
+
+/// The bridge tree with what hangs where, for the failure of a group of several links.
+///
+/// Removing links only cuts (1) the subtrees below bridges among them, and (2) within a
+/// 2-edge-connected component that loses two or more of them, the nodes no longer reached from
+/// the component's anchor (where its parent bridge, or the backbone, is), with every subtree
+/// hanging below those nodes. So a group costs a search of the components it touches twice,
+/// plus binary searches over the bridge tree's Euler tour: never a search of the whole graph.
+struct LocalCuts<'a> {
+    c: &'a Contracted,
+    tree: &'a BridgeTree,
+    is_bridge: &'a [bool],
+    demand: &'a Demand,
+    tin: Vec<u32>,
+    tout: Vec<u32>,
+    /// Anchor node of each component.
+    anchor: Vec<u32>,
+    /// Child bridges of each component: (child component, endpoint in this component), CSR.
+    child_start: Vec<u32>,
+    children: Vec<(u32, u32)>,
+    /// Reachable premises sorted by the Euler tour time of their anchor component, with the
+    /// prefix sums of their households.
+    prem_tin: Vec<u32>,
+    prem_hh_prefix: Vec<u64>,
+    /// Premises anchored at each component, CSR.
+    prem_at_start: Vec<u32>,
+    prem_at: Vec<u32>,
+    /// Premises on each link, CSR.
+    prem_on_start: Vec<u32>,
+    prem_on: Vec<u32>,
+    /// Reachable settlements sorted by anchor tour time, and those anchored at each component.
+    sett_tin: Vec<u32>,
+    sett_order: Vec<u32>,
+    sett_at_start: Vec<u32>,
+    sett_at: Vec<u32>,
+    premise_anchor: &'a [Anchor],
+}
+
+fn csr(n: usize, items: impl Iterator<Item = (usize, u32)> + Clone) -> (Vec<u32>, Vec<u32>) {
+    let mut start = vec![0u32; n + 1];
+    for (k, _) in items.clone() {
+        start[k + 1] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut out = vec![0u32; start[n] as usize];
+    for (k, v) in items {
+        out[fill[k] as usize] = v;
+        fill[k] += 1;
+    }
+    (start, out)
+}
+
+impl<'a> LocalCuts<'a> {
+    fn new(
+        c: &'a Contracted,
+        tree: &'a BridgeTree,
+        is_bridge: &'a [bool],
+        premise_anchor: &'a [Anchor],
+        settlement_anchor: &[Anchor],
+        demand: &'a Demand,
+    ) -> LocalCuts<'a> {
+        let nc = tree.parent.len();
+        // Children and anchors.
+        let mut anchor = vec![c.root; nc];
+        let mut kids: Vec<(usize, (u32, u32))> = Vec::new();
+        for (k, anchor_k) in anchor.iter_mut().enumerate() {
+            let p = tree.parent[k];
+            if p != u32::MAX {
+                let l = tree.parent_link[k] as usize;
+                let (a, b) = c.ends[l];
+                let (inside, outside) = if tree.comp[a as usize] == k as u32 {
+                    (a, b)
+                } else {
+                    (b, a)
+                };
+                *anchor_k = inside;
+                kids.push((p as usize, (k as u32, outside)));
+            }
+        }
+        let mut child_start = vec![0u32; nc + 1];
+        for (p, _) in &kids {
+            child_start[p + 1] += 1;
+        }
+        for i in 0..nc {
+            child_start[i + 1] += child_start[i];
+        }
+        let mut fill = child_start.clone();
+        let mut children = vec![(0u32, 0u32); kids.len()];
+        for (p, ch) in kids {
+            children[fill[p] as usize] = ch;
+            fill[p] += 1;
+        }
+        // Euler tour.
+        let (mut tin, mut tout) = (vec![0u32; nc], vec![0u32; nc]);
+        if nc > 0 {
+            let mut t = 0u32;
+            let mut stack: Vec<(u32, u32)> = vec![(0, child_start[0])];
+            tin[0] = t;
+            while let Some(&mut (k, ref mut pos)) = stack.last_mut() {
+                if *pos < child_start[k as usize + 1] {
+                    let ch = children[*pos as usize].0;
+                    *pos += 1;
+                    t += 1;
+                    tin[ch as usize] = t;
+                    stack.push((ch, child_start[ch as usize]));
+                } else {
+                    tout[k as usize] = t;
+                    stack.pop();
+                }
+            }
+        }
+        let at = |a: &Anchor| match a {
+            Anchor::At(k, _) => Some(*k),
+            Anchor::Unreachable => None,
+        };
+        let mut prem_order: Vec<u32> = (0..premise_anchor.len() as u32)
+            .filter(|&i| at(&premise_anchor[i as usize]).is_some())
+            .collect();
+        prem_order.sort_by_key(|&i| tin[at(&premise_anchor[i as usize]).unwrap() as usize]);
+        let prem_tin: Vec<u32> = prem_order
+            .iter()
+            .map(|&i| tin[at(&premise_anchor[i as usize]).unwrap() as usize])
+            .collect();
+        let mut prem_hh_prefix = vec![0u64; prem_order.len() + 1];
+        for (k, &i) in prem_order.iter().enumerate() {
+            prem_hh_prefix[k + 1] = prem_hh_prefix[k]
+                + u64::from(
+                    demand
+                        .premise_households
+                        .get(i as usize)
+                        .copied()
+                        .unwrap_or(0),
+                );
+        }
+        let (prem_at_start, prem_at) = csr(
+            nc,
+            premise_anchor
+                .iter()
+                .enumerate()
+                .filter_map(|(i, a)| at(a).map(|k| (k as usize, i as u32))),
+        );
+        let (prem_on_start, prem_on) = csr(
+            c.ends.len(),
+            demand
+                .premise_link
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| l.map(|l| (l as usize, i as u32))),
+        );
+        let mut sett_order: Vec<u32> = (0..settlement_anchor.len() as u32)
+            .filter(|&s| at(&settlement_anchor[s as usize]).is_some())
+            .collect();
+        sett_order.sort_by_key(|&s| (tin[at(&settlement_anchor[s as usize]).unwrap() as usize], s));
+        let sett_tin = sett_order
+            .iter()
+            .map(|&s| tin[at(&settlement_anchor[s as usize]).unwrap() as usize])
+            .collect();
+        let (sett_at_start, sett_at) = csr(
+            nc,
+            settlement_anchor
+                .iter()
+                .enumerate()
+                .filter_map(|(s, a)| at(a).map(|k| (k as usize, s as u32))),
+        );
+        LocalCuts {
+            c,
+            tree,
+            is_bridge,
+            demand,
+            tin,
+            tout,
+            anchor,
+            child_start,
+            children,
+            prem_tin,
+            prem_hh_prefix,
+            prem_at_start,
+            prem_at,
+            prem_on_start,
+            prem_on,
+            sett_tin,
+            sett_order,
+            sett_at_start,
+            sett_at,
+            premise_anchor,
+        }
+    }
+
+    /// Index range of a sorted tour-time list within `[lo, hi]`.
+    fn range(v: &[u32], lo: u32, hi: u32) -> std::ops::Range<usize> {
+        v.partition_point(|&t| t < lo)..v.partition_point(|&t| t <= hi)
+    }
+
+    fn cut(&self, links: &[u32], group: u32, sc: &mut Scratch) -> GroupCut {
+        let (c, tree) = (self.c, self.tree);
+        sc.stamp += 1;
+        let stamp = sc.stamp;
+        for &l in links {
+            sc.removed[l as usize] = stamp;
+        }
+        // Components whose whole subtree is cut, and components cut in part.
+        let mut full: Vec<u32> = Vec::new();
+        let mut touched: Vec<(u32, u32)> = Vec::new(); // (component, removed non-bridge links)
+        for &l in links {
+            let (a, b) = c.ends[l as usize];
+            if a == b || self.tin.is_empty() || tree.comp[a as usize] == u32::MAX {
+                continue;
+            }
+            if self.is_bridge[l as usize] {
+                let (ka, kb) = (tree.comp[a as usize], tree.comp[b as usize]);
+                full.push(if tree.parent[ka as usize] == kb {
+                    ka
+                } else {
+                    kb
+                });
+            } else {
+                let k = tree.comp[a as usize];
+                match touched.iter_mut().find(|t| t.0 == k) {
+                    Some(t) => t.1 += 1,
+                    None => touched.push((k, 1)),
+                }
+            }
+        }
+        let mut partial: Vec<u32> = Vec::new();
+        for &(k, count) in &touched {
+            if count < 2 {
+                continue;
+            }
+            // Search the component from its anchor without the removed links.
+            let start = self.anchor[k as usize];
+            sc.reached[start as usize] = stamp;
+            sc.stack.clear();
+            sc.stack.push(start);
+            while let Some(v) = sc.stack.pop() {
+                for &(w, l) in c.neighbours(v) {
+                    if sc.removed[l as usize] == stamp
+                        || self.is_bridge[l as usize]
+                        || sc.reached[w as usize] == stamp
+                    {
+                        continue;
+                    }
+                    sc.reached[w as usize] = stamp;
+                    sc.stack.push(w);
+                }
+            }
+            // Is any node of the component not reached? Its child bridges below cut nodes are
+            // cut whole; the component is cut in part.
+            let mut any = false;
+            for &l in links {
+                let (a, b) = c.ends[l as usize];
+                if tree.comp[a as usize] == k
+                    && !self.is_bridge[l as usize]
+                    && (sc.reached[a as usize] != stamp || sc.reached[b as usize] != stamp)
+                {
+                    any = true;
+                }
+            }
+            if any {
+                partial.push(k);
+                for &(ch, end) in &self.children[self.child_start[k as usize] as usize
+                    ..self.child_start[k as usize + 1] as usize]
+                {
+                    if sc.reached[end as usize] != stamp {
+                        full.push(ch);
+                    }
+                }
+            }
+        }
+        // Maximal full-cut intervals of the tour.
+        let mut iv: Vec<(u32, u32)> = full
+            .iter()
+            .map(|&k| (self.tin[k as usize], self.tout[k as usize]))
+            .collect();
+        iv.sort_unstable();
+        let mut merged: Vec<(u32, u32)> = Vec::new();
+        for (lo, hi) in iv {
+            match merged.last() {
+                Some(&(_, h)) if lo <= h => {}
+                _ => merged.push((lo, hi)),
+            }
+        }
+        let in_full = |k: u32| {
+            let t = self.tin[k as usize];
+            let i = merged.partition_point(|&(lo, _)| lo <= t);
+            i > 0 && t <= merged[i - 1].1
+        };
+        let partial_set = |k: u32| partial.contains(&k);
+        // A node is cut when its component is cut whole, or it is unreached in a component
+        // cut in part.
+        let in_x = |v: u32, sc: &Scratch| {
+            let k = tree.comp[v as usize];
+            k != u32::MAX && (in_full(k) || (partial_set(k) && sc.reached[v as usize] != stamp))
+        };
+
+        // Settlements.
+        let mut settlements: Vec<u32> = Vec::new();
+        for &(lo, hi) in &merged {
+            for k in Self::range(&self.sett_tin, lo, hi) {
+                settlements.push(self.sett_order[k]);
+            }
+        }
+        for &k in &partial {
+            if in_full(k) {
+                continue;
+            }
+            for &s in &self.sett_at[self.sett_at_start[k as usize] as usize
+                ..self.sett_at_start[k as usize + 1] as usize]
+            {
+                let all = self.demand.settlement_sources[s as usize].iter().all(|&j| {
+                    let v = c.node[j as usize];
+                    tree.comp[v as usize] == u32::MAX || in_x(v, sc)
+                });
+                if all {
+                    settlements.push(s);
+                }
+            }
+        }
+        settlements.sort_unstable();
+        settlements.dedup();
+
+        // Premises: whole intervals by prefix sums; then those on the removed links, and
+        // those anchored in components cut in part, one by one.
+        let (mut prem, mut hh) = (0u64, 0u64);
+        for &(lo, hi) in &merged {
+            let r = Self::range(&self.prem_tin, lo, hi);
+            prem += r.len() as u64;
+            hh += self.prem_hh_prefix[r.end] - self.prem_hh_prefix[r.start];
+        }
+        let hh_of = |i: u32| {
+            u64::from(
+                self.demand
+                    .premise_households
+                    .get(i as usize)
+                    .copied()
+                    .unwrap_or(0),
+            )
+        };
+        let mut listed: Vec<u32> = Vec::new();
+        let decide =
+            |i: u32, sc: &mut Scratch, listed: &mut Vec<u32>, prem: &mut u64, hh: &mut u64| {
+                if sc.done[i as usize] == stamp {
+                    return;
+                }
+                sc.done[i as usize] = stamp;
+                let Anchor::At(k, _) = self.premise_anchor[i as usize] else {
+                    return;
+                };
+                if in_full(k) {
+                    return; // counted with its interval
+                }
+                let l = self.demand.premise_link[i as usize].unwrap();
+                let (a, b) = c.ends[l as usize];
+                let lost = if sc.removed[l as usize] == stamp {
+                    in_x(a, sc) || in_x(b, sc)
+                } else {
+                    in_x(a, sc) && in_x(b, sc)
+                };
+                if lost {
+                    *prem += 1;
+                    *hh += hh_of(i);
+                    listed.push(i);
+                }
+            };
+        for &l in links {
+            for &i in &self.prem_on[self.prem_on_start[l as usize] as usize
+                ..self.prem_on_start[l as usize + 1] as usize]
+            {
+                decide(i, sc, &mut listed, &mut prem, &mut hh);
+            }
+        }
+        for &k in &partial {
+            for &i in &self.prem_at[self.prem_at_start[k as usize] as usize
+                ..self.prem_at_start[k as usize + 1] as usize]
+            {
+                decide(i, sc, &mut listed, &mut prem, &mut hh);
+            }
+        }
+        GroupCut {
+            unit: CriticalUnit {
+                group,
+                settlements,
+                premises: prem,
+                households: hh,
+            },
+            premises: listed,
+        }
     }
 }
 
@@ -663,7 +1013,8 @@ impl FlowNet {
     }
 
     /// Node `v` split into `v` (in) and `c.n + v` (out) with one unit between; links join outs
-    /// to ins. The root is not split.
+    /// to ins. The root is not split, and paths start at the outs of the sources: the count is
+    /// of paths that share no link and no junction besides their ends.
     fn node_disjoint(c: &Contracted) -> FlowNet {
         let n = 2 * c.n;
         let out = |v: u32| if v == c.root { v } else { c.n as u32 + v };
@@ -680,7 +1031,8 @@ impl FlowNet {
             list.push((out(a), b, 1, 0));
             list.push((out(b), a, 1, 0));
         }
-        FlowNet::from_arcs(n, c.root, (0..c.n as u32).collect(), list)
+        // Paths start at the settlement's junctions, so those are not limited themselves.
+        FlowNet::from_arcs(n, c.root, (0..c.n as u32).map(out).collect(), list)
     }
 }
 
@@ -771,4 +1123,79 @@ impl FlowState {
         }
         total
     }
+}
+
+/// The link each premise hangs on: the nearest link within `drop_distance_m` (ties to the
+/// lower link id), or `None` (fibre out of reach, or only fibre points in reach).
+pub fn attach_premises(
+    g: &FibreGraph,
+    lines: &[crate::network::NetworkLine],
+    premises: &[geo::Coord<f64>],
+    drop_distance_m: f64,
+    order: &crate::par::SpatialOrder,
+    progress: &dyn crate::par::Progress,
+) -> Vec<Option<u32>> {
+    use rstar::{PointDistance, RTree};
+    let tree = RTree::bulk_load(crate::network::link_pieces(lines, &g.links));
+    let r2 = drop_distance_m * drop_distance_m;
+    crate::par::map_points(
+        premises,
+        order,
+        progress,
+        || (),
+        |_, p| {
+            let q = [p.x, p.y];
+            let mut best: Option<(f64, u32)> = None;
+            let (r, c) = (drop_distance_m, [p.x, p.y]);
+            let window = rstar::AABB::from_corners([c[0] - r, c[1] - r], [c[0] + r, c[1] + r]);
+            for piece in tree.locate_in_envelope_intersecting(&window) {
+                let d = piece.distance_2(&q);
+                if d <= r2 && best.is_none_or(|(bd, bl)| d < bd || (d == bd && piece.link < bl)) {
+                    best = Some((d, piece.link));
+                }
+            }
+            best.map(|b| b.1)
+        },
+    )
+}
+
+/// Each settlement's fibre: the junctions inside it (first covering settlement, as for
+/// premises); for a settlement with none, both ends of every link its premises hang on.
+/// Sorted, without duplicates.
+pub fn settlement_sources(
+    g: &FibreGraph,
+    settlements: &crate::polygon_index::PolygonIndex,
+    premise_settlement: &[Option<u32>],
+    premise_link: &[Option<u32>],
+) -> Vec<Vec<u32>> {
+    let ns = settlements.num_features();
+    let mut out: Vec<Vec<u32>> = vec![Vec::new(); ns];
+    let inside: Vec<Option<u32>> = g
+        .junctions
+        .par_iter()
+        .map_init(Vec::new, |scratch, &c| {
+            settlements.first_covering(c, scratch)
+        })
+        .collect();
+    for (j, s) in inside.iter().enumerate() {
+        if let Some(s) = s {
+            out[*s as usize].push(j as u32);
+        }
+    }
+    let has_inside: Vec<bool> = out.iter().map(|v| !v.is_empty()).collect();
+    for (s, l) in premise_settlement.iter().zip(premise_link) {
+        if let (Some(s), Some(l)) = (s, l) {
+            if has_inside[*s as usize] {
+                continue;
+            }
+            let link = &g.links[*l as usize];
+            out[*s as usize].push(link.a);
+            out[*s as usize].push(link.b);
+        }
+    }
+    for v in &mut out {
+        v.sort_unstable();
+        v.dedup();
+    }
+    out
 }

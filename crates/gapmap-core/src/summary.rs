@@ -18,6 +18,8 @@ pub struct Tally {
     pub fibre_2plus_networks: u64,
     pub mobile_4g: u64,
     pub mobile_4g_2plus_operators: u64,
+    /// Premises with 4G of exactly one operator: one operator's fault takes all their 4G.
+    pub mobile_4g_single_operator: u64,
     pub mobile_5g: u64,
     pub unserved: u64,
     pub households_fibre_passed: u64,
@@ -38,6 +40,7 @@ impl AddAssign for Tally {
         self.fibre_2plus_networks += o.fibre_2plus_networks;
         self.mobile_4g += o.mobile_4g;
         self.mobile_4g_2plus_operators += o.mobile_4g_2plus_operators;
+        self.mobile_4g_single_operator += o.mobile_4g_single_operator;
         self.mobile_5g += o.mobile_5g;
         self.unserved += o.unserved;
         self.households_fibre_passed += o.households_fibre_passed;
@@ -74,6 +77,7 @@ pub fn premise_tally(
         fibre_2plus_networks: (passed && fibre.networks >= 2) as u64,
         mobile_4g: (mobile.count_4g() >= 1) as u64,
         mobile_4g_2plus_operators: (mobile.count_4g() >= 2) as u64,
+        mobile_4g_single_operator: (mobile.count_4g() == 1) as u64,
         mobile_5g: (mobile.count_5g() >= 1) as u64,
         unserved: unserved as u64,
         households_fibre_passed: if passed { h } else { 0 },

@@ -518,6 +518,19 @@ pub fn fibre(
     detail: Detail,
     seed: u64,
 ) -> (Vec<SynthRoute>, Vec<SynthNode>) {
+    let (routes, nodes, _) = fibre_with_hubs(premises, settlement, groups, detail, seed);
+    (routes, nodes)
+}
+
+/// [`fibre`], and each settlement's central office (the hub of its street network, if it has
+/// fibre), where [`trunks`] join it.
+pub fn fibre_with_hubs(
+    premises: &[Coord<f64>],
+    settlement: &[Option<u32>],
+    groups: &[String],
+    detail: Detail,
+    seed: u64,
+) -> (Vec<SynthRoute>, Vec<SynthNode>, Vec<Option<Coord<f64>>>) {
     let mut members: Vec<Vec<u32>> = vec![Vec::new(); groups.len()];
     let mut rural: Vec<u32> = Vec::new();
     for (i, s) in settlement.iter().enumerate() {
@@ -527,7 +540,7 @@ pub fn fibre(
         }
     }
     type Built = (Vec<SynthRoute>, Vec<SynthNode>);
-    let per_settlement: Vec<Built> = members
+    let per_settlement: Vec<(Built, Option<Coord<f64>>)> = members
         .par_iter()
         .enumerate()
         .map(|(s, m)| {
@@ -543,7 +556,7 @@ pub fn fibre(
                 0.0
             };
             if size == 0 || rng.chance(no_fibre) {
-                return (routes, nodes);
+                return ((routes, nodes), None);
             }
             let pts: Vec<Coord<f64>> = m.iter().map(|&i| premises[i as usize]).collect();
             let (minx, maxx) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| {
@@ -581,6 +594,7 @@ pub fn fibre(
                 network: network.clone(),
                 kind: "street",
             }));
+            let office = hub;
             if let Some(h) = hub {
                 nodes.push(SynthNode {
                     xy: h,
@@ -615,12 +629,14 @@ pub fn fibre(
                     });
                 }
             }
-            (routes, nodes)
+            ((routes, nodes), office)
         })
         .collect();
     let mut routes = Vec::new();
     let mut nodes: Vec<SynthNode> = Vec::new();
-    for (r, ns) in per_settlement {
+    let mut offices = Vec::with_capacity(per_settlement.len());
+    for ((r, ns), office) in per_settlement {
+        offices.push(office);
         routes.extend(r);
         for n in ns {
             // One central office per municipal network (the first settlement's); every
@@ -699,7 +715,107 @@ pub fn fibre(
         routes.extend(r);
         nodes.extend(n);
     }
-    (routes, nodes)
+    (routes, nodes, offices)
+}
+
+/// Regional trunks between settlement central offices, and backbone points.
+///
+/// The offices of the largest settlements (one in 25, at least one per connected part) are
+/// backbone points. Trunks are straight lines, owned by `regional_trunk`: a minimum spanning
+/// forest over each office's 8 nearest offices, and, for settlements of 300 premises or more,
+/// a second trunk to the nearest office they are not yet joined to, so that towns sit on rings
+/// and small places on spurs.
+/// Backbone points come with their settlement's index.
+pub fn trunks(
+    offices: &[Option<Coord<f64>>],
+    sizes: &[usize],
+) -> (Vec<SynthRoute>, Vec<(usize, Coord<f64>)>) {
+    let hubs: Vec<(usize, Coord<f64>)> = offices
+        .iter()
+        .enumerate()
+        .filter_map(|(s, o)| o.map(|c| (s, c)))
+        .collect();
+    let n = hubs.len();
+    if n == 0 {
+        return (Vec::new(), Vec::new());
+    }
+    let tree = RTree::bulk_load(
+        hubs.iter()
+            .enumerate()
+            .map(|(i, h)| GeomWithData::new([h.1.x, h.1.y], i as u32))
+            .collect(),
+    );
+    let dist = |a: usize, b: usize| {
+        let (p, q) = (hubs[a].1, hubs[b].1);
+        ((p.x - q.x).powi(2) + (p.y - q.y).powi(2)).sqrt()
+    };
+    let mut cand: Vec<(f64, u32, u32)> = Vec::new();
+    let mut near: Vec<Vec<u32>> = vec![Vec::new(); n];
+    for (i, h) in hubs.iter().enumerate() {
+        for nb in tree.nearest_neighbor_iter(&[h.1.x, h.1.y]).skip(1).take(8) {
+            let j = nb.data as usize;
+            near[i].push(j as u32);
+            let (a, b) = (i.min(j), i.max(j));
+            cand.push((dist(a, b), a as u32, b as u32));
+        }
+    }
+    cand.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    cand.dedup_by(|a, b| a.1 == b.1 && a.2 == b.2);
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    fn find(p: &mut [u32], mut a: u32) -> u32 {
+        while p[a as usize] != a {
+            p[a as usize] = p[p[a as usize] as usize];
+            a = p[a as usize];
+        }
+        a
+    }
+    let mut joined: std::collections::BTreeSet<(u32, u32)> = Default::default();
+    for &(_, a, b) in &cand {
+        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+        if ra != rb {
+            parent[ra as usize] = rb;
+            joined.insert((a, b));
+        }
+    }
+    // Rings for towns.
+    for i in 0..n {
+        if sizes[hubs[i].0] < 300 {
+            continue;
+        }
+        if let Some(&j) = near[i].iter().find(|&&j| {
+            let (a, b) = ((i as u32).min(j), (i as u32).max(j));
+            !joined.contains(&(a, b))
+        }) {
+            let (a, b) = ((i as u32).min(j), (i as u32).max(j));
+            joined.insert((a, b));
+        }
+    }
+    // Backbone: the largest one in 25, and the largest of every part without one.
+    let mut by_size: Vec<usize> = (0..n).collect();
+    by_size.sort_by(|&a, &b| sizes[hubs[b].0].cmp(&sizes[hubs[a].0]).then(a.cmp(&b)));
+    let k = n.div_ceil(25).max(1);
+    let mut is_pop = vec![false; n];
+    let mut part_has_pop: std::collections::HashSet<u32> = Default::default();
+    for &i in by_size.iter().take(k) {
+        is_pop[i] = true;
+        part_has_pop.insert(find(&mut parent, i as u32));
+    }
+    for &i in &by_size {
+        let r = find(&mut parent, i as u32);
+        if part_has_pop.insert(r) {
+            is_pop[i] = true;
+        }
+    }
+    let routes = joined
+        .iter()
+        .map(|&(a, b)| SynthRoute {
+            line: LineString::new(vec![hubs[a as usize].1, hubs[b as usize].1]),
+            network: "regional_trunk".to_string(),
+            kind: "trunk",
+        })
+        .collect();
+    let backbone = (0..n).filter(|&i| is_pop[i]).map(|i| hubs[i]).collect();
+    (routes, backbone)
 }
 
 /// A synthetic coverage area of one (operator, technology) pair.

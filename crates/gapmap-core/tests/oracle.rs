@@ -222,6 +222,7 @@ fn fibre_features(rng: &mut SplitMix64) -> Vec<FibreFeature> {
             lines: MultiLineString::new(lines),
             points: MultiPoint::new(points),
             network,
+            srlg: None,
         });
     }
     out

@@ -36,28 +36,6 @@ fn reach_without(g: &FibreGraph, removed: &BTreeSet<usize>) -> Vec<bool> {
     seen
 }
 
-/// Junctions reachable without the `removed` junctions (backbone junctions are never removed).
-fn reach_without_nodes(g: &FibreGraph, removed: &BTreeSet<usize>) -> Vec<bool> {
-    let n = g.num_junctions();
-    let mut seen = vec![false; n];
-    let mut stack: Vec<usize> = g.backbone.iter().flatten().map(|&b| b as usize).collect();
-    for &b in &stack {
-        seen[b] = true;
-    }
-    while let Some(v) = stack.pop() {
-        for l in &g.links {
-            let (a, b) = (l.a as usize, l.b as usize);
-            for (x, y) in [(a, b), (b, a)] {
-                if x == v && !seen[y] && !removed.contains(&y) {
-                    seen[y] = true;
-                    stack.push(y);
-                }
-            }
-        }
-    }
-    seen
-}
-
 fn subsets(n: usize, k: usize, f: &mut dyn FnMut(&BTreeSet<usize>) -> bool) -> bool {
     fn go(
         start: usize,
@@ -176,29 +154,63 @@ fn min_link_cut(g: &FibreGraph, sources: &[u32]) -> u32 {
     MAX_PATHS
 }
 
-/// The most node-disjoint paths = the fewest non-backbone junctions whose removal cuts every
-/// source (sources may be removed).
+/// The most paths sharing no link and no junction besides their ends = the fewest links and
+/// other junctions (neither sources nor backbone) whose removal cuts every source (Menger).
 fn min_node_cut(g: &FibreGraph, sources: &[u32]) -> u32 {
     let backbone: BTreeSet<usize> = g.backbone.iter().flatten().map(|&b| b as usize).collect();
     if sources.iter().any(|s| backbone.contains(&(*s as usize))) {
         return MAX_PATHS;
     }
-    let candidates: Vec<usize> = (0..g.num_junctions())
-        .filter(|v| !backbone.contains(v))
+    let src: BTreeSet<usize> = sources.iter().map(|&s| s as usize).collect();
+    let nodes: Vec<usize> = (0..g.num_junctions())
+        .filter(|v| !backbone.contains(v) && !src.contains(v))
         .collect();
+    let nl = g.links.len();
     for k in 0..MAX_PATHS as usize {
-        let found = subsets(candidates.len(), k, &mut |rm| {
-            let nodes: BTreeSet<usize> = rm.iter().map(|&i| candidates[i]).collect();
-            let r = reach_without_nodes(g, &nodes);
-            !sources
+        let found = subsets(nl + nodes.len(), k, &mut |rm| {
+            let links: BTreeSet<usize> = rm.iter().copied().filter(|&i| i < nl).collect();
+            let gone: BTreeSet<usize> = rm
                 .iter()
-                .any(|&j| r[j as usize] && !nodes.contains(&(j as usize)))
+                .filter(|&&i| i >= nl)
+                .map(|&i| nodes[i - nl])
+                .collect();
+            let r = reach_without_both(g, &links, &gone);
+            !sources.iter().any(|&j| r[j as usize])
         });
         if found {
             return k as u32;
         }
     }
     MAX_PATHS
+}
+
+/// Junctions reachable from the backbone without the `links` and the `nodes`.
+fn reach_without_both(
+    g: &FibreGraph,
+    links: &BTreeSet<usize>,
+    nodes: &BTreeSet<usize>,
+) -> Vec<bool> {
+    let n = g.num_junctions();
+    let mut seen = vec![false; n];
+    let mut stack: Vec<usize> = g.backbone.iter().flatten().map(|&b| b as usize).collect();
+    for &b in &stack {
+        seen[b] = true;
+    }
+    while let Some(v) = stack.pop() {
+        for (i, l) in g.links.iter().enumerate() {
+            if links.contains(&i) {
+                continue;
+            }
+            let (a, b) = (l.a as usize, l.b as usize);
+            for (x, y) in [(a, b), (b, a)] {
+                if x == v && !seen[y] && !nodes.contains(&y) {
+                    seen[y] = true;
+                    stack.push(y);
+                }
+            }
+        }
+    }
+    seen
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -660,6 +660,8 @@ pub struct Fibre {
     pub features: Vec<FibreFeature>,
     /// Network names by interned id.
     pub networks: Vec<String>,
+    /// Shared-risk values by interned id (empty without `srlg_field`).
+    pub srlgs: Vec<String>,
     pub infos: Vec<InputInfo>,
     pub notices: Vec<String>,
 }
@@ -669,6 +671,9 @@ pub struct FibreOptions {
     pub paths: Vec<PathBuf>,
     pub layers: Vec<String>,
     pub network_field: FieldChoice,
+    /// Shared-risk field (e.g. a trench or duct id), always explicit: a layer without it is
+    /// an error; a feature with no value is its own risk.
+    pub srlg_field: Option<FieldChoice>,
 }
 
 /// The network value of fibre features without one.
@@ -678,6 +683,7 @@ pub const UNKNOWN_NETWORK: &str = "(unknown)";
 pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
     let mut out = Fibre::default();
     let mut networks = Interner::default();
+    let mut srlgs = Interner::default();
     for (path, layer_name) in layer_plan(&opts.paths, &opts.layers) {
         let started = std::time::Instant::now();
         let hashing = Hashing::start(path);
@@ -696,6 +702,13 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
             "network".into(),
             net_idx.map(|_| opts.network_field.name.clone()),
         );
+        let srlg_idx = match &opts.srlg_field {
+            Some(choice) => {
+                info.fields.insert("srlg".into(), Some(choice.name.clone()));
+                Some(required_field(&layer, choice)?)
+            }
+            None => None,
+        };
         let mut log = GeometryLog::default();
         let mut null_networks = 0usize;
         let mut skipped = Vec::new();
@@ -727,6 +740,12 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
                 Some(Some(v)) => value_to_string(&v),
             };
             feat.network = networks.get(&net);
+            if let Some(Some(v)) = srlg_idx.map(|k| f.field(k)) {
+                let v = value_to_string(&v);
+                if !v.is_empty() {
+                    feat.srlg = Some(srlgs.get(&v));
+                }
+            }
             out.features.push(feat);
             Ok(())
         })?;
@@ -751,6 +770,7 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
         out.infos.push(info);
     }
     out.networks = networks.names;
+    out.srlgs = srlgs.names;
     Ok(out)
 }
 
@@ -918,5 +938,84 @@ pub fn read_mobile(opts: &MobileOptions, ctx: &ReadContext) -> Result<Mobile> {
         });
     }
     out.operators = operators.names;
+    Ok(out)
+}
+
+/// Backbone points: where the fibre network reaches the wider internet.
+#[derive(Debug, Clone, Default)]
+pub struct Backbone {
+    /// A label per point (its name field, else its feature id) and its position.
+    pub points: Vec<(String, Coord<f64>)>,
+    pub info: Option<InputInfo>,
+    pub notices: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BackboneOptions {
+    pub path: PathBuf,
+    pub layer: Option<String>,
+    pub name_field: FieldChoice,
+}
+
+/// Reads backbone points (Point or MultiPoint features).
+pub fn read_backbone(opts: &BackboneOptions, ctx: &ReadContext) -> Result<Backbone> {
+    let started = std::time::Instant::now();
+    let hashing = Hashing::start(&opts.path);
+    let mut layer = VectorLayer::open(&opts.path, opts.layer.as_deref(), "--backbone-layer", ctx)?;
+    let mut info = InputInfo::for_layer("backbone", &layer);
+    let name_idx = optional_field(&layer, &opts.name_field)?;
+    info.fields.insert(
+        "name".into(),
+        name_idx.map(|_| opts.name_field.name.clone()),
+    );
+    let mut out = Backbone::default();
+    let mut log = GeometryLog::default();
+    let mut skipped = Vec::new();
+    layer.for_each(|f, i| {
+        let fid_label = feature_label(None, f.fid(), i);
+        let Some(g) = f.geometry(&fid_label, Validate::Coordinates, &mut log, 0)? else {
+            skipped.push(Skipped {
+                feature: fid_label,
+                reason: "no geometry".into(),
+            });
+            return Ok(());
+        };
+        let name = match name_idx.map(|k| f.field(k)) {
+            Some(Some(v)) => value_to_string(&v),
+            _ => fid_label.clone(),
+        };
+        let pts: Vec<Coord<f64>> = match g {
+            Geometry::Point(p) => vec![p.0],
+            Geometry::MultiPoint(m) => m.0.iter().map(|p| p.0).collect(),
+            other => {
+                return Err(f.type_error(
+                    &fid_label,
+                    "Point (backbone points)",
+                    geom::type_name(&other),
+                ))
+            }
+        };
+        for (k, c) in pts.into_iter().enumerate() {
+            let label = if k == 0 {
+                name.clone()
+            } else {
+                format!("{name}#{k}")
+            };
+            out.points.push((label, c));
+        }
+        Ok(())
+    })?;
+    if out.points.is_empty() {
+        return Err(IoError::Empty {
+            path: opts.path.clone(),
+            layer: layer.name.clone(),
+            what: "the backbone points".into(),
+        });
+    }
+    info.features = out.points.len() as u64;
+    info.sha256 = hashing.finish();
+    info.read_seconds = started.elapsed().as_secs_f64();
+    info.skipped = skipped;
+    out.info = Some(info);
     Ok(out)
 }

@@ -26,7 +26,7 @@ fn werr(path: &Path, e: impl std::fmt::Display) -> IoError {
 pub type TallyGetter = fn(&Tally) -> u64;
 
 /// Count columns of the settlement table, in order, with their accessor.
-pub const COUNT_COLUMNS: [(&str, TallyGetter); 14] = [
+pub const COUNT_COLUMNS: [(&str, TallyGetter); 15] = [
     ("premises", |t| t.premises),
     ("households", |t| t.households),
     ("workplaces", |t| t.workplaces),
@@ -34,6 +34,7 @@ pub const COUNT_COLUMNS: [(&str, TallyGetter); 14] = [
     ("fibre_2plus_networks", |t| t.fibre_2plus_networks),
     ("mobile_4g", |t| t.mobile_4g),
     ("mobile_4g_2plus_operators", |t| t.mobile_4g_2plus_operators),
+    ("mobile_4g_single_operator", |t| t.mobile_4g_single_operator),
     ("mobile_5g", |t| t.mobile_5g),
     ("unserved", |t| t.unserved),
     ("households_fibre_passed", |t| t.households_fibre_passed),
@@ -122,6 +123,18 @@ pub fn settlement_columns<'a>(
     cols
 }
 
+/// `df` with `extra` columns appended (each as long as `df`).
+pub fn with_columns(
+    df: DataFrame,
+    extra: &[(String, crate::features::Column<'_>)],
+) -> Result<DataFrame> {
+    let more = frame_from_columns(extra)?;
+    df.hstack(more.columns()).map_err(|e| IoError::Write {
+        path: "table".into(),
+        message: e.to_string(),
+    })
+}
+
 /// Per-premise outcomes for the premise table.
 pub struct PremiseRows<'a> {
     pub ids: &'a PremiseIds,
@@ -136,6 +149,8 @@ pub struct PremiseRows<'a> {
     pub gap_kind: &'a [Option<GapKind>],
     pub gap_id: &'a [Option<u32>],
     pub drop_distance_m: f64,
+    /// With the resilience analysis: each premise's class (`None` when on no fibre link).
+    pub fibre_redundancy: Option<&'a [Option<gapmap_core::resilience::RedundancyClass>]>,
 }
 
 /// One row per premise: `premise_id, x, y, settlement_id, fibre_distance_m, fibre_networks,
@@ -149,7 +164,7 @@ pub fn premises_frame(r: &PremiseRows<'_>) -> Result<DataFrame> {
         PremiseIds::Int(v) => Column::new("premise_id".into(), v.as_slice()),
         PremiseIds::Str(v) => Column::new("premise_id".into(), v.as_slice()),
     };
-    let cols = vec![
+    let mut cols = vec![
         id_col,
         Column::new("x".into(), r.xy.iter().map(|c| c.x).collect::<Vec<f64>>()),
         Column::new("y".into(), r.xy.iter().map(|c| c.y).collect::<Vec<f64>>()),
@@ -201,6 +216,15 @@ pub fn premises_frame(r: &PremiseRows<'_>) -> Result<DataFrame> {
         ),
         Column::new("gap_id".into(), r.gap_id),
     ];
+    if let Some(classes) = r.fibre_redundancy {
+        cols.push(Column::new(
+            "fibre_redundancy_class".into(),
+            classes
+                .iter()
+                .map(|c| c.map(|c| c.as_str()))
+                .collect::<Vec<Option<&str>>>(),
+        ));
+    }
     DataFrame::new(n, cols).map_err(|e| IoError::Write {
         path: "premises".into(),
         message: e.to_string(),

@@ -573,16 +573,16 @@ fn fibre_lines_and_nodes_with_networks() {
     let lines = vec![
         feat(
             Geometry::LineString(line_string![(x: 0., y: 0.), (x: 100., y: 0.)]),
-            &[("owner", json!("A"))],
+            &[("owner", json!("A")), ("trench", json!(7))],
         ),
         feat(
             Geometry::LineString(line_string![(x: 0., y: 10.), (x: 100., y: 10.)]),
-            &[("owner", Value::Null)],
+            &[("owner", Value::Null), ("trench", Value::Null)],
         ),
     ];
     let nodes = vec![feat(
         Geometry::Point(point!(x: 50., y: 50.)),
-        &[("owner", json!("B"))],
+        &[("owner", json!("B")), ("trench", json!(7))],
     )];
     write_vector(
         &p,
@@ -608,9 +608,29 @@ fn fibre_lines_and_nodes_with_networks() {
         paths: vec![p.clone()],
         layers: vec!["lines".into(), "nodes".into()],
         network_field: FieldChoice::new(Some("owner"), "network", "--fibre-network-field"),
+        srlg_field: None,
     };
     let f = read_fibre(&o, &ctx()).unwrap();
     assert_eq!(f.features.len(), 3);
+    assert!(f.features.iter().all(|x| x.srlg.is_none()));
+    // A shared-risk field: equal values share an id, a null value has none; absent: error.
+    o.srlg_field = Some(FieldChoice::new(
+        Some("trench"),
+        "trench",
+        "--fibre-srlg-field",
+    ));
+    let f = read_fibre(&o, &ctx()).unwrap();
+    assert_eq!(f.srlgs, vec!["7"]);
+    assert_eq!(
+        f.features.iter().map(|x| x.srlg).collect::<Vec<_>>(),
+        vec![Some(0), None, Some(0)]
+    );
+    o.srlg_field = Some(FieldChoice::new(Some("duct"), "duct", "--fibre-srlg-field"));
+    assert!(matches!(
+        read_fibre(&o, &ctx()),
+        Err(IoError::MissingField { .. })
+    ));
+    o.srlg_field = None;
     assert_eq!(f.networks, vec!["A", UNKNOWN_NETWORK, "B"]);
     assert_eq!(f.features[2].points.0.len(), 1);
     assert!(f
@@ -640,9 +660,69 @@ fn fibre_lines_and_nodes_with_networks() {
         paths: vec![poly],
         layers: vec![],
         network_field: FieldChoice::new(None, "network", "--fibre-network-field"),
+        srlg_field: None,
     };
     assert!(matches!(
         read_fibre(&o, &ctx()),
+        Err(IoError::GeometryType { .. })
+    ));
+}
+
+#[test]
+fn backbone_points_with_names_and_bad_backbones() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("b.geojson");
+    write(
+        &p,
+        "GeoJSON",
+        None,
+        "backbone",
+        POINT,
+        &[
+            feat(
+                Geometry::Point(point!(x: 15.0, y: 60.0)),
+                &[("name", json!("Falun"))],
+            ),
+            feat(
+                Geometry::Point(point!(x: 15.5, y: 60.5)),
+                &[("name", Value::Null)],
+            ),
+        ],
+    );
+    let opts = |path: &Path, field: Option<&str>| BackboneOptions {
+        path: path.to_path_buf(),
+        layer: None,
+        name_field: FieldChoice::new(field, "name", "--backbone-name-field"),
+    };
+    let b = read_backbone(&opts(&p, None), &ctx()).unwrap();
+    assert_eq!(b.points.len(), 2);
+    assert_eq!(b.points[0].0, "Falun");
+    // GeoJSON is WGS 84; the point is reprojected to SWEREF 99 TM (15°E is its central meridian).
+    assert!(
+        (b.points[0].1.x - 500_000.0).abs() < 1e-3,
+        "{:?}",
+        b.points[0].1
+    );
+    assert!(b.info.as_ref().unwrap().sha256.is_some());
+    assert!(matches!(
+        read_backbone(&opts(&p, Some("pop")), &ctx()),
+        Err(IoError::MissingField { .. })
+    ));
+    // Lines are no backbone points.
+    let l = dir.path().join("l.geojson");
+    write(
+        &l,
+        "GeoJSON",
+        None,
+        "l",
+        LINE_STRING,
+        &[feat(
+            Geometry::LineString(line_string![(x: 15., y: 60.), (x: 16., y: 60.)]),
+            &[],
+        )],
+    );
+    assert!(matches!(
+        read_backbone(&opts(&l, None), &ctx()),
         Err(IoError::GeometryType { .. })
     ));
 }

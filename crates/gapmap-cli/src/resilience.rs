@@ -1,0 +1,450 @@
+//! Fibre resilience inside `gapmap analyze`, when `--backbone` is given: the network graph,
+//! disjoint paths and redundancy class per settlement, and what each single failure cuts off
+//! (`critical_links.*`).
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use gapmap_core::geo::{Coord, Geometry, LineString, MultiLineString};
+use gapmap_core::network::{FibreGraph, GraphOptions, NetworkLine};
+use gapmap_core::par::SpatialOrder;
+use gapmap_core::polygon_index::PolygonIndex;
+use gapmap_core::resilience::{self, Demand, RedundancyClass, Resilience};
+use gapmap_io::features::{Column, FeatureTable, GeomRef};
+use gapmap_io::inputs::{Backbone, Fibre, Premises, Settlements};
+use gapmap_io::tables;
+use serde_json::{json, Value};
+
+use crate::UsageError;
+
+/// Resilience options of `gapmap analyze`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ResilienceArgs {
+    /// Backbone points (where the fibre network reaches the wider internet): turns on the
+    /// resilience analysis and critical_links.*; needs --fibre.
+    #[arg(long, value_name = "PATH")]
+    pub backbone: Option<PathBuf>,
+    #[arg(long, value_name = "NAME")]
+    pub backbone_layer: Option<String>,
+    /// Name field of the backbone points [default: name; else the feature id].
+    #[arg(long, value_name = "FIELD")]
+    pub backbone_name_field: Option<String>,
+    /// Backbone points attach to the nearest fibre vertex within this distance, in metres.
+    #[arg(long, value_name = "M", default_value_t = 100.0)]
+    pub backbone_snap_m: f64,
+    /// Fibre vertices closer than this, in metres, are one node of the network graph.
+    #[arg(long, value_name = "M", default_value_t = 1.0)]
+    pub snap_m: f64,
+    /// Links within this distance, in metres, of another link for more than half their
+    /// length share a risk (one trench); 0 turns this off.
+    #[arg(long, value_name = "M", default_value_t = 2.0)]
+    pub srlg_m: f64,
+    /// Shared-risk field of the fibre (e.g. a trench or duct id): features with one value fail
+    /// together.
+    #[arg(long, value_name = "FIELD")]
+    pub fibre_srlg_field: Option<String>,
+}
+
+impl ResilienceArgs {
+    pub fn validate(&self, has_fibre: bool) -> std::result::Result<(), UsageError> {
+        for (name, v) in [
+            ("--backbone-snap-m", self.backbone_snap_m),
+            ("--snap-m", self.snap_m),
+            ("--srlg-m", self.srlg_m),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err(UsageError(format!(
+                    "{name} must be a finite number >= 0, got {v}"
+                )));
+            }
+        }
+        if self.backbone.is_some() && !has_fibre {
+            return Err(UsageError(
+                "--backbone needs a fibre network (--fibre)".into(),
+            ));
+        }
+        if self.backbone.is_none()
+            && (self.backbone_layer.is_some() || self.backbone_name_field.is_some())
+        {
+            return Err(UsageError(
+                "--backbone-layer and --backbone-name-field need --backbone".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn parameters(&self) -> Value {
+        json!({
+            "backbone_layer": self.backbone_layer,
+            "backbone_name_field": self.backbone_name_field.as_deref().unwrap_or("name"),
+            "backbone_snap_m": self.backbone_snap_m,
+            "snap_m": self.snap_m,
+            "srlg_m": self.srlg_m,
+            "fibre_srlg_field": self.fibre_srlg_field,
+        })
+    }
+}
+
+/// The resilience analysis and what the outputs need of it.
+pub struct Outcome {
+    pub lines: Vec<NetworkLine>,
+    pub graph: FibreGraph,
+    pub result: Resilience,
+    pub premise_link: Vec<Option<u32>>,
+    /// Backbone points that attached to no fibre.
+    pub unattached: Vec<String>,
+}
+
+/// Builds the graph and runs the analysis.
+pub fn run(
+    fibre: &Fibre,
+    backbone: &Backbone,
+    settlement_index: &PolygonIndex,
+    premises: &Premises,
+    premise_settlement: &[Option<u32>],
+    drop_distance_m: f64,
+    args: &ResilienceArgs,
+) -> Outcome {
+    let order = SpatialOrder::new(&premises.xy);
+    let mut lines = Vec::new();
+    for (fi, f) in fibre.features.iter().enumerate() {
+        for ls in &f.lines.0 {
+            if ls.0.len() >= 2 {
+                lines.push(NetworkLine {
+                    coords: ls.0.clone(),
+                    feature: fi as u32,
+                    network: f.network,
+                    srlg: f.srlg,
+                });
+            }
+        }
+    }
+    let points: Vec<Coord<f64>> = backbone.points.iter().map(|p| p.1).collect();
+    let graph = FibreGraph::build(
+        &lines,
+        &points,
+        GraphOptions {
+            snap_m: args.snap_m,
+            srlg_m: args.srlg_m,
+            backbone_snap_m: args.backbone_snap_m,
+        },
+    );
+    let unattached: Vec<String> = backbone
+        .points
+        .iter()
+        .zip(&graph.backbone)
+        .filter(|(_, j)| j.is_none())
+        .map(|(p, _)| p.0.clone())
+        .collect();
+    let premise_link =
+        resilience::attach_premises(&graph, &lines, &premises.xy, drop_distance_m, &order, &());
+    let sources =
+        resilience::settlement_sources(&graph, settlement_index, premise_settlement, &premise_link);
+    let result = resilience::analyze(
+        &graph,
+        &Demand {
+            settlement_sources: sources,
+            premise_link: premise_link.clone(),
+            premise_households: premises.households.clone(),
+        },
+    );
+    Outcome {
+        lines,
+        graph,
+        result,
+        premise_link,
+        unattached,
+    }
+}
+
+impl Outcome {
+    /// Extra settlement-table columns, one value per settlement plus the rural row.
+    pub fn settlement_columns(
+        &self,
+        premise_settlement: &[Option<u32>],
+    ) -> Vec<(String, Column<'static>)> {
+        let r = &self.result;
+        let ns = r.settlement_class.len();
+        let mut single = vec![0i64; ns + 1];
+        let mut redundant = vec![0i64; ns + 1];
+        for (s, c) in premise_settlement.iter().zip(&r.premise_class) {
+            let k = s.map_or(ns, |s| s as usize);
+            match c {
+                Some(RedundancyClass::Single) => single[k] += 1,
+                Some(RedundancyClass::Redundant) => redundant[k] += 1,
+                _ => {}
+            }
+        }
+        let with_rural = |v: Vec<Option<i64>>| {
+            let mut v = v;
+            v.push(None);
+            Column::IntOpt(v)
+        };
+        let mut class: Vec<Option<Cow<'static, str>>> = r
+            .settlement_class
+            .iter()
+            .map(|c| Some(Cow::Borrowed(c.as_str())))
+            .collect();
+        class.push(None);
+        vec![
+            (
+                "fibre_paths_to_backbone".into(),
+                with_rural(r.settlement_paths.iter().map(|&p| Some(p as i64)).collect()),
+            ),
+            (
+                "fibre_node_paths_to_backbone".into(),
+                with_rural(
+                    r.settlement_node_paths
+                        .iter()
+                        .map(|&p| Some(p as i64))
+                        .collect(),
+                ),
+            ),
+            ("fibre_redundancy_class".into(), Column::Text(class)),
+            ("premises_single_fibre_path".into(), Column::Int(single)),
+            (
+                "premises_redundant_fibre_path".into(),
+                Column::Int(redundant),
+            ),
+        ]
+    }
+
+    /// The ranked failures: columns, and each unit's links as one MultiLineString.
+    pub fn critical_table<'a>(
+        &'a self,
+        fibre: &'a Fibre,
+        settlements: &'a Settlements,
+    ) -> FeatureTable<'a> {
+        let g = &self.graph;
+        let units = &self.result.critical;
+        let mut t = FeatureTable {
+            columns: Vec::new(),
+            geometries: units
+                .iter()
+                .map(|u| {
+                    GeomRef::Owned(Geometry::MultiLineString(MultiLineString::new(
+                        g.groups[u.group as usize]
+                            .iter()
+                            .map(|&l| {
+                                LineString::new(g.link_coords(&self.lines, l as usize).to_vec())
+                            })
+                            .collect(),
+                    )))
+                })
+                .collect(),
+        };
+        let n = units.len();
+        let text = |f: &dyn Fn(&resilience::CriticalUnit) -> String| {
+            Column::Text(units.iter().map(|u| Some(Cow::Owned(f(u)))).collect())
+        };
+        let kind = |u: &resilience::CriticalUnit| {
+            let gi = u.group as usize;
+            match (
+                g.groups[gi].len() > 1,
+                g.group_by_value[gi],
+                g.group_by_geometry[gi],
+            ) {
+                (false, _, _) => "link",
+                (true, true, true) => "shared_risk_value+parallel",
+                (true, true, false) => "shared_risk_value",
+                (true, false, _) => "parallel",
+            }
+            .to_string()
+        };
+        let names_of = |u: &resilience::CriticalUnit, f: &dyn Fn(u32) -> Option<String>| {
+            let mut v: Vec<String> = g.groups[u.group as usize]
+                .iter()
+                .filter_map(|&l| f(l))
+                .collect();
+            v.sort();
+            v.dedup();
+            v.join(";")
+        };
+        let feature_of = |l: u32| {
+            &fibre.features[self.lines[g.links[l as usize].line as usize].feature as usize]
+        };
+        t.push("rank", Column::Int((1..=n as i64).collect()));
+        t.push(
+            "unit_id",
+            Column::Int(units.iter().map(|u| u.group as i64 + 1).collect()),
+        );
+        t.push("kind", text(&kind));
+        t.push(
+            "links",
+            Column::Int(
+                units
+                    .iter()
+                    .map(|u| g.groups[u.group as usize].len() as i64)
+                    .collect(),
+            ),
+        );
+        t.push(
+            "networks",
+            text(&|u| {
+                names_of(u, &|l| {
+                    Some(fibre.networks[feature_of(l).network as usize].clone())
+                })
+            }),
+        );
+        t.push(
+            "shared_risk_value",
+            text(&|u| {
+                names_of(u, &|l| {
+                    feature_of(l).srlg.map(|s| fibre.srlgs[s as usize].clone())
+                })
+            }),
+        );
+        t.push(
+            "length_m",
+            Column::Float(
+                units
+                    .iter()
+                    .map(|u| {
+                        let m: f64 = g.groups[u.group as usize]
+                            .iter()
+                            .map(|&l| g.links[l as usize].length_m)
+                            .sum();
+                        Some((m * 10.0).round() / 10.0)
+                    })
+                    .collect(),
+            ),
+        );
+        t.push(
+            "settlements_cut",
+            Column::Int(units.iter().map(|u| u.settlements.len() as i64).collect()),
+        );
+        t.push(
+            "settlement_ids",
+            text(&|u| {
+                u.settlements
+                    .iter()
+                    .map(|&s| settlements.ids[s as usize].as_str())
+                    .collect::<Vec<_>>()
+                    .join(";")
+            }),
+        );
+        t.push(
+            "settlement_names",
+            text(&|u| {
+                u.settlements
+                    .iter()
+                    .map(|&s| settlements.names[s as usize].as_str())
+                    .collect::<Vec<_>>()
+                    .join(";")
+            }),
+        );
+        t.push(
+            "premises_cut",
+            Column::Int(units.iter().map(|u| u.premises as i64).collect()),
+        );
+        t.push(
+            "households_cut",
+            Column::Int(units.iter().map(|u| u.households as i64).collect()),
+        );
+        // simplestyle: darker and wider with more premises cut.
+        let (stroke, width): (Vec<_>, Vec<_>) = units
+            .iter()
+            .map(|u| match u.premises {
+                p if p >= 1000 => ("#67000d", 5),
+                p if p >= 100 => ("#cb181d", 4),
+                p if p >= 10 => ("#fb6a4a", 3),
+                _ => ("#fcae91", 2),
+            })
+            .unzip();
+        t.push(
+            "stroke",
+            Column::Text(stroke.into_iter().map(|s| Some(Cow::Borrowed(s))).collect()),
+        );
+        t.push("stroke-width", Column::Int(width));
+        t
+    }
+
+    /// What run.json records.
+    pub fn summary(&self, backbone_path: &Path) -> Value {
+        let g = &self.graph;
+        let r = &self.result;
+        let count = |c: RedundancyClass| r.settlement_class.iter().filter(|&&x| x == c).count();
+        json!({
+            "backbone": backbone_path.display().to_string(),
+            "backbone_points": g.backbone.len(),
+            "backbone_points_unattached": self.unattached,
+            "junctions": g.num_junctions(),
+            "links": g.links.len(),
+            "risk_units": g.groups.len(),
+            "risk_units_of_several_links": g.groups.iter().filter(|x| x.len() > 1).count(),
+            "premises_on_fibre_links": self.premise_link.iter().filter(|l| l.is_some()).count(),
+            "settlements_by_class": {
+                "none": count(RedundancyClass::None),
+                "single": count(RedundancyClass::Single),
+                "redundant": count(RedundancyClass::Redundant),
+            },
+            "critical_units": r.critical.len(),
+        })
+    }
+}
+
+/// Writes critical_links.csv and .parquet (the table without geometry).
+pub fn write_critical_tables(table: &FeatureTable<'_>, csv: &Path, parquet: &Path) -> Result<()> {
+    let cols: Vec<(String, Column<'_>)> = table
+        .columns
+        .iter()
+        .filter(|(k, _)| k != "stroke" && k != "stroke-width")
+        .cloned()
+        .collect();
+    // With no critical unit, the columns are empty: the header only.
+    let mut df = tables::frame_from_columns(&cols)?;
+    tables::write_csv(&mut df, csv)?;
+    tables::write_parquet(&mut df, parquet, None)?;
+    Ok(())
+}
+
+/// The terminal summary: settlements by class and the five worst single failures.
+pub fn print_summary(o: &Outcome, settlements: &Settlements) {
+    let r = &o.result;
+    let count = |c: RedundancyClass| r.settlement_class.iter().filter(|&&x| x == c).count();
+    println!(
+        "\nFibre resilience: {} junctions, {} links, {} risk units ({} of several links).",
+        o.graph.num_junctions(),
+        o.graph.links.len(),
+        o.graph.groups.len(),
+        o.graph.groups.iter().filter(|g| g.len() > 1).count()
+    );
+    println!(
+        "Settlements: {} redundant, {} on a single path, {} with no path to the backbone.",
+        count(RedundancyClass::Redundant),
+        count(RedundancyClass::Single),
+        count(RedundancyClass::None)
+    );
+    if r.critical.is_empty() {
+        println!("No single failure cuts any premise or settlement off the backbone.");
+        return;
+    }
+    println!("Single failures that cut off the most premises (critical_links.*):");
+    println!(
+        "  {:>4}  {:>8}  {:>10}  {:>11}  settlements",
+        "rank", "unit", "premises", "households"
+    );
+    for (k, u) in r.critical.iter().take(5).enumerate() {
+        let names: Vec<&str> = u
+            .settlements
+            .iter()
+            .take(3)
+            .map(|&s| settlements.names[s as usize].as_str())
+            .collect();
+        let more = u.settlements.len().saturating_sub(3);
+        println!(
+            "  {:>4}  {:>8}  {:>10}  {:>11}  {}{}",
+            k + 1,
+            u.group + 1,
+            u.premises,
+            u.households,
+            names.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
+}
