@@ -861,7 +861,12 @@ fn write_outputs(
         }
     }
     if maps_on && critical.is_some() {
-        names.push("critical_links.geojson".into());
+        std::fs::write(
+            staging.file("critical_links.qml"),
+            style::critical_links_qml(),
+        )
+        .context("critical_links.qml")?;
+        names.extend(["critical_links.geojson", "critical_links.qml"].map(String::from));
     }
     if premises_on {
         names.push("premises.parquet".into());

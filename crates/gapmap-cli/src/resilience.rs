@@ -342,14 +342,12 @@ impl Outcome {
             "households_cut",
             Column::Int(units.iter().map(|u| u.households as i64).collect()),
         );
-        // simplestyle: darker and wider with more premises cut.
+        // simplestyle: darker and wider with more premises cut (the same classes as the .qml).
         let (stroke, width): (Vec<_>, Vec<_>) = units
             .iter()
-            .map(|u| match u.premises {
-                p if p >= 1000 => ("#67000d", 5),
-                p if p >= 100 => ("#cb181d", 4),
-                p if p >= 10 => ("#fb6a4a", 3),
-                _ => ("#fcae91", 2),
+            .map(|u| {
+                let (s, w) = gapmap_io::style::critical_stroke(u.premises);
+                (s, i64::from(w))
             })
             .unzip();
         t.push(

@@ -70,19 +70,24 @@ impl RTreeObject for Piece {
 
 impl PointDistance for Piece {
     fn distance_2(&self, p: &[f64; 2]) -> f64 {
-        let q = Coord { x: p[0], y: p[1] };
-        let c = |k: usize| Coord {
-            x: self.pts[k][0],
-            y: self.pts[k][1],
-        };
-        let n = self.len as usize;
-        if n == 1 {
-            return segment_distance2(q, c(0), c(0));
-        }
-        (1..n)
-            .map(|k| segment_distance2(q, c(k - 1), c(k)))
-            .fold(f64::INFINITY, f64::min)
+        polyline_distance2(&self.pts[..self.len as usize], p)
     }
+}
+
+/// Squared planar distance from `p` to the polyline through `pts` (a point when it has one).
+#[inline]
+pub(crate) fn polyline_distance2(pts: &[[f64; 2]], p: &[f64; 2]) -> f64 {
+    let q = Coord { x: p[0], y: p[1] };
+    let c = |k: usize| Coord {
+        x: pts[k][0],
+        y: pts[k][1],
+    };
+    if pts.len() == 1 {
+        return segment_distance2(q, c(0), c(0));
+    }
+    (1..pts.len())
+        .map(|k| segment_distance2(q, c(k - 1), c(k)))
+        .fold(f64::INFINITY, f64::min)
 }
 
 /// Squared planar distance from `p` to the closed segment `a`–`b` (a point when `a == b`).

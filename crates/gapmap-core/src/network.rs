@@ -18,7 +18,6 @@ use geo::Coord;
 use rstar::primitives::GeomWithData;
 use rstar::{PointDistance, RTree, RTreeObject, AABB};
 
-use crate::fibre::segment_distance2;
 use crate::gaps::single_linkage;
 
 /// One fibre line: its vertices, the feature it came from, its network (owner) and its
@@ -145,18 +144,7 @@ impl RTreeObject for LinkPiece {
 
 impl PointDistance for LinkPiece {
     fn distance_2(&self, p: &[f64; 2]) -> f64 {
-        let q = Coord { x: p[0], y: p[1] };
-        let c = |k: usize| Coord {
-            x: self.pts[k][0],
-            y: self.pts[k][1],
-        };
-        let n = self.len as usize;
-        if n == 1 {
-            return segment_distance2(q, c(0), c(0));
-        }
-        (1..n)
-            .map(|k| segment_distance2(q, c(k - 1), c(k)))
-            .fold(f64::INFINITY, f64::min)
+        crate::fibre::polyline_distance2(&self.pts[..self.len as usize], p)
     }
 }
 

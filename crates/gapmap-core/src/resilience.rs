@@ -157,7 +157,11 @@ impl Contracted {
 
 /// Bridges by Tarjan's lowpoint, iteratively, over the part reachable from the root; also the
 /// DFS discovery order (0 = unvisited).
-fn bridges(c: &Contracted) -> (Vec<bool>, Vec<u32>) {
+///
+/// Links with equal `edge_key` join the same two nodes and fail together: they count as one
+/// edge (entering a node by one of them, the others do not lead back), and are bridges
+/// together.
+fn bridges(c: &Contracted, edge_key: &[u32]) -> (Vec<bool>, Vec<u32>) {
     let nl = c.ends.len();
     let mut is_bridge = vec![false; nl];
     let mut disc = vec![0u32; c.n];
@@ -175,7 +179,7 @@ fn bridges(c: &Contracted) -> (Vec<bool>, Vec<u32>) {
         if *pos < end {
             let (w, l) = c.adj[*pos as usize];
             *pos += 1;
-            if l == via {
+            if via != u32::MAX && edge_key[l as usize] == edge_key[via as usize] {
                 continue;
             }
             if disc[w as usize] == 0 {
@@ -195,6 +199,16 @@ fn bridges(c: &Contracted) -> (Vec<bool>, Vec<u32>) {
                 }
             }
         }
+    }
+    // Every link of a bridge's key is a bridge.
+    let mut key_bridge = vec![false; edge_key.iter().map(|&k| k as usize + 1).max().unwrap_or(0)];
+    for l in 0..nl {
+        if is_bridge[l] {
+            key_bridge[edge_key[l] as usize] = true;
+        }
+    }
+    for l in 0..nl {
+        is_bridge[l] = key_bridge[edge_key[l] as usize];
     }
     (is_bridge, disc)
 }
@@ -302,7 +316,33 @@ enum Anchor {
 /// Analyses `g` for `demand`.
 pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
     let c = Contracted::new(g);
-    let (is_bridge, disc) = bridges(&c);
+    // Groups whose links all join the same two nodes (cables side by side between two
+    // junctions) are one edge for the bridge search; other groups of several links are
+    // searched locally below.
+    let nl = g.links.len();
+    let same_pair: Vec<bool> = g
+        .groups
+        .iter()
+        .map(|links| {
+            let key = |l: u32| {
+                let (a, b) = c.ends[l as usize];
+                (a.min(b), a.max(b))
+            };
+            let k0 = key(links[0]);
+            links.len() == 1 || (k0.0 != k0.1 && links.iter().all(|&l| key(l) == k0))
+        })
+        .collect();
+    let edge_key: Vec<u32> = (0..nl)
+        .map(|l| {
+            let gi = g.link_group[l] as usize;
+            if g.groups[gi].len() > 1 && same_pair[gi] {
+                (nl + gi) as u32
+            } else {
+                l as u32
+            }
+        })
+        .collect();
+    let (is_bridge, disc) = bridges(&c, &edge_key);
     let tree = BridgeTree::new(&c, &is_bridge, &disc);
     let reach = |v: u32| disc[v as usize] != 0;
     let ns = demand.settlement_sources.len();
@@ -346,7 +386,6 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
     let ncomp = tree.parent.len();
     let mut sub_prem = vec![0u64; ncomp];
     let mut sub_hh = vec![0u64; ncomp];
-    let nl = g.links.len();
     let mut own_prem = vec![0u64; nl];
     let mut own_hh = vec![0u64; nl];
     for (i, a) in premise_anchor.iter().enumerate() {
@@ -390,26 +429,32 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
     }
     let mut critical: Vec<CriticalUnit> = Vec::new();
     for (gi, links) in g.groups.iter().enumerate() {
-        if links.len() != 1 {
+        if !same_pair[gi] {
             continue;
         }
         let l = links[0] as usize;
         if !is_bridge[l] {
             continue;
         }
-        // The bridge's child component.
+        // The bridge's child component (one bridge joins two components, whichever of the
+        // group's links the search took).
         let (a, b) = c.ends[l];
         let (ka, kb) = (tree.comp[a as usize], tree.comp[b as usize]);
-        let child = if tree.parent[ka as usize] == kb && tree.parent_link[ka as usize] == l as u32 {
+        let child = if tree.parent[ka as usize] == kb {
             ka
         } else {
             kb
         };
+        let taken = tree.parent_link[child as usize] as usize;
+        let own: (u64, u64) = links
+            .iter()
+            .map(|&x| (own_prem[x as usize], own_hh[x as usize]))
+            .fold((0, 0), |acc, v| (acc.0 + v.0, acc.1 + v.1));
         let unit = CriticalUnit {
             group: gi as u32,
-            settlements: std::mem::take(&mut cut_settlements[l]),
-            premises: sub_prem[child as usize] + own_prem[l],
-            households: sub_hh[child as usize] + own_hh[l],
+            settlements: std::mem::take(&mut cut_settlements[taken]),
+            premises: sub_prem[child as usize] + own.0,
+            households: sub_hh[child as usize] + own.1,
         };
         if unit.premises > 0 || !unit.settlements.is_empty() {
             critical.push(unit);
@@ -426,7 +471,7 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
         demand,
     );
     let multi: Vec<u32> = (0..g.groups.len() as u32)
-        .filter(|&gi| g.groups[gi as usize].len() > 1)
+        .filter(|&gi| !same_pair[gi as usize])
         .collect();
     let group_results: Vec<GroupCut> = multi
         .par_iter()

@@ -13,27 +13,7 @@ use gapmap_core::rng::SplitMix64;
 
 /// Junctions reachable from any backbone junction without the `removed` links.
 fn reach_without(g: &FibreGraph, removed: &BTreeSet<usize>) -> Vec<bool> {
-    let n = g.num_junctions();
-    let mut seen = vec![false; n];
-    let mut stack: Vec<usize> = g.backbone.iter().flatten().map(|&b| b as usize).collect();
-    for &b in &stack {
-        seen[b] = true;
-    }
-    while let Some(v) = stack.pop() {
-        for (i, l) in g.links.iter().enumerate() {
-            if removed.contains(&i) {
-                continue;
-            }
-            let (a, b) = (l.a as usize, l.b as usize);
-            for (x, y) in [(a, b), (b, a)] {
-                if x == v && !seen[y] {
-                    seen[y] = true;
-                    stack.push(y);
-                }
-            }
-        }
-    }
-    seen
+    reach_without_both(g, removed, &BTreeSet::new())
 }
 
 fn subsets(n: usize, k: usize, f: &mut dyn FnMut(&BTreeSet<usize>) -> bool) -> bool {
@@ -547,4 +527,73 @@ fn sunet_with_every_fibre_pair_its_own_risk() {
     assert_eq!(classes["Visby"], (RedundancyClass::Redundant, 2));
     assert_eq!(classes["Sundsvall"], (RedundancyClass::Redundant, 2));
     check_against_oracle(&g, &d, true, "sunet, fibre pairs");
+}
+
+/// Access-network-like cases: a random tree of streets, some streets doubled by a cable 1 m
+/// beside them (one trench), a few links closing rings, settlements of several junctions.
+fn tree_case(seed: u64) -> (Vec<NetworkLine>, Vec<Coord<f64>>) {
+    let mut rng = SplitMix64::new(seed ^ 0x5eed);
+    let n = 12 + rng.below(20) as usize;
+    let pts: Vec<Coord<f64>> = (0..n)
+        .map(|_| Coord {
+            x: rng.range(0.0, 5000.0),
+            y: rng.range(0.0, 5000.0),
+        })
+        .collect();
+    let mut lines = Vec::new();
+    let push = |a: Coord<f64>, b: Coord<f64>, net: u32, lines: &mut Vec<NetworkLine>| {
+        let k = lines.len() as u32;
+        lines.push(NetworkLine {
+            coords: vec![a, b],
+            feature: k,
+            network: net,
+            srlg: None,
+        });
+    };
+    for i in 1..n {
+        let j = rng.below(i as u64) as usize;
+        push(pts[j], pts[i], 0, &mut lines);
+        if rng.chance(0.3) {
+            let off = |c: Coord<f64>| Coord {
+                x: c.x,
+                y: c.y + 0.5,
+            };
+            push(off(pts[j]), off(pts[i]), 1, &mut lines);
+        }
+    }
+    for _ in 0..rng.below(3) {
+        let (a, b) = (rng.below(n as u64) as usize, rng.below(n as u64) as usize);
+        if a != b {
+            push(pts[a], pts[b], 2, &mut lines);
+        }
+    }
+    (lines, vec![pts[0]])
+}
+
+#[test]
+fn access_networks_with_doubled_cables_match_the_oracle() {
+    let (mut seen, mut critical) = (BTreeSet::new(), 0);
+    let mut same_pair_groups = 0;
+    for seed in 0..400 {
+        let (lines, backbone) = tree_case(seed);
+        let g = FibreGraph::build(&lines, &backbone, GraphOptions::default());
+        same_pair_groups += g.groups.iter().filter(|x| x.len() > 1).count();
+        let mut d = demand_for(&g, seed);
+        let mut rng = SplitMix64::new(seed);
+        let nj = g.num_junctions() as u64;
+        d.settlement_sources = (0..6)
+            .map(|_| {
+                (0..1 + rng.below(4))
+                    .map(|_| rng.below(nj) as u32)
+                    .collect()
+            })
+            .collect();
+        let (c, k) = check_against_oracle(&g, &d, false, &format!("tree seed {seed}"));
+        seen.extend(c);
+        critical += k;
+    }
+    assert!(same_pair_groups > 500, "{same_pair_groups}");
+    assert!(seen.iter().any(|x| x.0 == RedundancyClass::Single));
+    assert!(seen.iter().any(|x| x.0 == RedundancyClass::Redundant));
+    assert!(critical > 1000, "{critical}");
 }

@@ -120,6 +120,60 @@ pub fn settlements_qml() -> String {
     ))
 }
 
+/// Classes of `critical_links` by premises cut: (lower, upper, stroke colour, simplestyle
+/// width in pixels, label). Bounds are half-integers so that whole counts fall inside one.
+pub const CRITICAL_CLASSES: [(f64, f64, &str, u32, &str); 4] = [
+    (-0.5, 9.5, "#fcae91", 2, "fewer than 10 premises cut"),
+    (9.5, 99.5, "#fb6a4a", 3, "10-99 premises cut"),
+    (99.5, 999.5, "#cb181d", 4, "100-999 premises cut"),
+    (999.5, 1e12, "#67000d", 5, "1,000 or more premises cut"),
+];
+
+/// Stroke colour and width of a critical unit that cuts `premises` premises.
+pub fn critical_stroke(premises: u64) -> (&'static str, u32) {
+    let p = premises as f64;
+    let c = CRITICAL_CLASSES
+        .iter()
+        .find(|c| p > c.0 && p <= c.1)
+        .unwrap_or(&CRITICAL_CLASSES[3]);
+    (c.2, c.3)
+}
+
+fn line_symbol(name: usize, stroke: &str, width_px: u32) -> String {
+    format!(
+        r#"      <symbol name="{name}" type="line" alpha="1" clip_to_extent="1" force_rhr="0">
+        <layer class="SimpleLine" enabled="1" locked="0" pass="0">
+          <Option type="Map">
+            <Option name="capstyle" type="QString" value="round"/>
+            <Option name="joinstyle" type="QString" value="round"/>
+            <Option name="line_color" type="QString" value="{}"/>
+            <Option name="line_style" type="QString" value="solid"/>
+            <Option name="line_width" type="QString" value="{:.2}"/>
+            <Option name="line_width_unit" type="QString" value="MM"/>
+          </Option>
+        </layer>
+      </symbol>
+"#,
+        rgba(stroke, 255),
+        f64::from(width_px) * 0.3
+    )
+}
+
+/// QGIS style of the critical links: graduated by `premises_cut`.
+pub fn critical_links_qml() -> String {
+    let mut ranges = String::new();
+    let mut syms = String::new();
+    for (i, (lo, hi, stroke, width, label)) in CRITICAL_CLASSES.iter().enumerate() {
+        ranges.push_str(&format!(
+            "      <range lower=\"{lo:.6}\" upper=\"{hi:.6}\" symbol=\"{i}\" label=\"{label}\" render=\"true\"/>\n"
+        ));
+        syms.push_str(&line_symbol(i, stroke, *width));
+    }
+    qml(&format!(
+        "  <renderer-v2 type=\"graduatedSymbol\" attr=\"premises_cut\" graduatedMethod=\"GraduatedColor\" forceraster=\"0\" symbollevels=\"0\" enableorderby=\"0\">\n    <ranges>\n{ranges}    </ranges>\n    <symbols>\n{syms}    </symbols>\n  </renderer-v2>\n"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +188,10 @@ mod tests {
         assert_eq!(rgba("#d7191c", 170), "215,25,28,170");
         assert!(gaps_qml().contains("attr=\"kind\""));
         assert_eq!(settlements_qml().matches("<range ").count(), 5);
+        assert_eq!(critical_stroke(0), ("#fcae91", 2));
+        assert_eq!(critical_stroke(9), ("#fcae91", 2));
+        assert_eq!(critical_stroke(10), ("#fb6a4a", 3));
+        assert_eq!(critical_stroke(1000), ("#67000d", 5));
+        assert_eq!(critical_links_qml().matches("<range ").count(), 4);
     }
 }
