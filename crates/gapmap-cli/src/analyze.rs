@@ -807,39 +807,11 @@ fn write_outputs(
         FeatureTable::default()
     };
     // The web maps' copies of the outlines, simplified; the GeoPackage keeps full resolution.
-    let simplified: Vec<MultiPolygon<f64>> = if maps_on && args.map_simplify_m > 0.0 {
-        settlements
-            .areas
-            .par_iter()
-            .map(|a| simplify_multi_polygon(a, args.map_simplify_m))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let simplified_gaps: Vec<MultiPolygon<f64>> = if maps_on && args.map_simplify_m > 0.0 {
-        r.outlines
-            .par_iter()
-            .map(|a| simplify_multi_polygon(a, args.map_simplify_m))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let gaps_web = if simplified_gaps.is_empty() {
-        gaps.clone()
-    } else {
-        FeatureTable {
-            columns: gaps.columns.clone(),
-            geometries: simplified_gaps.iter().map(GeomRef::MultiPolygon).collect(),
-        }
-    };
-    let smap_web = if simplified.is_empty() {
-        smap.clone()
-    } else {
-        FeatureTable {
-            columns: smap.columns.clone(),
-            geometries: simplified.iter().map(GeomRef::MultiPolygon).collect(),
-        }
-    };
+    let tolerance_m = if maps_on { args.map_simplify_m } else { 0.0 };
+    let simplified_settlements = simplify_all(&settlements.areas, tolerance_m);
+    let simplified_gaps = simplify_all(&r.outlines, tolerance_m);
+    let smap_web = web_copy(&smap, &simplified_settlements);
+    let gaps_web = web_copy(&gaps, &simplified_gaps);
     if maps_on {
         std::fs::write(staging.file("gaps.qml"), style::gaps_qml()).context("gaps.qml")?;
         std::fs::write(staging.file("settlements.qml"), style::settlements_qml())
@@ -965,6 +937,30 @@ fn write_outputs(
         Ok(())
     })?;
     Ok(names)
+}
+
+/// `areas` simplified at `tolerance_m`; empty when the tolerance is 0 (nothing to simplify).
+fn simplify_all(areas: &[MultiPolygon<f64>], tolerance_m: f64) -> Vec<MultiPolygon<f64>> {
+    if tolerance_m > 0.0 {
+        areas
+            .par_iter()
+            .map(|a| simplify_multi_polygon(a, tolerance_m))
+            .collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// `full` with the `simplified` outlines, or `full` itself when there are none.
+fn web_copy<'a>(full: &FeatureTable<'a>, simplified: &'a [MultiPolygon<f64>]) -> FeatureTable<'a> {
+    if simplified.is_empty() {
+        full.clone()
+    } else {
+        FeatureTable {
+            columns: full.columns.clone(),
+            geometries: simplified.iter().map(GeomRef::MultiPolygon).collect(),
+        }
+    }
 }
 
 /// The first `n` values of a column.

@@ -100,19 +100,20 @@ pub fn cluster(
     per_group.into_iter().flatten().collect()
 }
 
-struct UnionFind {
+/// Union-find with path halving and union by size.
+pub(crate) struct UnionFind {
     parent: Vec<u32>,
     size: Vec<u32>,
 }
 
 impl UnionFind {
-    fn new(n: usize) -> Self {
+    pub(crate) fn new(n: usize) -> Self {
         UnionFind {
             parent: (0..n as u32).collect(),
             size: vec![1; n],
         }
     }
-    fn find(&mut self, mut a: u32) -> u32 {
+    pub(crate) fn find(&mut self, mut a: u32) -> u32 {
         while self.parent[a as usize] != a {
             let p = self.parent[a as usize];
             self.parent[a as usize] = self.parent[p as usize];
@@ -120,7 +121,7 @@ impl UnionFind {
         }
         a
     }
-    fn union(&mut self, a: u32, b: u32) -> bool {
+    pub(crate) fn union(&mut self, a: u32, b: u32) -> bool {
         let (ra, rb) = (self.find(a), self.find(b));
         if ra == rb {
             return false;

@@ -87,28 +87,41 @@ pub struct FibreGraph {
     pub adj: Vec<(u32, u32)>,
 }
 
-struct UnionFind(Vec<u32>);
+/// Compressed rows: `(start, values)` where the values of row `k` are
+/// `values[start[k]..start[k + 1]]`, in the order `items` gives them.
+pub(crate) fn csr<T: Copy + Default>(
+    n: usize,
+    items: impl Iterator<Item = (usize, T)> + Clone,
+) -> (Vec<u32>, Vec<T>) {
+    let mut start = vec![0u32; n + 1];
+    for (k, _) in items.clone() {
+        start[k + 1] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut out = vec![T::default(); start[n] as usize];
+    for (k, v) in items {
+        out[fill[k] as usize] = v;
+        fill[k] += 1;
+    }
+    (start, out)
+}
 
-impl UnionFind {
-    fn new(n: usize) -> Self {
-        UnionFind((0..n as u32).collect())
-    }
-    fn find(&mut self, mut a: u32) -> u32 {
-        while self.0[a as usize] != a {
-            let p = self.0[self.0[a as usize] as usize];
-            self.0[a as usize] = p;
-            a = p;
-        }
-        a
-    }
-    fn union(&mut self, a: u32, b: u32) {
-        let (a, b) = (self.find(a), self.find(b));
-        if a != b {
-            // The smaller id stays the root, so groups are named by their smallest member.
-            let (lo, hi) = if a < b { (a, b) } else { (b, a) };
-            self.0[hi as usize] = lo;
-        }
-    }
+/// Adjacency of `n` nodes joined by `edges` (by position): for node `v`, the `(neighbour,
+/// edge)` pairs in `adj[start[v]..start[v + 1]]`, in edge order. Loops are left out.
+pub(crate) fn adjacency(
+    n: usize,
+    edges: impl Iterator<Item = (u32, u32)> + Clone,
+) -> (Vec<u32>, Vec<(u32, u32)>) {
+    csr(
+        n,
+        edges
+            .enumerate()
+            .filter(|(_, (a, b))| a != b)
+            .flat_map(|(i, (a, b))| [(a as usize, (b, i as u32)), (b as usize, (a, i as u32))]),
+    )
 }
 
 /// Up to eight segments of a link, for nearest-link queries.
@@ -302,14 +315,16 @@ impl FibreGraph {
 
         // 5. Shared-risk groups.
         let nl = links.len();
-        let mut uf = UnionFind::new(nl);
+        let mut uf = crate::gaps::UnionFind::new(nl);
         let mut by_value: std::collections::HashMap<u32, u32> = Default::default();
         let mut valued = vec![false; nl];
         for (i, l) in links.iter().enumerate() {
             if let Some(v) = lines[l.line as usize].srlg {
                 valued[i] = true;
                 match by_value.get(&v) {
-                    Some(&first) => uf.union(first, i as u32),
+                    Some(&first) => {
+                        uf.union(first, i as u32);
+                    }
                     None => {
                         by_value.insert(v, i as u32);
                     }
@@ -344,28 +359,7 @@ impl FibreGraph {
         }
 
         // 6. Adjacency.
-        let nj = junctions.len();
-        let mut count = vec![0u32; nj + 1];
-        for l in &links {
-            if l.a != l.b {
-                count[l.a as usize] += 1;
-                count[l.b as usize] += 1;
-            }
-        }
-        let mut adj_start = vec![0u32; nj + 1];
-        for v in 0..nj {
-            adj_start[v + 1] = adj_start[v] + count[v];
-        }
-        let mut fill = adj_start.clone();
-        let mut adj = vec![(0u32, 0u32); adj_start[nj] as usize];
-        for (i, l) in links.iter().enumerate() {
-            if l.a != l.b {
-                adj[fill[l.a as usize] as usize] = (l.b, i as u32);
-                fill[l.a as usize] += 1;
-                adj[fill[l.b as usize] as usize] = (l.a, i as u32);
-                fill[l.b as usize] += 1;
-            }
-        }
+        let (adj_start, adj) = adjacency(junctions.len(), links.iter().map(|l| (l.a, l.b)));
         FibreGraph {
             junctions,
             links,

@@ -26,7 +26,7 @@
 
 use rayon::prelude::*;
 
-use crate::network::FibreGraph;
+use crate::network::{csr, FibreGraph};
 
 /// Path counts are capped here: 4 means 4 or more.
 pub const MAX_PATHS: u32 = 4;
@@ -112,27 +112,7 @@ impl Contracted {
             .iter()
             .map(|l| (node[l.a as usize], node[l.b as usize]))
             .collect();
-        let mut count = vec![0u32; n + 1];
-        for &(a, b) in &ends {
-            if a != b {
-                count[a as usize] += 1;
-                count[b as usize] += 1;
-            }
-        }
-        let mut adj_start = vec![0u32; n + 1];
-        for v in 0..n {
-            adj_start[v + 1] = adj_start[v] + count[v];
-        }
-        let mut fill = adj_start.clone();
-        let mut adj = vec![(0u32, 0u32); adj_start[n] as usize];
-        for (i, &(a, b)) in ends.iter().enumerate() {
-            if a != b {
-                adj[fill[a as usize] as usize] = (b, i as u32);
-                fill[a as usize] += 1;
-                adj[fill[b as usize] as usize] = (a, i as u32);
-                fill[b as usize] += 1;
-            }
-        }
+        let (adj_start, adj) = crate::network::adjacency(n, ends.iter().copied());
         let has_backbone = node.contains(&root);
         Contracted {
             n,
@@ -620,23 +600,6 @@ struct LocalCuts<'a> {
     premise_anchor: &'a [Anchor],
 }
 
-fn csr(n: usize, items: impl Iterator<Item = (usize, u32)> + Clone) -> (Vec<u32>, Vec<u32>) {
-    let mut start = vec![0u32; n + 1];
-    for (k, _) in items.clone() {
-        start[k + 1] += 1;
-    }
-    for i in 0..n {
-        start[i + 1] += start[i];
-    }
-    let mut fill = start.clone();
-    let mut out = vec![0u32; start[n] as usize];
-    for (k, v) in items {
-        out[fill[k] as usize] = v;
-        fill[k] += 1;
-    }
-    (start, out)
-}
-
 impl<'a> LocalCuts<'a> {
     fn new(
         c: &'a Contracted,
@@ -664,19 +627,7 @@ impl<'a> LocalCuts<'a> {
                 kids.push((p as usize, (k as u32, outside)));
             }
         }
-        let mut child_start = vec![0u32; nc + 1];
-        for (p, _) in &kids {
-            child_start[p + 1] += 1;
-        }
-        for i in 0..nc {
-            child_start[i + 1] += child_start[i];
-        }
-        let mut fill = child_start.clone();
-        let mut children = vec![(0u32, 0u32); kids.len()];
-        for (p, ch) in kids {
-            children[fill[p] as usize] = ch;
-            fill[p] += 1;
-        }
+        let (child_start, children) = csr(nc, kids.into_iter());
         // Euler tour.
         let (mut tin, mut tout) = (vec![0u32; nc], vec![0u32; nc]);
         if nc > 0 {
@@ -1003,19 +954,12 @@ impl FlowNet {
             cap.push(c_vu);
             tail.push(v);
         }
-        let mut start = vec![0u32; n + 1];
-        for &t in &tail {
-            start[t as usize + 1] += 1;
-        }
-        for i in 0..n {
-            start[i + 1] += start[i];
-        }
-        let mut fill = start.clone();
-        let mut arcs = vec![0u32; tail.len()];
-        for (k, &t) in tail.iter().enumerate() {
-            arcs[fill[t as usize] as usize] = k as u32;
-            fill[t as usize] += 1;
-        }
+        let (start, arcs) = csr(
+            n,
+            tail.iter()
+                .enumerate()
+                .map(|(k, &t)| (t as usize, k as u32)),
+        );
         FlowNet {
             n,
             sink,

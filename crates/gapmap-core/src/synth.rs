@@ -761,19 +761,10 @@ pub fn trunks(
     }
     cand.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     cand.dedup_by(|a, b| a.1 == b.1 && a.2 == b.2);
-    let mut parent: Vec<u32> = (0..n as u32).collect();
-    fn find(p: &mut [u32], mut a: u32) -> u32 {
-        while p[a as usize] != a {
-            p[a as usize] = p[p[a as usize] as usize];
-            a = p[a as usize];
-        }
-        a
-    }
+    let mut parts = crate::gaps::UnionFind::new(n);
     let mut joined: std::collections::BTreeSet<(u32, u32)> = Default::default();
     for &(_, a, b) in &cand {
-        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-        if ra != rb {
-            parent[ra as usize] = rb;
+        if parts.union(a, b) {
             joined.insert((a, b));
         }
     }
@@ -782,12 +773,9 @@ pub fn trunks(
         if sizes[hubs[i].0] < 300 {
             continue;
         }
-        if let Some(&j) = near[i].iter().find(|&&j| {
-            let (a, b) = ((i as u32).min(j), (i as u32).max(j));
-            !joined.contains(&(a, b))
-        }) {
-            let (a, b) = ((i as u32).min(j), (i as u32).max(j));
-            joined.insert((a, b));
+        let pair = |j: u32| ((i as u32).min(j), (i as u32).max(j));
+        if let Some(&j) = near[i].iter().find(|&&j| !joined.contains(&pair(j))) {
+            joined.insert(pair(j));
         }
     }
     // Backbone: the largest one in 25, and the largest of every part without one.
@@ -798,11 +786,10 @@ pub fn trunks(
     let mut part_has_pop: std::collections::HashSet<u32> = Default::default();
     for &i in by_size.iter().take(k) {
         is_pop[i] = true;
-        part_has_pop.insert(find(&mut parent, i as u32));
+        part_has_pop.insert(parts.find(i as u32));
     }
     for &i in &by_size {
-        let r = find(&mut parent, i as u32);
-        if part_has_pop.insert(r) {
+        if part_has_pop.insert(parts.find(i as u32)) {
             is_pop[i] = true;
         }
     }
