@@ -12,6 +12,7 @@ use gapmap_core::geo::MultiPolygon;
 use gapmap_core::mobile::{self, MobileCover, MobileIndex};
 use gapmap_core::par::SpatialOrder;
 use gapmap_core::polygon_index::PolygonIndex;
+use gapmap_core::radio::predict::{predict_all, Prediction, PremiseRadio, SiteIndex};
 use gapmap_core::settlement;
 use gapmap_core::simplify::simplify_multi_polygon;
 use gapmap_core::summary::{self, Tally};
@@ -23,6 +24,8 @@ use gapmap_io::inputs::{
     Fibre, FibreOptions, FieldChoice, Mobile, MobileOptions, PremiseOptions, Premises,
     SettlementOptions, Settlements,
 };
+use gapmap_io::raster::DemInput;
+use gapmap_io::sites::Sites;
 use gapmap_io::staging::{check_output_dir, Staging};
 use gapmap_io::vector_out::MULTI_POLYGON;
 use gapmap_io::vector_out::{write_gpkg, OutLayer};
@@ -31,6 +34,7 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::progress::Bar;
+use crate::radio::{self, SiteArgs};
 use crate::resilience::{self as res, ResilienceArgs};
 use crate::runinfo::{utc_now, Phase, RunInfo};
 use crate::{bundled, memory, terminal, UsageError};
@@ -154,6 +158,8 @@ pub struct Args {
     pub gpkg: bool,
     #[command(flatten)]
     pub resilience: ResilienceArgs,
+    #[command(flatten)]
+    pub radio: SiteArgs,
 }
 
 impl Args {
@@ -162,25 +168,33 @@ impl Args {
             || self.settlements.is_some()
             || !self.fibre.is_empty()
             || !self.mobile.is_empty()
+            || self.radio.sites.is_some()
     }
 }
 
+/// The inputs read beside the premises: fibre, mobile polygons, cell sites with their DEM.
+type OtherInputs = (
+    Option<Fibre>,
+    Option<Mobile>,
+    Option<(Sites, Option<DemInput>)>,
+);
+
 /// Records the wall time and peak resident memory of each phase.
-struct Clock {
-    phases: Vec<Phase>,
+pub(crate) struct Clock {
+    pub(crate) phases: Vec<Phase>,
     last: Instant,
     peaks: memory::PhasePeaks,
 }
 
 impl Clock {
-    fn new() -> Clock {
+    pub(crate) fn new() -> Clock {
         Clock {
             phases: Vec::new(),
             last: Instant::now(),
             peaks: memory::PhasePeaks::start(),
         }
     }
-    fn lap(&mut self, phase: &str) {
+    pub(crate) fn lap(&mut self, phase: &str) {
         let now = Instant::now();
         self.phases.push(Phase {
             phase: phase.to_string(),
@@ -190,7 +204,7 @@ impl Clock {
         self.last = now;
     }
     /// The whole run: total time and peak.
-    fn total(&self, since: Instant) -> Phase {
+    pub(crate) fn total(&self, since: Instant) -> Phase {
         Phase {
             phase: "total".into(),
             seconds: since.elapsed().as_secs_f64(),
@@ -211,6 +225,8 @@ struct Results {
     pub settlement: Vec<Option<u32>>,
     pub fibre: Option<Vec<FibreReach>>,
     pub mobile: Vec<MobileCover>,
+    /// Coverage by the polygons alone, when cell sites also count (else empty).
+    pub mobile_polygons: Vec<MobileCover>,
     pub gap_kind: Vec<Option<GapKind>>,
     pub clusters: Vec<GapCluster>,
     pub outlines: Vec<gapmap_core::geo::MultiPolygon<f64>>,
@@ -264,6 +280,7 @@ pub fn run(mut args: Args) -> Result<()> {
         other => UsageError(other.to_string()),
     })?;
     args.resilience.validate(!args.fibre.is_empty())?;
+    args.radio.validate(false)?;
     if !(args.map_simplify_m >= 0.0 && args.map_simplify_m.is_finite()) {
         return Err(UsageError("--map-simplify-m must be a finite number >= 0".into()).into());
     }
@@ -317,9 +334,9 @@ fn analyze(
     // layer on one thread, but two files at once; its CRS objects stay on their own thread.
     let portable = ctx.portable();
     let spin = Bar::spinner("reading inputs".into());
-    let (settlements, premises, fibre_in, mobile_in, backbone_in) =
+    let (settlements, premises, fibre_in, mobile_in, backbone_in, sites_in) =
         std::thread::scope(|scope| -> Result<_> {
-            let other = scope.spawn(|| -> Result<(Option<Fibre>, Option<Mobile>)> {
+            let other = scope.spawn(|| -> Result<OtherInputs> {
                 let ctx = portable.context()?;
                 let fibre =
                     (!args.fibre.is_empty())
@@ -362,7 +379,12 @@ fn analyze(
                         )
                     })
                     .transpose()?;
-                Ok((fibre, mobile))
+                let known: Vec<String> = mobile
+                    .as_ref()
+                    .map(|m| m.operators.clone())
+                    .unwrap_or_default();
+                let sites = args.radio.read(&ctx, &known)?;
+                Ok((fibre, mobile, sites))
             });
             let settlements = read_settlements(
                 &SettlementOptions {
@@ -425,10 +447,10 @@ fn analyze(
                     )
                 })
                 .transpose()?;
-            let (fibre, mobile) = other
+            let (fibre, mobile, sites) = other
                 .join()
                 .map_err(|_| anyhow::anyhow!("the input reader thread panicked"))??;
-            Ok((settlements, premises, fibre, mobile, backbone))
+            Ok((settlements, premises, fibre, mobile, backbone, sites))
         })?;
     spin.finish();
     clock.lap("read");
@@ -442,8 +464,11 @@ fn analyze(
     }
     if let Some(m) = &mobile_in {
         notices.extend(m.notices.iter().cloned());
-    } else {
-        notices.push("no mobile layer (--mobile): no premise counts as covered by 4G or 5G".into());
+    } else if sites_in.is_none() {
+        notices.push("no mobile layer (--mobile) and no cell sites (--sites): no premise counts as covered by 4G or 5G".into());
+    }
+    if let Some((s, _)) = &sites_in {
+        notices.extend(s.notices.iter().cloned());
     }
     for n in &notices {
         eprintln!("note: {n}");
@@ -468,6 +493,22 @@ fn analyze(
     let mobile_index = mobile_index?;
     clock.lap("index");
 
+    // Predicted coverage from cell sites (with --sites).
+    let site_prediction = sites_in.as_ref().map(|(sites, dem)| {
+        let index = SiteIndex::new(
+            &sites.sites,
+            args.radio.params(),
+            dem.as_ref().map(|d| &d.dem),
+        );
+        let bar = Bar::new(premises.xy.len() as u64, "cell sites");
+        let p = predict_all(&index, &premises.xy, 0, &bar);
+        bar.finish();
+        p
+    });
+    if site_prediction.is_some() {
+        clock.lap("sites");
+    }
+
     // Analyse.
     let indexes = Indexes {
         settlements: settlement_index,
@@ -478,6 +519,7 @@ fn analyze(
         &premises,
         &settlements,
         &indexes,
+        site_prediction.as_ref().map(|p| p.premises.as_slice()),
         params,
         // Outlines are drawn only for the map outputs.
         args.outputs.contains(&Output::Maps) || args.gpkg,
@@ -517,6 +559,10 @@ fn analyze(
 
     // Write.
     let mut staging = Staging::begin(&args.out, args.overwrite)?;
+    let cell_sites = match (&sites_in, &site_prediction) {
+        (Some((s, _)), Some(p)) => Some((s, p)),
+        _ => None,
+    };
     let outputs = write_outputs(
         &mut staging,
         &premises,
@@ -524,6 +570,8 @@ fn analyze(
         &results,
         fibre_in.as_ref(),
         resilience.as_ref(),
+        cell_sites,
+        mobile_in.is_some(),
         &ctx.target,
         params,
         args,
@@ -540,6 +588,12 @@ fn analyze(
     }
     if let Some(info) = backbone_in.as_ref().and_then(|b| b.info.clone()) {
         inputs.push(info);
+    }
+    if let Some((s, dem)) = &sites_in {
+        inputs.push(s.info.clone());
+        if let Some(d) = dem {
+            inputs.push(d.info.clone());
+        }
     }
     let mut timings = clock.phases.clone();
     timings.push(clock.total(t0));
@@ -577,6 +631,7 @@ fn analyze(
             "map_simplify_m": args.map_simplify_m,
             "outputs": args.outputs.iter().map(|o| format!("{o:?}").to_lowercase()).collect::<Vec<_>>(),
             "resilience": args.resilience.parameters(),
+            "sites": args.radio.sites.as_ref().map(|_| args.radio.parameters()),
         }),
         working_crs: ctx.target.label().to_string(),
         inputs,
@@ -584,10 +639,11 @@ fn analyze(
             .as_ref()
             .map(|f| f.networks.clone())
             .unwrap_or_default(),
-        mobile_operators: mobile_in
-            .as_ref()
-            .map(|m| m.operators.clone())
-            .unwrap_or_default(),
+        mobile_operators: match (&sites_in, &mobile_in) {
+            (Some((s, _)), _) => s.operators.clone(),
+            (None, Some(m)) => m.operators.clone(),
+            (None, None) => Vec::new(),
+        },
         mobile_technologies: mobile_in
             .as_ref()
             .map(|m| m.tech_values.clone())
@@ -598,6 +654,17 @@ fn analyze(
             .as_ref()
             .zip(args.resilience.backbone.as_ref())
             .map(|(o, p)| o.summary(p)),
+        prediction: site_prediction.as_ref().map(|p| {
+            let count =
+                |f: &dyn Fn(&PremiseRadio) -> bool| p.premises.iter().filter(|r| f(r)).count();
+            json!({
+                "sites": sites_in.as_ref().map_or(0, |s| s.0.sites.len()),
+                "premises_4g_by_sites": count(&|r| r.sites_4g > 0),
+                "premises_5g_by_sites": count(&|r| r.sites_5g > 0),
+                "premises_single_4g_site": count(&|r| r.sites_4g == 1),
+                "premises_extrapolated": count(&|r| r.extrapolated),
+            })
+        }),
         timings_s: timings,
         outputs: outputs
             .iter()
@@ -632,6 +699,7 @@ fn compute(
     premises: &Premises,
     settlements: &Settlements,
     idx: &Indexes,
+    sites: Option<&[PremiseRadio]>,
     params: Params,
     with_outlines: bool,
     clock: &mut Clock,
@@ -663,6 +731,16 @@ fn compute(
         }
         None => vec![MobileCover::default(); premises.xy.len()],
     };
+    // Operators covering by prediction count like operators covering by polygon.
+    let mut mobile = mobile;
+    let mut mobile_polygons = Vec::new();
+    if let Some(sites) = sites {
+        mobile_polygons = mobile.clone();
+        for (m, r) in mobile.iter_mut().zip(sites) {
+            m.operators_4g |= r.operators_4g;
+            m.operators_5g |= r.operators_5g;
+        }
+    }
     clock.lap("mobile");
 
     let passed = |i: usize| {
@@ -727,6 +805,7 @@ fn compute(
         settlement,
         fibre,
         mobile,
+        mobile_polygons,
         gap_kind,
         clusters,
         outlines,
@@ -768,15 +847,33 @@ fn write_outputs(
     r: &Results,
     fibre: Option<&Fibre>,
     resilience: Option<&res::Outcome>,
+    cell_sites: Option<(&Sites, &Prediction)>,
+    has_polygons: bool,
     crs: &Crs,
     params: Params,
     args: &Args,
 ) -> Result<Vec<String>> {
     let has_fibre = fibre.is_some();
     // Resilience columns of the settlement table (rural row last), and the critical units.
-    let extra: Vec<(String, Column<'static>)> = resilience
+    let mut extra: Vec<(String, Column<'static>)> = resilience
         .map(|o| o.settlement_columns(&r.settlement))
         .unwrap_or_default();
+    // Cell sites: what one site's failure cuts off, per site and per settlement.
+    let critical_sites = cell_sites.map(|(s, p)| {
+        radio::critical_sites(
+            &p.premises,
+            s,
+            premises,
+            has_polygons.then_some(r.mobile_polygons.as_slice()),
+            Some(&r.settlement),
+        )
+    });
+    if let Some(c) = &critical_sites {
+        extra.push((
+            "premises_single_4g_site".into(),
+            radio::single_site_column(c, &r.settlement, settlements.ids.len()),
+        ));
+    }
     let critical = match (resilience, fibre) {
         (Some(o), Some(f)) => Some(o.critical_table(f, settlements)),
         _ => None,
@@ -831,6 +928,9 @@ fn write_outputs(
         if critical.is_some() {
             names.extend(["critical_links.csv", "critical_links.parquet"].map(String::from));
         }
+        if critical_sites.is_some() {
+            names.extend(["critical_sites.csv", "critical_sites.parquet"].map(String::from));
+        }
     }
     if maps_on && critical.is_some() {
         std::fs::write(
@@ -855,6 +955,10 @@ fn write_outputs(
         staging.file("settlements.csv"),
         staging.file("settlements.parquet"),
         staging.file("premises.parquet"),
+    );
+    let (sites_csv, sites_parquet) = (
+        staging.file("critical_sites.csv"),
+        staging.file("critical_sites.parquet"),
     );
     let (crit_csv, crit_parquet, staging_critical) = (
         staging.file("critical_links.csv"),
@@ -909,6 +1013,11 @@ fn write_outputs(
             if let Some(t) = &critical {
                 res::write_critical_tables(t, &crit_csv, &crit_parquet)?;
             }
+            if let (Some(c), Some((s, _))) = (&critical_sites, cell_sites) {
+                let mut df = tables::frame_from_columns(&c.table(s, Some(&settlements.names)))?;
+                tables::write_csv(&mut df, &sites_csv)?;
+                tables::write_parquet(&mut df, &sites_parquet, None)?;
+            }
         }
         if premises_on {
             let mut pdf = tables::premises_frame(&tables::PremiseRows {
@@ -925,6 +1034,13 @@ fn write_outputs(
                 drop_distance_m: params.drop_distance_m,
                 fibre_redundancy: resilience.map(|o| o.result.premise_class.as_slice()),
             })?;
+            if let Some((s, p)) = cell_sites {
+                let cols: Vec<_> = radio::premise_columns(p, s, false)
+                    .into_iter()
+                    .filter(|(k, _)| !k.starts_with("predicted_"))
+                    .collect();
+                pdf = tables::with_columns(pdf, &cols)?;
+            }
             tables::write_parquet(&mut pdf, &ppath, Some(crs.label()))?;
         }
         for job in [gaps_job, smap_job, gpkg_job, critical_job]

@@ -1,4 +1,5 @@
-//! The bundled region in `data/`, used when `gapmap analyze` is given no inputs.
+//! The bundled region in `data/`, used when `gapmap analyze` or `gapmap predict` is given no
+//! inputs.
 
 use std::path::PathBuf;
 
@@ -14,6 +15,8 @@ pub struct Region {
     pub mobile: PathBuf,
     /// Backbone points (the resilience analysis runs when the file is there).
     pub backbone: PathBuf,
+    /// Cell sites (for `gapmap predict`).
+    pub sites: PathBuf,
     pub fibre_layers: Vec<String>,
     pub settlement_id_field: &'static str,
     pub settlement_name_field: &'static str,
@@ -28,6 +31,7 @@ pub fn locate() -> Result<Region, String> {
         fibre: dir.join("fibre.gpkg"),
         mobile: dir.join("mobile.geojson"),
         backbone: dir.join("backbone.gpkg"),
+        sites: dir.join("sites.gpkg"),
         fibre_layers: vec!["routes".into(), "nodes".into()],
         settlement_id_field: "tatortskod",
         settlement_name_field: "tatort",

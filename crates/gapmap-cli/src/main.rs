@@ -20,7 +20,9 @@ mod analyze;
 mod batch;
 mod bundled;
 mod memory;
+mod predict;
 mod progress;
+mod radio;
 mod resilience;
 mod runinfo;
 mod synth;
@@ -44,6 +46,8 @@ enum Command {
     Synth(synth::Args),
     /// Run analyze over workloads × parameter grids into one tidy table.
     Batch(batch::Args),
+    /// Predicted mobile coverage from cell sites: coverage polygons, best server per premise.
+    Predict(predict::Args),
 }
 
 /// A usage error found after parsing (exit code 2).
@@ -79,6 +83,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => analyze::run(args),
         Command::Synth(args) => synth::run(args),
         Command::Batch(args) => batch::run(args),
+        Command::Predict(args) => predict::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

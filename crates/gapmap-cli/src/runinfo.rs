@@ -23,6 +23,9 @@ pub struct RunInfo {
     /// The fibre resilience analysis (with `--backbone`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resilience: Option<serde_json::Value>,
+    /// Predicted coverage from cell sites (with `--sites`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prediction: Option<serde_json::Value>,
     pub timings_s: Vec<Phase>,
     pub outputs: Vec<String>,
 }

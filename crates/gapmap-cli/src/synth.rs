@@ -247,6 +247,13 @@ pub fn run(args: Args) -> Result<()> {
         detail,
         args.seed,
     );
+    let cell_sites = synth::sites(
+        &xy,
+        &assigned,
+        settlements.ids.len(),
+        args.operators,
+        args.seed,
+    );
     spin.finish();
 
     let spin = Bar::spinner(format!("writing {}", args.out.display()));
@@ -401,6 +408,47 @@ pub fn run(args: Args) -> Result<()> {
         }],
     )?;
     files.push("backbone.gpkg");
+    let site_points: Vec<Geometry<f64>> = cell_sites
+        .iter()
+        .map(|s| Geometry::Point(Point(s.xy)))
+        .collect();
+    let mut site_table = FeatureTable {
+        columns: Vec::new(),
+        geometries: site_points.iter().map(GeomRef::Geometry).collect(),
+    };
+    site_table.push(
+        "site_id",
+        text(cell_sites.iter().map(|s| s.id.as_str()).collect()),
+    );
+    site_table.push(
+        "operator",
+        text(cell_sites.iter().map(|s| s.operator).collect()),
+    );
+    site_table.push("tech", text(cell_sites.iter().map(|s| s.tech).collect()));
+    let num = |f: &dyn Fn(&synth::SynthSite) -> Option<f64>| {
+        Column::Float(cell_sites.iter().map(f).collect())
+    };
+    site_table.push("height_m", num(&|s| Some(s.height_m)));
+    site_table.push("frequency_mhz", num(&|s| Some(s.frequency_mhz)));
+    site_table.push("eirp_dbm", num(&|s| Some(s.eirp_dbm)));
+    site_table.push("bandwidth_mhz", num(&|s| Some(s.bandwidth_mhz)));
+    site_table.push("azimuth_deg", num(&|s| s.azimuth_deg));
+    site_table.push(
+        "beamwidth_deg",
+        num(&|s| s.azimuth_deg.map(|_| s.beamwidth_deg)),
+    );
+    site_table.push("tilt_deg", num(&|s| s.tilt_deg));
+    write_gpkg(
+        &staging.file("sites.gpkg"),
+        &target,
+        &[OutLayer {
+            name: "sites",
+            geometry_type: POINT,
+            table: &site_table,
+            qml: None,
+        }],
+    )?;
+    files.push("sites.gpkg");
     let mut cov_table = FeatureTable {
         columns: Vec::new(),
         geometries: coverage
@@ -465,6 +513,7 @@ pub fn run(args: Args) -> Result<()> {
         "fibre_nodes": nodes.len(),
         "fibre_trunks": trunk_count,
         "backbone_points": backbone.len(),
+        "cell_sites": cell_sites.len(),
         "coverage_layers": coverage.iter().map(|c| format!("{} {}", c.operator, c.tech)).collect::<Vec<_>>(),
         "coverage_vertices": coverage.iter().map(|c| vertices(&c.area)).collect::<Vec<_>>(),
         "analyze": analyze_command(&args.out, &settlements_file, mobile_file, national),

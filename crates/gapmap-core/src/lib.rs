@@ -17,6 +17,8 @@
 //! | [`summary`] | per-settlement tallies |
 //! | [`rng`] | stable seeded RNG for synthetic data and tests |
 //! | [`synth`] | seeded synthetic premises, fibre and mobile layers |
+//! | [`radio`] | path-loss models, antenna patterns, terrain, predicted coverage from cell sites |
+//! | [`polygonize`] | raster cells (as runs) to polygons |
 
 pub mod fibre;
 pub mod gaps;
@@ -24,7 +26,9 @@ pub mod mobile;
 pub mod network;
 pub mod par;
 pub mod polygon_index;
+pub mod polygonize;
 pub mod prepared;
+pub mod radio;
 pub mod resilience;
 pub mod rng;
 pub mod settlement;

@@ -967,6 +967,157 @@ pub fn mobile(
     per_op.into_iter().flatten().collect()
 }
 
+/// One synthetic cell-site carrier (one sector of one technology).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SynthSite {
+    pub id: String,
+    pub operator: &'static str,
+    pub tech: &'static str,
+    pub xy: Coord<f64>,
+    pub height_m: f64,
+    pub frequency_mhz: f64,
+    pub eirp_dbm: f64,
+    pub bandwidth_mhz: f64,
+    /// `None` for an omni antenna.
+    pub azimuth_deg: Option<f64>,
+    pub beamwidth_deg: f64,
+    pub tilt_deg: Option<f64>,
+}
+
+/// Synthetic cell sites for the first `operators` of [`OPERATORS`], for `gapmap predict` and
+/// `analyze --sites`: masts in settlements (one per 1,500 premises, scaled by the operator's
+/// density; 30-40 m, three 4G sectors at 1800 MHz, 20 MHz, EIRP 61 dBm, tilt 3-6°; in
+/// settlements of 800+ premises also three 5G sectors at 3500 MHz, 100 MHz, EIRP 72 dBm) and in
+/// the countryside (no two of one operator closer than half its coverage spacing; 40-70 m,
+/// three 4G sectors at 800 MHz, 10 MHz, EIRP 62 dBm, or an omni antenna at 59 dBm for a
+/// fifth of them). Seeded on its own stream: the coverage polygons of [`mobile`] do not change.
+pub fn sites(
+    premises: &[Coord<f64>],
+    settlement: &[Option<u32>],
+    num_settlements: usize,
+    operators: usize,
+    seed: u64,
+) -> Vec<SynthSite> {
+    let mut members: Vec<Vec<u32>> = vec![Vec::new(); num_settlements];
+    let mut rural: Vec<u32> = Vec::new();
+    for (i, s) in settlement.iter().enumerate() {
+        match s {
+            Some(s) => members[*s as usize].push(i as u32),
+            None => rural.push(i as u32),
+        }
+    }
+    let mut out = Vec::new();
+    for (oi, &(op, density, spacing)) in OPERATORS[..operators.min(OPERATORS.len())]
+        .iter()
+        .enumerate()
+    {
+        let mut rng = stream(seed, "sites", oi as u64);
+        let spacing = spacing * 0.5;
+        let mut masts: HashMap<(i64, i64), Vec<Coord<f64>>> = HashMap::new();
+        let cell = |c: Coord<f64>| {
+            (
+                (c.x / spacing).floor() as i64,
+                (c.y / spacing).floor() as i64,
+            )
+        };
+        let mut n = 0usize;
+        let push_sectors = |rng: &mut SplitMix64,
+                            out: &mut Vec<SynthSite>,
+                            n: &mut usize,
+                            c: Coord<f64>,
+                            tech: &'static str,
+                            height_m: f64,
+                            frequency_mhz: f64,
+                            bandwidth_mhz: f64,
+                            eirp_dbm: f64,
+                            omni: bool| {
+            *n += 1;
+            let mast = *n;
+            let base = rng.range(0.0, 120.0);
+            let tilt = rng.range(3.0, 6.0);
+            let sectors: Vec<Option<f64>> = if omni {
+                vec![None]
+            } else {
+                (0..3)
+                    .map(|k| Some(((base + 120.0 * k as f64) * 10.0).round() / 10.0))
+                    .collect()
+            };
+            for (k, az) in sectors.into_iter().enumerate() {
+                out.push(SynthSite {
+                    id: format!("{op}-{mast}-{}{}", tech.to_ascii_lowercase(), k + 1),
+                    operator: op,
+                    tech,
+                    xy: Coord {
+                        x: (c.x * 10.0).round() / 10.0,
+                        y: (c.y * 10.0).round() / 10.0,
+                    },
+                    height_m,
+                    frequency_mhz,
+                    eirp_dbm,
+                    bandwidth_mhz,
+                    azimuth_deg: az,
+                    beamwidth_deg: 65.0,
+                    tilt_deg: az.map(|_| (tilt * 10.0).round() / 10.0),
+                });
+            }
+        };
+        for m in &members {
+            if m.len() < 150 {
+                continue;
+            }
+            let k = ((m.len() as f64 / 1500.0 * density).round() as usize).max(1);
+            for _ in 0..k {
+                let c = premises[m[rng.below(m.len() as u64) as usize] as usize];
+                masts.entry(cell(c)).or_default().push(c);
+                let h = (rng.range(30.0, 40.0) * 2.0).round() / 2.0;
+                push_sectors(
+                    &mut rng, &mut out, &mut n, c, "4G", h, 1800.0, 20.0, 61.0, false,
+                );
+                if m.len() >= 800 {
+                    push_sectors(
+                        &mut rng, &mut out, &mut n, c, "5G", h, 3500.0, 100.0, 72.0, false,
+                    );
+                }
+            }
+        }
+        let mut order = rural.clone();
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        for &i in &order {
+            let c = premises[i as usize];
+            let (cx, cy) = cell(c);
+            let near = (-1..=1).any(|dx| {
+                (-1..=1).any(|dy| {
+                    masts.get(&(cx + dx, cy + dy)).is_some_and(|v| {
+                        v.iter()
+                            .any(|s| (s.x - c.x).powi(2) + (s.y - c.y).powi(2) < spacing * spacing)
+                    })
+                })
+            });
+            if near {
+                continue;
+            }
+            masts.entry(cell(c)).or_default().push(c);
+            let h = (rng.range(40.0, 70.0) * 2.0).round() / 2.0;
+            let omni = rng.chance(0.2);
+            push_sectors(
+                &mut rng,
+                &mut out,
+                &mut n,
+                c,
+                "4G",
+                h,
+                800.0,
+                10.0,
+                if omni { 59.0 } else { 62.0 },
+                omni,
+            );
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -66,7 +66,7 @@ pub struct InputInfo {
 }
 
 impl InputInfo {
-    fn for_layer(role: &str, layer: &VectorLayer) -> InputInfo {
+    pub(crate) fn for_layer(role: &str, layer: &VectorLayer) -> InputInfo {
         InputInfo {
             role: role.to_string(),
             path: layer.path.display().to_string(),

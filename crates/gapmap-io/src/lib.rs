@@ -12,6 +12,8 @@ pub mod features;
 pub mod geojson;
 pub mod geom;
 pub mod inputs;
+pub mod raster;
+pub mod sites;
 pub mod staging;
 pub mod style;
 pub mod table;

@@ -174,6 +174,36 @@ pub fn critical_links_qml() -> String {
     ))
 }
 
+/// Operator colours of the coverage maps (ColorBrewer Set1), by operator id, repeating.
+pub const OPERATOR_COLOURS: [&str; 8] = [
+    "#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#999999",
+];
+
+/// Fill of an operator's coverage.
+pub fn operator_fill(operator: u32) -> &'static str {
+    OPERATOR_COLOURS[operator as usize % OPERATOR_COLOURS.len()]
+}
+
+/// QGIS style of predicted coverage: categories by `layer_name` (`operator tech`), coloured
+/// like the GeoJSON's simplestyle fills.
+pub fn coverage_qml(layers: &[(String, u32)]) -> String {
+    let mut cats = String::new();
+    let mut syms = String::new();
+    for (i, (name, op)) in layers.iter().enumerate() {
+        let esc = name
+            .replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('<', "&lt;");
+        cats.push_str(&format!(
+            "      <category value=\"{esc}\" symbol=\"{i}\" label=\"{esc}\" render=\"true\"/>\n"
+        ));
+        syms.push_str(&fill_symbol(i, operator_fill(*op), operator_fill(*op)));
+    }
+    qml(&format!(
+        "  <renderer-v2 type=\"categorizedSymbol\" attr=\"layer_name\" forceraster=\"0\" symbollevels=\"0\" enableorderby=\"0\">\n    <categories>\n{cats}    </categories>\n    <symbols>\n{syms}    </symbols>\n  </renderer-v2>\n"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +223,8 @@ mod tests {
         assert_eq!(critical_stroke(10), ("#fb6a4a", 3));
         assert_eq!(critical_stroke(1000), ("#67000d", 5));
         assert_eq!(critical_links_qml().matches("<range ").count(), 4);
+        let q = coverage_qml(&[("Telia 4G".into(), 0), ("A&B 5G".into(), 9)]);
+        assert_eq!(q.matches("<category ").count(), 2);
+        assert!(q.contains("A&amp;B 5G") && q.contains(&rgba(operator_fill(1), 170)));
     }
 }

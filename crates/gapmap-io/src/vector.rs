@@ -74,12 +74,14 @@ pub(crate) fn init_gdal() {
 
 /// Options that make GDAL's CSV driver find point geometry in x/y or lon/lat columns, or WKT
 /// geometry in a `wkt`/`geometry` column.
-const CSV_OPEN_OPTIONS: [&str; 5] = [
+const CSV_OPEN_OPTIONS: [&str; 6] = [
     "X_POSSIBLE_NAMES=x,lon,long,longitude,easting",
     "Y_POSSIBLE_NAMES=y,lat,latitude,northing",
     "GEOM_POSSIBLE_NAMES=wkt,geometry,geom,the_geom",
     "KEEP_GEOM_COLUMNS=NO",
     "AUTODETECT_TYPE=YES",
+    // An empty cell is a missing value, not 0 (e.g. an omni site's empty azimuth).
+    "EMPTY_STRING_AS_NULL=YES",
 ];
 
 pub(crate) fn extension(path: &Path) -> String {
@@ -163,21 +165,32 @@ impl VectorLayer {
                         available: names.clone(),
                     })?
             }
-            None => match names.len() {
-                0 => {
-                    return Err(IoError::NoLayers {
-                        path: path.to_path_buf(),
-                    })
+            // Without a choice: the only layer, or else the only layer with geometry (a
+            // GeoPackage's `layer_styles` table, where QGIS keeps styles, has none).
+            None => {
+                let spatial: Vec<usize> = ds
+                    .layers()
+                    .enumerate()
+                    .filter(|(_, l)| l.defn().geom_fields().count() > 0)
+                    .map(|(i, _)| i)
+                    .collect();
+                match (names.len(), spatial.as_slice()) {
+                    (0, _) => {
+                        return Err(IoError::NoLayers {
+                            path: path.to_path_buf(),
+                        })
+                    }
+                    (1, _) => 0,
+                    (_, [only]) => *only,
+                    _ => {
+                        return Err(IoError::AmbiguousLayer {
+                            path: path.to_path_buf(),
+                            flag: layer_flag.to_string(),
+                            available: names,
+                        })
+                    }
                 }
-                1 => 0,
-                _ => {
-                    return Err(IoError::AmbiguousLayer {
-                        path: path.to_path_buf(),
-                        flag: layer_flag.to_string(),
-                        available: names,
-                    })
-                }
-            },
+            }
         };
         let driver = ds.driver().short_name();
         let name = names[idx].clone();
@@ -388,6 +401,16 @@ impl FeatureReader<'_> {
 
     /// A field value, or `None` when null or unset.
     pub fn field(&self, idx: usize) -> Option<FieldValue> {
+        // gdal's `Feature::field` checks for null but not for unset, and reads an unset number
+        // as 0 (GDAL's CSV driver leaves empty cells unset).
+        // SAFETY: the feature handle is valid while `self.feature` lives; `idx` is a field
+        // index of its layer.
+        let set = unsafe {
+            gdal_sys::OGR_F_IsFieldSetAndNotNull(self.feature.c_feature(), idx as i32) != 0
+        };
+        if !set {
+            return None;
+        }
         self.feature.field(idx).ok().flatten()
     }
 

@@ -1,0 +1,368 @@
+//! `gapmap predict`: predicted mobile coverage from cell sites: coverage polygons per operator
+//! and technology (for `analyze --mobile`), and with `--premises` the best server and
+//! per-operator RSRP of every premise, and what each site's failure cuts off.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use gapmap_core::radio::grid::{coverage_layers, rows_to_visit};
+use gapmap_core::radio::predict::{predict_all, SiteIndex};
+use gapmap_io::features::Column;
+use gapmap_io::geojson::write_geojson;
+use gapmap_io::inputs::{read_premises, FieldChoice, PremiseIds, PremiseOptions};
+use gapmap_io::staging::{check_output_dir, Staging};
+use gapmap_io::vector_out::{write_gpkg, OutLayer, MULTI_POLYGON};
+use gapmap_io::{tables, Crs, ReadContext};
+use serde_json::json;
+
+use crate::analyze::Clock;
+use crate::progress::Bar;
+use crate::radio::{self, SiteArgs};
+use crate::runinfo::{utc_now, RunInfo};
+use crate::{bundled, UsageError};
+
+/// `gapmap predict` options.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub radio: SiteArgs,
+    /// Premises to predict at (points or buildings, or a Parquet/CSV table with x/y columns).
+    /// With neither --sites nor --premises, the bundled region's sites and premises.
+    #[arg(long, value_name = "PATH")]
+    pub premises: Option<PathBuf>,
+    #[arg(long, value_name = "NAME")]
+    pub premises_layer: Option<String>,
+    /// Premise id field [default: id; absent: feature id or row number].
+    #[arg(long, value_name = "FIELD")]
+    pub premise_id_field: Option<String>,
+    /// [default: households; absent: 1 each]
+    #[arg(long, value_name = "FIELD")]
+    pub households_field: Option<String>,
+    /// [default: workplaces; absent: 0 each]
+    #[arg(long, value_name = "FIELD")]
+    pub workplaces_field: Option<String>,
+    #[arg(long, value_name = "COLUMN", default_value = "x")]
+    pub x_field: String,
+    #[arg(long, value_name = "COLUMN", default_value = "y")]
+    pub y_field: String,
+    /// Cell size of the coverage grid, metres (cells are aligned to multiples of it).
+    #[arg(
+        long,
+        value_name = "M",
+        default_value_t = 50.0,
+        allow_negative_numbers = true
+    )]
+    pub grid_m: f64,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "gapmap-predict")]
+    pub out: PathBuf,
+    /// Working CRS: projected, in metres.
+    #[arg(long, value_name = "CRS", default_value = "EPSG:3006")]
+    pub crs: String,
+    /// CRS of inputs that carry none.
+    #[arg(long, value_name = "CRS")]
+    pub assume_crs: Option<String>,
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Worker threads [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+pub fn run(mut args: Args) -> Result<()> {
+    let started_utc = utc_now();
+    let t0 = Instant::now();
+    let bundled = args.radio.sites.is_none() && args.premises.is_none();
+    if bundled {
+        let region = bundled::locate().map_err(UsageError)?;
+        eprintln!(
+            "note: no inputs given; predicting for the bundled region in {}",
+            region.dir.display()
+        );
+        args.radio.sites = Some(region.sites);
+        args.premises = Some(region.premises);
+    }
+    args.radio.validate(true)?;
+    if !(args.grid_m >= 1.0 && args.grid_m <= 10_000.0) {
+        return Err(UsageError(format!(
+            "--grid-m must be between 1 and 10000 metres, got {}",
+            args.grid_m
+        ))
+        .into());
+    }
+    if args.threads == Some(0) {
+        return Err(UsageError("--threads must be at least 1".into()).into());
+    }
+    check_output_dir(&args.out, args.overwrite)?;
+    let target = Crs::parse(&args.crs, "--crs")?;
+    target.require_projected_metres("--crs")?;
+    let ctx = ReadContext {
+        target,
+        assume_crs: args
+            .assume_crs
+            .as_deref()
+            .map(|c| Crs::parse(c, "--assume-crs"))
+            .transpose()?,
+        strict: false,
+    };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build_global()
+        .context("cannot start worker threads")?;
+    let mut clock = Clock::new();
+
+    // Read.
+    let spin = Bar::spinner("reading sites".into());
+    let (sites, dem) = args.radio.read(&ctx, &[])?.expect("--sites is checked");
+    let premises = args
+        .premises
+        .as_ref()
+        .map(|p| {
+            read_premises(
+                &PremiseOptions {
+                    path: p.clone(),
+                    layer: args.premises_layer.clone(),
+                    id_field: FieldChoice::new(
+                        args.premise_id_field.as_deref(),
+                        "id",
+                        "--premise-id-field",
+                    ),
+                    households_field: FieldChoice::new(
+                        args.households_field.as_deref(),
+                        "households",
+                        "--households-field",
+                    ),
+                    workplaces_field: FieldChoice::new(
+                        args.workplaces_field.as_deref(),
+                        "workplaces",
+                        "--workplaces-field",
+                    ),
+                    x_field: args.x_field.clone(),
+                    y_field: args.y_field.clone(),
+                },
+                &ctx,
+            )
+        })
+        .transpose()?;
+    spin.finish();
+    clock.lap("read");
+    let mut notices: Vec<String> = sites.notices.clone();
+    if let Some(p) = &premises {
+        notices.extend(p.notices.iter().cloned());
+    }
+    for n in &notices {
+        eprintln!("note: {n}");
+    }
+
+    // Predict.
+    let params = args.radio.params();
+    let index = SiteIndex::new(&sites.sites, params, dem.as_ref().map(|d| &d.dem));
+    let silent: Vec<&str> = sites
+        .ids
+        .iter()
+        .zip(&index.radius_m)
+        .filter(|(_, &r)| r == 0.0)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    if !silent.is_empty() {
+        let n = format!(
+            "{} sites reach the threshold nowhere (their EIRP is too low), e.g. '{}'",
+            silent.len(),
+            silent[0]
+        );
+        eprintln!("note: {n}");
+        notices.push(n);
+    }
+    clock.lap("index");
+    let prediction = premises.as_ref().map(|p| {
+        let bar = Bar::new(p.xy.len() as u64, "premises");
+        let r = predict_all(&index, &p.xy, sites.operators.len(), &bar);
+        bar.finish();
+        r
+    });
+    clock.lap("premises");
+    let bar = Bar::new(rows_to_visit(&index, args.grid_m), "coverage grid");
+    let layers = coverage_layers(&index, args.grid_m, &bar);
+    bar.finish();
+    clock.lap("coverage");
+
+    // Write.
+    let mut staging = Staging::begin(&args.out, args.overwrite)?;
+    let mut outputs: Vec<String> = Vec::new();
+    let coverage = radio::coverage_table(&layers, &sites.operators, args.grid_m);
+    let qml = radio::coverage_qml(&layers, &sites.operators);
+    std::fs::write(staging.file("coverage.qml"), &qml).context("coverage.qml")?;
+    write_geojson(
+        &staging.file("coverage.geojson"),
+        "coverage",
+        &ctx.target,
+        &coverage,
+    )?;
+    write_gpkg(
+        &staging.file("coverage.gpkg"),
+        &ctx.target,
+        &[OutLayer {
+            name: "coverage",
+            geometry_type: MULTI_POLYGON,
+            table: &coverage,
+            qml: Some(qml.clone()),
+        }],
+    )?;
+    outputs.extend(["coverage.geojson", "coverage.qml", "coverage.gpkg"].map(String::from));
+    let mut df = tables::frame_from_columns(&radio::sites_table(
+        &sites,
+        &index.radius_m,
+        prediction.as_ref(),
+    ))?;
+    tables::write_csv(&mut df, &staging.file("sites.csv"))?;
+    outputs.push("sites.csv".into());
+    let mut critical_summary = None;
+    if let (Some(p), Some(pred)) = (&premises, &prediction) {
+        let mut cols: Vec<(String, Column<'_>)> = vec![
+            (
+                "premise_id".into(),
+                match &p.ids {
+                    PremiseIds::Int(v) => Column::Int(v.clone()),
+                    PremiseIds::Str(v) => {
+                        Column::Text(v.iter().map(|s| Some(s.as_str().into())).collect())
+                    }
+                },
+            ),
+            (
+                "x".into(),
+                Column::Float(p.xy.iter().map(|c| Some(c.x)).collect()),
+            ),
+            (
+                "y".into(),
+                Column::Float(p.xy.iter().map(|c| Some(c.y)).collect()),
+            ),
+            (
+                "households".into(),
+                Column::Int(p.households.iter().map(|&h| i64::from(h)).collect()),
+            ),
+        ];
+        cols.extend(radio::premise_columns(pred, &sites, true));
+        let mut df = tables::frame_from_columns(&cols)?;
+        tables::write_csv(&mut df, &staging.file("premise_prediction.csv"))?;
+        tables::write_parquet(
+            &mut df,
+            &staging.file("premise_prediction.parquet"),
+            Some(ctx.target.label()),
+        )?;
+        let crit = radio::critical_sites(&pred.premises, &sites, p, None, None);
+        let mut cdf = tables::frame_from_columns(&crit.table(&sites, None))?;
+        tables::write_csv(&mut cdf, &staging.file("critical_sites.csv"))?;
+        tables::write_parquet(&mut cdf, &staging.file("critical_sites.parquet"), None)?;
+        outputs.extend(
+            [
+                "premise_prediction.csv",
+                "premise_prediction.parquet",
+                "critical_sites.csv",
+                "critical_sites.parquet",
+            ]
+            .map(String::from),
+        );
+        let covered4 = pred.premises.iter().filter(|r| r.sites_4g > 0).count();
+        let covered5 = pred.premises.iter().filter(|r| r.sites_5g > 0).count();
+        let single = pred.premises.iter().filter(|r| r.sites_4g == 1).count();
+        let extrapolated = pred.premises.iter().filter(|r| r.extrapolated).count();
+        critical_summary = Some(json!({
+            "premises": p.xy.len(),
+            "premises_4g": covered4,
+            "premises_5g": covered5,
+            "premises_single_4g_site": single,
+            "premises_extrapolated": extrapolated,
+            "worst_site": crit.ranked.first().map(|&i| json!({
+                "site_id": sites.ids[i as usize],
+                "premises_cut": crit.premises_cut[i as usize],
+            })),
+        }));
+    }
+    clock.lap("write");
+    let mut timings = clock.phases.clone();
+    timings.push(clock.total(t0));
+    let mut inputs = vec![sites.info.clone()];
+    if let Some(d) = &dem {
+        inputs.push(d.info.clone());
+    }
+    if let Some(p) = &premises {
+        inputs.push(p.info.clone());
+    }
+    let mut totals = std::collections::BTreeMap::new();
+    totals.insert("sites".to_string(), sites.sites.len() as u64);
+    totals.insert("coverage_layers".to_string(), layers.len() as u64);
+    let mut parameters = args.radio.parameters();
+    parameters["bundled_region"] = json!(bundled);
+    parameters["grid_m"] = json!(args.grid_m);
+    parameters["crs"] = json!(ctx.target.label());
+    parameters["threads"] = json!(rayon::current_num_threads());
+    parameters["out"] = json!(args.out.display().to_string());
+    let run = RunInfo {
+        tool: "gapmap",
+        version: env!("CARGO_PKG_VERSION"),
+        command: "predict",
+        started_utc,
+        parameters,
+        working_crs: ctx.target.label().to_string(),
+        inputs,
+        fibre_networks: Vec::new(),
+        mobile_operators: sites.operators.clone(),
+        mobile_technologies: Vec::new(),
+        notices,
+        totals,
+        resilience: None,
+        prediction: critical_summary.clone(),
+        timings_s: timings,
+        outputs: outputs
+            .iter()
+            .cloned()
+            .chain(["run.json".to_string()])
+            .collect(),
+    };
+    let run_path = staging.file("run.json");
+    std::fs::write(
+        &run_path,
+        serde_json::to_string_pretty(&run).context("run.json")? + "\n",
+    )
+    .map_err(|e| gapmap_io::IoError::Write {
+        path: run_path,
+        message: e.to_string(),
+    })?;
+    let written = staging.commit()?;
+
+    println!(
+        "\n{} sites of {} operators; coverage on a {} m grid:",
+        sites.sites.len(),
+        sites.operators.len(),
+        args.grid_m
+    );
+    for l in &layers {
+        println!(
+            "  {:<24} {:>12.1} km²",
+            format!(
+                "{} {}",
+                sites.operators[l.operator as usize],
+                radio::tech_name(l.tech)
+            ),
+            l.cells as f64 * args.grid_m * args.grid_m / 1e6
+        );
+    }
+    if let Some(s) = &critical_summary {
+        let n = s["premises"].as_u64().unwrap_or(0).max(1) as f64;
+        let pct = |k: &str| 100.0 * s[k].as_u64().unwrap_or(0) as f64 / n;
+        println!(
+            "Premises: {:.1} % with 4G, {:.1} % with 5G, {:.1} % on a single 4G site.",
+            pct("premises_4g"),
+            pct("premises_5g"),
+            pct("premises_single_4g_site")
+        );
+    }
+    println!(
+        "Wrote {} files to {} in {:.2} s.",
+        written.len(),
+        args.out.display(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

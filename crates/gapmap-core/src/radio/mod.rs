@@ -1,0 +1,242 @@
+//! Radio propagation: path-loss models, antenna patterns, terrain, and predicted coverage
+//! from cell sites.
+//!
+//! Every model implements [`PathLoss`]: a loss in dB for one [`Link`] (distance, antenna
+//! heights, frequency, line of sight), and the range it was published for ([`Validity`]).
+//! Formulas are continued outside their range; callers flag such links as extrapolated.
+//!
+//! | module | model |
+//! |---|---|
+//! | [`free_space`] | Friis free-space loss |
+//! | [`hata`] | Okumura-Hata (urban, suburban, open; 150-1500 MHz) and COST-231 Hata (1500-2000 MHz) |
+//! | [`tr38901`] | 3GPP TR 38.901 RMa and UMa, LOS and NLOS, breakpoint distance, LOS probability |
+//! | [`antenna`] | 3GPP sector pattern (horizontal, and vertical for tilt) |
+//! | [`terrain`] | DEM profiles, line of sight over a curved Earth (k = 4/3), Deygout knife-edge diffraction |
+//! | [`predict`] | the link budget, site index with a per-site maximum radius, per-premise best server |
+//! | [`grid`] | coverage on a raster grid, turned into polygons |
+
+pub mod antenna;
+pub mod free_space;
+pub mod grid;
+pub mod hata;
+pub mod predict;
+pub mod terrain;
+pub mod tr38901;
+
+/// Speed of light in vacuum, m/s.
+pub const SPEED_OF_LIGHT_M_S: f64 = 299_792_458.0;
+
+/// Line-of-sight state of a link, for models that distinguish it (TR 38.901).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Los {
+    /// Line of sight.
+    Los,
+    /// No line of sight.
+    Nlos,
+    /// Unknown: the model's LOS probability weights the two losses (in dB).
+    Probability,
+}
+
+/// One radio link, base station to user terminal.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Link {
+    /// Horizontal (2D) distance, metres.
+    pub d2d_m: f64,
+    /// Base station antenna height above ground, metres.
+    pub h_bs_m: f64,
+    /// User terminal antenna height above ground, metres.
+    pub h_ut_m: f64,
+    /// Carrier frequency, MHz.
+    pub frequency_mhz: f64,
+    pub los: Los,
+}
+
+impl Link {
+    /// 3D distance between the antennas, metres.
+    pub fn d3d_m(&self) -> f64 {
+        self.d2d_m.hypot(self.h_bs_m - self.h_ut_m)
+    }
+}
+
+/// The parameter range a model was published for (closed intervals).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Validity {
+    pub frequency_mhz: (f64, f64),
+    pub h_bs_m: (f64, f64),
+    pub h_ut_m: (f64, f64),
+    pub d2d_m: (f64, f64),
+}
+
+fn within(v: f64, (lo, hi): (f64, f64)) -> bool {
+    v >= lo && v <= hi
+}
+
+impl Validity {
+    /// True when every parameter of the link is inside the range.
+    pub fn contains(&self, link: &Link) -> bool {
+        within(link.frequency_mhz, self.frequency_mhz)
+            && within(link.h_bs_m, self.h_bs_m)
+            && within(link.h_ut_m, self.h_ut_m)
+            && within(link.d2d_m, self.d2d_m)
+    }
+
+    /// The first site parameter (frequency or antenna heights) outside the range, as
+    /// `(parameter, value, range)`.
+    pub fn site_violation(
+        &self,
+        frequency_mhz: f64,
+        h_bs_m: f64,
+        h_ut_m: f64,
+    ) -> Option<(&'static str, f64, (f64, f64))> {
+        [
+            ("frequency_mhz", frequency_mhz, self.frequency_mhz),
+            ("height_m", h_bs_m, self.h_bs_m),
+            ("ue_height_m", h_ut_m, self.h_ut_m),
+        ]
+        .into_iter()
+        .find(|&(_, v, r)| !within(v, r))
+    }
+}
+
+/// A path-loss model.
+pub trait PathLoss {
+    /// Short name, as on the command line.
+    fn name(&self) -> &'static str;
+    /// The published range.
+    fn validity(&self) -> Validity;
+    /// Median path loss in dB. Outside [`PathLoss::validity`] the formula is continued; the
+    /// 2D distance is clamped to at least 1 m.
+    fn loss_db(&self, link: &Link) -> f64;
+}
+
+/// The environment a model is applied to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Environment {
+    Urban,
+    Suburban,
+    /// Open or rural.
+    Open,
+}
+
+/// The models, as one type: dispatch without dynamic calls in the per-link loop.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Model {
+    FreeSpace(free_space::FreeSpace),
+    Hata(hata::Hata),
+    Cost231(hata::Cost231),
+    RMa(tr38901::RMa),
+    UMa(tr38901::UMa),
+}
+
+/// Which model to use: one for every site, or by frequency and environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModelChoice {
+    /// By frequency: Hata up to 1500 MHz, COST-231 up to 2000 MHz, TR 38.901 above (RMa for
+    /// open areas, UMa otherwise); in open areas TR 38.901 RMa from 500 MHz.
+    Auto,
+    FreeSpace,
+    Hata,
+    Cost231,
+    RMa,
+    UMa,
+    /// UMa NLOS in the optional simplified form of TR 38.901 Table 7.4.1-1.
+    UMaOptional,
+}
+
+impl ModelChoice {
+    /// The model for a site at `frequency_mhz` in `env`.
+    pub fn resolve(self, frequency_mhz: f64, env: Environment) -> Model {
+        use ModelChoice as C;
+        match self {
+            C::FreeSpace => Model::FreeSpace(free_space::FreeSpace),
+            C::Hata => Model::Hata(hata::Hata { environment: env }),
+            C::Cost231 => Model::Cost231(hata::Cost231 {
+                metropolitan: env == Environment::Urban,
+            }),
+            C::RMa => Model::RMa(tr38901::RMa::default()),
+            C::UMa => Model::UMa(tr38901::UMa { optional: false }),
+            C::UMaOptional => Model::UMa(tr38901::UMa { optional: true }),
+            C::Auto => match env {
+                Environment::Open if frequency_mhz >= 500.0 => Model::RMa(tr38901::RMa::default()),
+                _ if frequency_mhz <= 1500.0 => Model::Hata(hata::Hata { environment: env }),
+                _ if frequency_mhz <= 2000.0 => Model::Cost231(hata::Cost231 {
+                    metropolitan: env == Environment::Urban,
+                }),
+                _ => Model::UMa(tr38901::UMa { optional: false }),
+            },
+        }
+    }
+}
+
+impl PathLoss for Model {
+    fn name(&self) -> &'static str {
+        match self {
+            Model::FreeSpace(m) => m.name(),
+            Model::Hata(m) => m.name(),
+            Model::Cost231(m) => m.name(),
+            Model::RMa(m) => m.name(),
+            Model::UMa(m) => m.name(),
+        }
+    }
+    fn validity(&self) -> Validity {
+        match self {
+            Model::FreeSpace(m) => m.validity(),
+            Model::Hata(m) => m.validity(),
+            Model::Cost231(m) => m.validity(),
+            Model::RMa(m) => m.validity(),
+            Model::UMa(m) => m.validity(),
+        }
+    }
+    #[inline]
+    fn loss_db(&self, link: &Link) -> f64 {
+        match self {
+            Model::FreeSpace(m) => m.loss_db(link),
+            Model::Hata(m) => m.loss_db(link),
+            Model::Cost231(m) => m.loss_db(link),
+            Model::RMa(m) => m.loss_db(link),
+            Model::UMa(m) => m.loss_db(link),
+        }
+    }
+}
+
+impl Model {
+    /// The loss used for coverage: the model's, but never below free space (no medium beats a
+    /// vacuum; Hata's formula dips below it close to the mast in open areas).
+    #[inline]
+    pub fn loss_at_least_free_space_db(&self, link: &Link) -> f64 {
+        self.loss_db(link)
+            .max(free_space::loss_db(link.d3d_m(), link.frequency_mhz))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_picks_models_by_frequency_and_environment() {
+        let n = |f, e| ModelChoice::Auto.resolve(f, e).name();
+        assert_eq!(n(800.0, Environment::Urban), "hata");
+        assert_eq!(n(1800.0, Environment::Suburban), "cost231");
+        assert_eq!(n(3500.0, Environment::Urban), "uma");
+        assert_eq!(n(800.0, Environment::Open), "rma");
+        assert_eq!(n(450.0, Environment::Open), "hata");
+    }
+
+    #[test]
+    fn loss_never_below_free_space() {
+        let m = ModelChoice::Hata.resolve(900.0, Environment::Open);
+        let link = Link {
+            d2d_m: 50.0,
+            h_bs_m: 30.0,
+            h_ut_m: 1.5,
+            frequency_mhz: 900.0,
+            los: Los::Probability,
+        };
+        assert!(m.loss_db(&link) < free_space::loss_db(link.d3d_m(), 900.0));
+        assert_eq!(
+            m.loss_at_least_free_space_db(&link),
+            free_space::loss_db(link.d3d_m(), 900.0)
+        );
+    }
+}

@@ -1,0 +1,402 @@
+//! Cell sites (`--sites`): a GDAL vector layer or a CSV of points, one carrier per feature.
+//!
+//! Fields (names configurable): `site_id`, `operator`, `tech` (4G/LTE or 5G/NR), `height_m`,
+//! `frequency_mhz`, and `eirp_dbm` or else `power_dbm` + `antenna_gain_dbi`; optional
+//! `azimuth_deg`, `beamwidth_deg`, `tilt_deg` (a sector; omni when the azimuth is empty) and
+//! `bandwidth_mhz`. Every value is checked here and a bad one is an error naming the site.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use gapmap_core::geo::{Coord, Geometry};
+use gapmap_core::mobile::{Tech, MAX_OPERATORS};
+use gapmap_core::radio::antenna::Sector;
+use gapmap_core::radio::predict::Site;
+use gapmap_core::radio::{Environment, ModelChoice, PathLoss};
+use gdal::vector::FieldValue;
+
+use crate::error::{IoError, Result};
+use crate::geom;
+use crate::inputs::{FieldChoice, Hashing, InputInfo, Skipped};
+use crate::vector::{value_to_string, GeometryLog, ReadContext, Validate, VectorLayer};
+
+/// The lowest and highest frequency any model covers, MHz.
+pub const FREQUENCY_RANGE_MHZ: (f64, f64) = (150.0, 100_000.0);
+/// Horizontal beamwidth of a sector when the layer gives none, degrees.
+pub const DEFAULT_BEAMWIDTH_DEG: f64 = 65.0;
+
+/// Field names of the site layer.
+#[derive(Debug, Clone)]
+pub struct SiteFields {
+    pub id: FieldChoice,
+    pub operator: FieldChoice,
+    pub tech: FieldChoice,
+    pub height: FieldChoice,
+    pub frequency: FieldChoice,
+    pub eirp: FieldChoice,
+    pub power: FieldChoice,
+    pub gain: FieldChoice,
+    pub azimuth: FieldChoice,
+    pub beamwidth: FieldChoice,
+    pub tilt: FieldChoice,
+    pub bandwidth: FieldChoice,
+}
+
+#[derive(Debug, Clone)]
+pub struct SiteOptions {
+    pub path: PathBuf,
+    pub layer: Option<String>,
+    pub fields: SiteFields,
+    pub model: ModelChoice,
+    pub environment: Environment,
+    /// Terminal height, metres: checked against each site's model.
+    pub ue_height_m: f64,
+    /// Allow sites outside their model's published range (flagged in the outputs).
+    pub extrapolate: bool,
+    /// Operators already known (e.g. from coverage polygons): their ids are kept.
+    pub known_operators: Vec<String>,
+}
+
+/// The sites, in the working CRS.
+#[derive(Debug, Clone)]
+pub struct Sites {
+    pub ids: Vec<String>,
+    pub sites: Vec<Site>,
+    /// Operator names by id: the known operators first, then new ones in order of appearance.
+    pub operators: Vec<String>,
+    /// Sites whose frequency or antenna height is outside their model's range (with
+    /// `extrapolate`).
+    pub out_of_range: Vec<String>,
+    pub info: InputInfo,
+    pub notices: Vec<String>,
+}
+
+/// Default bandwidth when the layer gives none: 10 MHz for LTE; for NR 100 MHz from 3 GHz
+/// (band n78) and 20 MHz below.
+pub fn default_bandwidth_mhz(tech: Tech, frequency_mhz: f64) -> f64 {
+    match tech {
+        Tech::G5 if frequency_mhz >= 3000.0 => 100.0,
+        Tech::G5 => 20.0,
+        _ => 10.0,
+    }
+}
+
+fn value_to_f64(v: &FieldValue) -> std::result::Result<f64, String> {
+    let x = match v {
+        FieldValue::IntegerValue(i) => *i as f64,
+        FieldValue::Integer64Value(i) => *i as f64,
+        FieldValue::RealValue(r) => *r,
+        FieldValue::StringValue(s) => s
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| format!("'{s}' is not a number"))?,
+        other => return Err(format!("{} is not a number", value_to_string(other))),
+    };
+    if x.is_finite() {
+        Ok(x)
+    } else {
+        Err(format!("{x} is not a finite number"))
+    }
+}
+
+/// Reads and checks the sites.
+pub fn read_sites(opts: &SiteOptions, ctx: &ReadContext) -> Result<Sites> {
+    let started = std::time::Instant::now();
+    let hashing = Hashing::start(&opts.path);
+    let mut layer = VectorLayer::open(&opts.path, opts.layer.as_deref(), "--sites-layer", ctx)?;
+    let mut info = InputInfo::for_layer("sites", &layer);
+    let f = &opts.fields;
+    let missing = |layer: &VectorLayer, choice: &FieldChoice, hint: &str| IoError::MissingField {
+        path: layer.path.clone(),
+        layer: layer.name.clone(),
+        field: choice.name.clone(),
+        available: layer.fields.clone(),
+        hint: format!(" ({hint}; set the field name with {})", choice.flag),
+    };
+    let required = |layer: &VectorLayer, c: &FieldChoice, what: &str| {
+        layer
+            .find_field(&c.name)
+            .ok_or_else(|| missing(layer, c, what))
+    };
+    let optional = |layer: &VectorLayer, c: &FieldChoice| -> Result<Option<usize>> {
+        match layer.find_field(&c.name) {
+            Some(i) => Ok(Some(i)),
+            None if c.explicit => Err(missing(layer, c, "named explicitly")),
+            None => Ok(None),
+        }
+    };
+    let mut notices = Vec::new();
+    let id_idx = optional(&layer, &f.id)?;
+    if id_idx.is_none() {
+        notices.push(format!(
+            "{}: no field '{}', so sites are named by feature id; choose a field with {}",
+            opts.path.display(),
+            f.id.name,
+            f.id.flag
+        ));
+    }
+    let op_idx = required(&layer, &f.operator, "every site needs an operator")?;
+    let tech_idx = required(&layer, &f.tech, "every site needs a technology, 4G or 5G")?;
+    let height_idx = required(&layer, &f.height, "antenna height above ground, metres")?;
+    let freq_idx = required(&layer, &f.frequency, "carrier frequency, MHz")?;
+    let eirp_idx = optional(&layer, &f.eirp)?;
+    let (power_idx, gain_idx) = if eirp_idx.is_some() {
+        (None, None)
+    } else {
+        match (
+            layer.find_field(&f.power.name),
+            layer.find_field(&f.gain.name),
+        ) {
+            (Some(p), Some(g)) => (Some(p), Some(g)),
+            (p, _) => {
+                return Err(missing(
+                    &layer,
+                    if p.is_none() { &f.power } else { &f.gain },
+                    &format!(
+                        "there is no '{}' field, so the EIRP must come from '{}' + '{}'",
+                        f.eirp.name, f.power.name, f.gain.name
+                    ),
+                ))
+            }
+        }
+    };
+    let az_idx = optional(&layer, &f.azimuth)?;
+    let bw_idx = optional(&layer, &f.beamwidth)?;
+    let tilt_idx = optional(&layer, &f.tilt)?;
+    let band_idx = optional(&layer, &f.bandwidth)?;
+    for (purpose, idx, c) in [
+        ("id", id_idx, &f.id),
+        ("operator", Some(op_idx), &f.operator),
+        ("tech", Some(tech_idx), &f.tech),
+        ("height_m", Some(height_idx), &f.height),
+        ("frequency_mhz", Some(freq_idx), &f.frequency),
+        ("eirp_dbm", eirp_idx, &f.eirp),
+        ("power_dbm", power_idx, &f.power),
+        ("antenna_gain_dbi", gain_idx, &f.gain),
+        ("azimuth_deg", az_idx, &f.azimuth),
+        ("beamwidth_deg", bw_idx, &f.beamwidth),
+        ("tilt_deg", tilt_idx, &f.tilt),
+        ("bandwidth_mhz", band_idx, &f.bandwidth),
+    ] {
+        info.fields
+            .insert(purpose.into(), idx.map(|_| c.name.clone()));
+    }
+
+    let mut operators: HashMap<String, u32> = opts
+        .known_operators
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.clone(), i as u32))
+        .collect();
+    let mut operator_names = opts.known_operators.clone();
+    let mut out = Sites {
+        ids: Vec::new(),
+        sites: Vec::new(),
+        operators: Vec::new(),
+        out_of_range: Vec::new(),
+        info: info.clone(),
+        notices: Vec::new(),
+    };
+    let mut log = GeometryLog::default();
+    let mut skipped = Vec::new();
+    let mut seen_ids: HashMap<String, usize> = HashMap::new();
+    layer.for_each(|feat, i| {
+        let fid_label = match feat.fid() {
+            Some(fid) => format!("fid {fid}"),
+            None => format!("#{i}"),
+        };
+        let id = match id_idx.map(|k| feat.field(k)) {
+            Some(Some(v)) => value_to_string(&v),
+            Some(None) => {
+                return Err(feat.field_error(&fid_label, &f.id.name, "the site id is empty".into()))
+            }
+            None => fid_label.clone(),
+        };
+        let label = format!("'{id}'");
+        let Some(g) = feat.geometry(&label, Validate::Coordinates, &mut log, 0)? else {
+            skipped.push(Skipped {
+                feature: label,
+                reason: "no geometry".into(),
+            });
+            return Ok(());
+        };
+        let xy: Coord<f64> = match g {
+            Geometry::Point(p) => p.0,
+            Geometry::MultiPoint(m) if m.0.len() == 1 => m.0[0].0,
+            other => {
+                return Err(feat.type_error(&label, "Point (the mast)", geom::type_name(&other)))
+            }
+        };
+        if let Some(first) = seen_ids.insert(id.clone(), i) {
+            return Err(feat.field_error(
+                &label,
+                &f.id.name,
+                format!("the site id is used twice (also by feature #{first}); site ids must be unique"),
+            ));
+        }
+        let bad = |field: &FieldChoice, m: String| feat.field_error(&label, &field.name, m);
+        let number = |idx: usize, field: &FieldChoice| -> Result<Option<f64>> {
+            match feat.field(idx) {
+                None => Ok(None),
+                Some(FieldValue::StringValue(s)) if s.trim().is_empty() => Ok(None),
+                Some(v) => value_to_f64(&v).map(Some).map_err(|m| bad(field, m)),
+            }
+        };
+        let need = |idx: usize, field: &FieldChoice, what: &str| -> Result<f64> {
+            number(idx, field)?.ok_or_else(|| bad(field, format!("is empty; expected {what}")))
+        };
+        let operator = match feat.field(op_idx).map(|v| value_to_string(&v)) {
+            Some(s) if !s.trim().is_empty() => s.trim().to_string(),
+            _ => return Err(bad(&f.operator, "the operator is missing; every site needs one".into())),
+        };
+        let tech_text = feat.field(tech_idx).map(|v| value_to_string(&v)).unwrap_or_default();
+        let tech = Tech::classify(&tech_text);
+        if tech == Tech::Other {
+            return Err(bad(
+                &f.tech,
+                format!("'{tech_text}' is not a technology gapmap predicts; expected 4G/LTE or 5G/NR"),
+            ));
+        }
+        let height_m = need(height_idx, &f.height, "the antenna height above ground in metres")?;
+        if height_m <= 0.0 {
+            return Err(bad(&f.height, format!("{height_m} m; the antenna height must be above 0 m")));
+        }
+        let frequency_mhz = need(freq_idx, &f.frequency, "the carrier frequency in MHz")?;
+        let (lo, hi) = FREQUENCY_RANGE_MHZ;
+        if !(lo..=hi).contains(&frequency_mhz) {
+            return Err(bad(
+                &f.frequency,
+                format!("{frequency_mhz} MHz is outside every model's range ({lo}-{hi} MHz)"),
+            ));
+        }
+        let eirp_dbm = match (eirp_idx, power_idx, gain_idx) {
+            (Some(k), _, _) => need(k, &f.eirp, "the EIRP in dBm")?,
+            (None, Some(p), Some(g)) => {
+                need(p, &f.power, "the transmit power in dBm")?
+                    + need(g, &f.gain, "the antenna gain in dBi")?
+            }
+            _ => unreachable!("checked above"),
+        };
+        if !(-30.0..=100.0).contains(&eirp_dbm) {
+            return Err(bad(
+                if eirp_idx.is_some() { &f.eirp } else { &f.power },
+                format!("EIRP {eirp_dbm} dBm is implausible; expected -30 to 100 dBm (a macro site is about 60 dBm)"),
+            ));
+        }
+        let azimuth_deg = match az_idx {
+            Some(k) => number(k, &f.azimuth)?,
+            None => None,
+        };
+        if let Some(a) = azimuth_deg {
+            if !(-360.0..=360.0).contains(&a) {
+                return Err(bad(&f.azimuth, format!("{a}°; expected degrees clockwise from north, 0-360")));
+            }
+        }
+        let beamwidth_deg = match bw_idx {
+            Some(k) => number(k, &f.beamwidth)?,
+            None => None,
+        }
+        .unwrap_or(DEFAULT_BEAMWIDTH_DEG);
+        if !(beamwidth_deg > 0.0 && beamwidth_deg <= 360.0) {
+            return Err(bad(&f.beamwidth, format!("{beamwidth_deg}°; expected a beamwidth above 0 and at most 360")));
+        }
+        let tilt_deg = match tilt_idx {
+            Some(k) => number(k, &f.tilt)?,
+            None => None,
+        };
+        if let Some(t) = tilt_deg {
+            if !(-90.0..=90.0).contains(&t) {
+                return Err(bad(&f.tilt, format!("{t}°; expected a downtilt between -90 and 90")));
+            }
+        }
+        let bandwidth_mhz = match band_idx {
+            Some(k) => number(k, &f.bandwidth)?,
+            None => None,
+        }
+        .unwrap_or_else(|| default_bandwidth_mhz(tech, frequency_mhz));
+        if !(bandwidth_mhz > 0.0 && bandwidth_mhz <= 400.0) {
+            return Err(bad(&f.bandwidth, format!("{bandwidth_mhz} MHz; expected a channel bandwidth above 0 and at most 400 MHz")));
+        }
+        let model = opts.model.resolve(frequency_mhz, opts.environment);
+        if let Some((param, value, (lo, hi))) =
+            model.validity().site_violation(frequency_mhz, height_m, opts.ue_height_m)
+        {
+            let what = match param {
+                "frequency_mhz" => format!("frequency {value} MHz"),
+                "height_m" => format!("antenna height {value} m"),
+                _ => format!("terminal height {value} m (--ue-height-m)"),
+            };
+            if !opts.extrapolate {
+                let field = match param {
+                    "frequency_mhz" => &f.frequency,
+                    _ => &f.height,
+                };
+                return Err(bad(
+                    field,
+                    format!(
+                        "{what} is outside the {} model's range ({lo}-{hi}); choose another --model, or pass --extrapolate to use the formula anyway (such sites are flagged)",
+                        model.name()
+                    ),
+                ));
+            }
+            out.out_of_range.push(format!("{label}: {what} outside {} ({lo}-{hi})", model.name()));
+        }
+        let next = operator_names.len() as u32;
+        let op = *operators.entry(operator.clone()).or_insert_with(|| {
+            operator_names.push(operator.clone());
+            next
+        });
+        if op as usize >= MAX_OPERATORS {
+            return Err(bad(
+                &f.operator,
+                format!("more than {MAX_OPERATORS} distinct operators"),
+            ));
+        }
+        out.ids.push(id);
+        out.sites.push(Site {
+            xy,
+            operator: op,
+            tech,
+            height_m,
+            frequency_mhz,
+            eirp_dbm,
+            bandwidth_mhz,
+            sector: Sector {
+                azimuth_deg: azimuth_deg.map(|a| a.rem_euclid(360.0)),
+                beamwidth_deg,
+                tilt_deg,
+            },
+            model,
+        });
+        Ok(())
+    })?;
+    if out.sites.is_empty() {
+        return Err(IoError::Empty {
+            path: opts.path.clone(),
+            layer: layer.name.clone(),
+            what: "the sites".into(),
+        });
+    }
+    if !out.out_of_range.is_empty() {
+        notices.push(format!(
+            "{}: {} sites are outside their model's published range and are extrapolated (--extrapolate), e.g. {}",
+            opts.path.display(),
+            out.out_of_range.len(),
+            out.out_of_range[0]
+        ));
+    }
+    if !skipped.is_empty() {
+        notices.push(format!(
+            "{}: skipped {} sites without a geometry",
+            opts.path.display(),
+            skipped.len()
+        ));
+    }
+    out.operators = operator_names;
+    out.info.features = out.sites.len() as u64;
+    out.info.sha256 = hashing.finish();
+    out.info.read_seconds = started.elapsed().as_secs_f64();
+    out.info.skipped = skipped;
+    out.notices = notices;
+    Ok(out)
+}
