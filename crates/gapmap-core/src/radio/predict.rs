@@ -8,9 +8,12 @@
 //! 38.101-1 Table 5.3.2-1).
 //!
 //! Each site has a maximum radius from its link budget: beyond it even the least loss the site
-//! could have (its model in line of sight, never below free space, no pattern or terrain
-//! loss) leaves RSRP below the threshold, so premises only see the sites whose radius reaches
-//! them. Every loss term is non-decreasing in distance, which makes the radius exact (tested).
+//! could have (its model, never below free space, with no pattern or terrain loss; in line of
+//! sight when terrain decides it) leaves RSRP below the threshold, so premises only see the
+//! sites whose radius reaches them. Every loss term is non-decreasing in distance, which makes
+//! the radius exact (tested against brute force). The best-server and per-operator values are
+//! over the sites that can reach the threshold at the premise; a premise none can reach has
+//! none.
 
 use geo::Coord;
 use rayon::prelude::*;
@@ -165,15 +168,28 @@ fn link(site: &Site, d2d_m: f64, params: &RadioParams, los: Los) -> Link {
     }
 }
 
-/// RSRP at 2D distance `d` with no pattern or terrain loss, in line of sight: the most the
-/// site can deliver there.
+/// The line-of-sight state that bounds a site's loss from below at every distance, for the
+/// radius: the fixed choice itself when the loss is then non-decreasing in distance (LOS, NLOS,
+/// and the LOS probability for terminals up to 13 m, whose UMa probability falls with
+/// distance), else line of sight (terrain decides per link, and UMa's probability for high
+/// terminals is not monotone).
+fn bounding_los(params: &RadioParams) -> Los {
+    match params.los {
+        LosMode::Fixed(Los::Probability) if params.ue_height_m > 13.0 => Los::Los,
+        LosMode::Fixed(l) => l,
+        LosMode::Terrain => Los::Los,
+    }
+}
+
+/// RSRP at 2D distance `d` with no pattern or terrain loss, in the bounding line-of-sight
+/// state: the most the site can deliver there.
 fn best_case_rsrp_dbm(site: &Site, offset_db: f64, params: &RadioParams, d: f64) -> f64 {
     site.eirp_dbm
         - offset_db
         - params.indoor_loss_db
         - site
             .model
-            .loss_at_least_free_space_db(&link(site, d, params, Los::Los))
+            .loss_at_least_free_space_db(&link(site, d, params, bounding_los(params)))
 }
 
 /// The largest 2D distance at which `site` can reach the threshold, metres; 0 when it cannot
@@ -234,7 +250,9 @@ impl<'a> SiteIndex<'a> {
         }
     }
 
-    /// The link budget from site `i` to a terminal at `p`, or `None` beyond the site's radius.
+    /// The link budget from site `i` to a terminal at `p`, or `None` when the link cannot
+    /// reach the threshold: beyond the site's radius, or, with terrain, short of it even in
+    /// line of sight over bare ground.
     pub fn budget(
         &self,
         i: u32,
@@ -248,10 +266,30 @@ impl<'a> SiteIndex<'a> {
             return None;
         }
         let params = &self.params;
+        let pattern_db = if site.sector.is_omni() {
+            0.0
+        } else {
+            let depression = (site.height_m - params.ue_height_m)
+                .atan2(d2d.max(1e-9))
+                .to_degrees();
+            site.sector.loss_db(bearing_deg(site.xy, p), depression)
+        };
+        let base_dbm =
+            site.eirp_dbm - self.offset_db[i as usize] - params.indoor_loss_db - pattern_db;
         let mut terrain_db = 0.0;
         let los = match (params.los, self.dem) {
             (LosMode::Fixed(l), _) => l,
             (LosMode::Terrain, Some(dem)) => {
+                // Terrain only adds loss (diffraction, or NLOS instead of LOS): a link that
+                // misses the threshold in line of sight without it cannot reach it, like a
+                // link beyond the radius, and its profile is not drawn.
+                let los_dbm = base_dbm
+                    - site
+                        .model
+                        .loss_at_least_free_space_db(&link(site, d2d, params, Los::Los));
+                if los_dbm < params.threshold_dbm(site.tech) {
+                    return None;
+                }
                 match analyse_path(
                     dem,
                     site.xy,
@@ -276,25 +314,12 @@ impl<'a> SiteIndex<'a> {
         };
         let l = link(site, d2d, params, los);
         let path_db = site.model.loss_at_least_free_space_db(&l);
-        let pattern_db = if site.sector.is_omni() {
-            0.0
-        } else {
-            let depression = (site.height_m - params.ue_height_m)
-                .atan2(d2d.max(1e-9))
-                .to_degrees();
-            site.sector.loss_db(bearing_deg(site.xy, p), depression)
-        };
         let extrapolated = match site.model {
             Model::RMa(m) => !m.in_range(&l),
             m => !m.validity().contains(&l),
         };
         Some(LinkBudget {
-            rsrp_dbm: site.eirp_dbm
-                - self.offset_db[i as usize]
-                - params.indoor_loss_db
-                - path_db
-                - pattern_db
-                - terrain_db,
+            rsrp_dbm: base_dbm - path_db - terrain_db,
             extrapolated,
         })
     }
@@ -333,7 +358,9 @@ pub const NO_SITE: u32 = u32::MAX;
 /// What the sites deliver at one premise.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PremiseRadio {
-    /// Best 4G server and its RSRP (dBm), over every site in reach (covered or not).
+    /// Best 4G server and its RSRP (dBm), over the sites whose link can reach the threshold
+    /// (see [`SiteIndex::budget`]); the best is below the threshold only where terrain or the
+    /// antenna pattern took the signal under it.
     pub best_4g_site: u32,
     pub best_4g_rsrp_dbm: f32,
     pub best_5g_site: u32,
