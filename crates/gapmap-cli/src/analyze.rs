@@ -405,27 +405,15 @@ fn analyze(
                 ctx,
             )?;
             let premises = read_premises(
-                &PremiseOptions {
-                    path: premises_path.to_path_buf(),
-                    layer: args.premises_layer.clone(),
-                    id_field: FieldChoice::new(
-                        args.premise_id_field.as_deref(),
-                        "id",
-                        "--premise-id-field",
-                    ),
-                    households_field: FieldChoice::new(
-                        args.households_field.as_deref(),
-                        "households",
-                        "--households-field",
-                    ),
-                    workplaces_field: FieldChoice::new(
-                        args.workplaces_field.as_deref(),
-                        "workplaces",
-                        "--workplaces-field",
-                    ),
-                    x_field: args.x_field.clone(),
-                    y_field: args.y_field.clone(),
-                },
+                &PremiseOptions::from_flags(
+                    premises_path,
+                    args.premises_layer.clone(),
+                    args.premise_id_field.as_deref(),
+                    args.households_field.as_deref(),
+                    args.workplaces_field.as_deref(),
+                    &args.x_field,
+                    &args.y_field,
+                ),
                 ctx,
             )?;
             let backbone = args

@@ -10,7 +10,7 @@ use gapmap_core::radio::grid::{coverage_layers, rows_to_visit};
 use gapmap_core::radio::predict::{predict_all, SiteIndex};
 use gapmap_io::features::Column;
 use gapmap_io::geojson::write_geojson;
-use gapmap_io::inputs::{read_premises, FieldChoice, PremiseIds, PremiseOptions};
+use gapmap_io::inputs::{read_premises, PremiseIds, PremiseOptions};
 use gapmap_io::staging::{check_output_dir, Staging};
 use gapmap_io::vector_out::{write_gpkg, OutLayer, MULTI_POLYGON};
 use gapmap_io::{tables, Crs, ReadContext};
@@ -120,27 +120,15 @@ pub fn run(mut args: Args) -> Result<()> {
         .as_ref()
         .map(|p| {
             read_premises(
-                &PremiseOptions {
-                    path: p.clone(),
-                    layer: args.premises_layer.clone(),
-                    id_field: FieldChoice::new(
-                        args.premise_id_field.as_deref(),
-                        "id",
-                        "--premise-id-field",
-                    ),
-                    households_field: FieldChoice::new(
-                        args.households_field.as_deref(),
-                        "households",
-                        "--households-field",
-                    ),
-                    workplaces_field: FieldChoice::new(
-                        args.workplaces_field.as_deref(),
-                        "workplaces",
-                        "--workplaces-field",
-                    ),
-                    x_field: args.x_field.clone(),
-                    y_field: args.y_field.clone(),
-                },
+                &PremiseOptions::from_flags(
+                    p,
+                    args.premises_layer.clone(),
+                    args.premise_id_field.as_deref(),
+                    args.households_field.as_deref(),
+                    args.workplaces_field.as_deref(),
+                    &args.x_field,
+                    &args.y_field,
+                ),
                 &ctx,
             )
         })

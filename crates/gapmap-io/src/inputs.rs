@@ -168,6 +168,38 @@ pub struct PremiseOptions {
 /// Reads premises: Parquet, or CSV with the x/y columns, through polars (the fast path);
 /// anything else, including CSV with WKT, through GDAL. Buildings count at a point on their
 /// surface.
+impl PremiseOptions {
+    /// Options from the command line's premise flags (`None`: the default field, which may be
+    /// absent).
+    pub fn from_flags(
+        path: &Path,
+        layer: Option<String>,
+        id_field: Option<&str>,
+        households_field: Option<&str>,
+        workplaces_field: Option<&str>,
+        x_field: &str,
+        y_field: &str,
+    ) -> PremiseOptions {
+        PremiseOptions {
+            path: path.to_path_buf(),
+            layer,
+            id_field: FieldChoice::new(id_field, "id", "--premise-id-field"),
+            households_field: FieldChoice::new(
+                households_field,
+                "households",
+                "--households-field",
+            ),
+            workplaces_field: FieldChoice::new(
+                workplaces_field,
+                "workplaces",
+                "--workplaces-field",
+            ),
+            x_field: x_field.to_string(),
+            y_field: y_field.to_string(),
+        }
+    }
+}
+
 pub fn read_premises(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Premises> {
     match extension(&opts.path).as_str() {
         "parquet" | "pq" => table::read_premises(opts, ctx, table::Format::Parquet),

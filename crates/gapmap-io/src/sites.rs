@@ -18,7 +18,9 @@ use gdal::vector::FieldValue;
 use crate::error::{IoError, Result};
 use crate::geom;
 use crate::inputs::{FieldChoice, Hashing, InputInfo, Skipped};
-use crate::vector::{value_to_string, GeometryLog, ReadContext, Validate, VectorLayer};
+use crate::vector::{
+    value_to_f64, value_to_string, GeometryLog, ReadContext, Validate, VectorLayer,
+};
 
 /// The lowest and highest frequency any model covers, MHz.
 pub const FREQUENCY_RANGE_MHZ: (f64, f64) = (150.0, 100_000.0);
@@ -81,17 +83,9 @@ pub fn default_bandwidth_mhz(tech: Tech, frequency_mhz: f64) -> f64 {
     }
 }
 
-fn value_to_f64(v: &FieldValue) -> std::result::Result<f64, String> {
-    let x = match v {
-        FieldValue::IntegerValue(i) => *i as f64,
-        FieldValue::Integer64Value(i) => *i as f64,
-        FieldValue::RealValue(r) => *r,
-        FieldValue::StringValue(s) => s
-            .trim()
-            .parse::<f64>()
-            .map_err(|_| format!("'{s}' is not a number"))?,
-        other => return Err(format!("{} is not a number", value_to_string(other))),
-    };
+/// A finite number from a field value.
+fn finite_f64(v: &FieldValue) -> std::result::Result<f64, String> {
+    let x = value_to_f64(v)?;
     if x.is_finite() {
         Ok(x)
     } else {
@@ -239,7 +233,7 @@ pub fn read_sites(opts: &SiteOptions, ctx: &ReadContext) -> Result<Sites> {
             match feat.field(idx) {
                 None => Ok(None),
                 Some(FieldValue::StringValue(s)) if s.trim().is_empty() => Ok(None),
-                Some(v) => value_to_f64(&v).map(Some).map_err(|m| bad(field, m)),
+                Some(v) => finite_f64(&v).map(Some).map_err(|m| bad(field, m)),
             }
         };
         let need = |idx: usize, field: &FieldChoice, what: &str| -> Result<f64> {

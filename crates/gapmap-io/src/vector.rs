@@ -575,19 +575,23 @@ pub(crate) fn value_to_string(v: &FieldValue) -> String {
     }
 }
 
-/// A field value as a non-negative whole count.
-pub(crate) fn value_to_count(v: &FieldValue) -> std::result::Result<u32, String> {
-    let as_f64 = match v {
-        FieldValue::IntegerValue(i) => *i as f64,
-        FieldValue::Integer64Value(i) => *i as f64,
-        FieldValue::RealValue(r) => *r,
+/// A field value as a number (integers, reals, or text that parses as one).
+pub(crate) fn value_to_f64(v: &FieldValue) -> std::result::Result<f64, String> {
+    match v {
+        FieldValue::IntegerValue(i) => Ok(*i as f64),
+        FieldValue::Integer64Value(i) => Ok(*i as f64),
+        FieldValue::RealValue(r) => Ok(*r),
         FieldValue::StringValue(s) => s
             .trim()
             .parse::<f64>()
-            .map_err(|_| format!("'{s}' is not a number"))?,
-        other => return Err(format!("{} is not a number", value_to_string(other))),
-    };
-    count_from_f64(as_f64)
+            .map_err(|_| format!("'{s}' is not a number")),
+        other => Err(format!("{} is not a number", value_to_string(other))),
+    }
+}
+
+/// A field value as a non-negative whole count.
+pub(crate) fn value_to_count(v: &FieldValue) -> std::result::Result<u32, String> {
+    count_from_f64(value_to_f64(v)?)
 }
 
 /// Checks that a number is a whole count that fits in `u32`.
