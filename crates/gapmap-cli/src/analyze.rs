@@ -33,6 +33,7 @@ use gapmap_io::{style, tables, Crs, ReadContext};
 use rayon::prelude::*;
 use serde_json::json;
 
+use crate::policy::{self, Policy, PolicyArgs};
 use crate::progress::Bar;
 use crate::radio::{self, SiteArgs};
 use crate::resilience::{self as res, ResilienceArgs};
@@ -160,6 +161,8 @@ pub struct Args {
     pub resilience: ResilienceArgs,
     #[command(flatten)]
     pub radio: SiteArgs,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 impl Args {
@@ -177,6 +180,7 @@ type OtherInputs = (
     Option<Fibre>,
     Option<Mobile>,
     Option<(Sites, Option<DemInput>)>,
+    Policy,
 );
 
 /// Records the wall time and peak resident memory of each phase.
@@ -232,6 +236,10 @@ struct Results {
     pub outlines: Vec<gapmap_core::geo::MultiPolygon<f64>>,
     pub gap_id: Vec<Option<u32>>,
     pub tallies: Vec<Tally>,
+    pub outcomes: Vec<summary::Outcome>,
+    pub aid_areas: Option<policy::AidAreas>,
+    /// Planned network features that count (within the horizon).
+    pub planned_counted: usize,
 }
 
 pub fn run(mut args: Args) -> Result<()> {
@@ -281,6 +289,7 @@ pub fn run(mut args: Args) -> Result<()> {
     })?;
     args.resilience.validate(!args.fibre.is_empty())?;
     args.radio.validate(false)?;
+    let goals = args.policy.validate()?;
     if !(args.map_simplify_m >= 0.0 && args.map_simplify_m.is_finite()) {
         return Err(UsageError("--map-simplify-m must be a finite number >= 0".into()).into());
     }
@@ -313,6 +322,7 @@ pub fn run(mut args: Args) -> Result<()> {
         &settlements_path,
         &ctx,
         params,
+        goals,
         started_utc,
         t0,
     )
@@ -326,6 +336,7 @@ fn analyze(
     settlements_path: &std::path::Path,
     ctx: &ReadContext,
     params: Params,
+    goals: Vec<gapmap_core::goals::Goal>,
     started_utc: String,
     t0: Instant,
 ) -> Result<()> {
@@ -334,30 +345,30 @@ fn analyze(
     // layer on one thread, but two files at once; its CRS objects stay on their own thread.
     let portable = ctx.portable();
     let spin = Bar::spinner("reading inputs".into());
-    let (settlements, premises, fibre_in, mobile_in, backbone_in, sites_in) =
+    let (settlements, premises, fibre_in, mobile_in, backbone_in, sites_in, policy) =
         std::thread::scope(|scope| -> Result<_> {
             let other = scope.spawn(|| -> Result<OtherInputs> {
                 let ctx = portable.context()?;
-                let fibre =
-                    (!args.fibre.is_empty())
-                        .then(|| {
-                            read_fibre(
-                                &FibreOptions {
-                                    paths: args.fibre.clone(),
-                                    layers: args.fibre_layer.clone(),
-                                    network_field: FieldChoice::new(
-                                        args.fibre_network_field.as_deref(),
-                                        "network",
-                                        "--fibre-network-field",
-                                    ),
-                                    srlg_field: args.resilience.fibre_srlg_field.as_deref().map(
-                                        |f| FieldChoice::new(Some(f), f, "--fibre-srlg-field"),
-                                    ),
-                                },
-                                &ctx,
-                            )
-                        })
-                        .transpose()?;
+                let fibre = (!args.fibre.is_empty())
+                    .then(|| {
+                        read_fibre(
+                            &FibreOptions::fibre(
+                                args.fibre.clone(),
+                                args.fibre_layer.clone(),
+                                FieldChoice::new(
+                                    args.fibre_network_field.as_deref(),
+                                    "network",
+                                    "--fibre-network-field",
+                                ),
+                                args.resilience
+                                    .fibre_srlg_field
+                                    .as_deref()
+                                    .map(|f| FieldChoice::new(Some(f), f, "--fibre-srlg-field")),
+                            ),
+                            &ctx,
+                        )
+                    })
+                    .transpose()?;
                 let mobile = (!args.mobile.is_empty())
                     .then(|| {
                         read_mobile(
@@ -384,7 +395,10 @@ fn analyze(
                     .map(|m| m.operators.clone())
                     .unwrap_or_default();
                 let sites = args.radio.read(&ctx, &known)?;
-                Ok((fibre, mobile, sites))
+                let policy = args
+                    .policy
+                    .read(&ctx, args.fibre_network_field.as_deref(), goals)?;
+                Ok((fibre, mobile, sites, policy))
             });
             let settlements = read_settlements(
                 &SettlementOptions {
@@ -435,10 +449,18 @@ fn analyze(
                     )
                 })
                 .transpose()?;
-            let (fibre, mobile, sites) = other
+            let (fibre, mobile, sites, policy) = other
                 .join()
                 .map_err(|_| anyhow::anyhow!("the input reader thread panicked"))??;
-            Ok((settlements, premises, fibre, mobile, backbone, sites))
+            Ok((
+                settlements,
+                premises,
+                fibre,
+                mobile,
+                backbone,
+                sites,
+                policy,
+            ))
         })?;
     spin.finish();
     clock.lap("read");
@@ -457,6 +479,9 @@ fn analyze(
     }
     if let Some((s, _)) = &sites_in {
         notices.extend(s.notices.iter().cloned());
+    }
+    for extra in [&policy.fixed, &policy.planned].into_iter().flatten() {
+        notices.extend(extra.notices.iter().cloned());
     }
     for n in &notices {
         eprintln!("note: {n}");
@@ -507,12 +532,26 @@ fn analyze(
         &premises,
         &settlements,
         &indexes,
+        fibre_in.as_ref(),
+        &policy,
         site_prediction.as_ref().map(|p| p.premises.as_slice()),
         params,
         // Outlines are drawn only for the map outputs.
         args.outputs.contains(&Output::Maps) || args.gpkg,
         &mut clock,
     );
+
+    if let Some(p) = &policy.planned {
+        let n = format!(
+            "planned networks: {} of {} features are due by {} (--aid-year {} + 3) and count for the state-aid class",
+            results.planned_counted,
+            p.features.len(),
+            policy.aid_year + gapmap_core::aid::PLANNING_HORIZON_YEARS,
+            policy.aid_year
+        );
+        eprintln!("note: {n}");
+        notices.push(n);
+    }
 
     // Resilience (with --backbone).
     let resilience = match (&backbone_in, &fibre_in) {
@@ -560,8 +599,8 @@ fn analyze(
         resilience.as_ref(),
         cell_sites,
         mobile_in.is_some(),
+        &policy,
         &ctx.target,
-        params,
         args,
     )?;
     clock.lap("write");
@@ -582,6 +621,9 @@ fn analyze(
         if let Some(d) = dem {
             inputs.push(d.info.clone());
         }
+    }
+    for extra in [&policy.fixed, &policy.planned].into_iter().flatten() {
+        inputs.extend(extra.infos.iter().cloned());
     }
     let mut timings = clock.phases.clone();
     timings.push(clock.total(t0));
@@ -620,6 +662,7 @@ fn analyze(
             "outputs": args.outputs.iter().map(|o| format!("{o:?}").to_lowercase()).collect::<Vec<_>>(),
             "resilience": args.resilience.parameters(),
             "sites": args.radio.sites.as_ref().map(|_| args.radio.parameters()),
+            "policy": policy.parameters(&args.policy),
         }),
         working_crs: ctx.target.label().to_string(),
         inputs,
@@ -683,10 +726,13 @@ fn analyze(
 }
 
 /// Runs the kernels: settlement, fibre, mobile, gaps, tallies.
+#[allow(clippy::too_many_arguments)]
 fn compute(
     premises: &Premises,
     settlements: &Settlements,
     idx: &Indexes,
+    fibre_in: Option<&Fibre>,
+    policy: &Policy,
     sites: Option<&[PremiseRadio]>,
     params: Params,
     with_outlines: bool,
@@ -731,13 +777,26 @@ fn compute(
     }
     clock.lap("mobile");
 
-    let passed = |i: usize| {
-        fibre
-            .as_ref()
-            .is_some_and(|f| f[i].passed(params.drop_distance_m))
+    // What each premise has: fibre, the networks at the state-aid target, 100 Mbit/s.
+    let reach = policy.reach(fibre_in, &premises.xy, params.drop_distance_m, &order);
+    let rules = summary::Rules {
+        drop_distance_m: params.drop_distance_m,
+        stand_in: policy.stand_in,
     };
-    let gap_kind: Vec<Option<GapKind>> = (0..premises.xy.len())
-        .map(|i| GapKind::of(passed(i), mobile[i].count_4g() > 0))
+    let outcomes = summary::outcomes(
+        &premises.households,
+        &premises.workplaces,
+        fibre.as_deref(),
+        &mobile,
+        reach.aid_networks.as_deref(),
+        reach.fast_fixed.as_deref(),
+        &rules,
+    );
+    clock.lap("aid");
+
+    let gap_kind: Vec<Option<GapKind>> = outcomes
+        .iter()
+        .map(|o| GapKind::of(o.fibre_passed, o.mobile_4g_operators > 0))
         .collect();
     let clusters = gaps::cluster(&premises.xy, &gap_kind, &settlement, params.gap_cluster_m);
     let bar = Bar::new(
@@ -770,24 +829,17 @@ fn compute(
     }
     clock.lap("gaps");
 
-    let none = vec![
-        FibreReach::NONE;
-        if fibre.is_some() {
-            0
-        } else {
-            premises.xy.len()
-        }
-    ];
-    let mut tallies = summary::tally(
-        settlements.areas.len(),
-        &settlement,
-        &premises.households,
-        &premises.workplaces,
-        fibre.as_deref().unwrap_or(&none),
-        &mobile,
-        params.drop_distance_m,
-    );
+    let mut tallies = summary::tally(settlements.areas.len(), &settlement, &outcomes);
     summary::count_clusters(&mut tallies, &clusters);
+    // White areas for a tender (drawn only for the map outputs, like the gap outlines).
+    let aid_areas = with_outlines.then(|| {
+        policy::aid_areas(
+            &premises.xy,
+            &outcomes,
+            policy.aid_area_m,
+            params.gap_margin_m,
+        )
+    });
     clock.lap("tally");
     Results {
         settlement,
@@ -799,6 +851,9 @@ fn compute(
         outlines,
         gap_id,
         tallies,
+        outcomes,
+        aid_areas,
+        planned_counted: reach.planned_counted,
     }
 }
 
@@ -837,8 +892,8 @@ fn write_outputs(
     resilience: Option<&res::Outcome>,
     cell_sites: Option<(&Sites, &Prediction)>,
     has_polygons: bool,
+    policy: &Policy,
     crs: &Crs,
-    params: Params,
     args: &Args,
 ) -> Result<Vec<String>> {
     let has_fibre = fibre.is_some();
@@ -881,8 +936,12 @@ fn write_outputs(
     } else {
         FeatureTable::default()
     };
+    let aid_areas = match (&r.aid_areas, mapping) {
+        (Some(a), true) => policy::aid_area_table(a, &r.outcomes, &r.settlement, settlements),
+        _ => FeatureTable::default(),
+    };
     let smap = if mapping {
-        let mut t = settlement_map_table(settlements, r);
+        let mut t = settlement_map_table(settlements, r, &policy.goals);
         let n = settlements.areas.len();
         for (name, col) in &extra {
             t.push(name, truncate(col, n));
@@ -897,16 +956,24 @@ fn write_outputs(
     let simplified_gaps = simplify_all(&r.outlines, tolerance_m);
     let smap_web = web_copy(&smap, &simplified_settlements);
     let gaps_web = web_copy(&gaps, &simplified_gaps);
+    let simplified_aid = simplify_all(
+        r.aid_areas.as_ref().map_or(&[][..], |a| &a.outlines[..]),
+        tolerance_m,
+    );
+    let aid_web = web_copy(&aid_areas, &simplified_aid);
     if maps_on {
         std::fs::write(staging.file("gaps.qml"), style::gaps_qml()).context("gaps.qml")?;
         std::fs::write(staging.file("settlements.qml"), style::settlements_qml())
             .context("settlements.qml")?;
+        std::fs::write(staging.file("aid_areas.qml"), style::aid_qml()).context("aid_areas.qml")?;
         names.extend(
             [
                 "gaps.geojson",
                 "gaps.qml",
                 "settlements.geojson",
                 "settlements.qml",
+                "aid_areas.geojson",
+                "aid_areas.qml",
             ]
             .map(String::from),
         );
@@ -934,6 +1001,7 @@ fn write_outputs(
     if gpkg {
         names.push("gapmap.gpkg".into());
     }
+    let aid_path = staging.file("aid_areas.geojson");
     let (gaps_path, smap_path, gpkg_path) = (
         staging.file("gaps.geojson"),
         staging.file("settlements.geojson"),
@@ -960,6 +1028,8 @@ fn write_outputs(
     std::thread::scope(|scope| -> Result<()> {
         let gaps_job = maps_on
             .then(|| scope.spawn(|| write_geojson(&gaps_path, "gaps", &own_crs()?, &gaps_web)));
+        let aid_job = maps_on
+            .then(|| scope.spawn(|| write_geojson(&aid_path, "aid_areas", &own_crs()?, &aid_web)));
         let smap_job = maps_on.then(|| {
             scope.spawn(|| write_geojson(&smap_path, "settlements", &own_crs()?, &smap_web))
         });
@@ -985,14 +1055,24 @@ fn write_outputs(
                             table: &gaps,
                             qml: Some(style::gaps_qml()),
                         },
+                        OutLayer {
+                            name: "aid_areas",
+                            geometry_type: MULTI_POLYGON,
+                            table: &aid_areas,
+                            qml: Some(style::aid_qml()),
+                        },
                     ],
                 )
             })
         });
         // The tables, on this thread.
         if tables_on {
-            let mut df =
-                tables::settlements_frame(&settlements.ids, &settlements.names, &r.tallies)?;
+            let mut df = tables::settlements_frame(
+                &settlements.ids,
+                &settlements.names,
+                &r.tallies,
+                &policy.goals,
+            )?;
             if !extra.is_empty() {
                 df = tables::with_columns(df, &extra)?;
             }
@@ -1019,7 +1099,7 @@ fn write_outputs(
                 mobile: &r.mobile,
                 gap_kind: &r.gap_kind,
                 gap_id: &r.gap_id,
-                drop_distance_m: params.drop_distance_m,
+                outcomes: &r.outcomes,
                 fibre_redundancy: resilience.map(|o| o.result.premise_class.as_slice()),
             })?;
             if let Some((s, p)) = cell_sites {
@@ -1031,7 +1111,7 @@ fn write_outputs(
             }
             tables::write_parquet(&mut pdf, &ppath, Some(crs.label()))?;
         }
-        for job in [gaps_job, smap_job, gpkg_job, critical_job]
+        for job in [gaps_job, smap_job, aid_job, gpkg_job, critical_job]
             .into_iter()
             .flatten()
         {
@@ -1147,7 +1227,11 @@ fn gap_table<'a>(
 }
 
 /// The settlement choropleth: every settlement with its metrics, coloured by fibre share.
-fn settlement_map_table<'a>(settlements: &'a Settlements, r: &Results) -> FeatureTable<'a> {
+fn settlement_map_table<'a>(
+    settlements: &'a Settlements,
+    r: &Results,
+    goals: &[gapmap_core::goals::Goal],
+) -> FeatureTable<'a> {
     let n = settlements.areas.len();
     let mut t = FeatureTable {
         columns: Vec::new(),
@@ -1157,7 +1241,8 @@ fn settlement_map_table<'a>(settlements: &'a Settlements, r: &Results) -> Featur
             .map(GeomRef::MultiPolygon)
             .collect(),
     };
-    for (name, col) in tables::settlement_columns(&settlements.ids, &settlements.names, &r.tallies)
+    for (name, col) in
+        tables::settlement_columns(&settlements.ids, &settlements.names, &r.tallies, goals)
     {
         t.push(&name, col);
     }

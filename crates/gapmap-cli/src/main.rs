@@ -20,6 +20,7 @@ mod analyze;
 mod batch;
 mod bundled;
 mod memory;
+mod policy;
 mod predict;
 mod progress;
 mod radio;

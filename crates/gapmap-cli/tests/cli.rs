@@ -400,6 +400,7 @@ fn scenario_has_the_hand_computed_answers() {
             "settlements",
             "fibre",
             "mobile",
+            "aid",
             "gaps",
             "tally",
             "write",

@@ -145,9 +145,18 @@ pub struct FibreIndex {
 impl FibreIndex {
     /// Indexes `features`; feature ids are their positions in the slice.
     pub fn new(features: &[FibreFeature]) -> Self {
+        Self::with_networks(features.iter().map(|f| (f, f.network)))
+    }
+
+    /// Indexes features with the network each counts as (e.g. one network numbering shared by
+    /// built, other fixed and planned networks); feature ids are their positions in the
+    /// iteration.
+    pub fn with_networks<'a>(features: impl IntoIterator<Item = (&'a FibreFeature, u32)>) -> Self {
         let mut pieces = Vec::new();
-        for (fid, f) in features.iter().enumerate() {
+        let mut feature_network = Vec::new();
+        for (fid, (f, network)) in features.into_iter().enumerate() {
             let feature = fid as u32;
+            feature_network.push(network);
             for ls in &f.lines.0 {
                 let coords = ls.0.as_slice();
                 if coords.len() == 1 {
@@ -165,7 +174,7 @@ impl FibreIndex {
         }
         FibreIndex {
             tree: RTree::bulk_load(pieces),
-            feature_network: features.iter().map(|f| f.network).collect(),
+            feature_network,
         }
     }
 

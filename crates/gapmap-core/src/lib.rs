@@ -20,8 +20,10 @@
 //! | [`radio`] | path-loss models, antenna patterns, terrain, predicted coverage from cell sites |
 //! | [`polygonize`] | raster cells (as runs) to polygons |
 
+pub mod aid;
 pub mod fibre;
 pub mod gaps;
+pub mod goals;
 pub mod mobile;
 pub mod network;
 pub mod par;

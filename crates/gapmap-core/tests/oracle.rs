@@ -491,9 +491,43 @@ fn tally_is_thread_independent_and_adds_up() {
             operators_5g: rng.below(4),
         })
         .collect();
-    let a = with_threads(1, || summary::tally(7, &sett, &hh, &wp, &fib, &mob, 50.0));
-    let b = with_threads(4, || summary::tally(7, &sett, &hh, &wp, &fib, &mob, 50.0));
+    let aid: Vec<u32> = (0..n).map(|_| rng.below(4) as u32).collect();
+    let fast: Vec<bool> = (0..n).map(|_| rng.chance(0.1)).collect();
+    let rules = summary::Rules {
+        drop_distance_m: 50.0,
+        stand_in: summary::MobileStandIn::Any5g,
+    };
+    let run = |threads| {
+        with_threads(threads, || {
+            let o = summary::outcomes(&hh, &wp, Some(&fib), &mob, Some(&aid), Some(&fast), &rules);
+            summary::tally(7, &sett, &o)
+        })
+    };
+    let (a, b) = (run(1), run(4));
     assert_eq!(a, b);
+    // Brute force: every class and the 100 Mbit/s count, premise by premise.
+    let (mut white, mut black, mut hh_grey, mut at100) = (0u64, 0u64, 0u64, 0u64);
+    for i in 0..n {
+        let passed = fib[i].distance_m <= 50.0;
+        white += u64::from(aid[i] == 0);
+        black += u64::from(aid[i] >= 2);
+        hh_grey += if aid[i] == 1 { u64::from(hh[i]) } else { 0 };
+        at100 += u64::from(passed || fast[i] || mob[i].operators_5g != 0);
+    }
+    assert_eq!(a.iter().map(|t| t.aid_white).sum::<u64>(), white);
+    assert_eq!(a.iter().map(|t| t.aid_black).sum::<u64>(), black);
+    assert_eq!(
+        a.iter().map(|t| t.households_aid_grey).sum::<u64>(),
+        hh_grey
+    );
+    assert_eq!(a.iter().map(|t| t.at_100_mbps).sum::<u64>(), at100);
+    // Without other networks, the class is the fibre networks in reach.
+    let o = summary::outcomes(&hh, &wp, Some(&fib), &mob, None, None, &rules);
+    for i in 0..n {
+        let passed = fib[i].distance_m <= 50.0;
+        let want = if passed { fib[i].networks } else { 0 };
+        assert_eq!(u32::from(o[i].aid_networks), want);
+    }
     assert_eq!(a.len(), 8);
     assert_eq!(a.iter().map(|t| t.premises).sum::<u64>(), n as u64);
     let unserved = (0..n)

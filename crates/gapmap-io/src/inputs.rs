@@ -15,7 +15,8 @@ use crate::error::{IoError, Result};
 use crate::geom;
 use crate::table;
 use crate::vector::{
-    extension, value_to_count, value_to_string, GeometryLog, ReadContext, Validate, VectorLayer,
+    extension, value_to_count, value_to_f64, value_to_string, GeometryLog, ReadContext, Validate,
+    VectorLayer,
 };
 
 /// A field name, and whether the user chose it (an absent explicit field is an error; an absent
@@ -694,6 +695,10 @@ pub struct Fibre {
     pub networks: Vec<String>,
     /// Shared-risk values by interned id (empty without `srlg_field`).
     pub srlgs: Vec<String>,
+    /// Per feature: download speed in Mbit/s (empty without `speed_field`).
+    pub speeds_mbps: Vec<f64>,
+    /// Per feature: year (empty without `year_field`).
+    pub years: Vec<i32>,
     pub infos: Vec<InputInfo>,
     pub notices: Vec<String>,
 }
@@ -706,6 +711,36 @@ pub struct FibreOptions {
     /// Shared-risk field (e.g. a trench or duct id), always explicit: a layer without it is
     /// an error; a feature with no value is its own risk.
     pub srlg_field: Option<FieldChoice>,
+    /// Download speed field in Mbit/s (other fixed networks); when given, every feature must
+    /// have a number >= 0.
+    pub speed_field: Option<FieldChoice>,
+    /// Year field (planned networks); when given, every feature must have a whole year.
+    pub year_field: Option<FieldChoice>,
+    /// What the layer is, for run.json and messages: `fibre`, `fixed` or `planned`.
+    pub role: &'static str,
+    /// The flag that chooses its layer, for messages.
+    pub layer_flag: &'static str,
+}
+
+impl FibreOptions {
+    /// Options for the built fibre layers: network (owner) and optional shared-risk fields.
+    pub fn fibre(
+        paths: Vec<PathBuf>,
+        layers: Vec<String>,
+        network_field: FieldChoice,
+        srlg_field: Option<FieldChoice>,
+    ) -> FibreOptions {
+        FibreOptions {
+            paths,
+            layers,
+            network_field,
+            srlg_field,
+            speed_field: None,
+            year_field: None,
+            role: "fibre",
+            layer_flag: "--fibre-layer",
+        }
+    }
 }
 
 /// The network value of fibre features without one.
@@ -719,8 +754,8 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
     for (path, layer_name) in layer_plan(&opts.paths, &opts.layers) {
         let started = std::time::Instant::now();
         let hashing = Hashing::start(path);
-        let mut layer = VectorLayer::open(path, layer_name, "--fibre-layer", ctx)?;
-        let mut info = InputInfo::for_layer("fibre", &layer);
+        let mut layer = VectorLayer::open(path, layer_name, opts.layer_flag, ctx)?;
+        let mut info = InputInfo::for_layer(opts.role, &layer);
         let net_idx = optional_field(&layer, &opts.network_field)?;
         if net_idx.is_none() {
             out.notices.push(format!(
@@ -737,6 +772,21 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
         let srlg_idx = match &opts.srlg_field {
             Some(choice) => {
                 info.fields.insert("srlg".into(), Some(choice.name.clone()));
+                Some(required_field(&layer, choice)?)
+            }
+            None => None,
+        };
+        let speed_idx = match &opts.speed_field {
+            Some(choice) => {
+                info.fields
+                    .insert("speed".into(), Some(choice.name.clone()));
+                Some(required_field(&layer, choice)?)
+            }
+            None => None,
+        };
+        let year_idx = match &opts.year_field {
+            Some(choice) => {
+                info.fields.insert("year".into(), Some(choice.name.clone()));
                 Some(required_field(&layer, choice)?)
             }
             None => None,
@@ -778,6 +828,36 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
                     feat.srlg = Some(srlgs.get(&v));
                 }
             }
+            if let (Some(k), Some(c)) = (speed_idx, &opts.speed_field) {
+                let v = f
+                    .field(k)
+                    .ok_or_else(|| "no value; expected a speed in Mbit/s".to_string())
+                    .and_then(|v| value_to_f64(&v))
+                    .and_then(|v| {
+                        if v.is_finite() && v >= 0.0 {
+                            Ok(v)
+                        } else {
+                            Err(format!("{v} is not a speed >= 0 in Mbit/s"))
+                        }
+                    })
+                    .map_err(|m| f.field_error(&label, &c.name, m))?;
+                out.speeds_mbps.push(v);
+            }
+            if let (Some(k), Some(c)) = (year_idx, &opts.year_field) {
+                let v = f
+                    .field(k)
+                    .ok_or_else(|| "no value; expected a year".to_string())
+                    .and_then(|v| value_to_f64(&v))
+                    .and_then(|v| {
+                        if v.fract() == 0.0 && (1900.0..=2200.0).contains(&v) {
+                            Ok(v as i32)
+                        } else {
+                            Err(format!("{v} is not a year (a whole number 1900-2200)"))
+                        }
+                    })
+                    .map_err(|m| f.field_error(&label, &c.name, m))?;
+                out.years.push(v);
+            }
             out.features.push(feat);
             Ok(())
         })?;
@@ -793,8 +873,9 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
         info.read_seconds = started.elapsed().as_secs_f64();
         if info.features == 0 {
             out.notices.push(format!(
-                "{}: the fibre layer '{}' has no features",
+                "{}: the {} layer '{}' has no features",
                 path.display(),
+                opts.role,
                 layer.name
             ));
         }

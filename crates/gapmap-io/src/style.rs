@@ -228,3 +228,39 @@ mod tests {
         assert!(q.contains("A&amp;B 5G") && q.contains(&rgba(operator_fill(1), 170)));
     }
 }
+
+/// State-aid classes: (value, fill, stroke, label). White areas are drawn white with a dark
+/// outline, so that they stand out on a grey background map.
+pub const AID_CLASSES: [(&str, &str, &str, &str); 3] = [
+    (
+        "white",
+        "#ffffff",
+        "#252525",
+        "white: no network at the target speed",
+    ),
+    ("grey", "#969696", "#525252", "grey: one network"),
+    ("black", "#252525", "#000000", "black: two or more networks"),
+];
+
+/// Fill and stroke of a state-aid class (`white`, `grey`, `black`); no-data grey otherwise.
+pub fn aid_fill(class: Option<&str>) -> (&'static str, &'static str) {
+    AID_CLASSES
+        .iter()
+        .find(|c| Some(c.0) == class)
+        .map_or((NO_DATA_FILL, "#737373"), |c| (c.1, c.2))
+}
+
+/// QGIS style of a layer with an `aid_class` attribute: categories white, grey, black.
+pub fn aid_qml() -> String {
+    let mut cats = String::new();
+    let mut syms = String::new();
+    for (i, (value, fill, stroke, label)) in AID_CLASSES.iter().enumerate() {
+        cats.push_str(&format!(
+            "      <category value=\"{value}\" symbol=\"{i}\" label=\"{label}\" render=\"true\"/>\n"
+        ));
+        syms.push_str(&fill_symbol(i, fill, stroke));
+    }
+    qml(&format!(
+        "  <renderer-v2 type=\"categorizedSymbol\" attr=\"aid_class\" forceraster=\"0\" symbollevels=\"0\" enableorderby=\"0\">\n    <categories>\n{cats}    </categories>\n    <symbols>\n{syms}    </symbols>\n  </renderer-v2>\n"
+    ))
+}

@@ -4,11 +4,16 @@
 use std::fs::File;
 use std::path::Path;
 
+use gapmap_core::aid::AidClass;
 use gapmap_core::fibre::FibreReach;
 use gapmap_core::gaps::GapKind;
 use gapmap_core::geo::Coord;
+use gapmap_core::goals::Goal;
 use gapmap_core::mobile::MobileCover;
-use gapmap_core::summary::{is_unserved, Tally};
+use gapmap_core::summary::{Outcome, Tally};
+use std::borrow::Cow;
+
+use crate::features::Column as FColumn;
 use polars::prelude::*;
 
 use crate::error::{IoError, Result};
@@ -26,7 +31,7 @@ fn werr(path: &Path, e: impl std::fmt::Display) -> IoError {
 pub type TallyGetter = fn(&Tally) -> u64;
 
 /// Count columns of the settlement table, in order, with their accessor.
-pub const COUNT_COLUMNS: [(&str, TallyGetter); 15] = [
+pub const COUNT_COLUMNS: [(&str, TallyGetter); 28] = [
     ("premises", |t| t.premises),
     ("households", |t| t.households),
     ("workplaces", |t| t.workplaces),
@@ -42,10 +47,23 @@ pub const COUNT_COLUMNS: [(&str, TallyGetter); 15] = [
     ("households_unserved", |t| t.households_unserved),
     ("gap_clusters", |t| t.gap_clusters),
     ("unserved_clusters", |t| t.unserved_clusters),
+    ("households_mobile_4g", |t| t.households_mobile_4g),
+    ("workplaces_mobile_4g", |t| t.workplaces_mobile_4g),
+    ("households_mobile_5g", |t| t.households_mobile_5g),
+    ("workplaces_mobile_5g", |t| t.workplaces_mobile_5g),
+    ("at_100_mbps", |t| t.at_100_mbps),
+    ("households_100_mbps", |t| t.households_100_mbps),
+    ("workplaces_100_mbps", |t| t.workplaces_100_mbps),
+    ("aid_white", |t| t.aid_white),
+    ("aid_grey", |t| t.aid_grey),
+    ("aid_black", |t| t.aid_black),
+    ("households_aid_white", |t| t.households_aid_white),
+    ("households_aid_grey", |t| t.households_aid_grey),
+    ("households_aid_black", |t| t.households_aid_black),
 ];
 
 /// `share_*` columns: a premise count divided by the settlement's premises.
-pub const SHARE_COLUMNS: [(&str, TallyGetter); 6] = [
+pub const SHARE_COLUMNS: [(&str, TallyGetter); 8] = [
     ("share_fibre_passed", |t| t.fibre_passed),
     ("share_fibre_2plus_networks", |t| t.fibre_2plus_networks),
     ("share_mobile_4g", |t| t.mobile_4g),
@@ -54,6 +72,8 @@ pub const SHARE_COLUMNS: [(&str, TallyGetter); 6] = [
     }),
     ("share_mobile_5g", |t| t.mobile_5g),
     ("share_unserved", |t| t.unserved),
+    ("share_at_100_mbps", |t| t.at_100_mbps),
+    ("share_aid_white", |t| t.aid_white),
 ];
 
 /// `part / premises`, or `None` when there are no premises.
@@ -61,28 +81,89 @@ pub fn share(part: u64, premises: u64) -> Option<f64> {
     (premises > 0).then(|| part as f64 / premises as f64)
 }
 
-/// One row per settlement plus the rural row (empty id), with counts and shares.
-///
-/// `tallies` has one more entry than `ids`: the rural area.
-pub fn settlements_frame(ids: &[String], names: &[String], tallies: &[Tally]) -> Result<DataFrame> {
-    let n = tallies.len();
-    let mut id_col: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let mut name_col: Vec<&str> = names.iter().map(String::as_str).collect();
-    id_col.push("");
-    name_col.push("(rural)");
-    let mut cols: Vec<Column> = vec![
-        Column::new("settlement_id".into(), id_col),
-        Column::new("settlement_name".into(), name_col),
-    ];
+/// The metric columns of any area table (settlements, grid cells, regions), one value per
+/// tally: the counts, the shares of premises, the area's state-aid class and, per goal, its
+/// share, whether it is met and the premises and households still missing.
+pub fn metric_columns(tallies: &[Tally], goals: &[Goal]) -> Vec<(String, FColumn<'static>)> {
+    let mut cols = Vec::new();
     for (name, get) in COUNT_COLUMNS.iter() {
-        let v: Vec<u64> = tallies.iter().map(get).collect();
-        cols.push(Column::new((*name).into(), v));
+        cols.push((
+            name.to_string(),
+            FColumn::Int(tallies.iter().map(|t| get(t) as i64).collect()),
+        ));
     }
     for (name, get) in SHARE_COLUMNS.iter() {
-        let v: Vec<Option<f64>> = tallies.iter().map(|t| share(get(t), t.premises)).collect();
-        cols.push(Column::new((*name).into(), v));
+        cols.push((
+            name.to_string(),
+            FColumn::Float(tallies.iter().map(|t| share(get(t), t.premises)).collect()),
+        ));
     }
-    DataFrame::new(n, cols).map_err(|e| IoError::Write {
+    cols.push((
+        "aid_class".to_string(),
+        FColumn::Text(
+            tallies
+                .iter()
+                .map(|t| {
+                    AidClass::of_area(t.aid_white, t.aid_grey, t.aid_black)
+                        .map(|c| Cow::Borrowed(c.as_str()))
+                })
+                .collect(),
+        ),
+    ));
+    for g in goals {
+        let st: Vec<_> = tallies.iter().map(|t| g.status(t)).collect();
+        let p = format!("goal_{}", g.name);
+        cols.push((
+            format!("{p}_share"),
+            FColumn::Float(st.iter().map(|s| s.share).collect()),
+        ));
+        cols.push((
+            format!("{p}_met"),
+            FColumn::Int(st.iter().map(|s| i64::from(s.met)).collect()),
+        ));
+        cols.push((
+            format!("{p}_missing_premises"),
+            FColumn::Int(st.iter().map(|s| s.missing_premises as i64).collect()),
+        ));
+        cols.push((
+            format!("{p}_missing_households"),
+            FColumn::Int(st.iter().map(|s| s.missing_households as i64).collect()),
+        ));
+    }
+    cols
+}
+
+/// One row per settlement plus the rural row (empty id), with [`metric_columns`].
+///
+/// `tallies` has one more entry than `ids`: the rural area.
+pub fn settlements_frame(
+    ids: &[String],
+    names: &[String],
+    tallies: &[Tally],
+    goals: &[Goal],
+) -> Result<DataFrame> {
+    let mut cols = settlement_columns(ids, names, tallies, goals);
+    let text = |v: &str| Some(Cow::Owned(v.to_string()));
+    if let FColumn::Text(v) = &mut cols[0].1 {
+        v.push(text(""));
+    }
+    if let FColumn::Text(v) = &mut cols[1].1 {
+        v.push(text("(rural)"));
+    }
+    let n = tallies.len();
+    for (name, col) in metric_columns(&tallies[n - 1..], goals) {
+        let Some((_, c)) = cols.iter_mut().find(|(k, _)| *k == name) else {
+            continue;
+        };
+        match (c, col) {
+            (FColumn::Int(a), FColumn::Int(b)) => a.extend(b),
+            (FColumn::Float(a), FColumn::Float(b)) => a.extend(b),
+            (FColumn::Text(a), FColumn::Text(b)) => a.extend(b),
+            (FColumn::IntOpt(a), FColumn::IntOpt(b)) => a.extend(b),
+            _ => unreachable!("metric columns have fixed types"),
+        }
+    }
+    frame_from_columns(&cols).map_err(|e| IoError::Write {
         path: "settlements".into(),
         message: e.to_string(),
     })
@@ -93,33 +174,17 @@ pub fn settlement_columns<'a>(
     ids: &'a [String],
     names: &'a [String],
     tallies: &[Tally],
-) -> Vec<(String, crate::features::Column<'a>)> {
-    use crate::features::Column;
-    use std::borrow::Cow;
+    goals: &[Goal],
+) -> Vec<(String, FColumn<'a>)> {
     let n = ids.len();
-    let text =
-        |v: &'a [String]| Column::Text(v.iter().map(|s| Some(Cow::Borrowed(s.as_str()))).collect());
+    let text = |v: &'a [String]| {
+        FColumn::Text(v.iter().map(|s| Some(Cow::Borrowed(s.as_str()))).collect())
+    };
     let mut cols = vec![
         ("settlement_id".to_string(), text(ids)),
         ("settlement_name".to_string(), text(names)),
     ];
-    for (name, get) in COUNT_COLUMNS.iter() {
-        cols.push((
-            name.to_string(),
-            Column::Int(tallies[..n].iter().map(|t| get(t) as i64).collect()),
-        ));
-    }
-    for (name, get) in SHARE_COLUMNS.iter() {
-        cols.push((
-            name.to_string(),
-            Column::Float(
-                tallies[..n]
-                    .iter()
-                    .map(|t| share(get(t), t.premises))
-                    .collect(),
-            ),
-        ));
-    }
+    cols.extend(metric_columns(&tallies[..n], goals));
     cols
 }
 
@@ -146,16 +211,17 @@ pub struct PremiseRows<'a> {
     /// `None` when no fibre layer was given (distances are then null).
     pub fibre: Option<&'a [FibreReach]>,
     pub mobile: &'a [MobileCover],
+    /// Each premise's outcome (fibre passed, aid networks, 100 Mbit/s).
+    pub outcomes: &'a [Outcome],
     pub gap_kind: &'a [Option<GapKind>],
     pub gap_id: &'a [Option<u32>],
-    pub drop_distance_m: f64,
     /// With the resilience analysis: each premise's class (`None` when on no fibre link).
     pub fibre_redundancy: Option<&'a [Option<gapmap_core::resilience::RedundancyClass>]>,
 }
 
 /// One row per premise: `premise_id, x, y, settlement_id, fibre_distance_m, fibre_networks,
 /// mobile_4g_operators, mobile_5g_operators, unserved`, then `fibre_passed, households,
-/// workplaces, gap_kind, gap_id`.
+/// workplaces, gap_kind, gap_id, aid_networks, aid_class, at_100_mbps`.
 pub fn premises_frame(r: &PremiseRows<'_>) -> Result<DataFrame> {
     let n = r.xy.len();
     let none = FibreReach::NONE;
@@ -196,13 +262,13 @@ pub fn premises_frame(r: &PremiseRows<'_>) -> Result<DataFrame> {
         Column::new(
             "unserved".into(),
             (0..n)
-                .map(|i| is_unserved(fib(i), &r.mobile[i], r.drop_distance_m))
+                .map(|i| r.outcomes[i].unserved())
                 .collect::<Vec<bool>>(),
         ),
         Column::new(
             "fibre_passed".into(),
             (0..n)
-                .map(|i| fib(i).passed(r.drop_distance_m))
+                .map(|i| r.outcomes[i].fibre_passed)
                 .collect::<Vec<bool>>(),
         ),
         Column::new("households".into(), r.households),
@@ -215,6 +281,27 @@ pub fn premises_frame(r: &PremiseRows<'_>) -> Result<DataFrame> {
                 .collect::<Vec<Option<&str>>>(),
         ),
         Column::new("gap_id".into(), r.gap_id),
+        Column::new(
+            "aid_networks".into(),
+            r.outcomes
+                .iter()
+                .map(|o| u32::from(o.aid_networks))
+                .collect::<Vec<u32>>(),
+        ),
+        Column::new(
+            "aid_class".into(),
+            r.outcomes
+                .iter()
+                .map(|o| o.aid_class().as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            "at_100_mbps".into(),
+            r.outcomes
+                .iter()
+                .map(|o| o.at_100_mbps)
+                .collect::<Vec<bool>>(),
+        ),
     ];
     if let Some(classes) = r.fibre_redundancy {
         cols.push(Column::new(

@@ -604,12 +604,12 @@ fn fibre_lines_and_nodes_with_networks() {
         ],
     )
     .unwrap();
-    let mut o = FibreOptions {
-        paths: vec![p.clone()],
-        layers: vec!["lines".into(), "nodes".into()],
-        network_field: FieldChoice::new(Some("owner"), "network", "--fibre-network-field"),
-        srlg_field: None,
-    };
+    let mut o = FibreOptions::fibre(
+        vec![p.clone()],
+        vec!["lines".into(), "nodes".into()],
+        FieldChoice::new(Some("owner"), "network", "--fibre-network-field"),
+        None,
+    );
     let f = read_fibre(&o, &ctx()).unwrap();
     assert_eq!(f.features.len(), 3);
     assert!(f.features.iter().all(|x| x.srlg.is_none()));
@@ -656,15 +656,103 @@ fn fibre_lines_and_nodes_with_networks() {
         MULTI_POLYGON,
         &[feat(Geometry::MultiPolygon(bowtie()), &[])],
     );
-    let o = FibreOptions {
-        paths: vec![poly],
-        layers: vec![],
-        network_field: FieldChoice::new(None, "network", "--fibre-network-field"),
-        srlg_field: None,
-    };
+    let o = FibreOptions::fibre(
+        vec![poly],
+        vec![],
+        FieldChoice::new(None, "network", "--fibre-network-field"),
+        None,
+    );
     assert!(matches!(
         read_fibre(&o, &ctx()),
         Err(IoError::GeometryType { .. })
+    ));
+}
+
+#[test]
+fn fixed_speeds_and_planned_years_are_read_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("other.geojson");
+    let layer = |props: &[&str]| {
+        let feats: Vec<String> = props
+            .iter()
+            .enumerate()
+            .map(|(i, pr)| {
+                format!(
+                    r#"{{"type":"Feature","properties":{{{pr}}},"geometry":{{"type":"LineString","coordinates":[[{x},0],[{x},10]]}}}}"#,
+                    x = 1000 + i * 10
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"urn:ogc:def:crs:EPSG::3006"}}}},"features":[{}]}}"#,
+            feats.join(",")
+        )
+    };
+    std::fs::write(
+        &p,
+        layer(&[
+            r#""network":"Copper AB","speed_mbps":60,"year":2027"#,
+            r#""network":"Cable AB","speed_mbps":"1000","year":2031"#,
+        ]),
+    )
+    .unwrap();
+    let base = FibreOptions::fibre(
+        vec![p.clone()],
+        vec![],
+        FieldChoice::new(None, "network", "--other-network-field"),
+        None,
+    );
+    let fixed = FibreOptions {
+        speed_field: Some(FieldChoice::new(
+            Some("speed_mbps"),
+            "speed_mbps",
+            "--fixed-speed-field",
+        )),
+        role: "fixed",
+        layer_flag: "--fixed-layer",
+        ..base.clone()
+    };
+    let f = read_fibre(&fixed, &ctx()).unwrap();
+    assert_eq!(f.speeds_mbps, vec![60.0, 1000.0]);
+    assert_eq!(f.networks, vec!["Copper AB", "Cable AB"]);
+    assert_eq!(f.infos[0].role, "fixed");
+    let planned = FibreOptions {
+        year_field: Some(FieldChoice::new(
+            Some("year"),
+            "year",
+            "--planned-year-field",
+        )),
+        role: "planned",
+        layer_flag: "--planned-layer",
+        ..base.clone()
+    };
+    assert_eq!(
+        read_fibre(&planned, &ctx()).unwrap().years,
+        vec![2027, 2031]
+    );
+    // A missing or bad value names the feature and the field.
+    std::fs::write(
+        &p,
+        layer(&[
+            r#""network":"A","speed_mbps":60,"year":2027"#,
+            r#""network":"B","speed_mbps":"fast","year":2027.5"#,
+        ]),
+    )
+    .unwrap();
+    let e = read_fibre(&fixed, &ctx()).unwrap_err().to_string();
+    assert!(
+        e.contains("speed_mbps") && e.contains("'fast' is not a number"),
+        "{e}"
+    );
+    let e = read_fibre(&planned, &ctx()).unwrap_err().to_string();
+    assert!(
+        e.contains("year") && e.contains("2027.5 is not a year"),
+        "{e}"
+    );
+    std::fs::write(&p, layer(&[r#""network":"A""#])).unwrap();
+    assert!(matches!(
+        read_fibre(&fixed, &ctx()),
+        Err(IoError::MissingField { .. })
     ));
 }
 

@@ -1,0 +1,483 @@
+//! The policy options of `gapmap analyze`: state-aid classes (target speed, other fixed and
+//! planned networks), the national goals and the mobile stand-in for 100 Mbit/s, and the
+//! white areas a tender could cover (`aid_areas.geojson`).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use gapmap_core::aid::{planned_counts, AidClass, AidPreset};
+use gapmap_core::fibre::{reach_all, FibreIndex};
+use gapmap_core::gaps;
+use gapmap_core::geo::{Coord, MultiPolygon};
+use gapmap_core::goals::Goal;
+use gapmap_core::par::SpatialOrder;
+use gapmap_core::summary::{MobileStandIn, Outcome};
+use gapmap_io::features::{Column, FeatureTable, GeomRef};
+use gapmap_io::inputs::{read_fibre, Fibre, FibreOptions, FieldChoice, Settlements};
+use gapmap_io::vector::ReadContext;
+use rayon::prelude::*;
+use serde_json::{json, Value};
+
+use crate::progress::Bar;
+use crate::UsageError;
+
+/// Target speed preset of the state-aid classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PresetArg {
+    /// EU Broadband Guidelines 2023: 1 Gbit/s.
+    #[value(name = "eu-2023")]
+    Eu2023,
+    /// EU Broadband Guidelines 2013: NGA, 30 Mbit/s.
+    #[value(name = "eu-2013-nga")]
+    Eu2013Nga,
+}
+
+impl From<PresetArg> for AidPreset {
+    fn from(p: PresetArg) -> AidPreset {
+        match p {
+            PresetArg::Eu2023 => AidPreset::Eu2023,
+            PresetArg::Eu2013Nga => AidPreset::Eu2013Nga,
+        }
+    }
+}
+
+/// When mobile coverage stands in for 100 Mbit/s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StandInArg {
+    /// Never.
+    None,
+    /// 5G of any operator.
+    #[value(name = "5g")]
+    Any5g,
+    /// 4G of two or more operators, or 5G.
+    #[value(name = "4g-2plus-or-5g")]
+    FourG2PlusOr5g,
+    /// 4G of any operator.
+    #[value(name = "4g")]
+    Any4g,
+}
+
+impl From<StandInArg> for MobileStandIn {
+    fn from(s: StandInArg) -> MobileStandIn {
+        match s {
+            StandInArg::None => MobileStandIn::None,
+            StandInArg::Any5g => MobileStandIn::Any5g,
+            StandInArg::FourG2PlusOr5g => MobileStandIn::FourG2PlusOr5g,
+            StandInArg::Any4g => MobileStandIn::Any4g,
+        }
+    }
+}
+
+/// State-aid and goal options of `gapmap analyze`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PolicyArgs {
+    /// Target speed of the state-aid classes (white: no fixed network at the target speed;
+    /// grey: one; black: two or more). Fibre counts as 1 Gbit/s.
+    #[arg(long, value_enum, default_value = "eu-2023")]
+    pub aid_preset: PresetArg,
+    /// Other fixed networks (copper, cable, fixed wireless): lines or points with a network
+    /// field and a download speed field; they count for the state-aid class when at least the
+    /// target speed, and for the 100 Mbit/s goal when at least 100 Mbit/s. Never fibre passed.
+    #[arg(long, value_name = "PATH")]
+    pub fixed: Vec<PathBuf>,
+    #[arg(long, value_name = "NAME")]
+    pub fixed_layer: Vec<String>,
+    /// Download speed field of --fixed, in Mbit/s.
+    #[arg(long, value_name = "FIELD", default_value = "speed_mbps")]
+    pub fixed_speed_field: String,
+    /// Network field of --fixed and --planned [default: the fibre network field]. Networks
+    /// with one name are one network across --fibre, --fixed and --planned.
+    #[arg(long, value_name = "FIELD")]
+    pub other_network_field: Option<String>,
+    /// Planned fibre networks (lines or points with a network and a year field): a network
+    /// planned within 3 years of --aid-year counts for the state-aid class.
+    #[arg(long, value_name = "PATH")]
+    pub planned: Vec<PathBuf>,
+    #[arg(long, value_name = "NAME")]
+    pub planned_layer: Vec<String>,
+    /// Year field of --planned (the year the network is to be ready).
+    #[arg(long, value_name = "FIELD", default_value = "year")]
+    pub planned_year_field: String,
+    /// The year of the assessment: planned networks ready by this year + 3 count
+    /// [default: the current year].
+    #[arg(long, value_name = "YEAR")]
+    pub aid_year: Option<i32>,
+    /// White premises within this distance of each other, in metres, are one area in
+    /// aid_areas.geojson (an area a tender could cover).
+    #[arg(long, value_name = "M", default_value_t = 500.0)]
+    pub aid_area_m: f64,
+    /// When mobile coverage counts as at least 100 Mbit/s (the second national goal).
+    #[arg(long, value_enum, default_value = "5g")]
+    pub mobile_stand_in: StandInArg,
+    /// Another goal, beside Sweden's 2025 goals: NAME:MEASURE:PERCENT[:premises], where
+    /// MEASURE is fibre, 100mbps, 4g or 5g and the share is of households + workplaces (or of
+    /// premises), e.g. gigabit2030:fibre:100. Repeatable.
+    #[arg(long = "goal", value_name = "SPEC")]
+    pub goals: Vec<String>,
+}
+
+/// The policy inputs and settings, resolved.
+pub struct Policy {
+    pub preset: AidPreset,
+    pub aid_year: i32,
+    pub stand_in: MobileStandIn,
+    pub goals: Vec<Goal>,
+    /// White premises this close, in metres, are one aid area.
+    pub aid_area_m: f64,
+    pub fixed: Option<Fibre>,
+    pub planned: Option<Fibre>,
+}
+
+impl PolicyArgs {
+    /// Checks the flags; returns the goals (Sweden's 2025 goals, then the custom ones).
+    pub fn validate(&self) -> std::result::Result<Vec<Goal>, UsageError> {
+        if !(self.aid_area_m > 0.0 && self.aid_area_m.is_finite()) {
+            return Err(UsageError(format!(
+                "--aid-area-m must be a finite number > 0, got {}",
+                self.aid_area_m
+            )));
+        }
+        if let Some(y) = self.aid_year {
+            if !(1900..=2200).contains(&y) {
+                return Err(UsageError(format!(
+                    "--aid-year must be a year (1900-2200), got {y}"
+                )));
+            }
+        }
+        let mut goals = Goal::sweden_2025();
+        for spec in &self.goals {
+            let g = Goal::parse(spec).map_err(|m| UsageError(format!("--goal: {m}")))?;
+            if goals.iter().any(|o| o.name == g.name) {
+                return Err(UsageError(format!(
+                    "--goal: the name '{}' is used twice",
+                    g.name
+                )));
+            }
+            goals.push(g);
+        }
+        Ok(goals)
+    }
+
+    /// Reads --fixed and --planned.
+    pub fn read(
+        &self,
+        ctx: &ReadContext,
+        fibre_network_field: Option<&str>,
+        goals: Vec<Goal>,
+    ) -> Result<Policy> {
+        let network = self.other_network_field.as_deref().or(fibre_network_field);
+        let fixed = (!self.fixed.is_empty())
+            .then(|| {
+                read_fibre(
+                    &FibreOptions {
+                        speed_field: Some(FieldChoice::new(
+                            Some(&self.fixed_speed_field),
+                            "speed_mbps",
+                            "--fixed-speed-field",
+                        )),
+                        role: "fixed",
+                        layer_flag: "--fixed-layer",
+                        ..FibreOptions::fibre(
+                            self.fixed.clone(),
+                            self.fixed_layer.clone(),
+                            FieldChoice::new(network, "network", "--other-network-field"),
+                            None,
+                        )
+                    },
+                    ctx,
+                )
+            })
+            .transpose()?;
+        let planned = (!self.planned.is_empty())
+            .then(|| {
+                read_fibre(
+                    &FibreOptions {
+                        year_field: Some(FieldChoice::new(
+                            Some(&self.planned_year_field),
+                            "year",
+                            "--planned-year-field",
+                        )),
+                        role: "planned",
+                        layer_flag: "--planned-layer",
+                        ..FibreOptions::fibre(
+                            self.planned.clone(),
+                            self.planned_layer.clone(),
+                            FieldChoice::new(network, "network", "--other-network-field"),
+                            None,
+                        )
+                    },
+                    ctx,
+                )
+            })
+            .transpose()?;
+        Ok(Policy {
+            preset: self.aid_preset.into(),
+            aid_year: self.aid_year.unwrap_or_else(current_year),
+            stand_in: self.mobile_stand_in.into(),
+            goals,
+            aid_area_m: self.aid_area_m,
+            fixed,
+            planned,
+        })
+    }
+}
+
+/// The current UTC year.
+fn current_year() -> i32 {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400) as i64;
+    // Civil-from-days (Howard Hinnant's algorithm), year only.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2)) as i32
+}
+
+/// Per premise: the networks at the target speed, and whether another fixed network of at
+/// least 100 Mbit/s reaches it. Both `None` without --fixed and --planned (then the fibre
+/// layer alone decides).
+pub struct Reach {
+    pub aid_networks: Option<Vec<u32>>,
+    pub fast_fixed: Option<Vec<bool>>,
+    /// Features of --planned that count (planned within the horizon).
+    pub planned_counted: usize,
+}
+
+impl Policy {
+    /// Finds, per premise, the networks at the target speed (fibre, fast enough fixed, planned
+    /// in time; one name is one network) and the other fixed networks of 100 Mbit/s or more.
+    pub fn reach(
+        &self,
+        fibre: Option<&Fibre>,
+        xy: &[Coord<f64>],
+        drop_distance_m: f64,
+        order: &SpatialOrder,
+    ) -> Reach {
+        if self.fixed.is_none() && self.planned.is_none() {
+            return Reach {
+                aid_networks: None,
+                fast_fixed: None,
+                planned_counted: 0,
+            };
+        }
+        let target = self.preset.target_mbps();
+        let mut names: HashMap<String, u32> = HashMap::new();
+        let mut id = |name: &str| -> u32 {
+            let n = names.len() as u32;
+            *names.entry(name.to_string()).or_insert(n)
+        };
+        // Resolve the shared numbering first (the borrow of `names` ends here).
+        let fibre_ids: Vec<u32> = fibre.map_or(Vec::new(), |f| {
+            f.features
+                .iter()
+                .map(|x| id(&f.networks[x.network as usize]))
+                .collect()
+        });
+        let fixed_ids: Vec<u32> = self.fixed.as_ref().map_or(Vec::new(), |f| {
+            f.features
+                .iter()
+                .map(|x| id(&f.networks[x.network as usize]))
+                .collect()
+        });
+        let planned_ids: Vec<u32> = self.planned.as_ref().map_or(Vec::new(), |f| {
+            f.features
+                .iter()
+                .map(|x| id(&f.networks[x.network as usize]))
+                .collect()
+        });
+        let mut members = Vec::new();
+        if let Some(f) = fibre {
+            members.extend(f.features.iter().zip(fibre_ids.iter().copied()));
+        }
+        if let Some(f) = &self.fixed {
+            members.extend(
+                f.features
+                    .iter()
+                    .zip(fixed_ids.iter().copied())
+                    .zip(&f.speeds_mbps)
+                    .filter(|(_, &s)| s >= target)
+                    .map(|(m, _)| m),
+            );
+        }
+        let mut planned_counted = 0;
+        if let Some(f) = &self.planned {
+            let before = members.len();
+            members.extend(
+                f.features
+                    .iter()
+                    .zip(planned_ids.iter().copied())
+                    .zip(&f.years)
+                    .filter(|(_, &y)| planned_counts(y, self.aid_year))
+                    .map(|(m, _)| m),
+            );
+            planned_counted = members.len() - before;
+        }
+        let bar = Bar::new(xy.len() as u64, "aid networks");
+        let index = FibreIndex::with_networks(members);
+        let aid_networks: Vec<u32> = reach_all(&index, xy, drop_distance_m, order, &bar)
+            .into_iter()
+            .map(|r| {
+                if r.passed(drop_distance_m) {
+                    r.networks
+                } else {
+                    0
+                }
+            })
+            .collect();
+        bar.finish();
+        let fast_fixed = self.fixed.as_ref().map(|f| {
+            let index = FibreIndex::with_networks(
+                f.features
+                    .iter()
+                    .zip(&f.speeds_mbps)
+                    .filter(|(_, &s)| s >= 100.0)
+                    .map(|(x, _)| (x, 0)),
+            );
+            let bar = Bar::new(xy.len() as u64, "fixed networks");
+            let r = reach_all(&index, xy, drop_distance_m, order, &bar)
+                .into_iter()
+                .map(|r| r.passed(drop_distance_m))
+                .collect();
+            bar.finish();
+            r
+        });
+        Reach {
+            aid_networks: Some(aid_networks),
+            fast_fixed,
+            planned_counted,
+        }
+    }
+
+    /// What run.json records.
+    pub fn parameters(&self, args: &PolicyArgs) -> Value {
+        json!({
+            "aid_preset": self.preset.as_str(),
+            "aid_target_mbps": self.preset.target_mbps(),
+            "aid_year": self.aid_year,
+            "aid_area_m": self.aid_area_m,
+            "fixed": args.fixed.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "fixed_speed_field": args.fixed_speed_field,
+            "planned": args.planned.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "planned_year_field": args.planned_year_field,
+            "mobile_stand_in": self.stand_in.as_str(),
+            "goals": self.goals.iter().map(|g| json!({
+                "name": g.name,
+                "measure": g.measure.as_str(),
+                "target_pct": g.target_pct(),
+                "base": match g.base {
+                    gapmap_core::goals::Base::People => "households+workplaces",
+                    gapmap_core::goals::Base::Premises => "premises",
+                },
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// White areas: white premises clustered by single linkage at `area_m`, each outlined.
+pub struct AidAreas {
+    /// Premise indices per area, ascending; areas ordered by their smallest premise.
+    pub members: Vec<Vec<u32>>,
+    pub outlines: Vec<MultiPolygon<f64>>,
+}
+
+/// Merges white premises into areas a tender could cover.
+pub fn aid_areas(xy: &[Coord<f64>], outcomes: &[Outcome], area_m: f64, margin_m: f64) -> AidAreas {
+    let white: Vec<u32> = (0..outcomes.len() as u32)
+        .filter(|&i| outcomes[i as usize].aid_class() == AidClass::White)
+        .collect();
+    let members = gaps::single_linkage(xy, &white, area_m);
+    let outlines = members
+        .par_iter()
+        .map(|m| {
+            let pts: Vec<Coord<f64>> = m.iter().map(|&i| xy[i as usize]).collect();
+            gaps::outline(&pts, margin_m, area_m.min(200.0))
+        })
+        .collect();
+    AidAreas { members, outlines }
+}
+
+/// The feature table of `aid_areas.geojson`: one row per white area.
+pub fn aid_area_table<'a>(
+    areas: &'a AidAreas,
+    outcomes: &[Outcome],
+    settlement: &[Option<u32>],
+    settlements: &Settlements,
+) -> FeatureTable<'a> {
+    let mut t = FeatureTable {
+        columns: Vec::new(),
+        geometries: areas.outlines.iter().map(GeomRef::MultiPolygon).collect(),
+    };
+    let n = areas.members.len();
+    let sum = |f: &dyn Fn(&Outcome) -> u64| -> Vec<i64> {
+        areas
+            .members
+            .iter()
+            .map(|m| m.iter().map(|&i| f(&outcomes[i as usize])).sum::<u64>() as i64)
+            .collect()
+    };
+    t.push("aid_area_id", Column::Int((1..=n as i64).collect()));
+    t.push("aid_class", Column::Text(vec![Some("white".into()); n]));
+    t.push(
+        "premises",
+        Column::Int(areas.members.iter().map(|m| m.len() as i64).collect()),
+    );
+    t.push("households", Column::Int(sum(&|o| u64::from(o.households))));
+    t.push("workplaces", Column::Int(sum(&|o| u64::from(o.workplaces))));
+    t.push(
+        "settlements",
+        Column::Text(
+            areas
+                .members
+                .iter()
+                .map(|m| {
+                    let mut ids: Vec<u32> =
+                        m.iter().filter_map(|&i| settlement[i as usize]).collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    Some(
+                        ids.iter()
+                            .map(|&s| settlements.ids[s as usize].as_str())
+                            .collect::<Vec<_>>()
+                            .join(";")
+                            .into(),
+                    )
+                })
+                .collect(),
+        ),
+    );
+    t.push(
+        "area_km2",
+        Column::Float(
+            areas
+                .outlines
+                .iter()
+                .map(|o| {
+                    use gapmap_core::geo::Area;
+                    Some(o.unsigned_area() / 1e6)
+                })
+                .collect(),
+        ),
+    );
+    let (fill, stroke) = gapmap_io::style::aid_fill(Some("white"));
+    t.push("fill", Column::Text(vec![Some(fill.into()); n]));
+    t.push("fill-opacity", Column::Float(vec![Some(0.8); n]));
+    t.push("stroke", Column::Text(vec![Some(stroke.into()); n]));
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn current_year_is_plausible() {
+        let y = current_year();
+        assert!((2024..2200).contains(&y), "{y}");
+    }
+}

@@ -1,0 +1,246 @@
+//! State-aid classes, planned and other fixed networks, national goals and aid areas, end to
+//! end on a scenario whose every number is worked out by hand.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+/// Settlement S = [0,1000]² (offsets from X0, Y0). Premises:
+/// - p1 (100,100), 2 households: fibre of n1 10 m away; a planned n1 line too (one network)
+///   → grey;
+/// - p2 (300,100), 1 household: fibre of n1 and a 1 Gbit/s cable network → black;
+/// - p3 (600,100), 1 household + 1 workplace: only 60 Mbit/s copper → white at eu-2023, grey
+///   at eu-2013-nga;
+/// - p6 (650,150), 1 household: nothing → white (one aid area with p3: 71 m apart);
+/// - p4 (800,800), 3 households: a network planned for 2028 → grey with --aid-year 2026,
+///   white with 2024;
+/// - p5 (5000,5000), rural, 1 household: nothing → white.
+fn scenario(dir: &Path) -> Vec<String> {
+    let w = |name: &str, text: String| -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let premises = w(
+        "premises.geojson",
+        geojson_3006(&[
+            (r#""id":1,"households":2,"workplaces":0"#, pt(100.0, 100.0)),
+            (r#""id":2,"households":1,"workplaces":0"#, pt(300.0, 100.0)),
+            (r#""id":3,"households":1,"workplaces":1"#, pt(600.0, 100.0)),
+            (r#""id":4,"households":3,"workplaces":0"#, pt(800.0, 800.0)),
+            (
+                r#""id":5,"households":1,"workplaces":0"#,
+                pt(5000.0, 5000.0),
+            ),
+            (r#""id":6,"households":1,"workplaces":0"#, pt(650.0, 150.0)),
+        ]),
+    );
+    let settlements = w(
+        "settlements.geojson",
+        geojson_3006(&[(r#""id":"S","name":"Sby""#, square(0.0, 0.0, 1000.0))]),
+    );
+    let fibre = w(
+        "fibre.geojson",
+        geojson_3006(&[(r#""network":"n1""#, line(&[(100.0, 110.0), (300.0, 110.0)]))]),
+    );
+    let fixed = w(
+        "fixed.geojson",
+        geojson_3006(&[
+            (
+                r#""network":"Cable","speed_mbps":1000"#,
+                line(&[(300.0, 90.0), (310.0, 90.0)]),
+            ),
+            (
+                r#""network":"Copper","speed_mbps":60"#,
+                line(&[(600.0, 90.0), (610.0, 90.0)]),
+            ),
+        ]),
+    );
+    let planned = w(
+        "planned.geojson",
+        geojson_3006(&[
+            (
+                r#""network":"n1","year":2026"#,
+                line(&[(100.0, 90.0), (110.0, 90.0)]),
+            ),
+            (
+                r#""network":"P","year":2028"#,
+                line(&[(800.0, 790.0), (810.0, 790.0)]),
+            ),
+        ]),
+    );
+    [
+        "analyze",
+        "--premises",
+        premises.to_str().unwrap(),
+        "--settlements",
+        settlements.to_str().unwrap(),
+        "--fibre",
+        fibre.to_str().unwrap(),
+        "--fixed",
+        fixed.to_str().unwrap(),
+        "--planned",
+        planned.to_str().unwrap(),
+        "--gpkg",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn analyze(dir: &Path, base: &[String], out: &str, extra: &[&str]) -> PathBuf {
+    let out = dir.join(out);
+    let mut args = base.to_vec();
+    args.extend(["--out".to_string(), out.display().to_string()]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    ok(&args);
+    out
+}
+
+fn classes(out: &Path) -> Vec<String> {
+    strs(&read_parquet(&out.join("premises.parquet")), "aid_class")
+}
+
+#[test]
+fn aid_classes_goals_and_areas_have_the_hand_computed_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = scenario(dir.path());
+    let out = analyze(
+        dir.path(),
+        &base,
+        "a",
+        &["--aid-year", "2026", "--goal", "half:fibre:50"],
+    );
+    // Premise order: p1, p2, p3, p4, p5, p6.
+    assert_eq!(
+        classes(&out),
+        vec!["grey", "black", "white", "grey", "white", "white"]
+    );
+    let p = read_parquet(&out.join("premises.parquet"));
+    assert_eq!(ints(&p, "aid_networks"), vec![1, 2, 0, 1, 0, 0]);
+    // 100 Mbit/s: fibre only (60 Mbit/s copper is too slow; planned networks do not count).
+    assert_eq!(
+        strs(&p, "at_100_mbps"),
+        vec!["true", "true", "false", "false", "false", "false"]
+    );
+
+    let s = read_csv(&out.join("settlements.csv"));
+    assert_eq!(strs(&s, "settlement_id"), vec!["S", ""]);
+    assert_eq!(ints(&s, "aid_white"), vec![2, 1]);
+    assert_eq!(ints(&s, "aid_grey"), vec![2, 0]);
+    assert_eq!(ints(&s, "aid_black"), vec![1, 0]);
+    assert_eq!(ints(&s, "households_aid_grey"), vec![5, 0]);
+    // A tie between white and grey goes to grey.
+    assert_eq!(strs(&s, "aid_class"), vec!["grey", "white"]);
+    // Fibre goal (98 % of households + workplaces): 3 of 9 passed.
+    let share = floats(&s, "goal_se2025_1gbps_share")[0].unwrap();
+    assert!((share - 3.0 / 9.0).abs() < 1e-12);
+    assert_eq!(ints(&s, "goal_se2025_1gbps_met"), vec![0, 0]);
+    // ceil(0.98 × 5 premises) − 2 = 3; ceil(0.98 × 8 households) − 3 = 5.
+    assert_eq!(ints(&s, "goal_se2025_1gbps_missing_premises"), vec![3, 1]);
+    assert_eq!(ints(&s, "goal_se2025_1gbps_missing_households"), vec![5, 1]);
+    // 4G for every premise: none has 4G.
+    assert_eq!(ints(&s, "goal_se2025_4g_missing_premises"), vec![5, 1]);
+    // The custom goal, 50 %: ceil(2.5) − 2 = 1 premise, ceil(4) − 3 = 1 household.
+    assert_eq!(ints(&s, "goal_half_missing_premises"), vec![1, 1]);
+    assert_eq!(ints(&s, "goal_half_missing_households"), vec![1, 1]);
+    assert_eq!(ints(&s, "goal_half_met"), vec![0, 0]);
+
+    // Aid areas: {p3, p6} and {p5}.
+    let areas = json(&out.join("aid_areas.geojson"));
+    let feats = areas["features"].as_array().unwrap();
+    let mut got: Vec<(u64, u64, String)> = feats
+        .iter()
+        .map(|f| {
+            let p = &f["properties"];
+            (
+                p["premises"].as_u64().unwrap(),
+                p["households"].as_u64().unwrap(),
+                p["settlements"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(got, vec![(1, 1, "".into()), (2, 2, "S".into())]);
+    assert!(out.join("aid_areas.qml").exists());
+    let run = json(&out.join("run.json"));
+    assert_eq!(run["parameters"]["policy"]["aid_year"], 2026);
+    assert_eq!(run["parameters"]["policy"]["goals"][3]["name"], "half");
+    let roles: Vec<&str> = run["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["role"].as_str().unwrap())
+        .collect();
+    assert!(roles.contains(&"fixed") && roles.contains(&"planned"));
+}
+
+#[test]
+fn presets_and_the_planning_horizon_change_the_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = scenario(dir.path());
+    // NGA (30 Mbit/s): the 60 Mbit/s copper counts, so p3 is grey.
+    let nga = analyze(
+        dir.path(),
+        &base,
+        "nga",
+        &["--aid-year", "2026", "--aid-preset", "eu-2013-nga"],
+    );
+    assert_eq!(
+        classes(&nga),
+        vec!["grey", "black", "grey", "grey", "white", "white"]
+    );
+    // Assessed in 2024, the network planned for 2028 is beyond 2024 + 3: p4 is white.
+    let early = analyze(dir.path(), &base, "early", &["--aid-year", "2024"]);
+    assert_eq!(
+        classes(&early),
+        vec!["grey", "black", "white", "white", "white", "white"]
+    );
+    // The 4G-or-more stand-in has nothing to stand in for here; 100 Mbit/s by fibre only.
+    let run = json(&early.join("run.json"));
+    assert!(run["notices"].as_array().unwrap().iter().any(|n| n
+        .as_str()
+        .unwrap()
+        .contains("1 of 2 features are due by 2027")));
+}
+
+#[test]
+fn bad_policy_input_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = scenario(dir.path());
+    let check = |extra: &[&str], needles: &[&str]| {
+        let out = dir.path().join("bad");
+        let mut args = base.clone();
+        args.extend(["--out".to_string(), out.display().to_string()]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let e = stderr(&o);
+        for n in needles {
+            assert!(e.contains(n), "'{n}' not in: {e}");
+        }
+        assert!(!out.exists());
+    };
+    check(&["--goal", "x:cable:90"], &["--goal", "cable"]);
+    check(&["--goal", "se2025_4g:4g:90"], &["used twice"]);
+    check(&["--aid-area-m", "0"], &["--aid-area-m"]);
+    check(
+        &["--planned-year-field", "ready"],
+        &["planned.geojson", "ready"],
+    );
+    // A planned line without a year names the file, the feature and the field.
+    let bad = dir.path().join("planned_bad.geojson");
+    std::fs::write(
+        &bad,
+        geojson_3006(&[(
+            r#""network":"P","year":null"#,
+            line(&[(0.0, 0.0), (1.0, 1.0)]),
+        )]),
+    )
+    .unwrap();
+    check(
+        &["--planned", bad.to_str().unwrap()],
+        &["planned_bad.geojson", "year", "no value"],
+    );
+}
