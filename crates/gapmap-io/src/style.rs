@@ -204,31 +204,6 @@ pub fn coverage_qml(layers: &[(String, u32)]) -> String {
     ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn share_classes_cover_the_unit_interval() {
-        assert_eq!(share_fill(Some(0.0)), "#d7191c");
-        assert_eq!(share_fill(Some(0.2)), "#fdae61");
-        assert_eq!(share_fill(Some(0.999)), "#1a9641");
-        assert_eq!(share_fill(Some(1.0)), "#1a9641");
-        assert_eq!(share_fill(None), NO_DATA_FILL);
-        assert_eq!(rgba("#d7191c", 170), "215,25,28,170");
-        assert!(gaps_qml().contains("attr=\"kind\""));
-        assert_eq!(settlements_qml().matches("<range ").count(), 5);
-        assert_eq!(critical_stroke(0), ("#fcae91", 2));
-        assert_eq!(critical_stroke(9), ("#fcae91", 2));
-        assert_eq!(critical_stroke(10), ("#fb6a4a", 3));
-        assert_eq!(critical_stroke(1000), ("#67000d", 5));
-        assert_eq!(critical_links_qml().matches("<range ").count(), 4);
-        let q = coverage_qml(&[("Telia 4G".into(), 0), ("A&B 5G".into(), 9)]);
-        assert_eq!(q.matches("<category ").count(), 2);
-        assert!(q.contains("A&amp;B 5G") && q.contains(&rgba(operator_fill(1), 170)));
-    }
-}
-
 /// State-aid classes: (value, fill, stroke, label). White areas are drawn white with a dark
 /// outline, so that they stand out on a grey background map.
 pub const AID_CLASSES: [(&str, &str, &str, &str); 3] = [
@@ -263,4 +238,29 @@ pub fn aid_qml() -> String {
     qml(&format!(
         "  <renderer-v2 type=\"categorizedSymbol\" attr=\"aid_class\" forceraster=\"0\" symbollevels=\"0\" enableorderby=\"0\">\n    <categories>\n{cats}    </categories>\n    <symbols>\n{syms}    </symbols>\n  </renderer-v2>\n"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn share_classes_cover_the_unit_interval() {
+        assert_eq!(share_fill(Some(0.0)), "#d7191c");
+        assert_eq!(share_fill(Some(0.2)), "#fdae61");
+        assert_eq!(share_fill(Some(0.999)), "#1a9641");
+        assert_eq!(share_fill(Some(1.0)), "#1a9641");
+        assert_eq!(share_fill(None), NO_DATA_FILL);
+        assert_eq!(rgba("#d7191c", 170), "215,25,28,170");
+        assert!(gaps_qml().contains("attr=\"kind\""));
+        assert_eq!(settlements_qml().matches("<range ").count(), 5);
+        assert_eq!(critical_stroke(0), ("#fcae91", 2));
+        assert_eq!(critical_stroke(9), ("#fcae91", 2));
+        assert_eq!(critical_stroke(10), ("#fb6a4a", 3));
+        assert_eq!(critical_stroke(1000), ("#67000d", 5));
+        assert_eq!(critical_links_qml().matches("<range ").count(), 4);
+        let q = coverage_qml(&[("Telia 4G".into(), 0), ("A&B 5G".into(), 9)]);
+        assert_eq!(q.matches("<category ").count(), 2);
+        assert!(q.contains("A&amp;B 5G") && q.contains(&rgba(operator_fill(1), 170)));
+    }
 }
