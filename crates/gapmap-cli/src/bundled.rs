@@ -18,6 +18,8 @@ pub struct Region {
     /// Cell sites (for `gapmap predict`).
     pub sites: PathBuf,
     pub fibre_layers: Vec<String>,
+    /// Region layers for `gapmap grid`: (path, id field, name field): kommuner and the län.
+    pub regions: Vec<(PathBuf, &'static str, &'static str)>,
     pub settlement_id_field: &'static str,
     pub settlement_name_field: &'static str,
 }
@@ -33,6 +35,10 @@ pub fn locate() -> Result<Region, String> {
         backbone: dir.join("backbone.gpkg"),
         sites: dir.join("sites.gpkg"),
         fibre_layers: vec!["routes".into(), "nodes".into()],
+        regions: vec![
+            (dir.join("kommun.geojson"), "kommun_kod", "kommun"),
+            (dir.join("lan.geojson"), "lan_kod", "lan"),
+        ],
         settlement_id_field: "tatortskod",
         settlement_name_field: "tatort",
         dir,

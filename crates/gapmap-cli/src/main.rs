@@ -19,6 +19,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod analyze;
 mod batch;
 mod bundled;
+mod grid;
 mod memory;
 mod policy;
 mod predict;
@@ -49,6 +50,8 @@ enum Command {
     Batch(batch::Args),
     /// Predicted mobile coverage from cell sites: coverage polygons, best server per premise.
     Predict(predict::Args),
+    /// An analysis aggregated to SCB grid squares, H3 cells and regions (kommun, län).
+    Grid(grid::Args),
 }
 
 /// A usage error found after parsing (exit code 2).
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
         Command::Synth(args) => synth::run(args),
         Command::Batch(args) => batch::run(args),
         Command::Predict(args) => predict::run(args),
+        Command::Grid(args) => grid::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -21,6 +21,7 @@
 //! | [`polygonize`] | raster cells (as runs) to polygons |
 
 pub mod aid;
+pub mod cells;
 pub mod fibre;
 pub mod gaps;
 pub mod goals;

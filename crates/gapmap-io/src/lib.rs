@@ -6,6 +6,7 @@
 // size on the error path is not worth boxing.
 #![allow(clippy::result_large_err)]
 
+pub mod analysis;
 pub mod crs;
 pub mod error;
 pub mod features;

@@ -1,0 +1,589 @@
+//! `gapmap grid`: an analysis' premises aggregated to SCB's national grid (250 m, 1 km),
+//! to H3 cells and to region layers (kommuner, län), with the settlement table's metrics,
+//! as styled GeoJSON, one styled GeoPackage and CSV/Parquet tables.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use gapmap_core::cells::{self, Groups, H3Mode};
+use gapmap_core::geo::{Coord, MultiPolygon};
+use gapmap_core::goals::{Base, Goal, Measure};
+use gapmap_core::par::SpatialOrder;
+use gapmap_core::polygon_index::PolygonIndex;
+use gapmap_core::summary::{self, Tally};
+use gapmap_core::{goals, settlement};
+use gapmap_io::analysis::{read_analysed_premises, read_run_json, AnalysedPremises};
+use gapmap_io::crs::Transform;
+use gapmap_io::features::{Column, FeatureTable, GeomRef};
+use gapmap_io::geojson::write_geojson;
+use gapmap_io::inputs::{read_settlements, FieldChoice, SettlementOptions};
+use gapmap_io::staging::{check_output_dir, Staging};
+use gapmap_io::vector_out::{write_gpkg, OutLayer, MULTI_POLYGON};
+use gapmap_io::{style, tables, Crs, ReadContext};
+use serde_json::json;
+
+use crate::progress::Bar;
+use crate::runinfo::utc_now;
+use crate::{bundled, UsageError};
+
+/// H3 containment mode for settlements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModeArg {
+    /// Every cell that meets a settlement, and the cell holding a settlement smaller than one.
+    Covers,
+    /// Every cell whose boundary meets a settlement.
+    Intersects,
+    /// Every cell whose centre lies in a settlement.
+    Centroid,
+}
+
+/// `gapmap grid` options.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The analysis directory (what `gapmap analyze` wrote, with premises.parquet).
+    #[arg(value_name = "ANALYSIS", default_value = "gapmap-out")]
+    pub analysis: PathBuf,
+    /// Output directory [default: ANALYSIS/grid].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[arg(long)]
+    pub overwrite: bool,
+    /// SCB grid cell sizes in metres, comma-separated (SCB publishes 250 m and 1 km; any
+    /// multiple of 50 m aligns to the same national grid); `--scb ''` for none.
+    #[arg(
+        long,
+        value_name = "M",
+        value_delimiter = ',',
+        default_value = "250,1000"
+    )]
+    pub scb: Vec<String>,
+    /// H3 resolutions (0-15), comma-separated, e.g. 7,8 (resolution 8 cells are about 0.7 km²).
+    #[arg(long, value_name = "RES", value_delimiter = ',')]
+    pub h3: Vec<u8>,
+    /// Which H3 cells a settlement gets, besides those holding its premises.
+    #[arg(long, value_enum, default_value = "covers")]
+    pub h3_mode: ModeArg,
+    /// Settlement polygons for the H3 cover [default: ANALYSIS/settlements.geojson].
+    #[arg(long, value_name = "PATH")]
+    pub settlements: Option<PathBuf>,
+    /// Region layers (polygons), e.g. kommuner and län; repeatable. Default for an analysis of
+    /// the bundled region: its kommuner and län.
+    #[arg(long, value_name = "PATH")]
+    pub regions: Vec<PathBuf>,
+    /// Id field of each --regions layer, comma-separated in the same order (one value applies
+    /// to all) [default: id; else the feature id].
+    #[arg(long, value_name = "FIELD", value_delimiter = ',')]
+    pub region_id_field: Vec<String>,
+    /// Name field of each --regions layer, comma-separated in the same order [default: name].
+    #[arg(long, value_name = "FIELD", value_delimiter = ',')]
+    pub region_name_field: Vec<String>,
+}
+
+/// One aggregation layer, ready to write.
+struct Layer {
+    name: String,
+    /// Geometries in the working CRS.
+    areas: Vec<MultiPolygon<f64>>,
+    columns: Vec<(String, Column<'static>)>,
+    premises_outside: u64,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let t0 = Instant::now();
+    let started_utc = utc_now();
+    let mut sizes = Vec::new();
+    for s in args.scb.iter().filter(|s| !s.trim().is_empty()) {
+        match s.trim().parse::<u32>() {
+            Ok(m) if m >= 50 && m % 50 == 0 => sizes.push(m),
+            _ => {
+                return Err(UsageError(format!(
+                    "--scb: '{s}' is not a cell size in metres (a multiple of 50, e.g. 250 or 1000)"
+                ))
+                .into())
+            }
+        }
+    }
+    sizes.sort_unstable();
+    sizes.dedup();
+    let mut resolutions = Vec::new();
+    for &r in &args.h3 {
+        resolutions.push((
+            r,
+            cells::h3_resolution(r)
+                .ok_or_else(|| UsageError(format!("--h3: {r} is not an H3 resolution (0-15)")))?,
+        ));
+    }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.analysis.join("grid"));
+    check_output_dir(&out, args.overwrite)?;
+
+    let run = read_run_json(&args.analysis)?;
+    let goals = goals_of(&run);
+    let premises = read_analysed_premises(&args.analysis)?;
+    let crs = Crs::parse(&premises.crs, "the CRS of premises.parquet")?;
+    let bundled_region = run["parameters"]["bundled_region"].as_bool() == Some(true);
+    let mut region_inputs: Vec<(PathBuf, Option<String>, Option<String>)> = Vec::new();
+    if args.regions.is_empty() && bundled_region {
+        if let Ok(r) = bundled::locate() {
+            for (p, id, name) in r.regions {
+                region_inputs.push((p, Some(id.into()), Some(name.into())));
+            }
+        }
+    }
+    let pick = |v: &[String], i: usize| -> Option<String> {
+        match v.len() {
+            0 => None,
+            1 => Some(v[0].clone()),
+            _ => v.get(i).cloned(),
+        }
+    };
+    if args.region_id_field.len() > 1 && args.region_id_field.len() != args.regions.len() {
+        return Err(UsageError(format!(
+            "--region-id-field has {} values for {} --regions layers; give one, or one per layer",
+            args.region_id_field.len(),
+            args.regions.len()
+        ))
+        .into());
+    }
+    for (i, p) in args.regions.iter().enumerate() {
+        region_inputs.push((
+            p.clone(),
+            pick(&args.region_id_field, i),
+            pick(&args.region_name_field, i),
+        ));
+    }
+
+    let mut layers: Vec<Layer> = Vec::new();
+    // SCB squares: premises in SWEREF 99 TM.
+    if !sizes.is_empty() {
+        let sweref = Crs::parse("EPSG:3006", "SWEREF 99 TM")?;
+        let xy = transform_points(&premises.xy, &crs, &sweref)?;
+        let back = Transform::new(&sweref, &crs).map_err(anyhow::Error::msg)?;
+        for &size in &sizes {
+            let groups = cells::scb_cells(&xy, size);
+            let mut areas: Vec<MultiPolygon<f64>> = groups
+                .keys
+                .iter()
+                .map(|&(e, n)| cells::scb_square(e, n, size))
+                .collect();
+            if !back.is_identity() {
+                areas = transform_areas(&areas, &back)?;
+            }
+            let mut columns: Vec<(String, Column<'static>)> = vec![
+                (
+                    "cell_id".into(),
+                    Column::Text(
+                        groups
+                            .keys
+                            .iter()
+                            .map(|&(e, n)| Some(Cow::Owned(cells::scb_id(e, n))))
+                            .collect(),
+                    ),
+                ),
+                (
+                    "size_m".into(),
+                    Column::Int(vec![i64::from(size); groups.keys.len()]),
+                ),
+            ];
+            let (mut metric, outside) = metrics(&groups.of, groups.keys.len(), &premises, &goals);
+            columns.append(&mut metric);
+            layers.push(Layer {
+                name: format!("scb_{}", size_name(size)),
+                areas,
+                columns,
+                premises_outside: outside,
+            });
+        }
+    }
+    // H3 cells: the cells of the premises and the cells covering each settlement.
+    if !resolutions.is_empty() {
+        let wgs84 = Crs::wgs84();
+        let lonlat = transform_points(&premises.xy, &crs, &wgs84)?;
+        let spath = args
+            .settlements
+            .clone()
+            .unwrap_or_else(|| args.analysis.join("settlements.geojson"));
+        let settlements = read_settlements(
+            &SettlementOptions {
+                path: spath.clone(),
+                layer: None,
+                id_field: FieldChoice::new(
+                    args.settlements.is_none().then_some("settlement_id"),
+                    "id",
+                    "--settlements (id field)",
+                ),
+                name_field: FieldChoice::new(None, "settlement_name", "--settlements (name field)"),
+                population_field: None,
+            },
+            &ReadContext {
+                target: wgs84.clone(),
+                assume_crs: None,
+                strict: false,
+            },
+        )?;
+        let to_working = Transform::new(&wgs84, &crs).map_err(anyhow::Error::msg)?;
+        let mode = match args.h3_mode {
+            ModeArg::Covers => H3Mode::Covers,
+            ModeArg::Intersects => H3Mode::Intersects,
+            ModeArg::Centroid => H3Mode::Centroid,
+        };
+        for &(r, res) in &resolutions {
+            let of_premise = cells::h3_cells(&lonlat, res);
+            let cover = cells::h3_cover(&settlements.areas, res, mode);
+            let mut all: Vec<Option<u64>> = of_premise.clone();
+            all.extend(cover.iter().flatten().map(|&c| Some(c)));
+            let groups: Groups<u64> = cells::group(&all);
+            let n = groups.keys.len();
+            let premise_group = groups.of[..premises.xy.len()].to_vec();
+            // Settlements per cell.
+            let mut in_cell: Vec<Vec<u32>> = vec![Vec::new(); n];
+            for (s, cs) in cover.iter().enumerate() {
+                for c in cs {
+                    let k = groups.keys.binary_search(c).expect("listed");
+                    in_cell[k].push(s as u32);
+                }
+            }
+            let areas: Vec<MultiPolygon<f64>> = groups
+                .keys
+                .iter()
+                .map(|&c| MultiPolygon::new(cells::h3_boundary(c).into_iter().collect::<Vec<_>>()))
+                .collect();
+            let areas = transform_areas(&areas, &to_working)?;
+            let mut columns: Vec<(String, Column<'static>)> = vec![
+                (
+                    "cell_id".into(),
+                    Column::Text(
+                        groups
+                            .keys
+                            .iter()
+                            .map(|&c| Some(Cow::Owned(cells::h3_name(c))))
+                            .collect(),
+                    ),
+                ),
+                ("resolution".into(), Column::Int(vec![i64::from(r); n])),
+                (
+                    "settlements".into(),
+                    Column::Text(
+                        in_cell
+                            .iter()
+                            .map(|ss| {
+                                Some(Cow::Owned(
+                                    ss.iter()
+                                        .map(|&s| settlements.ids[s as usize].as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(";"),
+                                ))
+                            })
+                            .collect(),
+                    ),
+                ),
+            ];
+            let (mut metric, outside) = metrics(&premise_group, n, &premises, &goals);
+            columns.append(&mut metric);
+            let uncovered = cover.iter().filter(|c| c.is_empty()).count();
+            if uncovered > 0 {
+                eprintln!(
+                    "note: H3 resolution {r}: {uncovered} settlements have no cell in --h3-mode {:?}",
+                    args.h3_mode
+                );
+            }
+            layers.push(Layer {
+                name: format!("h3_r{r}"),
+                areas,
+                columns,
+                premises_outside: outside,
+            });
+        }
+    }
+    // Regions.
+    let ctx = ReadContext {
+        target: crs.clone(),
+        assume_crs: None,
+        strict: false,
+    };
+    let order = SpatialOrder::new(&premises.xy);
+    for (path, id_field, name_field) in &region_inputs {
+        let regions = read_settlements(
+            &SettlementOptions {
+                path: path.clone(),
+                layer: None,
+                id_field: FieldChoice::new(id_field.as_deref(), "id", "--region-id-field"),
+                name_field: FieldChoice::new(name_field.as_deref(), "name", "--region-name-field"),
+                population_field: None,
+            },
+            &ctx,
+        )?;
+        for n in &regions.notices {
+            eprintln!("note: {n}");
+        }
+        let index = PolygonIndex::new(&regions.areas);
+        let bar = Bar::new(premises.xy.len() as u64, "regions");
+        let of = settlement::assign(&index, &premises.xy, &order, &bar);
+        bar.finish();
+        let n = regions.ids.len();
+        let text =
+            |v: &[String]| Column::Text(v.iter().map(|s| Some(Cow::Owned(s.clone()))).collect());
+        let mut columns = vec![
+            ("region_id".to_string(), text(&regions.ids)),
+            ("region_name".to_string(), text(&regions.names)),
+        ];
+        let (mut metric, outside) = metrics(&of, n, &premises, &goals);
+        columns.append(&mut metric);
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("regions")
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect::<String>();
+        let mut name = format!("region_{stem}");
+        while layers.iter().any(|l| l.name == name) {
+            name.push('_');
+        }
+        layers.push(Layer {
+            name,
+            areas: regions.areas,
+            columns,
+            premises_outside: outside,
+        });
+    }
+    if layers.is_empty() {
+        return Err(UsageError(
+            "nothing to aggregate to: give --scb sizes, --h3 resolutions or --regions".into(),
+        )
+        .into());
+    }
+
+    // Write.
+    let mut staging = Staging::begin(&out, args.overwrite)?;
+    let mut written = Vec::new();
+    let tables_ft: Vec<FeatureTable<'_>> = layers.iter().map(feature_table).collect();
+    for (layer, table) in layers.iter().zip(&tables_ft) {
+        let geojson = staging.file(&format!("{}.geojson", layer.name));
+        write_geojson(&geojson, &layer.name, &crs, table)?;
+        std::fs::write(
+            staging.file(&format!("{}.qml", layer.name)),
+            style::settlements_qml(),
+        )
+        .context("qml")?;
+        let mut df = tables::frame_from_columns(&layer.columns)?;
+        tables::write_csv(&mut df, &staging.file(&format!("{}.csv", layer.name)))?;
+        tables::write_parquet(
+            &mut df,
+            &staging.file(&format!("{}.parquet", layer.name)),
+            None,
+        )?;
+        written.extend(["geojson", "qml", "csv", "parquet"].map(|e| format!("{}.{e}", layer.name)));
+    }
+    let qml = style::settlements_qml();
+    let out_layers: Vec<OutLayer<'_>> = layers
+        .iter()
+        .zip(&tables_ft)
+        .map(|(l, t)| OutLayer {
+            name: &l.name,
+            geometry_type: MULTI_POLYGON,
+            table: t,
+            qml: Some(qml.clone()),
+        })
+        .collect();
+    write_gpkg(&staging.file("grid.gpkg"), &crs, &out_layers)?;
+    written.push("grid.gpkg".into());
+    let record = json!({
+        "tool": "gapmap",
+        "version": env!("CARGO_PKG_VERSION"),
+        "command": "grid",
+        "started_utc": started_utc,
+        "analysis": args.analysis.display().to_string(),
+        "working_crs": crs.label(),
+        "parameters": {
+            "scb_m": sizes,
+            "h3": args.h3,
+            "h3_mode": format!("{:?}", args.h3_mode).to_lowercase(),
+            "regions": region_inputs.iter().map(|(p, i, n)| json!({
+                "path": p.display().to_string(), "id_field": i, "name_field": n,
+            })).collect::<Vec<_>>(),
+            "goals": goals.iter().map(|g| g.name.clone()).collect::<Vec<_>>(),
+        },
+        "layers": layers.iter().map(|l| json!({
+            "name": l.name,
+            "areas": l.areas.len(),
+            "premises_outside": l.premises_outside,
+        })).collect::<Vec<_>>(),
+        "seconds": t0.elapsed().as_secs_f64(),
+        "outputs": written.iter().chain(std::iter::once(&"grid.json".to_string())).collect::<Vec<_>>(),
+    });
+    std::fs::write(
+        staging.file("grid.json"),
+        serde_json::to_string_pretty(&record)? + "\n",
+    )
+    .context("grid.json")?;
+    staging.commit()?;
+    for l in &layers {
+        println!(
+            "{:<18} {:>7} areas{}",
+            l.name,
+            l.areas.len(),
+            if l.premises_outside > 0 {
+                format!(" ({} premises outside every area)", l.premises_outside)
+            } else {
+                String::new()
+            }
+        );
+    }
+    println!(
+        "wrote {} files to {} in {:.1} s",
+        written.len() + 1,
+        out.display(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `250m`, `1km`, `5km`.
+fn size_name(m: u32) -> String {
+    if m % 1000 == 0 {
+        format!("{}km", m / 1000)
+    } else {
+        format!("{m}m")
+    }
+}
+
+/// The goals an analysis recorded in run.json (Sweden's 2025 goals for older analyses).
+pub fn goals_of(run: &serde_json::Value) -> Vec<Goal> {
+    let Some(list) = run["parameters"]["policy"]["goals"].as_array() else {
+        return Goal::sweden_2025();
+    };
+    list.iter()
+        .filter_map(|g| {
+            Some(Goal {
+                name: g["name"].as_str()?.to_string(),
+                measure: Measure::parse(g["measure"].as_str()?)?,
+                base: if g["base"].as_str() == Some("premises") {
+                    Base::Premises
+                } else {
+                    Base::People
+                },
+                target_ppm: goals::ppm_of_percent(g["target_pct"].as_f64()?)?,
+            })
+        })
+        .collect()
+}
+
+/// The metric columns of `num_groups` areas, and the premises in none.
+fn metrics(
+    of: &[Option<u32>],
+    num_groups: usize,
+    premises: &AnalysedPremises,
+    goals: &[Goal],
+) -> (Vec<(String, Column<'static>)>, u64) {
+    let mut tallies: Vec<Tally> = summary::tally(num_groups, of, &premises.outcomes);
+    let unserved_gap: Vec<Option<u32>> = premises
+        .gap_id
+        .iter()
+        .zip(&premises.gap_kind)
+        .map(|(g, k)| g.filter(|_| k.as_deref() == Some("unserved")))
+        .collect();
+    let clusters = cells::distinct_per_group(of, &premises.gap_id, num_groups);
+    let unserved = cells::distinct_per_group(of, &unserved_gap, num_groups);
+    for (t, (c, u)) in tallies.iter_mut().zip(clusters.iter().zip(&unserved)) {
+        t.gap_clusters = *c;
+        t.unserved_clusters = *u;
+    }
+    let outside = tallies[num_groups].premises;
+    (
+        tables::metric_columns(&tallies[..num_groups], goals),
+        outside,
+    )
+}
+
+fn transform_points(xy: &[Coord<f64>], from: &Crs, to: &Crs) -> Result<Vec<Coord<f64>>> {
+    let t = Transform::new(from, to).map_err(anyhow::Error::msg)?;
+    if t.is_identity() {
+        return Ok(xy.to_vec());
+    }
+    let mut xs: Vec<f64> = xy.iter().map(|c| c.x).collect();
+    let mut ys: Vec<f64> = xy.iter().map(|c| c.y).collect();
+    t.coords(&mut xs, &mut ys)
+        .map_err(|m| anyhow::anyhow!("cannot reproject the premises: {m}"))?;
+    Ok(xs
+        .into_iter()
+        .zip(ys)
+        .map(|(x, y)| Coord { x, y })
+        .collect())
+}
+
+fn transform_areas(areas: &[MultiPolygon<f64>], t: &Transform) -> Result<Vec<MultiPolygon<f64>>> {
+    let mut out = areas.to_vec();
+    if t.is_identity() {
+        return Ok(out);
+    }
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    for a in &out {
+        for p in &a.0 {
+            for r in std::iter::once(p.exterior()).chain(p.interiors()) {
+                xs.extend(r.0.iter().map(|c| c.x));
+                ys.extend(r.0.iter().map(|c| c.y));
+            }
+        }
+    }
+    t.coords(&mut xs, &mut ys)
+        .map_err(|m| anyhow::anyhow!("cannot reproject the cells: {m}"))?;
+    let mut k = 0;
+    let mut set = |ring: &mut gapmap_core::geo::LineString<f64>| {
+        for c in ring.0.iter_mut() {
+            *c = Coord { x: xs[k], y: ys[k] };
+            k += 1;
+        }
+    };
+    for a in &mut out {
+        for p in &mut a.0 {
+            p.exterior_mut(&mut set);
+            p.interiors_mut(|rs| rs.iter_mut().for_each(&mut set));
+        }
+    }
+    Ok(out)
+}
+
+/// The feature table of a layer, with simplestyle colours by fibre share.
+fn feature_table(l: &Layer) -> FeatureTable<'_> {
+    let mut t = FeatureTable {
+        columns: l.columns.clone(),
+        geometries: l.areas.iter().map(GeomRef::MultiPolygon).collect(),
+    };
+    let shares = match l.columns.iter().find(|(k, _)| k == "share_fibre_passed") {
+        Some((_, Column::Float(v))) => v.clone(),
+        _ => vec![None; l.areas.len()],
+    };
+    t.push(
+        "fill",
+        Column::Text(
+            shares
+                .iter()
+                .map(|s| Some(Cow::Borrowed(style::share_fill(*s))))
+                .collect(),
+        ),
+    );
+    t.push(
+        "fill-opacity",
+        Column::Float(vec![Some(0.7); l.areas.len()]),
+    );
+    t.push(
+        "stroke",
+        Column::Text(vec![Some(Cow::Borrowed("#636363")); l.areas.len()]),
+    );
+    t.push(
+        "stroke-width",
+        Column::Float(vec![Some(0.5); l.areas.len()]),
+    );
+    t
+}
