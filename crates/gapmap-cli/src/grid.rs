@@ -96,7 +96,7 @@ pub fn run(args: Args) -> Result<()> {
     let mut sizes = Vec::new();
     for s in args.scb.iter().filter(|s| !s.trim().is_empty()) {
         match s.trim().parse::<u32>() {
-            Ok(m) if m >= 50 && m % 50 == 0 => sizes.push(m),
+            Ok(m) if m >= 50 && m.is_multiple_of(50) => sizes.push(m),
             _ => {
                 return Err(UsageError(format!(
                     "--scb: '{s}' is not a cell size in metres (a multiple of 50, e.g. 250 or 1000)"
@@ -451,7 +451,7 @@ pub fn run(args: Args) -> Result<()> {
 
 /// `250m`, `1km`, `5km`.
 fn size_name(m: u32) -> String {
-    if m % 1000 == 0 {
+    if m.is_multiple_of(1000) {
         format!("{}km", m / 1000)
     } else {
         format!("{m}m")
