@@ -23,6 +23,7 @@ mod grid;
 mod memory;
 mod policy;
 mod predict;
+mod prioritise;
 mod progress;
 mod radio;
 mod resilience;
@@ -52,6 +53,8 @@ enum Command {
     Predict(predict::Args),
     /// An analysis aggregated to SCB grid squares, H3 cells and regions (kommun, län).
     Grid(grid::Args),
+    /// Candidate fibre projects costed in SEK, and the ones a budget should fund.
+    Prioritise(prioritise::Args),
 }
 
 /// A usage error found after parsing (exit code 2).
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
         Command::Batch(args) => batch::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Grid(args) => grid::run(args),
+        Command::Prioritise(args) => prioritise::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

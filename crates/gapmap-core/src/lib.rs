@@ -31,6 +31,7 @@ pub mod par;
 pub mod polygon_index;
 pub mod polygonize;
 pub mod prepared;
+pub mod prioritise;
 pub mod radio;
 pub mod resilience;
 pub mod rng;

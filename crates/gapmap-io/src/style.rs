@@ -240,6 +240,11 @@ pub fn aid_qml() -> String {
     ))
 }
 
+/// A QGIS fill symbol (for styles built outside this module).
+pub fn fill_symbol_xml(name: usize, fill: &str, stroke: &str) -> String {
+    fill_symbol(name, fill, stroke)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

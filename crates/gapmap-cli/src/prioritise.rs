@@ -1,0 +1,535 @@
+//! `gapmap prioritise`: candidate fibre projects from an analysis (its gap clusters, or SCB
+//! grid cells), each costed in SEK, and the projects a budget should fund to connect the most
+//! households: ranked projects.csv/.parquet, projects.geojson (+ .qml), priorities.json.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use gapmap_core::cells;
+use gapmap_core::fibre::FibreIndex;
+use gapmap_core::gaps;
+use gapmap_core::geo::{Coord, LineString, MultiPolygon};
+use gapmap_core::prioritise::{self, Choice, CostModel, RoadGraph};
+use gapmap_io::analysis::{read_analysed_premises, read_run_json, AnalysedPremises};
+use gapmap_io::crs::Transform;
+use gapmap_io::features::{Column, FeatureTable, GeomRef};
+use gapmap_io::geojson::write_geojson;
+use gapmap_io::inputs::{read_fibre, FibreOptions, FieldChoice};
+use gapmap_io::staging::{check_output_dir, Staging};
+use gapmap_io::{tables, Crs, ReadContext};
+use rayon::prelude::*;
+use serde_json::json;
+
+use crate::runinfo::utc_now;
+use crate::{bundled, UsageError};
+
+/// What a candidate project is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CandidateArg {
+    /// The gap clusters of the analysis (premises without fibre, clustered per settlement).
+    Clusters,
+    /// The premises without fibre in each SCB 250 m cell.
+    #[value(name = "scb-250m")]
+    Scb250m,
+    /// The premises without fibre in each SCB 1 km cell.
+    #[value(name = "scb-1km")]
+    Scb1km,
+}
+
+/// `gapmap prioritise` options.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The analysis directory (what `gapmap analyze` wrote, with premises.parquet).
+    #[arg(value_name = "ANALYSIS", default_value = "gapmap-out")]
+    pub analysis: PathBuf,
+    /// The budget in SEK.
+    #[arg(long, value_name = "SEK")]
+    pub budget_sek: f64,
+    /// Output directory [default: ANALYSIS/priorities].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Candidate projects.
+    #[arg(long, value_enum, default_value = "clusters")]
+    pub candidates: CandidateArg,
+    /// Trenching and cable cost per metre of route, in SEK.
+    #[arg(long, value_name = "SEK", default_value_t = 350.0)]
+    pub trench_sek_per_m: f64,
+    /// Route length over straight-line length (>= 1).
+    #[arg(long, value_name = "X", default_value_t = 1.3)]
+    pub detour_factor: f64,
+    /// Fixed cost per premise connected (drop, termination, installation), in SEK.
+    #[arg(long, value_name = "SEK", default_value_t = 15_000.0)]
+    pub per_premise_sek: f64,
+    /// A road network (lines): feeders follow the shortest road path from the fibre when that
+    /// is shorter than the straight route with the detour factor.
+    #[arg(long, value_name = "PATH")]
+    pub roads: Option<PathBuf>,
+    #[arg(long, value_name = "NAME")]
+    pub roads_layer: Option<String>,
+    /// Road vertices closer than this, in metres, are one junction.
+    #[arg(long, value_name = "M", default_value_t = 1.0)]
+    pub road_snap_m: f64,
+    /// The fibre for --roads [default: the fibre layers recorded in the analysis' run.json].
+    #[arg(long, value_name = "PATH")]
+    pub fibre: Vec<PathBuf>,
+    #[arg(long, value_name = "NAME")]
+    pub fibre_layer: Vec<String>,
+}
+
+/// One candidate project.
+struct Project {
+    kind: &'static str,
+    key: String,
+    premises: Vec<u32>,
+    settlements: String,
+    households: u64,
+    workplaces: u64,
+    feeder_m: f64,
+    internal_m: f64,
+    cost_sek: f64,
+    area: MultiPolygon<f64>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let t0 = Instant::now();
+    let started_utc = utc_now();
+    for (flag, v, min) in [
+        ("--budget-sek", args.budget_sek, 0.0),
+        ("--trench-sek-per-m", args.trench_sek_per_m, 0.0),
+        ("--per-premise-sek", args.per_premise_sek, 0.0),
+        ("--detour-factor", args.detour_factor, 1.0),
+        ("--road-snap-m", args.road_snap_m, 0.0),
+    ] {
+        if !(v.is_finite() && v >= min) {
+            return Err(
+                UsageError(format!("{flag} must be a finite number >= {min}, got {v}")).into(),
+            );
+        }
+    }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.analysis.join("priorities"));
+    check_output_dir(&out, args.overwrite)?;
+    let run = read_run_json(&args.analysis)?;
+    let premises = read_analysed_premises(&args.analysis)?;
+    let crs = Crs::parse(&premises.crs, "the CRS of premises.parquet")?;
+    let model = CostModel {
+        trench_sek_per_m: args.trench_sek_per_m,
+        detour_factor: args.detour_factor,
+        per_premise_sek: args.per_premise_sek,
+    };
+
+    // Feeder per premise: straight with detour, or along the roads.
+    let direct: Vec<f64> = premises
+        .fibre_distance_m
+        .iter()
+        .map(|d| d.unwrap_or(f64::INFINITY))
+        .collect();
+    let mut notices = Vec::new();
+    let feeder: Vec<f64> = match &args.roads {
+        None => direct.iter().map(|d| d * args.detour_factor).collect(),
+        Some(path) => road_feeders(&args, path, &run, &premises, &crs, &direct, &mut notices)?,
+    };
+
+    // Candidates: premises without fibre, grouped.
+    let unconnected: Vec<bool> = premises.outcomes.iter().map(|o| !o.fibre_passed).collect();
+    let groups: Vec<(&'static str, String, Vec<u32>, Option<MultiPolygon<f64>>)> = match args
+        .candidates
+    {
+        CandidateArg::Clusters => {
+            let mut by: std::collections::BTreeMap<u32, Vec<u32>> = Default::default();
+            for (i, g) in premises.gap_id.iter().enumerate() {
+                if let (Some(g), true) = (g, unconnected[i]) {
+                    by.entry(*g).or_default().push(i as u32);
+                }
+            }
+            by.into_iter()
+                .map(|(g, m)| ("cluster", format!("gap {g}"), m, None))
+                .collect()
+        }
+        CandidateArg::Scb250m | CandidateArg::Scb1km => {
+            let size = if args.candidates == CandidateArg::Scb250m {
+                250
+            } else {
+                1000
+            };
+            let sweref = Crs::parse("EPSG:3006", "SWEREF 99 TM")?;
+            let t = Transform::new(&crs, &sweref).map_err(anyhow::Error::msg)?;
+            let (mut xs, mut ys): (Vec<f64>, Vec<f64>) =
+                premises.xy.iter().map(|c| (c.x, c.y)).unzip();
+            if !t.is_identity() {
+                t.coords(&mut xs, &mut ys).map_err(anyhow::Error::msg)?;
+            }
+            let keys: Vec<Option<(i64, i64)>> = (0..xs.len())
+                .map(|i| {
+                    unconnected[i].then(|| cells::scb_corner(Coord { x: xs[i], y: ys[i] }, size))
+                })
+                .collect();
+            let g = cells::group(&keys);
+            let mut members = vec![Vec::new(); g.keys.len()];
+            for (i, k) in g.of.iter().enumerate() {
+                if let Some(k) = k {
+                    members[*k as usize].push(i as u32);
+                }
+            }
+            let back = Transform::new(&sweref, &crs).map_err(anyhow::Error::msg)?;
+            g.keys
+                .iter()
+                .zip(members)
+                .map(|(&(e, n), m)| {
+                    let mut sq = cells::scb_square(e, n, size);
+                    if !back.is_identity() {
+                        for p in &mut sq.0 {
+                            p.exterior_mut(|r| {
+                                let (mut xs, mut ys): (Vec<f64>, Vec<f64>) =
+                                    r.0.iter().map(|c| (c.x, c.y)).unzip();
+                                if back.coords(&mut xs, &mut ys).is_ok() {
+                                    *r = LineString::from(
+                                        xs.into_iter().zip(ys).collect::<Vec<_>>(),
+                                    );
+                                }
+                            });
+                        }
+                    }
+                    ("scb cell", cells::scb_id(e, n), m, Some(sq))
+                })
+                .collect()
+        }
+    };
+    let mut projects: Vec<Project> = groups
+        .into_par_iter()
+        .map(|(kind, key, members, area)| {
+            let pts: Vec<Coord<f64>> = members.iter().map(|&i| premises.xy[i as usize]).collect();
+            let feeder_m = members
+                .iter()
+                .map(|&i| feeder[i as usize])
+                .fold(f64::INFINITY, f64::min);
+            let internal_m = prioritise::mst_length_m(&pts) * model.detour_factor;
+            let mut sett: Vec<&str> = members
+                .iter()
+                .map(|&i| premises.settlement_id[i as usize].as_str())
+                .filter(|s| !s.is_empty())
+                .collect();
+            sett.sort_unstable();
+            sett.dedup();
+            Project {
+                kind,
+                key,
+                settlements: sett.join(";"),
+                households: members
+                    .iter()
+                    .map(|&i| u64::from(premises.outcomes[i as usize].households))
+                    .sum(),
+                workplaces: members
+                    .iter()
+                    .map(|&i| u64::from(premises.outcomes[i as usize].workplaces))
+                    .sum(),
+                feeder_m,
+                internal_m,
+                cost_sek: model.cost_sek(feeder_m + internal_m, members.len()),
+                area: area.unwrap_or_else(|| gaps::outline(&pts, 25.0, 200.0)),
+                premises: members,
+            }
+        })
+        .collect();
+    // Projects with no fibre anywhere to connect to cannot be costed.
+    let before = projects.len();
+    projects.retain(|p| p.cost_sek.is_finite());
+    if projects.len() < before {
+        notices.push(format!(
+            "{} candidate projects have no fibre to connect to (no fibre layer in the analysis) and are left out",
+            before - projects.len()
+        ));
+    }
+    let hh: Vec<u64> = projects.iter().map(|p| p.households).collect();
+    let costs: Vec<f64> = projects.iter().map(|p| p.cost_sek).collect();
+    let choice = prioritise::choose(&hh, &costs, args.budget_sek);
+
+    let mut staging = Staging::begin(&out, args.overwrite)?;
+    let table = project_columns(&projects, &choice);
+    let mut df = tables::frame_from_columns(&table)?;
+    tables::write_csv(&mut df, &staging.file("projects.csv"))?;
+    tables::write_parquet(&mut df, &staging.file("projects.parquet"), None)?;
+    let ft = project_features(&projects, &choice, &table);
+    write_geojson(&staging.file("projects.geojson"), "projects", &crs, &ft)?;
+    std::fs::write(staging.file("projects.qml"), projects_qml()).context("projects.qml")?;
+    let premises_connected: usize = (0..projects.len())
+        .filter(|&i| choice.chosen[i])
+        .map(|i| projects[i].premises.len())
+        .sum();
+    let record = json!({
+        "tool": "gapmap",
+        "version": env!("CARGO_PKG_VERSION"),
+        "command": "prioritise",
+        "started_utc": started_utc,
+        "analysis": args.analysis.display().to_string(),
+        "working_crs": crs.label(),
+        "parameters": {
+            "budget_sek": args.budget_sek,
+            "candidates": format!("{:?}", args.candidates).to_lowercase(),
+            "trench_sek_per_m": args.trench_sek_per_m,
+            "detour_factor": args.detour_factor,
+            "per_premise_sek": args.per_premise_sek,
+            "roads": args.roads.as_ref().map(|p| p.display().to_string()),
+            "road_snap_m": args.road_snap_m,
+        },
+        "candidates": projects.len(),
+        "chosen": choice.chosen.iter().filter(|c| **c).count(),
+        "households_connected": choice.households,
+        "premises_connected": premises_connected,
+        "cost_sek": choice.cost_sek,
+        "method": choice.method.as_str(),
+        "upper_bound_households": choice.upper_bound_households,
+        "households_without_fibre": projects.iter().map(|p| p.households).sum::<u64>(),
+        "notices": notices,
+        "seconds": t0.elapsed().as_secs_f64(),
+        "outputs": ["projects.csv", "projects.parquet", "projects.geojson", "projects.qml", "priorities.json"],
+    });
+    std::fs::write(
+        staging.file("priorities.json"),
+        serde_json::to_string_pretty(&record)? + "\n",
+    )
+    .context("priorities.json")?;
+    staging.commit()?;
+    for n in &notices {
+        eprintln!("note: {n}");
+    }
+    println!(
+        "{} of {} candidate projects chosen ({}): {} households ({} premises) for {:.1} MSEK of {:.1} MSEK",
+        choice.chosen.iter().filter(|c| **c).count(),
+        projects.len(),
+        choice.method.as_str(),
+        choice.households,
+        premises_connected,
+        choice.cost_sek / 1e6,
+        args.budget_sek / 1e6
+    );
+    println!(
+        "no choice within the budget connects more than {:.0} households; wrote 5 files to {} in {:.1} s",
+        choice.upper_bound_households.floor(),
+        out.display(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Feeder lengths along the roads (see [`prioritise::road_feeders_m`]).
+fn road_feeders(
+    args: &Args,
+    roads_path: &Path,
+    run: &serde_json::Value,
+    premises: &AnalysedPremises,
+    crs: &Crs,
+    direct: &[f64],
+    notices: &mut Vec<String>,
+) -> Result<Vec<f64>> {
+    let ctx = ReadContext {
+        target: crs.clone(),
+        assume_crs: None,
+        strict: false,
+    };
+    let roads = read_fibre(
+        &FibreOptions {
+            role: "roads",
+            layer_flag: "--roads-layer",
+            ..FibreOptions::fibre(
+                vec![roads_path.to_path_buf()],
+                args.roads_layer.iter().cloned().collect(),
+                FieldChoice::new(None, "network", "--roads"),
+                None,
+            )
+        },
+        &ctx,
+    )?;
+    let lines: Vec<LineString<f64>> = roads
+        .features
+        .iter()
+        .flat_map(|f| f.lines.0.iter().cloned())
+        .collect();
+    // The fibre: as given, or as the analysis read it.
+    let (paths, layers) = if args.fibre.is_empty() {
+        let mut paths = Vec::new();
+        let mut layers = Vec::new();
+        for i in run["inputs"].as_array().into_iter().flatten() {
+            if i["role"] == "fibre" {
+                let mut p = PathBuf::from(i["path"].as_str().unwrap_or(""));
+                if !p.exists() && run["parameters"]["bundled_region"] == true {
+                    if let Ok(r) = bundled::locate() {
+                        p = r.fibre;
+                    }
+                }
+                if !paths.contains(&p) {
+                    paths.push(p);
+                }
+                if let Some(l) = i["layer"].as_str() {
+                    if !layers.iter().any(|x: &String| x == l) {
+                        layers.push(l.to_string());
+                    }
+                }
+            }
+        }
+        if paths.is_empty() {
+            return Err(UsageError(
+                "--roads needs the fibre: the analysis had no fibre layer; give --fibre".into(),
+            )
+            .into());
+        }
+        (paths, layers)
+    } else {
+        (args.fibre.clone(), args.fibre_layer.clone())
+    };
+    let fibre = read_fibre(
+        &FibreOptions::fibre(
+            paths,
+            layers,
+            FieldChoice::new(None, "network", "--fibre"),
+            None,
+        ),
+        &ctx,
+    )?;
+    let graph = RoadGraph::new(&lines, args.road_snap_m, 50.0);
+    let index = FibreIndex::new(&fibre.features);
+    let vertex_fibre_m: Vec<f64> = graph
+        .vertices
+        .par_iter()
+        .map_init(Vec::new, |scratch, &v| {
+            index.reach(v, 0.0, scratch).distance_m
+        })
+        .collect();
+    notices.push(format!(
+        "roads: {} lines, {} graph vertices",
+        lines.len(),
+        graph.vertices.len()
+    ));
+    Ok(prioritise::road_feeders_m(
+        &graph,
+        &vertex_fibre_m,
+        &premises.xy,
+        direct,
+        args.detour_factor,
+    ))
+}
+
+fn project_columns(projects: &[Project], choice: &Choice) -> Vec<(String, Column<'static>)> {
+    let n = projects.len();
+    let mut rank = vec![0i64; n];
+    for (r, &i) in choice.ranking.iter().enumerate() {
+        rank[i] = r as i64 + 1;
+    }
+    // Rows in rank order.
+    let order = &choice.ranking;
+    let mut cumulative = Vec::with_capacity(n);
+    let mut cum = 0.0;
+    for &i in order {
+        if choice.chosen[i] {
+            cum += projects[i].cost_sek;
+        }
+        cumulative.push(Some(cum));
+    }
+    let text = |f: &dyn Fn(&Project) -> String| {
+        Column::Text(
+            order
+                .iter()
+                .map(|&i| Some(Cow::Owned(f(&projects[i]))))
+                .collect(),
+        )
+    };
+    let int =
+        |f: &dyn Fn(&Project) -> i64| Column::Int(order.iter().map(|&i| f(&projects[i])).collect());
+    let float = |f: &dyn Fn(&Project) -> f64| {
+        Column::Float(order.iter().map(|&i| Some(f(&projects[i]))).collect())
+    };
+    vec![
+        (
+            "rank".into(),
+            Column::Int(order.iter().map(|&i| rank[i]).collect()),
+        ),
+        ("project".into(), text(&|p| p.key.clone())),
+        ("kind".into(), text(&|p| p.kind.to_string())),
+        ("settlements".into(), text(&|p| p.settlements.clone())),
+        ("premises".into(), int(&|p| p.premises.len() as i64)),
+        ("households".into(), int(&|p| p.households as i64)),
+        ("workplaces".into(), int(&|p| p.workplaces as i64)),
+        (
+            "feeder_m".into(),
+            float(&|p| (p.feeder_m * 10.0).round() / 10.0),
+        ),
+        (
+            "internal_m".into(),
+            float(&|p| (p.internal_m * 10.0).round() / 10.0),
+        ),
+        ("cost_sek".into(), float(&|p| p.cost_sek.round())),
+        (
+            "cost_per_household_sek".into(),
+            Column::Float(
+                order
+                    .iter()
+                    .map(|&i| {
+                        let p = &projects[i];
+                        (p.households > 0).then(|| (p.cost_sek / p.households as f64).round())
+                    })
+                    .collect(),
+            ),
+        ),
+        (
+            "chosen".into(),
+            Column::Int(order.iter().map(|&i| i64::from(choice.chosen[i])).collect()),
+        ),
+        ("cumulative_cost_sek".into(), Column::Float(cumulative)),
+    ]
+}
+
+/// Fill colour: chosen projects from dark (first ranked) to light green; others grey.
+fn project_fill(rank: usize, n: usize, chosen: bool) -> &'static str {
+    const GREENS: [&str; 5] = ["#006d2c", "#31a354", "#74c476", "#a1d99b", "#c7e9c0"];
+    if !chosen {
+        return "#bdbdbd";
+    }
+    GREENS[(rank * GREENS.len() / n.max(1)).min(GREENS.len() - 1)]
+}
+
+fn project_features<'a>(
+    projects: &'a [Project],
+    choice: &Choice,
+    columns: &[(String, Column<'static>)],
+) -> FeatureTable<'a> {
+    let order = &choice.ranking;
+    let mut t = FeatureTable {
+        columns: columns.to_vec(),
+        geometries: order
+            .iter()
+            .map(|&i| GeomRef::MultiPolygon(&projects[i].area))
+            .collect(),
+    };
+    let n = order.len();
+    t.push(
+        "fill",
+        Column::Text(
+            order
+                .iter()
+                .enumerate()
+                .map(|(r, &i)| Some(Cow::Borrowed(project_fill(r, n, choice.chosen[i]))))
+                .collect(),
+        ),
+    );
+    t.push("fill-opacity", Column::Float(vec![Some(0.75); n]));
+    t.push(
+        "stroke",
+        Column::Text(vec![Some(Cow::Borrowed("#252525")); n]),
+    );
+    t
+}
+
+/// QGIS style: chosen projects green, the rest grey.
+fn projects_qml() -> String {
+    format!(
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis version=\"3.22.0\" styleCategories=\"Symbology\">\n  <renderer-v2 type=\"categorizedSymbol\" attr=\"chosen\" forceraster=\"0\" symbollevels=\"0\" enableorderby=\"0\">\n    <categories>\n      <category value=\"1\" symbol=\"0\" label=\"chosen\" render=\"true\"/>\n      <category value=\"0\" symbol=\"1\" label=\"not chosen\" render=\"true\"/>\n    </categories>\n    <symbols>\n{}{}    </symbols>\n  </renderer-v2>\n</qgis>\n",
+        gapmap_io::style::fill_symbol_xml(0, "#31a354", "#252525"),
+        gapmap_io::style::fill_symbol_xml(1, "#bdbdbd", "#737373"),
+    )
+}
