@@ -80,6 +80,9 @@ pub struct Args {
     pub fibre_layer: Vec<String>,
 }
 
+/// A candidate before costing: kind, key, premises, and its area if it has a fixed one.
+type Candidate = (&'static str, String, Vec<u32>, Option<MultiPolygon<f64>>);
+
 /// One candidate project.
 struct Project {
     kind: &'static str,
@@ -138,9 +141,7 @@ pub fn run(args: Args) -> Result<()> {
 
     // Candidates: premises without fibre, grouped.
     let unconnected: Vec<bool> = premises.outcomes.iter().map(|o| !o.fibre_passed).collect();
-    let groups: Vec<(&'static str, String, Vec<u32>, Option<MultiPolygon<f64>>)> = match args
-        .candidates
-    {
+    let groups: Vec<Candidate> = match args.candidates {
         CandidateArg::Clusters => {
             let mut by: std::collections::BTreeMap<u32, Vec<u32>> = Default::default();
             for (i, g) in premises.gap_id.iter().enumerate() {
