@@ -26,6 +26,7 @@ mod predict;
 mod prioritise;
 mod progress;
 mod radio;
+mod report;
 mod resilience;
 mod runinfo;
 mod synth;
@@ -55,6 +56,8 @@ enum Command {
     Grid(grid::Args),
     /// Candidate fibre projects costed in SEK, and the ones a budget should fund.
     Prioritise(prioritise::Args),
+    /// An analysis as one self-contained report.html (maps, tables) and map.png.
+    Report(report::Args),
 }
 
 /// A usage error found after parsing (exit code 2).
@@ -93,6 +96,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => predict::run(args),
         Command::Grid(args) => grid::run(args),
         Command::Prioritise(args) => prioritise::run(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

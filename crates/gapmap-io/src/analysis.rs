@@ -160,3 +160,45 @@ pub fn read_run_json(dir: &Path) -> Result<serde_json::Value> {
         std::fs::read_to_string(&path).map_err(|_| IoError::NotFound { path: path.clone() })?;
     serde_json::from_str(&text).map_err(|e| err(&path, format!("not JSON: {e}")))
 }
+
+/// A CSV table as text: its header and rows (`None` for empty cells). For reading gapmap's
+/// own tables back (settlements.csv, projects.csv, grid tables).
+pub fn read_csv_text(path: &Path) -> Result<(Vec<String>, Vec<Vec<Option<String>>>)> {
+    if !path.exists() {
+        return Err(IoError::NotFound {
+            path: path.to_path_buf(),
+        });
+    }
+    let df = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .map_err(|e| err(path, e.to_string()))?
+        .finish()
+        .map_err(|e| err(path, e.to_string()))?;
+    let headers: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let cols: Vec<Vec<Option<String>>> = df
+        .columns()
+        .iter()
+        .map(|c| {
+            let s = c
+                .as_materialized_series()
+                .cast(&DataType::String)
+                .map_err(|e| err(path, e.to_string()))?;
+            Ok(s.str()
+                .map_err(|e| err(path, e.to_string()))?
+                .iter()
+                .map(|v| v.filter(|v| !v.is_empty()).map(str::to_string))
+                .collect())
+        })
+        .collect::<Result<_>>()?;
+    let n = df.height();
+    let rows = (0..n)
+        .map(|i| cols.iter().map(|c| c[i].clone()).collect())
+        .collect();
+    Ok((headers, rows))
+}

@@ -14,6 +14,7 @@ pub mod geojson;
 pub mod geom;
 pub mod inputs;
 pub mod raster;
+pub mod report;
 pub mod sites;
 pub mod staging;
 pub mod style;

@@ -1,0 +1,519 @@
+//! `gapmap report`: an analysis directory (and, when present, its `grid/` and `priorities/`)
+//! as one self-contained `report.html` (inline SVG maps, tables; nothing fetched at view
+//! time) and `map.png` (the gap map, for slides).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Result;
+use gapmap_core::gaps::GapKind;
+use gapmap_core::goals::Status;
+use gapmap_core::summary::Tally;
+use gapmap_io::analysis::{read_csv_text, read_run_json};
+use gapmap_io::report::{
+    read_geojson_features, report_html, write_atomic, write_map_png, Frame, Map, MapFeature,
+    Report, Table,
+};
+use gapmap_io::style;
+use serde_json::Value;
+
+use crate::grid::goals_of;
+use crate::UsageError;
+
+/// `gapmap report` options.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The analysis directory (what `gapmap analyze` wrote); `grid/` and `priorities/` in it
+    /// are included when present.
+    #[arg(value_name = "ANALYSIS", default_value = "gapmap-out")]
+    pub analysis: PathBuf,
+    /// Where to write report.html and map.png [default: ANALYSIS].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Width of the maps in the page, in pixels.
+    #[arg(long, value_name = "PX", default_value_t = 640)]
+    pub map_width_px: u32,
+    /// Width of map.png, in pixels.
+    #[arg(long, value_name = "PX", default_value_t = 1600)]
+    pub png_width_px: u32,
+    /// Rows in each top list.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+}
+
+/// A CSV table read back, with column lookup by name.
+struct Rows {
+    index: HashMap<String, usize>,
+    rows: Vec<Vec<Option<String>>>,
+}
+
+impl Rows {
+    fn read(path: &Path) -> Result<Rows> {
+        let (h, rows) = read_csv_text(path)?;
+        Ok(Rows {
+            index: h.into_iter().enumerate().map(|(i, k)| (k, i)).collect(),
+            rows,
+        })
+    }
+    fn s<'a>(&self, row: &'a [Option<String>], col: &str) -> &'a str {
+        self.index
+            .get(col)
+            .and_then(|&i| row[i].as_deref())
+            .unwrap_or("")
+    }
+    fn f(&self, row: &[Option<String>], col: &str) -> f64 {
+        self.s(row, col).parse().unwrap_or(f64::NAN)
+    }
+}
+
+fn int(v: f64) -> String {
+    if !v.is_finite() {
+        return "–".into();
+    }
+    let s = format!("{:.0}", v.abs());
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push('\u{202f}');
+        }
+        out.push(ch);
+    }
+    if v < 0.0 {
+        format!("−{out}")
+    } else {
+        out
+    }
+}
+
+fn pct(v: f64) -> String {
+    if v.is_finite() {
+        format!("{:.1} %", v * 100.0)
+    } else {
+        "–".into()
+    }
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let t0 = Instant::now();
+    if args.map_width_px < 200 || args.png_width_px < 200 || args.png_width_px > 8000 {
+        return Err(UsageError(
+            "--map-width-px and --png-width-px must be between 200 and 8000".into(),
+        )
+        .into());
+    }
+    let dir = &args.analysis;
+    let out = args.out.clone().unwrap_or_else(|| dir.clone());
+    let run = read_run_json(dir)?;
+    let totals = &run["totals"];
+    let t = |k: &str| totals[k].as_f64().unwrap_or(f64::NAN);
+    let settlements = Rows::read(&dir.join("settlements.csv"))?;
+    let grid_dir = dir.join("grid");
+    let prio_dir = dir.join("priorities");
+    let kommun = grid_dir
+        .join("region_kommun.csv")
+        .exists()
+        .then(|| Rows::read(&grid_dir.join("region_kommun.csv")))
+        .transpose()?;
+    let projects = prio_dir
+        .join("projects.csv")
+        .exists()
+        .then(|| Rows::read(&prio_dir.join("projects.csv")))
+        .transpose()?;
+    let priorities: Option<Value> = std::fs::read_to_string(prio_dir.join("priorities.json"))
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok());
+
+    // Map layers.
+    let outline = |fill: &str, stroke: &str, w: f64| {
+        let (fill, stroke) = (fill.to_string(), stroke.to_string());
+        move |p: &Value| -> (String, f64, String, f64, Option<String>) {
+            let name = p["region_name"]
+                .as_str()
+                .or(p["settlement_name"].as_str())
+                .map(str::to_string);
+            (fill.clone(), 1.0, stroke.clone(), w, name)
+        }
+    };
+    let regions: Vec<MapFeature> = if grid_dir.join("region_kommun.geojson").exists() {
+        read_geojson_features(
+            &grid_dir.join("region_kommun.geojson"),
+            &outline("#ffffff", "#8a96a3", 0.8),
+        )?
+    } else {
+        Vec::new()
+    };
+    let settlement_outlines = read_geojson_features(
+        &dir.join("settlements.geojson"),
+        &outline("#dfe4ea", "#5b6770", 0.5),
+    )?;
+    let gaps = read_geojson_features(&dir.join("gaps.geojson"), &|p| {
+        let kind = GapKind::ALL
+            .into_iter()
+            .find(|k| p["kind"].as_str() == Some(k.as_str()))
+            .unwrap_or(GapKind::Unserved);
+        (
+            style::gap_fill(kind).to_string(),
+            0.85,
+            style::gap_stroke(kind).to_string(),
+            0.4,
+            Some(format!(
+                "{}: {} premises, {} households",
+                style::gap_label(kind),
+                p["premises"],
+                p["households"]
+            )),
+        )
+    })?;
+    let chosen: Vec<MapFeature> = if prio_dir.join("projects.geojson").exists() {
+        read_geojson_features(&prio_dir.join("projects.geojson"), &|p| {
+            (
+                "#000000".into(),
+                0.0,
+                if p["chosen"] == 1 { "#006d2c" } else { "none" }.into(),
+                if p["chosen"] == 1 { 1.6 } else { 0.0 },
+                Some(format!(
+                    "project rank {}: {} households",
+                    p["rank"], p["households"]
+                )),
+            )
+        })?
+        .into_iter()
+        .filter(|f| f.stroke != "none")
+        .collect()
+    } else {
+        Vec::new()
+    };
+    let mut gap_legend: Vec<(String, String)> = GapKind::ALL
+        .iter()
+        .map(|&k| {
+            (
+                style::gap_fill(k).to_string(),
+                style::gap_label(k).to_string(),
+            )
+        })
+        .collect();
+    gap_legend.push(("#dfe4ea".into(), "settlement (tätort)".into()));
+    if !chosen.is_empty() {
+        gap_legend.push((
+            "#006d2c".into(),
+            "project chosen for the budget (outline)".into(),
+        ));
+    }
+    let gap_map = Map {
+        title: "Where the gaps are".into(),
+        caption: format!(
+            "Gap areas: premises without fibre within the drop distance ({} m) or without 4G, clustered within {} m, over settlement outlines{}.",
+            run["parameters"]["drop_distance_m"].as_f64().unwrap_or(f64::NAN),
+            run["parameters"]["gap_cluster_m"].as_f64().unwrap_or(f64::NAN),
+            if regions.is_empty() { "" } else { " and kommun boundaries" }
+        ),
+        layers: vec![regions.clone(), settlement_outlines, gaps, chosen],
+        legend: gap_legend,
+    };
+    let share_map = Map {
+        title: "Fibre share per settlement".into(),
+        caption: "Share of premises passed by fibre, per settlement; grey: no premises.".into(),
+        layers: vec![
+            regions,
+            read_geojson_features(&dir.join("settlements.geojson"), &|p| {
+                (
+                    p["fill"]
+                        .as_str()
+                        .unwrap_or(style::NO_DATA_FILL)
+                        .to_string(),
+                    1.0,
+                    "#404040".into(),
+                    0.4,
+                    Some(format!(
+                        "{}: {} fibre passed",
+                        p["settlement_name"].as_str().unwrap_or(""),
+                        pct(p["share_fibre_passed"].as_f64().unwrap_or(f64::NAN))
+                    )),
+                )
+            })?,
+        ],
+        legend: style::SHARE_CLASSES
+            .iter()
+            .map(|c| (c.2.to_string(), format!("fibre passed {}", c.3)))
+            .chain(std::iter::once((
+                style::NO_DATA_FILL.to_string(),
+                "no premises".into(),
+            )))
+            .collect(),
+    };
+
+    // Headline.
+    let people = t("households") + t("workplaces");
+    let headline = vec![
+        ("premises".to_string(), int(t("premises"))),
+        ("households".to_string(), int(t("households"))),
+        (
+            "households + workplaces with fibre".to_string(),
+            pct((t("households_fibre_passed") + t("workplaces_fibre_passed")) / people),
+        ),
+        (
+            "premises with 4G".to_string(),
+            pct(t("mobile_4g") / t("premises")),
+        ),
+        (
+            "unserved premises (no fibre, no 4G)".to_string(),
+            int(t("unserved")),
+        ),
+        (
+            "white premises (state aid)".to_string(),
+            int(t("aid_white")),
+        ),
+    ];
+
+    // Goal attainment, whole area.
+    let goals = goals_of(&run);
+    let tally = |get: &dyn Fn(&str) -> f64| Tally {
+        premises: get("premises") as u64,
+        households: get("households") as u64,
+        workplaces: get("workplaces") as u64,
+        fibre_passed: get("fibre_passed") as u64,
+        households_fibre_passed: get("households_fibre_passed") as u64,
+        workplaces_fibre_passed: get("workplaces_fibre_passed") as u64,
+        at_100_mbps: get("at_100_mbps") as u64,
+        households_100_mbps: get("households_100_mbps") as u64,
+        workplaces_100_mbps: get("workplaces_100_mbps") as u64,
+        mobile_4g: get("mobile_4g") as u64,
+        households_mobile_4g: get("households_mobile_4g") as u64,
+        workplaces_mobile_4g: get("workplaces_mobile_4g") as u64,
+        mobile_5g: get("mobile_5g") as u64,
+        households_mobile_5g: get("households_mobile_5g") as u64,
+        workplaces_mobile_5g: get("workplaces_mobile_5g") as u64,
+        ..Tally::default()
+    };
+    let whole = tally(&|k| t(k).max(0.0));
+    let goal_rows: Vec<Vec<String>> = goals
+        .iter()
+        .map(|g| {
+            let s: Status = g.status(&whole);
+            vec![
+                g.name.clone(),
+                format!("{} ≥ {} %", g.measure.as_str(), g.target_pct()),
+                pct(s.share.unwrap_or(f64::NAN)),
+                if s.met { "yes" } else { "no" }.into(),
+                int(s.missing_premises as f64),
+                int(s.missing_households as f64),
+            ]
+        })
+        .collect();
+    let mut tables = vec![Table {
+        title: "National goals: the whole area".into(),
+        note: "Sweden's goals for 2025: 98 % of households and workplaces with 1 Gbit/s (a fibre network counts), 99.9 % with at least 100 Mbit/s (mobile may stand in, see run.json), 4G for every premise. Missing: premises and households that still need it to reach the target.".into(),
+        headers: ["goal", "target", "now", "met", "premises missing", "households missing"]
+            .map(String::from)
+            .to_vec(),
+        rows: goal_rows,
+        numeric: vec![false, false, true, false, true, true],
+    }];
+    if let Some(k) = &kommun {
+        let g1 = goals.first().map(|g| g.name.clone()).unwrap_or_default();
+        let mut rows: Vec<&Vec<Option<String>>> = k.rows.iter().collect();
+        rows.sort_by(|a, b| {
+            k.f(b, &format!("goal_{g1}_missing_households"))
+                .total_cmp(&k.f(a, &format!("goal_{g1}_missing_households")))
+        });
+        tables.push(Table {
+            title: "National goals per kommun".into(),
+            note: "From grid/region_kommun.csv (gapmap grid); most households missing the 1 Gbit/s goal first.".into(),
+            headers: [
+                "kommun",
+                "premises",
+                "fibre (households + workplaces)",
+                "households missing 1 Gbit/s",
+                "≥ 100 Mbit/s",
+                "4G",
+                "premises missing 4G",
+                "state-aid class",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: rows
+                .iter()
+                .map(|r| {
+                    let gname = |i: usize, col: &str| {
+                        goals
+                            .get(i)
+                            .map(|g| format!("goal_{}_{col}", g.name))
+                            .unwrap_or_default()
+                    };
+                    vec![
+                        k.s(r, "region_name").to_string(),
+                        int(k.f(r, "premises")),
+                        pct(k.f(r, &gname(0, "share"))),
+                        int(k.f(r, &gname(0, "missing_households"))),
+                        pct(k.f(r, &gname(1, "share"))),
+                        pct(k.f(r, &gname(2, "share"))),
+                        int(k.f(r, &gname(2, "missing_premises"))),
+                        k.s(r, "aid_class").to_string(),
+                    ]
+                })
+                .collect(),
+            numeric: vec![false, true, true, true, true, true, true, false],
+        });
+    }
+    // Top lists of settlements (the rural row has an empty id).
+    let named: Vec<&Vec<Option<String>>> = settlements
+        .rows
+        .iter()
+        .filter(|r| !settlements.s(r, "settlement_id").is_empty())
+        .collect();
+    let without = |r: &Vec<Option<String>>| {
+        settlements.f(r, "households") - settlements.f(r, "households_fibre_passed")
+    };
+    let settlement_row = |r: &Vec<Option<String>>| {
+        vec![
+            settlements.s(r, "settlement_name").to_string(),
+            int(settlements.f(r, "premises")),
+            int(settlements.f(r, "households")),
+            pct(settlements.f(r, "share_fibre_passed")),
+            int(without(r)),
+            int(settlements.f(r, "unserved")),
+            settlements.s(r, "aid_class").to_string(),
+        ]
+    };
+    let headers: Vec<String> = [
+        "settlement",
+        "premises",
+        "households",
+        "fibre passed",
+        "households without fibre",
+        "unserved premises",
+        "state-aid class",
+    ]
+    .map(String::from)
+    .to_vec();
+    let numeric = vec![false, true, true, true, true, true, false];
+    let mut by_missing = named.clone();
+    by_missing.sort_by(|a, b| without(b).total_cmp(&without(a)));
+    tables.push(Table {
+        title: format!(
+            "Top {}: settlements with the most households without fibre",
+            args.top
+        ),
+        note: String::new(),
+        headers: headers.clone(),
+        rows: by_missing
+            .iter()
+            .take(args.top)
+            .map(|r| settlement_row(r))
+            .collect(),
+        numeric: numeric.clone(),
+    });
+    let mut by_share: Vec<&Vec<Option<String>>> = named
+        .iter()
+        .copied()
+        .filter(|r| settlements.f(r, "premises") >= 50.0)
+        .collect();
+    by_share.sort_by(|a, b| {
+        settlements
+            .f(a, "share_fibre_passed")
+            .total_cmp(&settlements.f(b, "share_fibre_passed"))
+    });
+    tables.push(Table {
+        title: format!(
+            "Top {}: settlements with the lowest fibre share (50 premises or more)",
+            args.top
+        ),
+        note: String::new(),
+        headers,
+        rows: by_share
+            .iter()
+            .take(args.top)
+            .map(|r| settlement_row(r))
+            .collect(),
+        numeric,
+    });
+    if let (Some(p), Some(pj)) = (&projects, &priorities) {
+        let chosen: Vec<&Vec<Option<String>>> =
+            p.rows.iter().filter(|r| p.s(r, "chosen") == "1").collect();
+        tables.push(Table {
+            title: format!(
+                "Projects chosen for a budget of {:.1} MSEK",
+                pj["parameters"]["budget_sek"].as_f64().unwrap_or(0.0) / 1e6
+            ),
+            note: format!(
+                "{} of {} candidate projects ({}): {} households for {:.1} MSEK; no choice within the budget connects more than {} households. Cost model: {} SEK per metre of trench, detour {}, {} SEK per premise. The first {} in rank order:",
+                chosen.len(),
+                pj["candidates"],
+                pj["method"].as_str().unwrap_or(""),
+                int(pj["households_connected"].as_f64().unwrap_or(0.0)),
+                pj["cost_sek"].as_f64().unwrap_or(0.0) / 1e6,
+                int(pj["upper_bound_households"].as_f64().unwrap_or(0.0).floor()),
+                pj["parameters"]["trench_sek_per_m"],
+                pj["parameters"]["detour_factor"],
+                pj["parameters"]["per_premise_sek"],
+                args.top
+            ),
+            headers: ["rank", "project", "settlements", "premises", "households", "cost (MSEK)", "SEK per household"]
+                .map(String::from)
+                .to_vec(),
+            rows: chosen
+                .iter()
+                .take(args.top)
+                .map(|r| {
+                    vec![
+                        p.s(r, "rank").to_string(),
+                        p.s(r, "project").to_string(),
+                        p.s(r, "settlements").to_string(),
+                        int(p.f(r, "premises")),
+                        int(p.f(r, "households")),
+                        format!("{:.2}", p.f(r, "cost_sek") / 1e6),
+                        int(p.f(r, "cost_per_household_sek")),
+                    ]
+                })
+                .collect(),
+            numeric: vec![true, false, false, true, true, true, true],
+        });
+    }
+    let area = if run["parameters"]["bundled_region"] == true {
+        "Dalarnas län (the bundled region)".to_string()
+    } else {
+        run["inputs"]
+            .as_array()
+            .and_then(|a| a.iter().find(|i| i["role"] == "settlements"))
+            .and_then(|i| i["path"].as_str())
+            .map_or("the analysed area".into(), |p| {
+                Path::new(p)
+                    .file_stem()
+                    .map_or(p.to_string(), |s| s.to_string_lossy().into_owned())
+            })
+    };
+    let report = Report {
+        title: format!("Connectivity gaps: {area}"),
+        subtitle: format!(
+            "gapmap {} analysis of {} (working CRS {}); fibre, 4G/5G, state-aid classes and the national goals.",
+            run["version"].as_str().unwrap_or(""),
+            run["started_utc"].as_str().unwrap_or(""),
+            run["working_crs"].as_str().unwrap_or("")
+        ),
+        headline,
+        maps: vec![gap_map.clone(), share_map],
+        tables,
+        footer: format!(
+            "Made by gapmap {} from {} (run.json lists the inputs and parameters). Settlement and boundary data: SCB (CC0).",
+            env!("CARGO_PKG_VERSION"),
+            dir.display()
+        ),
+    };
+    std::fs::create_dir_all(&out).map_err(|e| gapmap_io::IoError::Write {
+        path: out.clone(),
+        message: e.to_string(),
+    })?;
+    let html = report_html(&report, f64::from(args.map_width_px));
+    write_atomic(&out.join("report.html"), html.as_bytes())?;
+    let frame = Frame::fit(&gap_map, f64::from(args.png_width_px));
+    write_map_png(&gap_map, &frame, &out.join("map.png"))?;
+    println!(
+        "wrote {} ({} KiB) and {} in {:.1} s",
+        out.join("report.html").display(),
+        html.len() / 1024,
+        out.join("map.png").display(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
