@@ -161,9 +161,12 @@ pub fn read_run_json(dir: &Path) -> Result<serde_json::Value> {
     serde_json::from_str(&text).map_err(|e| err(&path, format!("not JSON: {e}")))
 }
 
+/// A table as text: header, and rows with `None` for empty cells.
+pub type TextTable = (Vec<String>, Vec<Vec<Option<String>>>);
+
 /// A CSV table as text: its header and rows (`None` for empty cells). For reading gapmap's
 /// own tables back (settlements.csv, projects.csv, grid tables).
-pub fn read_csv_text(path: &Path) -> Result<(Vec<String>, Vec<Vec<Option<String>>>)> {
+pub fn read_csv_text(path: &Path) -> Result<TextTable> {
     if !path.exists() {
         return Err(IoError::NotFound {
             path: path.to_path_buf(),

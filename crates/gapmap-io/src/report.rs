@@ -66,11 +66,14 @@ fn rerr(path: &Path, m: impl std::fmt::Display) -> IoError {
     }
 }
 
+/// How to draw a feature: (fill, fill opacity, stroke, stroke width px, hover title).
+pub type FeatureStyle = (String, f64, String, f64, Option<String>);
+
 /// Reads the features of a GeoJSON file (polygons and lines), styled by `style` from each
 /// feature's properties: (fill, fill opacity, stroke, stroke width px, title).
 pub fn read_geojson_features(
     path: &Path,
-    style: &dyn Fn(&Value) -> (String, f64, String, f64, Option<String>),
+    style: &dyn Fn(&Value) -> FeatureStyle,
 ) -> Result<Vec<MapFeature>> {
     let text = std::fs::read_to_string(path).map_err(|_| IoError::NotFound {
         path: path.to_path_buf(),
@@ -452,9 +455,9 @@ pub fn report_html(r: &Report, width_px: f64) -> String {
         }
         s.push_str("</tbody></table>");
     }
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "</main><footer>{}</footer></body></html>\n",
+        "</main><footer>{}</footer></body></html>",
         esc(&r.footer)
     );
     s
