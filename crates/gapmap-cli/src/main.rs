@@ -29,6 +29,7 @@ mod radio;
 mod report;
 mod resilience;
 mod runinfo;
+mod settlements;
 mod synth;
 mod terminal;
 
@@ -58,6 +59,8 @@ enum Command {
     Prioritise(prioritise::Args),
     /// An analysis as one self-contained report.html (maps, tables) and map.png.
     Report(report::Args),
+    /// Settlement polygons derived from premises the way SCB delimits tätorter.
+    Settlements(settlements::Args),
 }
 
 /// A usage error found after parsing (exit code 2).
@@ -97,6 +100,7 @@ fn main() -> ExitCode {
         Command::Grid(args) => grid::run(args),
         Command::Prioritise(args) => prioritise::run(args),
         Command::Report(args) => report::run(args),
+        Command::Settlements(args) => settlements::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,241 @@
+//! `gapmap settlements --from-premises`: settlement polygons derived from premises the way
+//! SCB delimits tätorter (premises no more than 200 m apart, at least 200 inhabitants), for
+//! places where no settlement polygons exist. The output feeds `gapmap analyze --settlements`.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use gapmap_core::geo::Area;
+use gapmap_core::settlement;
+use gapmap_io::features::{Column, FeatureTable, GeomRef};
+use gapmap_io::geojson::write_geojson;
+use gapmap_io::inputs::{read_premises, PremiseOptions};
+use gapmap_io::staging::{check_output_dir, Staging};
+use gapmap_io::vector_out::{write_gpkg, OutLayer, MULTI_POLYGON};
+use gapmap_io::{tables, Crs, ReadContext};
+use serde_json::json;
+
+use crate::runinfo::utc_now;
+use crate::UsageError;
+
+/// `gapmap settlements` options.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Premises (any GDAL vector format, or CSV/Parquet points) to derive settlements from.
+    #[arg(long, value_name = "PATH")]
+    pub from_premises: PathBuf,
+    #[arg(long, value_name = "NAME")]
+    pub premises_layer: Option<String>,
+    /// Households field [default: households; else 1 per premise].
+    #[arg(long, value_name = "FIELD")]
+    pub households_field: Option<String>,
+    /// Workplaces field [default: workplaces; else 0].
+    #[arg(long, value_name = "FIELD")]
+    pub workplaces_field: Option<String>,
+    #[arg(long, value_name = "FIELD")]
+    pub premise_id_field: Option<String>,
+    /// X column of CSV/Parquet premises.
+    #[arg(long, value_name = "COLUMN", default_value = "x")]
+    pub x_field: String,
+    /// Y column of CSV/Parquet premises.
+    #[arg(long, value_name = "COLUMN", default_value = "y")]
+    pub y_field: String,
+    /// Working CRS (projected, metres).
+    #[arg(long, value_name = "CRS", default_value = "EPSG:3006")]
+    pub crs: String,
+    /// CRS of inputs that do not declare one.
+    #[arg(long, value_name = "CRS")]
+    pub assume_crs: Option<String>,
+    /// Premises no more than this far apart, in metres, are one settlement (SCB: 200 m).
+    #[arg(long, value_name = "M", default_value_t = 200.0)]
+    pub link_m: f64,
+    /// Smallest population of a settlement (SCB tätort: 200; småort: 50).
+    #[arg(long, value_name = "N", default_value_t = 200.0)]
+    pub min_population: f64,
+    /// People per household (Sweden 2023: about 2.2); 1 when the households field already
+    /// counts people.
+    #[arg(long, value_name = "X", default_value_t = 2.2)]
+    pub persons_per_household: f64,
+    /// The outline extends this far beyond the outermost premises, in metres.
+    #[arg(long, value_name = "M", default_value_t = 50.0)]
+    pub margin_m: f64,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "gapmap-settlements")]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let t0 = Instant::now();
+    let started_utc = utc_now();
+    for (flag, v, positive) in [
+        ("--link-m", args.link_m, true),
+        ("--min-population", args.min_population, false),
+        ("--persons-per-household", args.persons_per_household, true),
+        ("--margin-m", args.margin_m, true),
+    ] {
+        if !(v.is_finite() && if positive { v > 0.0 } else { v >= 0.0 }) {
+            return Err(UsageError(format!(
+                "{flag} must be a finite number {} 0, got {v}",
+                if positive { ">" } else { ">=" }
+            ))
+            .into());
+        }
+    }
+    check_output_dir(&args.out, args.overwrite)?;
+    let target = Crs::parse(&args.crs, "--crs")?;
+    target.require_projected_metres("--crs")?;
+    let ctx = ReadContext {
+        target: target.clone(),
+        assume_crs: args
+            .assume_crs
+            .as_deref()
+            .map(|c| Crs::parse(c, "--assume-crs"))
+            .transpose()?,
+        strict: false,
+    };
+    let premises = read_premises(
+        &PremiseOptions::from_flags(
+            &args.from_premises,
+            args.premises_layer.clone(),
+            args.premise_id_field.as_deref(),
+            args.households_field.as_deref(),
+            args.workplaces_field.as_deref(),
+            &args.x_field,
+            &args.y_field,
+        ),
+        &ctx,
+    )?;
+    for n in &premises.notices {
+        eprintln!("note: {n}");
+    }
+    let population: Vec<f64> = premises
+        .households
+        .iter()
+        .map(|&h| f64::from(h) * args.persons_per_household)
+        .collect();
+    let derived = settlement::derive(
+        &premises.xy,
+        &population,
+        args.link_m,
+        args.min_population,
+        args.margin_m,
+    );
+
+    let n = derived.len();
+    let sum = |f: &dyn Fn(usize) -> u64| -> Vec<i64> {
+        derived
+            .iter()
+            .map(|d| d.premises.iter().map(|&i| f(i as usize)).sum::<u64>() as i64)
+            .collect()
+    };
+    let ids: Vec<String> = (1..=n).map(|k| format!("D{k:05}")).collect();
+    let columns: Vec<(String, Column<'static>)> = vec![
+        (
+            "id".into(),
+            Column::Text(ids.iter().map(|s| Some(Cow::Owned(s.clone()))).collect()),
+        ),
+        (
+            "name".into(),
+            Column::Text(
+                ids.iter()
+                    .map(|s| Some(Cow::Owned(format!("derived {s}"))))
+                    .collect(),
+            ),
+        ),
+        (
+            "premises".into(),
+            Column::Int(derived.iter().map(|d| d.premises.len() as i64).collect()),
+        ),
+        (
+            "households".into(),
+            Column::Int(sum(&|i| u64::from(premises.households[i]))),
+        ),
+        (
+            "workplaces".into(),
+            Column::Int(sum(&|i| u64::from(premises.workplaces[i]))),
+        ),
+        (
+            "population".into(),
+            Column::Int(
+                derived
+                    .iter()
+                    .map(|d| d.population.round() as i64)
+                    .collect(),
+            ),
+        ),
+        (
+            "area_km2".into(),
+            Column::Float(
+                derived
+                    .iter()
+                    .map(|d| Some(d.area.unsigned_area() / 1e6))
+                    .collect(),
+            ),
+        ),
+    ];
+    let table = FeatureTable {
+        columns: columns.clone(),
+        geometries: derived
+            .iter()
+            .map(|d| GeomRef::MultiPolygon(&d.area))
+            .collect(),
+    };
+    let in_settlements: usize = derived.iter().map(|d| d.premises.len()).sum();
+    let mut staging = Staging::begin(&args.out, args.overwrite)?;
+    write_gpkg(
+        &staging.file("settlements.gpkg"),
+        &target,
+        &[OutLayer {
+            name: "settlements",
+            geometry_type: MULTI_POLYGON,
+            table: &table,
+            qml: None,
+        }],
+    )?;
+    write_geojson(
+        &staging.file("settlements.geojson"),
+        "settlements",
+        &target,
+        &table,
+    )?;
+    let mut df = tables::frame_from_columns(&columns)?;
+    tables::write_csv(&mut df, &staging.file("settlements.csv"))?;
+    let record = json!({
+        "tool": "gapmap",
+        "version": env!("CARGO_PKG_VERSION"),
+        "command": "settlements",
+        "started_utc": started_utc,
+        "working_crs": target.label(),
+        "inputs": [premises.info],
+        "parameters": {
+            "link_m": args.link_m,
+            "min_population": args.min_population,
+            "persons_per_household": args.persons_per_household,
+            "margin_m": args.margin_m,
+        },
+        "settlements": n,
+        "premises": premises.xy.len(),
+        "premises_in_settlements": in_settlements,
+        "seconds": t0.elapsed().as_secs_f64(),
+        "outputs": ["settlements.gpkg", "settlements.geojson", "settlements.csv", "run.json"],
+    });
+    std::fs::write(
+        staging.file("run.json"),
+        serde_json::to_string_pretty(&record)? + "\n",
+    )
+    .context("run.json")?;
+    staging.commit()?;
+    println!(
+        "{n} settlements (at least {} people, premises within {} m) hold {in_settlements} of {} premises; wrote {} in {:.1} s",
+        args.min_population,
+        args.link_m,
+        premises.xy.len(),
+        args.out.display(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
