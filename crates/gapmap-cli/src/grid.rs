@@ -79,6 +79,10 @@ pub struct Args {
     /// Name field of each --regions layer, comma-separated in the same order [default: name].
     #[arg(long, value_name = "FIELD", value_delimiter = ',')]
     pub region_name_field: Vec<String>,
+    /// Premises outside every region join the nearest region within this distance, in metres
+    /// (generalised boundaries cut off coastal premises); 0 turns this off.
+    #[arg(long, value_name = "M", default_value_t = 2000.0)]
+    pub region_snap_m: f64,
 }
 
 /// One aggregation layer, ready to write.
@@ -88,6 +92,8 @@ struct Layer {
     areas: Vec<MultiPolygon<f64>>,
     columns: Vec<(String, Column<'static>)>,
     premises_outside: u64,
+    /// Premises outside every region that joined the nearest one (--region-snap-m).
+    premises_snapped: usize,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -107,6 +113,13 @@ pub fn run(args: Args) -> Result<()> {
     }
     sizes.sort_unstable();
     sizes.dedup();
+    if !(args.region_snap_m.is_finite() && args.region_snap_m >= 0.0) {
+        return Err(UsageError(format!(
+            "--region-snap-m must be a finite number >= 0, got {}",
+            args.region_snap_m
+        ))
+        .into());
+    }
     let mut resolutions = Vec::new();
     for &r in &args.h3 {
         resolutions.push((
@@ -196,6 +209,7 @@ pub fn run(args: Args) -> Result<()> {
                 areas,
                 columns,
                 premises_outside: outside,
+                premises_snapped: 0,
             });
         }
     }
@@ -296,6 +310,7 @@ pub fn run(args: Args) -> Result<()> {
                 areas,
                 columns,
                 premises_outside: outside,
+                premises_snapped: 0,
             });
         }
     }
@@ -322,8 +337,10 @@ pub fn run(args: Args) -> Result<()> {
         }
         let index = PolygonIndex::new(&regions.areas);
         let bar = Bar::new(premises.xy.len() as u64, "regions");
-        let of = settlement::assign(&index, &premises.xy, &order, &bar);
+        let mut of = settlement::assign(&index, &premises.xy, &order, &bar);
         bar.finish();
+        let snapped =
+            settlement::snap_to_nearest(&regions.areas, &premises.xy, &mut of, args.region_snap_m);
         let n = regions.ids.len();
         let text =
             |v: &[String]| Column::Text(v.iter().map(|s| Some(Cow::Owned(s.clone()))).collect());
@@ -355,6 +372,7 @@ pub fn run(args: Args) -> Result<()> {
             areas: regions.areas,
             columns,
             premises_outside: outside,
+            premises_snapped: snapped,
         });
     }
     if layers.is_empty() {
@@ -368,23 +386,6 @@ pub fn run(args: Args) -> Result<()> {
     let mut staging = Staging::begin(&out, args.overwrite)?;
     let mut written = Vec::new();
     let tables_ft: Vec<FeatureTable<'_>> = layers.iter().map(feature_table).collect();
-    for (layer, table) in layers.iter().zip(&tables_ft) {
-        let geojson = staging.file(&format!("{}.geojson", layer.name));
-        write_geojson(&geojson, &layer.name, &crs, table)?;
-        std::fs::write(
-            staging.file(&format!("{}.qml", layer.name)),
-            style::settlements_qml(),
-        )
-        .context("qml")?;
-        let mut df = tables::frame_from_columns(&layer.columns)?;
-        tables::write_csv(&mut df, &staging.file(&format!("{}.csv", layer.name)))?;
-        tables::write_parquet(
-            &mut df,
-            &staging.file(&format!("{}.parquet", layer.name)),
-            None,
-        )?;
-        written.extend(["geojson", "qml", "csv", "parquet"].map(|e| format!("{}.{e}", layer.name)));
-    }
     let qml = style::settlements_qml();
     let out_layers: Vec<OutLayer<'_>> = layers
         .iter()
@@ -396,7 +397,37 @@ pub fn run(args: Args) -> Result<()> {
             qml: Some(qml.clone()),
         })
         .collect();
-    write_gpkg(&staging.file("grid.gpkg"), &crs, &out_layers)?;
+    let gpkg_path = staging.file("grid.gpkg");
+    let paths: Vec<[PathBuf; 4]> = layers
+        .iter()
+        .map(|l| {
+            ["geojson", "qml", "csv", "parquet"].map(|e| staging.file(&format!("{}.{e}", l.name)))
+        })
+        .collect();
+    // The GeoPackage on its own thread (GDAL parses its own CRS there), the rest here.
+    let (crs_wkt, crs_label) = (crs.wkt(), crs.label().to_string());
+    std::thread::scope(|scope| -> Result<()> {
+        let gpkg = scope.spawn(|| -> Result<()> {
+            let own = Crs::parse(&crs_wkt, &crs_label)?;
+            write_gpkg(&gpkg_path, &own, &out_layers)?;
+            Ok(())
+        });
+        for ((layer, table), [geojson, qml_path, csv, parquet]) in
+            layers.iter().zip(&tables_ft).zip(&paths)
+        {
+            write_geojson(geojson, &layer.name, &crs, table)?;
+            std::fs::write(qml_path, &qml).context("qml")?;
+            let mut df = tables::frame_from_columns(&layer.columns)?;
+            tables::write_csv(&mut df, csv)?;
+            tables::write_parquet(&mut df, parquet, None)?;
+            written.extend(
+                ["geojson", "qml", "csv", "parquet"].map(|e| format!("{}.{e}", layer.name)),
+            );
+        }
+        gpkg.join()
+            .map_err(|_| anyhow::anyhow!("the GeoPackage writer panicked"))??;
+        Ok(())
+    })?;
     written.push("grid.gpkg".into());
     let record = json!({
         "tool": "gapmap",
@@ -409,6 +440,7 @@ pub fn run(args: Args) -> Result<()> {
             "scb_m": sizes,
             "h3": args.h3,
             "h3_mode": format!("{:?}", args.h3_mode).to_lowercase(),
+            "region_snap_m": args.region_snap_m,
             "regions": region_inputs.iter().map(|(p, i, n)| json!({
                 "path": p.display().to_string(), "id_field": i, "name_field": n,
             })).collect::<Vec<_>>(),
@@ -418,6 +450,7 @@ pub fn run(args: Args) -> Result<()> {
             "name": l.name,
             "areas": l.areas.len(),
             "premises_outside": l.premises_outside,
+            "premises_snapped": l.premises_snapped,
         })).collect::<Vec<_>>(),
         "seconds": t0.elapsed().as_secs_f64(),
         "outputs": written.iter().chain(std::iter::once(&"grid.json".to_string())).collect::<Vec<_>>(),
@@ -429,14 +462,27 @@ pub fn run(args: Args) -> Result<()> {
     .context("grid.json")?;
     staging.commit()?;
     for l in &layers {
+        let mut extra = Vec::new();
+        if l.premises_snapped > 0 {
+            extra.push(format!(
+                "{} premises outside joined the nearest within --region-snap-m",
+                l.premises_snapped
+            ));
+        }
+        if l.premises_outside > 0 {
+            extra.push(format!(
+                "{} premises outside every area",
+                l.premises_outside
+            ));
+        }
         println!(
             "{:<18} {:>7} areas{}",
             l.name,
             l.areas.len(),
-            if l.premises_outside > 0 {
-                format!(" ({} premises outside every area)", l.premises_outside)
-            } else {
+            if extra.is_empty() {
                 String::new()
+            } else {
+                format!(" ({})", extra.join("; "))
             }
         );
     }

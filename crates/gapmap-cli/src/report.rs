@@ -40,6 +40,9 @@ pub struct Args {
     /// Rows in each top list.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub top: usize,
+    /// The report's title [default: "Connectivity gaps: " and the area's name].
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
 }
 
 /// A CSV table read back, with column lookup by name.
@@ -484,7 +487,10 @@ pub fn run(args: Args) -> Result<()> {
             })
     };
     let report = Report {
-        title: format!("Connectivity gaps: {area}"),
+        title: args
+            .title
+            .clone()
+            .unwrap_or_else(|| format!("Connectivity gaps: {area}")),
         subtitle: format!(
             "gapmap {} analysis of {} (working CRS {}); fibre, 4G/5G, state-aid classes and the national goals.",
             run["version"].as_str().unwrap_or(""),

@@ -20,6 +20,60 @@ pub fn assign(
     })
 }
 
+/// Gives premises that lie in no area (`None` in `of`) the nearest area within `max_m`
+/// metres, e.g. for generalised boundaries that cut off coastal premises. Ties go to the
+/// lower area index. Returns how many premises were snapped.
+pub fn snap_to_nearest(
+    areas: &[geo::MultiPolygon<f64>],
+    premises: &[Coord<f64>],
+    of: &mut [Option<u32>],
+    max_m: f64,
+) -> usize {
+    use geo::{BoundingRect, Distance, Euclidean, Point};
+    use rayon::prelude::*;
+    use rstar::primitives::{GeomWithData, Rectangle};
+    use rstar::{RTree, AABB};
+    if max_m <= 0.0 || areas.is_empty() {
+        return 0;
+    }
+    let tree = RTree::bulk_load(
+        areas
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| {
+                let r = a.bounding_rect()?;
+                Some(GeomWithData::new(
+                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                    i as u32,
+                ))
+            })
+            .collect(),
+    );
+    let snapped: Vec<(usize, u32)> = of
+        .par_iter()
+        .enumerate()
+        .filter(|(_, a)| a.is_none())
+        .filter_map(|(i, _)| {
+            let p = premises[i];
+            let window = AABB::from_corners([p.x - max_m, p.y - max_m], [p.x + max_m, p.y + max_m]);
+            tree.locate_in_envelope_intersecting(&window)
+                .map(|c| {
+                    (
+                        Euclidean.distance(&Point::from(p), &areas[c.data as usize]),
+                        c.data,
+                    )
+                })
+                .filter(|(d, _)| *d <= max_m)
+                .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+                .map(|(_, a)| (i, a))
+        })
+        .collect();
+    for &(i, a) in &snapped {
+        of[i] = Some(a);
+    }
+    snapped.len()
+}
+
 /// A settlement derived from premises.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Derived {
@@ -97,5 +151,31 @@ mod tests {
         // With the link at 260 m the 5 houses join (a 250 m gap).
         let d = derive(&pts, &pop, 260.0, 200.0, 50.0);
         assert_eq!(d[0].premises.len(), 35);
+    }
+
+    #[test]
+    fn premises_outside_snap_to_the_nearest_area_within_reach() {
+        let sq = |x: f64| {
+            geo::MultiPolygon::new(vec![geo::Polygon::new(
+                geo::LineString::from(vec![
+                    (x, 0.0),
+                    (x + 10.0, 0.0),
+                    (x + 10.0, 10.0),
+                    (x, 10.0),
+                    (x, 0.0),
+                ]),
+                vec![],
+            )])
+        };
+        let areas = [sq(0.0), sq(20.0)];
+        let pts = [
+            Coord { x: 5.0, y: 5.0 },
+            Coord { x: 13.0, y: 5.0 },
+            Coord { x: 18.0, y: 5.0 },
+            Coord { x: 5.0, y: 40.0 },
+        ];
+        let mut of = vec![Some(0), None, None, None];
+        assert_eq!(snap_to_nearest(&areas, &pts, &mut of, 5.0), 2);
+        assert_eq!(of, vec![Some(0), Some(0), Some(1), None]);
     }
 }

@@ -211,6 +211,9 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Layers with more features than this are drawn merged, without hover titles.
+pub const MAX_TITLED_FEATURES: usize = 5000;
+
 /// The map as an SVG element.
 pub fn map_svg(map: &Map, frame: &Frame) -> String {
     let mut s = String::new();
@@ -225,6 +228,10 @@ pub fn map_svg(map: &Map, frame: &Frame) -> String {
     );
     let _ = write!(s, r##"<rect width="100%" height="100%" fill="#f4f6f8"/>"##);
     for layer in &map.layers {
+        // A layer of many features is drawn as one path per style (no hover titles), which
+        // keeps a national map light.
+        let merge = layer.len() > MAX_TITLED_FEATURES;
+        let mut merged: Vec<(String, String)> = Vec::new(); // (attributes, d)
         for f in layer {
             let mut d = String::new();
             for r in &f.rings {
@@ -254,15 +261,25 @@ pub fn map_svg(map: &Map, frame: &Frame) -> String {
             } else {
                 r#"fill="none""#.to_string()
             };
-            let _ = write!(
-                s,
-                r#"<path d="{d}" {fill} stroke="{}" stroke-width="{:.2}">"#,
+            let attrs = format!(
+                r#"{fill} stroke="{}" stroke-width="{:.2}""#,
                 f.stroke, f.stroke_width_px
             );
+            if merge {
+                match merged.iter_mut().find(|(a, _)| *a == attrs) {
+                    Some((_, md)) => md.push_str(&d),
+                    None => merged.push((attrs, d)),
+                }
+                continue;
+            }
+            let _ = write!(s, r#"<path d="{d}" {attrs}>"#);
             if let Some(t) = &f.title {
                 let _ = write!(s, "<title>{}</title>", esc(t));
             }
             s.push_str("</path>");
+        }
+        for (attrs, d) in merged {
+            let _ = write!(s, r#"<path d="{d}" {attrs}/>"#);
         }
     }
     s.push_str("</svg>");
@@ -369,7 +386,8 @@ main{padding:16px 32px;max-width:1400px}
 .figure .v{font-size:22px;font-weight:600}
 .figure .l{font-size:12px;color:#4a5a6a}
 .maps{display:flex;flex-wrap:wrap;gap:24px}
-figure{margin:0}
+figure{margin:0;flex:0 1 auto}
+figure .legend,figure h2,figcaption{max-width:var(--w)}
 figcaption{font-size:13px;color:#4a5a6a;max-width:640px}
 .legend{display:flex;flex-wrap:wrap;gap:10px;font-size:12px;margin:6px 0}
 .legend span.sw{display:inline-block;width:14px;height:14px;border:1px solid #555;vertical-align:middle;margin-right:4px}
@@ -408,7 +426,12 @@ pub fn report_html(r: &Report, width_px: f64) -> String {
     s.push_str("</div><div class=\"maps\">");
     for m in &r.maps {
         let frame = Frame::fit(m, width_px);
-        let _ = write!(s, "<figure><h2>{}</h2>", esc(&m.title));
+        let _ = write!(
+            s,
+            "<figure style=\"--w:{:.0}px\"><h2>{}</h2>",
+            frame.width,
+            esc(&m.title)
+        );
         s.push_str("<div class=\"legend\">");
         for (c, l) in &m.legend {
             let _ = write!(
