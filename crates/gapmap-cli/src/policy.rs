@@ -6,17 +6,15 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use gapmap_core::aid::{planned_counts, AidClass, AidPreset};
+use gapmap_core::aid::{planned_counts, AidAreas, AidClass, AidPreset};
 use gapmap_core::fibre::{reach_all, FibreIndex};
-use gapmap_core::gaps;
-use gapmap_core::geo::{Coord, MultiPolygon};
+use gapmap_core::geo::Coord;
 use gapmap_core::goals::Goal;
 use gapmap_core::par::SpatialOrder;
 use gapmap_core::summary::{MobileStandIn, Outcome};
 use gapmap_io::features::{Column, FeatureTable, GeomRef};
 use gapmap_io::inputs::{read_fibre, Fibre, FibreOptions, FieldChoice, Settlements};
 use gapmap_io::vector::ReadContext;
-use rayon::prelude::*;
 use serde_json::{json, Value};
 
 use crate::progress::Bar;
@@ -103,10 +101,10 @@ pub struct PolicyArgs {
     /// [default: the current year].
     #[arg(long, value_name = "YEAR")]
     pub aid_year: Option<i32>,
-    /// White premises within this distance of each other, in metres, are one area in
-    /// aid_areas.geojson (an area a tender could cover).
-    #[arg(long, value_name = "M", default_value_t = 500.0)]
-    pub aid_area_m: f64,
+    /// Grid cell size of aid_areas.geojson, in metres: the cells (aligned like SCB's grid)
+    /// holding white premises, merged where they touch, are the areas a tender could cover.
+    #[arg(long, value_name = "M", default_value_t = 250.0)]
+    pub aid_cell_m: f64,
     /// When mobile coverage counts as at least 100 Mbit/s (the second national goal).
     #[arg(long, value_enum, default_value = "5g")]
     pub mobile_stand_in: StandInArg,
@@ -123,8 +121,8 @@ pub struct Policy {
     pub aid_year: i32,
     pub stand_in: MobileStandIn,
     pub goals: Vec<Goal>,
-    /// White premises this close, in metres, are one aid area.
-    pub aid_area_m: f64,
+    /// Grid cell size of the aid areas, in metres.
+    pub aid_cell_m: f64,
     pub fixed: Option<Fibre>,
     pub planned: Option<Fibre>,
 }
@@ -132,10 +130,10 @@ pub struct Policy {
 impl PolicyArgs {
     /// Checks the flags; returns the goals (Sweden's 2025 goals, then the custom ones).
     pub fn validate(&self) -> std::result::Result<Vec<Goal>, UsageError> {
-        if !(self.aid_area_m > 0.0 && self.aid_area_m.is_finite()) {
+        if !(self.aid_cell_m >= 1.0 && self.aid_cell_m.is_finite()) {
             return Err(UsageError(format!(
-                "--aid-area-m must be a finite number > 0, got {}",
-                self.aid_area_m
+                "--aid-cell-m must be a finite number >= 1, got {}",
+                self.aid_cell_m
             )));
         }
         if let Some(y) = self.aid_year {
@@ -216,7 +214,7 @@ impl PolicyArgs {
             aid_year: self.aid_year.unwrap_or_else(current_year),
             stand_in: self.mobile_stand_in.into(),
             goals,
-            aid_area_m: self.aid_area_m,
+            aid_cell_m: self.aid_cell_m,
             fixed,
             planned,
         })
@@ -360,7 +358,7 @@ impl Policy {
             "aid_preset": self.preset.as_str(),
             "aid_target_mbps": self.preset.target_mbps(),
             "aid_year": self.aid_year,
-            "aid_area_m": self.aid_area_m,
+            "aid_cell_m": self.aid_cell_m,
             "fixed": args.fixed.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
             "fixed_speed_field": args.fixed_speed_field,
             "planned": args.planned.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
@@ -379,27 +377,9 @@ impl Policy {
     }
 }
 
-/// White areas: white premises clustered by single linkage at `area_m`, each outlined.
-pub struct AidAreas {
-    /// Premise indices per area, ascending; areas ordered by their smallest premise.
-    pub members: Vec<Vec<u32>>,
-    pub outlines: Vec<MultiPolygon<f64>>,
-}
-
-/// Merges white premises into areas a tender could cover.
-pub fn aid_areas(xy: &[Coord<f64>], outcomes: &[Outcome], area_m: f64, margin_m: f64) -> AidAreas {
-    let white: Vec<u32> = (0..outcomes.len() as u32)
-        .filter(|&i| outcomes[i as usize].aid_class() == AidClass::White)
-        .collect();
-    let members = gaps::single_linkage(xy, &white, area_m);
-    let outlines = members
-        .par_iter()
-        .map(|m| {
-            let pts: Vec<Coord<f64>> = m.iter().map(|&i| xy[i as usize]).collect();
-            gaps::outline(&pts, margin_m, area_m.min(200.0))
-        })
-        .collect();
-    AidAreas { members, outlines }
+/// Merges white premises into areas a tender could cover (grid cells of `cell_m`).
+pub fn aid_areas(xy: &[Coord<f64>], outcomes: &[Outcome], cell_m: f64) -> AidAreas {
+    gapmap_core::aid::white_areas(xy, |i| outcomes[i].aid_class() == AidClass::White, cell_m)
 }
 
 /// The feature table of `aid_areas.geojson`: one row per white area.
@@ -450,6 +430,10 @@ pub fn aid_area_table<'a>(
                 })
                 .collect(),
         ),
+    );
+    t.push(
+        "cells",
+        Column::Int(areas.cells.iter().map(|&c| c as i64).collect()),
     );
     t.push(
         "area_km2",

@@ -403,6 +403,7 @@ fn scenario_has_the_hand_computed_answers() {
             "aid",
             "gaps",
             "tally",
+            "aid areas",
             "write",
             "total"
         ]

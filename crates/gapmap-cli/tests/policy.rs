@@ -13,7 +13,7 @@ use common::*;
 /// - p2 (300,100), 1 household: fibre of n1 and a 1 Gbit/s cable network → black;
 /// - p3 (600,100), 1 household + 1 workplace: only 60 Mbit/s copper → white at eu-2023, grey
 ///   at eu-2013-nga;
-/// - p6 (650,150), 1 household: nothing → white (one aid area with p3: 71 m apart);
+/// - p6 (650,150), 1 household: nothing → white (one aid area with p3: the same 250 m cell);
 /// - p4 (800,800), 3 households: a network planned for 2028 → grey with --aid-year 2026,
 ///   white with 2024;
 /// - p5 (5000,5000), rural, 1 household: nothing → white.
@@ -147,7 +147,7 @@ fn aid_classes_goals_and_areas_have_the_hand_computed_answers() {
     assert_eq!(ints(&s, "goal_half_missing_households"), vec![1, 1]);
     assert_eq!(ints(&s, "goal_half_met"), vec![0, 0]);
 
-    // Aid areas: {p3, p6} and {p5}.
+    // Aid areas: {p3, p6} (one 250 m cell) and {p5}.
     let areas = json(&out.join("aid_areas.geojson"));
     let feats = areas["features"].as_array().unwrap();
     let mut got: Vec<(u64, u64, String)> = feats
@@ -163,6 +163,10 @@ fn aid_classes_goals_and_areas_have_the_hand_computed_answers() {
         .collect();
     got.sort();
     assert_eq!(got, vec![(1, 1, "".into()), (2, 2, "S".into())]);
+    for f in feats {
+        assert_eq!(f["properties"]["cells"], 1);
+        assert!((f["properties"]["area_km2"].as_f64().unwrap() - 0.0625).abs() < 1e-9);
+    }
     assert!(out.join("aid_areas.qml").exists());
     let run = json(&out.join("run.json"));
     assert_eq!(run["parameters"]["policy"]["aid_year"], 2026);
@@ -224,7 +228,7 @@ fn bad_policy_input_exits_2_and_writes_nothing() {
     };
     check(&["--goal", "x:cable:90"], &["--goal", "cable"]);
     check(&["--goal", "se2025_4g:4g:90"], &["used twice"]);
-    check(&["--aid-area-m", "0"], &["--aid-area-m"]);
+    check(&["--aid-cell-m", "0"], &["--aid-cell-m"]);
     check(
         &["--planned-year-field", "ready"],
         &["planned.geojson", "ready"],

@@ -89,6 +89,88 @@ impl AidClass {
     }
 }
 
+/// White areas a tender could cover: the grid cells of `cell_m` metres (aligned to whole
+/// multiples, like SCB's grid in SWEREF 99 TM) that hold white premises, merged where cells
+/// touch (at an edge or a corner).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AidAreas {
+    /// Premise indices per area, ascending; areas ordered by their smallest premise.
+    pub members: Vec<Vec<u32>>,
+    /// Each area's cells as one polygon per edge-connected part.
+    pub outlines: Vec<geo::MultiPolygon<f64>>,
+    /// Cells per area.
+    pub cells: Vec<u64>,
+}
+
+/// Merges the premises for which `white(i)` holds into [`AidAreas`].
+pub fn white_areas(
+    xy: &[geo::Coord<f64>],
+    white: impl Fn(usize) -> bool + Sync,
+    cell_m: f64,
+) -> AidAreas {
+    use crate::gaps::UnionFind;
+    use crate::polygonize::{polygonize, runs_of, RunRaster};
+    use rayon::prelude::*;
+    let cell = |p: geo::Coord<f64>| ((p.y / cell_m).floor() as i64, (p.x / cell_m).floor() as i64);
+    let whites: Vec<u32> = (0..xy.len() as u32)
+        .into_par_iter()
+        .filter(|&i| white(i as usize))
+        .collect();
+    let mut cells: Vec<(i64, i64)> = whites.par_iter().map(|&i| cell(xy[i as usize])).collect();
+    cells.par_sort_unstable();
+    cells.dedup();
+    let find = |k: (i64, i64)| cells.binary_search(&k).ok();
+    let mut uf = UnionFind::new(cells.len());
+    for (a, &(r, c)) in cells.iter().enumerate() {
+        for n in [(r, c + 1), (r + 1, c - 1), (r + 1, c), (r + 1, c + 1)] {
+            if let Some(b) = find(n) {
+                uf.union(a as u32, b as u32);
+            }
+        }
+    }
+    // Components in order of their smallest premise.
+    let roots: Vec<u32> = (0..cells.len() as u32).map(|a| uf.find(a)).collect();
+    let mut component_of_root: std::collections::HashMap<u32, u32> = Default::default();
+    let mut members: Vec<Vec<u32>> = Vec::new();
+    for &i in &whites {
+        let a = find(cell(xy[i as usize])).expect("the cell is listed");
+        let root = roots[a];
+        let k = *component_of_root.entry(root).or_insert_with(|| {
+            members.push(Vec::new());
+            (members.len() - 1) as u32
+        });
+        members[k as usize].push(i);
+    }
+    let mut component_cells: Vec<Vec<(i64, i64)>> = vec![Vec::new(); members.len()];
+    for (a, &rc) in cells.iter().enumerate() {
+        component_cells[component_of_root[&roots[a]] as usize].push(rc);
+    }
+    let outlines: Vec<geo::MultiPolygon<f64>> = component_cells
+        .par_iter()
+        .map(|cs| {
+            // `cells` is sorted by (row, col), so each component's cells are too.
+            let row0 = cs[0].0;
+            let rows_n = (cs[cs.len() - 1].0 - row0 + 1) as usize;
+            let mut rows = vec![Vec::new(); rows_n];
+            let mut k = 0;
+            while k < cs.len() {
+                let r = cs[k].0;
+                let start = k;
+                while k < cs.len() && cs[k].0 == r {
+                    k += 1;
+                }
+                rows[(r - row0) as usize] = runs_of(cs[start..k].iter().map(|&(_, c)| c));
+            }
+            polygonize(&RunRaster { cell_m, row0, rows })
+        })
+        .collect();
+    AidAreas {
+        cells: component_cells.iter().map(|c| c.len() as u64).collect(),
+        members,
+        outlines,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +200,30 @@ mod tests {
         assert!(planned_counts(2029, 2026));
         assert!(!planned_counts(2030, 2026));
         assert!(planned_counts(2020, 2026));
+    }
+
+    #[test]
+    fn white_areas_merge_touching_cells_and_cover_their_premises() {
+        use geo::{Area, Contains, Coord};
+        let c = |x: f64, y: f64| Coord { x, y };
+        // Cells of 100 m: (0,0) and (1,1) touch at a corner (one area); (5,0) is apart; the
+        // premise at (350,50) is not white.
+        let xy = [
+            c(50.0, 50.0),
+            c(150.0, 150.0),
+            c(520.0, 40.0),
+            c(350.0, 50.0),
+            c(60.0, 70.0),
+        ];
+        let a = white_areas(&xy, |i| i != 3, 100.0);
+        assert_eq!(a.members, vec![vec![0, 1, 4], vec![2]]);
+        assert_eq!(a.cells, vec![2, 1]);
+        assert!((a.outlines[0].unsigned_area() - 20_000.0).abs() < 1e-6);
+        for (k, m) in a.members.iter().enumerate() {
+            for &i in m {
+                assert!(a.outlines[k].contains(&xy[i as usize]));
+            }
+        }
+        assert!(!a.outlines[0].contains(&xy[3]) && !a.outlines[1].contains(&xy[3]));
     }
 }
