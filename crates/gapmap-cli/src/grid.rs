@@ -79,6 +79,10 @@ pub struct Args {
     /// Name field of each --regions layer, comma-separated in the same order [default: name].
     #[arg(long, value_name = "FIELD", value_delimiter = ',')]
     pub region_name_field: Vec<String>,
+    /// Write every metric column into the GeoJSON maps too (by default they carry the key
+    /// columns; the CSV, Parquet and GeoPackage always have all).
+    #[arg(long)]
+    pub full_geojson: bool,
     /// Premises outside every region join the nearest region within this distance, in metres
     /// (generalised boundaries cut off coastal premises); 0 turns this off.
     #[arg(long, value_name = "M", default_value_t = 2000.0)]
@@ -385,7 +389,11 @@ pub fn run(args: Args) -> Result<()> {
     // Write.
     let mut staging = Staging::begin(&out, args.overwrite)?;
     let mut written = Vec::new();
-    let tables_ft: Vec<FeatureTable<'_>> = layers.iter().map(feature_table).collect();
+    let tables_ft: Vec<FeatureTable<'_>> = layers.iter().map(|l| feature_table(l, true)).collect();
+    let web_ft: Vec<FeatureTable<'_>> = layers
+        .iter()
+        .map(|l| feature_table(l, args.full_geojson))
+        .collect();
     let qml = style::settlements_qml();
     let out_layers: Vec<OutLayer<'_>> = layers
         .iter()
@@ -413,7 +421,7 @@ pub fn run(args: Args) -> Result<()> {
             Ok(())
         });
         for ((layer, table), [geojson, qml_path, csv, parquet]) in
-            layers.iter().zip(&tables_ft).zip(&paths)
+            layers.iter().zip(&web_ft).zip(&paths)
         {
             write_geojson(geojson, &layer.name, &crs, table)?;
             std::fs::write(qml_path, &qml).context("qml")?;
@@ -600,10 +608,45 @@ fn transform_areas(areas: &[MultiPolygon<f64>], t: &Transform) -> Result<Vec<Mul
     Ok(out)
 }
 
-/// The feature table of a layer, with simplestyle colours by fibre share.
-fn feature_table(l: &Layer) -> FeatureTable<'_> {
+/// Whether a column is one of the key columns of the web maps.
+fn key_column(name: &str) -> bool {
+    const KEYS: [&str; 20] = [
+        "cell_id",
+        "size_m",
+        "resolution",
+        "settlements",
+        "region_id",
+        "region_name",
+        "premises",
+        "households",
+        "workplaces",
+        "fibre_passed",
+        "share_fibre_passed",
+        "mobile_4g",
+        "share_mobile_4g",
+        "mobile_5g",
+        "unserved",
+        "share_unserved",
+        "aid_class",
+        "aid_white",
+        "households_aid_white",
+        "share_at_100_mbps",
+    ];
+    KEYS.contains(&name)
+        || (name.starts_with("goal_")
+            && (name.ends_with("_share") || name.ends_with("_missing_households")))
+}
+
+/// The feature table of a layer, with simplestyle colours by fibre share; `all` columns, or
+/// only the key ones.
+fn feature_table(l: &Layer, all: bool) -> FeatureTable<'_> {
     let mut t = FeatureTable {
-        columns: l.columns.clone(),
+        columns: l
+            .columns
+            .iter()
+            .filter(|(k, _)| all || key_column(k))
+            .cloned()
+            .collect(),
         geometries: l.areas.iter().map(GeomRef::MultiPolygon).collect(),
     };
     let shares = match l.columns.iter().find(|(k, _)| k == "share_fibre_passed") {

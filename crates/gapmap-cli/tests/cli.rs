@@ -4,50 +4,16 @@
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use gapmap_core::geo::{line_string, point, polygon, Geometry, MultiPolygon};
 use gapmap_io::features::{FeatureTable, OutFeature};
 use gapmap_io::vector_out::{write_vector, OutLayer, LINE_STRING, MULTI_POLYGON, POINT};
 use gapmap_io::Crs;
+mod common;
+
+use common::{gapmap, read_csv, read_parquet, repo, run, stderr};
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
-
-fn gapmap() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_gapmap"));
-    c.env_remove("GAPMAP_DATA");
-    c
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn run(args: &[&str]) -> Output {
-    gapmap().args(args).output().expect("run gapmap")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn read_csv(path: &Path) -> DataFrame {
-    CsvReadOptions::default()
-        .with_has_header(true)
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .unwrap()
-        .finish()
-        .unwrap()
-}
-
-fn read_parquet(path: &Path) -> DataFrame {
-    ParquetReader::new(std::fs::File::open(path).unwrap())
-        .finish()
-        .unwrap()
-}
 
 fn feat(g: Geometry<f64>, p: Value) -> OutFeature<'static> {
     let Value::Object(m) = p else { panic!() };
@@ -57,8 +23,7 @@ fn feat(g: Geometry<f64>, p: Value) -> OutFeature<'static> {
     }
 }
 
-const X0: f64 = 500_000.0;
-const Y0: f64 = 6_700_000.0;
+use common::{X0, Y0};
 
 fn sq(x: f64, y: f64, s: f64) -> MultiPolygon<f64> {
     MultiPolygon::new(vec![

@@ -3,64 +3,12 @@
 //! sites, and bad input (exit 2, the site named, nothing written).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+mod common;
+
+use common::*;
 use polars::prelude::*;
 use serde_json::Value;
-
-fn gapmap() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_gapmap"));
-    c.env_remove("GAPMAP_DATA");
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    gapmap().args(args).output().expect("run gapmap")
-}
-
-fn ok(args: &[&str]) -> Output {
-    let o = run(args);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
-
-fn read_csv(path: &Path) -> DataFrame {
-    CsvReadOptions::default()
-        .with_has_header(true)
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .unwrap()
-        .finish()
-        .unwrap()
-}
-
-fn f64s(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
-    df.column(name)
-        .unwrap()
-        .as_materialized_series()
-        .cast(&DataType::Float64)
-        .unwrap()
-        .f64()
-        .unwrap()
-        .iter()
-        .collect()
-}
-
-fn strs(df: &DataFrame, name: &str) -> Vec<Option<String>> {
-    df.column(name)
-        .unwrap()
-        .as_materialized_series()
-        .cast(&DataType::String)
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .map(|s| s.map(String::from))
-        .collect()
-}
 
 /// Free-space loss, written out here independently of the library: 20 log10(4π d f / c).
 fn fspl_db(d_m: f64, f_mhz: f64) -> f64 {
@@ -135,14 +83,14 @@ fn predict_has_the_hand_computed_link_budget() {
     let d3 = 1000f64.hypot(28.5);
     let p1 = 40.0 - fspl_db(d3, 800.0) - offset;
     let p = read_csv(&out.join("premise_prediction.csv"));
-    let best = f64s(&p, "best_4g_rsrp_dbm");
+    let best = floats(&p, "best_4g_rsrp_dbm");
     assert!((best[0].unwrap() - p1).abs() < 0.01, "{best:?} vs {p1}");
     assert_eq!(best[1], None, "30 km is beyond the radius");
     assert!((best[2].unwrap() - p1).abs() < 0.01);
     // The back of the sector: 20 dB below boresight, still above −105 dBm here.
     assert!((best[3].unwrap() - (p1 - 20.0)).abs() < 0.01);
     assert_eq!(
-        strs(&p, "best_4g_site"),
+        opt_strs(&p, "best_4g_site"),
         [
             Some("S1".into()),
             None,
@@ -151,26 +99,29 @@ fn predict_has_the_hand_computed_link_budget() {
         ]
     );
     assert_eq!(
-        f64s(&p, "mobile_4g_sites"),
+        floats(&p, "mobile_4g_sites"),
         [Some(1.0), Some(0.0), Some(1.0), Some(1.0)]
     );
-    let a = f64s(&p, "rsrp_4g_dbm_A");
+    let a = floats(&p, "rsrp_4g_dbm_A");
     assert!((a[0].unwrap() - p1).abs() < 0.01);
     // The radius: where free-space RSRP meets −105 dBm (3D distance, then 2D).
     let margin = 40.0 - offset + 105.0;
     let d3max = 10f64.powf((margin - fspl_db(1.0, 800.0)) / 20.0);
     let r2 = (d3max * d3max - 28.5 * 28.5).sqrt();
     let s = read_csv(&out.join("sites.csv"));
-    let radius = f64s(&s, "radius_m");
+    let radius = floats(&s, "radius_m");
     assert!(
         (radius[0].unwrap() - r2).abs() <= 0.001 * r2 + 1.0,
         "{radius:?} vs {r2}"
     );
     // Critical sites: S2 carries two premises (three households), S1 one.
     let c = read_csv(&out.join("critical_sites.csv"));
-    assert_eq!(strs(&c, "site_id"), [Some("S2".into()), Some("S1".into())]);
-    assert_eq!(f64s(&c, "premises_cut"), [Some(2.0), Some(1.0)]);
-    assert_eq!(f64s(&c, "households_cut"), [Some(3.0), Some(1.0)]);
+    assert_eq!(
+        opt_strs(&c, "site_id"),
+        [Some("S2".into()), Some("S1".into())]
+    );
+    assert_eq!(floats(&c, "premises_cut"), [Some(2.0), Some(1.0)]);
+    assert_eq!(floats(&c, "households_cut"), [Some(3.0), Some(1.0)]);
     // The coverage map: one feature per operator, a disc of about π r² for the omni site.
     let g: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("coverage.geojson")).unwrap())
@@ -284,7 +235,7 @@ fn polygons_and_direct_prediction_agree() {
     );
     let by_sites = analyze(&["--sites", sp.to_str().unwrap()], &dir.path().join("a2"));
     for col in ["mobile_4g_operators", "mobile_5g_operators"] {
-        let (x, y) = (f64s(&by_polygons, col), f64s(&by_sites, col));
+        let (x, y) = (floats(&by_polygons, col), floats(&by_sites, col));
         assert!(
             x.iter().filter(|v| v.unwrap() > 0.0).count() > 50,
             "{col}: too little coverage to test"
@@ -297,22 +248,22 @@ fn polygons_and_direct_prediction_agree() {
         );
     }
     // Sites' columns in the premise table, and the critical sites.
-    assert!(f64s(&by_sites, "mobile_4g_sites")
+    assert!(floats(&by_sites, "mobile_4g_sites")
         .iter()
         .any(|v| v.unwrap() >= 2.0));
     let c = read_csv(&dir.path().join("a2/critical_sites.csv"));
-    let cut = f64s(&c, "premises_cut");
+    let cut = floats(&c, "premises_cut");
     assert!(
         cut.windows(2).all(|w| w[0] >= w[1]),
         "ranked by premises cut"
     );
-    let single: f64 = f64s(&by_sites, "mobile_4g_sites")
+    let single: f64 = floats(&by_sites, "mobile_4g_sites")
         .iter()
         .filter(|v| v.unwrap() == 1.0)
         .count() as f64;
     assert_eq!(cut.iter().map(|v| v.unwrap()).sum::<f64>(), single);
     let st = read_csv(&dir.path().join("a2/settlements.csv"));
-    let per_settlement: f64 = f64s(&st, "premises_single_4g_site")
+    let per_settlement: f64 = floats(&st, "premises_single_4g_site")
         .iter()
         .map(|v| v.unwrap())
         .sum();
@@ -369,12 +320,12 @@ fn terrain_from_a_real_dem() {
     let flat = go(&["--los", "los"], "flat");
     let terrain = go(&["--dem", dem.to_str().unwrap()], "terrain");
     let (fa, ta) = (
-        f64s(&flat, "rsrp_4g_dbm_A"),
-        f64s(&terrain, "rsrp_4g_dbm_A"),
+        floats(&flat, "rsrp_4g_dbm_A"),
+        floats(&terrain, "rsrp_4g_dbm_A"),
     );
     let (fb, tb) = (
-        f64s(&flat, "rsrp_4g_dbm_B"),
-        f64s(&terrain, "rsrp_4g_dbm_B"),
+        floats(&flat, "rsrp_4g_dbm_B"),
+        floats(&terrain, "rsrp_4g_dbm_B"),
     );
     let mut lower = 0;
     for i in 0..40 {

@@ -28,7 +28,10 @@ pub fn ok<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
     let o = run(args);
     assert!(
         o.status.success(),
-        "gapmap failed: {}",
+        "gapmap {:?} failed: {}",
+        args.iter()
+            .map(|a| a.as_ref().to_string_lossy())
+            .collect::<Vec<_>>(),
         String::from_utf8_lossy(&o.stderr)
     );
     o
@@ -89,6 +92,20 @@ pub fn strs(df: &DataFrame, name: &str) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|v| v.unwrap_or("").to_string())
+        .collect()
+}
+
+/// A column as text, `None` for nulls.
+pub fn opt_strs(df: &DataFrame, name: &str) -> Vec<Option<String>> {
+    df.column(name)
+        .unwrap_or_else(|_| panic!("no column {name}"))
+        .as_materialized_series()
+        .cast(&DataType::String)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| v.map(str::to_string))
         .collect()
 }
 
