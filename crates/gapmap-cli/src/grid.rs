@@ -443,6 +443,7 @@ pub fn run(args: Args) -> Result<()> {
         "command": "grid",
         "started_utc": started_utc,
         "analysis": args.analysis.display().to_string(),
+        "analysis_started_utc": run["started_utc"],
         "working_crs": crs.label(),
         "parameters": {
             "scb_m": sizes,

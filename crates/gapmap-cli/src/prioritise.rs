@@ -269,6 +269,7 @@ pub fn run(args: Args) -> Result<()> {
         "command": "prioritise",
         "started_utc": started_utc,
         "analysis": args.analysis.display().to_string(),
+        "analysis_started_utc": run["started_utc"],
         "working_crs": crs.label(),
         "parameters": {
             "budget_sek": args.budget_sek,

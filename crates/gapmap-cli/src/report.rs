@@ -111,8 +111,26 @@ pub fn run(args: Args) -> Result<()> {
     let totals = &run["totals"];
     let t = |k: &str| totals[k].as_f64().unwrap_or(f64::NAN);
     let settlements = Rows::read(&dir.join("settlements.csv"))?;
-    let grid_dir = dir.join("grid");
-    let prio_dir = dir.join("priorities");
+    // grid/ and priorities/ count only when they were made from this analysis (a rerun of
+    // analyze with --overwrite leaves them behind).
+    let current = |sub: &str, record: &str| -> Option<PathBuf> {
+        let d = dir.join(sub);
+        let text = std::fs::read_to_string(d.join(record)).ok()?;
+        let v: Value = serde_json::from_str(&text).ok()?;
+        if v["analysis_started_utc"] == run["started_utc"] {
+            Some(d)
+        } else {
+            eprintln!(
+                "note: {} is from an earlier analysis; run `gapmap {}` again to include it",
+                d.display(),
+                v["command"].as_str().unwrap_or(sub)
+            );
+            None
+        }
+    };
+    let none = dir.join(".no-such-dir");
+    let grid_dir = current("grid", "grid.json").unwrap_or_else(|| none.clone());
+    let prio_dir = current("priorities", "priorities.json").unwrap_or_else(|| none.clone());
     let kommun = grid_dir
         .join("region_kommun.csv")
         .exists()
