@@ -21,8 +21,8 @@ use gapmap_io::features::{Column, FeatureTable, GeomRef};
 use gapmap_io::geojson::write_geojson;
 use gapmap_io::inputs::{
     read_backbone, read_fibre, read_mobile, read_premises, read_settlements, BackboneOptions,
-    Fibre, FibreOptions, FieldChoice, Mobile, MobileOptions, PremiseOptions, Premises,
-    SettlementOptions, Settlements,
+    Fibre, FibreOptions, FieldChoice, Mobile, MobileOptions, Premises, SettlementOptions,
+    Settlements,
 };
 use gapmap_io::raster::DemInput;
 use gapmap_io::sites::Sites;
@@ -34,6 +34,7 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::policy::{self, Policy, PolicyArgs};
+use crate::premise_args::PremiseFields;
 use crate::progress::Bar;
 use crate::radio::{self, SiteArgs};
 use crate::resilience::{self as res, ResilienceArgs};
@@ -47,9 +48,8 @@ pub struct Args {
     /// with x/y columns.
     #[arg(long, value_name = "PATH")]
     pub premises: Option<PathBuf>,
-    /// Layer of the premises file (needed when it has several).
-    #[arg(long, value_name = "NAME")]
-    pub premises_layer: Option<String>,
+    #[command(flatten)]
+    pub premise: PremiseFields,
     /// Settlement polygons, e.g. SCB tätorter.
     #[arg(long, value_name = "PATH")]
     pub settlements: Option<PathBuf>,
@@ -106,15 +106,6 @@ pub struct Args {
     /// Make invalid polygons an error instead of repairing them.
     #[arg(long)]
     pub strict: bool,
-    /// Premise field with the number of households [default: households; absent: 1 each].
-    #[arg(long, value_name = "FIELD")]
-    pub households_field: Option<String>,
-    /// Premise field with the number of workplaces [default: workplaces; absent: 0 each].
-    #[arg(long, value_name = "FIELD")]
-    pub workplaces_field: Option<String>,
-    /// Premise id field [default: id; absent: feature id or row number].
-    #[arg(long, value_name = "FIELD")]
-    pub premise_id_field: Option<String>,
     /// Settlement id field [default: id; absent: feature id].
     #[arg(long, value_name = "FIELD")]
     pub settlement_id_field: Option<String>,
@@ -131,12 +122,6 @@ pub struct Args {
     /// [default: tech].
     #[arg(long, value_name = "FIELD")]
     pub mobile_tech_field: Option<String>,
-    /// x (easting or longitude) column of Parquet/CSV premise tables.
-    #[arg(long, value_name = "COLUMN", default_value = "x")]
-    pub x_field: String,
-    /// y (northing or latitude) column of Parquet/CSV premise tables.
-    #[arg(long, value_name = "COLUMN", default_value = "y")]
-    pub y_field: String,
     /// Worker threads [default: all cores].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -418,18 +403,7 @@ fn analyze(
                 },
                 ctx,
             )?;
-            let premises = read_premises(
-                &PremiseOptions::from_flags(
-                    premises_path,
-                    args.premises_layer.clone(),
-                    args.premise_id_field.as_deref(),
-                    args.households_field.as_deref(),
-                    args.workplaces_field.as_deref(),
-                    &args.x_field,
-                    &args.y_field,
-                ),
-                ctx,
-            )?;
+            let premises = read_premises(&args.premise.options(premises_path), ctx)?;
             let backbone = args
                 .resilience
                 .backbone
@@ -641,26 +615,26 @@ fn analyze(
             "gap_margin_m": params.gap_margin_m,
             "strict": args.strict,
             "threads": rayon::current_num_threads(),
-            "premises_layer": args.premises_layer,
             "settlements_layer": args.settlements_layer,
             "fibre_layer": args.fibre_layer,
             "mobile_layer": args.mobile_layer,
-            "households_field": args.households_field.as_deref().unwrap_or("households"),
-            "workplaces_field": args.workplaces_field.as_deref().unwrap_or("workplaces"),
-            "premise_id_field": args.premise_id_field.as_deref().unwrap_or("id"),
             "settlement_id_field": args.settlement_id_field.as_deref().unwrap_or("id"),
             "settlement_name_field": args.settlement_name_field.as_deref().unwrap_or("name"),
             "fibre_network_field": args.fibre_network_field.as_deref().unwrap_or("network"),
             "mobile_operator_field": args.mobile_operator_field.as_deref().unwrap_or("operator"),
             "mobile_tech_field": args.mobile_tech_field.as_deref().unwrap_or("tech"),
-            "x_field": args.x_field,
-            "y_field": args.y_field,
             "out": args.out.display().to_string(),
             "overwrite": args.overwrite,
             "gpkg": args.gpkg,
             "map_simplify_m": args.map_simplify_m,
             "outputs": args.outputs.iter().map(|o| format!("{o:?}").to_lowercase()).collect::<Vec<_>>(),
             "resilience": args.resilience.parameters(),
+            "premises_layer": args.premise.premises_layer,
+            "households_field": args.premise.households_field.as_deref().unwrap_or("households"),
+            "workplaces_field": args.premise.workplaces_field.as_deref().unwrap_or("workplaces"),
+            "premise_id_field": args.premise.premise_id_field.as_deref().unwrap_or("id"),
+            "x_field": args.premise.x_field,
+            "y_field": args.premise.y_field,
             "sites": args.radio.sites.as_ref().map(|_| args.radio.parameters()),
             "policy": policy.parameters(&args.policy),
         }),

@@ -23,6 +23,7 @@ mod grid;
 mod memory;
 mod policy;
 mod predict;
+mod premise_args;
 mod prioritise;
 mod progress;
 mod radio;

@@ -10,13 +10,14 @@ use gapmap_core::radio::grid::{coverage_layers, rows_to_visit};
 use gapmap_core::radio::predict::{predict_all, SiteIndex};
 use gapmap_io::features::Column;
 use gapmap_io::geojson::write_geojson;
-use gapmap_io::inputs::{read_premises, PremiseIds, PremiseOptions};
+use gapmap_io::inputs::{read_premises, PremiseIds};
 use gapmap_io::staging::{check_output_dir, Staging};
 use gapmap_io::vector_out::{write_gpkg, OutLayer, MULTI_POLYGON};
 use gapmap_io::{tables, Crs, ReadContext};
 use serde_json::json;
 
 use crate::analyze::Clock;
+use crate::premise_args::PremiseFields;
 use crate::progress::Bar;
 use crate::radio::{self, SiteArgs};
 use crate::runinfo::{utc_now, RunInfo};
@@ -31,21 +32,8 @@ pub struct Args {
     /// With neither --sites nor --premises, the bundled region's sites and premises.
     #[arg(long, value_name = "PATH")]
     pub premises: Option<PathBuf>,
-    #[arg(long, value_name = "NAME")]
-    pub premises_layer: Option<String>,
-    /// Premise id field [default: id; absent: feature id or row number].
-    #[arg(long, value_name = "FIELD")]
-    pub premise_id_field: Option<String>,
-    /// [default: households; absent: 1 each]
-    #[arg(long, value_name = "FIELD")]
-    pub households_field: Option<String>,
-    /// [default: workplaces; absent: 0 each]
-    #[arg(long, value_name = "FIELD")]
-    pub workplaces_field: Option<String>,
-    #[arg(long, value_name = "COLUMN", default_value = "x")]
-    pub x_field: String,
-    #[arg(long, value_name = "COLUMN", default_value = "y")]
-    pub y_field: String,
+    #[command(flatten)]
+    pub premise: PremiseFields,
     /// Cell size of the coverage grid, metres (cells are aligned to multiples of it).
     #[arg(
         long,
@@ -118,20 +106,7 @@ pub fn run(mut args: Args) -> Result<()> {
     let premises = args
         .premises
         .as_ref()
-        .map(|p| {
-            read_premises(
-                &PremiseOptions::from_flags(
-                    p,
-                    args.premises_layer.clone(),
-                    args.premise_id_field.as_deref(),
-                    args.households_field.as_deref(),
-                    args.workplaces_field.as_deref(),
-                    &args.x_field,
-                    &args.y_field,
-                ),
-                &ctx,
-            )
-        })
+        .map(|p| read_premises(&args.premise.options(p), &ctx))
         .transpose()?;
     spin.finish();
     clock.lap("read");

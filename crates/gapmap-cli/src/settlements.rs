@@ -11,12 +11,13 @@ use gapmap_core::geo::Area;
 use gapmap_core::settlement;
 use gapmap_io::features::{Column, FeatureTable, GeomRef};
 use gapmap_io::geojson::write_geojson;
-use gapmap_io::inputs::{read_premises, PremiseOptions};
+use gapmap_io::inputs::read_premises;
 use gapmap_io::staging::{check_output_dir, Staging};
 use gapmap_io::vector_out::{write_gpkg, OutLayer, MULTI_POLYGON};
 use gapmap_io::{tables, Crs, ReadContext};
 use serde_json::json;
 
+use crate::premise_args::PremiseFields;
 use crate::runinfo::utc_now;
 use crate::UsageError;
 
@@ -26,22 +27,8 @@ pub struct Args {
     /// Premises (any GDAL vector format, or CSV/Parquet points) to derive settlements from.
     #[arg(long, value_name = "PATH")]
     pub from_premises: PathBuf,
-    #[arg(long, value_name = "NAME")]
-    pub premises_layer: Option<String>,
-    /// Households field [default: households; else 1 per premise].
-    #[arg(long, value_name = "FIELD")]
-    pub households_field: Option<String>,
-    /// Workplaces field [default: workplaces; else 0].
-    #[arg(long, value_name = "FIELD")]
-    pub workplaces_field: Option<String>,
-    #[arg(long, value_name = "FIELD")]
-    pub premise_id_field: Option<String>,
-    /// X column of CSV/Parquet premises.
-    #[arg(long, value_name = "COLUMN", default_value = "x")]
-    pub x_field: String,
-    /// Y column of CSV/Parquet premises.
-    #[arg(long, value_name = "COLUMN", default_value = "y")]
-    pub y_field: String,
+    #[command(flatten)]
+    pub premise: PremiseFields,
     /// Working CRS (projected, metres).
     #[arg(long, value_name = "CRS", default_value = "EPSG:3006")]
     pub crs: String,
@@ -97,18 +84,7 @@ pub fn run(args: Args) -> Result<()> {
             .transpose()?,
         strict: false,
     };
-    let premises = read_premises(
-        &PremiseOptions::from_flags(
-            &args.from_premises,
-            args.premises_layer.clone(),
-            args.premise_id_field.as_deref(),
-            args.households_field.as_deref(),
-            args.workplaces_field.as_deref(),
-            &args.x_field,
-            &args.y_field,
-        ),
-        &ctx,
-    )?;
+    let premises = read_premises(&args.premise.options(&args.from_premises), &ctx)?;
     for n in &premises.notices {
         eprintln!("note: {n}");
     }

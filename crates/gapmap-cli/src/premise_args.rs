@@ -1,0 +1,43 @@
+//! The premise-layer flags shared by `analyze`, `predict` and `settlements`.
+
+use std::path::Path;
+
+use gapmap_io::inputs::PremiseOptions;
+
+/// How to read the premises: layer and field names.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PremiseFields {
+    /// Layer of the premises file (needed when it has several).
+    #[arg(long, value_name = "NAME")]
+    pub premises_layer: Option<String>,
+    /// Premise field with the number of households [default: households; absent: 1 each].
+    #[arg(long, value_name = "FIELD")]
+    pub households_field: Option<String>,
+    /// Premise field with the number of workplaces [default: workplaces; absent: 0 each].
+    #[arg(long, value_name = "FIELD")]
+    pub workplaces_field: Option<String>,
+    /// Premise id field [default: id; absent: feature id or row number].
+    #[arg(long, value_name = "FIELD")]
+    pub premise_id_field: Option<String>,
+    /// x (easting or longitude) column of Parquet/CSV premise tables.
+    #[arg(long, value_name = "COLUMN", default_value = "x")]
+    pub x_field: String,
+    /// y (northing or latitude) column of Parquet/CSV premise tables.
+    #[arg(long, value_name = "COLUMN", default_value = "y")]
+    pub y_field: String,
+}
+
+impl PremiseFields {
+    /// The reader's options for the premises at `path`.
+    pub fn options(&self, path: &Path) -> PremiseOptions {
+        PremiseOptions::from_flags(
+            path,
+            self.premises_layer.clone(),
+            self.premise_id_field.as_deref(),
+            self.households_field.as_deref(),
+            self.workplaces_field.as_deref(),
+            &self.x_field,
+            &self.y_field,
+        )
+    }
+}
