@@ -282,18 +282,7 @@ pub fn run(mut args: Args) -> Result<()> {
         return Err(UsageError("--threads must be at least 1".into()).into());
     }
     check_output_dir(&args.out, args.overwrite)?;
-    let target = Crs::parse(&args.crs, "--crs")?;
-    target.require_projected_metres("--crs")?;
-    let assume_crs = args
-        .assume_crs
-        .as_deref()
-        .map(|c| Crs::parse(c, "--assume-crs"))
-        .transpose()?;
-    let ctx = ReadContext {
-        target: target.clone(),
-        assume_crs,
-        strict: args.strict,
-    };
+    let ctx = ReadContext::from_flags(&args.crs, args.assume_crs.as_deref(), args.strict)?;
 
     // The global pool, so that every parallel kernel (and index building) uses --threads.
     rayon::ThreadPoolBuilder::new()

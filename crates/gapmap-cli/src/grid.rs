@@ -9,11 +9,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use gapmap_core::cells::{self, Groups, H3Mode};
 use gapmap_core::geo::{Coord, MultiPolygon};
-use gapmap_core::goals::{Base, Goal, Measure};
+use gapmap_core::goals::Goal;
 use gapmap_core::par::SpatialOrder;
 use gapmap_core::polygon_index::PolygonIndex;
+use gapmap_core::settlement;
 use gapmap_core::summary::{self, Tally};
-use gapmap_core::{goals, settlement};
 use gapmap_io::analysis::{read_analysed_premises, read_run_json, AnalysedPremises};
 use gapmap_io::crs::Transform;
 use gapmap_io::features::{Column, FeatureTable, GeomRef};
@@ -24,6 +24,7 @@ use gapmap_io::vector_out::{write_gpkg, OutLayer, MULTI_POLYGON};
 use gapmap_io::{style, tables, Crs, ReadContext};
 use serde_json::json;
 
+use crate::policy::goals_of;
 use crate::progress::Bar;
 use crate::runinfo::utc_now;
 use crate::{bundled, UsageError};
@@ -117,13 +118,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     sizes.sort_unstable();
     sizes.dedup();
-    if !(args.region_snap_m.is_finite() && args.region_snap_m >= 0.0) {
-        return Err(UsageError(format!(
-            "--region-snap-m must be a finite number >= 0, got {}",
-            args.region_snap_m
-        ))
-        .into());
-    }
+    crate::check_number("--region-snap-m", args.region_snap_m, 0.0, true)?;
     let mut resolutions = Vec::new();
     for &r in &args.h3 {
         resolutions.push((
@@ -174,11 +169,18 @@ pub fn run(args: Args) -> Result<()> {
         ));
     }
 
+    // Each premise's gap id when the gap is unserved, for the unserved-cluster counts.
+    let unserved_gap: Vec<Option<u32>> = premises
+        .gap_id
+        .iter()
+        .zip(&premises.gap_kind)
+        .map(|(g, k)| g.filter(|_| k.as_deref() == Some("unserved")))
+        .collect();
     let mut layers: Vec<Layer> = Vec::new();
     // SCB squares: premises in SWEREF 99 TM.
     if !sizes.is_empty() {
         let sweref = Crs::parse("EPSG:3006", "SWEREF 99 TM")?;
-        let xy = transform_points(&premises.xy, &crs, &sweref)?;
+        let xy = reproject_premises(&premises.xy, &crs, &sweref)?;
         let back = Transform::new(&sweref, &crs).map_err(anyhow::Error::msg)?;
         for &size in &sizes {
             let groups = cells::scb_cells(&xy, size);
@@ -188,7 +190,7 @@ pub fn run(args: Args) -> Result<()> {
                 .map(|&(e, n)| cells::scb_square(e, n, size))
                 .collect();
             if !back.is_identity() {
-                areas = transform_areas(&areas, &back)?;
+                areas = reproject_cells(&areas, &back)?;
             }
             let mut columns: Vec<(String, Column<'static>)> = vec![
                 (
@@ -206,7 +208,13 @@ pub fn run(args: Args) -> Result<()> {
                     Column::Int(vec![i64::from(size); groups.keys.len()]),
                 ),
             ];
-            let (mut metric, outside) = metrics(&groups.of, groups.keys.len(), &premises, &goals);
+            let (mut metric, outside) = metrics(
+                &groups.of,
+                groups.keys.len(),
+                &premises,
+                &unserved_gap,
+                &goals,
+            );
             columns.append(&mut metric);
             layers.push(Layer {
                 name: format!("scb_{}", size_name(size)),
@@ -220,7 +228,7 @@ pub fn run(args: Args) -> Result<()> {
     // H3 cells: the cells of the premises and the cells covering each settlement.
     if !resolutions.is_empty() {
         let wgs84 = Crs::wgs84();
-        let lonlat = transform_points(&premises.xy, &crs, &wgs84)?;
+        let lonlat = reproject_premises(&premises.xy, &crs, &wgs84)?;
         let spath = args
             .settlements
             .clone()
@@ -237,11 +245,7 @@ pub fn run(args: Args) -> Result<()> {
                 name_field: FieldChoice::new(None, "settlement_name", "--settlements (name field)"),
                 population_field: None,
             },
-            &ReadContext {
-                target: wgs84.clone(),
-                assume_crs: None,
-                strict: false,
-            },
+            &ReadContext::new(wgs84.clone()),
         )?;
         let to_working = Transform::new(&wgs84, &crs).map_err(anyhow::Error::msg)?;
         let mode = match args.h3_mode {
@@ -270,7 +274,7 @@ pub fn run(args: Args) -> Result<()> {
                 .iter()
                 .map(|&c| MultiPolygon::new(cells::h3_boundary(c).into_iter().collect::<Vec<_>>()))
                 .collect();
-            let areas = transform_areas(&areas, &to_working)?;
+            let areas = reproject_cells(&areas, &to_working)?;
             let mut columns: Vec<(String, Column<'static>)> = vec![
                 (
                     "cell_id".into(),
@@ -300,7 +304,8 @@ pub fn run(args: Args) -> Result<()> {
                     ),
                 ),
             ];
-            let (mut metric, outside) = metrics(&premise_group, n, &premises, &goals);
+            let (mut metric, outside) =
+                metrics(&premise_group, n, &premises, &unserved_gap, &goals);
             columns.append(&mut metric);
             let uncovered = cover.iter().filter(|c| c.is_empty()).count();
             if uncovered > 0 {
@@ -319,11 +324,7 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     // Regions.
-    let ctx = ReadContext {
-        target: crs.clone(),
-        assume_crs: None,
-        strict: false,
-    };
+    let ctx = ReadContext::new(crs.clone());
     let order = SpatialOrder::new(&premises.xy);
     for (path, id_field, name_field) in &region_inputs {
         let regions = read_settlements(
@@ -343,8 +344,13 @@ pub fn run(args: Args) -> Result<()> {
         let bar = Bar::new(premises.xy.len() as u64, "regions");
         let mut of = settlement::assign(&index, &premises.xy, &order, &bar);
         bar.finish();
-        let snapped =
-            settlement::snap_to_nearest(&regions.areas, &premises.xy, &mut of, args.region_snap_m);
+        let snapped = settlement::snap_to_nearest(
+            &index,
+            &regions.areas,
+            &premises.xy,
+            &mut of,
+            args.region_snap_m,
+        );
         let n = regions.ids.len();
         let text =
             |v: &[String]| Column::Text(v.iter().map(|s| Some(Cow::Owned(s.clone()))).collect());
@@ -352,7 +358,7 @@ pub fn run(args: Args) -> Result<()> {
             ("region_id".to_string(), text(&regions.ids)),
             ("region_name".to_string(), text(&regions.names)),
         ];
-        let (mut metric, outside) = metrics(&of, n, &premises, &goals);
+        let (mut metric, outside) = metrics(&of, n, &premises, &unserved_gap, &goals);
         columns.append(&mut metric);
         let stem = path
             .file_stem()
@@ -513,43 +519,18 @@ fn size_name(m: u32) -> String {
     }
 }
 
-/// The goals an analysis recorded in run.json (Sweden's 2025 goals for older analyses).
-pub fn goals_of(run: &serde_json::Value) -> Vec<Goal> {
-    let Some(list) = run["parameters"]["policy"]["goals"].as_array() else {
-        return Goal::sweden_2025();
-    };
-    list.iter()
-        .filter_map(|g| {
-            Some(Goal {
-                name: g["name"].as_str()?.to_string(),
-                measure: Measure::parse(g["measure"].as_str()?)?,
-                base: if g["base"].as_str() == Some("premises") {
-                    Base::Premises
-                } else {
-                    Base::People
-                },
-                target_ppm: goals::ppm_of_percent(g["target_pct"].as_f64()?)?,
-            })
-        })
-        .collect()
-}
-
-/// The metric columns of `num_groups` areas, and the premises in none.
+/// The metric columns of `num_groups` areas, and the premises in none. `unserved_gap` is
+/// each premise's gap id when its gap is unserved.
 fn metrics(
     of: &[Option<u32>],
     num_groups: usize,
     premises: &AnalysedPremises,
+    unserved_gap: &[Option<u32>],
     goals: &[Goal],
 ) -> (Vec<(String, Column<'static>)>, u64) {
     let mut tallies: Vec<Tally> = summary::tally(num_groups, of, &premises.outcomes);
-    let unserved_gap: Vec<Option<u32>> = premises
-        .gap_id
-        .iter()
-        .zip(&premises.gap_kind)
-        .map(|(g, k)| g.filter(|_| k.as_deref() == Some("unserved")))
-        .collect();
     let clusters = cells::distinct_per_group(of, &premises.gap_id, num_groups);
-    let unserved = cells::distinct_per_group(of, &unserved_gap, num_groups);
+    let unserved = cells::distinct_per_group(of, unserved_gap, num_groups);
     for (t, (c, u)) in tallies.iter_mut().zip(clusters.iter().zip(&unserved)) {
         t.gap_clusters = *c;
         t.unserved_clusters = *u;
@@ -561,52 +542,24 @@ fn metrics(
     )
 }
 
-fn transform_points(xy: &[Coord<f64>], from: &Crs, to: &Crs) -> Result<Vec<Coord<f64>>> {
-    let t = Transform::new(from, to).map_err(anyhow::Error::msg)?;
-    if t.is_identity() {
-        return Ok(xy.to_vec());
-    }
-    let mut xs: Vec<f64> = xy.iter().map(|c| c.x).collect();
-    let mut ys: Vec<f64> = xy.iter().map(|c| c.y).collect();
-    t.coords(&mut xs, &mut ys)
-        .map_err(|m| anyhow::anyhow!("cannot reproject the premises: {m}"))?;
-    Ok(xs
-        .into_iter()
-        .zip(ys)
-        .map(|(x, y)| Coord { x, y })
-        .collect())
+/// The premises in another CRS.
+pub(crate) fn reproject_premises(
+    xy: &[Coord<f64>],
+    from: &Crs,
+    to: &Crs,
+) -> Result<Vec<Coord<f64>>> {
+    Transform::new(from, to)
+        .and_then(|t| t.points(xy))
+        .map_err(|m| anyhow::anyhow!("cannot reproject the premises: {m}"))
 }
 
-fn transform_areas(areas: &[MultiPolygon<f64>], t: &Transform) -> Result<Vec<MultiPolygon<f64>>> {
-    let mut out = areas.to_vec();
-    if t.is_identity() {
-        return Ok(out);
-    }
-    let (mut xs, mut ys) = (Vec::new(), Vec::new());
-    for a in &out {
-        for p in &a.0 {
-            for r in std::iter::once(p.exterior()).chain(p.interiors()) {
-                xs.extend(r.0.iter().map(|c| c.x));
-                ys.extend(r.0.iter().map(|c| c.y));
-            }
-        }
-    }
-    t.coords(&mut xs, &mut ys)
-        .map_err(|m| anyhow::anyhow!("cannot reproject the cells: {m}"))?;
-    let mut k = 0;
-    let mut set = |ring: &mut gapmap_core::geo::LineString<f64>| {
-        for c in ring.0.iter_mut() {
-            *c = Coord { x: xs[k], y: ys[k] };
-            k += 1;
-        }
-    };
-    for a in &mut out {
-        for p in &mut a.0 {
-            p.exterior_mut(&mut set);
-            p.interiors_mut(|rs| rs.iter_mut().for_each(&mut set));
-        }
-    }
-    Ok(out)
+/// Cell polygons in another CRS.
+pub(crate) fn reproject_cells(
+    areas: &[MultiPolygon<f64>],
+    t: &Transform,
+) -> Result<Vec<MultiPolygon<f64>>> {
+    t.multi_polygons(areas)
+        .map_err(|m| anyhow::anyhow!("cannot reproject the cells: {m}"))
 }
 
 /// Whether a column is one of the key columns of the web maps.

@@ -69,6 +69,24 @@ enum Command {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// Checks a numeric flag: finite and at least `min` (`inclusive`) or above it.
+pub fn check_number(
+    flag: &str,
+    v: f64,
+    min: f64,
+    inclusive: bool,
+) -> std::result::Result<(), UsageError> {
+    let ok = v.is_finite() && if inclusive { v >= min } else { v > min };
+    if ok {
+        Ok(())
+    } else {
+        Err(UsageError(format!(
+            "{flag} must be a finite number {} {min}, got {v}",
+            if inclusive { ">=" } else { ">" }
+        )))
+    }
+}
+
 fn exit_code(e: &anyhow::Error) -> u8 {
     if let Some(io) = e.downcast_ref::<gapmap_io::IoError>() {
         return if io.is_bad_input() { 2 } else { 1 };

@@ -130,12 +130,7 @@ pub struct Policy {
 impl PolicyArgs {
     /// Checks the flags; returns the goals (Sweden's 2025 goals, then the custom ones).
     pub fn validate(&self) -> std::result::Result<Vec<Goal>, UsageError> {
-        if !(self.aid_cell_m >= 1.0 && self.aid_cell_m.is_finite()) {
-            return Err(UsageError(format!(
-                "--aid-cell-m must be a finite number >= 1, got {}",
-                self.aid_cell_m
-            )));
-        }
+        crate::check_number("--aid-cell-m", self.aid_cell_m, 1.0, true)?;
         if let Some(y) = self.aid_year {
             if !(1900..=2200).contains(&y) {
                 return Err(UsageError(format!(
@@ -254,54 +249,43 @@ impl Policy {
             };
         }
         let target = self.preset.target_mbps();
+        // One numbering of networks by name across the layers: a layer's interned network id
+        // maps to the shared one.
         let mut names: HashMap<String, u32> = HashMap::new();
-        let mut id = |name: &str| -> u32 {
-            let n = names.len() as u32;
-            *names.entry(name.to_string()).or_insert(n)
+        let mut shared = |f: &Fibre| -> Vec<u32> {
+            f.networks
+                .iter()
+                .map(|n| {
+                    let k = names.len() as u32;
+                    *names.entry(n.clone()).or_insert(k)
+                })
+                .collect()
         };
-        // Resolve the shared numbering first (the borrow of `names` ends here).
-        let fibre_ids: Vec<u32> = fibre.map_or(Vec::new(), |f| {
-            f.features
-                .iter()
-                .map(|x| id(&f.networks[x.network as usize]))
-                .collect()
-        });
-        let fixed_ids: Vec<u32> = self.fixed.as_ref().map_or(Vec::new(), |f| {
-            f.features
-                .iter()
-                .map(|x| id(&f.networks[x.network as usize]))
-                .collect()
-        });
-        let planned_ids: Vec<u32> = self.planned.as_ref().map_or(Vec::new(), |f| {
-            f.features
-                .iter()
-                .map(|x| id(&f.networks[x.network as usize]))
-                .collect()
-        });
+        let fibre_net = fibre.map(&mut shared);
+        let fixed_net = self.fixed.as_ref().map(&mut shared);
+        let planned_net = self.planned.as_ref().map(&mut shared);
         let mut members = Vec::new();
-        if let Some(f) = fibre {
-            members.extend(f.features.iter().zip(fibre_ids.iter().copied()));
+        if let (Some(f), Some(net)) = (fibre, &fibre_net) {
+            members.extend(f.features.iter().map(|x| (x, net[x.network as usize])));
         }
-        if let Some(f) = &self.fixed {
+        if let (Some(f), Some(net)) = (&self.fixed, &fixed_net) {
             members.extend(
                 f.features
                     .iter()
-                    .zip(fixed_ids.iter().copied())
                     .zip(&f.speeds_mbps)
                     .filter(|(_, &s)| s >= target)
-                    .map(|(m, _)| m),
+                    .map(|(x, _)| (x, net[x.network as usize])),
             );
         }
         let mut planned_counted = 0;
-        if let Some(f) = &self.planned {
+        if let (Some(f), Some(net)) = (&self.planned, &planned_net) {
             let before = members.len();
             members.extend(
                 f.features
                     .iter()
-                    .zip(planned_ids.iter().copied())
                     .zip(&f.years)
                     .filter(|(_, &y)| planned_counts(y, self.aid_year))
-                    .map(|(m, _)| m),
+                    .map(|(x, _)| (x, net[x.network as usize])),
             );
             planned_counted = members.len() - before;
         }
@@ -364,6 +348,28 @@ impl Policy {
             })).collect::<Vec<_>>(),
         })
     }
+}
+
+/// The goals an analysis recorded in run.json by [`Policy::parameters`] (Sweden's 2025
+/// goals for older analyses).
+pub fn goals_of(run: &serde_json::Value) -> Vec<Goal> {
+    let Some(list) = run["parameters"]["policy"]["goals"].as_array() else {
+        return Goal::sweden_2025();
+    };
+    list.iter()
+        .filter_map(|g| {
+            Some(Goal {
+                name: g["name"].as_str()?.to_string(),
+                measure: gapmap_core::goals::Measure::parse(g["measure"].as_str()?)?,
+                base: if g["base"].as_str() == Some("premises") {
+                    gapmap_core::goals::Base::Premises
+                } else {
+                    gapmap_core::goals::Base::People
+                },
+                target_ppm: gapmap_core::goals::ppm_of_percent(g["target_pct"].as_f64()?)?,
+            })
+        })
+        .collect()
 }
 
 /// Merges white premises into areas a tender could cover (grid cells of `cell_m`).

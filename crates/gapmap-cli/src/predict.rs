@@ -13,7 +13,7 @@ use gapmap_io::geojson::write_geojson;
 use gapmap_io::inputs::{read_premises, PremiseIds};
 use gapmap_io::staging::{check_output_dir, Staging};
 use gapmap_io::vector_out::{write_gpkg, OutLayer, MULTI_POLYGON};
-use gapmap_io::{tables, Crs, ReadContext};
+use gapmap_io::{tables, ReadContext};
 use serde_json::json;
 
 use crate::analyze::Clock;
@@ -83,17 +83,7 @@ pub fn run(mut args: Args) -> Result<()> {
         return Err(UsageError("--threads must be at least 1".into()).into());
     }
     check_output_dir(&args.out, args.overwrite)?;
-    let target = Crs::parse(&args.crs, "--crs")?;
-    target.require_projected_metres("--crs")?;
-    let ctx = ReadContext {
-        target,
-        assume_crs: args
-            .assume_crs
-            .as_deref()
-            .map(|c| Crs::parse(c, "--assume-crs"))
-            .transpose()?,
-        strict: false,
-    };
+    let ctx = ReadContext::from_flags(&args.crs, args.assume_crs.as_deref(), false)?;
     rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
         .build_global()

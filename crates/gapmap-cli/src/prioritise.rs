@@ -22,6 +22,7 @@ use gapmap_io::{tables, Crs, ReadContext};
 use rayon::prelude::*;
 use serde_json::json;
 
+use crate::grid::{reproject_cells, reproject_premises};
 use crate::runinfo::utc_now;
 use crate::{bundled, UsageError};
 
@@ -107,11 +108,7 @@ pub fn run(args: Args) -> Result<()> {
         ("--detour-factor", args.detour_factor, 1.0),
         ("--road-snap-m", args.road_snap_m, 0.0),
     ] {
-        if !(v.is_finite() && v >= min) {
-            return Err(
-                UsageError(format!("{flag} must be a finite number >= {min}, got {v}")).into(),
-            );
-        }
+        crate::check_number(flag, v, min, true)?;
     }
     let out = args
         .out
@@ -160,16 +157,11 @@ pub fn run(args: Args) -> Result<()> {
                 1000
             };
             let sweref = Crs::parse("EPSG:3006", "SWEREF 99 TM")?;
-            let t = Transform::new(&crs, &sweref).map_err(anyhow::Error::msg)?;
-            let (mut xs, mut ys): (Vec<f64>, Vec<f64>) =
-                premises.xy.iter().map(|c| (c.x, c.y)).unzip();
-            if !t.is_identity() {
-                t.coords(&mut xs, &mut ys).map_err(anyhow::Error::msg)?;
-            }
-            let keys: Vec<Option<(i64, i64)>> = (0..xs.len())
-                .map(|i| {
-                    unconnected[i].then(|| cells::scb_corner(Coord { x: xs[i], y: ys[i] }, size))
-                })
+            let xy = reproject_premises(&premises.xy, &crs, &sweref)?;
+            let keys: Vec<Option<(i64, i64)>> = xy
+                .iter()
+                .zip(&unconnected)
+                .map(|(&p, &u)| u.then(|| cells::scb_corner(p, size)))
                 .collect();
             let g = cells::group(&keys);
             let mut members = vec![Vec::new(); g.keys.len()];
@@ -179,26 +171,17 @@ pub fn run(args: Args) -> Result<()> {
                 }
             }
             let back = Transform::new(&sweref, &crs).map_err(anyhow::Error::msg)?;
+            let squares: Vec<MultiPolygon<f64>> = g
+                .keys
+                .iter()
+                .map(|&(e, n)| cells::scb_square(e, n, size))
+                .collect();
+            let squares = reproject_cells(&squares, &back)?;
             g.keys
                 .iter()
                 .zip(members)
-                .map(|(&(e, n), m)| {
-                    let mut sq = cells::scb_square(e, n, size);
-                    if !back.is_identity() {
-                        for p in &mut sq.0 {
-                            p.exterior_mut(|r| {
-                                let (mut xs, mut ys): (Vec<f64>, Vec<f64>) =
-                                    r.0.iter().map(|c| (c.x, c.y)).unzip();
-                                if back.coords(&mut xs, &mut ys).is_ok() {
-                                    *r = LineString::from(
-                                        xs.into_iter().zip(ys).collect::<Vec<_>>(),
-                                    );
-                                }
-                            });
-                        }
-                    }
-                    ("scb cell", cells::scb_id(e, n), m, Some(sq))
-                })
+                .zip(squares)
+                .map(|((&(e, n), m), sq)| ("scb cell", cells::scb_id(e, n), m, Some(sq)))
                 .collect()
         }
     };
@@ -330,11 +313,7 @@ fn road_feeders(
     direct: &[f64],
     notices: &mut Vec<String>,
 ) -> Result<Vec<f64>> {
-    let ctx = ReadContext {
-        target: crs.clone(),
-        assume_crs: None,
-        strict: false,
-    };
+    let ctx = ReadContext::new(crs.clone());
     let roads = read_fibre(
         &FibreOptions {
             role: "roads",

@@ -177,12 +177,7 @@ impl SiteArgs {
             }
             return Ok(());
         }
-        if !(self.ue_height_m > 0.0 && self.ue_height_m.is_finite()) {
-            return Err(UsageError(format!(
-                "--ue-height-m must be a finite number > 0, got {}",
-                self.ue_height_m
-            )));
-        }
+        crate::check_number("--ue-height-m", self.ue_height_m, 0.0, false)?;
         if !(self.indoor_loss_db >= 0.0 && self.indoor_loss_db <= 60.0) {
             return Err(UsageError(format!(
                 "--indoor-loss-db must be between 0 and 60 dB, got {}",

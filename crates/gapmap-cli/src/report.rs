@@ -12,13 +12,13 @@ use gapmap_core::goals::Status;
 use gapmap_core::summary::Tally;
 use gapmap_io::analysis::{read_csv_text, read_run_json};
 use gapmap_io::report::{
-    read_geojson_features, report_html, write_atomic, write_map_png, Frame, Map, MapFeature,
-    Report, Table,
+    read_geojson_features, read_geojson_shapes, report_html, write_atomic, write_map_png, Frame,
+    Map, MapFeature, Report, Table,
 };
 use gapmap_io::style;
 use serde_json::Value;
 
-use crate::grid::goals_of;
+use crate::policy::goals_of;
 use crate::UsageError;
 
 /// `gapmap report` options.
@@ -164,10 +164,13 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         Vec::new()
     };
-    let settlement_outlines = read_geojson_features(
-        &dir.join("settlements.geojson"),
-        &outline("#dfe4ea", "#5b6770", 0.5),
-    )?;
+    // Settlements are drawn twice, as outlines and as the choropleth: read once.
+    let settlement_shapes = read_geojson_shapes(&dir.join("settlements.geojson"))?;
+    let outline_style = outline("#dfe4ea", "#5b6770", 0.5);
+    let settlement_outlines: Vec<MapFeature> = settlement_shapes
+        .iter()
+        .map(|s| s.styled(&outline_style))
+        .collect();
     let gaps = read_geojson_features(&dir.join("gaps.geojson"), &|p| {
         let kind = GapKind::ALL
             .into_iter()
@@ -237,22 +240,27 @@ pub fn run(args: Args) -> Result<()> {
         caption: "Share of premises passed by fibre, per settlement; grey: no premises.".into(),
         layers: vec![
             regions,
-            read_geojson_features(&dir.join("settlements.geojson"), &|p| {
-                (
-                    p["fill"]
-                        .as_str()
-                        .unwrap_or(style::NO_DATA_FILL)
-                        .to_string(),
-                    1.0,
-                    "#404040".into(),
-                    0.4,
-                    Some(format!(
-                        "{}: {} fibre passed",
-                        p["settlement_name"].as_str().unwrap_or(""),
-                        pct(p["share_fibre_passed"].as_f64().unwrap_or(f64::NAN))
-                    )),
-                )
-            })?,
+            settlement_shapes
+                .iter()
+                .map(|s| {
+                    s.styled(&|p| {
+                        (
+                            p["fill"]
+                                .as_str()
+                                .unwrap_or(style::NO_DATA_FILL)
+                                .to_string(),
+                            1.0,
+                            "#404040".into(),
+                            0.4,
+                            Some(format!(
+                                "{}: {} fibre passed",
+                                p["settlement_name"].as_str().unwrap_or(""),
+                                pct(p["share_fibre_passed"].as_f64().unwrap_or(f64::NAN))
+                            )),
+                        )
+                    })
+                })
+                .collect(),
         ],
         legend: style::SHARE_CLASSES
             .iter()

@@ -53,11 +53,7 @@ impl ResilienceArgs {
             ("--snap-m", self.snap_m),
             ("--srlg-m", self.srlg_m),
         ] {
-            if !(v >= 0.0 && v.is_finite()) {
-                return Err(UsageError(format!(
-                    "{name} must be a finite number >= 0, got {v}"
-                )));
-            }
+            crate::check_number(name, v, 0.0, true)?;
         }
         if self.backbone.is_some() && !has_fibre {
             return Err(UsageError(

@@ -14,12 +14,11 @@ use gapmap_io::geojson::write_geojson;
 use gapmap_io::inputs::read_premises;
 use gapmap_io::staging::{check_output_dir, Staging};
 use gapmap_io::vector_out::{write_gpkg, OutLayer, MULTI_POLYGON};
-use gapmap_io::{tables, Crs, ReadContext};
+use gapmap_io::{tables, ReadContext};
 use serde_json::json;
 
 use crate::premise_args::PremiseFields;
 use crate::runinfo::utc_now;
-use crate::UsageError;
 
 /// `gapmap settlements` options.
 #[derive(Debug, clap::Args)]
@@ -64,26 +63,11 @@ pub fn run(args: Args) -> Result<()> {
         ("--persons-per-household", args.persons_per_household, true),
         ("--margin-m", args.margin_m, true),
     ] {
-        if !(v.is_finite() && if positive { v > 0.0 } else { v >= 0.0 }) {
-            return Err(UsageError(format!(
-                "{flag} must be a finite number {} 0, got {v}",
-                if positive { ">" } else { ">=" }
-            ))
-            .into());
-        }
+        crate::check_number(flag, v, 0.0, !positive)?;
     }
     check_output_dir(&args.out, args.overwrite)?;
-    let target = Crs::parse(&args.crs, "--crs")?;
-    target.require_projected_metres("--crs")?;
-    let ctx = ReadContext {
-        target: target.clone(),
-        assume_crs: args
-            .assume_crs
-            .as_deref()
-            .map(|c| Crs::parse(c, "--assume-crs"))
-            .transpose()?,
-        strict: false,
-    };
+    let ctx = ReadContext::from_flags(&args.crs, args.assume_crs.as_deref(), false)?;
+    let target = &ctx.target;
     let premises = read_premises(&args.premise.options(&args.from_premises), &ctx)?;
     for n in &premises.notices {
         eprintln!("note: {n}");
@@ -164,7 +148,7 @@ pub fn run(args: Args) -> Result<()> {
     let mut staging = Staging::begin(&args.out, args.overwrite)?;
     write_gpkg(
         &staging.file("settlements.gpkg"),
-        &target,
+        target,
         &[OutLayer {
             name: "settlements",
             geometry_type: MULTI_POLYGON,
@@ -175,7 +159,7 @@ pub fn run(args: Args) -> Result<()> {
     write_geojson(
         &staging.file("settlements.geojson"),
         "settlements",
-        &target,
+        target,
         &table,
     )?;
     let mut df = tables::frame_from_columns(&columns)?;

@@ -131,11 +131,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     gapmap_io::staging::check_output_dir(&args.out, args.overwrite)?;
     let target = Crs::parse("EPSG:3006", "synth")?;
-    let ctx = ReadContext {
-        target: target.clone(),
-        assume_crs: None,
-        strict: false,
-    };
+    let ctx = ReadContext::new(target.clone());
     let national = args.premises.is_some();
     let spin = Bar::spinner(format!("reading {}", args.settlements.display()));
     let settlements = read_settlements(

@@ -11,7 +11,7 @@ use gapmap_io::vector_out::{write_vector, OutLayer, LINE_STRING, MULTI_POLYGON, 
 use gapmap_io::Crs;
 mod common;
 
-use common::{gapmap, read_csv, read_parquet, repo, run, stderr};
+use common::{gapmap, read_csv, read_parquet, repo, run, stderr, strs};
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -178,19 +178,6 @@ fn col_u64(df: &DataFrame, name: &str) -> Vec<u64> {
         .collect()
 }
 
-fn col_str(df: &DataFrame, name: &str) -> Vec<String> {
-    df.column(name)
-        .unwrap()
-        .as_materialized_series()
-        .cast(&DataType::String)
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .map(|s| s.unwrap_or("").to_string())
-        .collect()
-}
-
 #[test]
 fn scenario_has_the_hand_computed_answers() {
     let sc = Scenario::new();
@@ -211,9 +198,9 @@ fn scenario_has_the_hand_computed_answers() {
         assert!(out.join(f).exists(), "{f} missing");
     }
     let s = read_csv(&out.join("settlements.csv"));
-    assert_eq!(col_str(&s, "settlement_id"), vec!["A", "B", ""]);
+    assert_eq!(strs(&s, "settlement_id"), vec!["A", "B", ""]);
     assert_eq!(
-        col_str(&s, "settlement_name"),
+        strs(&s, "settlement_name"),
         vec!["Alby", "Berga", "(rural)"]
     );
     assert_eq!(col_u64(&s, "premises"), vec![3, 1, 1]);
@@ -252,11 +239,8 @@ fn scenario_has_the_hand_computed_answers() {
             "unserved"
         ]
     );
-    assert_eq!(
-        col_str(&p, "premise_id"),
-        vec!["p1", "p2", "p3", "p4", "p5"]
-    );
-    assert_eq!(col_str(&p, "settlement_id"), vec!["A", "A", "B", "", "A"]);
+    assert_eq!(strs(&p, "premise_id"), vec!["p1", "p2", "p3", "p4", "p5"]);
+    assert_eq!(strs(&p, "settlement_id"), vec!["A", "A", "B", "", "A"]);
     let d: Vec<f64> = p
         .column("fibre_distance_m")
         .unwrap()
@@ -283,7 +267,7 @@ fn scenario_has_the_hand_computed_answers() {
         .collect();
     assert_eq!(unserved, vec![false, false, true, false, false]);
     assert_eq!(
-        col_str(&p, "gap_kind"),
+        strs(&p, "gap_kind"),
         vec!["no_4g", "no_fibre", "unserved", "no_4g", "no_fibre"]
     );
 
@@ -517,23 +501,23 @@ fn run_resilience(extra: &[&str]) -> (DataFrame, DataFrame, DataFrame, Value) {
 fn resilience_has_the_hand_computed_answers() {
     // Default: L4 and L5 run 1 m apart, one risk; B hangs on it.
     let (s, c, p, geo) = run_resilience(&[]);
-    assert_eq!(col_str(&s, "settlement_id"), ["A", "B", "C", ""]);
+    assert_eq!(strs(&s, "settlement_id"), ["A", "B", "C", ""]);
     assert_eq!(
-        col_str(&s, "fibre_redundancy_class"),
+        strs(&s, "fibre_redundancy_class"),
         ["redundant", "single", "none", ""]
     );
-    assert_eq!(col_str(&s, "fibre_paths_to_backbone"), ["2", "1", "0", ""]);
+    assert_eq!(strs(&s, "fibre_paths_to_backbone"), ["2", "1", "0", ""]);
     assert_eq!(
-        col_str(&s, "fibre_node_paths_to_backbone"),
+        strs(&s, "fibre_node_paths_to_backbone"),
         ["2", "1", "0", ""]
     );
     assert_eq!(col_u64(&s, "premises_single_fibre_path"), [0, 1, 0, 0]);
     assert_eq!(col_u64(&s, "premises_redundant_fibre_path"), [1, 0, 0, 0]);
     assert_eq!(c.height(), 1);
-    assert_eq!(col_str(&c, "kind"), ["parallel"]);
+    assert_eq!(strs(&c, "kind"), ["parallel"]);
     assert_eq!(col_u64(&c, "links"), [2]);
-    assert_eq!(col_str(&c, "networks"), ["n1;n2"]);
-    assert_eq!(col_str(&c, "settlement_ids"), ["B"]);
+    assert_eq!(strs(&c, "networks"), ["n1;n2"]);
+    assert_eq!(strs(&c, "settlement_ids"), ["B"]);
     assert_eq!(col_u64(&c, "premises_cut"), [1]);
     assert_eq!(col_u64(&c, "households_cut"), [2]);
     let f = &geo["features"][0];
@@ -541,19 +525,19 @@ fn resilience_has_the_hand_computed_answers() {
     assert_eq!(f["geometry"]["coordinates"].as_array().unwrap().len(), 2);
     assert_eq!(f["properties"]["premises_cut"], 1);
     assert_eq!(
-        col_str(&p, "fibre_redundancy_class"),
+        strs(&p, "fibre_redundancy_class"),
         ["redundant", "single", ""]
     );
 
     // Every cable its own risk: B has two edge-disjoint paths, through one junction.
     let (s, c, _, _) = run_resilience(&["--srlg-m", "0"]);
     assert_eq!(
-        col_str(&s, "fibre_redundancy_class"),
+        strs(&s, "fibre_redundancy_class"),
         ["redundant", "redundant", "none", ""]
     );
-    assert_eq!(col_str(&s, "fibre_paths_to_backbone"), ["2", "2", "0", ""]);
+    assert_eq!(strs(&s, "fibre_paths_to_backbone"), ["2", "2", "0", ""]);
     assert_eq!(
-        col_str(&s, "fibre_node_paths_to_backbone"),
+        strs(&s, "fibre_node_paths_to_backbone"),
         ["2", "1", "0", ""]
     );
     assert_eq!(c.height(), 0, "no single failure cuts anything");
@@ -561,12 +545,12 @@ fn resilience_has_the_hand_computed_answers() {
     // L1 and L3 share trench T1: cutting it isolates A, and B behind it.
     let (s, c, _, _) = run_resilience(&["--fibre-srlg-field", "trench"]);
     assert_eq!(
-        col_str(&s, "fibre_redundancy_class"),
+        strs(&s, "fibre_redundancy_class"),
         ["single", "single", "none", ""]
     );
-    assert_eq!(col_str(&c, "kind"), ["shared_risk_value", "parallel"]);
-    assert_eq!(col_str(&c, "shared_risk_value"), ["T1", ""]);
-    assert_eq!(col_str(&c, "settlement_ids"), ["A;B", "B"]);
+    assert_eq!(strs(&c, "kind"), ["shared_risk_value", "parallel"]);
+    assert_eq!(strs(&c, "shared_risk_value"), ["T1", ""]);
+    assert_eq!(strs(&c, "settlement_ids"), ["A;B", "B"]);
     assert_eq!(col_u64(&c, "premises_cut"), [2, 1]);
     assert_eq!(col_u64(&c, "households_cut"), [3, 2]);
 }
@@ -949,7 +933,7 @@ fn bundled_region_matches_golden_outputs() {
                 }
             }
         } else {
-            assert_eq!(col_str(&got, name), col_str(&want, name), "column {name}");
+            assert_eq!(strs(&got, name), strs(&want, name), "column {name}");
         }
     }
     let want_digest: Value =
@@ -1149,16 +1133,16 @@ drop_distance_m = [49.99, 50]
     let t = read_parquet(&out.join("batch.parquet"));
     // 2 scenarios × 3 rows (A, B, rural) + 2 failed scenarios × 1 row.
     assert_eq!(t.height(), 2 * 3 + 2);
-    let status = col_str(&t, "status");
+    let status = strs(&t, "status");
     assert_eq!(status.iter().filter(|s| *s == "failed").count(), 2);
-    let errors = col_str(&t, "error");
+    let errors = strs(&t, "error");
     assert!(
         errors.iter().any(|e| e.contains("nope.parquet")),
         "{errors:?}"
     );
     // The drop distance decides p1 (exactly 50 m from fibre) in settlement A.
     let ok: Vec<usize> = (0..t.height()).filter(|&i| status[i] == "ok").collect();
-    let ids = col_str(&t, "settlement_id");
+    let ids = strs(&t, "settlement_id");
     let drop: Vec<f64> = t
         .column("drop_distance_m")
         .unwrap()

@@ -18,11 +18,7 @@ use common::*;
 ///   white with 2024;
 /// - p5 (5000,5000), rural, 1 household: nothing → white.
 fn scenario(dir: &Path) -> Vec<String> {
-    let w = |name: &str, text: String| -> PathBuf {
-        let p = dir.join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    };
+    let w = |name: &str, text: String| write_file(dir, name, text);
     let premises = w(
         "premises.geojson",
         geojson_3006(&[

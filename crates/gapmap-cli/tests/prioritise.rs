@@ -13,11 +13,7 @@ use common::*;
 /// - A: feeder 100 m × 1.3 + internal tree 20 m × 1.3 = 156 m → 54,600 + 45,000 = 99,600;
 /// - B: feeder √(4900² + 5000²) = 7000.714 m × 1.3 → 3,185,325 + 15,000 = 3,200,325.
 fn scenario(dir: &Path) -> PathBuf {
-    let w = |name: &str, text: String| -> PathBuf {
-        let p = dir.join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    };
+    let w = |name: &str, text: String| write_file(dir, name, text);
     let premises = w(
         "premises.geojson",
         geojson_3006(&[

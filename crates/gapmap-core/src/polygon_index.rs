@@ -75,6 +75,20 @@ impl PolygonIndex {
         );
     }
 
+    /// The features with a part whose bounding box comes within `max_m` of `p`, ascending and
+    /// without repeats (phase one of a nearest query).
+    pub fn features_near(&self, p: Coord<f64>, max_m: f64, out: &mut Vec<u32>) {
+        out.clear();
+        let window = AABB::from_corners([p.x - max_m, p.y - max_m], [p.x + max_m, p.y + max_m]);
+        out.extend(
+            self.tree
+                .locate_in_envelope_intersecting(&window)
+                .map(|b| self.part_feature[b.data as usize]),
+        );
+        out.sort_unstable();
+        out.dedup();
+    }
+
     /// The feature a part belongs to.
     #[inline]
     pub fn part_feature(&self, part: u32) -> u32 {

@@ -21,52 +21,34 @@ pub fn assign(
 }
 
 /// Gives premises that lie in no area (`None` in `of`) the nearest area within `max_m`
-/// metres, e.g. for generalised boundaries that cut off coastal premises. Ties go to the
-/// lower area index. Returns how many premises were snapped.
+/// metres, e.g. for generalised boundaries that cut off coastal premises. `index` indexes
+/// `areas`. Ties go to the lower area index. Returns how many premises were snapped.
 pub fn snap_to_nearest(
+    index: &PolygonIndex,
     areas: &[geo::MultiPolygon<f64>],
     premises: &[Coord<f64>],
     of: &mut [Option<u32>],
     max_m: f64,
 ) -> usize {
-    use geo::{BoundingRect, Distance, Euclidean, Point};
+    use geo::{Distance, Euclidean, Point};
     use rayon::prelude::*;
-    use rstar::primitives::{GeomWithData, Rectangle};
-    use rstar::{RTree, AABB};
     if max_m <= 0.0 || areas.is_empty() {
         return 0;
     }
-    let tree = RTree::bulk_load(
-        areas
-            .iter()
-            .enumerate()
-            .filter_map(|(i, a)| {
-                let r = a.bounding_rect()?;
-                Some(GeomWithData::new(
-                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                    i as u32,
-                ))
-            })
-            .collect(),
-    );
     let snapped: Vec<(usize, u32)> = of
         .par_iter()
         .enumerate()
         .filter(|(_, a)| a.is_none())
-        .filter_map(|(i, _)| {
+        .map_init(Vec::new, |near, (i, _)| {
             let p = premises[i];
-            let window = AABB::from_corners([p.x - max_m, p.y - max_m], [p.x + max_m, p.y + max_m]);
-            tree.locate_in_envelope_intersecting(&window)
-                .map(|c| {
-                    (
-                        Euclidean.distance(&Point::from(p), &areas[c.data as usize]),
-                        c.data,
-                    )
-                })
+            index.features_near(p, max_m, near);
+            near.iter()
+                .map(|&f| (Euclidean.distance(&Point::from(p), &areas[f as usize]), f))
                 .filter(|(d, _)| *d <= max_m)
                 .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
-                .map(|(_, a)| (i, a))
+                .map(|(_, f)| (i, f))
         })
+        .flatten()
         .collect();
     for &(i, a) in &snapped {
         of[i] = Some(a);
@@ -175,7 +157,8 @@ mod tests {
             Coord { x: 5.0, y: 40.0 },
         ];
         let mut of = vec![Some(0), None, None, None];
-        assert_eq!(snap_to_nearest(&areas, &pts, &mut of, 5.0), 2);
+        let index = PolygonIndex::new(&areas);
+        assert_eq!(snap_to_nearest(&index, &areas, &pts, &mut of, 5.0), 2);
         assert_eq!(of, vec![Some(0), Some(0), Some(1), None]);
     }
 }

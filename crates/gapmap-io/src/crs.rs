@@ -2,6 +2,7 @@
 
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 
+use gapmap_core::geo::{Coord, LineString, MultiPolygon};
 use gapmap_core::tmerc::{TmInverse, TransverseMercator};
 
 use crate::error::{IoError, Result};
@@ -269,5 +270,50 @@ impl Transform {
             return Err(format!("coordinate {i} has no finite result"));
         }
         Ok(())
+    }
+
+    /// `points` transformed (a copy when this is the identity).
+    pub fn points(&self, points: &[Coord<f64>]) -> std::result::Result<Vec<Coord<f64>>, String> {
+        if self.is_identity() {
+            return Ok(points.to_vec());
+        }
+        let (mut xs, mut ys): (Vec<f64>, Vec<f64>) = points.iter().map(|c| (c.x, c.y)).unzip();
+        self.coords(&mut xs, &mut ys)?;
+        Ok(xs
+            .into_iter()
+            .zip(ys)
+            .map(|(x, y)| Coord { x, y })
+            .collect())
+    }
+
+    /// `areas` with every ring's vertices transformed (a copy when this is the identity).
+    pub fn multi_polygons(
+        &self,
+        areas: &[MultiPolygon<f64>],
+    ) -> std::result::Result<Vec<MultiPolygon<f64>>, String> {
+        let mut out = areas.to_vec();
+        if self.is_identity() {
+            return Ok(out);
+        }
+        let (mut xs, mut ys) = (Vec::new(), Vec::new());
+        for p in out.iter().flat_map(|a| &a.0) {
+            for r in std::iter::once(p.exterior()).chain(p.interiors()) {
+                xs.extend(r.0.iter().map(|c| c.x));
+                ys.extend(r.0.iter().map(|c| c.y));
+            }
+        }
+        self.coords(&mut xs, &mut ys)?;
+        let mut k = 0;
+        let mut set = |ring: &mut LineString<f64>| {
+            for c in ring.0.iter_mut() {
+                *c = Coord { x: xs[k], y: ys[k] };
+                k += 1;
+            }
+        };
+        for p in out.iter_mut().flat_map(|a| &mut a.0) {
+            p.exterior_mut(&mut set);
+            p.interiors_mut(|rs| rs.iter_mut().for_each(&mut set));
+        }
+        Ok(out)
     }
 }

@@ -69,70 +69,78 @@ fn rerr(path: &Path, m: impl std::fmt::Display) -> IoError {
 /// How to draw a feature: (fill, fill opacity, stroke, stroke width px, hover title).
 pub type FeatureStyle = (String, f64, String, f64, Option<String>);
 
-/// Reads the features of a GeoJSON file (polygons and lines), styled by `style` from each
-/// feature's properties: (fill, fill opacity, stroke, stroke width px, title).
-pub fn read_geojson_features(
-    path: &Path,
-    style: &dyn Fn(&Value) -> FeatureStyle,
-) -> Result<Vec<MapFeature>> {
-    let text = std::fs::read_to_string(path).map_err(|_| IoError::NotFound {
-        path: path.to_path_buf(),
-    })?;
-    let v: Value =
-        serde_json::from_str(&text).map_err(|e| rerr(path, format!("not GeoJSON: {e}")))?;
-    let mut out = Vec::new();
-    for f in v["features"].as_array().into_iter().flatten() {
-        let g = &f["geometry"];
-        let ring = |r: &Value| -> Vec<(f64, f64)> {
-            r.as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|c| Some((c[0].as_f64()?, c[1].as_f64()?)))
-                .collect()
-        };
-        let (rings, area): (Vec<Vec<(f64, f64)>>, bool) = match g["type"].as_str() {
-            Some("Polygon") => (
-                g["coordinates"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(ring)
-                    .collect(),
-                true,
-            ),
-            Some("MultiPolygon") => (
-                g["coordinates"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .flat_map(|p| p.as_array().into_iter().flatten().map(ring))
-                    .collect(),
-                true,
-            ),
-            Some("LineString") => (vec![ring(&g["coordinates"])], false),
-            Some("MultiLineString") => (
-                g["coordinates"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(ring)
-                    .collect(),
-                false,
-            ),
-            _ => continue,
-        };
-        let (fill, fill_opacity, stroke, stroke_width_px, title) = style(&f["properties"]);
-        out.push(MapFeature {
-            rings,
-            area,
+/// A GeoJSON feature's shape (rings in lon/lat) and properties, to be styled.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    pub rings: Vec<Vec<(f64, f64)>>,
+    /// Whether the rings are closed areas or lines.
+    pub area: bool,
+    pub properties: Value,
+}
+
+impl Shape {
+    /// The shape drawn with `style` (from its properties).
+    pub fn styled(&self, style: &dyn Fn(&Value) -> FeatureStyle) -> MapFeature {
+        let (fill, fill_opacity, stroke, stroke_width_px, title) = style(&self.properties);
+        MapFeature {
+            rings: self.rings.clone(),
+            area: self.area,
             fill,
             fill_opacity,
             stroke,
             stroke_width_px,
             title,
+        }
+    }
+}
+
+/// Reads the polygon and line features of a GeoJSON file.
+pub fn read_geojson_shapes(path: &Path) -> Result<Vec<Shape>> {
+    let text = std::fs::read_to_string(path).map_err(|_| IoError::NotFound {
+        path: path.to_path_buf(),
+    })?;
+    let mut v: Value =
+        serde_json::from_str(&text).map_err(|e| rerr(path, format!("not GeoJSON: {e}")))?;
+    let ring = |r: &Value| -> Vec<(f64, f64)> {
+        r.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| Some((c[0].as_f64()?, c[1].as_f64()?)))
+            .collect()
+    };
+    fn list(c: &Value) -> impl Iterator<Item = &Value> {
+        c.as_array().into_iter().flatten()
+    }
+    let mut out = Vec::new();
+    for f in v["features"].as_array_mut().into_iter().flatten() {
+        let g = &f["geometry"];
+        let c = &g["coordinates"];
+        let (rings, area): (Vec<Vec<(f64, f64)>>, bool) = match g["type"].as_str() {
+            Some("Polygon") => (list(c).map(ring).collect(), true),
+            Some("MultiPolygon") => (list(c).flat_map(|p| list(p).map(ring)).collect(), true),
+            Some("LineString") => (vec![ring(c)], false),
+            Some("MultiLineString") => (list(c).map(ring).collect(), false),
+            _ => continue,
+        };
+        out.push(Shape {
+            rings,
+            area,
+            properties: f["properties"].take(),
         });
     }
     Ok(out)
+}
+
+/// Reads the features of a GeoJSON file (polygons and lines), styled by `style` from each
+/// feature's properties.
+pub fn read_geojson_features(
+    path: &Path,
+    style: &dyn Fn(&Value) -> FeatureStyle,
+) -> Result<Vec<MapFeature>> {
+    Ok(read_geojson_shapes(path)?
+        .iter()
+        .map(|s| s.styled(style))
+        .collect())
 }
 
 /// The drawing frame of a map: lon/lat → pixels.

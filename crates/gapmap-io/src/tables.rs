@@ -142,27 +142,20 @@ pub fn settlements_frame(
     tallies: &[Tally],
     goals: &[Goal],
 ) -> Result<DataFrame> {
-    let mut cols = settlement_columns(ids, names, tallies, goals);
-    let text = |v: &str| Some(Cow::Owned(v.to_string()));
-    if let FColumn::Text(v) = &mut cols[0].1 {
-        v.push(text(""));
+    // The settlements' columns with the rural row's values appended.
+    fn text<'a>(v: &'a [String], rural: &'static str) -> FColumn<'a> {
+        FColumn::Text(
+            v.iter()
+                .map(|s| Some(Cow::Borrowed(s.as_str())))
+                .chain(std::iter::once(Some(Cow::Borrowed(rural))))
+                .collect(),
+        )
     }
-    if let FColumn::Text(v) = &mut cols[1].1 {
-        v.push(text("(rural)"));
-    }
-    let n = tallies.len();
-    for (name, col) in metric_columns(&tallies[n - 1..], goals) {
-        let Some((_, c)) = cols.iter_mut().find(|(k, _)| *k == name) else {
-            continue;
-        };
-        match (c, col) {
-            (FColumn::Int(a), FColumn::Int(b)) => a.extend(b),
-            (FColumn::Float(a), FColumn::Float(b)) => a.extend(b),
-            (FColumn::Text(a), FColumn::Text(b)) => a.extend(b),
-            (FColumn::IntOpt(a), FColumn::IntOpt(b)) => a.extend(b),
-            _ => unreachable!("metric columns have fixed types"),
-        }
-    }
+    let mut cols = vec![
+        ("settlement_id".to_string(), text(ids, "")),
+        ("settlement_name".to_string(), text(names, "(rural)")),
+    ];
+    cols.extend(metric_columns(tallies, goals));
     frame_from_columns(&cols).map_err(|e| IoError::Write {
         path: "settlements".into(),
         message: e.to_string(),

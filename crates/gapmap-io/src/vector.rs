@@ -36,6 +36,29 @@ pub struct PortableContext {
 }
 
 impl ReadContext {
+    /// Reading into `target`, with no assumed CRS, repairing invalid polygons.
+    pub fn new(target: Crs) -> ReadContext {
+        ReadContext {
+            target,
+            assume_crs: None,
+            strict: false,
+        }
+    }
+
+    /// The context of the command-line flags `--crs` (projected, in metres) and
+    /// `--assume-crs`.
+    pub fn from_flags(crs: &str, assume_crs: Option<&str>, strict: bool) -> Result<ReadContext> {
+        let target = Crs::parse(crs, "--crs")?;
+        target.require_projected_metres("--crs")?;
+        Ok(ReadContext {
+            target,
+            assume_crs: assume_crs
+                .map(|c| Crs::parse(c, "--assume-crs"))
+                .transpose()?,
+            strict,
+        })
+    }
+
     pub fn portable(&self) -> PortableContext {
         PortableContext {
             target: (self.target.wkt(), self.target.label().to_string()),

@@ -56,13 +56,18 @@ pub fn read_parquet(path: &Path) -> DataFrame {
         .unwrap()
 }
 
-/// A column as whole numbers (nulls as -1).
-pub fn ints(df: &DataFrame, name: &str) -> Vec<i64> {
+/// A column cast to `dtype`.
+fn cast(df: &DataFrame, name: &str, dtype: &DataType) -> Series {
     df.column(name)
         .unwrap_or_else(|_| panic!("no column {name}"))
         .as_materialized_series()
-        .cast(&DataType::Int64)
+        .cast(dtype)
         .unwrap()
+}
+
+/// A column as whole numbers (nulls as -1).
+pub fn ints(df: &DataFrame, name: &str) -> Vec<i64> {
+    cast(df, name, &DataType::Int64)
         .i64()
         .unwrap()
         .iter()
@@ -71,11 +76,7 @@ pub fn ints(df: &DataFrame, name: &str) -> Vec<i64> {
 }
 
 pub fn floats(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
-    df.column(name)
-        .unwrap_or_else(|_| panic!("no column {name}"))
-        .as_materialized_series()
-        .cast(&DataType::Float64)
-        .unwrap()
+    cast(df, name, &DataType::Float64)
         .f64()
         .unwrap()
         .iter()
@@ -83,11 +84,7 @@ pub fn floats(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
 }
 
 pub fn strs(df: &DataFrame, name: &str) -> Vec<String> {
-    df.column(name)
-        .unwrap_or_else(|_| panic!("no column {name}"))
-        .as_materialized_series()
-        .cast(&DataType::String)
-        .unwrap()
+    cast(df, name, &DataType::String)
         .str()
         .unwrap()
         .iter()
@@ -97,16 +94,19 @@ pub fn strs(df: &DataFrame, name: &str) -> Vec<String> {
 
 /// A column as text, `None` for nulls.
 pub fn opt_strs(df: &DataFrame, name: &str) -> Vec<Option<String>> {
-    df.column(name)
-        .unwrap_or_else(|_| panic!("no column {name}"))
-        .as_materialized_series()
-        .cast(&DataType::String)
-        .unwrap()
+    cast(df, name, &DataType::String)
         .str()
         .unwrap()
         .iter()
         .map(|v| v.map(str::to_string))
         .collect()
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write_file(dir: &Path, name: &str, text: String) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
 }
 
 pub fn json(path: &Path) -> serde_json::Value {
