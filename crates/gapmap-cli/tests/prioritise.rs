@@ -101,6 +101,38 @@ fn projects_have_the_hand_computed_costs_and_the_best_single_project_wins() {
 }
 
 #[test]
+fn scb_cell_candidates_group_the_premises_without_fibre_by_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = scenario(dir.path());
+    ok(&[
+        "prioritise",
+        a.to_str().unwrap(),
+        "--budget-sek",
+        "5000000",
+        "--candidates",
+        "scb-1km",
+    ]);
+    // A lies in the 1 km cell with corner (500000, 6700000), B in (505000, 6705000): the same
+    // premises as the clusters, so the same costs.
+    let p = a.join("priorities");
+    let df = read_csv(&p.join("projects.csv"));
+    assert_eq!(strs(&df, "project"), vec!["5000006700000", "5050006705000"]);
+    assert_eq!(strs(&df, "kind"), vec!["scb cell", "scb cell"]);
+    let b_cost = (4900f64.hypot(5000.0) * 1.3 * 350.0 + 15_000.0).round();
+    assert_eq!(
+        costs(&p),
+        vec![("S".into(), 3, 99_600.0, 1), ("".into(), 10, b_cost, 1)]
+    );
+    // The map draws the cells as 1 km squares.
+    let gj = json(&p.join("projects.geojson"));
+    let ring = gj["features"][0]["geometry"]["coordinates"][0][0]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(ring.len(), 5);
+}
+
+#[test]
 fn roads_shorten_the_feeder_when_they_are_shorter() {
     let dir = tempfile::tempdir().unwrap();
     let a = scenario(dir.path());

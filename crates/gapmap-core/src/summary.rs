@@ -299,3 +299,32 @@ pub fn outcomes(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mobile_stand_in_rules() {
+        let cover = |ops_4g: u64, ops_5g: u64| MobileCover {
+            operators_4g: ops_4g,
+            operators_5g: ops_5g,
+        };
+        let rules = [
+            MobileStandIn::None,
+            MobileStandIn::Any5g,
+            MobileStandIn::FourG2PlusOr5g,
+            MobileStandIn::Any4g,
+        ];
+        // (4G operator bits, 5G operator bits) -> whether each rule applies, in `rules` order.
+        for (m, want) in [
+            (cover(0, 0), [false, false, false, false]),
+            (cover(0b1, 0), [false, false, false, true]),
+            (cover(0b11, 0), [false, false, true, true]),
+            (cover(0, 0b1), [false, true, true, true]),
+        ] {
+            let got: Vec<bool> = rules.iter().map(|r| r.applies(&m)).collect();
+            assert_eq!(got, want, "{m:?}");
+        }
+    }
+}
