@@ -19,6 +19,7 @@
 //! | [`synth`] | seeded synthetic premises, fibre and mobile layers |
 //! | [`radio`] | path-loss models, antenna patterns, terrain, predicted coverage from cell sites |
 //! | [`polygonize`] | raster cells (as runs) to polygons |
+//! | [`validity`] | exact fast proof of OGC polygon validity (GEOS decides the rest) |
 
 pub mod aid;
 pub mod cells;
@@ -40,6 +41,7 @@ pub mod simplify;
 pub mod summary;
 pub mod synth;
 pub mod tmerc;
+pub mod validity;
 
 pub use geo;
 

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use gapmap_core::geo::Geometry;
+use gapmap_core::validity::surely_valid;
 use gdal::cpl::CslStringList;
 use gdal::vector::{Feature, FieldValue, LayerAccess, OwnedLayer};
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
@@ -355,10 +356,20 @@ impl VectorLayer {
     ) -> Result<Vec<(usize, Geometry<f64>)>> {
         use rayon::prelude::*;
         let pending = std::mem::take(&mut log.pending);
-        // Each check makes its own GDAL geometry, so nothing is shared between threads.
+        // A fast exact screen proves most polygons valid; GEOS decides the rest. Each GEOS
+        // check makes its own GDAL geometry, so nothing is shared between threads.
         let valid: Vec<bool> = pending
             .par_iter()
-            .map(|p| gdal::vector::Geometry::from_wkb(&p.wkb).is_ok_and(|g| g.is_valid()))
+            .map(|p| {
+                let proven = match &p.geometry {
+                    Geometry::MultiPolygon(m) => surely_valid(&m.0),
+                    Geometry::Polygon(poly) => surely_valid(std::slice::from_ref(poly)),
+                    _ => false,
+                };
+                proven
+                    || gdal::vector::Geometry::from_wkb(&geom::to_wkb(&p.geometry))
+                        .is_ok_and(|g| g.is_valid())
+            })
             .collect();
         let mut repaired = Vec::new();
         for (p, ok) in pending.into_iter().zip(valid) {
@@ -375,7 +386,7 @@ impl VectorLayer {
                 feature: p.label.clone(),
                 message,
             };
-            let g = gdal::vector::Geometry::from_wkb(&p.wkb)
+            let g = gdal::vector::Geometry::from_wkb(&geom::to_wkb(&p.geometry))
                 .map_err(|e| unrepairable(clean_gdal_message(&e.to_string())))?;
             let fixed = g
                 .make_valid(&self.make_valid_options)
@@ -520,7 +531,7 @@ impl FeatureReader<'_> {
                 log.pending.push(Pending {
                     slot,
                     label: label.to_string(),
-                    wkb: geom::to_wkb(g),
+                    geometry: g.clone(),
                 });
             }
         }
@@ -533,7 +544,7 @@ impl FeatureReader<'_> {
 pub(crate) struct Pending {
     slot: usize,
     label: String,
-    wkb: Vec<u8>,
+    geometry: Geometry<f64>,
 }
 
 /// GDAL geometry → `geo`, linearising curves first.
