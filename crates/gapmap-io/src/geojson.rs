@@ -366,19 +366,22 @@ pub fn write_geojson(path: &Path, name: &str, from: &Crs, table: &FeatureTable<'
     )
     .map_err(io)?;
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
-    // Reproject in batches: one PROJ call per few thousand features, not one per feature.
-    const BATCH: usize = 4096;
+    // Reproject in batches of about BATCH_COORDS coordinates: few calls into PROJ, and the
+    // batch stays small enough for the cache (whole features; one large feature is one batch).
+    const BATCH_COORDS: usize = 1 << 14;
     let (mut xs, mut ys, mut xy): (Vec<f64>, Vec<f64>, Vec<Coord<f64>>) =
         (Vec::new(), Vec::new(), Vec::new());
-    for start in (0..table.len()).step_by(BATCH) {
-        let end = (start + BATCH).min(table.len());
+    let mut start = 0;
+    while start < table.len() {
         xs.clear();
         ys.clear();
-        for g in &table.geometries[start..end] {
-            g.visit(&mut |c| {
+        let mut end = start;
+        while end < table.len() && (end == start || xs.len() < BATCH_COORDS) {
+            table.geometries[end].visit(&mut |c| {
                 xs.push(c.x);
                 ys.push(c.y);
             });
+            end += 1;
         }
         to_wgs84
             .coords(&mut xs, &mut ys)
@@ -402,6 +405,7 @@ pub fn write_geojson(path: &Path, name: &str, from: &Crs, table: &FeatureTable<'
             buf.push(b'}');
             out.write_all(&buf).map_err(io)?;
         }
+        start = end;
     }
     out.write_all(b"\n]}\n").map_err(io)?;
     out.flush().map_err(io)?;

@@ -227,13 +227,17 @@ pub fn premises_frame(r: &PremiseRows<'_>) -> Result<DataFrame> {
         id_col,
         Column::new("x".into(), r.xy.iter().map(|c| c.x).collect::<Vec<f64>>()),
         Column::new("y".into(), r.xy.iter().map(|c| c.y).collect::<Vec<f64>>()),
-        Column::new(
-            "settlement_id".into(),
+        coded_text_column(
+            "settlement_id",
+            &r.settlement_ids
+                .iter()
+                .map(String::as_str)
+                .chain([""])
+                .collect::<Vec<&str>>(),
             r.settlement
                 .iter()
-                .map(|s| s.map_or("", |s| r.settlement_ids[s as usize].as_str()))
-                .collect::<Vec<&str>>(),
-        ),
+                .map(|s| Some(s.unwrap_or(r.settlement_ids.len() as u32))),
+        )?,
         Column::new(
             "fibre_distance_m".into(),
             (0..n)
@@ -266,13 +270,11 @@ pub fn premises_frame(r: &PremiseRows<'_>) -> Result<DataFrame> {
         ),
         Column::new("households".into(), r.households),
         Column::new("workplaces".into(), r.workplaces),
-        Column::new(
-            "gap_kind".into(),
-            r.gap_kind
-                .iter()
-                .map(|k| k.map(GapKind::as_str))
-                .collect::<Vec<Option<&str>>>(),
-        ),
+        coded_text_column(
+            "gap_kind",
+            &GAP_KINDS.map(GapKind::as_str),
+            r.gap_kind.iter().map(|k| k.map(gap_code)),
+        )?,
         Column::new("gap_id".into(), r.gap_id),
         Column::new(
             "aid_networks".into(),
@@ -281,13 +283,11 @@ pub fn premises_frame(r: &PremiseRows<'_>) -> Result<DataFrame> {
                 .map(|o| u32::from(o.aid_networks))
                 .collect::<Vec<u32>>(),
         ),
-        Column::new(
-            "aid_class".into(),
-            r.outcomes
-                .iter()
-                .map(|o| o.aid_class().as_str())
-                .collect::<Vec<&str>>(),
-        ),
+        coded_text_column(
+            "aid_class",
+            &AID_CLASSES.map(AidClass::as_str),
+            r.outcomes.iter().map(|o| Some(aid_code(o.aid_class()))),
+        )?,
         Column::new(
             "at_100_mbps".into(),
             r.outcomes
@@ -309,6 +309,85 @@ pub fn premises_frame(r: &PremiseRows<'_>) -> Result<DataFrame> {
         path: "premises".into(),
         message: e.to_string(),
     })
+}
+
+/// The gap kinds, and each one's position among them.
+const GAP_KINDS: [GapKind; 3] = [GapKind::Unserved, GapKind::NoFibre, GapKind::No4g];
+fn gap_code(k: GapKind) -> u32 {
+    match k {
+        GapKind::Unserved => 0,
+        GapKind::NoFibre => 1,
+        GapKind::No4g => 2,
+    }
+}
+/// The state-aid classes, and each one's position among them.
+const AID_CLASSES: [AidClass; 3] = [AidClass::White, AidClass::Grey, AidClass::Black];
+fn aid_code(c: AidClass) -> u32 {
+    match c {
+        AidClass::White => 0,
+        AidClass::Grey => 1,
+        AidClass::Black => 2,
+    }
+}
+
+/// A text column whose rows take their values from a few distinct strings: row `i` is
+/// `distinct[code_i]`, or null. Built as Arrow's Utf8View directly: each row is a 16-byte
+/// view, and the distinct strings longer than a view are stored once, in one shared buffer,
+/// not once per row.
+fn coded_text_column(
+    name: &str,
+    distinct: &[&str],
+    codes: impl ExactSizeIterator<Item = Option<u32>>,
+) -> Result<Column> {
+    use polars_arrow::array::{Utf8ViewArray, View};
+    use polars_arrow::bitmap::MutableBitmap;
+    use polars_buffer::Buffer;
+    let err = |message: String| IoError::Write {
+        path: name.into(),
+        message,
+    };
+    let mut shared: Vec<u8> = Vec::new();
+    let mut views_of: Vec<View> = Vec::with_capacity(distinct.len());
+    for s in distinct {
+        let offset = u32::try_from(shared.len()).map_err(|e| err(e.to_string()))?;
+        let view = View::new_from_bytes(s.as_bytes(), 0, offset);
+        if s.len() > View::MAX_INLINE_SIZE as usize {
+            shared.extend_from_slice(s.as_bytes());
+        }
+        views_of.push(view);
+    }
+    let n = codes.len();
+    let mut views = Vec::with_capacity(n);
+    let mut validity = MutableBitmap::with_capacity(n);
+    for code in codes {
+        match code {
+            Some(c) => {
+                let v = views_of.get(c as usize).ok_or_else(|| {
+                    err(format!("code {c} outside the {} values", distinct.len()))
+                })?;
+                views.push(*v);
+                validity.push(true);
+            }
+            None => {
+                views.push(View::default());
+                validity.push(false);
+            }
+        }
+    }
+    let validity = (validity.unset_bits() > 0).then(|| validity.into());
+    let buffers: Buffer<Buffer<u8>> = if shared.is_empty() {
+        Buffer::new()
+    } else {
+        vec![Buffer::from(shared)].into()
+    };
+    let array = Utf8ViewArray::try_new(
+        polars_arrow::datatypes::ArrowDataType::Utf8View,
+        views.into(),
+        buffers,
+        validity,
+    )
+    .map_err(|e| err(e.to_string()))?;
+    Ok(StringChunked::with_chunk(name.into(), array).into_column())
 }
 
 /// Writes CSV with a header.
