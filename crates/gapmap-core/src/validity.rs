@@ -23,18 +23,9 @@ use rstar::RTree;
 /// True when the multipolygon made of `polygons` is proven OGC-valid (see the module
 /// documentation). No polygons are valid.
 pub fn surely_valid(polygons: &[Polygon<f64>]) -> bool {
-    let mut rings: Vec<Ring> = Vec::new();
-    for (p, poly) in polygons.iter().enumerate() {
-        for (k, ls) in std::iter::once(poly.exterior())
-            .chain(poly.interiors())
-            .enumerate()
-        {
-            match Ring::new(ls, p as u32, k == 0) {
-                Some(r) => rings.push(r),
-                None => return false,
-            }
-        }
-    }
+    let Some(rings) = rings_of(polygons) else {
+        return false;
+    };
     if rings.is_empty() {
         return true;
     }
@@ -93,6 +84,21 @@ pub fn random_polygons(seed: u64) -> Vec<Polygon<f64>> {
             Polygon::new(shell, holes)
         })
         .collect()
+}
+
+/// Every ring of `polygons` (shell first, then holes, polygon by polygon), or `None` when one
+/// is not a proper ring (see [`Ring::new`]).
+fn rings_of(polygons: &[Polygon<f64>]) -> Option<Vec<Ring>> {
+    let mut rings = Vec::new();
+    for (p, poly) in polygons.iter().enumerate() {
+        for (k, ls) in std::iter::once(poly.exterior())
+            .chain(poly.interiors())
+            .enumerate()
+        {
+            rings.push(Ring::new(ls, p as u32, k == 0)?);
+        }
+    }
+    Some(rings)
 }
 
 /// One ring: its vertices without repeats (closed: last equals first), its polygon, and
@@ -484,18 +490,9 @@ mod tests {
 
     /// The same condition, checked by brute force: every pair of segments, every pair of rings.
     fn brute_force(polygons: &[Polygon<f64>]) -> bool {
-        let mut rings = Vec::new();
-        for (p, poly) in polygons.iter().enumerate() {
-            for (k, ls) in std::iter::once(poly.exterior())
-                .chain(poly.interiors())
-                .enumerate()
-            {
-                match Ring::new(ls, p as u32, k == 0) {
-                    Some(r) => rings.push(r),
-                    None => return false,
-                }
-            }
-        }
+        let Some(rings) = rings_of(polygons) else {
+            return false;
+        };
         let segs: Vec<(usize, usize)> = rings
             .iter()
             .enumerate()
