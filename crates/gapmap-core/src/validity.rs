@@ -8,12 +8,15 @@
 //! the polygons simple with connected interiors and disjoint from one another: OGC-valid.
 //!
 //! It answers `false` whenever the condition fails, and also when checking it would cost more
-//! than a few passes over the vertices (very long edges among short ones, many holes in one
-//! large ring). `false` means "not proven": the caller then asks a full validator (GEOS). The
-//! answer never depends on rounding: segments are tested with exact orientation predicates.
+//! than a few passes over the vertices (segments crowded into a few grid cells, edges that
+//! span many cells, many holes in one large ring). `false` means "not proven": the caller then
+//! asks a full validator (GEOS). The answer never depends on rounding: segments are tested
+//! with exact orientation predicates.
 //!
-//! Cost: O(n log n) for n vertices, from sorting the segments by grid cell; pairs are tested
-//! only within a cell of about one segment's length.
+//! Cost: linear in the n vertices for the segments (a counting sort into a uniform grid of
+//! about 2n cells; pairs are tested only within a cell, up to a fixed budget per segment),
+//! plus an R-tree over the rings' boxes for the nesting, with a point-in-ring test per
+//! candidate (also under a budget).
 
 use geo::kernels::{Kernel, Orientation, RobustKernel};
 use geo::{Coord, LineString, Polygon};

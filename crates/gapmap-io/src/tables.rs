@@ -273,7 +273,9 @@ pub fn premises_frame(r: &PremiseRows<'_>) -> Result<DataFrame> {
         coded_text_column(
             "gap_kind",
             &GAP_KINDS.map(GapKind::as_str),
-            r.gap_kind.iter().map(|k| k.map(gap_code)),
+            r.gap_kind
+                .iter()
+                .map(|k| k.map(|k| code_of(&GAP_KINDS, &k))),
         )?,
         Column::new("gap_id".into(), r.gap_id),
         Column::new(
@@ -286,7 +288,9 @@ pub fn premises_frame(r: &PremiseRows<'_>) -> Result<DataFrame> {
         coded_text_column(
             "aid_class",
             &AID_CLASSES.map(AidClass::as_str),
-            r.outcomes.iter().map(|o| Some(aid_code(o.aid_class()))),
+            r.outcomes
+                .iter()
+                .map(|o| Some(code_of(&AID_CLASSES, &o.aid_class()))),
         )?,
         Column::new(
             "at_100_mbps".into(),
@@ -311,23 +315,14 @@ pub fn premises_frame(r: &PremiseRows<'_>) -> Result<DataFrame> {
     })
 }
 
-/// The gap kinds, and each one's position among them.
+/// Every gap kind and every state-aid class: the distinct values of their text columns.
 const GAP_KINDS: [GapKind; 3] = [GapKind::Unserved, GapKind::NoFibre, GapKind::No4g];
-fn gap_code(k: GapKind) -> u32 {
-    match k {
-        GapKind::Unserved => 0,
-        GapKind::NoFibre => 1,
-        GapKind::No4g => 2,
-    }
-}
-/// The state-aid classes, and each one's position among them.
 const AID_CLASSES: [AidClass; 3] = [AidClass::White, AidClass::Grey, AidClass::Black];
-fn aid_code(c: AidClass) -> u32 {
-    match c {
-        AidClass::White => 0,
-        AidClass::Grey => 1,
-        AidClass::Black => 2,
-    }
+
+/// The position of `v` in `all`, as a code for [`coded_text_column`] (one past the end when
+/// missing, which that function reports as an error).
+fn code_of<T: PartialEq>(all: &[T], v: &T) -> u32 {
+    all.iter().position(|x| x == v).unwrap_or(all.len()) as u32
 }
 
 /// A text column whose rows take their values from a few distinct strings: row `i` is

@@ -358,7 +358,8 @@ impl VectorLayer {
         let pending = std::mem::take(&mut log.pending);
         // A fast exact screen proves most polygons valid; GEOS decides the rest. Each GEOS
         // check makes its own GDAL geometry, so nothing is shared between threads.
-        let valid: Vec<bool> = pending
+        // The WKB of each invalid polygon (for the repair), `None` for the valid ones.
+        let invalid: Vec<Option<Vec<u8>>> = pending
             .par_iter()
             .map(|p| {
                 let proven = match &p.geometry {
@@ -366,16 +367,19 @@ impl VectorLayer {
                     Geometry::Polygon(poly) => surely_valid(std::slice::from_ref(poly)),
                     _ => false,
                 };
-                proven
-                    || gdal::vector::Geometry::from_wkb(&geom::to_wkb(&p.geometry))
-                        .is_ok_and(|g| g.is_valid())
+                if proven {
+                    return None;
+                }
+                let wkb = geom::to_wkb(&p.geometry);
+                let valid = gdal::vector::Geometry::from_wkb(&wkb).is_ok_and(|g| g.is_valid());
+                (!valid).then_some(wkb)
             })
             .collect();
         let mut repaired = Vec::new();
-        for (p, ok) in pending.into_iter().zip(valid) {
-            if ok {
+        for (p, wkb) in pending.into_iter().zip(invalid) {
+            let Some(wkb) = wkb else {
                 continue;
-            }
+            };
             if strict {
                 log.invalid.push(p.label);
                 continue;
@@ -386,7 +390,7 @@ impl VectorLayer {
                 feature: p.label.clone(),
                 message,
             };
-            let g = gdal::vector::Geometry::from_wkb(&geom::to_wkb(&p.geometry))
+            let g = gdal::vector::Geometry::from_wkb(&wkb)
                 .map_err(|e| unrepairable(clean_gdal_message(&e.to_string())))?;
             let fixed = g
                 .make_valid(&self.make_valid_options)
