@@ -172,6 +172,7 @@ type OtherInputs = (
 pub(crate) struct Clock {
     pub(crate) phases: Vec<Phase>,
     last: Instant,
+    last_cpu_s: Option<f64>,
     peaks: memory::PhasePeaks,
 }
 
@@ -180,17 +181,21 @@ impl Clock {
         Clock {
             phases: Vec::new(),
             last: Instant::now(),
+            last_cpu_s: memory::cpu_seconds(),
             peaks: memory::PhasePeaks::start(),
         }
     }
     pub(crate) fn lap(&mut self, phase: &str) {
         let now = Instant::now();
+        let cpu_s = memory::cpu_seconds();
         self.phases.push(Phase {
             phase: phase.to_string(),
             seconds: (now - self.last).as_secs_f64(),
             peak_rss_mib: self.peaks.lap().map(|b| b as f64 / (1u64 << 20) as f64),
+            cpu_s: cpu_s.zip(self.last_cpu_s).map(|(c, l)| c - l),
         });
         self.last = now;
+        self.last_cpu_s = cpu_s;
     }
     /// The whole run: total time and peak.
     pub(crate) fn total(&self, since: Instant) -> Phase {
@@ -198,6 +203,8 @@ impl Clock {
             phase: "total".into(),
             seconds: since.elapsed().as_secs_f64(),
             peak_rss_mib: memory::peak_rss_bytes().map(|b| b as f64 / (1u64 << 20) as f64),
+            // The whole process, reading the command line included.
+            cpu_s: memory::cpu_seconds(),
         }
     }
 }

@@ -542,6 +542,7 @@ pub fn run(args: Args) -> Result<()> {
                 };
                 t.set(&format!("{ph}_s"), num("seconds"));
                 t.set(&format!("{ph}_peak_rss_mib"), num("peak_rss_mib"));
+                t.set(&format!("{ph}_cpu_s"), num("cpu_s"));
             }
             t.set("process_s", Cell::Float(o.seconds));
             t.end_row();

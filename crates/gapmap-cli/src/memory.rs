@@ -29,6 +29,20 @@ pub fn rss_bytes() -> Option<u64> {
     Some(pages * 4096)
 }
 
+/// CPU time the process has used so far, user and system, over all its threads, in seconds
+/// (`/proc/self/stat`, in the kernel's 10 ms clock ticks; Linux only).
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name, in parentheses, may contain spaces: count fields after its end.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut f = rest.split_whitespace();
+    // utime and stime are fields 14 and 15 of the line; `rest` starts at field 3.
+    let utime: u64 = f.nth(11)?.parse().ok()?;
+    let stime: u64 = f.next()?.parse().ok()?;
+    // USER_HZ, the unit of these fields, is 100 on every Linux architecture Rust supports.
+    Some((utime + stime) as f64 / 100.0)
+}
+
 /// Tracks the peak resident size of successive phases.
 pub struct PhasePeaks {
     sampled: Arc<AtomicU64>,
@@ -107,5 +121,20 @@ mod tests {
         let quiet = p.lap().unwrap();
         assert!(quiet + (8 << 20) >= now, "{quiet} < {now}");
         assert!(quiet <= peak_rss_bytes().unwrap(), "{quiet}");
+    }
+
+    #[test]
+    fn cpu_seconds_grow_with_work() {
+        let Some(before) = cpu_seconds() else {
+            return; // not Linux
+        };
+        // Spin on this thread until the process has used at least 50 ms more CPU time.
+        let t0 = std::time::Instant::now();
+        let mut x = 0u64;
+        while cpu_seconds().unwrap() < before + 0.05 {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            assert!(t0.elapsed().as_secs() < 30, "CPU time did not grow");
+        }
+        assert!(cpu_seconds().unwrap() >= before + 0.05);
     }
 }

@@ -36,6 +36,9 @@ pub struct Phase {
     pub seconds: f64,
     /// Peak resident memory during the phase, in MiB (Linux only).
     pub peak_rss_mib: Option<f64>,
+    /// CPU time of the process during the phase, user and system over all threads, in seconds
+    /// (Linux only; 10 ms resolution). Above `seconds` when the phase ran on several cores.
+    pub cpu_s: Option<f64>,
 }
 
 /// Now as `YYYY-MM-DDTHH:MM:SSZ`.

@@ -357,6 +357,18 @@ fn scenario_has_the_hand_computed_answers() {
             "total"
         ]
     );
+    // Each phase's CPU time (Linux): never negative, and the whole run's is at least the sum
+    // of its phases' less one 10 ms tick per phase.
+    if cfg!(target_os = "linux") {
+        let t = run["timings_s"].as_array().unwrap();
+        let cpu: Vec<f64> = t.iter().map(|p| p["cpu_s"].as_f64().unwrap()).collect();
+        assert!(cpu.iter().all(|&c| c >= 0.0), "{cpu:?}");
+        let (phases, total) = cpu.split_at(cpu.len() - 1);
+        assert!(
+            total[0] + 0.01 * phases.len() as f64 >= phases.iter().sum::<f64>(),
+            "{cpu:?}"
+        );
+    }
     // The terminal summary.
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -1174,6 +1186,16 @@ drop_distance_m = [49.99, 50]
         .flatten()
         .all(|v| v >= 0.0));
     assert!(t.column("total_peak_rss_mib").is_ok());
+    if cfg!(target_os = "linux") {
+        assert!(t
+            .column("fibre_cpu_s")
+            .unwrap()
+            .f64()
+            .unwrap()
+            .iter()
+            .flatten()
+            .all(|v| v >= 0.0));
+    }
     let scen = std::fs::read_dir(out.join("scenarios")).unwrap().count();
     assert_eq!(scen, 2, "successful scenarios keep a folder with run.json");
     let csv = read_csv(&out.join("batch.csv"));

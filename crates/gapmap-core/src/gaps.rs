@@ -2,9 +2,6 @@
 //! two premises within `cluster_m` of each other are in the same cluster (single linkage), and
 //! an outline polygon that encloses each cluster.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use geo::{Area, Buffer, ConcaveHull, Coord, MultiPoint, MultiPolygon, Polygon};
 use rayon::prelude::*;
 
@@ -143,29 +140,7 @@ fn dist2(a: Coord<f64>, b: Coord<f64>) -> f64 {
     dx * dx + dy * dy
 }
 
-/// A multiply-rotate hasher for grid cell keys (the FxHash recipe): SipHash's resistance to
-/// crafted keys is not needed for cell coordinates, and its cost showed in profiles.
-#[derive(Default)]
-struct CellHasher(u64);
-
-impl Hasher for CellHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-    fn write_i64(&mut self, v: i64) {
-        self.write_u64(v as u64);
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type CellMap<V> = HashMap<(i64, i64), V, BuildHasherDefault<CellHasher>>;
+type CellMap<V> = crate::box_grid::CellMap<(i64, i64), V>;
 
 /// Single-linkage components of `members` (indices into `points`) at distance `<= r` metres.
 /// Each component is sorted; components are ordered by their smallest index.

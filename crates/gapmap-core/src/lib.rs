@@ -22,6 +22,7 @@
 //! | [`validity`] | exact fast proof of OGC polygon validity (GEOS decides the rest) |
 
 pub mod aid;
+pub mod box_grid;
 pub mod cells;
 pub mod fibre;
 pub mod gaps;

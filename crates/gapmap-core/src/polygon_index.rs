@@ -1,14 +1,17 @@
 //! An index over many polygonal features for point queries.
 //!
-//! Every polygon part of every feature is prepared as a [`PreparedArea`] and its bounding box is
-//! bulk-loaded into an R-tree with the part's id. A query is two-phase: the R-tree yields the
-//! parts whose box contains the point, then the exact prepared test decides.
+//! Every polygon part of every feature is prepared as a [`PreparedArea`]. A point query is
+//! two-phase: a [`BoxGrid`] of the parts' bounding boxes yields the parts listed in the point's
+//! cell, those whose box contains the point go on, and the exact prepared test decides. Window
+//! queries ([`PolygonIndex::features_near`]) use an R-tree of the same boxes, bulk-loaded with
+//! the parts' ids.
 
-use geo::{BoundingRect, Coord, MultiPolygon};
+use geo::{BoundingRect, Coord, MultiPolygon, Rect};
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
+use crate::box_grid::BoxGrid;
 use crate::prepared::{Location, PreparedArea};
 
 type PartBox = GeomWithData<Rectangle<[f64; 2]>, u32>;
@@ -19,6 +22,11 @@ pub struct PolygonIndex {
     parts: Vec<PreparedArea>,
     /// The feature each part belongs to.
     part_feature: Vec<u32>,
+    /// Each part's bounding box (empty parts: `None`).
+    part_box: Vec<Option<Rect<f64>>>,
+    /// Point queries: the part boxes on a grid.
+    grid: BoxGrid,
+    /// Window queries: the part boxes in an R-tree.
     tree: RTree<PartBox>,
     num_features: usize,
 }
@@ -39,20 +47,37 @@ impl PolygonIndex {
             .par_iter()
             .map(|p| PreparedArea::from_polygon(p))
             .collect();
-        let boxes: Vec<PartBox> = polys
+        let part_box: Vec<Option<Rect<f64>>> = polys.iter().map(|p| p.bounding_rect()).collect();
+        let boxes: Vec<PartBox> = part_box
             .iter()
             .enumerate()
-            .filter_map(|(i, p)| {
-                let r = p.bounding_rect()?;
+            .filter_map(|(i, r)| {
+                let r = r.as_ref()?;
                 Some(GeomWithData::new(
                     Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
                     i as u32,
                 ))
             })
             .collect();
+        // Grid cells about the size of a typical part: most parts are listed in a few cells,
+        // and a point meets few parts per cell.
+        let mut sides: Vec<f64> = part_box
+            .iter()
+            .flatten()
+            .map(|r| r.width().max(r.height()))
+            .collect();
+        let cell_m = if sides.is_empty() {
+            1.0
+        } else {
+            let mid = sides.len() / 2;
+            *sides.select_nth_unstable_by(mid, f64::total_cmp).1
+        };
+        let grid = BoxGrid::new(&part_box, cell_m);
         PolygonIndex {
             parts,
             part_feature,
+            part_box,
+            grid,
             tree: RTree::bulk_load(boxes),
             num_features: features.len(),
         }
@@ -67,12 +92,11 @@ impl PolygonIndex {
     #[inline]
     pub fn candidate_parts(&self, p: Coord<f64>, out: &mut Vec<u32>) {
         out.clear();
-        let pt = [p.x, p.y];
-        out.extend(
-            self.tree
-                .locate_in_envelope_intersecting(&AABB::from_point(pt))
-                .map(|b| b.data),
-        );
+        out.extend(self.grid.candidates(p).iter().copied().filter(|&i| {
+            self.part_box[i as usize].is_some_and(|r| {
+                p.x >= r.min().x && p.x <= r.max().x && p.y >= r.min().y && p.y <= r.max().y
+            })
+        }));
     }
 
     /// The features with a part whose bounding box comes within `max_m` of `p`, ascending and
