@@ -556,40 +556,69 @@ fn analyze(
 
     // The indexes are not needed past this point: free them before the outputs allocate.
     drop(indexes);
-    // Without the GeoPackage, the full-resolution outlines serve only to make the web maps'
-    // simplified copies: simplify in place, so that one copy is held, not two.
     let (mut settlements, mut results) = (settlements, results);
-    // The tolerance still to apply when writing the web maps.
-    let mut map_simplify_m = args.map_simplify_m;
-    if args.outputs.contains(&Output::Maps) && !args.gpkg && map_simplify_m > 0.0 {
-        settlements.areas = simplify_all(&settlements.areas, map_simplify_m);
-        results.outlines = simplify_all(&results.outlines, map_simplify_m);
-        if let Some(a) = &mut results.aid_areas {
-            a.outlines = simplify_all(&a.outlines, map_simplify_m);
-        }
-        map_simplify_m = 0.0;
-    }
-
-    // Write.
     let mut staging = Staging::begin(&args.out, args.overwrite)?;
     let cell_sites = match (&sites_in, &site_prediction) {
         (Some((s, _)), Some(p)) => Some((s, p)),
         _ => None,
     };
-    let outputs = write_outputs(
-        &mut staging,
-        &premises,
-        &settlements,
-        &results,
-        fibre_in.as_ref(),
-        resilience.as_ref(),
-        cell_sites,
-        mobile_in.is_some(),
-        &policy,
-        &ctx.target,
-        map_simplify_m,
-        args,
-    )?;
+    let crs_label = ctx.target.label().to_string();
+    let premises_path = staging.file("premises.parquet");
+    let outputs = std::thread::scope(|scope| -> Result<Vec<String>> {
+        // The premise table on its own thread from here on: it is the longest single output,
+        // and it needs none of the outlines simplified next.
+        let premises_job = args.outputs.contains(&Output::Premises).then(|| {
+            let rows = tables::PremiseRows {
+                ids: &premises.ids,
+                xy: &premises.xy,
+                settlement_ids: &settlements.ids,
+                settlement: &results.settlement,
+                households: &premises.households,
+                workplaces: &premises.workplaces,
+                fibre: results.fibre.as_deref(),
+                mobile: &results.mobile,
+                gap_kind: &results.gap_kind,
+                gap_id: &results.gap_id,
+                outcomes: &results.outcomes,
+                fibre_redundancy: resilience
+                    .as_ref()
+                    .map(|o| o.result.premise_class.as_slice()),
+            };
+            let (path, crs_label) = (&premises_path, &crs_label);
+            scope.spawn(move || write_premise_table(&rows, cell_sites, path, crs_label))
+        });
+        // Without the GeoPackage, the full-resolution outlines serve only to make the web
+        // maps' simplified copies: simplify in place, so that one copy is held, not two.
+        // The tolerance still to apply when writing the web maps.
+        let mut map_simplify_m = args.map_simplify_m;
+        if args.outputs.contains(&Output::Maps) && !args.gpkg && map_simplify_m > 0.0 {
+            settlements.areas = simplify_all(&settlements.areas, map_simplify_m);
+            results.outlines = simplify_all(&results.outlines, map_simplify_m);
+            if let Some(a) = &mut results.aid_areas {
+                a.outlines = simplify_all(&a.outlines, map_simplify_m);
+            }
+            map_simplify_m = 0.0;
+        }
+        let outputs = write_outputs(
+            &mut staging,
+            &premises,
+            &settlements,
+            &results,
+            fibre_in.as_ref(),
+            resilience.as_ref(),
+            cell_sites,
+            mobile_in.is_some(),
+            &policy,
+            &ctx.target,
+            map_simplify_m,
+            args,
+        )?;
+        if let Some(job) = premises_job {
+            job.join()
+                .map_err(|_| anyhow::anyhow!("the premise table writer panicked"))??;
+        }
+        Ok(outputs)
+    })?;
     clock.lap("write");
 
     let totals = totals(&results);
@@ -996,10 +1025,9 @@ fn write_outputs(
         staging.file("settlements.geojson"),
         staging.file("gapmap.gpkg"),
     );
-    let (scsv, sparquet, ppath) = (
+    let (scsv, sparquet) = (
         staging.file("settlements.csv"),
         staging.file("settlements.parquet"),
-        staging.file("premises.parquet"),
     );
     let (sites_csv, sites_parquet) = (
         staging.file("critical_sites.csv"),
@@ -1076,30 +1104,6 @@ fn write_outputs(
                 tables::write_parquet(&mut df, &sites_parquet, None)?;
             }
         }
-        if premises_on {
-            let mut pdf = tables::premises_frame(&tables::PremiseRows {
-                ids: &premises.ids,
-                xy: &premises.xy,
-                settlement_ids: &settlements.ids,
-                settlement: &r.settlement,
-                households: &premises.households,
-                workplaces: &premises.workplaces,
-                fibre: r.fibre.as_deref(),
-                mobile: &r.mobile,
-                gap_kind: &r.gap_kind,
-                gap_id: &r.gap_id,
-                outcomes: &r.outcomes,
-                fibre_redundancy: resilience.map(|o| o.result.premise_class.as_slice()),
-            })?;
-            if let Some((s, p)) = cell_sites {
-                let cols: Vec<_> = radio::premise_columns(p, s, false)
-                    .into_iter()
-                    .filter(|(k, _)| !k.starts_with("predicted_"))
-                    .collect();
-                pdf = tables::with_columns(pdf, &cols)?;
-            }
-            tables::write_parquet(&mut pdf, &ppath, Some(crs.label()))?;
-        }
         for job in [gaps_job, smap_job, aid_job, gpkg_job, critical_job]
             .into_iter()
             .flatten()
@@ -1110,6 +1114,25 @@ fn write_outputs(
         Ok(())
     })?;
     Ok(names)
+}
+
+/// Writes `premises.parquet`: one row per premise, with the cell-site columns when sites were
+/// modelled.
+fn write_premise_table(
+    rows: &tables::PremiseRows<'_>,
+    cell_sites: Option<(&Sites, &Prediction)>,
+    path: &std::path::Path,
+    crs_label: &str,
+) -> std::result::Result<(), gapmap_io::IoError> {
+    let mut pdf = tables::premises_frame(rows)?;
+    if let Some((s, p)) = cell_sites {
+        let cols: Vec<_> = radio::premise_columns(p, s, false)
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("predicted_"))
+            .collect();
+        pdf = tables::with_columns(pdf, &cols)?;
+    }
+    tables::write_parquet(&mut pdf, path, Some(crs_label))
 }
 
 /// `areas` simplified at `tolerance_m`; empty when the tolerance is 0 (nothing to simplify).

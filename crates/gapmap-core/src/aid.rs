@@ -119,31 +119,46 @@ pub fn white_areas(
     let mut cells: Vec<(i64, i64)> = whites.par_iter().map(|&i| cell(xy[i as usize])).collect();
     cells.par_sort_unstable();
     cells.dedup();
-    let find = |k: (i64, i64)| cells.binary_search(&k).ok();
+    // Union touching cells. `cells` is sorted by (row, column): the right neighbour is the next
+    // cell, and the three neighbours in the row above start at a cursor that only moves forward.
     let mut uf = UnionFind::new(cells.len());
+    let mut up = 0;
     for (a, &(r, c)) in cells.iter().enumerate() {
-        for n in [(r, c + 1), (r + 1, c - 1), (r + 1, c), (r + 1, c + 1)] {
-            if let Some(b) = find(n) {
-                uf.union(a as u32, b as u32);
-            }
+        if cells.get(a + 1) == Some(&(r, c + 1)) {
+            uf.union(a as u32, (a + 1) as u32);
+        }
+        while up < cells.len() && cells[up] < (r + 1, c - 1) {
+            up += 1;
+        }
+        let mut b = up;
+        while b < cells.len() && cells[b].0 == r + 1 && cells[b].1 <= c + 1 {
+            uf.union(a as u32, b as u32);
+            b += 1;
         }
     }
     // Components in order of their smallest premise.
     let roots: Vec<u32> = (0..cells.len() as u32).map(|a| uf.find(a)).collect();
-    let mut component_of_root: std::collections::HashMap<u32, u32> = Default::default();
+    let cell_of: Vec<u32> = whites
+        .par_iter()
+        .map(|&i| {
+            cells
+                .binary_search(&cell(xy[i as usize]))
+                .expect("every white premise's cell is listed") as u32
+        })
+        .collect();
+    let mut component_of_root = vec![u32::MAX; cells.len()];
     let mut members: Vec<Vec<u32>> = Vec::new();
-    for &i in &whites {
-        let a = find(cell(xy[i as usize])).expect("the cell is listed");
-        let root = roots[a];
-        let k = *component_of_root.entry(root).or_insert_with(|| {
+    for (&i, &a) in whites.iter().zip(&cell_of) {
+        let k = &mut component_of_root[roots[a as usize] as usize];
+        if *k == u32::MAX {
+            *k = members.len() as u32;
             members.push(Vec::new());
-            (members.len() - 1) as u32
-        });
-        members[k as usize].push(i);
+        }
+        members[*k as usize].push(i);
     }
     let mut component_cells: Vec<Vec<(i64, i64)>> = vec![Vec::new(); members.len()];
     for (a, &rc) in cells.iter().enumerate() {
-        component_cells[component_of_root[&roots[a]] as usize].push(rc);
+        component_cells[component_of_root[roots[a] as usize] as usize].push(rc);
     }
     let outlines: Vec<geo::MultiPolygon<f64>> = component_cells
         .par_iter()

@@ -220,11 +220,7 @@ mod tests {
             let boxes: Vec<Option<Rect<f64>>> = (0..n)
                 .map(|_| {
                     let (x, y) = (rng.f64() * 10_000.0, rng.f64() * 10_000.0);
-                    let s = if rng.below(10) == 0 {
-                        3_000.0
-                    } else {
-                        80.0
-                    };
+                    let s = if rng.below(10) == 0 { 3_000.0 } else { 80.0 };
                     let (w, h) = (rng.f64() * s, rng.f64() * s);
                     // Some parts are empty.
                     (rng.below(50) != 0)
