@@ -5,9 +5,9 @@
 //! `fibre_distance_m <= drop_distance_m`, compared exactly as reported.
 
 use geo::{Coord, MultiLineString, MultiPoint};
-use rstar::{PointDistance, RTree, RTreeObject, AABB};
+use rstar::{Envelope, PointDistance, RTree, RTreeObject, AABB};
 
-use crate::par::{map_points, Progress, SpatialOrder};
+use crate::par::{map_point_runs, Progress, SpatialOrder};
 
 /// One fibre feature: any mix of lines and points, owned by one network.
 #[derive(Debug, Clone)]
@@ -189,14 +189,39 @@ impl FibreIndex {
     /// by its exact distance (which also gives the nearest distance when any is in reach);
     /// only when none is in reach, a nearest-neighbour search for the distance.
     pub fn reach(&self, p: Coord<f64>, drop_distance_m: f64, scratch: &mut Vec<u32>) -> FibreReach {
+        let window = reach_window(p, drop_distance_m);
+        self.reach_among(
+            p,
+            drop_distance_m,
+            self.tree.locate_in_envelope_intersecting(&window),
+            scratch,
+            || self.nearest2(p),
+        )
+    }
+
+    /// Squared distance from `p` to the nearest piece (infinite without fibre).
+    fn nearest2(&self, p: Coord<f64>) -> f64 {
         let pt = [p.x, p.y];
-        // A hair wider than the drop distance, so that rounding in box tests cannot drop a
-        // segment that is exactly in reach.
-        let r = drop_distance_m * (1.0 + 1e-9) + 1e-9;
-        let window = AABB::from_corners([p.x - r, p.y - r], [p.x + r, p.y + r]);
+        self.tree
+            .nearest_neighbor(&pt)
+            .map_or(f64::INFINITY, |n| n.distance_2(&pt))
+    }
+
+    /// [`FibreIndex::reach`] with phase one given: `candidates` are exactly the pieces whose
+    /// boxes meet [`reach_window`] (in any order), and `nearest2` gives the squared distance to
+    /// the nearest piece of all, when none is in reach.
+    fn reach_among<'a>(
+        &self,
+        p: Coord<f64>,
+        drop_distance_m: f64,
+        candidates: impl Iterator<Item = &'a Piece>,
+        scratch: &mut Vec<u32>,
+        nearest2_all: impl FnOnce() -> f64,
+    ) -> FibreReach {
+        let pt = [p.x, p.y];
         let mut nearest2 = f64::INFINITY;
         scratch.clear();
-        for s in self.tree.locate_in_envelope_intersecting(&window) {
+        for s in candidates {
             let d2 = s.distance_2(&pt);
             nearest2 = nearest2.min(d2);
             if d2.sqrt() <= drop_distance_m {
@@ -205,10 +230,8 @@ impl FibreIndex {
         }
         if scratch.is_empty() {
             // Nothing in reach: the distance is still reported.
-            if nearest2.sqrt() > r {
-                if let Some(n) = self.tree.nearest_neighbor(&pt) {
-                    nearest2 = nearest2.min(n.distance_2(&pt));
-                }
+            if nearest2.sqrt() > window_radius(drop_distance_m) {
+                nearest2 = nearest2.min(nearest2_all());
             }
             return FibreReach {
                 distance_m: nearest2.sqrt(),
@@ -222,11 +245,124 @@ impl FibreIndex {
             networks: scratch.len() as u32,
         }
     }
+
+    /// Fibre reach of a run of nearby premises, pushed to `out` in order. When the run's
+    /// search boxes fit in a square of `max_span_m`, one R-tree query for their union gives
+    /// the candidates, and each premise takes those that meet its own box (the same pieces
+    /// its own query would give); otherwise the run is halved, down to single premises.
+    fn reach_run<'a>(
+        &'a self,
+        pts: &[Coord<f64>],
+        drop_distance_m: f64,
+        max_span_m: f64,
+        scratch: &mut RunScratch<'a>,
+        out: &mut Vec<FibreReach>,
+    ) {
+        if pts.len() == 1 {
+            out.push(self.reach(pts[0], drop_distance_m, &mut scratch.networks));
+            return;
+        }
+        let r = window_radius(drop_distance_m);
+        let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+        for p in pts {
+            lo = [lo[0].min(p.x), lo[1].min(p.y)];
+            hi = [hi[0].max(p.x), hi[1].max(p.y)];
+        }
+        // Non-finite points make the span non-finite: they go one by one.
+        let span = (hi[0] - lo[0]).max(hi[1] - lo[1]);
+        let compact = span <= max_span_m;
+        if !compact {
+            let (a, b) = pts.split_at(pts.len() / 2);
+            self.reach_run(a, drop_distance_m, max_span_m, scratch, out);
+            self.reach_run(b, drop_distance_m, max_span_m, scratch, out);
+            return;
+        }
+        let union = AABB::from_corners([lo[0] - r, lo[1] - r], [hi[0] + r, hi[1] + r]);
+        scratch.pieces.clear();
+        scratch
+            .pieces
+            .extend(self.tree.locate_in_envelope_intersecting(&union));
+        if scratch.pieces.len() > RUN_CANDIDATES_PER_PREMISE * pts.len() {
+            let (a, b) = pts.split_at(pts.len() / 2);
+            self.reach_run(a, drop_distance_m, max_span_m, scratch, out);
+            self.reach_run(b, drop_distance_m, max_span_m, scratch, out);
+            return;
+        }
+        let pieces = &scratch.pieces;
+        for &p in pts {
+            let window = reach_window(p, drop_distance_m);
+            let candidates = pieces.iter().copied().filter(|s| s.env.intersects(&window));
+            // Nothing in reach: the nearest of the run's pieces is the nearest of all when it
+            // is nearer than the edge of the run's box (every other piece's box lies beyond
+            // it); the margin covers rounding in the distances.
+            let nearest2_all = || {
+                let pt = [p.x, p.y];
+                let best = pieces
+                    .iter()
+                    .map(|s| s.distance_2(&pt))
+                    .fold(f64::INFINITY, f64::min);
+                let (lo, hi) = (union.lower(), union.upper());
+                let edge = (p.x - lo[0])
+                    .min(hi[0] - p.x)
+                    .min(p.y - lo[1])
+                    .min(hi[1] - p.y)
+                    * (1.0 - 1e-9);
+                if best <= edge * edge {
+                    best
+                } else {
+                    self.nearest2(p)
+                }
+            };
+            out.push(self.reach_among(
+                p,
+                drop_distance_m,
+                candidates,
+                &mut scratch.networks,
+                nearest2_all,
+            ));
+        }
+    }
 }
+
+/// Per-task scratch of [`reach_all`].
+#[derive(Default)]
+struct RunScratch<'a> {
+    pieces: Vec<&'a Piece>,
+    networks: Vec<u32>,
+}
+
+/// Half the side of the box searched around a premise: a hair wider than the drop distance, so
+/// that rounding in box tests cannot drop a segment that is exactly in reach.
+#[inline]
+fn window_radius(drop_distance_m: f64) -> f64 {
+    drop_distance_m * (1.0 + 1e-9) + 1e-9
+}
+
+/// The box searched around `p` in phase one.
+#[inline]
+fn reach_window(p: Coord<f64>, drop_distance_m: f64) -> AABB<[f64; 2]> {
+    let r = window_radius(drop_distance_m);
+    AABB::from_corners([p.x - r, p.y - r], [p.x + r, p.y + r])
+}
+
+/// Premises per run of [`reach_all`].
+const RUN: usize = 64;
+/// The largest run (the side of the square holding its premises, in metres, beyond the search
+/// radius) that shares one R-tree query. Runs and spans were tuned on the national workload
+/// (BENCHMARKS.md): 64 premises and 2 km took 0.47 CPU-s where one query per premise took 0.75.
+const RUN_SPAN_M: f64 = 2_000.0;
+/// A shared query that finds more pieces than this per premise of the run is redone in halves:
+/// each premise scans all of the run's candidates.
+const RUN_CANDIDATES_PER_PREMISE: usize = 64;
 
 /// Fibre reach of every premise, in premise order.
 /// `order` is the order to visit premises in ([`SpatialOrder::new`] for speed); results are in
 /// premise order either way.
+///
+/// Premises go in runs of up to [`RUN`] neighbours along `order`; a run whose premises lie
+/// close together shares one R-tree query (see [`FibreIndex::reach_run`]). The results are
+/// those of [`FibreIndex::reach`] per premise (the brute-force oracle in `tests/oracle.rs`
+/// checks).
 pub fn reach_all(
     fibre: &FibreIndex,
     premises: &[Coord<f64>],
@@ -234,9 +370,16 @@ pub fn reach_all(
     order: &SpatialOrder,
     progress: &dyn Progress,
 ) -> Vec<FibreReach> {
-    map_points(premises, order, progress, Vec::new, |scratch, p| {
-        fibre.reach(p, drop_distance_m, scratch)
-    })
+    map_point_runs(
+        premises,
+        order,
+        progress,
+        RUN,
+        RunScratch::default,
+        |scratch, pts, out| {
+            fibre.reach_run(pts, drop_distance_m, RUN_SPAN_M, scratch, out);
+        },
+    )
 }
 
 #[cfg(test)]
@@ -252,6 +395,84 @@ mod tests {
         assert_eq!(segment_distance2(coord! {x: -30., y: 40.}, a, b), 2500.0);
         assert_eq!(segment_distance2(coord! {x: 130., y: -40.}, a, b), 2500.0);
         assert_eq!(segment_distance2(coord! {x: 3., y: 4.}, a, a), 25.0);
+    }
+
+    /// Runs (one shared query, the nearest piece taken from the run when it is provably the
+    /// nearest, halving of spread-out or crowded runs) give what one query per premise gives:
+    /// seeded clusters of premises among random streets, some in reach and some hundreds of
+    /// metres out, at several drop distances.
+    #[test]
+    fn runs_match_single_queries() {
+        use crate::rng::SplitMix64;
+        let mut rng = SplitMix64::new(11);
+        let mut features = Vec::new();
+        for i in 0..80 {
+            let (mut x, mut y) = (rng.range(0.0, 8_000.0), rng.range(0.0, 8_000.0));
+            let mut pts = vec![Coord { x, y }];
+            for _ in 0..1 + rng.below(12) {
+                x += rng.range(-150.0, 150.0);
+                y += rng.range(-150.0, 150.0);
+                pts.push(Coord { x, y });
+            }
+            features.push(FibreFeature {
+                lines: MultiLineString::new(vec![geo::LineString::new(pts)]),
+                points: MultiPoint::new(if i % 5 == 0 {
+                    vec![point!(x: rng.range(0.0, 8_000.0), y: rng.range(0.0, 8_000.0))]
+                } else {
+                    vec![]
+                }),
+                network: rng.below(4) as u32,
+                srlg: None,
+            });
+        }
+        let idx = FibreIndex::new(&features);
+        let mut premises = Vec::new();
+        for _ in 0..60 {
+            let (cx, cy) = (rng.range(-500.0, 8_500.0), rng.range(-500.0, 8_500.0));
+            let spread = [20.0, 200.0, 1_500.0][rng.below(3) as usize];
+            for _ in 0..rng.below(150) {
+                premises.push(Coord {
+                    x: cx + rng.range(-spread, spread),
+                    y: cy + rng.range(-spread, spread),
+                });
+            }
+        }
+        let order = SpatialOrder::new(&premises);
+        let mut scratch = Vec::new();
+        let mut far = 0;
+        for drop_m in [0.0, 25.0, 50.0, 400.0] {
+            let runs = reach_all(&idx, &premises, drop_m, &order, &());
+            for (p, got) in premises.iter().zip(&runs) {
+                let want = idx.reach(*p, drop_m, &mut scratch);
+                assert_eq!(*got, want, "drop {drop_m} m at {p:?}");
+                far += usize::from(got.networks == 0 && got.distance_m > 2.0 * drop_m + 50.0);
+            }
+        }
+        assert!(far > 1_000, "premises out of reach: {far}");
+        // A crowded run: 400 short drops in a 100 m square around three premises, more
+        // candidates than a run shares (it is halved down to single queries).
+        let crowded: Vec<FibreFeature> = (0..400)
+            .map(|i| {
+                let (x, y) = (rng.range(0.0, 100.0), rng.range(0.0, 100.0));
+                FibreFeature {
+                    lines: MultiLineString::new(vec![
+                        line_string![(x: x, y: y), (x: x + 3., y: y)],
+                    ]),
+                    network: i % 7,
+                    ..Default::default()
+                }
+            })
+            .collect();
+        let idx = FibreIndex::new(&crowded);
+        let pts = [
+            coord! {x: 10., y: 10.},
+            coord! {x: 50., y: 60.},
+            coord! {x: 99., y: 1.},
+        ];
+        let runs = reach_all(&idx, &pts, 5.0, &SpatialOrder::new(&pts), &());
+        for (p, got) in pts.iter().zip(&runs) {
+            assert_eq!(*got, idx.reach(*p, 5.0, &mut scratch), "{p:?}");
+        }
     }
 
     #[test]

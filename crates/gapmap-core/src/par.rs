@@ -147,6 +147,51 @@ where
     rank.into_iter().map(|k| sorted[k as usize]).collect()
 }
 
+/// Like [`map_points`], but `f` is called on runs of up to `batch` consecutive points in
+/// `order` (neighbours along the Hilbert curve), and pushes one result per point of the run, in
+/// the run's order. A kernel can then share work between nearby points (one index query for a
+/// run). Results are in input order and do not depend on the thread count.
+pub fn map_point_runs<R, S, I, F>(
+    points: &[Coord<f64>],
+    order: &SpatialOrder,
+    progress: &dyn Progress,
+    batch: usize,
+    init: I,
+    f: F,
+) -> Vec<R>
+where
+    R: Send + Copy,
+    I: Fn() -> S + Sync + Send,
+    F: Fn(&mut S, &[Coord<f64>], &mut Vec<R>) + Sync + Send,
+{
+    assert_eq!(points.len(), order.len(), "one order position per point");
+    let batch = batch.max(1);
+    let mut sorted: Vec<R> = Vec::with_capacity(points.len());
+    for chunk in order.order.chunks(CHUNK) {
+        let runs: Vec<Vec<R>> = chunk
+            .par_chunks(batch)
+            .map_init(
+                || (init(), Vec::with_capacity(batch)),
+                |(s, pts), run| {
+                    pts.clear();
+                    pts.extend(run.iter().map(|&i| points[i as usize]));
+                    let mut out = Vec::with_capacity(run.len());
+                    f(s, pts, &mut out);
+                    assert_eq!(out.len(), run.len(), "one result per point of a run");
+                    out
+                },
+            )
+            .collect();
+        sorted.extend(runs.into_iter().flatten());
+        progress.advance(chunk.len() as u64);
+    }
+    let mut rank = vec![0u32; points.len()];
+    for (k, &i) in order.order.iter().enumerate() {
+        rank[i as usize] = k as u32;
+    }
+    rank.into_iter().map(|k| sorted[k as usize]).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
