@@ -70,7 +70,7 @@ pub fn cluster(
         .enumerate()
         .filter_map(|(i, k)| k.map(|k| (settlements[i].unwrap_or(u32::MAX), k, i as u32)))
         .collect();
-    keyed.sort_unstable();
+    keyed.par_sort_unstable();
     let mut groups: Vec<&[(u32, GapKind, u32)]> = Vec::new();
     let mut start = 0;
     for i in 1..=keyed.len() {

@@ -352,7 +352,7 @@ pub fn write_geojson(path: &Path, name: &str, from: &Crs, table: &FeatureTable<'
     let to_wgs84 = Transform::new(from, &Crs::wgs84())
         .map_err(|m| werr(format!("cannot reproject to WGS 84: {m}")))?;
     let file = File::create(path).map_err(|e| werr(e.to_string()))?;
-    let mut out = BufWriter::with_capacity(1 << 20, file);
+    let mut out = BufWriter::with_capacity(1 << 16, file);
     let io = |e: std::io::Error| werr(e.to_string());
     let keys: Vec<Vec<u8>> = table
         .columns
@@ -365,7 +365,7 @@ pub fn write_geojson(path: &Path, name: &str, from: &Crs, table: &FeatureTable<'
         serde_json::Value::from(name)
     )
     .map_err(io)?;
-    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
     // Reproject in batches of about BATCH_COORDS coordinates: few calls into PROJ, and the
     // batch stays small enough for the cache (whole features; one large feature is one batch).
     const BATCH_COORDS: usize = 1 << 14;
@@ -389,8 +389,10 @@ pub fn write_geojson(path: &Path, name: &str, from: &Crs, table: &FeatureTable<'
         xy.clear();
         xy.extend(xs.iter().zip(&ys).map(|(&x, &y)| Coord { x, y }));
         let mut k = 0;
+        // The whole batch in one buffer, written with one call (no second copy through a
+        // `BufWriter`).
+        buf.clear();
         for (i, g) in (start..end).zip(&table.geometries[start..end]) {
-            buf.clear();
             buf.extend(if i > 0 { &b",\n"[..] } else { &b"\n"[..] });
             buf.extend(b"{\"type\":\"Feature\",\"properties\":");
             push_properties(&mut buf, &keys, &table.columns, i);
@@ -403,8 +405,8 @@ pub fn write_geojson(path: &Path, name: &str, from: &Crs, table: &FeatureTable<'
                 GeomRef::Owned(g) => push_transformed(&mut buf, g, &xy, &mut k),
             }
             buf.push(b'}');
-            out.write_all(&buf).map_err(io)?;
         }
+        out.write_all(&buf).map_err(io)?;
         start = end;
     }
     out.write_all(b"\n]}\n").map_err(io)?;
