@@ -1177,25 +1177,18 @@ drop_distance_m = [49.99, 50]
     };
     assert_eq!((a(49.99), a(50.0)), (Some(0), Some(1)));
     // Timings and memory per phase, and a run.json per scenario.
-    assert!(t
-        .column("fibre_s")
-        .unwrap()
-        .f64()
-        .unwrap()
-        .iter()
-        .flatten()
-        .all(|v| v >= 0.0));
-    assert!(t.column("total_peak_rss_mib").is_ok());
-    if cfg!(target_os = "linux") {
-        assert!(t
-            .column("fibre_cpu_s")
-            .unwrap()
-            .f64()
-            .unwrap()
-            .iter()
-            .flatten()
-            .all(|v| v >= 0.0));
+    // CPU time per phase is measured on Linux only.
+    let timed: &[&str] = if cfg!(target_os = "linux") {
+        &["fibre_s", "fibre_cpu_s"]
+    } else {
+        &["fibre_s"]
+    };
+    for name in timed {
+        let col = t.column(name).unwrap().f64().unwrap();
+        assert!(col.iter().flatten().all(|v| v >= 0.0), "{name}");
+        assert!(col.iter().flatten().count() > 0, "{name}");
     }
+    assert!(t.column("total_peak_rss_mib").is_ok());
     let scen = std::fs::read_dir(out.join("scenarios")).unwrap().count();
     assert_eq!(scen, 2, "successful scenarios keep a folder with run.json");
     let csv = read_csv(&out.join("batch.csv"));

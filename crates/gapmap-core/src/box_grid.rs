@@ -73,26 +73,13 @@ impl BoxGrid {
                 && r.max().x.is_finite()
                 && r.max().y.is_finite()
         };
-        let (mut lo, mut hi) = (
-            Coord {
-                x: f64::INFINITY,
-                y: f64::INFINITY,
-            },
-            Coord {
-                x: f64::NEG_INFINITY,
-                y: f64::NEG_INFINITY,
-            },
+        let (lo, hi) = crate::par::finite_bounds(
+            boxes
+                .iter()
+                .flatten()
+                .filter(finite)
+                .flat_map(|r| [r.min(), r.max()]),
         );
-        for r in boxes.iter().flatten().filter(finite) {
-            lo = Coord {
-                x: lo.x.min(r.min().x),
-                y: lo.y.min(r.min().y),
-            };
-            hi = Coord {
-                x: hi.x.max(r.max().x),
-                y: hi.y.max(r.max().y),
-            };
-        }
         if lo.x > hi.x {
             return BoxGrid::default();
         }

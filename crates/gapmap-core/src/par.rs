@@ -37,6 +37,28 @@ where
     out
 }
 
+/// The smallest and largest x and y of the finite points of `points` (`lo > hi` when there
+/// are none).
+pub(crate) fn finite_bounds(points: impl Iterator<Item = Coord<f64>>) -> (Coord<f64>, Coord<f64>) {
+    let (mut lo, mut hi) = (
+        Coord {
+            x: f64::INFINITY,
+            y: f64::INFINITY,
+        },
+        Coord {
+            x: f64::NEG_INFINITY,
+            y: f64::NEG_INFINITY,
+        },
+    );
+    for p in points.filter(|p| p.x.is_finite() && p.y.is_finite()) {
+        lo.x = lo.x.min(p.x);
+        lo.y = lo.y.min(p.y);
+        hi.x = hi.x.max(p.x);
+        hi.y = hi.y.max(p.y);
+    }
+    (lo, hi)
+}
+
 /// A spatial order of points: their positions sorted along a Hilbert curve over their bounding
 /// box. Processing premises in this order keeps the index nodes a query touches in cache for
 /// the next query; results still come back in input order.
@@ -66,24 +88,19 @@ fn hilbert(mut x: u32, mut y: u32) -> u64 {
 }
 
 impl SpatialOrder {
+    /// Results listed in this order (`sorted[k]` belongs to point `order[k]`), put back in
+    /// input order.
+    fn to_input_order<R: Copy>(&self, sorted: &[R]) -> Vec<R> {
+        let mut rank = vec![0u32; self.order.len()];
+        for (k, &i) in self.order.iter().enumerate() {
+            rank[i as usize] = k as u32;
+        }
+        rank.into_iter().map(|k| sorted[k as usize]).collect()
+    }
+
     /// The Hilbert order of `points` (non-finite points sort first).
     pub fn new(points: &[Coord<f64>]) -> SpatialOrder {
-        let (mut lo, mut hi) = (
-            Coord {
-                x: f64::INFINITY,
-                y: f64::INFINITY,
-            },
-            Coord {
-                x: f64::NEG_INFINITY,
-                y: f64::NEG_INFINITY,
-            },
-        );
-        for p in points.iter().filter(|p| p.x.is_finite() && p.y.is_finite()) {
-            lo.x = lo.x.min(p.x);
-            lo.y = lo.y.min(p.y);
-            hi.x = hi.x.max(p.x);
-            hi.y = hi.y.max(p.y);
-        }
+        let (lo, hi) = finite_bounds(points.iter().copied());
         let span = (hi.x - lo.x).max(hi.y - lo.y).max(f64::MIN_POSITIVE);
         let scale = 65535.0 / span;
         let mut keyed: Vec<(u64, u32)> = points
@@ -140,11 +157,7 @@ where
     let sorted: Vec<R> = map_chunked(&order.order, progress, init, |s, &i| {
         f(s, points[i as usize])
     });
-    let mut rank = vec![0u32; points.len()];
-    for (k, &i) in order.order.iter().enumerate() {
-        rank[i as usize] = k as u32;
-    }
-    rank.into_iter().map(|k| sorted[k as usize]).collect()
+    order.to_input_order(&sorted)
 }
 
 /// Like [`map_points`], but `f` is called on runs of up to `batch` consecutive points in
@@ -185,11 +198,7 @@ where
         sorted.extend(runs.into_iter().flatten());
         progress.advance(chunk.len() as u64);
     }
-    let mut rank = vec![0u32; points.len()];
-    for (k, &i) in order.order.iter().enumerate() {
-        rank[i as usize] = k as u32;
-    }
-    rank.into_iter().map(|k| sorted[k as usize]).collect()
+    order.to_input_order(&sorted)
 }
 
 #[cfg(test)]
