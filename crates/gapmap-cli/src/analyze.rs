@@ -172,7 +172,7 @@ type OtherInputs = (
 pub(crate) struct Clock {
     pub(crate) phases: Vec<Phase>,
     last: Instant,
-    last_cpu_s: Option<f64>,
+    last_cpu_ticks: Option<u64>,
     peaks: memory::PhasePeaks,
 }
 
@@ -181,21 +181,23 @@ impl Clock {
         Clock {
             phases: Vec::new(),
             last: Instant::now(),
-            last_cpu_s: memory::cpu_seconds(),
+            last_cpu_ticks: memory::cpu_ticks(),
             peaks: memory::PhasePeaks::start(),
         }
     }
     pub(crate) fn lap(&mut self, phase: &str) {
         let now = Instant::now();
-        let cpu_s = memory::cpu_seconds();
+        let cpu_ticks = memory::cpu_ticks();
         self.phases.push(Phase {
             phase: phase.to_string(),
             seconds: (now - self.last).as_secs_f64(),
             peak_rss_mib: self.peaks.lap().map(|b| b as f64 / (1u64 << 20) as f64),
-            cpu_s: cpu_s.zip(self.last_cpu_s).map(|(c, l)| c - l),
+            cpu_s: cpu_ticks
+                .zip(self.last_cpu_ticks)
+                .map(|(c, l)| memory::ticks_to_seconds(c.saturating_sub(l))),
         });
         self.last = now;
-        self.last_cpu_s = cpu_s;
+        self.last_cpu_ticks = cpu_ticks;
     }
     /// The whole run: total time and peak.
     pub(crate) fn total(&self, since: Instant) -> Phase {

@@ -32,6 +32,16 @@ pub fn rss_bytes() -> Option<u64> {
 /// CPU time the process has used so far, user and system, over all its threads, in seconds
 /// (`/proc/self/stat`, in the kernel's 10 ms clock ticks; Linux only).
 pub fn cpu_seconds() -> Option<f64> {
+    cpu_ticks().map(ticks_to_seconds)
+}
+
+/// Clock ticks (`USER_HZ`, 100 a second on every Linux architecture Rust supports) as seconds.
+pub fn ticks_to_seconds(ticks: u64) -> f64 {
+    ticks as f64 / 100.0
+}
+
+/// [`cpu_seconds`] in clock ticks, so that differences are exact.
+pub fn cpu_ticks() -> Option<u64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // The command name, in parentheses, may contain spaces: count fields after its end.
     let rest = &stat[stat.rfind(')')? + 1..];
@@ -39,8 +49,7 @@ pub fn cpu_seconds() -> Option<f64> {
     // utime and stime are fields 14 and 15 of the line; `rest` starts at field 3.
     let utime: u64 = f.nth(11)?.parse().ok()?;
     let stime: u64 = f.next()?.parse().ok()?;
-    // USER_HZ, the unit of these fields, is 100 on every Linux architecture Rust supports.
-    Some((utime + stime) as f64 / 100.0)
+    Some(utime + stime)
 }
 
 /// Tracks the peak resident size of successive phases.
