@@ -7,7 +7,7 @@
 use geo::{Coord, MultiLineString, MultiPoint};
 use rstar::{Envelope, PointDistance, RTree, RTreeObject, AABB};
 
-use crate::par::{map_point_runs, Progress, SpatialOrder};
+use crate::par::{finite_bounds, map_point_runs, Progress, SpatialOrder};
 
 /// One fibre feature: any mix of lines and points, owned by one network.
 #[derive(Debug, Clone)]
@@ -199,8 +199,12 @@ impl FibreIndex {
         )
     }
 
-    /// Squared distance from `p` to the nearest piece (infinite without fibre).
+    /// Squared distance from `p` to the nearest piece (infinite without fibre, or for a
+    /// non-finite `p`, where rstar's search would fail to order the distances).
     fn nearest2(&self, p: Coord<f64>) -> f64 {
+        if !(p.x.is_finite() && p.y.is_finite()) {
+            return f64::INFINITY;
+        }
         let pt = [p.x, p.y];
         self.tree
             .nearest_neighbor(&pt)
@@ -263,32 +267,26 @@ impl FibreIndex {
             return;
         }
         let r = window_radius(drop_distance_m);
-        let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
-        for p in pts {
-            lo = [lo[0].min(p.x), lo[1].min(p.y)];
-            hi = [hi[0].max(p.x), hi[1].max(p.y)];
-        }
-        // Non-finite points make the span non-finite: they go one by one.
-        let span = (hi[0] - lo[0]).max(hi[1] - lo[1]);
-        let compact = span <= max_span_m;
-        if !compact {
-            let (a, b) = pts.split_at(pts.len() / 2);
-            self.reach_run(a, drop_distance_m, max_span_m, scratch, out);
-            self.reach_run(b, drop_distance_m, max_span_m, scratch, out);
-            return;
-        }
-        let union = AABB::from_corners([lo[0] - r, lo[1] - r], [hi[0] + r, hi[1] + r]);
+        // A non-finite premise finds nothing in its own box and falls back to the nearest
+        // neighbour search, as its single query would; the run's box is that of the others.
+        let (lo, hi) = finite_bounds(pts.iter().copied());
+        let compact = lo.x <= hi.x && (hi.x - lo.x).max(hi.y - lo.y) <= max_span_m;
+        let union = AABB::from_corners([lo.x - r, lo.y - r], [hi.x + r, hi.y + r]);
         scratch.pieces.clear();
-        scratch
-            .pieces
-            .extend(self.tree.locate_in_envelope_intersecting(&union));
-        if scratch.pieces.len() > RUN_CANDIDATES_PER_PREMISE * pts.len() {
+        if compact {
+            scratch
+                .pieces
+                .extend(self.tree.locate_in_envelope_intersecting(&union));
+        }
+        // Spread out, or crowded (each premise would scan too many candidates): halve.
+        if !compact || scratch.pieces.len() > RUN_CANDIDATES_PER_PREMISE * pts.len() {
             let (a, b) = pts.split_at(pts.len() / 2);
             self.reach_run(a, drop_distance_m, max_span_m, scratch, out);
             self.reach_run(b, drop_distance_m, max_span_m, scratch, out);
             return;
         }
         let pieces = &scratch.pieces;
+        let (ulo, uhi) = (union.lower(), union.upper());
         for &p in pts {
             let window = reach_window(p, drop_distance_m);
             let candidates = pieces.iter().copied().filter(|s| s.env.intersects(&window));
@@ -301,11 +299,10 @@ impl FibreIndex {
                     .iter()
                     .map(|s| s.distance_2(&pt))
                     .fold(f64::INFINITY, f64::min);
-                let (lo, hi) = (union.lower(), union.upper());
-                let edge = (p.x - lo[0])
-                    .min(hi[0] - p.x)
-                    .min(p.y - lo[1])
-                    .min(hi[1] - p.y)
+                let edge = (p.x - ulo[0])
+                    .min(uhi[0] - p.x)
+                    .min(p.y - ulo[1])
+                    .min(uhi[1] - p.y)
                     * (1.0 - 1e-9);
                 if best <= edge * edge {
                     best
@@ -437,6 +434,12 @@ mod tests {
                 });
             }
         }
+        // Non-finite premises among them (io rejects these; the kernel still must not differ).
+        premises.extend([
+            coord! {x: f64::NAN, y: 4_000.},
+            coord! {x: f64::INFINITY, y: 4_000.},
+            coord! {x: 4_000., y: f64::NEG_INFINITY},
+        ]);
         let order = SpatialOrder::new(&premises);
         let mut scratch = Vec::new();
         let mut far = 0;
