@@ -5,6 +5,9 @@
 //! series (Poder/Engsager), so within a few thousand kilometres of the central meridian the
 //! two agree to well under a millimetre.
 //!
+//! [`TmTiles`] evaluates it over many points at once through checked polynomial interpolants
+//! on 16 km tiles, about five times faster per point.
+//!
 //! Pure maths for the GeoJSON writers' hot path: `gapmap-io` uses it only for batches where it
 //! has checked the result against PROJ, and PROJ otherwise.
 
@@ -157,6 +160,218 @@ impl TmInverse {
     }
 }
 
+/// Side of the square tiles on which [`TmTiles`] interpolates, metres (a power of two, so that
+/// tile borders are exact).
+pub const TILE_M: f64 = 16_384.0;
+/// Interpolation nodes per axis: degree `TILE_NODES - 1` in each of x and y.
+const TILE_NODES: usize = 6;
+/// A tile is used only if its interpolant agrees with [`TmInverse::lon_lat_deg`] within this
+/// many degrees (about 1 µm) at every check point; otherwise its points take the series.
+const TILE_TOLERANCE_DEG: f64 = 1e-11;
+/// A batch uses tiles only if it has at least this many points per distinct tile it touches
+/// (after an allowance of [`TILE_ALLOWANCE`] tiles): points spread thinly over many tiles
+/// take the series instead, which is then cheaper than fitting.
+const POINTS_PER_TILE: usize = 16;
+const TILE_ALLOWANCE: usize = 64;
+
+/// One tile's interpolant: Chebyshev coefficients of longitude and latitude in the tile's
+/// local coordinates u, v ∈ [−1, 1].
+#[derive(Debug, Clone)]
+struct Tile {
+    cx_m: f64,
+    cy_m: f64,
+    lon: [f64; TILE_NODES * TILE_NODES],
+    lat: [f64; TILE_NODES * TILE_NODES],
+}
+
+/// T₀(t) … T₅(t), the Chebyshev polynomials at `t`.
+#[inline]
+fn chebyshev(t: f64) -> [f64; TILE_NODES] {
+    let mut b = [0.0; TILE_NODES];
+    b[0] = 1.0;
+    b[1] = t;
+    for k in 2..TILE_NODES {
+        b[k] = 2.0 * t * b[k - 1] - b[k - 2];
+    }
+    b
+}
+
+impl Tile {
+    /// Σ c_ij T_i(u) T_j(v) for both coordinates.
+    #[inline]
+    fn eval(&self, x_m: f64, y_m: f64) -> (f64, f64) {
+        const HALF: f64 = TILE_M / 2.0;
+        let bu = chebyshev((x_m - self.cx_m) / HALF);
+        let bv = chebyshev((y_m - self.cy_m) / HALF);
+        let (mut lon, mut lat) = (0.0, 0.0);
+        let rows = self
+            .lon
+            .chunks_exact(TILE_NODES)
+            .zip(self.lat.chunks_exact(TILE_NODES));
+        for ((cl, cp), u) in rows.zip(bu) {
+            let (mut rl, mut rp) = (0.0, 0.0);
+            for ((l, p), v) in cl.iter().zip(cp).zip(bv) {
+                rl += l * v;
+                rp += p * v;
+            }
+            lon += rl * u;
+            lat += rp * u;
+        }
+        (lon, lat)
+    }
+}
+
+/// The inverse Transverse Mercator over many points, by tiles: on each [`TILE_M`]-metre tile
+/// that points fall in, the series of [`TmInverse::lon_lat_deg`] is interpolated once by a
+/// tensor Chebyshev polynomial of degree 5 in x and y (36 series evaluations), and the tile's
+/// points evaluate the polynomial, about five times cheaper than the series.
+///
+/// The inverse is analytic with its nearest singularities (the poles) thousands of kilometres
+/// away, so on a 16 km tile the interpolation error is far below a micrometre. Each tile is
+/// still checked against the series at 25 points (its corners, edge points and interior, where
+/// such errors peak) and used only if it agrees within 1e-11° everywhere; otherwise its points
+/// take the series.
+///
+/// A batch of points spread thinly over many tiles takes the series (see
+/// [`TmTiles::lon_lat_deg_in_place`]). Fitting is a pure function of the tile, so a point's
+/// result depends only on its tile and on its own batch, never on what was transformed before.
+#[derive(Debug, Clone)]
+pub struct TmTiles {
+    tm: TmInverse,
+    index: crate::box_grid::CellMap<(i64, i64), u32>,
+    /// Fitted tiles; `None` for a tile that failed its check.
+    tiles: Vec<Option<Tile>>,
+    /// Scratch: the batch's tile keys.
+    keys: Vec<(i64, i64)>,
+}
+
+impl TmTiles {
+    pub fn new(tm: TmInverse) -> TmTiles {
+        TmTiles {
+            tm,
+            index: Default::default(),
+            tiles: Vec::new(),
+            keys: Vec::new(),
+        }
+    }
+
+    /// The series being interpolated.
+    pub fn inverse(&self) -> &TmInverse {
+        &self.tm
+    }
+
+    /// How many tiles have been fitted and passed their check (for tests and diagnostics).
+    pub fn tiles_used(&self) -> usize {
+        self.tiles.iter().filter(|t| t.is_some()).count()
+    }
+
+    /// Replaces each (x, y) in metres by (longitude, latitude) in degrees. The batch uses the
+    /// tiles when it has at least 16 points per distinct tile (beyond 64 tiles); otherwise,
+    /// and for non-finite points, the series.
+    pub fn lon_lat_deg_in_place(&mut self, xs: &mut [f64], ys: &mut [f64]) {
+        let key = |x: f64, y: f64| ((x / TILE_M).floor() as i64, (y / TILE_M).floor() as i64);
+        self.keys.clear();
+        let mut last = None;
+        for (&x, &y) in xs.iter().zip(ys.iter()) {
+            let k = key(x, y);
+            if last != Some(k) {
+                self.keys.push(k);
+                last = Some(k);
+            }
+        }
+        self.keys.sort_unstable();
+        self.keys.dedup();
+        let dense = self.keys.len() * POINTS_PER_TILE <= xs.len() + TILE_ALLOWANCE * POINTS_PER_TILE;
+        let mut last: Option<((i64, i64), u32)> = None;
+        for (x, y) in xs.iter_mut().zip(ys.iter_mut()) {
+            if !(dense && x.is_finite() && y.is_finite()) {
+                (*x, *y) = self.tm.lon_lat_deg(*x, *y);
+                continue;
+            }
+            let k = key(*x, *y);
+            let slot = match last {
+                Some((lk, s)) if lk == k => s,
+                _ => {
+                    let s = self.slot(k);
+                    last = Some((k, s));
+                    s
+                }
+            };
+            (*x, *y) = match &self.tiles[slot as usize] {
+                Some(tile) => tile.eval(*x, *y),
+                None => self.tm.lon_lat_deg(*x, *y),
+            };
+        }
+    }
+
+    /// The slot of tile `key`, fitted on first use.
+    fn slot(&mut self, key: (i64, i64)) -> u32 {
+        if let Some(&s) = self.index.get(&key) {
+            return s;
+        }
+        let s = self.tiles.len() as u32;
+        self.tiles.push(fit_tile(&self.tm, key));
+        self.index.insert(key, s);
+        s
+    }
+}
+
+/// The interpolant of `tm` on tile `key`, or `None` if it misses the series anywhere it is
+/// checked by more than [`TILE_TOLERANCE_DEG`].
+fn fit_tile(tm: &TmInverse, key: (i64, i64)) -> Option<Tile> {
+    const N: usize = TILE_NODES;
+    const HALF: f64 = TILE_M / 2.0;
+    let cx_m = (key.0 as f64 + 0.5) * TILE_M;
+    let cy_m = (key.1 as f64 + 0.5) * TILE_M;
+    // Chebyshev nodes of the first kind, and the polynomials at them.
+    let nodes: [f64; N] =
+        std::array::from_fn(|k| (std::f64::consts::PI * (k as f64 + 0.5) / N as f64).cos());
+    let basis: [[f64; N]; N] = std::array::from_fn(|k| chebyshev(nodes[k]));
+    let mut values = [[(0.0, 0.0); N]; N];
+    for (a, row) in values.iter_mut().enumerate() {
+        for (b, v) in row.iter_mut().enumerate() {
+            *v = tm.lon_lat_deg(cx_m + nodes[a] * HALF, cy_m + nodes[b] * HALF);
+        }
+    }
+    // c_ij = (2 − δ_i0)(2 − δ_j0) / N² · Σ_ab f(u_a, v_b) T_i(u_a) T_j(v_b).
+    let mut tile = Tile {
+        cx_m,
+        cy_m,
+        lon: [0.0; N * N],
+        lat: [0.0; N * N],
+    };
+    for i in 0..N {
+        for j in 0..N {
+            let (mut sl, mut sp) = (0.0, 0.0);
+            for (a, row) in values.iter().enumerate() {
+                for (b, &(lon, lat)) in row.iter().enumerate() {
+                    let w = basis[a][i] * basis[b][j];
+                    sl += lon * w;
+                    sp += lat * w;
+                }
+            }
+            let scale = if i == 0 { 1.0 } else { 2.0 } * if j == 0 { 1.0 } else { 2.0 }
+                / (N * N) as f64;
+            tile.lon[i * N + j] = sl * scale;
+            tile.lat[i * N + j] = sp * scale;
+        }
+    }
+    // Check on a 5 × 5 lattice over the closed tile: corners, edges, interior.
+    for a in 0..5 {
+        for b in 0..5 {
+            let x = cx_m + (a as f64 / 2.0 - 1.0) * HALF;
+            let y = cy_m + (b as f64 / 2.0 - 1.0) * HALF;
+            let (lon, lat) = tile.eval(x, y);
+            let (elon, elat) = tm.lon_lat_deg(x, y);
+            if !((lon - elon).abs() <= TILE_TOLERANCE_DEG && (lat - elat).abs() <= TILE_TOLERANCE_DEG)
+            {
+                return None;
+            }
+        }
+    }
+    Some(tile)
+}
+
 /// sin and cos of `d`, |d| < 0.01, by Taylor series (truncation error below 1e-23).
 #[inline]
 fn small_sin_cos(d: f64) -> (f64, f64) {
@@ -243,6 +458,96 @@ mod tests {
         }
         // About 1 µm: far below the 1e-7° (1 cm) that the GeoJSON writers print.
         assert!(worst < 1e-11, "{worst}");
+    }
+
+    #[test]
+    fn tiles_match_the_series() {
+        // Seeded points over SWEREF 99 TM's range, and far out (where tiles may fail their
+        // check and fall back); every result within 1e-10° of the series.
+        let t = sweref99tm();
+        let mut tiles = TmTiles::new(t.clone());
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut worst = 0.0f64;
+        for round in 0..40 {
+            // Clustered batches (as outlines are) and one thinly spread batch.
+            let (mut xs, mut ys): (Vec<f64>, Vec<f64>) = if round == 0 {
+                (0..5000)
+                    .map(|_| {
+                        (
+                            500_000.0 + (next() - 0.5) * 3_000_000.0,
+                            next() * 9_300_000.0,
+                        )
+                    })
+                    .unzip()
+            } else {
+                let (cx, cy) = (200_000.0 + next() * 800_000.0, 6_100_000.0 + next() * 1_600_000.0);
+                (0..5000)
+                    .map(|_| (cx + (next() - 0.5) * 60_000.0, cy + (next() - 0.5) * 60_000.0))
+                    .unzip()
+            };
+            let (ox, oy) = (xs.clone(), ys.clone());
+            tiles.lon_lat_deg_in_place(&mut xs, &mut ys);
+            for k in 0..xs.len() {
+                let (lon, lat) = t.lon_lat_deg(ox[k], oy[k]);
+                let d = (lon - xs[k]).abs().max((lat - ys[k]).abs());
+                worst = worst.max(d);
+                assert!(d <= 1e-10, "({}, {}): {d}", ox[k], oy[k]);
+            }
+        }
+        assert!(tiles.tiles_used() > 100, "{}", tiles.tiles_used());
+        // In practice far below the check's 1e-11°.
+        assert!(worst < 1e-11, "{worst}");
+    }
+
+    #[test]
+    fn tiles_give_the_same_result_in_any_batching() {
+        let t = sweref99tm();
+        let xs: Vec<f64> = (0..3000).map(|i| 600_000.0 + i as f64 * 7.3).collect();
+        let ys: Vec<f64> = (0..3000).map(|i| 6_600_000.0 + i as f64 * 3.1).collect();
+        let (mut ax, mut ay) = (xs.clone(), ys.clone());
+        TmTiles::new(t.clone()).lon_lat_deg_in_place(&mut ax, &mut ay);
+        let (mut bx, mut by) = (xs.clone(), ys.clone());
+        let mut tiles = TmTiles::new(t);
+        for k in (0..3000).step_by(17).rev() {
+            let e = (k + 17).min(3000);
+            tiles.lon_lat_deg_in_place(&mut bx[k..e], &mut by[k..e]);
+        }
+        assert_eq!(ax, bx);
+        assert_eq!(ay, by);
+    }
+
+    #[test]
+    fn thinly_spread_batches_take_the_series() {
+        // 1,000 points, each in its own tile: not worth fitting 1,000 tiles.
+        let t = sweref99tm();
+        let xs: Vec<f64> = (0..1000).map(|i| 300_000.0 + (i % 40) as f64 * 20_000.0).collect();
+        let ys: Vec<f64> = (0..1000).map(|i| 6_200_000.0 + (i / 40) as f64 * 20_000.0).collect();
+        let (mut ax, mut ay) = (xs.clone(), ys.clone());
+        let mut tiles = TmTiles::new(t.clone());
+        tiles.lon_lat_deg_in_place(&mut ax, &mut ay);
+        assert_eq!(tiles.tiles_used(), 0);
+        for k in 0..xs.len() {
+            let (l, p) = t.lon_lat_deg(xs[k], ys[k]);
+            assert_eq!((ax[k].to_bits(), ay[k].to_bits()), (l.to_bits(), p.to_bits()));
+        }
+    }
+
+    #[test]
+    fn tiles_pass_non_finite_points_to_the_series() {
+        let t = sweref99tm();
+        let mut tiles = TmTiles::new(t.clone());
+        let (mut xs, mut ys) = (vec![f64::NAN, 600_000.0], vec![6_600_000.0, f64::INFINITY]);
+        tiles.lon_lat_deg_in_place(&mut xs, &mut ys);
+        assert!(xs[0].is_nan());
+        let (l, p) = t.lon_lat_deg(600_000.0, f64::INFINITY);
+        assert_eq!(xs[1].to_bits(), l.to_bits());
+        assert_eq!(ys[1].to_bits(), p.to_bits());
     }
 
     #[test]
