@@ -324,8 +324,10 @@ fn analyze(
     t0: Instant,
 ) -> Result<()> {
     let mut clock = Clock::new();
-    // Read: settlements and premises on this thread, fibre and mobile on another. GDAL reads a
-    // layer on one thread, but two files at once; its CRS objects stay on their own thread.
+    // Read: settlements on this thread, premises on a second and fibre and mobile on a third.
+    // GDAL reads a layer on one thread, but several files at once; its CRS objects stay on
+    // their own thread. The premises (Parquet, mostly) read while the settlement outlines are
+    // validated on the worker pool.
     let portable = ctx.portable();
     let spin = Bar::spinner("reading inputs".into());
     let (settlements, premises, fibre_in, mobile_in, backbone_in, sites_in, policy) =
@@ -383,6 +385,11 @@ fn analyze(
                     .read(&ctx, args.fibre_network_field.as_deref(), goals)?;
                 Ok((fibre, mobile, sites, policy))
             });
+            let (premise_options, portable) = (args.premise.options(premises_path), &portable);
+            let premise_reader = scope.spawn(move || -> Result<_> {
+                let ctx = portable.context()?;
+                Ok(read_premises(&premise_options, &ctx)?)
+            });
             let settlements = read_settlements(
                 &SettlementOptions {
                     path: settlements_path.to_path_buf(),
@@ -401,7 +408,9 @@ fn analyze(
                 },
                 ctx,
             )?;
-            let premises = read_premises(&args.premise.options(premises_path), ctx)?;
+            let premises = premise_reader
+                .join()
+                .map_err(|_| anyhow::anyhow!("the premise reader thread panicked"))??;
             let backbone = args
                 .resilience
                 .backbone
@@ -829,9 +838,11 @@ fn compute(
         },
         "gap outlines",
     );
-    let outlines: Vec<_> = clusters[..if with_outlines { clusters.len() } else { 0 }]
-        .par_iter()
-        .map(|c| {
+    // Largest clusters first, so that no large one is left to run alone at the end.
+    let outlines: Vec<_> = gapmap_core::par::map_largest_first(
+        &clusters[..if with_outlines { clusters.len() } else { 0 }],
+        |c| c.premises.len(),
+        |c| {
             let pts: Vec<_> = c
                 .premises
                 .iter()
@@ -840,8 +851,8 @@ fn compute(
             let o = gaps::outline(&pts, params.gap_margin_m, params.gap_cluster_m);
             gapmap_core::par::Progress::advance(&bar, 1);
             o
-        })
-        .collect();
+        },
+    );
     bar.finish();
     let mut gap_id = vec![None; premises.xy.len()];
     for (k, c) in clusters.iter().enumerate() {

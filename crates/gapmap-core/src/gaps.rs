@@ -79,9 +79,11 @@ pub fn cluster(
             start = i;
         }
     }
-    let per_group: Vec<Vec<GapCluster>> = groups
-        .par_iter()
-        .map(|g| {
+    // Largest groups first: the rural group of a kind holds a large share of the premises.
+    let per_group: Vec<Vec<GapCluster>> = crate::par::map_largest_first(
+        &groups,
+        |g| g.len(),
+        |g| {
             let members: Vec<u32> = g.iter().map(|e| e.2).collect();
             let settlement = (g[0].0 != u32::MAX).then_some(g[0].0);
             single_linkage(points, &members, cluster_m)
@@ -92,8 +94,8 @@ pub fn cluster(
                     premises,
                 })
                 .collect()
-        })
-        .collect();
+        },
+    );
     per_group.into_iter().flatten().collect()
 }
 

@@ -37,6 +37,37 @@ where
     out
 }
 
+/// Maps `f` over `items` in parallel, largest first by `size`, and returns the results in
+/// input order. For items of very unequal cost (a country's rural gap cluster beside
+/// thousands of small ones): started last, a large item would run alone at the end while the
+/// other threads idle.
+pub fn map_largest_first<T, R, W, F>(items: &[T], size: W, f: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    W: Fn(&T) -> usize,
+    F: Fn(&T) -> R + Sync + Send,
+{
+    let mut order: Vec<(usize, u32)> = items
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (size(t), i as u32))
+        .collect();
+    // Largest first; ties in input order, so that the schedule is deterministic too.
+    order.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    // Short sequential runs: a run of large items must not stay with one thread.
+    let results: Vec<(u32, R)> = order
+        .par_iter()
+        .with_max_len(8)
+        .map(|&(_, i)| (i, f(&items[i as usize])))
+        .collect();
+    let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+    for (i, r) in results {
+        slots[i as usize] = Some(r);
+    }
+    slots.into_iter().flatten().collect()
+}
+
 /// The smallest and largest x and y of the finite points of `points` (`lo > hi` when there
 /// are none).
 pub(crate) fn finite_bounds(points: impl Iterator<Item = Coord<f64>>) -> (Coord<f64>, Coord<f64>) {
@@ -226,6 +257,14 @@ mod tests {
         keys.sort_unstable();
         keys.dedup();
         assert_eq!(keys.len(), 16);
+    }
+
+    #[test]
+    fn largest_first_returns_input_order() {
+        let items: Vec<usize> = (0..5000).map(|i| (i * 7919) % 613).collect();
+        let out = map_largest_first(&items, |&n| n, |&n| n * 3 + 1);
+        assert_eq!(out, items.iter().map(|n| n * 3 + 1).collect::<Vec<_>>());
+        assert!(map_largest_first(&[] as &[usize], |&n| n, |&n| n).is_empty());
     }
 
     #[test]

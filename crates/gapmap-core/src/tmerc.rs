@@ -281,7 +281,8 @@ impl TmTiles {
         }
         self.keys.sort_unstable();
         self.keys.dedup();
-        let dense = self.keys.len() * POINTS_PER_TILE <= xs.len() + TILE_ALLOWANCE * POINTS_PER_TILE;
+        let dense =
+            self.keys.len() * POINTS_PER_TILE <= xs.len() + TILE_ALLOWANCE * POINTS_PER_TILE;
         let mut last: Option<((i64, i64), u32)> = None;
         for (x, y) in xs.iter_mut().zip(ys.iter_mut()) {
             if !(dense && x.is_finite() && y.is_finite()) {
@@ -350,8 +351,8 @@ fn fit_tile(tm: &TmInverse, key: (i64, i64)) -> Option<Tile> {
                     sp += lat * w;
                 }
             }
-            let scale = if i == 0 { 1.0 } else { 2.0 } * if j == 0 { 1.0 } else { 2.0 }
-                / (N * N) as f64;
+            let scale =
+                if i == 0 { 1.0 } else { 2.0 } * if j == 0 { 1.0 } else { 2.0 } / (N * N) as f64;
             tile.lon[i * N + j] = sl * scale;
             tile.lat[i * N + j] = sp * scale;
         }
@@ -363,7 +364,8 @@ fn fit_tile(tm: &TmInverse, key: (i64, i64)) -> Option<Tile> {
             let y = cy_m + (b as f64 / 2.0 - 1.0) * HALF;
             let (lon, lat) = tile.eval(x, y);
             let (elon, elat) = tm.lon_lat_deg(x, y);
-            if !((lon - elon).abs() <= TILE_TOLERANCE_DEG && (lat - elat).abs() <= TILE_TOLERANCE_DEG)
+            if !((lon - elon).abs() <= TILE_TOLERANCE_DEG
+                && (lat - elat).abs() <= TILE_TOLERANCE_DEG)
             {
                 return None;
             }
@@ -486,9 +488,17 @@ mod tests {
                     })
                     .unzip()
             } else {
-                let (cx, cy) = (200_000.0 + next() * 800_000.0, 6_100_000.0 + next() * 1_600_000.0);
+                let (cx, cy) = (
+                    200_000.0 + next() * 800_000.0,
+                    6_100_000.0 + next() * 1_600_000.0,
+                );
                 (0..5000)
-                    .map(|_| (cx + (next() - 0.5) * 60_000.0, cy + (next() - 0.5) * 60_000.0))
+                    .map(|_| {
+                        (
+                            cx + (next() - 0.5) * 60_000.0,
+                            cy + (next() - 0.5) * 60_000.0,
+                        )
+                    })
                     .unzip()
             };
             let (ox, oy) = (xs.clone(), ys.clone());
@@ -526,15 +536,22 @@ mod tests {
     fn thinly_spread_batches_take_the_series() {
         // 1,000 points, each in its own tile: not worth fitting 1,000 tiles.
         let t = sweref99tm();
-        let xs: Vec<f64> = (0..1000).map(|i| 300_000.0 + (i % 40) as f64 * 20_000.0).collect();
-        let ys: Vec<f64> = (0..1000).map(|i| 6_200_000.0 + (i / 40) as f64 * 20_000.0).collect();
+        let xs: Vec<f64> = (0..1000)
+            .map(|i| 300_000.0 + (i % 40) as f64 * 20_000.0)
+            .collect();
+        let ys: Vec<f64> = (0..1000)
+            .map(|i| 6_200_000.0 + (i / 40) as f64 * 20_000.0)
+            .collect();
         let (mut ax, mut ay) = (xs.clone(), ys.clone());
         let mut tiles = TmTiles::new(t.clone());
         tiles.lon_lat_deg_in_place(&mut ax, &mut ay);
         assert_eq!(tiles.tiles_used(), 0);
         for k in 0..xs.len() {
             let (l, p) = t.lon_lat_deg(xs[k], ys[k]);
-            assert_eq!((ax[k].to_bits(), ay[k].to_bits()), (l.to_bits(), p.to_bits()));
+            assert_eq!(
+                (ax[k].to_bits(), ay[k].to_bits()),
+                (l.to_bits(), p.to_bits())
+            );
         }
     }
 
