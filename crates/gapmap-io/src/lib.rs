@@ -13,6 +13,7 @@ pub mod features;
 pub mod geojson;
 pub mod geom;
 pub mod inputs;
+mod parquet_writer;
 pub mod raster;
 pub mod report;
 pub mod sites;

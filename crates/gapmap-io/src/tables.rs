@@ -398,16 +398,11 @@ pub fn write_csv(df: &mut DataFrame, path: &Path) -> Result<()> {
 /// Writes Parquet (zstd); `crs` is recorded under the `crs` metadata key when given, so that
 /// gapmap can read the file back as premises.
 pub fn write_parquet(df: &mut DataFrame, path: &Path, crs: Option<&str>) -> Result<()> {
-    let f = File::create(path).map_err(|e| werr(path, e))?;
-    let kv = crs.map(|c| {
-        KeyValueMetadata::from_static(vec![(CRS_METADATA_KEY.to_string(), c.to_string())])
-    });
-    ParquetWriter::new(f)
-        .with_compression(ParquetCompression::Zstd(None))
-        .with_key_value_metadata(kv)
-        .finish(df)
-        .map_err(|e| werr(path, e))?;
-    Ok(())
+    let metadata: Vec<(String, String)> = crs
+        .map(|c| (CRS_METADATA_KEY.to_string(), c.to_string()))
+        .into_iter()
+        .collect();
+    crate::parquet_writer::write(df, path, &metadata).map_err(|m| werr(path, m))
 }
 
 /// A premise input table: `id, x, y, households, workplaces` (what `gapmap synth` writes and
