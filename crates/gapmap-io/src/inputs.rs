@@ -597,7 +597,8 @@ pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<S
         areas.push(mp);
         Ok(())
     })?;
-    for (slot, g) in layer.check_polygons(&mut log, ctx.strict)? {
+    let repaired = layer.check_polygons(&mut log, ctx.strict, |k| areas.get(k))?;
+    for (slot, g) in repaired {
         areas[slot] = geom::polygonal(g)
             .0
             .unwrap_or_else(|| MultiPolygon::new(vec![]));
@@ -1007,7 +1008,10 @@ pub fn read_mobile(opts: &MobileOptions, ctx: &ReadContext) -> Result<Mobile> {
             });
             Ok(())
         })?;
-        for (slot, g) in layer.check_polygons(&mut log, ctx.strict)? {
+        let features = &out.features;
+        let repaired =
+            layer.check_polygons(&mut log, ctx.strict, |k| features.get(k).map(|f| &f.area))?;
+        for (slot, g) in repaired {
             out.features[slot].area = geom::polygonal(g)
                 .0
                 .unwrap_or_else(|| MultiPolygon::new(vec![]));

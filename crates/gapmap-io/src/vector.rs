@@ -6,7 +6,7 @@ use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
-use gapmap_core::geo::Geometry;
+use gapmap_core::geo::{Geometry, MultiPolygon};
 use gapmap_core::validity::surely_valid;
 use gdal::cpl::CslStringList;
 use gdal::vector::{Feature, FieldValue, LayerAccess, OwnedLayer};
@@ -348,11 +348,14 @@ impl VectorLayer {
 
     /// Checks the queued polygons (OGC validity, GEOS through GDAL) in parallel, and repairs
     /// the invalid ones with MakeValid, or under `strict` records them in `log.invalid` (see
-    /// [`VectorLayer::strict_error`]). Returns the repaired geometries with their slots.
-    pub fn check_polygons(
+    /// [`VectorLayer::strict_error`]). `area_of` gives the caller's polygons by the slots they
+    /// were queued under (checked where they are, not copied). Returns the repaired geometries
+    /// with their slots.
+    pub fn check_polygons<'a>(
         &self,
         log: &mut GeometryLog,
         strict: bool,
+        area_of: impl Fn(usize) -> Option<&'a MultiPolygon<f64>> + Sync,
     ) -> Result<Vec<(usize, Geometry<f64>)>> {
         use rayon::prelude::*;
         let pending = std::mem::take(&mut log.pending);
@@ -362,15 +365,17 @@ impl VectorLayer {
         let invalid: Vec<Option<Vec<u8>>> = pending
             .par_iter()
             .map(|p| {
-                let proven = match &p.geometry {
-                    Geometry::MultiPolygon(m) => surely_valid(&m.0),
-                    Geometry::Polygon(poly) => surely_valid(std::slice::from_ref(poly)),
-                    _ => false,
+                let Some(area) = area_of(p.slot) else {
+                    return None;
                 };
-                if proven {
+                if surely_valid(&area.0) {
                     return None;
                 }
-                let wkb = geom::to_wkb(&p.geometry);
+                // A polygon read as one is checked (and repaired) as one.
+                let wkb = match area.0.as_slice() {
+                    [one] if !p.multi => geom::to_wkb(&Geometry::Polygon(one.clone())),
+                    _ => geom::to_wkb(&Geometry::MultiPolygon(area.clone())),
+                };
                 let valid = gdal::vector::Geometry::from_wkb(&wkb).is_ok_and(|g| g.is_valid());
                 (!valid).then_some(wkb)
             })
@@ -395,9 +400,9 @@ impl VectorLayer {
             let fixed = g
                 .make_valid(&self.make_valid_options)
                 .map_err(|e| unrepairable(clean_gdal_message(&e.to_string())))?;
-            let fixed = to_geo(&fixed).map_err(unrepairable)?.unwrap_or_else(|| {
-                Geometry::MultiPolygon(gapmap_core::geo::MultiPolygon::new(vec![]))
-            });
+            let fixed = to_geo(&fixed)
+                .map_err(unrepairable)?
+                .unwrap_or_else(|| Geometry::MultiPolygon(MultiPolygon::new(vec![])));
             repaired.push((p.slot, fixed));
             log.repaired.push(p.label);
         }
@@ -479,7 +484,8 @@ impl FeatureReader<'_> {
     /// `label` names the feature in errors and logs. Coordinates must be finite. With
     /// `Validate::Polygons`, polygonal geometries are queued in `log` for
     /// [`VectorLayer::check_polygons`], under `slot`: the caller's index for this feature's
-    /// geometry, which the check may hand back repaired.
+    /// geometry, which the caller must keep there as a multipolygon (a polygon wrapped as one)
+    /// for the check, and which the check may hand back repaired.
     pub fn geometry(
         &self,
         label: &str,
@@ -535,7 +541,7 @@ impl FeatureReader<'_> {
                 log.pending.push(Pending {
                     slot,
                     label: label.to_string(),
-                    geometry: g.clone(),
+                    multi: matches!(g, Geometry::MultiPolygon(_)),
                 });
             }
         }
@@ -543,12 +549,14 @@ impl FeatureReader<'_> {
     }
 }
 
-/// A polygonal geometry waiting for its validity check.
+/// A polygonal geometry waiting for its validity check: the caller keeps it (as a
+/// multipolygon) under `slot`.
 #[derive(Debug)]
 pub(crate) struct Pending {
     slot: usize,
     label: String,
-    geometry: Geometry<f64>,
+    /// Read as a MultiPolygon (else a Polygon).
+    multi: bool,
 }
 
 /// GDAL geometry → `geo`, linearising curves first.
