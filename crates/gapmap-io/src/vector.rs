@@ -365,9 +365,7 @@ impl VectorLayer {
         let invalid: Vec<Option<Vec<u8>>> = pending
             .par_iter()
             .map(|p| {
-                let Some(area) = area_of(p.slot) else {
-                    return None;
-                };
+                let area = area_of(p.slot)?;
                 if surely_valid(&area.0) {
                     return None;
                 }
