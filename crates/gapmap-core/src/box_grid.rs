@@ -32,6 +32,9 @@ impl Hasher for CellHasher {
     fn write_i64(&mut self, v: i64) {
         self.write_u64(v as u64);
     }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
     fn write_u64(&mut self, v: u64) {
         let m = u128::from(self.0 ^ v) * 0x51_7c_c1_b7_27_22_0a_95u128;
         self.0 = (m as u64) ^ ((m >> 64) as u64);

@@ -9,7 +9,7 @@
 //! allows). Collinear vertices are dropped. The cost is linear in the number of runs and
 //! boundary edges, not in the number of cells.
 
-use std::collections::HashMap;
+use crate::box_grid::CellMap;
 
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 
@@ -175,7 +175,8 @@ pub fn polygonize(raster: &RunRaster) -> MultiPolygon<f64> {
     }
 
     // Outgoing edges per vertex: one, or two at a corner where covered cells touch diagonally.
-    let mut out: HashMap<(i64, i64), [u32; 2]> = HashMap::with_capacity(edges.len());
+    let mut out: CellMap<(i64, i64), [u32; 2]> = CellMap::default();
+    out.reserve(edges.len());
     for (i, e) in edges.iter().enumerate() {
         out.entry(e.from)
             .and_modify(|v| v[1] = i as u32)
@@ -191,7 +192,7 @@ pub fn polygonize(raster: &RunRaster) -> MultiPolygon<f64> {
         let component = edges[start].component;
         // Walk the ring, keeping corner vertices; split at repeated vertices.
         let mut path: Vec<(i64, i64)> = Vec::new();
-        let mut seen: HashMap<(i64, i64), usize> = HashMap::new();
+        let mut seen: CellMap<(i64, i64), usize> = CellMap::default();
         let mut e = start;
         loop {
             used[e] = true;
@@ -260,7 +261,7 @@ pub fn polygonize(raster: &RunRaster) -> MultiPolygon<f64> {
             })
             .sum()
     };
-    let mut shells: HashMap<u32, (LineString<f64>, Vec<LineString<f64>>)> = HashMap::new();
+    let mut shells: CellMap<u32, (LineString<f64>, Vec<LineString<f64>>)> = CellMap::default();
     let mut holes: Vec<(u32, LineString<f64>)> = Vec::new();
     for (c, pts) in &rings {
         if area2(pts) > 0 {
@@ -276,7 +277,10 @@ pub fn polygonize(raster: &RunRaster) -> MultiPolygon<f64> {
     }
     // Order by the component's first run.
     let mut order: Vec<u32> = Vec::new();
-    let mut taken = std::collections::HashSet::new();
+    let mut taken: std::collections::HashSet<
+        u32,
+        std::hash::BuildHasherDefault<crate::box_grid::CellHasher>,
+    > = Default::default();
     for (r, runs) in raster.rows.iter().enumerate() {
         for k in 0..runs.len() {
             let c = label(r, k, &mut uf);
