@@ -212,14 +212,13 @@ impl PreparedArea {
     /// Calls `f(cell)` for every cell whose closed rectangle the edge may intersect
     /// (a conservative superset).
     fn for_each_cell_of_edge(&self, a: Coord<f64>, b: Coord<f64>, mut f: impl FnMut(usize)) {
-        let (ylo, yhi) = (a.y.min(b.y), a.y.max(b.y));
-        let (exlo, exhi) = (a.x.min(b.x), a.x.max(b.x));
         // Most edges lie strictly inside one cell, which is then the only closed cell they meet.
-        let (c, r) = (self.col(exlo), self.row(ylo));
-        if self.xs[c] < exlo && exhi < self.xs[c + 1] && self.ys[r] < ylo && yhi < self.ys[r + 1] {
-            f(r * self.nx + c);
+        if let Some(cell) = self.sole_cell(a, b) {
+            f(cell);
             return;
         }
+        let (ylo, yhi) = (a.y.min(b.y), a.y.max(b.y));
+        let (exlo, exhi) = (a.x.min(b.x), a.x.max(b.x));
         // Rows whose closed band meets [ylo, yhi].
         let mut r0 = self.row(ylo);
         while r0 > 0 && self.ys[r0] >= ylo {
@@ -259,24 +258,54 @@ impl PreparedArea {
         }
     }
 
+    /// The one cell whose open rectangle holds the whole edge, if there is one (most edges):
+    /// then that is the only closed cell it meets.
+    #[inline]
+    fn sole_cell(&self, a: Coord<f64>, b: Coord<f64>) -> Option<usize> {
+        let (ylo, yhi) = (a.y.min(b.y), a.y.max(b.y));
+        let (exlo, exhi) = (a.x.min(b.x), a.x.max(b.x));
+        let (c, r) = (self.col(exlo), self.row(ylo));
+        (self.xs[c] < exlo && exhi < self.xs[c + 1] && self.ys[r] < ylo && yhi < self.ys[r + 1])
+            .then_some(r * self.nx + c)
+    }
+
     fn fill_cells(&mut self, edge_ids: &[u32]) {
+        // Counting sort of (cell, edge) entries. The first pass remembers each edge's sole cell,
+        // so the second places those edges without locating them again.
+        const MANY: u32 = u32::MAX;
         let ncells = self.nx * self.ny;
         let mut counts = vec![0u32; ncells + 1];
+        let mut sole: Vec<u32> = Vec::with_capacity(edge_ids.len());
         for &e in edge_ids {
             let (a, b) = self.edge(e);
-            self.for_each_cell_of_edge(a, b, |cell| counts[cell + 1] += 1);
+            match self.sole_cell(a, b) {
+                Some(cell) => {
+                    counts[cell + 1] += 1;
+                    sole.push(cell as u32);
+                }
+                None => {
+                    self.for_each_cell_of_edge(a, b, |cell| counts[cell + 1] += 1);
+                    sole.push(MANY);
+                }
+            }
         }
         for i in 0..ncells {
             counts[i + 1] += counts[i];
         }
         let mut fill = counts.clone();
         let mut cell_edges = vec![0u32; counts[ncells] as usize];
-        for &e in edge_ids {
-            let (a, b) = self.edge(e);
-            self.for_each_cell_of_edge(a, b, |cell| {
+        for (&e, &cell) in edge_ids.iter().zip(&sole) {
+            if cell != MANY {
+                let cell = cell as usize;
                 cell_edges[fill[cell] as usize] = e;
                 fill[cell] += 1;
-            });
+            } else {
+                let (a, b) = self.edge(e);
+                self.for_each_cell_of_edge(a, b, |cell| {
+                    cell_edges[fill[cell] as usize] = e;
+                    fill[cell] += 1;
+                });
+            }
         }
         self.cell_start = counts;
         self.cell_edges = cell_edges;
@@ -306,11 +335,15 @@ impl PreparedArea {
     fn fill_lines(&mut self, edge_ids: &[u32]) {
         // Bucket the crossings by line (counting sort), then sort each line by height.
         let mut line_start = vec![0u32; self.nx + 2];
+        // Each edge's crossed lines, from the first pass, for the second.
+        let mut ranges: Vec<(u32, u32)> = Vec::with_capacity(edge_ids.len());
         for &e in edge_ids {
             let (a, b) = self.edge(e);
-            for k in self.crossed_lines(a, b) {
+            let lines = self.crossed_lines(a, b);
+            for k in lines.clone() {
                 line_start[k + 1] += 1;
             }
+            ranges.push((lines.start as u32, lines.end as u32));
         }
         for k in 0..=self.nx {
             line_start[k + 1] += line_start[k];
@@ -318,11 +351,14 @@ impl PreparedArea {
         let total = line_start[self.nx + 1] as usize;
         let mut fill = line_start.clone();
         let mut entries: Vec<(f64, u32)> = vec![(0.0, 0); total];
-        for &e in edge_ids {
+        for (&e, &(k0, k1)) in edge_ids.iter().zip(&ranges) {
+            if k0 == k1 {
+                continue;
+            }
             let (a, b) = self.edge(e);
             let (l, r) = if a.x < b.x { (a, b) } else { (b, a) };
             let slope = (r.y - l.y) / (r.x - l.x);
-            for k in self.crossed_lines(a, b) {
+            for k in k0 as usize..k1 as usize {
                 let x = self.xs[k];
                 entries[fill[k] as usize] = (l.y + (x - l.x) * slope, e);
                 fill[k] += 1;
