@@ -91,7 +91,7 @@ pub fn random_polygons(seed: u64) -> Vec<Polygon<f64>> {
 
 /// Every ring of `polygons` (shell first, then holes, polygon by polygon), or `None` when one
 /// is not a proper ring (see [`Ring::new`]).
-fn rings_of(polygons: &[Polygon<f64>]) -> Option<Vec<Ring>> {
+fn rings_of(polygons: &[Polygon<f64>]) -> Option<Vec<Ring<'_>>> {
     let mut rings = Vec::new();
     for (p, poly) in polygons.iter().enumerate() {
         for (k, ls) in std::iter::once(poly.exterior())
@@ -105,42 +105,49 @@ fn rings_of(polygons: &[Polygon<f64>]) -> Option<Vec<Ring>> {
 }
 
 /// One ring: its vertices without repeats (closed: last equals first), its polygon, and
-/// whether it is the polygon's shell.
-struct Ring {
-    pts: Vec<Coord<f64>>,
+/// whether it is the polygon's shell. The vertices are borrowed unless some repeat.
+struct Ring<'a> {
+    pts: std::borrow::Cow<'a, [Coord<f64>]>,
     polygon: u32,
     shell: bool,
     min: Coord<f64>,
     max: Coord<f64>,
 }
 
-impl Ring {
+impl<'a> Ring<'a> {
     /// `None` when the ring is not closed, not finite, or has fewer than three distinct
     /// vertices.
-    fn new(ls: &LineString<f64>, polygon: u32, shell: bool) -> Option<Ring> {
+    fn new(ls: &'a LineString<f64>, polygon: u32, shell: bool) -> Option<Ring<'a>> {
         let c = &ls.0;
         if c.len() < 4 || c.first() != c.last() {
             return None;
         }
-        let mut pts: Vec<Coord<f64>> = Vec::with_capacity(c.len());
-        for &q in c {
+        let (mut min, mut max) = (c[0], c[0]);
+        let mut repeats = false;
+        for (i, q) in c.iter().enumerate() {
             if !(q.x.is_finite() && q.y.is_finite()) {
                 return None;
             }
-            // Repeated vertices are allowed by OGC and carry no segment.
-            if pts.last() != Some(&q) {
-                pts.push(q);
-            }
-        }
-        if pts.len() < 4 {
-            return None;
-        }
-        let (mut min, mut max) = (pts[0], pts[0]);
-        for q in &pts {
+            repeats |= i > 0 && c[i - 1] == *q;
             min.x = min.x.min(q.x);
             min.y = min.y.min(q.y);
             max.x = max.x.max(q.x);
             max.y = max.y.max(q.y);
+        }
+        // Repeated vertices are allowed by OGC and carry no segment: drop them (on a copy).
+        let pts: std::borrow::Cow<'a, [Coord<f64>]> = if repeats {
+            let mut v: Vec<Coord<f64>> = Vec::with_capacity(c.len());
+            for &q in c {
+                if v.last() != Some(&q) {
+                    v.push(q);
+                }
+            }
+            v.into()
+        } else {
+            c.as_slice().into()
+        };
+        if pts.len() < 4 {
+            return None;
         }
         Some(Ring {
             pts,
