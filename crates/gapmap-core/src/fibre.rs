@@ -287,18 +287,18 @@ impl FibreIndex {
         }
         let pieces = &scratch.pieces;
         let (ulo, uhi) = (union.lower(), union.upper());
-        for &p in pts {
+        let first = out.len();
+        scratch.deferred.clear();
+        for (k, &p) in pts.iter().enumerate() {
             let window = reach_window(p, drop_distance_m);
             let candidates = pieces.iter().copied().filter(|s| s.env.intersects(&window));
             // Nothing in reach: the nearest of the run's pieces is the nearest of all when it
             // is nearer than the edge of the run's box (every other piece's box lies beyond
-            // it); the margin covers rounding in the distances.
+            // it); the margin covers rounding in the distances. Otherwise the premise waits
+            // for the run's far search below.
+            let deferred = &mut scratch.deferred;
             let nearest2_all = || {
-                let pt = [p.x, p.y];
-                let best = pieces
-                    .iter()
-                    .map(|s| s.distance_2(&pt))
-                    .fold(f64::INFINITY, f64::min);
+                let best = nearest2_among(pieces, p);
                 let edge = (p.x - ulo[0])
                     .min(uhi[0] - p.x)
                     .min(p.y - ulo[1])
@@ -307,7 +307,8 @@ impl FibreIndex {
                 if best <= edge * edge {
                     best
                 } else {
-                    self.nearest2(p)
+                    deferred.push(k as u32);
+                    f64::INFINITY
                 }
             };
             out.push(self.reach_among(
@@ -318,7 +319,77 @@ impl FibreIndex {
                 nearest2_all,
             ));
         }
+        if !scratch.deferred.is_empty() {
+            self.nearest_far(pts, scratch, &mut out[first..]);
+        }
     }
+
+    /// The distance to the nearest piece for the run's premises in `scratch.deferred` (their
+    /// positions in `pts` and `out`), which have nothing in reach and no certified nearest
+    /// piece among the run's candidates.
+    ///
+    /// One nearest-neighbour search for the first of them gives d₀; every other one, p, then
+    /// has a piece within d₀ + |p − p₀|, so one box query around all of them, widened by d₀
+    /// plus the diagonal of their box, holds the nearest piece of each. When that box holds
+    /// too many pieces, each premise searches on its own. Either way the distance is the
+    /// minimum over a set that holds the nearest piece: exactly the single search's.
+    fn nearest_far<'a>(
+        &'a self,
+        pts: &[Coord<f64>],
+        scratch: &mut RunScratch<'a>,
+        out: &mut [FibreReach],
+    ) {
+        let deferred = &scratch.deferred;
+        let at = |k: u32| pts[k as usize];
+        let (lo, hi) = finite_bounds(deferred.iter().map(|&k| at(k)));
+        let p0 = deferred
+            .iter()
+            .map(|&k| at(k))
+            .find(|p| p.x.is_finite() && p.y.is_finite());
+        let d0 = p0.map_or(f64::INFINITY, |p| self.nearest2(p).sqrt());
+        let single = |out: &mut [FibreReach]| {
+            for &k in deferred {
+                out[k as usize].distance_m = self.nearest2(at(k)).sqrt();
+            }
+        };
+        if deferred.len() == 1 || !d0.is_finite() {
+            return single(out);
+        }
+        let diag = (hi.x - lo.x).hypot(hi.y - lo.y);
+        let r = (d0 + diag) * (1.0 + 1e-9) + 1e-9;
+        let far = AABB::from_corners([lo.x - r, lo.y - r], [hi.x + r, hi.y + r]);
+        scratch.far.clear();
+        for piece in self.tree.locate_in_envelope_intersecting(&far) {
+            if scratch.far.len() >= FAR_CANDIDATES_PER_PREMISE * deferred.len() {
+                return single(out);
+            }
+            scratch.far.push(piece);
+        }
+        for &k in deferred {
+            let p = at(k);
+            let d2 = if p.x.is_finite() && p.y.is_finite() {
+                nearest2_among(&scratch.far, p)
+            } else {
+                f64::INFINITY
+            };
+            out[k as usize].distance_m = d2.sqrt();
+        }
+    }
+}
+
+/// The smallest squared distance from `p` to `pieces`. A piece whose box is no nearer than
+/// the best so far is skipped: its own distance is at least its box's, so the minimum is
+/// exactly that of all the pieces.
+#[inline]
+fn nearest2_among(pieces: &[&Piece], p: Coord<f64>) -> f64 {
+    let pt = [p.x, p.y];
+    let mut best = f64::INFINITY;
+    for s in pieces {
+        if s.env.distance_2(&pt) < best {
+            best = best.min(s.distance_2(&pt));
+        }
+    }
+    best
 }
 
 /// Per-task scratch of [`reach_all`].
@@ -326,6 +397,9 @@ impl FibreIndex {
 struct RunScratch<'a> {
     pieces: Vec<&'a Piece>,
     networks: Vec<u32>,
+    /// Premises of the run (positions in it) waiting for [`FibreIndex::nearest_far`].
+    deferred: Vec<u32>,
+    far: Vec<&'a Piece>,
 }
 
 /// Half the side of the box searched around a premise: a hair wider than the drop distance, so
@@ -351,6 +425,9 @@ const RUN_SPAN_M: f64 = 2_000.0;
 /// A shared query that finds more pieces than this per premise of the run is redone in halves:
 /// each premise scans all of the run's candidates.
 const RUN_CANDIDATES_PER_PREMISE: usize = 64;
+/// The far search of a run ([`FibreIndex::nearest_far`]) gives up, for one search per
+/// premise, when its box holds more than this many pieces per premise.
+const FAR_CANDIDATES_PER_PREMISE: usize = 32;
 
 /// Fibre reach of every premise, in premise order.
 /// `order` is the order to visit premises in ([`SpatialOrder::new`] for speed); results are in
@@ -475,6 +552,35 @@ mod tests {
         let runs = reach_all(&idx, &pts, 5.0, &SpatialOrder::new(&pts), &());
         for (p, got) in pts.iter().zip(&runs) {
             assert_eq!(*got, idx.reach(*p, 5.0, &mut scratch), "{p:?}");
+        }
+        // Far searches: runs of premises 1–3 km from the dense square (their shared far box
+        // holds too many pieces, so each searches alone) and from a lone street beyond it
+        // (one shared box holds its nearest piece).
+        let mut far_features = crowded;
+        far_features.push(FibreFeature {
+            lines: MultiLineString::new(vec![
+                line_string![(x: 9_000., y: 0.), (x: 9_000., y: 900.)],
+            ]),
+            network: 9,
+            ..Default::default()
+        });
+        let idx = FibreIndex::new(&far_features);
+        let pts: Vec<Coord<f64>> = (0..300)
+            .map(|i| {
+                let (cx, cy) = if i < 150 {
+                    (2_000.0, 1_500.0)
+                } else {
+                    (6_500.0, 400.0)
+                };
+                coord! {x: cx + rng.range(-600.0, 600.0), y: cy + rng.range(-600.0, 600.0)}
+            })
+            .collect();
+        for drop_m in [0.0, 30.0] {
+            let runs = reach_all(&idx, &pts, drop_m, &SpatialOrder::new(&pts), &());
+            for (p, got) in pts.iter().zip(&runs) {
+                assert_eq!(*got, idx.reach(*p, drop_m, &mut scratch), "{p:?}");
+                assert!(got.distance_m > 500.0);
+            }
         }
     }
 
