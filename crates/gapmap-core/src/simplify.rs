@@ -1,15 +1,13 @@
 //! Douglas–Peucker simplification of polygon rings, for map display.
 //!
 //! Like geo's `Simplify`, but comparing squared distances (no square roots or `hypot` per
-//! vertex), iterative, and computing each range's distances in a branch-free loop that the
-//! compiler vectorises (half the time of the branching one). Every removed vertex lies within `tolerance_m` of the simplified ring,
+//! vertex) and iterative. Every removed vertex lies within `tolerance_m` of the simplified ring,
 //! and rings keep at least four vertices (a closed triangle); a ring that would lose more keeps
 //! its original vertices.
 
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 
-/// Squared distance from `p` to the segment `a`–`b` (the reference for [`distances2`]).
-#[cfg(test)]
+/// Squared distance from `p` to the segment `a`–`b`.
 fn dist2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
     crate::fibre::segment_distance2(p, a, b)
 }
@@ -25,18 +23,15 @@ fn keep(pts: &[Coord<f64>], tolerance: f64) -> Vec<bool> {
     kept[n - 1] = true;
     let t2 = tolerance * tolerance;
     let mut stack = vec![(0usize, n - 1)];
-    let mut d2s: Vec<f64> = Vec::new();
     while let Some((i, j)) = stack.pop() {
         if j <= i + 1 {
             continue;
         }
-        // The squared distances first (a loop without branches, which the compiler
-        // vectorises), then the first farthest point.
-        distances2(&pts[i + 1..j], pts[i], pts[j], &mut d2s);
         let (mut far, mut far_d2) = (i, -1.0);
-        for (k, &d2) in d2s.iter().enumerate() {
+        for k in i + 1..j {
+            let d2 = dist2(pts[k], pts[i], pts[j]);
             if d2 > far_d2 {
-                far = i + 1 + k;
+                far = k;
                 far_d2 = d2;
             }
         }
@@ -47,31 +42,6 @@ fn keep(pts: &[Coord<f64>], tolerance: f64) -> Vec<bool> {
         }
     }
     kept
-}
-
-/// The squared distance from each of `pts` to the segment `a`–`b`, into `out`: the same
-/// values as `fibre::segment_distance2` (each case computed the same way), chosen by selects,
-/// not branches.
-fn distances2(pts: &[Coord<f64>], a: Coord<f64>, b: Coord<f64>, out: &mut Vec<f64>) {
-    let (dx, dy) = (b.x - a.x, b.y - a.y);
-    let len2 = dx * dx + dy * dy;
-    out.clear();
-    out.extend(pts.iter().map(|p| {
-        let (wx, wy) = (p.x - a.x, p.y - a.y);
-        let dot = wx * dx + wy * dy;
-        let to_a = wx * wx + wy * wy;
-        let (ux, uy) = (p.x - b.x, p.y - b.y);
-        let to_b = ux * ux + uy * uy;
-        let t = dot / len2;
-        let (ex, ey) = (wx - t * dx, wy - t * dy);
-        let to_line = ex * ex + ey * ey;
-        let beyond = if dot >= len2 { to_b } else { to_line };
-        if dot <= 0.0 {
-            to_a
-        } else {
-            beyond
-        }
-    }));
 }
 
 /// A closed ring simplified at `tolerance_m`.
@@ -146,24 +116,6 @@ mod tests {
                 assert!(d <= tol + 1e-9, "{d} > {tol}");
             }
             assert!(ours.0.len() < ring.0.len());
-        }
-    }
-
-    #[test]
-    fn batch_distances_equal_single_ones() {
-        let ring = wiggly(3000);
-        let pts = &ring.0;
-        let mut out = Vec::new();
-        for (i, j) in [(0, 2999), (0, 3000), (17, 1400), (5, 6), (100, 100)] {
-            let (a, b) = (pts[i], pts[j]);
-            distances2(&pts[..], a, b, &mut out);
-            for (p, d) in pts.iter().zip(&out) {
-                assert_eq!(
-                    d.to_bits(),
-                    dist2(*p, a, b).to_bits(),
-                    "{p:?} to {a:?}-{b:?}"
-                );
-            }
         }
     }
 
