@@ -2,7 +2,7 @@
 //! two premises within `cluster_m` of each other are in the same cluster (single linkage), and
 //! an outline polygon that encloses each cluster.
 
-use geo::{Area, Buffer, ConcaveHull, Coord, MultiPoint, MultiPolygon, Polygon};
+use geo::{Area, Buffer, ConcaveHull, Coord, LineString, MultiPoint, MultiPolygon, Polygon};
 use rayon::prelude::*;
 
 use geo::algorithm::buffer::{BufferStyle, LineCap, LineJoin};
@@ -293,6 +293,22 @@ fn rounded_convex_hull(pts: &[Coord<f64>], margin_m: f64) -> MultiPolygon<f64> {
             }
         })
         .collect();
+    if let [p] = pts {
+        // One premise: its polygon is its own hull. In the order the hull of the general case
+        // comes in (counter-clockwise from the vertex after the leftmost, closed), which the
+        // tests check against it.
+        let half = steps / 2;
+        let ring: Vec<Coord<f64>> = (0..=steps)
+            .map(|i| {
+                let o = offsets[(half + 1 + i) % steps];
+                Coord {
+                    x: p.x + o.x,
+                    y: p.y + o.y,
+                }
+            })
+            .collect();
+        return MultiPolygon::new(vec![Polygon::new(LineString::new(ring), vec![])]);
+    }
     let cloud: Vec<Coord<f64>> = pts
         .iter()
         .flat_map(|p| {
@@ -385,6 +401,27 @@ mod tests {
         );
         assert_eq!((c[1].settlement, c[1].kind), (Some(0), GapKind::NoFibre));
         assert_eq!((c[2].settlement, c[2].premises.clone()), (None, vec![1]));
+    }
+
+    #[test]
+    fn one_premise_outline_is_the_general_hull() {
+        use geo::ConvexHull;
+        let mut rng = crate::rng::SplitMix64::new(5);
+        for i in 0..20_000 {
+            let p = coord! {x: rng.range(-1e6, 2e6), y: rng.range(-1e7, 1e7)};
+            let margin = [25.0, 10.0, 0.5, 100.0, rng.range(0.01, 500.0)][i % 5];
+            let got = rounded_convex_hull(&[p], margin);
+            // The general case: the hull of the premise's polygon vertices.
+            let steps = (std::f64::consts::TAU / OUTLINE_ARC_RAD).round() as usize;
+            let cloud: Vec<Coord<f64>> = (0..steps)
+                .map(|k| {
+                    let a = k as f64 * std::f64::consts::TAU / steps as f64;
+                    coord! {x: p.x + margin * a.cos(), y: p.y + margin * a.sin()}
+                })
+                .collect();
+            let want = MultiPolygon::new(vec![MultiPoint::from(cloud).convex_hull()]);
+            assert_eq!(got, want, "{p:?} margin {margin}");
+        }
     }
 
     #[test]
