@@ -468,13 +468,8 @@ mod tests {
         // check and fall back); every result within 1e-10° of the series.
         let t = sweref99tm();
         let mut tiles = TmTiles::new(t.clone());
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = crate::rng::SplitMix64::new(3);
+        let mut next = || rng.range(0.0, 1.0);
         let mut worst = 0.0f64;
         for round in 0..40 {
             // Clustered batches (as outlines are) and one thinly spread batch.
