@@ -47,6 +47,9 @@ impl Hasher for CellHasher {
 /// A hash map keyed by grid cells (or any integers), with [`CellHasher`].
 pub(crate) type CellMap<K, V> = HashMap<K, V, BuildHasherDefault<CellHasher>>;
 
+/// A hash set of grid cells (or any integers), with [`CellHasher`].
+pub(crate) type CellSet<K> = std::collections::HashSet<K, BuildHasherDefault<CellHasher>>;
+
 /// At most this many cell entries per box on average (plus a constant): a cell size that
 /// would list the boxes in more cells is doubled until it fits.
 const MAX_ENTRIES_PER_BOX: usize = 16;

@@ -333,18 +333,21 @@ impl FibreIndex {
     ) {
         let deferred = &scratch.deferred;
         let at = |k: u32| pts[k as usize];
+        let single = |out: &mut [FibreReach]| {
+            for &k in deferred {
+                out[k as usize].distance_m = self.nearest2(at(k)).sqrt();
+            }
+        };
+        if deferred.len() == 1 {
+            return single(out);
+        }
         let (lo, hi) = finite_bounds(deferred.iter().map(|&k| at(k)));
         let p0 = deferred
             .iter()
             .map(|&k| at(k))
             .find(|p| p.x.is_finite() && p.y.is_finite());
         let d0 = p0.map_or(f64::INFINITY, |p| self.nearest2(p).sqrt());
-        let single = |out: &mut [FibreReach]| {
-            for &k in deferred {
-                out[k as usize].distance_m = self.nearest2(at(k)).sqrt();
-            }
-        };
-        if deferred.len() == 1 || !d0.is_finite() {
+        if !d0.is_finite() {
             return single(out);
         }
         let diag = (hi.x - lo.x).hypot(hi.y - lo.y);

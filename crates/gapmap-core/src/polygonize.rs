@@ -9,7 +9,7 @@
 //! allows). Collinear vertices are dropped. The cost is linear in the number of runs and
 //! boundary edges, not in the number of cells.
 
-use crate::box_grid::CellMap;
+use crate::box_grid::{CellMap, CellSet};
 
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 
@@ -277,10 +277,7 @@ pub fn polygonize(raster: &RunRaster) -> MultiPolygon<f64> {
     }
     // Order by the component's first run.
     let mut order: Vec<u32> = Vec::new();
-    let mut taken: std::collections::HashSet<
-        u32,
-        std::hash::BuildHasherDefault<crate::box_grid::CellHasher>,
-    > = Default::default();
+    let mut taken: CellSet<u32> = CellSet::default();
     for (r, runs) in raster.rows.iter().enumerate() {
         for k in 0..runs.len() {
             let c = label(r, k, &mut uf);

@@ -210,13 +210,9 @@ impl PreparedArea {
     }
 
     /// Calls `f(cell)` for every cell whose closed rectangle the edge may intersect
-    /// (a conservative superset).
+    /// (a conservative superset). Edges that [`PreparedArea::sole_cell`] places, most of
+    /// them, need not come here; for those it calls `f` once, with that cell.
     fn for_each_cell_of_edge(&self, a: Coord<f64>, b: Coord<f64>, mut f: impl FnMut(usize)) {
-        // Most edges lie strictly inside one cell, which is then the only closed cell they meet.
-        if let Some(cell) = self.sole_cell(a, b) {
-            f(cell);
-            return;
-        }
         let (ylo, yhi) = (a.y.min(b.y), a.y.max(b.y));
         let (exlo, exhi) = (a.x.min(b.x), a.x.max(b.x));
         // Rows whose closed band meets [ylo, yhi].

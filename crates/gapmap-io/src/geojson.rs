@@ -490,13 +490,9 @@ mod tests {
         assert_eq!(num(18.0000305), "18.0000305");
         assert_eq!(num(1234567.0), "1234567");
         // Against a plain formatter, on seeded values of every magnitude up to 9e11.
-        let mut state = 0x853c_49e6_748f_ea9bu64;
+        let mut rng = gapmap_core::rng::SplitMix64::new(7);
         for _ in 0..100_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let unit = (state >> 11) as f64 / (1u64 << 53) as f64;
-            let v = (unit - 0.5) * 10f64.powi((state % 13) as i32);
+            let v = rng.range(-0.5, 0.5) * 10f64.powi(rng.below(13) as i32);
             // The same rounding, digits by std's integer formatting.
             let n = (v * 1e7).round() as i64;
             let r = format!(
