@@ -79,3 +79,14 @@ fn empty_and_small_tables_read_back() {
         assert!(back.equals_missing(&df), "{n} rows");
     }
 }
+
+#[test]
+fn unwritable_path_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no such dir").join("t.parquet");
+    let mut df = DataFrame::new(1, vec![Column::new("x".into(), vec![1.0f64])]).unwrap();
+    let e = tables::write_parquet(&mut df, &path, None).unwrap_err();
+    let message = e.to_string();
+    assert!(message.contains("no such dir"), "{message}");
+    assert!(!path.exists());
+}
