@@ -9,18 +9,6 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use gapmap_core::rng::SplitMix64;
 use gapmap_core::tmerc::{TmInverse, TmTiles, TransverseMercator};
 
-fn sweref99tm() -> TmInverse {
-    TmInverse::new(TransverseMercator {
-        a_m: 6_378_137.0,
-        f: 1.0 / 298.257_222_101,
-        lon0_deg: 15.0,
-        k0: 0.9996,
-        false_easting_m: 500_000.0,
-        false_northing_m: 0.0,
-    })
-    .expect("valid parameters")
-}
-
 /// `n` vertices of rings of 200 vertices, 2 m apart, at random places over Sweden's extent.
 fn outline_vertices(n: usize) -> (Vec<f64>, Vec<f64>) {
     let mut rng = SplitMix64::new(17);
@@ -44,7 +32,7 @@ fn outline_vertices(n: usize) -> (Vec<f64>, Vec<f64>) {
 fn reproject(c: &mut Criterion) {
     let mut g = c.benchmark_group("inverse_tmerc");
     g.sample_size(10);
-    let tm = sweref99tm();
+    let tm = TmInverse::new(TransverseMercator::SWEREF99_TM).expect("valid parameters");
     for n in [16_384usize, 262_144] {
         let (xs, ys) = outline_vertices(n);
         g.throughput(Throughput::Elements(n as u64));

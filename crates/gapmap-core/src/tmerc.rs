@@ -40,6 +40,19 @@ pub struct TmInverse {
     delta: [f64; 6],
 }
 
+impl TransverseMercator {
+    /// SWEREF 99 TM (EPSG:3006), gapmap's default working CRS: GRS 80, central meridian 15° E,
+    /// scale 0.9996, false easting 500 km.
+    pub const SWEREF99_TM: TransverseMercator = TransverseMercator {
+        a_m: 6_378_137.0,
+        f: 1.0 / 298.257_222_101,
+        lon0_deg: 15.0,
+        k0: 0.9996,
+        false_easting_m: 500_000.0,
+        false_northing_m: 0.0,
+    };
+}
+
 impl TmInverse {
     /// Prepares the inverse of `p`; `None` for a degenerate ellipsoid or scale.
     pub fn new(p: TransverseMercator) -> Option<TmInverse> {
@@ -399,15 +412,7 @@ mod tests {
     use super::*;
 
     fn sweref99tm() -> TmInverse {
-        TmInverse::new(TransverseMercator {
-            a_m: 6_378_137.0,
-            f: 1.0 / 298.257_222_101,
-            lon0_deg: 15.0,
-            k0: 0.9996,
-            false_easting_m: 500_000.0,
-            false_northing_m: 0.0,
-        })
-        .unwrap()
+        TmInverse::new(TransverseMercator::SWEREF99_TM).unwrap()
     }
 
     /// The direct formulas (a transcendental call for every angle), as the fast path's oracle.
