@@ -29,6 +29,7 @@ pub mod gaps;
 pub mod goals;
 pub mod mobile;
 pub mod network;
+mod num;
 pub mod par;
 pub mod polygon_index;
 pub mod polygonize;

@@ -19,6 +19,7 @@
 //! Cost per query: the edges of one cell plus `O(log m)` for `m` crossings on one grid line. A
 //! 100k-vertex coverage polygon costs about the same per point as a square.
 
+use crate::num::{hi, lo};
 use geo::kernels::{Kernel, RobustKernel};
 use geo::{Coord, LineString, MultiPolygon, Orientation, Polygon, Rect};
 
@@ -130,10 +131,10 @@ impl PreparedArea {
         };
         for &e in &edge_ids {
             for p in [pts[e as usize], pts[e as usize + 1]] {
-                min.x = min.x.min(p.x);
-                min.y = min.y.min(p.y);
-                max.x = max.x.max(p.x);
-                max.y = max.y.max(p.y);
+                min.x = lo(min.x, p.x);
+                min.y = lo(min.y, p.y);
+                max.x = hi(max.x, p.x);
+                max.y = hi(max.y, p.y);
             }
         }
         if edge_ids.is_empty() {
@@ -213,8 +214,8 @@ impl PreparedArea {
     /// (a conservative superset). Edges that [`PreparedArea::sole_cell`] places, most of
     /// them, need not come here; for those it calls `f` once, with that cell.
     fn for_each_cell_of_edge(&self, a: Coord<f64>, b: Coord<f64>, mut f: impl FnMut(usize)) {
-        let (ylo, yhi) = (a.y.min(b.y), a.y.max(b.y));
-        let (exlo, exhi) = (a.x.min(b.x), a.x.max(b.x));
+        let (ylo, yhi) = (lo(a.y, b.y), hi(a.y, b.y));
+        let (exlo, exhi) = (lo(a.x, b.x), hi(a.x, b.x));
         // Rows whose closed band meets [ylo, yhi].
         let mut r0 = self.row(ylo);
         while r0 > 0 && self.ys[r0] >= ylo {
@@ -228,23 +229,23 @@ impl PreparedArea {
             let (mut xlo, mut xhi) = if a.y == b.y || self.ny == 1 {
                 (exlo, exhi)
             } else {
-                let yl = self.ys[r].max(ylo);
-                let yh = self.ys[r + 1].min(yhi);
+                let yl = hi(self.ys[r], ylo);
+                let yh = lo(self.ys[r + 1], yhi);
                 let t = (b.x - a.x) / (b.y - a.y);
                 let x1 = a.x + (yl - a.y) * t;
                 let x2 = a.x + (yh - a.y) * t;
-                (x1.min(x2), x1.max(x2))
+                (lo(x1, x2), hi(x1, x2))
             };
-            xlo = (xlo - self.x_slack).max(exlo);
-            xhi = (xhi + self.x_slack).min(exhi);
+            xlo = hi(xlo - self.x_slack, exlo);
+            xhi = lo(xhi + self.x_slack, exhi);
             if xlo > xhi {
                 continue;
             }
-            let mut c0 = self.col(xlo.max(self.min.x));
+            let mut c0 = self.col(hi(xlo, self.min.x));
             while c0 > 0 && self.xs[c0] >= xlo {
                 c0 -= 1;
             }
-            let mut c1 = self.col(xhi.min(self.max.x));
+            let mut c1 = self.col(lo(xhi, self.max.x));
             while c1 + 1 < self.nx && self.xs[c1 + 1] <= xhi {
                 c1 += 1;
             }
@@ -258,8 +259,8 @@ impl PreparedArea {
     /// then that is the only closed cell it meets.
     #[inline]
     fn sole_cell(&self, a: Coord<f64>, b: Coord<f64>) -> Option<usize> {
-        let (ylo, yhi) = (a.y.min(b.y), a.y.max(b.y));
-        let (exlo, exhi) = (a.x.min(b.x), a.x.max(b.x));
+        let (ylo, yhi) = (lo(a.y, b.y), hi(a.y, b.y));
+        let (exlo, exhi) = (lo(a.x, b.x), hi(a.x, b.x));
         let (c, r) = (self.col(exlo), self.row(ylo));
         (self.xs[c] < exlo && exhi < self.xs[c + 1] && self.ys[r] < ylo && yhi < self.ys[r + 1])
             .then_some(r * self.nx + c)
@@ -313,7 +314,7 @@ impl PreparedArea {
         if a.x == b.x {
             return 0..0;
         }
-        let (lx, rx) = (a.x.min(b.x), a.x.max(b.x));
+        let (lx, rx) = (lo(a.x, b.x), hi(a.x, b.x));
         let mut k = self.col(lx);
         while k > 0 && self.xs[k] >= lx {
             k -= 1;
@@ -475,7 +476,7 @@ fn locate_band(borders: &[f64], n: usize, v: f64, guess: f64) -> usize {
 
 #[inline]
 fn in_closed_box(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> bool {
-    p.x >= a.x.min(b.x) && p.x <= a.x.max(b.x) && p.y >= a.y.min(b.y) && p.y <= a.y.max(b.y)
+    p.x >= lo(a.x, b.x) && p.x <= hi(a.x, b.x) && p.y >= lo(a.y, b.y) && p.y <= hi(a.y, b.y)
 }
 
 #[inline]

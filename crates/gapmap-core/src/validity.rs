@@ -18,6 +18,7 @@
 //! plus an R-tree over the rings' boxes for the nesting, with a point-in-ring test per
 //! candidate (also under a budget).
 
+use crate::num::{hi, lo};
 use geo::kernels::{Kernel, Orientation, RobustKernel};
 use geo::{Coord, LineString, Polygon};
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -129,10 +130,10 @@ impl<'a> Ring<'a> {
                 return None;
             }
             repeats |= i > 0 && c[i - 1] == *q;
-            min.x = min.x.min(q.x);
-            min.y = min.y.min(q.y);
-            max.x = max.x.max(q.x);
-            max.y = max.y.max(q.y);
+            min.x = lo(min.x, q.x);
+            min.y = lo(min.y, q.y);
+            max.x = hi(max.x, q.x);
+            max.y = hi(max.y, q.y);
         }
         // Repeated vertices are allowed by OGC and carry no segment: drop them (on a copy).
         let pts: std::borrow::Cow<'a, [Coord<f64>]> = if repeats {
@@ -202,6 +203,8 @@ fn consecutive_ok(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>) -> bool {
 /// it gives up (and leaves the polygon to the full check).
 const MAX_ENTRIES_PER_SEGMENT: usize = 8;
 const MAX_TESTS_PER_SEGMENT: usize = 64;
+/// Grid cells per segment over the bounding box.
+const CELLS_PER_SEGMENT: usize = 2;
 
 /// True when no two segments meet, other than consecutive segments of one ring at their
 /// shared vertex. The segments go into a uniform grid of about two cells per segment over the
@@ -233,16 +236,19 @@ fn no_two_segments_meet(rings: &[Ring]) -> bool {
         max.y = max.y.max(ring.max.y);
     }
     let (w, h) = (max.x - min.x, max.y - min.y);
-    // Square cells, about 2n of them over the box.
-    let cell = ((w * h) / (2 * n) as f64)
+    // Square cells, about CELLS_PER_SEGMENT × n of them over the box.
+    let cell = ((w * h) / (CELLS_PER_SEGMENT * n) as f64)
         .sqrt()
-        .max(w.max(h) / (2 * n) as f64);
+        .max(w.max(h) / (CELLS_PER_SEGMENT * n) as f64);
     if !(cell > 0.0 && cell.is_finite()) {
         return false;
     }
     let nx = ((w / cell) as usize).saturating_add(1);
     let ny = ((h / cell) as usize).saturating_add(1);
-    let Some(cells) = nx.checked_mul(ny).filter(|&c| c <= 8 * n + 64) else {
+    let Some(cells) = nx
+        .checked_mul(ny)
+        .filter(|&c| c <= 4 * CELLS_PER_SEGMENT * n + 64)
+    else {
         return false;
     };
     let col = |x: f64| (((x - min.x) / cell) as usize).min(nx - 1);
@@ -252,10 +258,10 @@ fn no_two_segments_meet(rings: &[Ring]) -> bool {
         .iter()
         .map(|s| {
             [
-                col(s.a.x.min(s.b.x)) as u32,
-                col(s.a.x.max(s.b.x)) as u32,
-                row(s.a.y.min(s.b.y)) as u32,
-                row(s.a.y.max(s.b.y)) as u32,
+                col(lo(s.a.x, s.b.x)) as u32,
+                col(hi(s.a.x, s.b.x)) as u32,
+                row(lo(s.a.y, s.b.y)) as u32,
+                row(hi(s.a.y, s.b.y)) as u32,
             ]
         })
         .collect();
@@ -309,13 +315,13 @@ fn no_two_segments_meet(rings: &[Ring]) -> bool {
         for (u, &s) in group.iter().enumerate() {
             let s = &seg[s as usize];
             let (a, b) = (s.a, s.b);
-            let (sx0, sx1, sy0, sy1) = (a.x.min(b.x), a.x.max(b.x), a.y.min(b.y), a.y.max(b.y));
+            let (sx0, sx1, sy0, sy1) = (lo(a.x, b.x), hi(a.x, b.x), lo(a.y, b.y), hi(a.y, b.y));
             for &t in &group[u + 1..] {
                 let t = &seg[t as usize];
                 let (p, q) = (t.a, t.b);
                 // The boxes' overlap; test the pair only in the cell of its lower corner.
-                let (lx, ly) = (sx0.max(p.x.min(q.x)), sy0.max(p.y.min(q.y)));
-                if lx > sx1.min(p.x.max(q.x)) || ly > sy1.min(p.y.max(q.y)) {
+                let (lx, ly) = (hi(sx0, lo(p.x, q.x)), hi(sy0, lo(p.y, q.y)));
+                if lx > lo(sx1, hi(p.x, q.x)) || ly > lo(sy1, hi(p.y, q.y)) {
                     continue;
                 }
                 if row(ly) * nx + col(lx) != c || adjacent(s, t) {
