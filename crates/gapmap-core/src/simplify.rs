@@ -1,7 +1,7 @@
 //! Douglas–Peucker simplification of polygon rings, for map display.
 //!
-//! Like geo's `Simplify`, but comparing squared distances (no square roots or `hypot` per
-//! vertex) and iterative. Every removed vertex lies within `tolerance_m` of the simplified ring,
+//! Like geo's `Simplify`, but comparing squared distances scaled by the segment's squared
+//! length (no square roots, `hypot` or division per vertex) and iterative. Every removed vertex lies within `tolerance_m` of the simplified ring,
 //! and rings keep at least four vertices (a closed triangle); a ring that would lose more keeps
 //! its original vertices.
 
@@ -10,6 +10,51 @@ use geo::{Coord, LineString, MultiPolygon, Polygon};
 /// Squared distance from `p` to the segment `a`–`b`.
 fn dist2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
     crate::fibre::segment_distance2(p, a, b)
+}
+
+/// The vertex of `pts[i + 1..j]` farthest from the segment `pts[i]`–`pts[j]`, and its squared
+/// distance (`i + 1 < j`).
+///
+/// The scan compares each vertex's squared distance times the segment's squared length, which
+/// needs no division: the squared cross product where the vertex projects inside the segment,
+/// else the squared distance to the nearer end times the squared length. Only the winner's
+/// distance is computed as such.
+#[inline]
+fn farthest(pts: &[Coord<f64>], i: usize, j: usize) -> (usize, f64) {
+    let (a, b) = (pts[i], pts[j]);
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let len2 = dx * dx + dy * dy;
+    let (mut far, mut far_s) = (i, -1.0);
+    if len2 == 0.0 {
+        // A closed ring's first span: distances to the one point.
+        for (k, p) in pts.iter().enumerate().take(j).skip(i + 1) {
+            let (wx, wy) = (p.x - a.x, p.y - a.y);
+            let s = wx * wx + wy * wy;
+            if s > far_s {
+                far = k;
+                far_s = s;
+            }
+        }
+    } else {
+        for (k, p) in pts.iter().enumerate().take(j).skip(i + 1) {
+            let (wx, wy) = (p.x - a.x, p.y - a.y);
+            let dot = wx * dx + wy * dy;
+            let s = if dot <= 0.0 {
+                (wx * wx + wy * wy) * len2
+            } else if dot >= len2 {
+                let (ux, uy) = (p.x - b.x, p.y - b.y);
+                (ux * ux + uy * uy) * len2
+            } else {
+                let cross = wx * dy - wy * dx;
+                cross * cross
+            };
+            if s > far_s {
+                far = k;
+                far_s = s;
+            }
+        }
+    }
+    (far, dist2(pts[far], a, b))
 }
 
 /// Indices of `pts` that Douglas–Peucker keeps at `tolerance` (first and last always).
@@ -27,14 +72,7 @@ fn keep(pts: &[Coord<f64>], tolerance: f64) -> Vec<bool> {
         if j <= i + 1 {
             continue;
         }
-        let (mut far, mut far_d2) = (i, -1.0);
-        for k in i + 1..j {
-            let d2 = dist2(pts[k], pts[i], pts[j]);
-            if d2 > far_d2 {
-                far = k;
-                far_d2 = d2;
-            }
-        }
+        let (far, far_d2) = farthest(pts, i, j);
         if far_d2 > t2 {
             kept[far] = true;
             stack.push((i, far));
