@@ -375,13 +375,27 @@ fn coded_text_column(
     } else {
         vec![Buffer::from(shared)].into()
     };
-    let array = Utf8ViewArray::try_new(
+    // Check the distinct values' views once (UTF-8, bounds in `shared`), rather than every
+    // row's copy of them, which `try_new` would re-validate one by one.
+    Utf8ViewArray::try_new(
         polars_arrow::datatypes::ArrowDataType::Utf8View,
-        views.into(),
-        buffers,
-        validity,
+        views_of.clone().into(),
+        buffers.clone(),
+        None,
     )
     .map_err(|e| err(e.to_string()))?;
+    // SAFETY: every view is a copy of one of `views_of`, checked just above against the same
+    // buffers, or the default (empty, inline) view of a null row; `validity`, when present,
+    // has one bit per view.
+    let array = unsafe {
+        Utf8ViewArray::new_unchecked_unknown_md(
+            polars_arrow::datatypes::ArrowDataType::Utf8View,
+            views.into(),
+            buffers,
+            validity,
+            None,
+        )
+    };
     Ok(StringChunked::with_chunk(name.into(), array).into_column())
 }
 
