@@ -160,10 +160,10 @@ impl Args {
     }
 }
 
-/// The inputs read beside the premises: fibre, mobile polygons, cell sites with their DEM.
+/// The inputs read on the mobile thread: mobile polygons (with their index), cell sites with
+/// their DEM, policy.
 type OtherInputs = (
-    Option<Fibre>,
-    Option<Mobile>,
+    Option<(Mobile, MobileIndex)>,
     Option<(Sites, Option<DemInput>)>,
     Policy,
 );
@@ -324,15 +324,17 @@ fn analyze(
     t0: Instant,
 ) -> Result<()> {
     let mut clock = Clock::new();
-    // Read: settlements on this thread, premises on a second and fibre and mobile on a third.
+    // Read: settlements on this thread, premises on a second, fibre on a third and mobile (with
+    // cell sites and policy layers) on a fourth. Each layer's index is built as soon as the
+    // layer is in, while the others are still being read: "read" includes the indexes.
     // GDAL reads a layer on one thread, but several files at once; its CRS objects stay on
     // their own thread. The premises (Parquet, mostly) read while the settlement outlines are
     // validated on the worker pool.
     let portable = ctx.portable();
     let spin = Bar::spinner("reading inputs".into());
-    let (settlements, premises, fibre_in, mobile_in, backbone_in, sites_in, policy) =
+    let ((settlements, settlement_index), premises, fibre, mobile, backbone_in, sites_in, policy) =
         std::thread::scope(|scope| -> Result<_> {
-            let other = scope.spawn(|| -> Result<OtherInputs> {
+            let fibre_reader = scope.spawn(|| -> Result<Option<(Fibre, FibreIndex)>> {
                 let ctx = portable.context()?;
                 let fibre = (!args.fibre.is_empty())
                     .then(|| {
@@ -354,6 +356,15 @@ fn analyze(
                         )
                     })
                     .transpose()?;
+                // Indexed here (rstar's bulk load is sequential) while the pool validates
+                // and indexes the other layers.
+                Ok(fibre.map(|f| {
+                    let index = FibreIndex::new(&f.features);
+                    (f, index)
+                }))
+            });
+            let other = scope.spawn(|| -> Result<OtherInputs> {
+                let ctx = portable.context()?;
                 let mobile = (!args.mobile.is_empty())
                     .then(|| {
                         read_mobile(
@@ -375,6 +386,11 @@ fn analyze(
                         )
                     })
                     .transpose()?;
+                // Indexed here, on the pool, while the fibre is still being read.
+                let mobile_index = mobile
+                    .as_ref()
+                    .map(|m| MobileIndex::new(&m.features))
+                    .transpose()?;
                 let known: Vec<String> = mobile
                     .as_ref()
                     .map(|m| m.operators.clone())
@@ -383,7 +399,7 @@ fn analyze(
                 let policy = args
                     .policy
                     .read(&ctx, args.fibre_network_field.as_deref(), goals)?;
-                Ok((fibre, mobile, sites, policy))
+                Ok((mobile.zip(mobile_index), sites, policy))
             });
             let (premise_options, portable) = (args.premise.options(premises_path), &portable);
             let premise_reader = scope.spawn(move || -> Result<_> {
@@ -408,6 +424,8 @@ fn analyze(
                 },
                 ctx,
             )?;
+            // Indexed on the pool while the other inputs are still being read.
+            let settlement_index = PolygonIndex::new(&settlements.areas);
             let premises = premise_reader
                 .join()
                 .map_err(|_| anyhow::anyhow!("the premise reader thread panicked"))??;
@@ -430,11 +448,14 @@ fn analyze(
                     )
                 })
                 .transpose()?;
-            let (fibre, mobile, sites, policy) = other
+            let fibre = fibre_reader
+                .join()
+                .map_err(|_| anyhow::anyhow!("the fibre reader thread panicked"))??;
+            let (mobile, sites, policy) = other
                 .join()
                 .map_err(|_| anyhow::anyhow!("the input reader thread panicked"))??;
             Ok((
-                settlements,
+                (settlements, settlement_index),
                 premises,
                 fibre,
                 mobile,
@@ -444,6 +465,8 @@ fn analyze(
             ))
         })?;
     spin.finish();
+    let (mobile_in, mobile_index) = mobile.unzip();
+    let (fibre_in, fibre_index) = fibre.unzip();
     clock.lap("read");
     let mut notices: Vec<String> = Vec::new();
     notices.extend(settlements.notices.iter().cloned());
@@ -467,25 +490,6 @@ fn analyze(
     for n in &notices {
         eprintln!("note: {n}");
     }
-
-    // Index.
-    // The three indexes build side by side (the fibre R-tree's bulk load is sequential).
-    let (settlement_index, (fibre_index, mobile_index)) = rayon::join(
-        || PolygonIndex::new(&settlements.areas),
-        || {
-            rayon::join(
-                || fibre_in.as_ref().map(|f| FibreIndex::new(&f.features)),
-                || {
-                    mobile_in
-                        .as_ref()
-                        .map(|m| MobileIndex::new(&m.features))
-                        .transpose()
-                },
-            )
-        },
-    );
-    let mobile_index = mobile_index?;
-    clock.lap("index");
 
     // Predicted coverage from cell sites (with --sites).
     let site_prediction = sites_in.as_ref().map(|(sites, dem)| {

@@ -345,7 +345,6 @@ fn scenario_has_the_hand_computed_answers() {
         phases,
         vec![
             "read",
-            "index",
             "settlements",
             "fibre",
             "mobile",
