@@ -86,15 +86,33 @@ impl InputInfo {
 }
 
 /// Hashes a file on another thread (reading is single-threaded, so this is nearly free).
-pub(crate) struct Hashing(std::thread::JoinHandle<Option<String>>);
+pub(crate) enum Hashing {
+    Running(std::thread::JoinHandle<Option<String>>),
+    /// Already hashed, for another layer of the same file.
+    Known(Option<String>),
+}
 
 impl Hashing {
     pub(crate) fn start(path: &Path) -> Hashing {
         let path = path.to_path_buf();
-        Hashing(std::thread::spawn(move || sha256_file(&path)))
+        Hashing::Running(std::thread::spawn(move || sha256_file(&path)))
     }
+
+    /// Like [`Hashing::start`], unless one of `done` (inputs read before) is the same file:
+    /// then its hash, without reading the file again.
+    pub(crate) fn start_or_reuse(path: &Path, done: &[InputInfo]) -> Hashing {
+        let shown = path.display().to_string();
+        match done.iter().find(|i| i.path == shown) {
+            Some(i) => Hashing::Known(i.sha256.clone()),
+            None => Hashing::start(path),
+        }
+    }
+
     pub(crate) fn finish(self) -> Option<String> {
-        self.0.join().ok().flatten()
+        match self {
+            Hashing::Running(h) => h.join().ok().flatten(),
+            Hashing::Known(h) => h,
+        }
     }
 }
 
@@ -754,7 +772,7 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
     let mut srlgs = Interner::default();
     for (path, layer_name) in layer_plan(&opts.paths, &opts.layers) {
         let started = std::time::Instant::now();
-        let hashing = Hashing::start(path);
+        let hashing = Hashing::start_or_reuse(path, &out.infos);
         let mut layer = VectorLayer::open(path, layer_name, opts.layer_flag, ctx)?;
         let mut info = InputInfo::for_layer(opts.role, &layer);
         let net_idx = optional_field(&layer, &opts.network_field)?;
@@ -947,7 +965,7 @@ pub fn read_mobile(opts: &MobileOptions, ctx: &ReadContext) -> Result<Mobile> {
     let mut techs: BTreeMap<String, (Tech, u64)> = BTreeMap::new();
     for (path, layer_name) in layer_plan(&opts.paths, &opts.layers) {
         let started = std::time::Instant::now();
-        let hashing = Hashing::start(path);
+        let hashing = Hashing::start_or_reuse(path, &out.infos);
         let mut layer = VectorLayer::open(path, layer_name, "--mobile-layer", ctx)?;
         let mut info = InputInfo::for_layer("mobile", &layer);
         let op_idx = required_field(&layer, &opts.operator_field)?;

@@ -613,6 +613,15 @@ fn fibre_lines_and_nodes_with_networks() {
     let f = read_fibre(&o, &ctx()).unwrap();
     assert_eq!(f.features.len(), 3);
     assert!(f.features.iter().all(|x| x.srlg.is_none()));
+    // Both layers carry the file's hash (read once for the two).
+    let file_hash = sha256_file(&p);
+    assert!(file_hash.as_ref().is_some_and(|h| h.len() == 64));
+    assert_eq!(f.infos.len(), 2);
+    assert!(
+        f.infos.iter().all(|i| i.sha256 == file_hash),
+        "{:?}",
+        f.infos
+    );
     // A shared-risk field: equal values share an id, a null value has none; absent: error.
     o.srlg_field = Some(FieldChoice::new(
         Some("trench"),
