@@ -5,6 +5,8 @@
 //! guidelines' horizon (3 years) count like built ones; which networks count is decided where
 //! they are read and indexed, so here a premise is only its number of networks at the target.
 
+use crate::num::floor_i64;
+
 /// The target speed of the classification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AidPreset {
@@ -111,7 +113,7 @@ pub fn white_areas(
     use crate::gaps::UnionFind;
     use crate::polygonize::{polygonize, runs_of, RunRaster};
     use rayon::prelude::*;
-    let cell = |p: geo::Coord<f64>| ((p.y / cell_m).floor() as i64, (p.x / cell_m).floor() as i64);
+    let cell = |p: geo::Coord<f64>| (floor_i64(p.y / cell_m), floor_i64(p.x / cell_m));
     let whites: Vec<u32> = (0..xy.len() as u32)
         .into_par_iter()
         .filter(|&i| white(i as usize))

@@ -155,18 +155,24 @@ impl BoxGrid {
     /// Column and row of the cell holding `p`, clamped to the key range.
     #[inline]
     fn col_row(&self, p: Coord<f64>) -> (i64, i64) {
-        let c = ((p.x - self.origin.x) * self.inv_cell).floor();
-        let r = ((p.y - self.origin.y) * self.inv_cell).floor();
         // Far outside the boxes' extent, or NaN: a cell no box is listed in (boxes are in
-        // columns and rows `0..2^31`).
-        let clamp = |v: f64| {
-            if v.is_nan() {
-                -1
+        // columns and rows `0..2^31`). The same as `v.floor().clamp(-1.0, MAX_SIDE)`, NaN to
+        // -1, without a call to `floor`: truncation is the floor at or above 0.
+        let cell = |v: f64| {
+            if v >= 0.0 {
+                if v < MAX_SIDE {
+                    v as i64
+                } else {
+                    MAX_SIDE as i64
+                }
             } else {
-                v.clamp(-1.0, MAX_SIDE) as i64
+                -1
             }
         };
-        (clamp(c), clamp(r))
+        (
+            cell((p.x - self.origin.x) * self.inv_cell),
+            cell((p.y - self.origin.y) * self.inv_cell),
+        )
     }
 
     /// Ids of the boxes listed in `p`'s cell, ascending: every box that contains `p` (closed)

@@ -6,6 +6,7 @@
 //! (352000, 6860000). Premises are grouped with [`group`], then tallied with
 //! [`crate::summary::tally`] like settlements.
 
+use crate::num::floor_i64;
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 use h3o::geom::{ContainmentMode, TilerBuilder};
 use h3o::{CellIndex, LatLng, Resolution};
@@ -17,8 +18,8 @@ use rayon::prelude::*;
 pub fn scb_corner(p: Coord<f64>, size_m: u32) -> (i64, i64) {
     let s = f64::from(size_m);
     (
-        (p.x / s).floor() as i64 * i64::from(size_m),
-        (p.y / s).floor() as i64 * i64::from(size_m),
+        floor_i64(p.x / s) * i64::from(size_m),
+        floor_i64(p.y / s) * i64::from(size_m),
     )
 }
 

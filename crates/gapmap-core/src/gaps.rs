@@ -2,6 +2,7 @@
 //! two premises within `cluster_m` of each other are in the same cluster (single linkage), and
 //! an outline polygon that encloses each cluster.
 
+use crate::num::floor_i64;
 use geo::{Area, Buffer, ConcaveHull, Coord, LineString, MultiPoint, MultiPolygon, Polygon};
 use rayon::prelude::*;
 
@@ -167,10 +168,7 @@ pub fn single_linkage(points: &[Coord<f64>], members: &[u32], r: f64) -> Vec<Vec
             (x.min(p.x), y.min(p.y))
         });
     let key = |p: Coord<f64>| -> (i64, i64) {
-        (
-            ((p.x - ox) / side).floor() as i64,
-            ((p.y - oy) / side).floor() as i64,
-        )
+        (floor_i64((p.x - ox) / side), floor_i64((p.y - oy) / side))
     };
     // Local ids 0..n in cell order.
     let mut order: Vec<((i64, i64), u32)> = members

@@ -11,6 +11,8 @@
 //! Pure maths for the GeoJSON writers' hot path: `gapmap-io` uses it only for batches where it
 //! has checked the result against PROJ, and PROJ otherwise.
 
+use crate::num::floor_i64;
+
 /// The parameters of a Transverse Mercator projection on an ellipsoid, latitude of origin 0.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TransverseMercator {
@@ -282,7 +284,7 @@ impl TmTiles {
     /// tiles when it has at least 16 points per distinct tile (beyond 64 tiles); otherwise,
     /// and for non-finite points, the series.
     pub fn lon_lat_deg_in_place(&mut self, xs: &mut [f64], ys: &mut [f64]) {
-        let key = |x: f64, y: f64| ((x / TILE_M).floor() as i64, (y / TILE_M).floor() as i64);
+        let key = |x: f64, y: f64| (floor_i64(x / TILE_M), floor_i64(y / TILE_M));
         self.keys.clear();
         let mut last = None;
         for (&x, &y) in xs.iter().zip(ys.iter()) {
