@@ -66,16 +66,25 @@ impl WkbReader<'_> {
     }
     fn coords(&mut self, le: bool, dims: usize) -> Result<Vec<Coord<f64>>, String> {
         let n = self.count(le, 8 * dims)?;
-        let mut v = Vec::with_capacity(n);
-        for _ in 0..n {
-            let x = self.f64(le)?;
-            let y = self.f64(le)?;
-            for _ in 2..dims {
-                self.f64(le)?;
+        // `count` checked that the n points are in the buffer: take them in one slice and
+        // decode without a bounds check per number.
+        let bytes = &self.buf[self.pos..self.pos + n * 8 * dims];
+        self.pos += bytes.len();
+        let num = |b: &[u8]| {
+            let a: [u8; 8] = b.try_into().expect("eight bytes");
+            if le {
+                f64::from_le_bytes(a)
+            } else {
+                f64::from_be_bytes(a)
             }
-            v.push(Coord { x, y });
-        }
-        Ok(v)
+        };
+        Ok(bytes
+            .chunks_exact(8 * dims)
+            .map(|c| Coord {
+                x: num(&c[..8]),
+                y: num(&c[8..16]),
+            })
+            .collect())
     }
 
     fn geometry(&mut self, depth: usize) -> Result<Option<Geometry<f64>>, String> {
@@ -419,6 +428,23 @@ mod tests {
         v.extend(4u32.to_le_bytes());
         v.extend(0x8000_0000u32.to_le_bytes());
         assert!(from_wkb(&v).is_err());
+        // A line string of three points with the third cut short.
+        let mut v = vec![1u8];
+        v.extend(2u32.to_le_bytes());
+        v.extend(3u32.to_le_bytes());
+        for x in [0.0f64, 1.0, 2.0, 3.0, 4.0] {
+            v.extend(x.to_le_bytes());
+        }
+        assert!(from_wkb(&v).is_err());
+        v.extend(5.0f64.to_le_bytes());
+        assert_eq!(
+            from_wkb(&v).unwrap(),
+            Some(Geometry::LineString(LineString::new(vec![
+                Coord { x: 0.0, y: 1.0 },
+                Coord { x: 2.0, y: 3.0 },
+                Coord { x: 4.0, y: 5.0 },
+            ])))
+        );
     }
 
     #[test]
