@@ -279,13 +279,31 @@ impl FibreIndex {
             self.reach_run(b, drop_distance_m, max_span_m, scratch, out);
             return;
         }
+        // Sorted by their boxes' left edges, so that each premise scans only the pieces whose
+        // left edge is within its window widened by the widest piece: those are all the
+        // pieces whose boxes can meet the window (the margin covers rounding in the widths).
+        scratch
+            .pieces
+            .sort_unstable_by(|a, b| a.env.lower()[0].total_cmp(&b.env.lower()[0]));
+        let widest = scratch
+            .pieces
+            .iter()
+            .map(|s| s.env.upper()[0] - s.env.lower()[0])
+            .fold(0.0, f64::max);
+        let widest = widest * (1.0 + 1e-9) + 1e-9;
         let pieces = &scratch.pieces;
         let (ulo, uhi) = (union.lower(), union.upper());
         let first = out.len();
         scratch.deferred.clear();
         for (k, &p) in pts.iter().enumerate() {
             let window = reach_window(p, drop_distance_m);
-            let candidates = pieces.iter().copied().filter(|s| s.env.intersects(&window));
+            let (from_x, to_x) = (window.lower()[0] - widest, window.upper()[0]);
+            let from = pieces.partition_point(|s| s.env.lower()[0] < from_x);
+            let to = pieces.partition_point(|s| s.env.lower()[0] <= to_x);
+            let candidates = pieces[from..to.max(from)]
+                .iter()
+                .copied()
+                .filter(|s| s.env.intersects(&window));
             // Nothing in reach: the nearest of the run's pieces is the nearest of all when it
             // is nearer than the edge of the run's box (every other piece's box lies beyond
             // it); the margin covers rounding in the distances. Otherwise the premise waits
