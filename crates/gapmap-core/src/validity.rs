@@ -251,8 +251,11 @@ fn no_two_segments_meet(rings: &[Ring]) -> bool {
     else {
         return false;
     };
-    let col = |x: f64| (((x - min.x) / cell) as usize).min(nx - 1);
-    let row = |y: f64| (((y - min.y) / cell) as usize).min(ny - 1);
+    // Any monotone map of coordinates to cells keeps the spans and the lower-corner test
+    // consistent: a multiplication by the inverse, not a division, per use.
+    let per_cell = 1.0 / cell;
+    let col = |x: f64| (((x - min.x) * per_cell) as usize).min(nx - 1);
+    let row = |y: f64| (((y - min.y) * per_cell) as usize).min(ny - 1);
     // Each segment's cells, as column and row ranges.
     let spans: Vec<[u32; 4]> = seg
         .iter()
