@@ -20,6 +20,7 @@
 //! | [`radio`] | path-loss models, antenna patterns, terrain, predicted coverage from cell sites |
 //! | [`polygonize`] | raster cells (as runs) to polygons |
 //! | [`validity`] | exact fast proof of OGC polygon validity (GEOS decides the rest) |
+//! | [`num`] | min/max of numbers that are not NaN, floor and round to integers without libm |
 
 pub mod aid;
 pub mod box_grid;
@@ -29,7 +30,7 @@ pub mod gaps;
 pub mod goals;
 pub mod mobile;
 pub mod network;
-mod num;
+pub mod num;
 pub mod par;
 pub mod polygon_index;
 pub mod polygonize;

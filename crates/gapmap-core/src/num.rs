@@ -1,5 +1,6 @@
 //! Minimum and maximum for hot loops over coordinates that are known not to be NaN, and
-//! `floor` to an integer without a library call.
+//! `floor` and `round` to an integer without a library call (the default x86-64 target has no
+//! rounding instruction, so `f64::floor` and `f64::round` are calls into libm).
 //!
 //! `f64::min` and `f64::max` return the other operand when one is NaN, which costs three or
 //! four instructions per call on x86-64; these compile to one (`minsd`/`maxsd`). Inputs reach
@@ -26,13 +27,27 @@ pub(crate) fn hi(a: f64, b: f64) -> f64 {
     }
 }
 
-/// `v.floor() as i64`, exactly (saturating, NaN to 0), without a call into libm: the default
-/// x86-64 target has no rounding instruction, so `f64::floor` is a function call.
+/// `v.floor() as i64`, exactly (saturating, NaN to 0), without a call into libm.
 #[inline(always)]
-pub(crate) fn floor_i64(v: f64) -> i64 {
+pub fn floor_i64(v: f64) -> i64 {
     let t = v as i64;
     if v < t as f64 {
         t.saturating_sub(1)
+    } else {
+        t
+    }
+}
+
+/// `x.round() as i64` (half away from zero) for |x| < 9e18, without a call into libm: the
+/// fraction left by truncation is exact.
+#[inline(always)]
+pub fn round_i64(x: f64) -> i64 {
+    let t = x as i64;
+    let frac = x - t as f64;
+    if frac >= 0.5 {
+        t + 1
+    } else if frac <= -0.5 {
+        t - 1
     } else {
         t
     }
@@ -73,6 +88,41 @@ mod tests {
         });
         for v in special.into_iter().chain(randoms) {
             assert_eq!(floor_i64(v), v.floor() as i64, "{v}");
+        }
+    }
+
+    #[test]
+    fn rounding_agrees_with_std() {
+        let mut rng = crate::rng::SplitMix64::new(13);
+        let special = [
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            -2.5,
+            0.49999999999999994,
+            -0.49999999999999994,
+            4503599627370495.5,
+            -4503599627370495.5,
+            4503599627370497.0,
+            8.9e18,
+            -8.9e18,
+        ];
+        let randoms = (0..100_000).map(|i| {
+            let scale = [1.0, 1e3, 1e9, 1e16, 8e18][i % 5];
+            let v = rng.range(-scale, scale);
+            // Exact halves as well.
+            if i % 7 == 0 {
+                (v * 2.0).trunc() / 2.0
+            } else {
+                v
+            }
+        });
+        for x in special.into_iter().chain(randoms) {
+            assert_eq!(round_i64(x), x.round() as i64, "{x}");
         }
     }
 

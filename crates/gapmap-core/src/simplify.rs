@@ -1,9 +1,9 @@
 //! Douglas–Peucker simplification of polygon rings, for map display.
 //!
 //! Like geo's `Simplify`, but comparing squared distances scaled by the segment's squared
-//! length (no square roots, `hypot` or division per vertex) and iterative. Every removed vertex lies within `tolerance_m` of the simplified ring,
-//! and rings keep at least four vertices (a closed triangle); a ring that would lose more keeps
-//! its original vertices.
+//! length (no square roots, `hypot` or division per vertex) and iterative. Every removed vertex
+//! lies within `tolerance_m` of the simplified ring, and rings keep at least four vertices (a
+//! closed triangle); a ring that would lose more keeps its original vertices.
 
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 

@@ -86,7 +86,7 @@ fn write_number(out: &mut [u8], v: f64) -> Option<usize> {
     if scaled.is_nan() || scaled.abs() >= 9e18 {
         return None;
     }
-    let n = round_i64(scaled);
+    let n = gapmap_core::num::round_i64(scaled);
     let mut len = 0;
     if n < 0 {
         out[0] = b'-';
@@ -114,22 +114,6 @@ fn write_number(out: &mut [u8], v: f64) -> Option<usize> {
         len += end;
     }
     Some(len)
-}
-
-/// `x.round() as i64` (half away from zero) for |x| < 9e18, without a call into libm (the
-/// default x86-64 target has no rounding instruction): the fraction left by truncation is
-/// exact.
-#[inline(always)]
-fn round_i64(x: f64) -> i64 {
-    let t = x as i64;
-    let frac = x - t as f64;
-    if frac >= 0.5 {
-        t + 1
-    } else if frac <= -0.5 {
-        t - 1
-    } else {
-        t
-    }
 }
 
 /// Appends `v` rounded to 7 decimals, without trailing zeros (`15.5`, `-0.0000001`, `60`).
@@ -497,41 +481,6 @@ mod tests {
         let mut s = Vec::new();
         push_number(&mut s, v);
         String::from_utf8(s).unwrap()
-    }
-
-    #[test]
-    fn rounding_agrees_with_std() {
-        let mut rng = gapmap_core::rng::SplitMix64::new(13);
-        let special = [
-            0.0,
-            -0.0,
-            0.5,
-            -0.5,
-            1.5,
-            -1.5,
-            2.5,
-            -2.5,
-            0.49999999999999994,
-            -0.49999999999999994,
-            4503599627370495.5,
-            -4503599627370495.5,
-            4503599627370497.0,
-            8.9e18,
-            -8.9e18,
-        ];
-        let randoms = (0..100_000).map(|i| {
-            let scale = [1.0, 1e3, 1e9, 1e16, 8e18][i % 5];
-            let v = rng.range(-scale, scale);
-            // Exact halves as well.
-            if i % 7 == 0 {
-                (v * 2.0).trunc() / 2.0
-            } else {
-                v
-            }
-        });
-        for x in special.into_iter().chain(randoms) {
-            assert_eq!(round_i64(x), x.round() as i64, "{x}");
-        }
     }
 
     #[test]
