@@ -3,11 +3,10 @@
 //! an outline polygon that encloses each cluster.
 
 use crate::num::floor_i64;
-use geo::{Area, Buffer, ConcaveHull, Coord, LineString, MultiPoint, MultiPolygon, Polygon};
+use geo::{Area, Buffer, Coord, LineString, MultiPoint, MultiPolygon, Polygon};
 use rayon::prelude::*;
 
 use geo::algorithm::buffer::{BufferStyle, LineCap, LineJoin};
-use geo::algorithm::concave_hull::ConcaveHullOptions;
 
 /// What a premise lacks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -329,18 +328,21 @@ pub fn outline(points: &[Coord<f64>], margin_m: f64, detail_m: f64) -> MultiPoly
             .line_join(LineJoin::Round(OUTLINE_ARC_RAD))
             .line_cap(LineCap::Round(OUTLINE_ARC_RAD))
     };
-    let mut pts: Vec<Coord<f64>> = points.to_vec();
+    // `+ 0.0` turns -0 into 0, so that the order below is also the order of `<`.
+    let mut pts: Vec<Coord<f64>> = points
+        .iter()
+        .map(|p| Coord {
+            x: p.x + 0.0,
+            y: p.y + 0.0,
+        })
+        .collect();
     pts.sort_unstable_by(|a, b| a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y)));
     pts.dedup();
     match pts.len() {
         0 => MultiPolygon::new(vec![]),
         n if n <= CONVEX_OUTLINE_MAX => rounded_convex_hull(&pts, margin_m),
         _ => {
-            let hull: Polygon<f64> =
-                MultiPoint::from(pts.clone()).concave_hull_with_options(ConcaveHullOptions {
-                    concavity: 2.0,
-                    length_threshold: detail_m,
-                });
+            let hull: Polygon<f64> = crate::hull::concave_hull_sorted(&pts, 2.0, detail_m);
             if hull.unsigned_area() > 0.0 {
                 // Mitred corners (bevelled below 45°): a hull has many corners, and arcs at
                 // each would multiply its vertices for no visible gain.

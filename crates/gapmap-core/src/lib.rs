@@ -13,6 +13,7 @@
 //! | [`fibre`] | distance to fibre, networks within the drop distance |
 //! | [`mobile`] | 4G/5G operators covering a premise |
 //! | [`gaps`] | gap kinds, single-linkage clusters, cluster outlines |
+//! | [`hull`] | concave hulls of point clusters (gap outlines), geo's algorithm on squared distances |
 //! | [`simplify`] | Douglas–Peucker for map display |
 //! | [`summary`] | per-settlement tallies |
 //! | [`rng`] | stable seeded RNG for synthetic data and tests |
@@ -28,6 +29,7 @@ pub mod cells;
 pub mod fibre;
 pub mod gaps;
 pub mod goals;
+pub mod hull;
 pub mod mobile;
 pub mod network;
 pub mod num;
