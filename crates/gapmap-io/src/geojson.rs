@@ -96,22 +96,24 @@ fn write_number(out: &mut [u8], v: f64) -> Option<usize> {
     let (int, frac) = (n / 10_000_000, (n % 10_000_000) as u32);
     len += write_digits(&mut out[len..], int);
     if frac > 0 {
-        // Seven digits with leading zeros, then the trailing zeros dropped.
-        let mut digits = [b'0'; 8];
-        let mut f = frac;
-        for k in (1..8).rev() {
-            digits[k] = b'0' + (f % 10) as u8;
-            f /= 10;
-        }
-        let mut end = 8;
-        while digits[end - 1] == b'0' {
-            end -= 1;
-        }
-        digits[0] = b'.';
-        // All eight bytes (one move; at most 13 + 8 < 32 bytes are touched), of which `end`
-        // count.
-        out[len..len + 8].copy_from_slice(&digits);
-        len += end;
+        // '.' and seven digits with leading zeros, as one little-endian word (the point in the
+        // lowest byte); the trailing zeros, in the highest bytes, are then dropped by counting
+        // the zero bytes of `word ^ "00000000"` (the point is never '0', and frac > 0 has a
+        // digit other than 0).
+        let pair = |k: u32| {
+            u64::from(u16::from_le_bytes([
+                DIGIT_PAIRS[2 * k as usize],
+                DIGIT_PAIRS[2 * k as usize + 1],
+            ]))
+        };
+        let word = u64::from(b'.')
+            | pair(frac / 100_000) << 8
+            | pair(frac / 1_000 % 100) << 24
+            | pair(frac / 10 % 100) << 40
+            | u64::from(b'0' + (frac % 10) as u8) << 56;
+        let zeros = (word ^ 0x3030_3030_3030_3030).leading_zeros() / 8;
+        out[len..len + 8].copy_from_slice(&word.to_le_bytes());
+        len += 8 - zeros as usize;
     }
     Some(len)
 }
