@@ -98,14 +98,14 @@ pub struct SpatialOrder {
     order: Vec<u32>,
 }
 
-/// Hilbert index of (x, y) on a 2^16 × 2^16 grid (the classic `xy2d`).
-fn hilbert(mut x: u32, mut y: u32) -> u64 {
-    let mut d: u64 = 0;
+/// Hilbert index of (x, y) on a 2^16 × 2^16 grid (the classic `xy2d`), below 2^32.
+fn hilbert(mut x: u32, mut y: u32) -> u32 {
+    let mut d: u32 = 0;
     let mut s: u32 = 1 << 15;
     while s > 0 {
         let rx = u32::from(x & s > 0);
         let ry = u32::from(y & s > 0);
-        d += u64::from(s) * u64::from(s) * u64::from((3 * rx) ^ ry);
+        d += s * s * ((3 * rx) ^ ry);
         if ry == 0 {
             if rx == 1 {
                 x = 0xffff - x;
@@ -116,6 +116,34 @@ fn hilbert(mut x: u32, mut y: u32) -> u64 {
         s >>= 1;
     }
     d
+}
+
+/// The positions of `keys` in ascending key order, equal keys in position order: a stable
+/// radix sort, 16 bits a pass (two passes over the positions, no comparisons).
+fn order_by_key(keys: &[u32]) -> Vec<u32> {
+    let n = keys.len();
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    let mut next = vec![0u32; n];
+    for shift in [0u32, 16] {
+        let digit = |i: u32| ((keys[i as usize] >> shift) & 0xffff) as usize;
+        let mut start = vec![0u32; 1 << 16];
+        for &i in &order {
+            start[digit(i)] += 1;
+        }
+        let mut sum = 0u32;
+        for c in start.iter_mut() {
+            let count = *c;
+            *c = sum;
+            sum += count;
+        }
+        for &i in &order {
+            let d = digit(i);
+            next[start[d] as usize] = i;
+            start[d] += 1;
+        }
+        std::mem::swap(&mut order, &mut next);
+    }
+    order
 }
 
 impl SpatialOrder {
@@ -134,23 +162,20 @@ impl SpatialOrder {
         let (lo, hi) = finite_bounds(points.iter().copied());
         let span = (hi.x - lo.x).max(hi.y - lo.y).max(f64::MIN_POSITIVE);
         let scale = 65535.0 / span;
-        let mut keyed: Vec<(u64, u32)> = points
+        let keys: Vec<u32> = points
             .par_iter()
-            .enumerate()
-            .map(|(i, p)| {
+            .map(|p| {
                 let gx = ((p.x - lo.x) * scale).clamp(0.0, 65535.0) as u32;
                 let gy = ((p.y - lo.y) * scale).clamp(0.0, 65535.0) as u32;
-                let k = if p.x.is_finite() && p.y.is_finite() {
+                if p.x.is_finite() && p.y.is_finite() {
                     hilbert(gx, gy)
                 } else {
                     0
-                };
-                (k, i as u32)
+                }
             })
             .collect();
-        keyed.par_sort_unstable();
         SpatialOrder {
-            order: keyed.into_iter().map(|(_, i)| i).collect(),
+            order: order_by_key(&keys),
         }
     }
 
@@ -239,7 +264,7 @@ mod tests {
     #[test]
     fn hilbert_steps_to_a_neighbour() {
         // Consecutive Hilbert indices are adjacent cells: check on a 64 × 64 sub-grid.
-        let mut cells: Vec<(u64, u32, u32)> = (0..64u32)
+        let mut cells: Vec<(u32, u32, u32)> = (0..64u32)
             .flat_map(|x| (0..64u32).map(move |y| (hilbert(x, y), x, y)))
             .collect();
         cells.sort_unstable();
@@ -251,12 +276,35 @@ mod tests {
 
     #[test]
     fn hilbert_visits_every_cell_of_a_small_grid_once() {
-        let mut keys: Vec<u64> = (0..4u32)
+        let mut keys: Vec<u32> = (0..4u32)
             .flat_map(|x| (0..4u32).map(move |y| hilbert(x << 14, y << 14)))
             .collect();
         keys.sort_unstable();
         keys.dedup();
         assert_eq!(keys.len(), 16);
+    }
+
+    #[test]
+    fn order_by_key_is_a_stable_sort() {
+        // Keys with many ties, in both 16-bit halves, and the extremes; against a sort of
+        // (key, position) pairs.
+        let mut rng = crate::rng::SplitMix64::new(9);
+        for n in [0usize, 1, 2, 1000, 70_000] {
+            let keys: Vec<u32> = (0..n)
+                .map(|i| match i % 4 {
+                    0 => rng.below(50) as u32,
+                    1 => (rng.below(50) as u32) << 16,
+                    2 => rng.next_u64() as u32,
+                    _ => [0, u32::MAX, 0xffff, 0x1_0000][rng.below(4) as usize],
+                })
+                .collect();
+            let mut pairs: Vec<(u32, u32)> = keys.iter().copied().zip(0..n as u32).collect();
+            pairs.sort_unstable();
+            let want: Vec<u32> = pairs.into_iter().map(|(_, i)| i).collect();
+            assert_eq!(order_by_key(&keys), want, "{n} keys");
+        }
+        // The largest index on the grid fits the key.
+        assert_eq!(hilbert(0xffff, 0), u32::MAX);
     }
 
     #[test]
