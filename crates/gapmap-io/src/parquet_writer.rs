@@ -7,6 +7,7 @@
 //! Here:
 //!
 //! * floating-point columns are written plain (measurements rarely repeat);
+//! * 64-bit integer columns whose values never decrease (ids in order) are delta-encoded;
 //! * text columns whose rows share a few distinct values are dictionary-encoded from their
 //!   views: `gapmap`'s coded text columns give every row of one value the same 16-byte view, so
 //!   grouping the views finds the dictionary without hashing any text;
@@ -122,6 +123,12 @@ fn column_pages(
             encodings = vec![Encoding::Plain];
             array.as_ref()
         }
+        // Ids in order (premise ids, mostly): their deltas pack into a few bits, where a
+        // dictionary of distinct ids is never worth it and plain values leave zstd the work.
+        ArrowDataType::Int64 if non_decreasing(array) => {
+            encodings = vec![Encoding::DeltaBinaryPacked];
+            array.as_ref()
+        }
         ArrowDataType::Utf8View => match dictionary_from_views(array) {
             Some(d) => {
                 dictionary = d;
@@ -144,6 +151,14 @@ fn column_pages(
                 .collect()
         })
         .collect()
+}
+
+/// True when `array` is an `i64` column without nulls whose values never decrease.
+fn non_decreasing(array: &ArrayRef) -> bool {
+    array
+        .as_any()
+        .downcast_ref::<PrimitiveArray<i64>>()
+        .is_some_and(|a| a.null_count() == 0 && a.values().windows(2).all(|w| w[0] <= w[1]))
 }
 
 /// The column as a dictionary over its distinct views, when it has few: rows of one coded
@@ -248,6 +263,18 @@ mod tests {
         let want: Vec<Option<String>> = rows.iter().map(|r| r.map(str::to_string)).collect();
         assert_eq!(decode(&d), want);
         assert!(d.values().len() >= 4);
+    }
+
+    #[test]
+    fn ids_in_order_are_recognised() {
+        let arr = |v: Vec<i64>| -> ArrayRef { PrimitiveArray::<i64>::from_vec(v).boxed() };
+        assert!(non_decreasing(&arr(vec![])));
+        assert!(non_decreasing(&arr(vec![-3, -3, 0, 7, 7, 1 << 40])));
+        assert!(!non_decreasing(&arr(vec![1, 2, 1])));
+        let with_null: ArrayRef = PrimitiveArray::<i64>::from(vec![Some(1), None, Some(3)]).boxed();
+        assert!(!non_decreasing(&with_null));
+        let other: ArrayRef = PrimitiveArray::<u32>::from_vec(vec![1, 2]).boxed();
+        assert!(!non_decreasing(&other));
     }
 
     #[test]

@@ -33,7 +33,10 @@ fn tables_read_back_unchanged() {
         })
         .collect();
     let ints: Vec<u32> = (0..n).map(|i| (i % 5) as u32).collect();
+    // Ids in order (delta-encoded), out of order and with nulls (polars' choice).
     let ids: Vec<i64> = (0..n as i64).map(|i| i * 3 - 7).collect();
+    let shuffled: Vec<i64> = (0..n as i64).map(|i| (i * 7919) % n as i64 - 5).collect();
+    let sparse: Vec<Option<i64>> = (0..n as i64).map(|i| (i % 9 != 0).then_some(i)).collect();
     let flags: Vec<Option<bool>> = (0..n)
         .map(|i| (i % 13 != 0).then_some(i % 2 == 0))
         .collect();
@@ -41,6 +44,8 @@ fn tables_read_back_unchanged() {
         n,
         vec![
             Column::new("id".into(), ids),
+            Column::new("shuffled".into(), shuffled),
+            Column::new("sparse".into(), sparse),
             Column::new("few".into(), few),
             Column::new("many".into(), many),
             Column::new("distance_m".into(), floats),
