@@ -95,7 +95,10 @@ pub(crate) fn finite_bounds(points: impl Iterator<Item = Coord<f64>>) -> (Coord<
 /// the next query; results still come back in input order.
 #[derive(Debug, Clone)]
 pub struct SpatialOrder {
+    /// Point indices in visiting order.
     order: Vec<u32>,
+    /// Each point's position in `order` (the inverse permutation).
+    rank: Vec<u32>,
 }
 
 /// Hilbert index of (x, y) on a 2^16 × 2^16 grid (the classic `xy2d`), below 2^32.
@@ -149,12 +152,21 @@ fn order_by_key(keys: &[u32]) -> Vec<u32> {
 impl SpatialOrder {
     /// Results listed in this order (`sorted[k]` belongs to point `order[k]`), put back in
     /// input order.
-    fn to_input_order<R: Copy>(&self, sorted: &[R]) -> Vec<R> {
-        let mut rank = vec![0u32; self.order.len()];
-        for (k, &i) in self.order.iter().enumerate() {
+    fn to_input_order<R: Copy + Send + Sync>(&self, sorted: &[R]) -> Vec<R> {
+        self.rank
+            .par_iter()
+            .with_min_len(1 << 12)
+            .map(|&k| sorted[k as usize])
+            .collect()
+    }
+
+    /// The order with its inverse.
+    fn from_order(order: Vec<u32>) -> SpatialOrder {
+        let mut rank = vec![0u32; order.len()];
+        for (k, &i) in order.iter().enumerate() {
             rank[i as usize] = k as u32;
         }
-        rank.into_iter().map(|k| sorted[k as usize]).collect()
+        SpatialOrder { order, rank }
     }
 
     /// The Hilbert order of `points` (non-finite points sort first).
@@ -174,16 +186,12 @@ impl SpatialOrder {
                 }
             })
             .collect();
-        SpatialOrder {
-            order: order_by_key(&keys),
-        }
+        SpatialOrder::from_order(order_by_key(&keys))
     }
 
     /// Input order.
     pub fn identity(n: usize) -> SpatialOrder {
-        SpatialOrder {
-            order: (0..n as u32).collect(),
-        }
+        SpatialOrder::from_order((0..n as u32).collect())
     }
 
     pub fn len(&self) -> usize {
@@ -205,7 +213,7 @@ pub fn map_points<R, S, I, F>(
     f: F,
 ) -> Vec<R>
 where
-    R: Send + Copy,
+    R: Send + Sync + Copy,
     I: Fn() -> S + Sync + Send,
     F: Fn(&mut S, Coord<f64>) -> R + Sync + Send,
 {
@@ -229,7 +237,7 @@ pub fn map_point_runs<R, S, I, F>(
     f: F,
 ) -> Vec<R>
 where
-    R: Send + Copy,
+    R: Send + Sync + Copy,
     I: Fn() -> S + Sync + Send,
     F: Fn(&mut S, &[Coord<f64>], &mut Vec<R>) + Sync + Send,
 {
