@@ -1142,15 +1142,25 @@ fn write_premise_table(
     path: &std::path::Path,
     crs_label: &str,
 ) -> std::result::Result<(), gapmap_io::IoError> {
-    let mut pdf = tables::premises_frame(rows)?;
-    if let Some((s, p)) = cell_sites {
-        let cols: Vec<_> = radio::premise_columns(p, s, false)
-            .into_iter()
-            .filter(|(k, _)| !k.starts_with("predicted_"))
-            .collect();
-        pdf = tables::with_columns(pdf, &cols)?;
-    }
-    tables::write_parquet(&mut pdf, path, Some(crs_label))
+    let extra = match cell_sites {
+        Some((s, p)) => {
+            let cols: Vec<_> = radio::premise_columns(p, s, false)
+                .into_iter()
+                .filter(|(k, _)| !k.starts_with("predicted_"))
+                .collect();
+            Some(tables::frame_from_columns(&cols)?)
+        }
+        None => None,
+    };
+    // Built and written one row group at a time: the table is the largest output, and whole
+    // it would be held beside the maps being written.
+    tables::write_parquet_groups(rows.xy.len(), path, Some(crs_label), |offset, len| {
+        let group = tables::premises_frame(rows, offset..offset + len)?;
+        match &extra {
+            Some(more) => tables::hstack(group, &more.slice(offset as i64, len)),
+            None => Ok(group),
+        }
+    })
 }
 
 /// `areas` simplified at `tolerance_m`; empty when the tolerance is 0 (nothing to simplify).

@@ -46,8 +46,30 @@ pub(crate) fn write(
     path: &Path,
     metadata: &[(String, String)],
 ) -> Result<(), String> {
+    write_groups(df.height(), path, metadata, |offset, len| {
+        let mut group = df.slice(offset as i64, len);
+        group.rechunk_mut();
+        Ok(group)
+    })
+}
+
+/// Like [`write`] for a table of `n` rows that `group(offset, len)` builds one row group at a
+/// time (all with the same schema), so that the whole table is never held at once. The first
+/// group gives the schema (an empty table asks for `group(0, 0)`).
+pub(crate) fn write_groups(
+    n: usize,
+    path: &Path,
+    metadata: &[(String, String)],
+    mut group: impl FnMut(usize, usize) -> Result<DataFrame, String>,
+) -> Result<(), String> {
     let err = |e: &dyn std::fmt::Display| e.to_string();
-    let schema: ArrowSchema = df.schema().to_arrow(CompatLevel::newest());
+    // Equal row groups of about ROW_GROUP_ROWS rows; an empty frame has none (as with polars).
+    let group_rows = n.div_ceil((n / ROW_GROUP_ROWS).max(1)).max(1);
+    let mut next = Some(group(0, group_rows.min(n))?);
+    let schema: ArrowSchema = next
+        .as_ref()
+        .map(|g| g.schema().to_arrow(CompatLevel::newest()))
+        .unwrap_or_default();
     let parquet_schema = to_parquet_schema(&schema).map_err(|e| err(&e))?;
     let options = WriteOptions {
         statistics: StatisticsOptions::default(),
@@ -63,15 +85,20 @@ pub(crate) fn write(
         parquet_schema,
         options,
     );
-    // Equal row groups of about ROW_GROUP_ROWS rows; an empty frame has none (as with polars).
-    let n = df.height();
-    let group_rows = n.div_ceil((n / ROW_GROUP_ROWS).max(1)).max(1);
     let mut offset = 0;
     while offset < n {
         let len = group_rows.min(n - offset);
-        let mut group = df.slice(offset as i64, len);
-        group.rechunk_mut();
-        let arrays: Vec<ArrayRef> = group
+        let frame = match next.take() {
+            Some(f) => f,
+            None => group(offset, len)?,
+        };
+        if frame.height() != len {
+            return Err(format!(
+                "row group at row {offset}: {} rows for {len}",
+                frame.height()
+            ));
+        }
+        let arrays: Vec<ArrayRef> = frame
             .iter_chunks(CompatLevel::newest(), false)
             .next()
             .map(|batch| batch.into_arrays())
@@ -89,6 +116,7 @@ pub(crate) fn write(
             .zip(fields.par_iter())
             .map(|(array, field)| column_pages(array, field, options))
             .collect::<Result<_, String>>()?;
+        drop((arrays, frame));
         let row_group = DynIter::new(columns.iter().flatten().map(|pages| {
             Ok(DynStreamingIterator::new(
                 polars_parquet::write::fallible_streaming_iterator::convert(

@@ -212,21 +212,31 @@ pub struct PremiseRows<'a> {
     pub fibre_redundancy: Option<&'a [Option<gapmap_core::resilience::RedundancyClass>]>,
 }
 
-/// One row per premise: `premise_id, x, y, settlement_id, fibre_distance_m, fibre_networks,
+/// One row per premise of `rows`: `premise_id, x, y, settlement_id, fibre_distance_m, fibre_networks,
 /// mobile_4g_operators, mobile_5g_operators, unserved`, then `fibre_passed, households,
 /// workplaces, gap_kind, gap_id, aid_networks, aid_class, at_100_mbps`.
-pub fn premises_frame(r: &PremiseRows<'_>) -> Result<DataFrame> {
-    let n = r.xy.len();
+pub fn premises_frame(r: &PremiseRows<'_>, rows: std::ops::Range<usize>) -> Result<DataFrame> {
+    let n = rows.len();
+    let xy = &r.xy[rows.clone()];
+    let settlement = &r.settlement[rows.clone()];
+    let fibre = r.fibre.map(|f| &f[rows.clone()]);
+    let mobile = &r.mobile[rows.clone()];
+    let outcomes = &r.outcomes[rows.clone()];
+    let households = &r.households[rows.clone()];
+    let workplaces = &r.workplaces[rows.clone()];
+    let gap_kind = &r.gap_kind[rows.clone()];
+    let gap_id = &r.gap_id[rows.clone()];
+    let redundancy = r.fibre_redundancy.map(|c| &c[rows.clone()]);
     let none = FibreReach::NONE;
-    let fib = |i: usize| r.fibre.map_or(&none, |f| &f[i]);
+    let fib = |i: usize| fibre.map_or(&none, |f| &f[i]);
     let id_col = match r.ids {
-        PremiseIds::Int(v) => Column::new("premise_id".into(), v.as_slice()),
-        PremiseIds::Str(v) => Column::new("premise_id".into(), v.as_slice()),
+        PremiseIds::Int(v) => Column::new("premise_id".into(), &v[rows.clone()]),
+        PremiseIds::Str(v) => Column::new("premise_id".into(), &v[rows.clone()]),
     };
     let mut cols = vec![
         id_col,
-        Column::new("x".into(), r.xy.iter().map(|c| c.x).collect::<Vec<f64>>()),
-        Column::new("y".into(), r.xy.iter().map(|c| c.y).collect::<Vec<f64>>()),
+        Column::new("x".into(), xy.iter().map(|c| c.x).collect::<Vec<f64>>()),
+        Column::new("y".into(), xy.iter().map(|c| c.y).collect::<Vec<f64>>()),
         coded_text_column(
             "settlement_id",
             &r.settlement_ids
@@ -234,7 +244,7 @@ pub fn premises_frame(r: &PremiseRows<'_>) -> Result<DataFrame> {
                 .map(String::as_str)
                 .chain([""])
                 .collect::<Vec<&str>>(),
-            r.settlement
+            settlement
                 .iter()
                 .map(|s| Some(s.unwrap_or(r.settlement_ids.len() as u32))),
         )?,
@@ -250,37 +260,35 @@ pub fn premises_frame(r: &PremiseRows<'_>) -> Result<DataFrame> {
         ),
         Column::new(
             "mobile_4g_operators".into(),
-            r.mobile.iter().map(|m| m.count_4g()).collect::<Vec<u32>>(),
+            mobile.iter().map(|m| m.count_4g()).collect::<Vec<u32>>(),
         ),
         Column::new(
             "mobile_5g_operators".into(),
-            r.mobile.iter().map(|m| m.count_5g()).collect::<Vec<u32>>(),
+            mobile.iter().map(|m| m.count_5g()).collect::<Vec<u32>>(),
         ),
         Column::new(
             "unserved".into(),
             (0..n)
-                .map(|i| r.outcomes[i].unserved())
+                .map(|i| outcomes[i].unserved())
                 .collect::<Vec<bool>>(),
         ),
         Column::new(
             "fibre_passed".into(),
             (0..n)
-                .map(|i| r.outcomes[i].fibre_passed)
+                .map(|i| outcomes[i].fibre_passed)
                 .collect::<Vec<bool>>(),
         ),
-        Column::new("households".into(), r.households),
-        Column::new("workplaces".into(), r.workplaces),
+        Column::new("households".into(), households),
+        Column::new("workplaces".into(), workplaces),
         coded_text_column(
             "gap_kind",
             &GAP_KINDS.map(GapKind::as_str),
-            r.gap_kind
-                .iter()
-                .map(|k| k.map(|k| code_of(&GAP_KINDS, &k))),
+            gap_kind.iter().map(|k| k.map(|k| code_of(&GAP_KINDS, &k))),
         )?,
-        Column::new("gap_id".into(), r.gap_id),
+        Column::new("gap_id".into(), gap_id),
         Column::new(
             "aid_networks".into(),
-            r.outcomes
+            outcomes
                 .iter()
                 .map(|o| u32::from(o.aid_networks))
                 .collect::<Vec<u32>>(),
@@ -288,19 +296,19 @@ pub fn premises_frame(r: &PremiseRows<'_>) -> Result<DataFrame> {
         coded_text_column(
             "aid_class",
             &AID_CLASSES.map(AidClass::as_str),
-            r.outcomes
+            outcomes
                 .iter()
                 .map(|o| Some(code_of(&AID_CLASSES, &o.aid_class()))),
         )?,
         Column::new(
             "at_100_mbps".into(),
-            r.outcomes
+            outcomes
                 .iter()
                 .map(|o| o.at_100_mbps)
                 .collect::<Vec<bool>>(),
         ),
     ];
-    if let Some(classes) = r.fibre_redundancy {
+    if let Some(classes) = redundancy {
         cols.push(Column::new(
             "fibre_redundancy_class".into(),
             classes
@@ -417,6 +425,47 @@ pub fn write_parquet(df: &mut DataFrame, path: &Path, crs: Option<&str>) -> Resu
         .into_iter()
         .collect();
     crate::parquet_writer::write(df, path, &metadata).map_err(|m| werr(path, m))
+}
+
+/// Like [`write_parquet`] for a table of `n` rows built one row group at a time by
+/// `group(offset, len)` (see [`premises_frame`]), so that the whole table is never in memory.
+pub fn write_parquet_groups(
+    n: usize,
+    path: &Path,
+    crs: Option<&str>,
+    mut group: impl FnMut(usize, usize) -> Result<DataFrame>,
+) -> Result<()> {
+    let metadata: Vec<(String, String)> = crs
+        .map(|c| (CRS_METADATA_KEY.to_string(), c.to_string()))
+        .into_iter()
+        .collect();
+    // An error building a group is returned as it is, with its own context.
+    let mut failed: Option<IoError> = None;
+    let written = crate::parquet_writer::write_groups(n, path, &metadata, |offset, len| {
+        group(offset, len)
+            .map(|mut df| {
+                df.rechunk_mut();
+                df
+            })
+            .map_err(|e| {
+                let m = e.to_string();
+                failed = Some(e);
+                m
+            })
+    });
+    match (written, failed) {
+        (Ok(()), _) => Ok(()),
+        (Err(_), Some(e)) => Err(e),
+        (Err(m), None) => Err(werr(path, m)),
+    }
+}
+
+/// `df` with the columns of `more` (same height) appended.
+pub fn hstack(df: DataFrame, more: &DataFrame) -> Result<DataFrame> {
+    df.hstack(more.columns()).map_err(|e| IoError::Write {
+        path: "table".into(),
+        message: e.to_string(),
+    })
 }
 
 /// A premise input table: `id, x, y, households, workplaces` (what `gapmap synth` writes and
