@@ -95,3 +95,62 @@ fn unwritable_path_is_an_error_naming_it() {
     assert!(message.contains("no such dir"), "{message}");
     assert!(!path.exists());
 }
+
+#[test]
+fn groups_built_one_at_a_time_write_the_same_file() {
+    // 600,000 rows: two equal row groups (600,000 / 2^18 rounded down, as polars cuts them),
+    // each built on request.
+    let n = 600_000usize;
+    let frame = |rows: std::ops::Range<usize>| {
+        DataFrame::new(
+            rows.len(),
+            vec![
+                Column::new(
+                    "id".into(),
+                    rows.clone().map(|i| i as i64).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "d".into(),
+                    rows.clone()
+                        .map(|i| (i % 7 != 0).then_some(i as f64 * 0.1))
+                        .collect::<Vec<_>>(),
+                ),
+                Column::new("c".into(), rows.map(|i| (i % 5) as u32).collect::<Vec<_>>()),
+            ],
+        )
+        .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (whole, grouped) = (
+        dir.path().join("whole.parquet"),
+        dir.path().join("grouped.parquet"),
+    );
+    tables::write_parquet(&mut frame(0..n), &whole, Some("EPSG:3006")).unwrap();
+    let mut asked = Vec::new();
+    tables::write_parquet_groups(n, &grouped, Some("EPSG:3006"), |offset, len| {
+        asked.push((offset, len));
+        Ok(frame(offset..offset + len))
+    })
+    .unwrap();
+    assert_eq!(asked, vec![(0, 300_000), (300_000, 300_000)]);
+    assert_eq!(
+        std::fs::read(&whole).unwrap(),
+        std::fs::read(&grouped).unwrap()
+    );
+    // An empty table asks for its schema once and writes a readable file.
+    let empty = dir.path().join("empty.parquet");
+    tables::write_parquet_groups(0, &empty, None, |offset, len| {
+        Ok(frame(offset..offset + len))
+    })
+    .unwrap();
+    assert_eq!(read(&empty).height(), 0);
+    // A group that fails is reported as it is.
+    let e = tables::write_parquet_groups(n, &dir.path().join("bad.parquet"), None, |_, _| {
+        Err(gapmap_io::IoError::Write {
+            path: "premises".into(),
+            message: "no such column".into(),
+        })
+    })
+    .unwrap_err();
+    assert!(e.to_string().contains("no such column"), "{e}");
+}
