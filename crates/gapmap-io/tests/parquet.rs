@@ -1,6 +1,9 @@
 //! The Parquet writer: what it writes reads back as the same table, whatever the encoding it
 //! chose per column (dictionary from views, polars' choice, plain floats), across row groups.
 
+// The closures return `IoError`, which carries its context by value (as the library does).
+#![allow(clippy::result_large_err)]
+
 use gapmap_io::tables;
 use polars::prelude::*;
 
