@@ -78,10 +78,10 @@ pub(crate) fn polyline_distance2(pts: &[[f64; 2]], p: &[f64; 2]) -> f64 {
         return segment_distance2(q, c(0), c(0));
     }
     // The least distance; a NaN one (from a non-finite `p`) is passed over, as `f64::min`
-    // would, with one comparison instead of its NaN handling.
+    // would (`lo` returns its second operand then), with one comparison.
     (1..pts.len())
         .map(|k| segment_distance2(q, c(k - 1), c(k)))
-        .fold(f64::INFINITY, |best, d| if d < best { d } else { best })
+        .fold(f64::INFINITY, |best, d| crate::num::lo(d, best))
 }
 
 /// Squared planar distance from `p` to the closed segment `a`–`b` (a point when `a == b`).

@@ -15,8 +15,12 @@
 //! a monotone chain over the presorted points. Only a point that reaches the tests is measured
 //! as geo measures it.
 
+use crate::fibre::segment_distance2;
 use geo::kernels::{Kernel, RobustKernel};
-use geo::{Contains, Coord, Intersects, Line, LineString, Orientation, Point, Polygon, Triangle};
+use geo::{
+    Contains, Coord, Distance, Euclidean, Intersects, Line, LineString, Orientation, Point,
+    Polygon, Triangle,
+};
 use rstar::primitives::GeomWithData;
 use rstar::{ParentNode, RTree, RTreeNode, AABB};
 use std::cmp::Ordering;
@@ -67,45 +71,15 @@ fn convex_ring(pts: &[Coord<f64>]) -> Vec<u32> {
     lower[1..].iter().chain(&upper[1..]).copied().collect()
 }
 
-/// The distance from `p` to the segment `a`–`b` exactly as geo computes it (`hypot`), for the
-/// few points that reach the candidate tests.
+/// The distance from `p` to the segment `a`–`b` exactly as geo's concave hull measures it
+/// (with `hypot`), for the few points that reach the candidate tests.
 fn geo_distance(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
-    if a == b {
-        return (p.x - a.x).hypot(p.y - a.y);
-    }
-    let (dx, dy) = (b.x - a.x, b.y - a.y);
-    let d_squared = dx * dx + dy * dy;
-    let r = ((p.x - a.x) * dx + (p.y - a.y) * dy) / d_squared;
-    if r <= 0.0 {
-        return (p.x - a.x).hypot(p.y - a.y);
-    }
-    if r >= 1.0 {
-        return (p.x - b.x).hypot(p.y - b.y);
-    }
-    let s = ((a.y - p.y) * dx - (a.x - p.x) * dy) / d_squared;
-    s.abs() * dx.hypot(dy)
-}
-
-/// Squared distance from `p` to the segment `a`–`b` (`a != b`), `len2 = |b - a|²`.
-#[inline]
-fn distance2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>, len2: f64) -> f64 {
-    let (dx, dy) = (b.x - a.x, b.y - a.y);
-    let (wx, wy) = (p.x - a.x, p.y - a.y);
-    let dot = wx * dx + wy * dy;
-    if dot <= 0.0 {
-        wx * wx + wy * wy
-    } else if dot >= len2 {
-        let (ux, uy) = (p.x - b.x, p.y - b.y);
-        ux * ux + uy * uy
-    } else {
-        let cross = wx * dy - wy * dx;
-        cross * cross / len2
-    }
+    Euclidean.distance(p, &Line::new(a, b))
 }
 
 /// Squared distance from the segment `a`–`b` (`a != b`) to a box: zero when they meet, else the
 /// least of the ends' distances to the box and the corners' distances to the segment.
-fn box_distance2(a: Coord<f64>, b: Coord<f64>, len2: f64, env: &AABB<[f64; 2]>) -> f64 {
+fn box_distance2(a: Coord<f64>, b: Coord<f64>, env: &AABB<[f64; 2]>) -> f64 {
     let (lo, hi) = (env.lower(), env.upper());
     let to_box = |p: Coord<f64>| {
         let dx = (lo[0] - p.x).max(p.x - hi[0]).max(0.0);
@@ -123,7 +97,7 @@ fn box_distance2(a: Coord<f64>, b: Coord<f64>, len2: f64, env: &AABB<[f64; 2]>) 
         [hi[0], lo[1]],
         [hi[0], hi[1]],
     ] {
-        d = d.min(distance2(Coord { x: c[0], y: c[1] }, a, b, len2));
+        d = d.min(segment_distance2(Coord { x: c[0], y: c[1] }, a, b));
     }
     d
 }
@@ -249,7 +223,7 @@ impl Hull<'_> {
                     for child in parent.children() {
                         match child {
                             RTreeNode::Parent(p) => {
-                                let d2 = box_distance2(a, b, len2, &p.envelope());
+                                let d2 = box_distance2(a, b, &p.envelope());
                                 if d2 <= bound2 {
                                     heap.push(Queued {
                                         d2,
@@ -265,7 +239,7 @@ impl Hull<'_> {
                                     x: l.geom()[0],
                                     y: l.geom()[1],
                                 };
-                                let d2 = distance2(p, a, b, len2);
+                                let d2 = segment_distance2(p, a, b);
                                 if d2 <= bound2 {
                                     heap.push(Queued {
                                         d2,

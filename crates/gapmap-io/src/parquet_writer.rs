@@ -39,23 +39,11 @@ const ROW_GROUP_ROWS: usize = 512 * 512;
 const MAX_DICTIONARY_VALUES: usize = 1 << 16;
 const MIN_ROWS_PER_VALUE: usize = 4;
 
-/// Writes `df` to `path` as zstd-compressed Parquet with `metadata` (key, value) pairs after the
-/// Arrow schema. Errors are messages for the caller to wrap with the path.
-pub(crate) fn write(
-    df: &DataFrame,
-    path: &Path,
-    metadata: &[(String, String)],
-) -> Result<(), String> {
-    write_groups(df.height(), path, metadata, |offset, len| {
-        let mut group = df.slice(offset as i64, len);
-        group.rechunk_mut();
-        Ok(group)
-    })
-}
-
-/// Like [`write`] for a table of `n` rows that `group(offset, len)` builds one row group at a
-/// time (all with the same schema), so that the whole table is never held at once. The first
-/// group gives the schema (an empty table asks for `group(0, 0)`).
+/// Writes a table of `n` rows as zstd-compressed Parquet with `metadata` (key, value) pairs
+/// after the Arrow schema. `group(offset, len)` builds it one row group at a time (all with the
+/// same schema), so that a table built on request is never held whole; the first group gives
+/// the schema (an empty table asks for `group(0, 0)`). Errors are messages for the caller to
+/// wrap with the path.
 pub(crate) fn write_groups(
     n: usize,
     path: &Path,

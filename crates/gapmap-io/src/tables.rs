@@ -186,11 +186,7 @@ pub fn with_columns(
     df: DataFrame,
     extra: &[(String, crate::features::Column<'_>)],
 ) -> Result<DataFrame> {
-    let more = frame_from_columns(extra)?;
-    df.hstack(more.columns()).map_err(|e| IoError::Write {
-        path: "table".into(),
-        message: e.to_string(),
-    })
+    hstack(df, &frame_from_columns(extra)?)
 }
 
 /// Per-premise outcomes for the premise table.
@@ -212,9 +208,9 @@ pub struct PremiseRows<'a> {
     pub fibre_redundancy: Option<&'a [Option<gapmap_core::resilience::RedundancyClass>]>,
 }
 
-/// One row per premise of `rows`: `premise_id, x, y, settlement_id, fibre_distance_m, fibre_networks,
-/// mobile_4g_operators, mobile_5g_operators, unserved`, then `fibre_passed, households,
-/// workplaces, gap_kind, gap_id, aid_networks, aid_class, at_100_mbps`.
+/// One row per premise of `rows`: `premise_id, x, y, settlement_id, fibre_distance_m,
+/// fibre_networks, mobile_4g_operators, mobile_5g_operators, unserved`, then `fibre_passed,
+/// households, workplaces, gap_kind, gap_id, aid_networks, aid_class, at_100_mbps`.
 pub fn premises_frame(r: &PremiseRows<'_>, rows: std::ops::Range<usize>) -> Result<DataFrame> {
     let n = rows.len();
     let xy = &r.xy[rows.clone()];
@@ -420,11 +416,10 @@ pub fn write_csv(df: &mut DataFrame, path: &Path) -> Result<()> {
 /// Writes Parquet (zstd); `crs` is recorded under the `crs` metadata key when given, so that
 /// gapmap can read the file back as premises.
 pub fn write_parquet(df: &mut DataFrame, path: &Path, crs: Option<&str>) -> Result<()> {
-    let metadata: Vec<(String, String)> = crs
-        .map(|c| (CRS_METADATA_KEY.to_string(), c.to_string()))
-        .into_iter()
-        .collect();
-    crate::parquet_writer::write(df, path, &metadata).map_err(|m| werr(path, m))
+    let df = &*df;
+    write_parquet_groups(df.height(), path, crs, |offset, len| {
+        Ok(df.slice(offset as i64, len))
+    })
 }
 
 /// Like [`write_parquet`] for a table of `n` rows built one row group at a time by
