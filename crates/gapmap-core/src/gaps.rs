@@ -306,7 +306,7 @@ fn rounded_convex_hull(pts: &[Coord<f64>], margin_m: f64) -> MultiPolygon<f64> {
             .collect();
         return MultiPolygon::new(vec![Polygon::new(LineString::new(ring), vec![])]);
     }
-    let cloud: Vec<Coord<f64>> = pts
+    let mut cloud: Vec<Coord<f64>> = pts
         .iter()
         .flat_map(|p| {
             offsets.iter().map(move |o| Coord {
@@ -315,7 +315,17 @@ fn rounded_convex_hull(pts: &[Coord<f64>], margin_m: f64) -> MultiPolygon<f64> {
             })
         })
         .collect();
-    MultiPolygon::new(vec![MultiPoint::from(cloud).convex_hull()])
+    // The convex hull as a monotone chain over the sorted cloud, in geo's vertex order; geo's
+    // quickhull for a cloud without area (no margin).
+    cloud.sort_unstable_by(|a, b| a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y)));
+    cloud.dedup();
+    let ring = crate::hull::convex_ring(&cloud);
+    if ring.len() < 3 {
+        return MultiPolygon::new(vec![MultiPoint::from(cloud).convex_hull()]);
+    }
+    let mut shell: Vec<Coord<f64>> = ring.iter().map(|&i| cloud[i as usize]).collect();
+    shell.push(shell[0]);
+    MultiPolygon::new(vec![Polygon::new(LineString::new(shell), vec![])])
 }
 
 /// A polygon that encloses `points` with a margin of `margin_m` metres. Up to nine premises:
@@ -401,6 +411,84 @@ mod tests {
         );
         assert_eq!((c[1].settlement, c[1].kind), (Some(0), GapKind::NoFibre));
         assert_eq!((c[2].settlement, c[2].premises.clone()), (None, vec![1]));
+    }
+
+    #[test]
+    fn small_cluster_outline_is_geos_hull_of_the_margin_polygons() {
+        use geo::ConvexHull;
+        let mut rng = crate::rng::SplitMix64::new(11);
+        use geo::kernels::{Kernel, Orientation, RobustKernel};
+        let steps = (std::f64::consts::TAU / OUTLINE_ARC_RAD).round() as usize;
+        let mut collinear_cases = 0;
+        for i in 0..20_000 {
+            let n = 2 + rng.below(CONVEX_OUTLINE_MAX as u64 - 1) as usize;
+            let (cx, cy) = (rng.range(2e5, 9e5), rng.range(6.1e6, 7.7e6));
+            let spread = [1.0, 30.0, 300.0, rng.range(0.0, 2000.0)][i % 4];
+            // Some clusters on a coarse grid: shared x or y, collinear premises.
+            let snap = i % 3 == 0;
+            let mut pts: Vec<Coord<f64>> = (0..n)
+                .map(|_| {
+                    let (mut x, mut y) = (rng.range(-spread, spread), rng.range(-spread, spread));
+                    if snap {
+                        (x, y) = ((x / 10.0).round() * 10.0, (y / 10.0).round() * 10.0);
+                    }
+                    coord! {x: cx + x, y: cy + y}
+                })
+                .collect();
+            pts.sort_unstable_by(|a, b| a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y)));
+            pts.dedup();
+            let margin = [25.0, 10.0, 0.5, rng.range(0.01, 500.0)][i % 4];
+            let got = rounded_convex_hull(&pts, margin);
+            let cloud: Vec<Coord<f64>> = pts
+                .iter()
+                .flat_map(|p| {
+                    (0..steps).map(move |k| {
+                        let a = k as f64 * std::f64::consts::TAU / steps as f64;
+                        coord! {x: p.x + margin * a.cos(), y: p.y + margin * a.sin()}
+                    })
+                })
+                .collect();
+            let want = MultiPoint::from(cloud).convex_hull();
+            // geo's quickhull keeps a vertex that lies exactly on a hull edge when it ties as
+            // the farthest point (premises sharing an x or y); the outline has no such vertex.
+            // Otherwise the rings are the same, vertex for vertex, from the same start.
+            let ring = &want.exterior().0;
+            let n = ring.len() - 1;
+            let corner = |k: usize| {
+                RobustKernel::orient2d(ring[(k + n - 1) % n], ring[k], ring[(k + 1) % n])
+                    != Orientation::Collinear
+            };
+            let corners: Vec<Coord<f64>> = (0..n).filter(|&k| corner(k)).map(|k| ring[k]).collect();
+            let ours = &got.0[0].exterior().0;
+            assert_eq!(got.0.len(), 1);
+            if corners.len() == n {
+                assert_eq!(
+                    got,
+                    MultiPolygon::new(vec![want]),
+                    "{pts:?} margin {margin}"
+                );
+            } else {
+                let start = corners
+                    .iter()
+                    .position(|c| *c == ours[0])
+                    .expect("same vertices");
+                let rotated: Vec<Coord<f64>> = corners[start..]
+                    .iter()
+                    .chain(&corners[..start])
+                    .copied()
+                    .collect();
+                assert_eq!(
+                    &ours[..ours.len() - 1],
+                    &rotated[..],
+                    "{pts:?} margin {margin}"
+                );
+                collinear_cases += 1;
+            }
+        }
+        assert!(
+            collinear_cases > 50,
+            "{collinear_cases} cases with collinear vertices"
+        );
     }
 
     #[test]

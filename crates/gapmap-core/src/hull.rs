@@ -46,7 +46,7 @@ struct Edge {
 
 /// The convex hull of sorted, deduplicated points as indices: counter-clockwise, starting at
 /// the vertex after the leftmost, not closed, without collinear vertices (geo's order).
-fn convex_ring(pts: &[Coord<f64>]) -> Vec<u32> {
+pub(crate) fn convex_ring(pts: &[Coord<f64>]) -> Vec<u32> {
     let ccw = |o: Coord<f64>, a: Coord<f64>, b: Coord<f64>| {
         RobustKernel::orient2d(o, a, b) == Orientation::CounterClockwise
     };
