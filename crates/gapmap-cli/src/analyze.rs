@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -14,7 +15,7 @@ use gapmap_core::par::SpatialOrder;
 use gapmap_core::polygon_index::PolygonIndex;
 use gapmap_core::radio::predict::{predict_all, Prediction, PremiseRadio, SiteIndex};
 use gapmap_core::settlement;
-use gapmap_core::simplify::simplify_multi_polygon;
+use gapmap_core::simplify::{simplify_multi_polygon, simplify_multi_polygon_in_place};
 use gapmap_core::summary::{self, Tally};
 use gapmap_core::Params;
 use gapmap_io::features::{Column, FeatureTable, GeomRef};
@@ -213,6 +214,9 @@ impl Clock {
 
 /// The indexes the kernels query.
 struct Indexes {
+    /// The premises along a Hilbert curve: kernels visit them in this order, so that
+    /// neighbouring queries share index nodes in cache.
+    order: SpatialOrder,
     settlements: PolygonIndex,
     fibre: Option<FibreIndex>,
     mobile: Option<MobileIndex>,
@@ -402,9 +406,12 @@ fn analyze(
                 Ok((mobile.zip(mobile_index), sites, policy))
             });
             let (premise_options, portable) = (args.premise.options(premises_path), &portable);
+            // The premises' order for the kernels is made here too, beside the other readers.
             let premise_reader = scope.spawn(move || -> Result<_> {
                 let ctx = portable.context()?;
-                Ok(read_premises(&premise_options, &ctx)?)
+                let premises = read_premises(&premise_options, &ctx)?;
+                let order = SpatialOrder::new(&premises.xy);
+                Ok((premises, order))
             });
             let settlements = read_settlements(
                 &SettlementOptions {
@@ -465,6 +472,7 @@ fn analyze(
             ))
         })?;
     spin.finish();
+    let (premises, order) = premises;
     let (mobile_in, mobile_index) = mobile.unzip();
     let (fibre_in, fibre_index) = fibre.unzip();
     clock.lap("read");
@@ -509,6 +517,7 @@ fn analyze(
 
     // Analyse.
     let indexes = Indexes {
+        order,
         settlements: settlement_index,
         fibre: fibre_index,
         mobile: mobile_index,
@@ -608,10 +617,10 @@ fn analyze(
         // The tolerance still to apply when writing the web maps.
         let mut map_simplify_m = args.map_simplify_m;
         if args.outputs.contains(&Output::Maps) && !args.gpkg && map_simplify_m > 0.0 {
-            settlements.areas = simplify_all(&settlements.areas, map_simplify_m);
-            results.outlines = simplify_all(&results.outlines, map_simplify_m);
+            simplify_all_in_place(&mut settlements.areas, map_simplify_m);
+            simplify_all_in_place(&mut results.outlines, map_simplify_m);
             if let Some(a) = &mut results.aid_areas {
-                a.outlines = simplify_all(&a.outlines, map_simplify_m);
+                simplify_all_in_place(&mut a.outlines, map_simplify_m);
             }
             map_simplify_m = 0.0;
         }
@@ -778,15 +787,14 @@ fn compute(
         (&idx.settlements, idx.fibre.as_ref(), idx.mobile.as_ref());
     let n = premises.xy.len() as u64;
     let bar = Bar::new(n, "settlements");
-    // Visit premises along a Hilbert curve: neighbouring queries share index nodes in cache.
-    let order = SpatialOrder::new(&premises.xy);
-    let settlement = settlement::assign(settlement_index, &premises.xy, &order, &bar);
+    let order = &idx.order;
+    let settlement = settlement::assign(settlement_index, &premises.xy, order, &bar);
     bar.finish();
     clock.lap("settlements");
 
     let fibre = fibre_index.map(|idx| {
         let bar = Bar::new(n, "fibre");
-        let r = fibre::reach_all(idx, &premises.xy, params.drop_distance_m, &order, &bar);
+        let r = fibre::reach_all(idx, &premises.xy, params.drop_distance_m, order, &bar);
         bar.finish();
         r
     });
@@ -795,7 +803,7 @@ fn compute(
     let mobile = match mobile_index {
         Some(idx) => {
             let bar = Bar::new(n, "mobile");
-            let r = mobile::cover_all(idx, &premises.xy, &order, &bar);
+            let r = mobile::cover_all(idx, &premises.xy, order, &bar);
             bar.finish();
             r
         }
@@ -814,7 +822,7 @@ fn compute(
     clock.lap("mobile");
 
     // What each premise has: fibre, the networks at the state-aid target, 100 Mbit/s.
-    let reach = policy.reach(fibre_in, &premises.xy, params.drop_distance_m, &order);
+    let reach = policy.reach(fibre_in, &premises.xy, params.drop_distance_m, order);
     let rules = summary::Rules {
         drop_distance_m: params.drop_distance_m,
         stand_in: policy.stand_in,
@@ -965,38 +973,6 @@ fn write_outputs(
         args.gpkg,
     );
     let mut names: Vec<String> = Vec::new();
-    // The map tables (gap outlines exist only when maps or the GeoPackage are wanted).
-    let mapping = maps_on || gpkg;
-    let gaps = if mapping {
-        gap_table(premises, settlements, r, has_fibre)
-    } else {
-        FeatureTable::default()
-    };
-    let aid_areas = match (&r.aid_areas, mapping) {
-        (Some(a), true) => policy::aid_area_table(a, &r.outcomes, &r.settlement, settlements),
-        _ => FeatureTable::default(),
-    };
-    let smap = if mapping {
-        let mut t = settlement_map_table(settlements, r, &policy.goals);
-        let n = settlements.areas.len();
-        for (name, col) in &extra {
-            t.push(name, truncate(col, n));
-        }
-        t
-    } else {
-        FeatureTable::default()
-    };
-    // The web maps' copies of the outlines, simplified; the GeoPackage keeps full resolution.
-    let tolerance_m = if maps_on { map_simplify_m } else { 0.0 };
-    let simplified_settlements = simplify_all(&settlements.areas, tolerance_m);
-    let simplified_gaps = simplify_all(&r.outlines, tolerance_m);
-    let smap_web = web_copy(&smap, &simplified_settlements);
-    let gaps_web = web_copy(&gaps, &simplified_gaps);
-    let simplified_aid = simplify_all(
-        r.aid_areas.as_ref().map_or(&[][..], |a| &a.outlines[..]),
-        tolerance_m,
-    );
-    let aid_web = web_copy(&aid_areas, &simplified_aid);
     if maps_on {
         std::fs::write(staging.file("gaps.qml"), style::gaps_qml()).context("gaps.qml")?;
         std::fs::write(staging.file("settlements.qml"), style::settlements_qml())
@@ -1060,13 +1036,53 @@ fn write_outputs(
     let crs_def = crs.wkt();
     let crs_label = crs.label().to_string();
     let own_crs = || Crs::parse(&crs_def, &crs_label);
+    // The map tables (gap outlines exist only when maps or the GeoPackage are wanted), each
+    // built when its writer is about to start: the gap map, the longest, first. They are kept
+    // here (not on the stack of the scope below) because the GeoPackage writer reads all three.
+    let mapping = maps_on || gpkg;
+    let (gaps_cell, aid_cell, smap_cell) = (OnceLock::new(), OnceLock::new(), OnceLock::new());
+    // The web maps' copies of the outlines are simplified by their writers; the GeoPackage
+    // keeps full resolution.
+    let tolerance_m = if maps_on { map_simplify_m } else { 0.0 };
+    let write_map = |path: &'_ std::path::Path,
+                     name: &'static str,
+                     table: &FeatureTable<'_>,
+                     outlines: &[MultiPolygon<f64>]|
+     -> Result<(), gapmap_io::IoError> {
+        let simplified = simplify_all(outlines, tolerance_m);
+        write_geojson(path, name, &own_crs()?, &web_copy(table, &simplified))
+    };
     std::thread::scope(|scope| -> Result<()> {
-        let gaps_job = maps_on
-            .then(|| scope.spawn(|| write_geojson(&gaps_path, "gaps", &own_crs()?, &gaps_web)));
+        let gaps: &FeatureTable = gaps_cell.get_or_init(|| {
+            if mapping {
+                gap_table(premises, settlements, r, has_fibre)
+            } else {
+                FeatureTable::default()
+            }
+        });
+        let gaps_job =
+            maps_on.then(|| scope.spawn(|| write_map(&gaps_path, "gaps", gaps, &r.outlines)));
+        let aid_areas: &FeatureTable = aid_cell.get_or_init(|| match (&r.aid_areas, mapping) {
+            (Some(a), true) => policy::aid_area_table(a, &r.outcomes, &r.settlement, settlements),
+            _ => FeatureTable::default(),
+        });
+        let aid_outlines = r.aid_areas.as_ref().map_or(&[][..], |a| &a.outlines[..]);
         let aid_job = maps_on
-            .then(|| scope.spawn(|| write_geojson(&aid_path, "aid_areas", &own_crs()?, &aid_web)));
+            .then(|| scope.spawn(|| write_map(&aid_path, "aid_areas", aid_areas, aid_outlines)));
+        let smap: &FeatureTable = smap_cell.get_or_init(|| {
+            if mapping {
+                let mut t = settlement_map_table(settlements, r, &policy.goals);
+                let n = settlements.areas.len();
+                for (name, col) in &extra {
+                    t.push(name, truncate(col, n));
+                }
+                t
+            } else {
+                FeatureTable::default()
+            }
+        });
         let smap_job = maps_on.then(|| {
-            scope.spawn(|| write_geojson(&smap_path, "settlements", &own_crs()?, &smap_web))
+            scope.spawn(|| write_map(&smap_path, "settlements", smap, &settlements.areas))
         });
         let critical_job = critical.as_ref().filter(|_| maps_on).map(|t| {
             let (path, own_crs) = (&staging_critical, &own_crs);
@@ -1081,19 +1097,19 @@ fn write_outputs(
                         OutLayer {
                             name: "settlements",
                             geometry_type: MULTI_POLYGON,
-                            table: &smap,
+                            table: smap,
                             qml: Some(style::settlements_qml()),
                         },
                         OutLayer {
                             name: "gaps",
                             geometry_type: MULTI_POLYGON,
-                            table: &gaps,
+                            table: gaps,
                             qml: Some(style::gaps_qml()),
                         },
                         OutLayer {
                             name: "aid_areas",
                             geometry_type: MULTI_POLYGON,
-                            table: &aid_areas,
+                            table: aid_areas,
                             qml: Some(style::aid_qml()),
                         },
                     ],
@@ -1173,6 +1189,13 @@ fn simplify_all(areas: &[MultiPolygon<f64>], tolerance_m: f64) -> Vec<MultiPolyg
     } else {
         Vec::new()
     }
+}
+
+/// `areas` simplified in place at `tolerance_m`, on the pool.
+fn simplify_all_in_place(areas: &mut [MultiPolygon<f64>], tolerance_m: f64) {
+    areas
+        .par_iter_mut()
+        .for_each(|a| simplify_multi_polygon_in_place(a, tolerance_m));
 }
 
 /// `full` with the `simplified` outlines, or `full` itself when there are none.

@@ -43,11 +43,10 @@ impl PolygonIndex {
                 polys.push(poly);
             }
         }
-        let parts: Vec<PreparedArea> = polys
+        let (parts, part_box): (Vec<PreparedArea>, Vec<Option<Rect<f64>>>) = polys
             .par_iter()
-            .map(|p| PreparedArea::from_polygon(p))
-            .collect();
-        let part_box: Vec<Option<Rect<f64>>> = polys.iter().map(|p| p.bounding_rect()).collect();
+            .map(|p| (PreparedArea::from_polygon(p), p.bounding_rect()))
+            .unzip();
         let boxes: Vec<PartBox> = part_box
             .iter()
             .enumerate()
