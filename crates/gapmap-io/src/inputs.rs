@@ -286,11 +286,26 @@ fn required_field(layer: &VectorLayer, choice: &FieldChoice) -> Result<usize> {
     )
 }
 
-fn feature_label(id: Option<&str>, fid: Option<u64>, index: usize) -> String {
-    match (id, fid) {
-        (Some(id), _) => format!("'{id}'"),
-        (None, Some(fid)) => format!("fid {fid}"),
-        (None, None) => format!("#{index}"),
+fn feature_label(id: Option<&str>, fid: Option<u64>, index: usize) -> FeatureLabel<'_> {
+    FeatureLabel { id, fid, index }
+}
+
+/// How errors name a feature: its id, else its feature id, else its position. Formatted only
+/// when an error or a log needs it, not for every feature read.
+#[derive(Debug, Clone, Copy)]
+struct FeatureLabel<'a> {
+    id: Option<&'a str>,
+    fid: Option<u64>,
+    index: usize,
+}
+
+impl std::fmt::Display for FeatureLabel<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.id, self.fid) {
+            (Some(id), _) => write!(f, "'{id}'"),
+            (None, Some(fid)) => write!(f, "fid {fid}"),
+            (None, None) => write!(f, "#{}", self.index),
+        }
     }
 }
 
@@ -391,7 +406,7 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
         let label = feature_label(id_text.as_deref(), f.fid(), i);
         let Some(g) = f.geometry(&label, Validate::Coordinates, &mut log, 0)? else {
             skipped.push(Skipped {
-                feature: label,
+                feature: label.to_string(),
                 reason: "no geometry".into(),
             });
             return Ok(());
@@ -403,7 +418,7 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
                 Some(p) => p.0,
                 None => {
                     skipped.push(Skipped {
-                        feature: label,
+                        feature: label.to_string(),
                         reason: "polygon without area".into(),
                     });
                     return Ok(());
@@ -582,7 +597,7 @@ pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<S
         let label = feature_label(Some(&id), f.fid(), i);
         let Some(g) = f.geometry(&label, Validate::Polygons, &mut log, areas.len())? else {
             skipped.push(Skipped {
-                feature: label,
+                feature: label.to_string(),
                 reason: "no geometry".into(),
             });
             return Ok(());
@@ -818,7 +833,7 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
             let label = feature_label(None, f.fid(), i);
             let Some(g) = f.geometry(&label, Validate::Coordinates, &mut log, 0)? else {
                 skipped.push(Skipped {
-                    feature: label,
+                    feature: label.to_string(),
                     reason: "no geometry".into(),
                 });
                 return Ok(());
@@ -838,6 +853,8 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
                     null_networks += 1;
                     UNKNOWN_NETWORK.to_string()
                 }
+                // The text as read (no copy), or a number's text.
+                Some(Some(FieldValue::StringValue(v))) => v,
                 Some(Some(v)) => value_to_string(&v),
             };
             feat.network = networks.get(&net);
@@ -990,7 +1007,7 @@ pub fn read_mobile(opts: &MobileOptions, ctx: &ReadContext) -> Result<Mobile> {
             let Some(g) = f.geometry(&label, Validate::Polygons, &mut log, out.features.len())?
             else {
                 skipped.push(Skipped {
-                    feature: label,
+                    feature: label.to_string(),
                     reason: "no geometry".into(),
                 });
                 return Ok(());
@@ -1110,14 +1127,14 @@ pub fn read_backbone(opts: &BackboneOptions, ctx: &ReadContext) -> Result<Backbo
         let fid_label = feature_label(None, f.fid(), i);
         let Some(g) = f.geometry(&fid_label, Validate::Coordinates, &mut log, 0)? else {
             skipped.push(Skipped {
-                feature: fid_label,
+                feature: fid_label.to_string(),
                 reason: "no geometry".into(),
             });
             return Ok(());
         };
         let name = match name_idx.map(|k| f.field(k)) {
             Some(Some(v)) => value_to_string(&v),
-            _ => fid_label.clone(),
+            _ => fid_label.to_string(),
         };
         let pts: Vec<Coord<f64>> = match g {
             Geometry::Point(p) => vec![p.0],

@@ -6,7 +6,7 @@ use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
-use gapmap_core::geo::{Geometry, MultiPolygon};
+use gapmap_core::geo::{Coord, Geometry, LineString, MultiPolygon};
 use gapmap_core::validity::surely_valid;
 use gdal::cpl::CslStringList;
 use gdal::vector::{Feature, FieldValue, LayerAccess, OwnedLayer};
@@ -456,7 +456,12 @@ impl FeatureReader<'_> {
     }
 
     /// An error about this feature's field value.
-    pub fn field_error(&self, label: &str, field: &str, message: String) -> IoError {
+    pub fn field_error(
+        &self,
+        label: &dyn std::fmt::Display,
+        field: &str,
+        message: String,
+    ) -> IoError {
         IoError::FieldValue {
             path: self.ctx.path.to_path_buf(),
             layer: self.ctx.layer.to_string(),
@@ -467,7 +472,12 @@ impl FeatureReader<'_> {
     }
 
     /// An error about this feature's geometry type.
-    pub fn type_error(&self, label: &str, expected: &str, found: &str) -> IoError {
+    pub fn type_error(
+        &self,
+        label: &dyn std::fmt::Display,
+        expected: &str,
+        found: &str,
+    ) -> IoError {
         IoError::GeometryType {
             path: self.ctx.path.to_path_buf(),
             layer: self.ctx.layer.to_string(),
@@ -486,7 +496,7 @@ impl FeatureReader<'_> {
     /// for the check, and which the check may hand back repaired.
     pub fn geometry(
         &self,
-        label: &str,
+        label: &dyn std::fmt::Display,
         validate: Validate,
         log: &mut GeometryLog,
         slot: usize,
@@ -559,6 +569,31 @@ pub(crate) struct Pending {
 
 /// GDAL geometry → `geo`, linearising curves first.
 fn to_geo(g: &gdal::vector::Geometry) -> std::result::Result<Option<Geometry<f64>>, String> {
+    // SAFETY: a type code in, a type code out.
+    let flat = unsafe { gdal_sys::OGR_GT_Flatten(g.geometry_type()) };
+    if flat == gdal_sys::OGRwkbGeometryType::wkbLineString {
+        // Lines (most fibre routes) read straight from GDAL's arrays: no WKB made and parsed.
+        // SAFETY: the handle is valid while `g` lives.
+        let n = unsafe { gdal_sys::OGR_G_GetPointCount(g.c_geometry()) }.max(0) as usize;
+        let mut xy = vec![[0.0f64; 2]; n];
+        if n > 0 {
+            // SAFETY: `xy` holds `n` pairs of f64; GDAL writes the n x values 16 bytes apart from
+            // the first pair's first value and the y values likewise from its second, and no z.
+            unsafe {
+                gdal_sys::OGR_G_GetPoints(
+                    g.c_geometry(),
+                    xy.as_mut_ptr().cast(),
+                    16,
+                    xy.as_mut_ptr().cast::<f64>().add(1).cast(),
+                    16,
+                    std::ptr::null_mut(),
+                    0,
+                );
+            }
+        }
+        let coords = xy.into_iter().map(|[x, y]| Coord { x, y }).collect();
+        return Ok(Some(Geometry::LineString(LineString::new(coords))));
+    }
     let nonlinear = unsafe { gdal_sys::OGR_GT_IsNonLinear(g.geometry_type()) } != 0;
     let wkb = if nonlinear {
         unsafe {
@@ -644,5 +679,27 @@ pub(crate) fn count_from_f64(v: f64) -> std::result::Result<u32, String> {
         Err(format!("{v} is not a whole number >= 0"))
     } else {
         Ok(v as u32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_read_from_gdals_arrays_equal_the_wkb_reading() {
+        for wkt in [
+            "LINESTRING (1 2, 3.5 -4, 1e6 6.7e6)",
+            "LINESTRING Z (1 2 3, 4 5 6)",
+            "LINESTRING M (1 2 3, 4 5 6, 7 8 9)",
+            "LINESTRING ZM (1 2 3 4, 5 6 7 8)",
+            "LINESTRING (0.1 0.2)",
+        ] {
+            let g = gdal::vector::Geometry::from_wkt(wkt).unwrap();
+            let fast = to_geo(&g).unwrap();
+            let via_wkb = geom::from_wkb(&g.iso_wkb().unwrap()).unwrap();
+            assert_eq!(fast, via_wkb, "{wkt}");
+            assert!(matches!(fast, Some(Geometry::LineString(_))), "{wkt}");
+        }
     }
 }
