@@ -415,9 +415,9 @@ mod tests {
 
     #[test]
     fn small_cluster_outline_is_geos_hull_of_the_margin_polygons() {
+        use geo::kernels::{Kernel, Orientation, RobustKernel};
         use geo::ConvexHull;
         let mut rng = crate::rng::SplitMix64::new(11);
-        use geo::kernels::{Kernel, Orientation, RobustKernel};
         let steps = (std::f64::consts::TAU / OUTLINE_ARC_RAD).round() as usize;
         let mut collinear_cases = 0;
         for i in 0..20_000 {

@@ -122,7 +122,8 @@ mod avx2 {
         let zero_len = s.len2 == 0.0;
         let zero = _mm256_setzero_pd();
         let mut best = _mm256_set1_pd(-1.0);
-        // Each lane's index, as the f64 bit pattern of an i64 (exact: indices are < 2^52).
+        // Each lane's best vertex as its offset from `from`, held as an f64 value (exact for
+        // offsets below 2^53).
         let mut best_at = _mm256_setzero_pd();
         let mut at = _mm256_set_pd(3.0, 2.0, 1.0, 0.0);
         let four = _mm256_set1_pd(4.0);

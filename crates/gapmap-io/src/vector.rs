@@ -575,21 +575,23 @@ fn to_geo(g: &gdal::vector::Geometry) -> std::result::Result<Option<Geometry<f64
         // Lines (most fibre routes) read straight from GDAL's arrays: no WKB made and parsed.
         // SAFETY: the handle is valid while `g` lives.
         let n = unsafe { gdal_sys::OGR_G_GetPointCount(g.c_geometry()) }.max(0) as usize;
+        if n == 0 {
+            // Empty, as the WKB reading has it.
+            return Ok(None);
+        }
         let mut xy = vec![[0.0f64; 2]; n];
-        if n > 0 {
-            // SAFETY: `xy` holds `n` pairs of f64; GDAL writes the n x values 16 bytes apart from
-            // the first pair's first value and the y values likewise from its second, and no z.
-            unsafe {
-                gdal_sys::OGR_G_GetPoints(
-                    g.c_geometry(),
-                    xy.as_mut_ptr().cast(),
-                    16,
-                    xy.as_mut_ptr().cast::<f64>().add(1).cast(),
-                    16,
-                    std::ptr::null_mut(),
-                    0,
-                );
-            }
+        // SAFETY: `xy` holds `n` pairs of f64; GDAL writes the n x values 16 bytes apart from
+        // the first pair's first value and the y values likewise from its second, and no z.
+        unsafe {
+            gdal_sys::OGR_G_GetPoints(
+                g.c_geometry(),
+                xy.as_mut_ptr().cast(),
+                16,
+                xy.as_mut_ptr().cast::<f64>().add(1).cast(),
+                16,
+                std::ptr::null_mut(),
+                0,
+            );
         }
         let coords = xy.into_iter().map(|[x, y]| Coord { x, y }).collect();
         return Ok(Some(Geometry::LineString(LineString::new(coords))));
@@ -694,12 +696,17 @@ mod tests {
             "LINESTRING M (1 2 3, 4 5 6, 7 8 9)",
             "LINESTRING ZM (1 2 3 4, 5 6 7 8)",
             "LINESTRING (0.1 0.2)",
+            "LINESTRING EMPTY",
         ] {
             let g = gdal::vector::Geometry::from_wkt(wkt).unwrap();
             let fast = to_geo(&g).unwrap();
             let via_wkb = geom::from_wkb(&g.iso_wkb().unwrap()).unwrap();
             assert_eq!(fast, via_wkb, "{wkt}");
-            assert!(matches!(fast, Some(Geometry::LineString(_))), "{wkt}");
+            if wkt.ends_with("EMPTY") {
+                assert_eq!(fast, None, "{wkt}");
+            } else {
+                assert!(matches!(fast, Some(Geometry::LineString(_))), "{wkt}");
+            }
         }
     }
 }
