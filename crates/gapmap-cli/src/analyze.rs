@@ -335,6 +335,11 @@ fn analyze(
     // their own thread. The premises (Parquet, mostly) read while the settlement outlines are
     // validated on the worker pool.
     let portable = ctx.portable();
+    // The fibre geometry is needed past its index only to trace paths to the backbone and to
+    // merge the fixed and planned networks into the state-aid reach.
+    let fibre_geometry_needed = args.resilience.backbone.is_some()
+        || !args.policy.fixed.is_empty()
+        || !args.policy.planned.is_empty();
     let spin = Bar::spinner("reading inputs".into());
     let ((settlements, settlement_index), premises, fibre, mobile, backbone_in, sites_in, policy) =
         std::thread::scope(|scope| -> Result<_> {
@@ -361,9 +366,14 @@ fn analyze(
                     })
                     .transpose()?;
                 // Indexed here (rstar's bulk load is sequential) while the pool validates
-                // and indexes the other layers.
-                Ok(fibre.map(|f| {
+                // and indexes the other layers. The index holds its own copy of the lines: the
+                // features are let go unless something later reads them, so that the memory
+                // serves the kernels' results instead of fresh pages.
+                Ok(fibre.map(|mut f| {
                     let index = FibreIndex::new(&f.features);
+                    if !fibre_geometry_needed {
+                        retire(std::mem::take(&mut f.features));
+                    }
                     (f, index)
                 }))
             });
@@ -390,10 +400,16 @@ fn analyze(
                         )
                     })
                     .transpose()?;
-                // Indexed here, on the pool, while the fibre is still being read.
+                // Indexed here, on the pool, while the fibre is still being read. The index
+                // holds its own copy of the polygons; nothing later reads the features'.
+                let mut mobile = mobile;
                 let mobile_index = mobile
-                    .as_ref()
-                    .map(|m| MobileIndex::new(&m.features))
+                    .as_mut()
+                    .map(|m| {
+                        let index = MobileIndex::new(&m.features);
+                        retire(std::mem::take(&mut m.features));
+                        index
+                    })
                     .transpose()?;
                 let known: Vec<String> = mobile
                     .as_ref()
@@ -522,10 +538,12 @@ fn analyze(
         fibre: fibre_index,
         mobile: mobile_index,
     };
-    let results = compute(
+    let resilience_on = backbone_in.is_some() && fibre_in.is_some();
+    let (results, kept_settlement_index) = compute(
         &premises,
         &settlements,
-        &indexes,
+        indexes,
+        resilience_on,
         fibre_in.as_ref(),
         &policy,
         site_prediction.as_ref().map(|p| p.premises.as_slice()),
@@ -548,13 +566,13 @@ fn analyze(
     }
 
     // Resilience (with --backbone).
-    let resilience = match (&backbone_in, &fibre_in) {
-        (Some(bb), Some(f)) => {
+    let resilience = match (&backbone_in, &fibre_in, &kept_settlement_index) {
+        (Some(bb), Some(f), Some(settlement_index)) => {
             let spin = Bar::spinner("fibre resilience".into());
             let o = res::run(
                 f,
                 bb,
-                &indexes.settlements,
+                settlement_index,
                 &premises,
                 &results.settlement,
                 params.drop_distance_m,
@@ -587,9 +605,9 @@ fn analyze(
     let crs_label = ctx.target.label().to_string();
     let premises_path = staging.file("premises.parquet");
     let outputs = std::thread::scope(|scope| -> Result<Vec<String>> {
-        // The indexes are not needed past this point. Freeing them (tens of milliseconds of
-        // small frees) runs beside the first outputs rather than before them.
-        scope.spawn(move || drop(indexes));
+        // The settlement index, kept for resilience, is not needed past this point. Freeing
+        // it runs beside the first outputs rather than before them.
+        scope.spawn(move || drop(kept_settlement_index));
         // The premise table on its own thread from here on: it is the longest single output,
         // and it needs none of the outlines simplified next.
         let premises_job = args.outputs.contains(&Output::Premises).then(|| {
@@ -771,31 +789,48 @@ fn analyze(
 }
 
 /// Runs the kernels: settlement, fibre, mobile, gaps, tallies.
+///
+/// Each index is let go ([`retire`]) as soon as its kernel is done, so that the later
+/// kernels' results and outlines reuse its memory rather than fresh pages (peak RSS is also
+/// time: every fresh page is a page fault). The settlement index is handed back when
+/// `keep_settlement_index` is set (resilience needs it).
 #[allow(clippy::too_many_arguments)]
 fn compute(
     premises: &Premises,
     settlements: &Settlements,
-    idx: &Indexes,
+    idx: Indexes,
+    keep_settlement_index: bool,
     fibre_in: Option<&Fibre>,
     policy: &Policy,
     sites: Option<&[PremiseRadio]>,
     params: Params,
     with_outlines: bool,
     clock: &mut Clock,
-) -> Results {
-    let (settlement_index, fibre_index, mobile_index) =
-        (&idx.settlements, idx.fibre.as_ref(), idx.mobile.as_ref());
+) -> (Results, Option<PolygonIndex>) {
+    let Indexes {
+        order,
+        settlements: settlement_index,
+        fibre: fibre_index,
+        mobile: mobile_index,
+    } = idx;
     let n = premises.xy.len() as u64;
     let bar = Bar::new(n, "settlements");
-    let order = &idx.order;
-    let settlement = settlement::assign(settlement_index, &premises.xy, order, &bar);
+    let order = &order;
+    let settlement = settlement::assign(&settlement_index, &premises.xy, order, &bar);
     bar.finish();
+    let kept_settlement_index = if keep_settlement_index {
+        Some(settlement_index)
+    } else {
+        retire(settlement_index);
+        None
+    };
     clock.lap("settlements");
 
     let fibre = fibre_index.map(|idx| {
         let bar = Bar::new(n, "fibre");
-        let r = fibre::reach_all(idx, &premises.xy, params.drop_distance_m, order, &bar);
+        let r = fibre::reach_all(&idx, &premises.xy, params.drop_distance_m, order, &bar);
         bar.finish();
+        retire(idx);
         r
     });
     clock.lap("fibre");
@@ -803,8 +838,9 @@ fn compute(
     let mobile = match mobile_index {
         Some(idx) => {
             let bar = Bar::new(n, "mobile");
-            let r = mobile::cover_all(idx, &premises.xy, order, &bar);
+            let r = mobile::cover_all(&idx, &premises.xy, order, &bar);
             bar.finish();
+            retire(idx);
             r
         }
         None => vec![MobileCover::default(); premises.xy.len()],
@@ -884,7 +920,7 @@ fn compute(
         clock.lap("aid areas");
         a
     });
-    Results {
+    let results = Results {
         settlement,
         fibre,
         mobile,
@@ -897,7 +933,14 @@ fn compute(
         outcomes,
         aid_areas,
         planned_counted: reach.planned_counted,
-    }
+    };
+    (results, kept_settlement_index)
+}
+
+/// Frees `x` on the worker pool, beside the work that follows: an index holds many
+/// allocations, and freeing them one by one on this thread would hold up the next kernel.
+fn retire<T: Send + 'static>(x: T) {
+    rayon::spawn(move || drop(x));
 }
 
 fn totals(r: &Results) -> BTreeMap<String, u64> {

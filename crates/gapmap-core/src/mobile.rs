@@ -77,7 +77,6 @@ pub struct MobileIndex {
 impl MobileIndex {
     /// Indexes the 4G and 5G features; `Other` features are not needed for coverage.
     pub fn new(features: &[CoverageFeature]) -> Result<Self, CoreError> {
-        let mut areas = Vec::new();
         let mut pair = Vec::new();
         for f in features {
             if f.operator as usize >= MAX_OPERATORS {
@@ -87,12 +86,12 @@ impl MobileIndex {
                 });
             }
             if f.tech != Tech::Other {
-                areas.push(f.area.clone());
                 pair.push((f.operator, f.tech));
             }
         }
+        let areas = features.iter().filter(|f| f.tech != Tech::Other);
         Ok(MobileIndex {
-            index: PolygonIndex::new(&areas),
+            index: PolygonIndex::from_features(areas.map(|f| &f.area)),
             pair,
         })
     }

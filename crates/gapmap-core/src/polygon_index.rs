@@ -35,9 +35,17 @@ impl PolygonIndex {
     /// Prepares and indexes `features`; feature ids are their positions in the slice.
     /// Preparation runs in parallel on the current rayon pool.
     pub fn new(features: &[MultiPolygon<f64>]) -> Self {
+        Self::from_features(features)
+    }
+
+    /// [`PolygonIndex::new`] over borrowed features (no copy of the polygons is made); feature
+    /// ids are their positions in the iteration.
+    pub fn from_features<'a>(features: impl IntoIterator<Item = &'a MultiPolygon<f64>>) -> Self {
         let mut part_feature = Vec::new();
         let mut polys = Vec::new();
-        for (fid, mp) in features.iter().enumerate() {
+        let mut num_features = 0;
+        for (fid, mp) in features.into_iter().enumerate() {
+            num_features = fid + 1;
             for poly in &mp.0 {
                 part_feature.push(fid as u32);
                 polys.push(poly);
@@ -78,7 +86,7 @@ impl PolygonIndex {
             part_box,
             grid,
             tree: RTree::bulk_load(boxes),
-            num_features: features.len(),
+            num_features,
         }
     }
 

@@ -152,6 +152,17 @@ fn native_inverse(from: &Crs, to: &Crs) -> Option<TmInverse> {
     })
 }
 
+/// An error naming the first non-finite coordinate (its position plus `offset`), if any.
+fn all_finite(
+    mut coords: impl Iterator<Item = (f64, f64)>,
+    offset: usize,
+) -> std::result::Result<(), String> {
+    match coords.position(|(x, y)| !x.is_finite() || !y.is_finite()) {
+        Some(i) => Err(format!("coordinate {} has no finite result", offset + i)),
+        None => Ok(()),
+    }
+}
+
 impl Transform {
     pub fn new(from: &Crs, to: &Crs) -> std::result::Result<Transform, String> {
         if from == to {
@@ -251,6 +262,12 @@ impl Transform {
     /// the native path, points dense enough on 16 km tiles evaluate each tile's checked
     /// polynomial interpolant of the series ([`TmTiles`], within 1e-11° of the series).
     pub fn coords(&self, xs: &mut [f64], ys: &mut [f64]) -> std::result::Result<(), String> {
+        self.project(xs, ys)?;
+        all_finite(xs.iter().zip(ys.iter()).map(|(&x, &y)| (x, y)), 0)
+    }
+
+    /// [`Transform::coords`] without the check that the results are finite.
+    fn project(&self, xs: &mut [f64], ys: &mut [f64]) -> std::result::Result<(), String> {
         if let Some(ct) = &self.ct {
             // Large batches in slices keep PROJ's per-call overhead low.
             for (cx, cy) in xs.chunks_mut(1 << 16).zip(ys.chunks_mut(1 << 16)) {
@@ -264,12 +281,27 @@ impl Transform {
                     .map_err(|e| e.to_string())?;
             }
         }
-        if let Some(i) = xs
-            .iter()
-            .zip(ys.iter())
-            .position(|(x, y)| !x.is_finite() || !y.is_finite())
-        {
-            return Err(format!("coordinate {i} has no finite result"));
+        Ok(())
+    }
+
+    /// [`Transform::coords`] for points, in place, a batch at a time (no copy of the whole
+    /// slice is made). Fails if any result is not finite, naming its position.
+    pub fn coords_in_place(&self, points: &mut [Coord<f64>]) -> std::result::Result<(), String> {
+        if self.is_identity() {
+            return all_finite(points.iter().map(|p| (p.x, p.y)), 0);
+        }
+        const BATCH: usize = 1 << 16;
+        let (mut xs, mut ys) = (Vec::with_capacity(BATCH), Vec::with_capacity(BATCH));
+        for (b, batch) in points.chunks_mut(BATCH).enumerate() {
+            xs.clear();
+            ys.clear();
+            xs.extend(batch.iter().map(|p| p.x));
+            ys.extend(batch.iter().map(|p| p.y));
+            self.project(&mut xs, &mut ys)?;
+            all_finite(xs.iter().zip(&ys).map(|(&x, &y)| (x, y)), b * BATCH)?;
+            for ((p, &x), &y) in batch.iter_mut().zip(&xs).zip(&ys) {
+                *p = Coord { x, y };
+            }
         }
         Ok(())
     }

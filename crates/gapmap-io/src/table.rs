@@ -180,13 +180,33 @@ pub(crate) fn read_premises(
     let n = df.height();
     let mut notices = Vec::new();
     let mut skipped = Vec::new();
-    // Coordinates: x/y columns, else GeoParquet WKB.
+    // Coordinates: x/y columns, else GeoParquet WKB. One point per row; a row without
+    // geometry (GeoParquet null) has `keep[i] == false` and a placeholder point. Null or
+    // non-finite coordinates are errors that name the row.
     let mut keep: Vec<bool> = vec![true; n];
-    let (mut xs, mut ys) = if has(&opts.x_field) && has(&opts.y_field) {
-        (
-            float_column(&df, &opts.x_field, path)?,
-            float_column(&df, &opts.y_field, path)?,
+    let not_finite = |i: usize, x: Option<f64>, y: Option<f64>| {
+        bad_row(
+            path,
+            &layer,
+            i,
+            format!(
+                "coordinate ({}, {}) is not a finite number",
+                fmt_opt(x),
+                fmt_opt(y)
+            ),
         )
+    };
+    let mut xy: Vec<Coord<f64>> = if has(&opts.x_field) && has(&opts.y_field) {
+        let xs = float_chunked(&df, &opts.x_field, path)?;
+        let ys = float_chunked(&df, &opts.y_field, path)?;
+        let mut xy = Vec::with_capacity(n);
+        for (i, (x, y)) in xs.iter().zip(ys.iter()).enumerate() {
+            match (x, y) {
+                (Some(x), Some(y)) if x.is_finite() && y.is_finite() => xy.push(Coord { x, y }),
+                (x, y) => return Err(not_finite(i, x, y)),
+            }
+        }
+        xy
     } else if let Some(col) = geo.wkb_column.as_ref().filter(|c| has(c)) {
         let s = df
             .column(col)
@@ -196,7 +216,7 @@ pub(crate) fn read_premises(
         let bin = s
             .binary()
             .map_err(|e| table_err(path, format!("geometry column '{col}': {e}")))?;
-        let (mut xs, mut ys) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let mut xy = Vec::with_capacity(n);
         for (i, v) in bin.iter().enumerate() {
             let g = match v {
                 None => None,
@@ -236,10 +256,12 @@ pub(crate) fn read_premises(
                     })
                 }
             };
-            xs.push(Some(p.x));
-            ys.push(Some(p.y));
+            if keep[i] && !(p.x.is_finite() && p.y.is_finite()) {
+                return Err(not_finite(i, Some(p.x), Some(p.y)));
+            }
+            xy.push(p);
         }
-        (xs, ys)
+        xy
     } else {
         let which = if has(&opts.x_field) {
             &opts.y_field
@@ -252,29 +274,6 @@ pub(crate) fn read_premises(
         ));
     };
 
-    // Null or non-finite coordinates are errors that name the row.
-    for i in 0..n {
-        if !keep[i] {
-            continue;
-        }
-        match (xs[i], ys[i]) {
-            (Some(x), Some(y)) if x.is_finite() && y.is_finite() => {}
-            (x, y) => {
-                return Err(bad_row(
-                    path,
-                    &layer,
-                    i,
-                    format!(
-                        "coordinate ({}, {}) is not a finite number",
-                        fmt_opt(x),
-                        fmt_opt(y)
-                    ),
-                ))
-            }
-        }
-    }
-    let mut px: Vec<f64> = xs.iter_mut().map(|v| v.take().unwrap_or(0.0)).collect();
-    let mut py: Vec<f64> = ys.iter_mut().map(|v| v.take().unwrap_or(0.0)).collect();
     let transform = Transform::new(&crs, &ctx.target).map_err(|message| IoError::Reproject {
         path: path.to_path_buf(),
         layer: layer.clone(),
@@ -283,7 +282,7 @@ pub(crate) fn read_premises(
         message,
     })?;
     transform
-        .coords(&mut px, &mut py)
+        .coords_in_place(&mut xy)
         .map_err(|message| IoError::Reproject {
             path: path.to_path_buf(),
             layer: layer.clone(),
@@ -383,10 +382,10 @@ pub(crate) fn read_premises(
             return Ok(vec![fallback; n]);
         }
         info.fields.insert(key.into(), Some(choice.name.clone()));
-        let vals = float_column(&df, &choice.name, path)?;
+        let vals = float_chunked(&df, &choice.name, path)?;
         let mut nulls = 0;
         let mut out = Vec::with_capacity(n);
-        for (i, v) in vals.into_iter().enumerate() {
+        for (i, v) in vals.iter().enumerate() {
             out.push(match v {
                 None => {
                     nulls += 1;
@@ -404,22 +403,22 @@ pub(crate) fn read_premises(
         count_notice(&mut notices, path, &choice.name, nulls, what);
         Ok(out)
     };
-    let households = counts(&opts.households_field, 1, "household", "households")?;
-    let workplaces = counts(&opts.workplaces_field, 0, "workplaces", "workplaces")?;
+    let mut households = counts(&opts.households_field, 1, "household", "households")?;
+    let mut workplaces = counts(&opts.workplaces_field, 0, "workplaces", "workplaces")?;
+    // Every column is taken: the frame's memory serves what follows.
+    drop(df);
 
     // Drop rows without geometry (GeoParquet nulls), keeping everything aligned.
-    let mut xy = Vec::with_capacity(n);
-    let (mut hh, mut wp) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for i in 0..n {
-        if keep[i] {
-            xy.push(Coord { x: px[i], y: py[i] });
-            hh.push(households[i]);
-            wp.push(workplaces[i]);
-        }
-    }
     let ids = if skipped.is_empty() {
         ids
     } else {
+        let kept = |k: &mut std::slice::Iter<'_, bool>| k.next().copied().unwrap_or(false);
+        let mut k = keep.iter();
+        xy.retain(|_| kept(&mut k));
+        let mut k = keep.iter();
+        households.retain(|_| kept(&mut k));
+        let mut k = keep.iter();
+        workplaces.retain(|_| kept(&mut k));
         match ids {
             PremiseIds::Int(v) => PremiseIds::Int(
                 v.into_iter()
@@ -451,8 +450,8 @@ pub(crate) fn read_premises(
     Ok(Premises {
         ids,
         xy,
-        households: hh,
-        workplaces: wp,
+        households,
+        workplaces,
         info,
         notices,
     })
@@ -473,6 +472,11 @@ fn bad_row(path: &Path, layer: &str, row: usize, message: String) -> IoError {
 
 /// A numeric column as `f64` values (`None` for nulls). Text that is not a number is an error.
 fn float_column(df: &DataFrame, name: &str, path: &Path) -> Result<Vec<Option<f64>>> {
+    Ok(float_chunked(df, name, path)?.iter().collect())
+}
+
+/// A numeric (or numeric text) column as 64-bit floats, nulls kept.
+fn float_chunked(df: &DataFrame, name: &str, path: &Path) -> Result<Float64Chunked> {
     let s = df
         .column(name)
         .map_err(|e| table_err(path, e))?
@@ -493,7 +497,7 @@ fn float_column(df: &DataFrame, name: &str, path: &Path) -> Result<Vec<Option<f6
             format!("column '{name}' has values that are not numbers"),
         )
     })?;
-    Ok(cast.f64().map_err(|e| table_err(path, e))?.iter().collect())
+    Ok(cast.f64().map_err(|e| table_err(path, e))?.clone())
 }
 
 /// Reads `(x, y, value)` rows of a Parquet or CSV table, e.g. a population grid, reprojecting

@@ -80,3 +80,50 @@ fn other_projections_use_proj() {
         .unwrap()
         .has_native_path());
 }
+
+#[test]
+fn points_in_place_match_the_coordinate_slices_and_fail_alike() {
+    use gapmap_core::geo::Coord;
+    let (mut xs, mut ys) = points(
+        9,
+        200_000,
+        (200_000.0, 1_000_000.0),
+        (6_100_000.0, 7_700_000.0),
+    );
+    let t = Transform::new(&Crs::parse("EPSG:3006", "test").unwrap(), &Crs::wgs84()).unwrap();
+    let mut pts: Vec<Coord<f64>> = xs.iter().zip(&ys).map(|(&x, &y)| Coord { x, y }).collect();
+    t.coords_in_place(&mut pts).unwrap();
+    t.coords(&mut xs, &mut ys).unwrap();
+    // The same batches, so the same path and the same bits.
+    assert!(pts
+        .iter()
+        .zip(xs.iter().zip(&ys))
+        .all(|(p, (&x, &y))| p.x.to_bits() == x.to_bits() && p.y.to_bits() == y.to_bits()));
+
+    // A non-finite point in the third batch fails the whole call, as with the slices.
+    let (mut xs, mut ys) = points(
+        10,
+        200_000,
+        (200_000.0, 1_000_000.0),
+        (6_100_000.0, 7_700_000.0),
+    );
+    ys[150_000] = f64::INFINITY;
+    let mut pts: Vec<Coord<f64>> = xs.iter().zip(&ys).map(|(&x, &y)| Coord { x, y }).collect();
+    assert_eq!(
+        t.coords_in_place(&mut pts).unwrap_err(),
+        t.coords(&mut xs, &mut ys).unwrap_err()
+    );
+
+    // The identity checks too.
+    let same = Crs::parse("EPSG:3006", "test").unwrap();
+    let id = Transform::new(&same, &same).unwrap();
+    let mut pts = vec![
+        Coord { x: 1.0, y: 2.0 },
+        Coord {
+            x: f64::NAN,
+            y: 0.0,
+        },
+    ];
+    let e = id.coords_in_place(&mut pts).unwrap_err();
+    assert!(e.contains("coordinate 1 "), "{e}");
+}
