@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use gapmap_core::fibre::{self, FibreIndex, FibreReach};
 use gapmap_core::gaps::{self, GapCluster, GapKind};
-use gapmap_core::geo::MultiPolygon;
+use gapmap_core::geo::{LineString, MultiPolygon};
 use gapmap_core::mobile::{self, MobileCover, MobileIndex};
 use gapmap_core::par::SpatialOrder;
 use gapmap_core::polygon_index::PolygonIndex;
@@ -340,6 +340,13 @@ fn analyze(
     let fibre_geometry_needed = args.resilience.backbone.is_some()
         || !args.policy.fixed.is_empty()
         || !args.policy.planned.is_empty();
+    // Without the GeoPackage, the full-resolution outlines serve only to make the web maps'
+    // simplified copies. Each is simplified in place and trimmed as soon as it is made (the
+    // settlements once indexed, the gap and aid outlines as they are drawn): one small copy is
+    // held, not a large one, and the map writers start at once.
+    let early_simplify_m =
+        (args.outputs.contains(&Output::Maps) && !args.gpkg && args.map_simplify_m > 0.0)
+            .then_some(args.map_simplify_m);
     let spin = Bar::spinner("reading inputs".into());
     let ((settlements, settlement_index), premises, fibre, mobile, backbone_in, sites_in, policy) =
         std::thread::scope(|scope| -> Result<_> {
@@ -429,7 +436,7 @@ fn analyze(
                 let order = SpatialOrder::new(&premises.xy);
                 Ok((premises, order))
             });
-            let settlements = read_settlements(
+            let mut settlements = read_settlements(
                 &SettlementOptions {
                     path: settlements_path.to_path_buf(),
                     layer: args.settlements_layer.clone(),
@@ -449,6 +456,9 @@ fn analyze(
             )?;
             // Indexed on the pool while the other inputs are still being read.
             let settlement_index = PolygonIndex::new(&settlements.areas);
+            if let Some(tolerance_m) = early_simplify_m {
+                simplify_all_in_place(&mut settlements.areas, tolerance_m);
+            }
             let premises = premise_reader
                 .join()
                 .map_err(|_| anyhow::anyhow!("the premise reader thread panicked"))??;
@@ -550,6 +560,7 @@ fn analyze(
         params,
         // Outlines are drawn only for the map outputs.
         args.outputs.contains(&Output::Maps) || args.gpkg,
+        early_simplify_m,
         &mut clock,
     );
 
@@ -596,7 +607,6 @@ fn analyze(
         _ => None,
     };
 
-    let (mut settlements, mut results) = (settlements, results);
     let mut staging = Staging::begin(&args.out, args.overwrite)?;
     let cell_sites = match (&sites_in, &site_prediction) {
         (Some((s, _)), Some(p)) => Some((s, p)),
@@ -630,18 +640,13 @@ fn analyze(
             let (path, crs_label) = (&premises_path, &crs_label);
             scope.spawn(move || write_premise_table(&rows, cell_sites, path, crs_label))
         });
-        // Without the GeoPackage, the full-resolution outlines serve only to make the web
-        // maps' simplified copies: simplify in place, so that one copy is held, not two.
-        // The tolerance still to apply when writing the web maps.
-        let mut map_simplify_m = args.map_simplify_m;
-        if args.outputs.contains(&Output::Maps) && !args.gpkg && map_simplify_m > 0.0 {
-            simplify_all_in_place(&mut settlements.areas, map_simplify_m);
-            simplify_all_in_place(&mut results.outlines, map_simplify_m);
-            if let Some(a) = &mut results.aid_areas {
-                simplify_all_in_place(&mut a.outlines, map_simplify_m);
-            }
-            map_simplify_m = 0.0;
-        }
+        // The tolerance still to apply when writing the web maps (none if the outlines were
+        // simplified as they were made).
+        let map_simplify_m = if early_simplify_m.is_some() {
+            0.0
+        } else {
+            args.map_simplify_m
+        };
         let outputs = write_outputs(
             &mut staging,
             &premises,
@@ -805,6 +810,7 @@ fn compute(
     sites: Option<&[PremiseRadio]>,
     params: Params,
     with_outlines: bool,
+    simplify_m: Option<f64>,
     clock: &mut Clock,
 ) -> (Results, Option<PolygonIndex>) {
     let Indexes {
@@ -897,7 +903,10 @@ fn compute(
                 .iter()
                 .map(|&i| premises.xy[i as usize])
                 .collect();
-            let o = gaps::outline(&pts, params.gap_margin_m, params.gap_cluster_m);
+            let mut o = gaps::outline(&pts, params.gap_margin_m, params.gap_cluster_m);
+            if let Some(tolerance_m) = simplify_m {
+                simplify_and_trim(&mut o, tolerance_m);
+            }
             gapmap_core::par::Progress::advance(&bar, 1);
             o
         },
@@ -916,7 +925,10 @@ fn compute(
     clock.lap("tally");
     // White areas for a tender (drawn only for the map outputs, like the gap outlines).
     let aid_areas = with_outlines.then(|| {
-        let a = policy::aid_areas(&premises.xy, &outcomes, policy.aid_cell_m);
+        let mut a = policy::aid_areas(&premises.xy, &outcomes, policy.aid_cell_m);
+        if let Some(tolerance_m) = simplify_m {
+            simplify_all_in_place(&mut a.outlines, tolerance_m);
+        }
         clock.lap("aid areas");
         a
     });
@@ -1234,11 +1246,27 @@ fn simplify_all(areas: &[MultiPolygon<f64>], tolerance_m: f64) -> Vec<MultiPolyg
     }
 }
 
-/// `areas` simplified in place at `tolerance_m`, on the pool.
+/// `areas` simplified in place at `tolerance_m` and trimmed ([`simplify_and_trim`]), on the
+/// pool.
 fn simplify_all_in_place(areas: &mut [MultiPolygon<f64>], tolerance_m: f64) {
     areas
         .par_iter_mut()
-        .for_each(|a| simplify_multi_polygon_in_place(a, tolerance_m));
+        .for_each(|a| simplify_and_trim(a, tolerance_m));
+}
+
+/// `area` simplified in place at `tolerance_m`, each ring then reallocated to its new length
+/// when that frees much (the memory serves what follows, rather than fresh pages).
+fn simplify_and_trim(area: &mut MultiPolygon<f64>, tolerance_m: f64) {
+    simplify_multi_polygon_in_place(area, tolerance_m);
+    let trim = |r: &mut LineString<f64>| {
+        if r.0.capacity() > 2 * r.0.len() + 16 {
+            r.0.shrink_to_fit();
+        }
+    };
+    for p in &mut area.0 {
+        p.exterior_mut(trim);
+        p.interiors_mut(|rs| rs.iter_mut().for_each(trim));
+    }
 }
 
 /// `full` with the `simplified` outlines, or `full` itself when there are none.

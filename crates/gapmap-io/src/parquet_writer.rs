@@ -31,9 +31,11 @@ use polars_parquet::write::{
 };
 use rayon::prelude::*;
 
-/// Rows per row group, about (polars' default): a table is cut into `rows / ROW_GROUP_ROWS`
-/// groups of equal size, as polars does.
-const ROW_GROUP_ROWS: usize = 512 * 512;
+/// Rows per row group, about: a table is cut into `rows / ROW_GROUP_ROWS` groups of equal
+/// size, as polars does. Half polars' default (512²) and near DuckDB's (122,880): one group of
+/// the premise table is then about 15 MB while it is encoded, not 36 MB, and files are 0.3 %
+/// larger.
+const ROW_GROUP_ROWS: usize = 1 << 17;
 /// A text column is dictionary-encoded from its views when a row group has at most this many
 /// distinct views, and at most one per `MIN_ROWS_PER_VALUE` rows.
 const MAX_DICTIONARY_VALUES: usize = 1 << 16;

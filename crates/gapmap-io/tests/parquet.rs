@@ -101,9 +101,9 @@ fn unwritable_path_is_an_error_naming_it() {
 
 #[test]
 fn groups_built_one_at_a_time_write_the_same_file() {
-    // 600,000 rows: two equal row groups (600,000 / 2^18 rounded down, as polars cuts them),
-    // each built on request.
-    let n = 600_000usize;
+    // 300,000 rows: two equal row groups (300,000 / 2^17 rounded down, cut as polars cuts
+    // them), each built on request.
+    let n = 300_000usize;
     let frame = |rows: std::ops::Range<usize>| {
         DataFrame::new(
             rows.len(),
@@ -135,7 +135,7 @@ fn groups_built_one_at_a_time_write_the_same_file() {
         Ok(frame(offset..offset + len))
     })
     .unwrap();
-    assert_eq!(asked, vec![(0, 300_000), (300_000, 300_000)]);
+    assert_eq!(asked, vec![(0, 150_000), (150_000, 150_000)]);
     assert_eq!(
         std::fs::read(&whole).unwrap(),
         std::fs::read(&grouped).unwrap()
