@@ -386,7 +386,7 @@ fn analyze(
             });
             let other = scope.spawn(|| -> Result<OtherInputs> {
                 let ctx = portable.context()?;
-                let mobile = (!args.mobile.is_empty())
+                let mut mobile = (!args.mobile.is_empty())
                     .then(|| {
                         read_mobile(
                             &MobileOptions {
@@ -409,7 +409,6 @@ fn analyze(
                     .transpose()?;
                 // Indexed here, on the pool, while the fibre is still being read. The index
                 // holds its own copy of the polygons; nothing later reads the features'.
-                let mut mobile = mobile;
                 let mobile_index = mobile
                     .as_mut()
                     .map(|m| {

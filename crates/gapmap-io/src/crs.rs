@@ -152,6 +152,10 @@ fn native_inverse(from: &Crs, to: &Crs) -> Option<TmInverse> {
     })
 }
 
+/// Coordinates per PROJ call (and per native-path check): large batches keep PROJ's per-call
+/// overhead low.
+const BATCH: usize = 1 << 16;
+
 /// An error naming the first non-finite coordinate (its position plus `offset`), if any.
 fn all_finite(
     mut coords: impl Iterator<Item = (f64, f64)>,
@@ -270,7 +274,7 @@ impl Transform {
     fn project(&self, xs: &mut [f64], ys: &mut [f64]) -> std::result::Result<(), String> {
         if let Some(ct) = &self.ct {
             // Large batches in slices keep PROJ's per-call overhead low.
-            for (cx, cy) in xs.chunks_mut(1 << 16).zip(ys.chunks_mut(1 << 16)) {
+            for (cx, cy) in xs.chunks_mut(BATCH).zip(ys.chunks_mut(BATCH)) {
                 if let Some(tm) = &self.tm {
                     let mut tiles = tm.lock().unwrap_or_else(|e| e.into_inner());
                     if self.native_batch(&mut tiles, ct, cx, cy) {
@@ -285,12 +289,12 @@ impl Transform {
     }
 
     /// [`Transform::coords`] for points, in place, a batch at a time (no copy of the whole
-    /// slice is made). Fails if any result is not finite, naming its position.
+    /// slice is made): the same batches as `coords`, so the same results. Fails if any result
+    /// is not finite, naming its position.
     pub fn coords_in_place(&self, points: &mut [Coord<f64>]) -> std::result::Result<(), String> {
         if self.is_identity() {
             return all_finite(points.iter().map(|p| (p.x, p.y)), 0);
         }
-        const BATCH: usize = 1 << 16;
         let (mut xs, mut ys) = (Vec::with_capacity(BATCH), Vec::with_capacity(BATCH));
         for (b, batch) in points.chunks_mut(BATCH).enumerate() {
             xs.clear();

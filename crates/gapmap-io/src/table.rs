@@ -409,33 +409,16 @@ pub(crate) fn read_premises(
     drop(df);
 
     // Drop rows without geometry (GeoParquet nulls), keeping everything aligned.
-    let ids = if skipped.is_empty() {
-        ids
-    } else {
-        let kept = |k: &mut std::slice::Iter<'_, bool>| k.next().copied().unwrap_or(false);
-        let mut k = keep.iter();
-        xy.retain(|_| kept(&mut k));
-        let mut k = keep.iter();
-        households.retain(|_| kept(&mut k));
-        let mut k = keep.iter();
-        workplaces.retain(|_| kept(&mut k));
-        match ids {
-            PremiseIds::Int(v) => PremiseIds::Int(
-                v.into_iter()
-                    .zip(&keep)
-                    .filter(|(_, k)| **k)
-                    .map(|(v, _)| v)
-                    .collect(),
-            ),
-            PremiseIds::Str(v) => PremiseIds::Str(
-                v.into_iter()
-                    .zip(&keep)
-                    .filter(|(_, k)| **k)
-                    .map(|(v, _)| v)
-                    .collect(),
-            ),
+    let mut ids = ids;
+    if !skipped.is_empty() {
+        retain_kept(&mut xy, &keep);
+        retain_kept(&mut households, &keep);
+        retain_kept(&mut workplaces, &keep);
+        match &mut ids {
+            PremiseIds::Int(v) => retain_kept(v, &keep),
+            PremiseIds::Str(v) => retain_kept(v, &keep),
         }
-    };
+    }
     if xy.is_empty() {
         return Err(IoError::Empty {
             path: path.to_path_buf(),
@@ -455,6 +438,12 @@ pub(crate) fn read_premises(
         info,
         notices,
     })
+}
+
+/// Keeps the rows of `v` whose `keep` flag is set (`keep` has a flag per row).
+fn retain_kept<T>(v: &mut Vec<T>, keep: &[bool]) {
+    let mut flags = keep.iter();
+    v.retain(|_| flags.next().copied().unwrap_or(false));
 }
 
 fn fmt_opt(v: Option<f64>) -> String {

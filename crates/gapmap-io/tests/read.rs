@@ -563,6 +563,37 @@ fn geoparquet_wkb_points() {
     assert_eq!(r.ids, PremiseIds::Str(vec!["a".into(), "b".into()]));
     assert!((r.xy[0].x - 500_000.0).abs() < 1e-6);
     assert_eq!(r.info.crs, "OGC:CRS84");
+
+    // A row without geometry is skipped, named, and every column stays aligned.
+    let q = dir.path().join("gaps.parquet");
+    let mut df = DataFrame::new(
+        3,
+        vec![
+            Column::new("id".into(), &[10i64, 11, 12]),
+            Column::new(
+                "geometry".into(),
+                vec![Some(geoms[0].as_slice()), None, Some(geoms[1].as_slice())],
+            ),
+            Column::new("households".into(), &[1i64, 2, 3]),
+            Column::new("workplaces".into(), &[4i64, 5, 6]),
+        ],
+    )
+    .unwrap();
+    ParquetWriter::new(std::fs::File::create(&q).unwrap())
+        .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![(
+            "geo".into(),
+            geo.into(),
+        )])))
+        .finish(&mut df)
+        .unwrap();
+    let r = read_premises(&popts(&q), &ctx()).unwrap();
+    assert_eq!(r.ids, PremiseIds::Int(vec![10, 12]));
+    assert_eq!((r.households, r.workplaces), (vec![1, 3], vec![4, 6]));
+    assert_eq!(r.xy.len(), 2);
+    assert!((r.xy[0].x - 500_000.0).abs() < 1e-6 && r.xy[1].x > 500_000.0);
+    assert_eq!(r.info.features, 2);
+    assert_eq!(r.info.skipped.len(), 1);
+    assert_eq!(r.info.skipped[0].feature, "row 1");
 }
 
 #[test]
