@@ -551,14 +551,16 @@ fn geoparquet_wkb_points() {
     )
     .unwrap();
     let geo = r#"{"version":"1.1.0","primary_column":"geometry","columns":{"geometry":{"encoding":"WKB","geometry_types":["Point"]}}}"#;
-    let f = std::fs::File::create(&p).unwrap();
-    ParquetWriter::new(f)
-        .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![(
-            "geo".into(),
-            geo.into(),
-        )])))
-        .finish(&mut df)
-        .unwrap();
+    let write_geoparquet = |path: &Path, df: &mut DataFrame| {
+        ParquetWriter::new(std::fs::File::create(path).unwrap())
+            .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![(
+                "geo".into(),
+                geo.into(),
+            )])))
+            .finish(df)
+            .unwrap();
+    };
+    write_geoparquet(&p, &mut df);
     let r = read_premises(&popts(&p), &ctx()).unwrap();
     assert_eq!(r.ids, PremiseIds::Str(vec!["a".into(), "b".into()]));
     assert!((r.xy[0].x - 500_000.0).abs() < 1e-6);
@@ -579,13 +581,7 @@ fn geoparquet_wkb_points() {
         ],
     )
     .unwrap();
-    ParquetWriter::new(std::fs::File::create(&q).unwrap())
-        .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![(
-            "geo".into(),
-            geo.into(),
-        )])))
-        .finish(&mut df)
-        .unwrap();
+    write_geoparquet(&q, &mut df);
     let r = read_premises(&popts(&q), &ctx()).unwrap();
     assert_eq!(r.ids, PremiseIds::Int(vec![10, 12]));
     assert_eq!((r.households, r.workplaces), (vec![1, 3], vec![4, 6]));
