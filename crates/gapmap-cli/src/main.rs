@@ -1,5 +1,6 @@
-//! The `gapmap` command line. Each subcommand lives in its own module; this file only parses
-//! arguments, dispatches, and maps errors to exit codes (2: bad input or usage, 1: other).
+//! The `gapmap` command line: a thin front end on the `gapmap` library. Each subcommand's flags
+//! are its library plan (clap derives on the plans); this file parses, dispatches, prints what
+//! the library hands back, and maps errors to exit codes (2: bad input or usage, 1: other).
 
 // `IoError` carries file, layer, feature and field for its messages; errors are rare, so its
 // size on the error path is not worth boxing.
@@ -18,20 +19,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod analyze;
 mod batch;
-mod bundled;
-mod grid;
-mod memory;
-mod policy;
-mod predict;
-mod premise_args;
-mod prioritise;
 mod progress;
-mod radio;
-mod report;
-mod resilience;
-mod runinfo;
-mod settlements;
-mod synth;
 mod terminal;
 
 /// Broadband and mobile coverage gaps per premise and per settlement.
@@ -47,56 +35,36 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Fibre and mobile coverage per premise and per settlement: tables, gap map, run record.
-    Analyze(analyze::Args),
+    Analyze(gapmap::AnalysisPlan),
     /// Seeded synthetic premises, fibre and mobile layers on real settlements and population.
-    Synth(synth::Args),
+    Synth(gapmap::synth::SynthPlan),
     /// Run analyze over workloads × parameter grids into one tidy table.
     Batch(batch::Args),
     /// Predicted mobile coverage from cell sites: coverage polygons, best server per premise.
-    Predict(predict::Args),
+    Predict(gapmap::predict::PredictPlan),
     /// An analysis aggregated to SCB grid squares, H3 cells and regions (kommun, län).
-    Grid(grid::Args),
+    Grid(gapmap::grid::GridPlan),
     /// Candidate fibre projects costed in SEK, and the ones a budget should fund.
-    Prioritise(prioritise::Args),
+    Prioritise(gapmap::prioritise::PrioritisePlan),
     /// An analysis as one self-contained report.html (maps, tables) and map.png.
-    Report(report::Args),
+    Report(gapmap::report::ReportPlan),
     /// Settlement polygons derived from premises the way SCB delimits tätorter.
-    Settlements(settlements::Args),
+    Settlements(gapmap::settlements::SettlementsPlan),
 }
 
-/// A usage error found after parsing (exit code 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
-/// Checks a numeric flag: finite and at least `min` (`inclusive`) or above it.
-pub fn check_number(
-    flag: &str,
-    v: f64,
-    min: f64,
-    inclusive: bool,
-) -> std::result::Result<(), UsageError> {
-    let ok = v.is_finite() && if inclusive { v >= min } else { v > min };
-    if ok {
-        Ok(())
-    } else {
-        Err(UsageError(format!(
-            "{flag} must be a finite number {} {min}, got {v}",
-            if inclusive { ">=" } else { ">" }
-        )))
-    }
-}
-
+/// Exit code of an error: 2 for the user's input or usage, 1 for the rest.
 fn exit_code(e: &anyhow::Error) -> u8 {
-    if let Some(io) = e.downcast_ref::<gapmap_io::IoError>() {
-        return if io.is_bad_input() { 2 } else { 1 };
+    match e.downcast_ref::<gapmap::Error>() {
+        Some(e) if e.is_bad_input() => 2,
+        Some(_) => 1,
+        None => 1,
     }
-    if e.downcast_ref::<UsageError>().is_some()
-        || e.downcast_ref::<gapmap_core::CoreError>().is_some()
-    {
-        return 2;
-    }
-    1
+}
+
+/// Prints a subcommand's summary (stdout).
+fn print_summary(text: gapmap::Result<String>) -> anyhow::Result<()> {
+    print!("{}", text?);
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -111,15 +79,16 @@ fn main() -> ExitCode {
             };
         }
     };
+    gapmap::progress::set_reporter(Some(std::sync::Arc::new(progress::Terminal)));
     let result = match cli.command {
-        Command::Analyze(args) => analyze::run(args),
-        Command::Synth(args) => synth::run(args),
+        Command::Analyze(plan) => analyze::run(plan),
+        Command::Synth(plan) => print_summary(gapmap::synth::run(plan)),
         Command::Batch(args) => batch::run(args),
-        Command::Predict(args) => predict::run(args),
-        Command::Grid(args) => grid::run(args),
-        Command::Prioritise(args) => prioritise::run(args),
-        Command::Report(args) => report::run(args),
-        Command::Settlements(args) => settlements::run(args),
+        Command::Predict(plan) => print_summary(gapmap::predict::run(plan)),
+        Command::Grid(plan) => print_summary(gapmap::grid::run(plan)),
+        Command::Prioritise(plan) => print_summary(gapmap::prioritise::run(plan)),
+        Command::Report(plan) => print_summary(gapmap::report::run(plan)),
+        Command::Settlements(plan) => print_summary(gapmap::settlements::run(plan)),
     };
     match result {
         Ok(()) => {

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use gapmap::resilience::Outcome;
+use gapmap_core::resilience::RedundancyClass;
 use gapmap_core::summary::Tally;
 use gapmap_io::inputs::Settlements;
 
@@ -137,6 +139,56 @@ pub fn print_summary(
     }
     println!();
     println!("Wrote {files} files to {} in {seconds:.2} s", out.display());
+}
+
+/// The terminal summary: settlements by class and the five worst single failures.
+pub fn print_resilience(o: &Outcome, settlements: &Settlements) {
+    let r = &o.result;
+    let count = |c: RedundancyClass| r.settlement_class.iter().filter(|&&x| x == c).count();
+    println!(
+        "\nFibre resilience: {} junctions, {} links, {} risk units ({} of several links).",
+        o.graph.num_junctions(),
+        o.graph.links.len(),
+        o.graph.groups.len(),
+        o.graph.groups.iter().filter(|g| g.len() > 1).count()
+    );
+    println!(
+        "Settlements: {} redundant, {} on a single path, {} with no path to the backbone.",
+        count(RedundancyClass::Redundant),
+        count(RedundancyClass::Single),
+        count(RedundancyClass::None)
+    );
+    if r.critical.is_empty() {
+        println!("No single failure cuts any premise or settlement off the backbone.");
+        return;
+    }
+    println!("Single failures that cut off the most premises (critical_links.*):");
+    println!(
+        "  {:>4}  {:>8}  {:>10}  {:>11}  settlements",
+        "rank", "unit", "premises", "households"
+    );
+    for (k, u) in r.critical.iter().take(5).enumerate() {
+        let names: Vec<&str> = u
+            .settlements
+            .iter()
+            .take(3)
+            .map(|&s| settlements.names[s as usize].as_str())
+            .collect();
+        let more = u.settlements.len().saturating_sub(3);
+        println!(
+            "  {:>4}  {:>8}  {:>10}  {:>11}  {}{}",
+            k + 1,
+            u.group + 1,
+            u.premises,
+            u.households,
+            names.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
 }
 
 #[cfg(test)]

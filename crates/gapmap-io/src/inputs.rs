@@ -8,7 +8,7 @@ use gapmap_core::fibre::FibreFeature;
 use gapmap_core::geo::{Coord, Geometry, InteriorPoint, MultiLineString, MultiPoint, MultiPolygon};
 use gapmap_core::mobile::{CoverageFeature, Tech, MAX_OPERATORS};
 use gdal::vector::FieldValue;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{IoError, Result};
@@ -40,14 +40,15 @@ impl FieldChoice {
 }
 
 /// A feature that was left out, and why.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Skipped {
     pub feature: String,
     pub reason: String,
 }
 
 /// What run.json records about one input.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct InputInfo {
     pub role: String,
     pub path: String,
@@ -157,6 +158,29 @@ impl PremiseIds {
             PremiseIds::Int(v) => v[i].to_string(),
             PremiseIds::Str(v) => v[i].clone(),
         }
+    }
+}
+
+/// Keeps the items `i` of `v` for which `keep(i)` holds, in order.
+fn retain_by_index<T>(v: &mut Vec<T>, keep: &impl Fn(usize) -> bool) {
+    let mut i = 0;
+    v.retain(|_| {
+        i += 1;
+        keep(i - 1)
+    });
+}
+
+impl Premises {
+    /// Keeps the premises `i` (in input order) for which `keep(i)` holds: a subset analysed
+    /// against the same reference layers, e.g. one tile of a partitioned run.
+    pub fn retain(&mut self, keep: &impl Fn(usize) -> bool) {
+        match &mut self.ids {
+            PremiseIds::Int(v) => retain_by_index(v, keep),
+            PremiseIds::Str(v) => retain_by_index(v, keep),
+        }
+        retain_by_index(&mut self.xy, keep);
+        retain_by_index(&mut self.households, keep);
+        retain_by_index(&mut self.workplaces, keep);
     }
 }
 
@@ -948,7 +972,8 @@ fn collect_linear(
 }
 
 /// One technology value found in the mobile layers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TechValue {
     pub value: String,
     /// `4G`, `5G`, or `other` (kept and reported, counts as neither).

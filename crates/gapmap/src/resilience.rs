@@ -5,7 +5,6 @@
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
 use gapmap_core::geo::{Coord, Geometry, LineString, MultiLineString};
 use gapmap_core::network::{FibreGraph, GraphOptions, NetworkLine};
 use gapmap_core::par::SpatialOrder;
@@ -14,71 +13,92 @@ use gapmap_core::resilience::{self, Demand, RedundancyClass, Resilience};
 use gapmap_io::features::{Column, FeatureTable, GeomRef};
 use gapmap_io::inputs::{Backbone, Fibre, Premises, Settlements};
 use gapmap_io::tables;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
-use crate::UsageError;
+use crate::error::{check_number, Error, Result};
+use crate::run_info::{ClassCounts, ResilienceParameters, ResilienceSummary};
 
 /// Resilience options of `gapmap analyze`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ResilienceArgs {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct ResiliencePlan {
     /// Backbone points (where the fibre network reaches the wider internet): turns on the
     /// resilience analysis and critical_links.*; needs --fibre.
-    #[arg(long, value_name = "PATH")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub backbone: Option<PathBuf>,
-    #[arg(long, value_name = "NAME")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub backbone_layer: Option<String>,
     /// Name field of the backbone points [default: name; else the feature id].
-    #[arg(long, value_name = "FIELD")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "FIELD"))]
     pub backbone_name_field: Option<String>,
     /// Backbone points attach to the nearest fibre vertex within this distance, in metres.
-    #[arg(long, value_name = "M", default_value_t = 100.0)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "M", default_value_t = 100.0))]
     pub backbone_snap_m: f64,
     /// Fibre vertices closer than this, in metres, are one node of the network graph.
-    #[arg(long, value_name = "M", default_value_t = 1.0)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "M", default_value_t = 1.0))]
     pub snap_m: f64,
     /// Links within this distance, in metres, of another link for more than half their
     /// length share a risk (one trench); 0 turns this off.
-    #[arg(long, value_name = "M", default_value_t = 2.0)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "M", default_value_t = 2.0))]
     pub srlg_m: f64,
     /// Shared-risk field of the fibre (e.g. a trench or duct id): features with one value fail
     /// together.
-    #[arg(long, value_name = "FIELD")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "FIELD"))]
     pub fibre_srlg_field: Option<String>,
 }
 
-impl ResilienceArgs {
-    pub fn validate(&self, has_fibre: bool) -> std::result::Result<(), UsageError> {
+impl Default for ResiliencePlan {
+    fn default() -> ResiliencePlan {
+        ResiliencePlan {
+            backbone: None,
+            backbone_layer: None,
+            backbone_name_field: None,
+            backbone_snap_m: 100.0,
+            snap_m: 1.0,
+            srlg_m: 2.0,
+            fibre_srlg_field: None,
+        }
+    }
+}
+
+impl ResiliencePlan {
+    /// Checks the options; `has_fibre` when the analysis has a fibre layer.
+    pub fn validate(&self, has_fibre: bool) -> Result<()> {
         for (name, v) in [
             ("--backbone-snap-m", self.backbone_snap_m),
             ("--snap-m", self.snap_m),
             ("--srlg-m", self.srlg_m),
         ] {
-            crate::check_number(name, v, 0.0, true)?;
+            check_number(name, v, 0.0, true)?;
         }
         if self.backbone.is_some() && !has_fibre {
-            return Err(UsageError(
-                "--backbone needs a fibre network (--fibre)".into(),
-            ));
+            return Err(Error::usage("--backbone needs a fibre network (--fibre)"));
         }
         if self.backbone.is_none()
             && (self.backbone_layer.is_some() || self.backbone_name_field.is_some())
         {
-            return Err(UsageError(
-                "--backbone-layer and --backbone-name-field need --backbone".into(),
+            return Err(Error::usage(
+                "--backbone-layer and --backbone-name-field need --backbone",
             ));
         }
         Ok(())
     }
 
-    pub fn parameters(&self) -> Value {
-        json!({
-            "backbone_layer": self.backbone_layer,
-            "backbone_name_field": self.backbone_name_field.as_deref().unwrap_or("name"),
-            "backbone_snap_m": self.backbone_snap_m,
-            "snap_m": self.snap_m,
-            "srlg_m": self.srlg_m,
-            "fibre_srlg_field": self.fibre_srlg_field,
-        })
+    /// What run.json records.
+    pub fn parameters(&self) -> ResilienceParameters {
+        ResilienceParameters {
+            backbone_layer: self.backbone_layer.clone(),
+            backbone_name_field: self
+                .backbone_name_field
+                .as_deref()
+                .unwrap_or("name")
+                .to_string(),
+            backbone_snap_m: self.backbone_snap_m,
+            snap_m: self.snap_m,
+            srlg_m: self.srlg_m,
+            fibre_srlg_field: self.fibre_srlg_field.clone(),
+        }
     }
 }
 
@@ -100,7 +120,7 @@ pub fn run(
     premises: &Premises,
     premise_settlement: &[Option<u32>],
     drop_distance_m: f64,
-    args: &ResilienceArgs,
+    plan: &ResiliencePlan,
 ) -> Outcome {
     let order = SpatialOrder::new(&premises.xy);
     let mut lines = Vec::new();
@@ -121,9 +141,9 @@ pub fn run(
         &lines,
         &points,
         GraphOptions {
-            snap_m: args.snap_m,
-            srlg_m: args.srlg_m,
-            backbone_snap_m: args.backbone_snap_m,
+            snap_m: plan.snap_m,
+            srlg_m: plan.srlg_m,
+            backbone_snap_m: plan.backbone_snap_m,
         },
     );
     let unattached: Vec<String> = backbone
@@ -355,26 +375,26 @@ impl Outcome {
     }
 
     /// What run.json records.
-    pub fn summary(&self, backbone_path: &Path) -> Value {
+    pub fn summary(&self, backbone_path: &Path) -> ResilienceSummary {
         let g = &self.graph;
         let r = &self.result;
         let count = |c: RedundancyClass| r.settlement_class.iter().filter(|&&x| x == c).count();
-        json!({
-            "backbone": backbone_path.display().to_string(),
-            "backbone_points": g.backbone.len(),
-            "backbone_points_unattached": self.unattached,
-            "junctions": g.num_junctions(),
-            "links": g.links.len(),
-            "risk_units": g.groups.len(),
-            "risk_units_of_several_links": g.groups.iter().filter(|x| x.len() > 1).count(),
-            "premises_on_fibre_links": self.premise_link.iter().filter(|l| l.is_some()).count(),
-            "settlements_by_class": {
-                "none": count(RedundancyClass::None),
-                "single": count(RedundancyClass::Single),
-                "redundant": count(RedundancyClass::Redundant),
+        ResilienceSummary {
+            backbone: backbone_path.display().to_string(),
+            backbone_points: g.backbone.len(),
+            backbone_points_unattached: self.unattached.clone(),
+            junctions: g.num_junctions(),
+            links: g.links.len(),
+            risk_units: g.groups.len(),
+            risk_units_of_several_links: g.groups.iter().filter(|x| x.len() > 1).count(),
+            premises_on_fibre_links: self.premise_link.iter().filter(|l| l.is_some()).count(),
+            settlements_by_class: ClassCounts {
+                none: count(RedundancyClass::None),
+                single: count(RedundancyClass::Single),
+                redundant: count(RedundancyClass::Redundant),
             },
-            "critical_units": r.critical.len(),
-        })
+            critical_units: r.critical.len(),
+        }
     }
 }
 
@@ -391,54 +411,4 @@ pub fn write_critical_tables(table: &FeatureTable<'_>, csv: &Path, parquet: &Pat
     tables::write_csv(&mut df, csv)?;
     tables::write_parquet(&mut df, parquet, None)?;
     Ok(())
-}
-
-/// The terminal summary: settlements by class and the five worst single failures.
-pub fn print_summary(o: &Outcome, settlements: &Settlements) {
-    let r = &o.result;
-    let count = |c: RedundancyClass| r.settlement_class.iter().filter(|&&x| x == c).count();
-    println!(
-        "\nFibre resilience: {} junctions, {} links, {} risk units ({} of several links).",
-        o.graph.num_junctions(),
-        o.graph.links.len(),
-        o.graph.groups.len(),
-        o.graph.groups.iter().filter(|g| g.len() > 1).count()
-    );
-    println!(
-        "Settlements: {} redundant, {} on a single path, {} with no path to the backbone.",
-        count(RedundancyClass::Redundant),
-        count(RedundancyClass::Single),
-        count(RedundancyClass::None)
-    );
-    if r.critical.is_empty() {
-        println!("No single failure cuts any premise or settlement off the backbone.");
-        return;
-    }
-    println!("Single failures that cut off the most premises (critical_links.*):");
-    println!(
-        "  {:>4}  {:>8}  {:>10}  {:>11}  settlements",
-        "rank", "unit", "premises", "households"
-    );
-    for (k, u) in r.critical.iter().take(5).enumerate() {
-        let names: Vec<&str> = u
-            .settlements
-            .iter()
-            .take(3)
-            .map(|&s| settlements.names[s as usize].as_str())
-            .collect();
-        let more = u.settlements.len().saturating_sub(3);
-        println!(
-            "  {:>4}  {:>8}  {:>10}  {:>11}  {}{}",
-            k + 1,
-            u.group + 1,
-            u.premises,
-            u.households,
-            names.join(", "),
-            if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            }
-        );
-    }
 }

@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
 use gapmap_core::radio::grid::{coverage_layers, rows_to_visit};
 use gapmap_core::radio::predict::{predict_all, SiteIndex};
 use gapmap_io::features::Column;
@@ -17,81 +16,88 @@ use gapmap_io::{tables, ReadContext};
 use serde_json::json;
 
 use crate::analyze::Clock;
-use crate::premise_args::PremiseFields;
+use crate::bundled;
+use crate::error::{Error, Result};
+use crate::premise_plan::PremisePlan;
+use crate::progress;
 use crate::progress::Bar;
-use crate::radio::{self, SiteArgs};
-use crate::runinfo::{utc_now, RunInfo};
-use crate::{bundled, UsageError};
+use crate::radio::{self, SitePlan};
+use crate::run_info::{utc_now, RunInfo};
+use std::fmt::Write as _;
 
 /// `gapmap predict` options.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    #[command(flatten)]
-    pub radio: SiteArgs,
+#[derive(Debug)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct PredictPlan {
+    #[cfg_attr(feature = "clap", command(flatten))]
+    pub radio: SitePlan,
     /// Premises to predict at (points or buildings, or a Parquet/CSV table with x/y columns).
     /// With neither --sites nor --premises, the bundled region's sites and premises.
-    #[arg(long, value_name = "PATH")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub premises: Option<PathBuf>,
-    #[command(flatten)]
-    pub premise: PremiseFields,
+    #[cfg_attr(feature = "clap", command(flatten))]
+    pub premise: PremisePlan,
     /// Cell size of the coverage grid, metres (cells are aligned to multiples of it).
-    #[arg(
-        long,
-        value_name = "M",
-        default_value_t = 50.0,
-        allow_negative_numbers = true
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long,
+            value_name = "M",
+            default_value_t = 50.0,
+            allow_negative_numbers = true
+        )
     )]
     pub grid_m: f64,
     /// Output directory.
-    #[arg(long, value_name = "DIR", default_value = "gapmap-predict")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "DIR", default_value = "gapmap-predict")
+    )]
     pub out: PathBuf,
     /// Working CRS: projected, in metres.
-    #[arg(long, value_name = "CRS", default_value = "EPSG:3006")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "CRS", default_value = "EPSG:3006")
+    )]
     pub crs: String,
     /// CRS of inputs that carry none.
-    #[arg(long, value_name = "CRS")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "CRS"))]
     pub assume_crs: Option<String>,
-    #[arg(long)]
+    #[cfg_attr(feature = "clap", arg(long))]
     pub overwrite: bool,
     /// Worker threads [default: all cores].
-    #[arg(long, value_name = "N")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "N"))]
     pub threads: Option<usize>,
 }
 
-pub fn run(mut args: Args) -> Result<()> {
+pub fn run(mut args: PredictPlan) -> Result<String> {
+    let mut summary = String::new();
     let started_utc = utc_now();
     let t0 = Instant::now();
     let bundled = args.radio.sites.is_none() && args.premises.is_none();
     if bundled {
-        let region = bundled::locate().map_err(UsageError)?;
-        eprintln!(
-            "note: no inputs given; predicting for the bundled region in {}",
+        let region = bundled::locate().map_err(Error::Usage)?;
+        progress::notice(&format!(
+            "no inputs given; predicting for the bundled region in {}",
             region.dir.display()
-        );
+        ));
         args.radio.sites = Some(region.sites);
         args.premises = Some(region.premises);
     }
     args.radio.validate(true)?;
     if !(args.grid_m >= 1.0 && args.grid_m <= 10_000.0) {
-        return Err(UsageError(format!(
+        return Err(Error::Usage(format!(
             "--grid-m must be between 1 and 10000 metres, got {}",
             args.grid_m
-        ))
-        .into());
-    }
-    if args.threads == Some(0) {
-        return Err(UsageError("--threads must be at least 1".into()).into());
+        )));
     }
     check_output_dir(&args.out, args.overwrite)?;
     let ctx = ReadContext::from_flags(&args.crs, args.assume_crs.as_deref(), false)?;
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build_global()
-        .context("cannot start worker threads")?;
+    crate::threads::init_global(args.threads)?;
     let mut clock = Clock::new();
 
     // Read.
-    let spin = Bar::spinner("reading sites".into());
+    let spin = Bar::spinner("reading sites");
     let (sites, dem) = args.radio.read(&ctx, &[])?.expect("--sites is checked");
     let premises = args
         .premises
@@ -105,7 +111,7 @@ pub fn run(mut args: Args) -> Result<()> {
         notices.extend(p.notices.iter().cloned());
     }
     for n in &notices {
-        eprintln!("note: {n}");
+        progress::notice(n);
     }
 
     // Predict.
@@ -124,7 +130,7 @@ pub fn run(mut args: Args) -> Result<()> {
             silent.len(),
             silent[0]
         );
-        eprintln!("note: {n}");
+        progress::notice(&n);
         notices.push(n);
     }
     clock.lap("index");
@@ -145,7 +151,10 @@ pub fn run(mut args: Args) -> Result<()> {
     let mut outputs: Vec<String> = Vec::new();
     let coverage = radio::coverage_table(&layers, &sites.operators, args.grid_m);
     let qml = radio::coverage_qml(&layers, &sites.operators);
-    std::fs::write(staging.file("coverage.qml"), &qml).context("coverage.qml")?;
+    {
+        let path = staging.file("coverage.qml");
+        std::fs::write(&path, &qml).map_err(|e| crate::error::write_error(path, e))?;
+    }
     write_geojson(
         &staging.file("coverage.geojson"),
         "coverage",
@@ -245,16 +254,17 @@ pub fn run(mut args: Args) -> Result<()> {
     let mut totals = std::collections::BTreeMap::new();
     totals.insert("sites".to_string(), sites.sites.len() as u64);
     totals.insert("coverage_layers".to_string(), layers.len() as u64);
-    let mut parameters = args.radio.parameters();
+    let mut parameters = serde_json::to_value(args.radio.parameters())
+        .map_err(|e| Error::Internal(e.to_string()))?;
     parameters["bundled_region"] = json!(bundled);
     parameters["grid_m"] = json!(args.grid_m);
     parameters["crs"] = json!(ctx.target.label());
     parameters["threads"] = json!(rayon::current_num_threads());
     parameters["out"] = json!(args.out.display().to_string());
-    let run = RunInfo {
-        tool: "gapmap",
-        version: env!("CARGO_PKG_VERSION"),
-        command: "predict",
+    let run: RunInfo<serde_json::Value, serde_json::Value> = RunInfo {
+        tool: "gapmap".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        command: "predict".into(),
         started_utc,
         parameters,
         working_crs: ctx.target.label().to_string(),
@@ -272,26 +282,21 @@ pub fn run(mut args: Args) -> Result<()> {
             .cloned()
             .chain(["run.json".to_string()])
             .collect(),
+        plan: None,
     };
-    let run_path = staging.file("run.json");
-    std::fs::write(
-        &run_path,
-        serde_json::to_string_pretty(&run).context("run.json")? + "\n",
-    )
-    .map_err(|e| gapmap_io::IoError::Write {
-        path: run_path,
-        message: e.to_string(),
-    })?;
+    crate::run_info::write_json(&run, &staging.file("run.json"))?;
     let written = staging.commit()?;
 
-    println!(
+    let _ = writeln!(
+        summary,
         "\n{} sites of {} operators; coverage on a {} m grid:",
         sites.sites.len(),
         sites.operators.len(),
         args.grid_m
     );
     for l in &layers {
-        println!(
+        let _ = writeln!(
+            summary,
             "  {:<24} {:>12.1} km²",
             format!(
                 "{} {}",
@@ -304,18 +309,20 @@ pub fn run(mut args: Args) -> Result<()> {
     if let Some(s) = &critical_summary {
         let n = s["premises"].as_u64().unwrap_or(0).max(1) as f64;
         let pct = |k: &str| 100.0 * s[k].as_u64().unwrap_or(0) as f64 / n;
-        println!(
+        let _ = writeln!(
+            summary,
             "Premises: {:.1} % with 4G, {:.1} % with 5G, {:.1} % on a single 4G site.",
             pct("premises_4g"),
             pct("premises_5g"),
             pct("premises_single_4g_site")
         );
     }
-    println!(
+    let _ = writeln!(
+        summary,
         "Wrote {} files to {} in {:.2} s.",
         written.len(),
         args.out.display(),
         t0.elapsed().as_secs_f64()
     );
-    Ok(())
+    Ok(summary)
 }

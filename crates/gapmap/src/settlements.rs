@@ -6,7 +6,6 @@ use std::borrow::Cow;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
 use gapmap_core::geo::Area;
 use gapmap_core::settlement;
 use gapmap_io::features::{Column, FeatureTable, GeomRef};
@@ -17,44 +16,55 @@ use gapmap_io::vector_out::{write_gpkg, OutLayer, MULTI_POLYGON};
 use gapmap_io::{tables, ReadContext};
 use serde_json::json;
 
-use crate::premise_args::PremiseFields;
-use crate::runinfo::utc_now;
+use crate::error::{check_number, Result};
+use crate::premise_plan::PremisePlan;
+use crate::progress;
+use crate::run_info::utc_now;
+use std::fmt::Write as _;
 
 /// `gapmap settlements` options.
-#[derive(Debug, clap::Args)]
-pub struct Args {
+#[derive(Debug)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct SettlementsPlan {
     /// Premises (any GDAL vector format, or CSV/Parquet points) to derive settlements from.
-    #[arg(long, value_name = "PATH")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub from_premises: PathBuf,
-    #[command(flatten)]
-    pub premise: PremiseFields,
+    #[cfg_attr(feature = "clap", command(flatten))]
+    pub premise: PremisePlan,
     /// Working CRS (projected, metres).
-    #[arg(long, value_name = "CRS", default_value = "EPSG:3006")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "CRS", default_value = "EPSG:3006")
+    )]
     pub crs: String,
     /// CRS of inputs that do not declare one.
-    #[arg(long, value_name = "CRS")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "CRS"))]
     pub assume_crs: Option<String>,
     /// Premises no more than this far apart, in metres, are one settlement (SCB: 200 m).
-    #[arg(long, value_name = "M", default_value_t = 200.0)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "M", default_value_t = 200.0))]
     pub link_m: f64,
     /// Smallest population of a settlement (SCB tätort: 200; småort: 50).
-    #[arg(long, value_name = "N", default_value_t = 200.0)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "N", default_value_t = 200.0))]
     pub min_population: f64,
     /// People per household (Sweden 2023: about 2.2); 1 when the households field already
     /// counts people.
-    #[arg(long, value_name = "X", default_value_t = 2.2)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "X", default_value_t = 2.2))]
     pub persons_per_household: f64,
     /// The outline extends this far beyond the outermost premises, in metres.
-    #[arg(long, value_name = "M", default_value_t = 50.0)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "M", default_value_t = 50.0))]
     pub margin_m: f64,
     /// Output directory.
-    #[arg(long, value_name = "DIR", default_value = "gapmap-settlements")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "DIR", default_value = "gapmap-settlements")
+    )]
     pub out: PathBuf,
-    #[arg(long)]
+    #[cfg_attr(feature = "clap", arg(long))]
     pub overwrite: bool,
 }
 
-pub fn run(args: Args) -> Result<()> {
+pub fn run(args: SettlementsPlan) -> Result<String> {
+    let mut summary = String::new();
     let t0 = Instant::now();
     let started_utc = utc_now();
     for (flag, v, positive) in [
@@ -63,14 +73,14 @@ pub fn run(args: Args) -> Result<()> {
         ("--persons-per-household", args.persons_per_household, true),
         ("--margin-m", args.margin_m, true),
     ] {
-        crate::check_number(flag, v, 0.0, !positive)?;
+        check_number(flag, v, 0.0, !positive)?;
     }
     check_output_dir(&args.out, args.overwrite)?;
     let ctx = ReadContext::from_flags(&args.crs, args.assume_crs.as_deref(), false)?;
     let target = &ctx.target;
     let premises = read_premises(&args.premise.options(&args.from_premises), &ctx)?;
     for n in &premises.notices {
-        eprintln!("note: {n}");
+        progress::notice(n);
     }
     let population: Vec<f64> = premises
         .households
@@ -183,13 +193,9 @@ pub fn run(args: Args) -> Result<()> {
         "seconds": t0.elapsed().as_secs_f64(),
         "outputs": ["settlements.gpkg", "settlements.geojson", "settlements.csv", "run.json"],
     });
-    std::fs::write(
-        staging.file("run.json"),
-        serde_json::to_string_pretty(&record)? + "\n",
-    )
-    .context("run.json")?;
+    crate::run_info::write_json(&record, &staging.file("run.json"))?;
     staging.commit()?;
-    println!(
+    let _ = writeln!(summary,
         "{n} settlements (at least {} people, premises within {} m) hold {in_settlements} of {} premises; wrote {} in {:.1} s",
         args.min_population,
         args.link_m,
@@ -197,5 +203,5 @@ pub fn run(args: Args) -> Result<()> {
         args.out.display(),
         t0.elapsed().as_secs_f64()
     );
-    Ok(())
+    Ok(summary)
 }

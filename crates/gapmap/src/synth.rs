@@ -13,7 +13,6 @@
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
 use gapmap_core::geo::{Coord, Geometry, Point};
 use gapmap_core::par::SpatialOrder;
 use gapmap_core::polygon_index::PolygonIndex;
@@ -29,11 +28,13 @@ use gapmap_io::vector_out::{
 use gapmap_io::{table, tables, Crs, ReadContext};
 use serde_json::json;
 
+use crate::error::{Error, Result};
 use crate::progress::Bar;
-use crate::UsageError;
+use std::fmt::Write as _;
 
 /// Formats for the mobile coverage layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum MobileFormat {
     /// `mobile.gpkg`, in EPSG:3006.
     Gpkg,
@@ -42,69 +43,97 @@ pub enum MobileFormat {
 }
 
 /// `gapmap synth` options.
-#[derive(Debug, clap::Args)]
-#[command(group = clap::ArgGroup::new("source").required(true).args(["premises", "popgrid"]))]
-pub struct Args {
+#[derive(Debug)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+#[cfg_attr(feature = "clap", command(group = clap::ArgGroup::new("source").required(true).args(["premises", "popgrid"])))]
+pub struct SynthPlan {
     /// Real settlement polygons, e.g. SCB tätorter (any GDAL vector format).
-    #[arg(long, value_name = "PATH")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub settlements: PathBuf,
-    #[arg(long, value_name = "NAME")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub settlements_layer: Option<String>,
     /// Settlement id field; its leading digits (an SCB kommun code) name the municipal network.
-    #[arg(long, value_name = "FIELD", default_value = "tatortskod")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "FIELD", default_value = "tatortskod")
+    )]
     pub settlement_id_field: String,
-    #[arg(long, value_name = "FIELD", default_value = "tatort")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "FIELD", default_value = "tatort")
+    )]
     pub settlement_name_field: String,
     /// Settlement population field, used with --premises.
-    #[arg(long, value_name = "FIELD", default_value = "bef")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "FIELD", default_value = "bef")
+    )]
     pub settlement_population_field: String,
     /// Make this many premises: (1 - rural share) in settlements by population, the rest in
     /// rural villages.
-    #[arg(long, value_name = "N")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "N"))]
     pub premises: Option<u64>,
     /// Share of --premises in rural villages.
-    #[arg(long, value_name = "SHARE", default_value_t = 0.15)]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "SHARE", default_value_t = 0.15)
+    )]
     pub rural_share: f64,
     /// Land polygons (e.g. län boundaries): rural villages are placed on land only.
-    #[arg(long, value_name = "PATH")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub land: Option<PathBuf>,
-    #[arg(long, value_name = "NAME")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub land_layer: Option<String>,
     /// Make premises from a population grid instead: a CSV or Parquet table of cell centres
     /// and population.
-    #[arg(long, value_name = "PATH")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub popgrid: Option<PathBuf>,
-    #[arg(long, value_name = "COLUMN", default_value = "x")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "COLUMN", default_value = "x")
+    )]
     pub popgrid_x: String,
-    #[arg(long, value_name = "COLUMN", default_value = "y")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "COLUMN", default_value = "y")
+    )]
     pub popgrid_y: String,
-    #[arg(long, value_name = "COLUMN", default_value = "population")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "COLUMN", default_value = "population")
+    )]
     pub popgrid_population: String,
     /// CRS of the grid's coordinates (SCB's grids are SWEREF 99 TM).
-    #[arg(long, value_name = "CRS", default_value = "EPSG:3006")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "CRS", default_value = "EPSG:3006")
+    )]
     pub popgrid_crs: String,
     /// Side of a grid cell, in metres.
-    #[arg(long, value_name = "M", default_value_t = 1000.0)]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "M", default_value_t = 1000.0)
+    )]
     pub cell_m: f64,
     /// Inhabitants per premise (with --popgrid).
-    #[arg(long, value_name = "N", default_value_t = 2.2)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "N", default_value_t = 2.2))]
     pub persons_per_premise: f64,
     /// Mobile operators to model (1 to 4).
-    #[arg(long, value_name = "N", default_value_t = 4)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "N", default_value_t = 4))]
     pub operators: usize,
     /// Format of the mobile coverage layer.
-    #[arg(long, value_enum, default_value_t = MobileFormat::Gpkg)]
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = MobileFormat::Gpkg))]
     pub mobile_format: MobileFormat,
     /// Also write the premises as a GeoPackage (premises.gpkg).
-    #[arg(long)]
+    #[cfg_attr(feature = "clap", arg(long))]
     pub premises_gpkg: bool,
     /// Seed: the same seed gives the same files.
-    #[arg(long, default_value_t = 7)]
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 7))]
     pub seed: u64,
     /// Output directory.
-    #[arg(long, value_name = "DIR")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "DIR"))]
     pub out: PathBuf,
-    #[arg(long)]
+    #[cfg_attr(feature = "clap", arg(long))]
     pub overwrite: bool,
 }
 
@@ -119,21 +148,27 @@ fn network_group(id: &str) -> String {
     }
 }
 
-pub fn run(args: Args) -> Result<()> {
+pub fn run(args: SynthPlan) -> Result<String> {
+    let mut report = String::new();
     if !(args.cell_m > 0.0 && args.persons_per_premise > 0.0) {
-        return Err(UsageError("--cell-m and --persons-per-premise must be > 0".into()).into());
+        return Err(Error::Usage(
+            "--cell-m and --persons-per-premise must be > 0".into(),
+        ));
     }
     if !(0.0..=1.0).contains(&args.rural_share) {
-        return Err(UsageError("--rural-share must be between 0 and 1".into()).into());
+        return Err(Error::Usage("--rural-share must be between 0 and 1".into()));
     }
     if !(1..=OPERATORS.len()).contains(&args.operators) {
-        return Err(UsageError(format!("--operators must be 1 to {}", OPERATORS.len())).into());
+        return Err(Error::Usage(format!(
+            "--operators must be 1 to {}",
+            OPERATORS.len()
+        )));
     }
     gapmap_io::staging::check_output_dir(&args.out, args.overwrite)?;
     let target = Crs::parse("EPSG:3006", "synth")?;
     let ctx = ReadContext::new(target.clone());
     let national = args.premises.is_some();
-    let spin = Bar::spinner(format!("reading {}", args.settlements.display()));
+    let spin = Bar::spinner(&format!("reading {}", args.settlements.display()));
     let settlements = read_settlements(
         &SettlementOptions {
             path: args.settlements.clone(),
@@ -160,7 +195,7 @@ pub fn run(args: Args) -> Result<()> {
     )?;
     spin.finish();
     let index = PolygonIndex::new(&settlements.areas);
-    let spin = Bar::spinner("making premises".into());
+    let spin = Bar::spinner("making premises");
     let premises: Vec<SynthPremise> = match (args.premises, &args.popgrid) {
         (Some(n), _) => {
             let land = match &args.land {
@@ -218,7 +253,7 @@ pub fn run(args: Args) -> Result<()> {
     let assigned = settlement::assign(&index, &xy, &SpatialOrder::new(&xy), &bar);
     bar.finish();
     let groups: Vec<String> = settlements.ids.iter().map(|id| network_group(id)).collect();
-    let spin = Bar::spinner("modelling fibre".into());
+    let spin = Bar::spinner("modelling fibre");
     let detail = if national {
         Detail::NATIONAL
     } else {
@@ -234,7 +269,7 @@ pub fn run(args: Args) -> Result<()> {
     let trunk_count = trunk_routes.len();
     routes.extend(trunk_routes);
     spin.finish();
-    let spin = Bar::spinner("modelling mobile coverage".into());
+    let spin = Bar::spinner("modelling mobile coverage");
     let coverage = synth::mobile(
         &xy,
         &assigned,
@@ -252,7 +287,7 @@ pub fn run(args: Args) -> Result<()> {
     );
     spin.finish();
 
-    let spin = Bar::spinner(format!("writing {}", args.out.display()));
+    let spin = Bar::spinner(&format!("writing {}", args.out.display()));
     let mut staging = Staging::begin(&args.out, args.overwrite)?;
     let mut files = Vec::new();
     let ids: Vec<i64> = (1..=premises.len() as i64).collect();
@@ -522,17 +557,22 @@ pub fn run(args: Args) -> Result<()> {
         summary["rural_share"] = json!(args.rural_share);
         summary["land"] = json!(args.land.as_ref().map(|p| p.display().to_string()));
     }
-    std::fs::write(
-        staging.file("synth.json"),
-        serde_json::to_string_pretty(&summary)? + "\n",
-    )
-    .context("synth.json")?;
+    crate::run_info::write_json(&summary, &staging.file("synth.json"))?;
     files.push("synth.json");
     let written = staging.commit()?;
     spin.finish();
-    println!("{}", serde_json::to_string_pretty(&summary)?);
-    println!("Wrote {} files to {}", written.len(), args.out.display());
-    Ok(())
+    let _ = writeln!(
+        report,
+        "{}",
+        serde_json::to_string_pretty(&summary).map_err(|e| Error::Internal(e.to_string()))?
+    );
+    let _ = writeln!(
+        report,
+        "Wrote {} files to {}",
+        written.len(),
+        args.out.display()
+    );
+    Ok(report)
 }
 
 /// The command that analyses a workload.

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use crate::run_info::read_run_info;
 use gapmap_core::cells::{self, Groups, H3Mode};
 use gapmap_core::geo::{Coord, MultiPolygon};
 use gapmap_core::goals::Goal;
@@ -14,7 +14,7 @@ use gapmap_core::par::SpatialOrder;
 use gapmap_core::polygon_index::PolygonIndex;
 use gapmap_core::settlement;
 use gapmap_core::summary::{self, Tally};
-use gapmap_io::analysis::{read_analysed_premises, read_run_json, AnalysedPremises};
+use gapmap_io::analysis::{read_analysed_premises, AnalysedPremises};
 use gapmap_io::crs::Transform;
 use gapmap_io::features::{Column, FeatureTable, GeomRef};
 use gapmap_io::geojson::write_geojson;
@@ -24,13 +24,16 @@ use gapmap_io::vector_out::{write_gpkg, OutLayer, MULTI_POLYGON};
 use gapmap_io::{style, tables, Crs, ReadContext};
 use serde_json::json;
 
-use crate::policy::goals_of;
+use crate::bundled;
+use crate::error::{check_number, Error, Result};
+use crate::progress;
 use crate::progress::Bar;
-use crate::runinfo::utc_now;
-use crate::{bundled, UsageError};
+use crate::run_info::utc_now;
+use std::fmt::Write as _;
 
 /// H3 containment mode for settlements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum ModeArg {
     /// Every cell that meets a settlement, and the cell holding a settlement smaller than one.
     Covers,
@@ -41,52 +44,68 @@ pub enum ModeArg {
 }
 
 /// `gapmap grid` options.
-#[derive(Debug, clap::Args)]
-pub struct Args {
+#[derive(Debug)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct GridPlan {
     /// The analysis directory (what `gapmap analyze` wrote, with premises.parquet).
-    #[arg(value_name = "ANALYSIS", default_value = "gapmap-out")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(value_name = "ANALYSIS", default_value = "gapmap-out")
+    )]
     pub analysis: PathBuf,
     /// Output directory [default: ANALYSIS/grid].
-    #[arg(long, value_name = "DIR")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "DIR"))]
     pub out: Option<PathBuf>,
-    #[arg(long)]
+    #[cfg_attr(feature = "clap", arg(long))]
     pub overwrite: bool,
     /// SCB grid cell sizes in metres, comma-separated (SCB publishes 250 m and 1 km; any
     /// multiple of 50 m aligns to the same national grid); `--scb ''` for none.
-    #[arg(
-        long,
-        value_name = "M",
-        value_delimiter = ',',
-        default_value = "250,1000"
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long,
+            value_name = "M",
+            value_delimiter = ',',
+            default_value = "250,1000"
+        )
     )]
     pub scb: Vec<String>,
     /// H3 resolutions (0-15), comma-separated, e.g. 7,8 (resolution 8 cells are about 0.7 km²).
-    #[arg(long, value_name = "RES", value_delimiter = ',')]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "RES", value_delimiter = ','))]
     pub h3: Vec<u8>,
     /// Which H3 cells a settlement gets, besides those holding its premises.
-    #[arg(long, value_enum, default_value = "covers")]
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value = "covers"))]
     pub h3_mode: ModeArg,
     /// Settlement polygons for the H3 cover [default: ANALYSIS/settlements.geojson].
-    #[arg(long, value_name = "PATH")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub settlements: Option<PathBuf>,
     /// Region layers (polygons), e.g. kommuner and län; repeatable. Default for an analysis of
     /// the bundled region: its kommuner and län.
-    #[arg(long, value_name = "PATH")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub regions: Vec<PathBuf>,
     /// Id field of each --regions layer, comma-separated in the same order (one value applies
     /// to all) [default: id; else the feature id].
-    #[arg(long, value_name = "FIELD", value_delimiter = ',')]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "FIELD", value_delimiter = ',')
+    )]
     pub region_id_field: Vec<String>,
     /// Name field of each --regions layer, comma-separated in the same order [default: name].
-    #[arg(long, value_name = "FIELD", value_delimiter = ',')]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "FIELD", value_delimiter = ',')
+    )]
     pub region_name_field: Vec<String>,
     /// Write every metric column into the GeoJSON maps too (by default they carry the key
     /// columns; the CSV, Parquet and GeoPackage always have all).
-    #[arg(long)]
+    #[cfg_attr(feature = "clap", arg(long))]
     pub full_geojson: bool,
     /// Premises outside every region join the nearest region within this distance, in metres
     /// (generalised boundaries cut off coastal premises); 0 turns this off.
-    #[arg(long, value_name = "M", default_value_t = 2000.0)]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "M", default_value_t = 2000.0)
+    )]
     pub region_snap_m: f64,
 }
 
@@ -101,7 +120,8 @@ struct Layer {
     premises_snapped: usize,
 }
 
-pub fn run(args: Args) -> Result<()> {
+pub fn run(args: GridPlan) -> Result<String> {
+    let mut summary = String::new();
     let t0 = Instant::now();
     let started_utc = utc_now();
     let mut sizes = Vec::new();
@@ -109,22 +129,21 @@ pub fn run(args: Args) -> Result<()> {
         match s.trim().parse::<u32>() {
             Ok(m) if m >= 50 && m.is_multiple_of(50) => sizes.push(m),
             _ => {
-                return Err(UsageError(format!(
+                return Err(Error::Usage(format!(
                     "--scb: '{s}' is not a cell size in metres (a multiple of 50, e.g. 250 or 1000)"
-                ))
-                .into())
+                )))
             }
         }
     }
     sizes.sort_unstable();
     sizes.dedup();
-    crate::check_number("--region-snap-m", args.region_snap_m, 0.0, true)?;
+    check_number("--region-snap-m", args.region_snap_m, 0.0, true)?;
     let mut resolutions = Vec::new();
     for &r in &args.h3 {
         resolutions.push((
             r,
             cells::h3_resolution(r)
-                .ok_or_else(|| UsageError(format!("--h3: {r} is not an H3 resolution (0-15)")))?,
+                .ok_or_else(|| Error::Usage(format!("--h3: {r} is not an H3 resolution (0-15)")))?,
         ));
     }
     let out = args
@@ -133,11 +152,11 @@ pub fn run(args: Args) -> Result<()> {
         .unwrap_or_else(|| args.analysis.join("grid"));
     check_output_dir(&out, args.overwrite)?;
 
-    let run = read_run_json(&args.analysis)?;
-    let goals = goals_of(&run);
+    let run = read_run_info(&args.analysis)?;
+    let goals = run.goals()?;
     let premises = read_analysed_premises(&args.analysis)?;
     let crs = Crs::parse(&premises.crs, "the CRS of premises.parquet")?;
-    let bundled_region = run["parameters"]["bundled_region"].as_bool() == Some(true);
+    let bundled_region = run.parameters.bundled_region;
     let mut region_inputs: Vec<(PathBuf, Option<String>, Option<String>)> = Vec::new();
     if args.regions.is_empty() && bundled_region {
         if let Ok(r) = bundled::locate() {
@@ -154,12 +173,11 @@ pub fn run(args: Args) -> Result<()> {
         }
     };
     if args.region_id_field.len() > 1 && args.region_id_field.len() != args.regions.len() {
-        return Err(UsageError(format!(
+        return Err(Error::Usage(format!(
             "--region-id-field has {} values for {} --regions layers; give one, or one per layer",
             args.region_id_field.len(),
             args.regions.len()
-        ))
-        .into());
+        )));
     }
     for (i, p) in args.regions.iter().enumerate() {
         region_inputs.push((
@@ -181,7 +199,7 @@ pub fn run(args: Args) -> Result<()> {
     if !sizes.is_empty() {
         let sweref = Crs::parse("EPSG:3006", "SWEREF 99 TM")?;
         let xy = reproject_premises(&premises.xy, &crs, &sweref)?;
-        let back = Transform::new(&sweref, &crs).map_err(anyhow::Error::msg)?;
+        let back = Transform::new(&sweref, &crs).map_err(Error::Internal)?;
         for &size in &sizes {
             let groups = cells::scb_cells(&xy, size);
             let mut areas: Vec<MultiPolygon<f64>> = groups
@@ -247,7 +265,7 @@ pub fn run(args: Args) -> Result<()> {
             },
             &ReadContext::new(wgs84.clone()),
         )?;
-        let to_working = Transform::new(&wgs84, &crs).map_err(anyhow::Error::msg)?;
+        let to_working = Transform::new(&wgs84, &crs).map_err(Error::Internal)?;
         let mode = match args.h3_mode {
             ModeArg::Covers => H3Mode::Covers,
             ModeArg::Intersects => H3Mode::Intersects,
@@ -309,10 +327,10 @@ pub fn run(args: Args) -> Result<()> {
             columns.append(&mut metric);
             let uncovered = cover.iter().filter(|c| c.is_empty()).count();
             if uncovered > 0 {
-                eprintln!(
-                    "note: H3 resolution {r}: {uncovered} settlements have no cell in --h3-mode {:?}",
+                progress::notice(&format!(
+                    "H3 resolution {r}: {uncovered} settlements have no cell in --h3-mode {:?}",
                     args.h3_mode
-                );
+                ));
             }
             layers.push(Layer {
                 name: format!("h3_r{r}"),
@@ -338,7 +356,7 @@ pub fn run(args: Args) -> Result<()> {
             &ctx,
         )?;
         for n in &regions.notices {
-            eprintln!("note: {n}");
+            progress::notice(n);
         }
         let index = PolygonIndex::new(&regions.areas);
         let bar = Bar::new(premises.xy.len() as u64, "regions");
@@ -386,10 +404,9 @@ pub fn run(args: Args) -> Result<()> {
         });
     }
     if layers.is_empty() {
-        return Err(UsageError(
+        return Err(Error::Usage(
             "nothing to aggregate to: give --scb sizes, --h3 resolutions or --regions".into(),
-        )
-        .into());
+        ));
     }
 
     // Write.
@@ -430,7 +447,7 @@ pub fn run(args: Args) -> Result<()> {
             layers.iter().zip(&web_ft).zip(&paths)
         {
             write_geojson(geojson, &layer.name, &crs, table)?;
-            std::fs::write(qml_path, &qml).context("qml")?;
+            std::fs::write(qml_path, &qml).map_err(|e| crate::error::write_error(qml_path, e))?;
             let mut df = tables::frame_from_columns(&layer.columns)?;
             tables::write_csv(&mut df, csv)?;
             tables::write_parquet(&mut df, parquet, None)?;
@@ -439,7 +456,7 @@ pub fn run(args: Args) -> Result<()> {
             );
         }
         gpkg.join()
-            .map_err(|_| anyhow::anyhow!("the GeoPackage writer panicked"))??;
+            .map_err(|_| crate::error::panicked("the GeoPackage writer"))??;
         Ok(())
     })?;
     written.push("grid.gpkg".into());
@@ -449,7 +466,7 @@ pub fn run(args: Args) -> Result<()> {
         "command": "grid",
         "started_utc": started_utc,
         "analysis": args.analysis.display().to_string(),
-        "analysis_started_utc": run["started_utc"],
+        "analysis_started_utc": run.started_utc,
         "working_crs": crs.label(),
         "parameters": {
             "scb_m": sizes,
@@ -470,11 +487,7 @@ pub fn run(args: Args) -> Result<()> {
         "seconds": t0.elapsed().as_secs_f64(),
         "outputs": written.iter().chain(std::iter::once(&"grid.json".to_string())).collect::<Vec<_>>(),
     });
-    std::fs::write(
-        staging.file("grid.json"),
-        serde_json::to_string_pretty(&record)? + "\n",
-    )
-    .context("grid.json")?;
+    crate::run_info::write_json(&record, &staging.file("grid.json"))?;
     staging.commit()?;
     for l in &layers {
         let mut extra = Vec::new();
@@ -490,7 +503,8 @@ pub fn run(args: Args) -> Result<()> {
                 l.premises_outside
             ));
         }
-        println!(
+        let _ = writeln!(
+            summary,
             "{:<18} {:>7} areas{}",
             l.name,
             l.areas.len(),
@@ -501,13 +515,14 @@ pub fn run(args: Args) -> Result<()> {
             }
         );
     }
-    println!(
+    let _ = writeln!(
+        summary,
         "wrote {} files to {} in {:.1} s",
         written.len() + 1,
         out.display(),
         t0.elapsed().as_secs_f64()
     );
-    Ok(())
+    Ok(summary)
 }
 
 /// `250m`, `1km`, `5km`.
@@ -550,7 +565,7 @@ pub(crate) fn reproject_premises(
 ) -> Result<Vec<Coord<f64>>> {
     Transform::new(from, to)
         .and_then(|t| t.points(xy))
-        .map_err(|m| anyhow::anyhow!("cannot reproject the premises: {m}"))
+        .map_err(|m| Error::Internal(format!("cannot reproject the premises: {m}")))
 }
 
 /// Cell polygons in another CRS.
@@ -559,7 +574,7 @@ pub(crate) fn reproject_cells(
     t: &Transform,
 ) -> Result<Vec<MultiPolygon<f64>>> {
     t.multi_polygons(areas)
-        .map_err(|m| anyhow::anyhow!("cannot reproject the cells: {m}"))
+        .map_err(|m| Error::Internal(format!("cannot reproject the cells: {m}")))
 }
 
 /// Whether a column is one of the key columns of the web maps.

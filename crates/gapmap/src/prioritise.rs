@@ -6,13 +6,13 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use crate::run_info::read_run_info;
 use gapmap_core::cells;
 use gapmap_core::fibre::FibreIndex;
 use gapmap_core::gaps;
 use gapmap_core::geo::{Coord, LineString, MultiPolygon};
 use gapmap_core::prioritise::{self, Choice, CostModel, RoadGraph};
-use gapmap_io::analysis::{read_analysed_premises, read_run_json, AnalysedPremises};
+use gapmap_io::analysis::{read_analysed_premises, AnalysedPremises};
 use gapmap_io::crs::Transform;
 use gapmap_io::features::{Column, FeatureTable, GeomRef};
 use gapmap_io::geojson::write_geojson;
@@ -22,62 +22,76 @@ use gapmap_io::{tables, Crs, ReadContext};
 use rayon::prelude::*;
 use serde_json::json;
 
+use crate::bundled;
+use crate::error::{check_number, Error, Result};
 use crate::grid::{reproject_cells, reproject_premises};
-use crate::runinfo::utc_now;
-use crate::{bundled, UsageError};
+use crate::progress;
+use crate::run_info::utc_now;
+use std::fmt::Write as _;
 
 /// What a candidate project is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum CandidateArg {
     /// The gap clusters of the analysis (premises without fibre, clustered per settlement).
     Clusters,
     /// The premises without fibre in each SCB 250 m cell.
-    #[value(name = "scb-250m")]
+    #[cfg_attr(feature = "clap", value(name = "scb-250m"))]
     Scb250m,
     /// The premises without fibre in each SCB 1 km cell.
-    #[value(name = "scb-1km")]
+    #[cfg_attr(feature = "clap", value(name = "scb-1km"))]
     Scb1km,
 }
 
 /// `gapmap prioritise` options.
-#[derive(Debug, clap::Args)]
-pub struct Args {
+#[derive(Debug)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct PrioritisePlan {
     /// The analysis directory (what `gapmap analyze` wrote, with premises.parquet).
-    #[arg(value_name = "ANALYSIS", default_value = "gapmap-out")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(value_name = "ANALYSIS", default_value = "gapmap-out")
+    )]
     pub analysis: PathBuf,
     /// The budget in SEK.
-    #[arg(long, value_name = "SEK")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "SEK"))]
     pub budget_sek: f64,
     /// Output directory [default: ANALYSIS/priorities].
-    #[arg(long, value_name = "DIR")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "DIR"))]
     pub out: Option<PathBuf>,
-    #[arg(long)]
+    #[cfg_attr(feature = "clap", arg(long))]
     pub overwrite: bool,
     /// Candidate projects.
-    #[arg(long, value_enum, default_value = "clusters")]
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value = "clusters"))]
     pub candidates: CandidateArg,
     /// Trenching and cable cost per metre of route, in SEK.
-    #[arg(long, value_name = "SEK", default_value_t = 350.0)]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "SEK", default_value_t = 350.0)
+    )]
     pub trench_sek_per_m: f64,
     /// Route length over straight-line length (>= 1).
-    #[arg(long, value_name = "X", default_value_t = 1.3)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "X", default_value_t = 1.3))]
     pub detour_factor: f64,
     /// Fixed cost per premise connected (drop, termination, installation), in SEK.
-    #[arg(long, value_name = "SEK", default_value_t = 15_000.0)]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "SEK", default_value_t = 15_000.0)
+    )]
     pub per_premise_sek: f64,
     /// A road network (lines): feeders follow the shortest road path from the fibre when that
     /// is shorter than the straight route with the detour factor.
-    #[arg(long, value_name = "PATH")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub roads: Option<PathBuf>,
-    #[arg(long, value_name = "NAME")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub roads_layer: Option<String>,
     /// Road vertices closer than this, in metres, are one junction.
-    #[arg(long, value_name = "M", default_value_t = 1.0)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "M", default_value_t = 1.0))]
     pub road_snap_m: f64,
     /// The fibre for --roads [default: the fibre layers recorded in the analysis' run.json].
-    #[arg(long, value_name = "PATH")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub fibre: Vec<PathBuf>,
-    #[arg(long, value_name = "NAME")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub fibre_layer: Vec<String>,
 }
 
@@ -98,7 +112,8 @@ struct Project {
     area: MultiPolygon<f64>,
 }
 
-pub fn run(args: Args) -> Result<()> {
+pub fn run(args: PrioritisePlan) -> Result<String> {
+    let mut summary = String::new();
     let t0 = Instant::now();
     let started_utc = utc_now();
     for (flag, v, min) in [
@@ -108,14 +123,14 @@ pub fn run(args: Args) -> Result<()> {
         ("--detour-factor", args.detour_factor, 1.0),
         ("--road-snap-m", args.road_snap_m, 0.0),
     ] {
-        crate::check_number(flag, v, min, true)?;
+        check_number(flag, v, min, true)?;
     }
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| args.analysis.join("priorities"));
     check_output_dir(&out, args.overwrite)?;
-    let run = read_run_json(&args.analysis)?;
+    let run = read_run_info(&args.analysis)?;
     let premises = read_analysed_premises(&args.analysis)?;
     let crs = Crs::parse(&premises.crs, "the CRS of premises.parquet")?;
     let model = CostModel {
@@ -170,7 +185,7 @@ pub fn run(args: Args) -> Result<()> {
                     members[*k as usize].push(i as u32);
                 }
             }
-            let back = Transform::new(&sweref, &crs).map_err(anyhow::Error::msg)?;
+            let back = Transform::new(&sweref, &crs).map_err(Error::Internal)?;
             let squares: Vec<MultiPolygon<f64>> = g
                 .keys
                 .iter()
@@ -241,7 +256,10 @@ pub fn run(args: Args) -> Result<()> {
     tables::write_parquet(&mut df, &staging.file("projects.parquet"), None)?;
     let ft = project_features(&projects, &choice, &table);
     write_geojson(&staging.file("projects.geojson"), "projects", &crs, &ft)?;
-    std::fs::write(staging.file("projects.qml"), projects_qml()).context("projects.qml")?;
+    {
+        let path = staging.file("projects.qml");
+        std::fs::write(&path, projects_qml()).map_err(|e| crate::error::write_error(path, e))?;
+    }
     let premises_connected: usize = (0..projects.len())
         .filter(|&i| choice.chosen[i])
         .map(|i| projects[i].premises.len())
@@ -252,7 +270,7 @@ pub fn run(args: Args) -> Result<()> {
         "command": "prioritise",
         "started_utc": started_utc,
         "analysis": args.analysis.display().to_string(),
-        "analysis_started_utc": run["started_utc"],
+        "analysis_started_utc": run.started_utc,
         "working_crs": crs.label(),
         "parameters": {
             "budget_sek": args.budget_sek,
@@ -275,16 +293,12 @@ pub fn run(args: Args) -> Result<()> {
         "seconds": t0.elapsed().as_secs_f64(),
         "outputs": ["projects.csv", "projects.parquet", "projects.geojson", "projects.qml", "priorities.json"],
     });
-    std::fs::write(
-        staging.file("priorities.json"),
-        serde_json::to_string_pretty(&record)? + "\n",
-    )
-    .context("priorities.json")?;
+    crate::run_info::write_json(&record, &staging.file("priorities.json"))?;
     staging.commit()?;
     for n in &notices {
-        eprintln!("note: {n}");
+        progress::notice(n);
     }
-    println!(
+    let _ = writeln!(summary,
         "{} of {} candidate projects chosen ({}): {} households ({} premises) for {:.1} MSEK of {:.1} MSEK",
         choice.chosen.iter().filter(|c| **c).count(),
         projects.len(),
@@ -294,20 +308,20 @@ pub fn run(args: Args) -> Result<()> {
         choice.cost_sek / 1e6,
         args.budget_sek / 1e6
     );
-    println!(
+    let _ = writeln!(summary,
         "no choice within the budget connects more than {:.0} households; wrote 5 files to {} in {:.1} s",
         choice.upper_bound_households.floor(),
         out.display(),
         t0.elapsed().as_secs_f64()
     );
-    Ok(())
+    Ok(summary)
 }
 
 /// Feeder lengths along the roads (see [`prioritise::road_feeders_m`]).
 fn road_feeders(
-    args: &Args,
+    args: &PrioritisePlan,
     roads_path: &Path,
-    run: &serde_json::Value,
+    run: &crate::run_info::RunInfo,
     premises: &AnalysedPremises,
     crs: &Crs,
     direct: &[f64],
@@ -336,10 +350,10 @@ fn road_feeders(
     let (paths, layers) = if args.fibre.is_empty() {
         let mut paths = Vec::new();
         let mut layers = Vec::new();
-        for i in run["inputs"].as_array().into_iter().flatten() {
-            if i["role"] == "fibre" {
-                let mut p = PathBuf::from(i["path"].as_str().unwrap_or(""));
-                if !p.exists() && run["parameters"]["bundled_region"] == true {
+        for i in &run.inputs {
+            if i.role == "fibre" {
+                let mut p = PathBuf::from(&i.path);
+                if !p.exists() && run.parameters.bundled_region {
                     if let Ok(r) = bundled::locate() {
                         p = r.fibre;
                     }
@@ -347,7 +361,7 @@ fn road_feeders(
                 if !paths.contains(&p) {
                     paths.push(p);
                 }
-                if let Some(l) = i["layer"].as_str() {
+                if let Some(l) = i.layer.as_deref() {
                     if !layers.iter().any(|x: &String| x == l) {
                         layers.push(l.to_string());
                     }
@@ -355,10 +369,9 @@ fn road_feeders(
             }
         }
         if paths.is_empty() {
-            return Err(UsageError(
+            return Err(Error::Usage(
                 "--roads needs the fibre: the analysis had no fibre layer; give --fibre".into(),
-            )
-            .into());
+            ));
         }
         (paths, layers)
     } else {

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use anyhow::Result;
 use gapmap_core::aid::{planned_counts, AidAreas, AidClass, AidPreset};
 use gapmap_core::fibre::{reach_all, FibreIndex};
 use gapmap_core::geo::Coord;
@@ -15,19 +14,23 @@ use gapmap_core::summary::{MobileStandIn, Outcome};
 use gapmap_io::features::{Column, FeatureTable, GeomRef};
 use gapmap_io::inputs::{read_fibre, Fibre, FibreOptions, FieldChoice, Settlements};
 use gapmap_io::vector::ReadContext;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
+use crate::error::{check_number, Error, Result};
 use crate::progress::Bar;
-use crate::UsageError;
+use crate::run_info::{GoalRecord, PolicyParameters};
 
 /// Target speed preset of the state-aid classes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum PresetArg {
     /// EU Broadband Guidelines 2023: 1 Gbit/s.
-    #[value(name = "eu-2023")]
+    #[serde(rename = "eu-2023")]
+    #[cfg_attr(feature = "clap", value(name = "eu-2023"))]
     Eu2023,
     /// EU Broadband Guidelines 2013: NGA, 30 Mbit/s.
-    #[value(name = "eu-2013-nga")]
+    #[serde(rename = "eu-2013-nga")]
+    #[cfg_attr(feature = "clap", value(name = "eu-2013-nga"))]
     Eu2013Nga,
 }
 
@@ -41,18 +44,23 @@ impl From<PresetArg> for AidPreset {
 }
 
 /// When mobile coverage stands in for 100 Mbit/s.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum StandInArg {
     /// Never.
+    #[serde(rename = "none")]
     None,
     /// 5G of any operator.
-    #[value(name = "5g")]
+    #[serde(rename = "5g")]
+    #[cfg_attr(feature = "clap", value(name = "5g"))]
     Any5g,
     /// 4G of two or more operators, or 5G.
-    #[value(name = "4g-2plus-or-5g")]
+    #[serde(rename = "4g-2plus-or-5g")]
+    #[cfg_attr(feature = "clap", value(name = "4g-2plus-or-5g"))]
     FourG2PlusOr5g,
     /// 4G of any operator.
-    #[value(name = "4g")]
+    #[serde(rename = "4g")]
+    #[cfg_attr(feature = "clap", value(name = "4g"))]
     Any4g,
 }
 
@@ -68,51 +76,78 @@ impl From<StandInArg> for MobileStandIn {
 }
 
 /// State-aid and goal options of `gapmap analyze`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct PolicyArgs {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct PolicyPlan {
     /// Target speed of the state-aid classes (white: no fixed network at the target speed;
     /// grey: one; black: two or more). Fibre counts as 1 Gbit/s.
-    #[arg(long, value_enum, default_value = "eu-2023")]
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value = "eu-2023"))]
     pub aid_preset: PresetArg,
     /// Other fixed networks (copper, cable, fixed wireless): lines or points with a network
     /// field and a download speed field; they count for the state-aid class when at least the
     /// target speed, and for the 100 Mbit/s goal when at least 100 Mbit/s. Never fibre passed.
-    #[arg(long, value_name = "PATH")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub fixed: Vec<PathBuf>,
-    #[arg(long, value_name = "NAME")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub fixed_layer: Vec<String>,
     /// Download speed field of --fixed, in Mbit/s.
-    #[arg(long, value_name = "FIELD", default_value = "speed_mbps")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "FIELD", default_value = "speed_mbps")
+    )]
     pub fixed_speed_field: String,
     /// Network field of --fixed and --planned [default: the fibre network field]. Networks
     /// with one name are one network across --fibre, --fixed and --planned.
-    #[arg(long, value_name = "FIELD")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "FIELD"))]
     pub other_network_field: Option<String>,
     /// Planned fibre networks (lines or points with a network and a year field): a network
     /// planned within 3 years of --aid-year counts for the state-aid class.
-    #[arg(long, value_name = "PATH")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub planned: Vec<PathBuf>,
-    #[arg(long, value_name = "NAME")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub planned_layer: Vec<String>,
     /// Year field of --planned (the year the network is to be ready).
-    #[arg(long, value_name = "FIELD", default_value = "year")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "FIELD", default_value = "year")
+    )]
     pub planned_year_field: String,
     /// The year of the assessment: planned networks ready by this year + 3 count
     /// [default: the current year].
-    #[arg(long, value_name = "YEAR")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "YEAR"))]
     pub aid_year: Option<i32>,
     /// Grid cell size of aid_areas.geojson, in metres: the cells (aligned like SCB's grid)
     /// holding white premises, merged where they touch, are the areas a tender could cover.
-    #[arg(long, value_name = "M", default_value_t = 250.0)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "M", default_value_t = 250.0))]
     pub aid_cell_m: f64,
     /// When mobile coverage counts as at least 100 Mbit/s (the second national goal).
-    #[arg(long, value_enum, default_value = "5g")]
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value = "5g"))]
     pub mobile_stand_in: StandInArg,
     /// Another goal, beside Sweden's 2025 goals: NAME:MEASURE:PERCENT[:premises], where
     /// MEASURE is fibre, 100mbps, 4g or 5g and the share is of households + workplaces (or of
     /// premises), e.g. gigabit2030:fibre:100. Repeatable.
-    #[arg(long = "goal", value_name = "SPEC")]
+    #[cfg_attr(feature = "clap", arg(long = "goal", value_name = "SPEC"))]
     pub goals: Vec<String>,
+}
+
+impl Default for PolicyPlan {
+    fn default() -> PolicyPlan {
+        PolicyPlan {
+            aid_preset: PresetArg::Eu2023,
+            fixed: Vec::new(),
+            fixed_layer: Vec::new(),
+            fixed_speed_field: "speed_mbps".into(),
+            other_network_field: None,
+            planned: Vec::new(),
+            planned_layer: Vec::new(),
+            planned_year_field: "year".into(),
+            aid_year: None,
+            aid_cell_m: 250.0,
+            mobile_stand_in: StandInArg::Any5g,
+            goals: Vec::new(),
+        }
+    }
 }
 
 /// The policy inputs and settings, resolved.
@@ -127,22 +162,22 @@ pub struct Policy {
     pub planned: Option<Fibre>,
 }
 
-impl PolicyArgs {
+impl PolicyPlan {
     /// Checks the flags; returns the goals (Sweden's 2025 goals, then the custom ones).
-    pub fn validate(&self) -> std::result::Result<Vec<Goal>, UsageError> {
-        crate::check_number("--aid-cell-m", self.aid_cell_m, 1.0, true)?;
+    pub fn validate(&self) -> Result<Vec<Goal>> {
+        check_number("--aid-cell-m", self.aid_cell_m, 1.0, true)?;
         if let Some(y) = self.aid_year {
             if !(1900..=2200).contains(&y) {
-                return Err(UsageError(format!(
+                return Err(Error::Usage(format!(
                     "--aid-year must be a year (1900-2200), got {y}"
                 )));
             }
         }
         let mut goals = Goal::sweden_2025();
         for spec in &self.goals {
-            let g = Goal::parse(spec).map_err(|m| UsageError(format!("--goal: {m}")))?;
+            let g = Goal::parse(spec).map_err(|m| Error::Usage(format!("--goal: {m}")))?;
             if goals.iter().any(|o| o.name == g.name) {
-                return Err(UsageError(format!(
+                return Err(Error::Usage(format!(
                     "--goal: the name '{}' is used twice",
                     g.name
                 )));
@@ -218,7 +253,7 @@ impl PolicyArgs {
 
 /// The current UTC year.
 fn current_year() -> i32 {
-    crate::runinfo::utc_now()[..4].parse().unwrap_or(2026)
+    crate::run_info::utc_now()[..4].parse().unwrap_or(2026)
 }
 
 /// Per premise: the networks at the target speed, and whether another fixed network of at
@@ -326,50 +361,24 @@ impl Policy {
     }
 
     /// What run.json records.
-    pub fn parameters(&self, args: &PolicyArgs) -> Value {
-        json!({
-            "aid_preset": self.preset.as_str(),
-            "aid_target_mbps": self.preset.target_mbps(),
-            "aid_year": self.aid_year,
-            "aid_cell_m": self.aid_cell_m,
-            "fixed": args.fixed.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-            "fixed_speed_field": args.fixed_speed_field,
-            "planned": args.planned.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-            "planned_year_field": args.planned_year_field,
-            "mobile_stand_in": self.stand_in.as_str(),
-            "goals": self.goals.iter().map(|g| json!({
-                "name": g.name,
-                "measure": g.measure.as_str(),
-                "target_pct": g.target_pct(),
-                "base": match g.base {
-                    gapmap_core::goals::Base::People => "households+workplaces",
-                    gapmap_core::goals::Base::Premises => "premises",
-                },
-            })).collect::<Vec<_>>(),
-        })
+    pub fn parameters(&self, plan: &PolicyPlan) -> PolicyParameters {
+        PolicyParameters {
+            aid_preset: self.preset.as_str().into(),
+            aid_target_mbps: self.preset.target_mbps(),
+            aid_year: self.aid_year,
+            aid_cell_m: self.aid_cell_m,
+            fixed: plan.fixed.iter().map(|p| p.display().to_string()).collect(),
+            fixed_speed_field: plan.fixed_speed_field.clone(),
+            planned: plan
+                .planned
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            planned_year_field: plan.planned_year_field.clone(),
+            mobile_stand_in: self.stand_in.as_str().into(),
+            goals: self.goals.iter().map(GoalRecord::of).collect(),
+        }
     }
-}
-
-/// The goals an analysis recorded in run.json by [`Policy::parameters`] (Sweden's 2025
-/// goals for older analyses).
-pub fn goals_of(run: &serde_json::Value) -> Vec<Goal> {
-    let Some(list) = run["parameters"]["policy"]["goals"].as_array() else {
-        return Goal::sweden_2025();
-    };
-    list.iter()
-        .filter_map(|g| {
-            Some(Goal {
-                name: g["name"].as_str()?.to_string(),
-                measure: gapmap_core::goals::Measure::parse(g["measure"].as_str()?)?,
-                base: if g["base"].as_str() == Some("premises") {
-                    gapmap_core::goals::Base::Premises
-                } else {
-                    gapmap_core::goals::Base::People
-                },
-                target_ppm: gapmap_core::goals::ppm_of_percent(g["target_pct"].as_f64()?)?,
-            })
-        })
-        .collect()
 }
 
 /// Merges white premises into areas a tender could cover (grid cells of `cell_m`).

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::Result;
+use crate::run_info::read_run_info;
 use gapmap_core::gaps::GapKind;
 use gapmap_core::goals::Status;
 use gapmap_core::summary::Tally;
-use gapmap_io::analysis::{read_csv_text, read_run_json};
+use gapmap_io::analysis::read_csv_text;
 use gapmap_io::report::{
     read_geojson_features, read_geojson_shapes, report_html, write_atomic, write_map_png, Frame,
     Map, MapFeature, Report, Table,
@@ -18,30 +18,35 @@ use gapmap_io::report::{
 use gapmap_io::style;
 use serde_json::Value;
 
-use crate::policy::goals_of;
-use crate::UsageError;
+use crate::error::{Error, Result};
+use crate::progress;
+use std::fmt::Write as _;
 
 /// `gapmap report` options.
-#[derive(Debug, clap::Args)]
-pub struct Args {
+#[derive(Debug)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct ReportPlan {
     /// The analysis directory (what `gapmap analyze` wrote); `grid/` and `priorities/` in it
     /// are included when present.
-    #[arg(value_name = "ANALYSIS", default_value = "gapmap-out")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(value_name = "ANALYSIS", default_value = "gapmap-out")
+    )]
     pub analysis: PathBuf,
     /// Where to write report.html and map.png [default: ANALYSIS].
-    #[arg(long, value_name = "DIR")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "DIR"))]
     pub out: Option<PathBuf>,
     /// Width of the maps in the page, in pixels.
-    #[arg(long, value_name = "PX", default_value_t = 640)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "PX", default_value_t = 640))]
     pub map_width_px: u32,
     /// Width of map.png, in pixels.
-    #[arg(long, value_name = "PX", default_value_t = 1600)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "PX", default_value_t = 1600))]
     pub png_width_px: u32,
     /// Rows in each top list.
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "N", default_value_t = 20))]
     pub top: usize,
     /// The report's title [default: "Connectivity gaps: " and the area's name].
-    #[arg(long, value_name = "TEXT")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "TEXT"))]
     pub title: Option<String>,
 }
 
@@ -97,19 +102,18 @@ fn pct(v: f64) -> String {
     }
 }
 
-pub fn run(args: Args) -> Result<()> {
+pub fn run(args: ReportPlan) -> Result<String> {
+    let mut summary = String::new();
     let t0 = Instant::now();
     if args.map_width_px < 200 || args.png_width_px < 200 || args.png_width_px > 8000 {
-        return Err(UsageError(
+        return Err(Error::Usage(
             "--map-width-px and --png-width-px must be between 200 and 8000".into(),
-        )
-        .into());
+        ));
     }
     let dir = &args.analysis;
     let out = args.out.clone().unwrap_or_else(|| dir.clone());
-    let run = read_run_json(dir)?;
-    let totals = &run["totals"];
-    let t = |k: &str| totals[k].as_f64().unwrap_or(f64::NAN);
+    let run = read_run_info(dir)?;
+    let t = |k: &str| run.totals.get(k).map_or(f64::NAN, |&v| v as f64);
     let settlements = Rows::read(&dir.join("settlements.csv"))?;
     // grid/ and priorities/ count only when they were made from this analysis (a rerun of
     // analyze with --overwrite leaves them behind).
@@ -117,14 +121,14 @@ pub fn run(args: Args) -> Result<()> {
         let d = dir.join(sub);
         let text = std::fs::read_to_string(d.join(record)).ok()?;
         let v: Value = serde_json::from_str(&text).ok()?;
-        if v["analysis_started_utc"] == run["started_utc"] {
+        if v["analysis_started_utc"] == run.started_utc.as_str() {
             Some(d)
         } else {
-            eprintln!(
-                "note: {} is from an earlier analysis; run `gapmap {}` again to include it",
+            progress::notice(&format!(
+                "{} is from an earlier analysis; run `gapmap {}` again to include it",
                 d.display(),
                 v["command"].as_str().unwrap_or(sub)
-            );
+            ));
             None
         }
     };
@@ -228,8 +232,8 @@ pub fn run(args: Args) -> Result<()> {
         title: "Where the gaps are".into(),
         caption: format!(
             "Gap areas: premises without fibre within the drop distance ({} m) or without 4G, clustered within {} m, over settlement outlines{}.",
-            run["parameters"]["drop_distance_m"].as_f64().unwrap_or(f64::NAN),
-            run["parameters"]["gap_cluster_m"].as_f64().unwrap_or(f64::NAN),
+            run.parameters.drop_distance_m,
+            run.parameters.gap_cluster_m,
             if regions.is_empty() { "" } else { " and kommun boundaries" }
         ),
         layers: vec![regions.clone(), settlement_outlines, gaps, chosen],
@@ -296,7 +300,7 @@ pub fn run(args: Args) -> Result<()> {
     ];
 
     // Goal attainment, whole area.
-    let goals = goals_of(&run);
+    let goals = run.goals()?;
     let tally = |get: &dyn Fn(&str) -> f64| Tally {
         premises: get("premises") as u64,
         households: get("households") as u64,
@@ -499,13 +503,13 @@ pub fn run(args: Args) -> Result<()> {
             numeric: vec![true, false, false, true, true, true, true],
         });
     }
-    let area = if run["parameters"]["bundled_region"] == true {
+    let area = if run.parameters.bundled_region {
         "Dalarnas län (the bundled region)".to_string()
     } else {
-        run["inputs"]
-            .as_array()
-            .and_then(|a| a.iter().find(|i| i["role"] == "settlements"))
-            .and_then(|i| i["path"].as_str())
+        run.inputs
+            .iter()
+            .find(|i| i.role == "settlements")
+            .map(|i| i.path.as_str())
             .map_or("the analysed area".into(), |p| {
                 Path::new(p)
                     .file_stem()
@@ -519,9 +523,9 @@ pub fn run(args: Args) -> Result<()> {
             .unwrap_or_else(|| format!("Connectivity gaps: {area}")),
         subtitle: format!(
             "gapmap {} analysis of {} (working CRS {}); fibre, 4G/5G, state-aid classes and the national goals.",
-            run["version"].as_str().unwrap_or(""),
-            run["started_utc"].as_str().unwrap_or(""),
-            run["working_crs"].as_str().unwrap_or("")
+            run.version,
+            run.started_utc,
+            run.working_crs
         ),
         headline,
         maps: vec![gap_map.clone(), share_map],
@@ -540,12 +544,13 @@ pub fn run(args: Args) -> Result<()> {
     write_atomic(&out.join("report.html"), html.as_bytes())?;
     let frame = Frame::fit(&gap_map, f64::from(args.png_width_px));
     write_map_png(&gap_map, &frame, &out.join("map.png"))?;
-    println!(
+    let _ = writeln!(
+        summary,
         "wrote {} ({} KiB) and {} in {:.1} s",
         out.join("report.html").display(),
         html.len() / 1024,
         out.join("map.png").display(),
         t0.elapsed().as_secs_f64()
     );
-    Ok(())
+    Ok(summary)
 }

@@ -1,0 +1,422 @@
+//! The analyses: every per-premise and per-area result of an analysis.
+
+use std::collections::BTreeMap;
+
+use gapmap_core::fibre::{self, FibreIndex, FibreReach};
+use gapmap_core::gaps::{self, GapCluster, GapKind};
+use gapmap_core::geo::MultiPolygon;
+use gapmap_core::mobile::{self, MobileCover, MobileIndex};
+use gapmap_core::par::SpatialOrder;
+use gapmap_core::polygon_index::PolygonIndex;
+use gapmap_core::radio::predict::{predict_all, Prediction, PremiseRadio, SiteIndex};
+use gapmap_core::settlement;
+use gapmap_core::summary::{self, Tally};
+use gapmap_core::Params;
+use gapmap_io::inputs::{Backbone, Fibre, Mobile, Premises, Settlements};
+use gapmap_io::raster::DemInput;
+use gapmap_io::sites::Sites;
+use gapmap_io::{tables, Crs, IoError, ReadContext};
+
+use super::maps::{simplify_all_in_place, simplify_and_trim};
+use super::plan::{AnalysisPlan, Checked, Output};
+use super::read::Inputs;
+use super::{retire, Clock, RunMeta};
+use crate::policy::Policy;
+use crate::progress::{self, Bar};
+use crate::resilience as res;
+
+/// Per premise (in input order) and per settlement, what the kernels computed.
+pub struct Computed {
+    /// The settlement of each premise (`None`: rural).
+    pub settlement: Vec<Option<u32>>,
+    /// Fibre distance and networks in reach (`None` without fibre).
+    pub fibre: Option<Vec<FibreReach>>,
+    pub mobile: Vec<MobileCover>,
+    /// Coverage by the polygons alone, when cell sites also count (else empty).
+    pub mobile_polygons: Vec<MobileCover>,
+    pub gap_kind: Vec<Option<GapKind>>,
+    pub clusters: Vec<GapCluster>,
+    /// One outline per cluster (none when no map is written).
+    pub outlines: Vec<MultiPolygon<f64>>,
+    /// The gap cluster of each premise, numbered from 1.
+    pub gap_id: Vec<Option<u32>>,
+    /// One tally per settlement, then the rural row: integer sums that merge exactly
+    /// (`Tally: AddAssign`), so that the tallies of disjoint sets of premises add up to the
+    /// tallies of their union.
+    pub tallies: Vec<Tally>,
+    pub outcomes: Vec<summary::Outcome>,
+    /// White areas for a tender (drawn only for the map outputs).
+    pub aid_areas: Option<gapmap_core::aid::AidAreas>,
+    /// Planned network features that count (within the horizon).
+    pub planned_counted: usize,
+}
+
+/// The working CRS as text: GDAL and PROJ objects are not shared between threads, so each
+/// writer parses it ([`WorkingCrs::parse`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkingCrs {
+    pub wkt: String,
+    pub label: String,
+    /// The CRS assumed for inputs without one (`--assume-crs`).
+    pub assumed: Option<String>,
+}
+
+impl WorkingCrs {
+    fn of(ctx: &ReadContext) -> WorkingCrs {
+        WorkingCrs {
+            wkt: ctx.target.wkt(),
+            label: ctx.target.label().to_string(),
+            assumed: ctx.assume_crs.as_ref().map(|c| c.label().to_string()),
+        }
+    }
+
+    /// The CRS itself, for this thread.
+    pub fn parse(&self) -> Result<Crs, IoError> {
+        Crs::parse(&self.wkt, &self.label)
+    }
+}
+
+/// An analysis: its inputs (what the outputs still need of them) and every result.
+pub struct Results {
+    pub plan: AnalysisPlan,
+    pub checked: Checked,
+    pub bundled: bool,
+    /// The working CRS.
+    pub crs: WorkingCrs,
+    pub premises: Premises,
+    pub settlements: Settlements,
+    pub fibre: Option<Fibre>,
+    pub mobile: Option<Mobile>,
+    pub backbone: Option<Backbone>,
+    pub sites: Option<(Sites, Option<DemInput>)>,
+    pub policy: Policy,
+    /// Predicted coverage at the premises (with `--sites`).
+    pub site_prediction: Option<Prediction>,
+    pub computed: Computed,
+    /// Fibre resilience (with `--backbone`).
+    pub resilience: Option<res::Outcome>,
+    /// The settlement index, kept for resilience until the outputs are written.
+    pub(crate) kept_settlement_index: Option<PolygonIndex>,
+    /// The tolerance the outlines were simplified by as they were made.
+    pub(crate) early_simplify_m: Option<f64>,
+    pub meta: RunMeta,
+}
+
+impl Results {
+    /// The cell sites with their prediction, when sites were modelled.
+    pub fn cell_sites(&self) -> Option<(&Sites, &Prediction)> {
+        match (&self.sites, &self.site_prediction) {
+            (Some((s, _)), Some(p)) => Some((s, p)),
+            _ => None,
+        }
+    }
+
+    /// The totals over every settlement and the rural row, by count column.
+    pub fn totals(&self) -> BTreeMap<String, u64> {
+        totals(&self.computed.tallies)
+    }
+}
+
+/// Every analysis of `inputs`: cell-site prediction, the kernels (settlement, fibre, mobile,
+/// state aid, gaps, tallies, aid areas) and fibre resilience. Consumes the inputs: each index
+/// is let go as soon as its kernel is done.
+pub fn compute(inputs: Inputs) -> Results {
+    let Inputs {
+        plan,
+        checked,
+        bundled,
+        ctx,
+        premises,
+        order,
+        settlements,
+        settlement_index,
+        fibre: fibre_in,
+        fibre_index,
+        mobile: mobile_in,
+        mobile_index,
+        backbone: backbone_in,
+        sites: sites_in,
+        policy,
+        early_simplify_m,
+        mut meta,
+    } = inputs;
+    let params = checked.params;
+    let clock = &mut meta.clock;
+    // Predicted coverage from cell sites (with --sites).
+    let site_prediction = sites_in.as_ref().map(|(sites, dem)| {
+        let index = SiteIndex::new(
+            &sites.sites,
+            plan.radio.params(),
+            dem.as_ref().map(|d| &d.dem),
+        );
+        let bar = Bar::new(premises.xy.len() as u64, "cell sites");
+        let p = predict_all(&index, &premises.xy, 0, &bar);
+        bar.finish();
+        p
+    });
+    if site_prediction.is_some() {
+        clock.lap("sites");
+    }
+
+    let indexes = Indexes {
+        order,
+        settlements: settlement_index,
+        fibre: fibre_index,
+        mobile: mobile_index,
+    };
+    let resilience_on = backbone_in.is_some() && fibre_in.is_some();
+    let (computed, kept_settlement_index) = kernels(
+        &premises,
+        &settlements,
+        indexes,
+        resilience_on,
+        fibre_in.as_ref(),
+        &policy,
+        site_prediction.as_ref().map(|p| p.premises.as_slice()),
+        params,
+        // Outlines are drawn only for the map outputs.
+        plan.wants(Output::Maps) || plan.gpkg,
+        early_simplify_m,
+        clock,
+    );
+
+    let notices = &mut meta.notices;
+    if let Some(p) = &policy.planned {
+        let n = format!(
+            "planned networks: {} of {} features are due by {} (--aid-year {} + 3) and count for the state-aid class",
+            computed.planned_counted,
+            p.features.len(),
+            policy.aid_year + gapmap_core::aid::PLANNING_HORIZON_YEARS,
+            policy.aid_year
+        );
+        progress::notice(&n);
+        notices.push(n);
+    }
+
+    // Resilience (with --backbone).
+    let resilience = match (&backbone_in, &fibre_in, &kept_settlement_index) {
+        (Some(bb), Some(f), Some(settlement_index)) => {
+            let spin = Bar::spinner("fibre resilience");
+            let o = res::run(
+                f,
+                bb,
+                settlement_index,
+                &premises,
+                &computed.settlement,
+                params.drop_distance_m,
+                &plan.resilience,
+            );
+            spin.finish();
+            clock.lap("resilience");
+            if !o.unattached.is_empty() {
+                let n = format!(
+                    "backbone: {} of {} points are farther than --backbone-snap-m ({} m) from any fibre and attach to nothing: {}",
+                    o.unattached.len(),
+                    bb.points.len(),
+                    plan.resilience.backbone_snap_m,
+                    o.unattached.iter().take(10).cloned().collect::<Vec<_>>().join(", ")
+                );
+                progress::notice(&n);
+                notices.push(n);
+            }
+            Some(o)
+        }
+        _ => None,
+    };
+    Results {
+        plan,
+        checked,
+        bundled,
+        crs: WorkingCrs::of(&ctx),
+        premises,
+        settlements,
+        fibre: fibre_in,
+        mobile: mobile_in,
+        backbone: backbone_in,
+        sites: sites_in,
+        policy,
+        site_prediction,
+        computed,
+        resilience,
+        kept_settlement_index,
+        early_simplify_m,
+        meta,
+    }
+}
+
+/// The indexes the kernels query.
+struct Indexes {
+    order: SpatialOrder,
+    settlements: PolygonIndex,
+    fibre: Option<FibreIndex>,
+    mobile: Option<MobileIndex>,
+}
+
+/// Runs the kernels: settlement, fibre, mobile, gaps, tallies.
+///
+/// Each index is let go ([`retire`]) as soon as its kernel is done, so that the later
+/// kernels' results and outlines reuse its memory rather than fresh pages (peak RSS is also
+/// time: every fresh page is a page fault). The settlement index is handed back when
+/// `keep_settlement_index` is set (resilience needs it).
+#[allow(clippy::too_many_arguments)]
+fn kernels(
+    premises: &Premises,
+    settlements: &Settlements,
+    idx: Indexes,
+    keep_settlement_index: bool,
+    fibre_in: Option<&Fibre>,
+    policy: &Policy,
+    sites: Option<&[PremiseRadio]>,
+    params: Params,
+    with_outlines: bool,
+    simplify_m: Option<f64>,
+    clock: &mut Clock,
+) -> (Computed, Option<PolygonIndex>) {
+    let Indexes {
+        order,
+        settlements: settlement_index,
+        fibre: fibre_index,
+        mobile: mobile_index,
+    } = idx;
+    let n = premises.xy.len() as u64;
+    let bar = Bar::new(n, "settlements");
+    let order = &order;
+    let settlement = settlement::assign(&settlement_index, &premises.xy, order, &bar);
+    bar.finish();
+    let kept_settlement_index = if keep_settlement_index {
+        Some(settlement_index)
+    } else {
+        retire(settlement_index);
+        None
+    };
+    clock.lap("settlements");
+
+    let fibre = fibre_index.map(|idx| {
+        let bar = Bar::new(n, "fibre");
+        let r = fibre::reach_all(&idx, &premises.xy, params.drop_distance_m, order, &bar);
+        bar.finish();
+        retire(idx);
+        r
+    });
+    clock.lap("fibre");
+
+    let mobile = match mobile_index {
+        Some(idx) => {
+            let bar = Bar::new(n, "mobile");
+            let r = mobile::cover_all(&idx, &premises.xy, order, &bar);
+            bar.finish();
+            retire(idx);
+            r
+        }
+        None => vec![MobileCover::default(); premises.xy.len()],
+    };
+    // Operators covering by prediction count like operators covering by polygon.
+    let mut mobile = mobile;
+    let mut mobile_polygons = Vec::new();
+    if let Some(sites) = sites {
+        mobile_polygons = mobile.clone();
+        for (m, r) in mobile.iter_mut().zip(sites) {
+            m.operators_4g |= r.operators_4g;
+            m.operators_5g |= r.operators_5g;
+        }
+    }
+    clock.lap("mobile");
+
+    // What each premise has: fibre, the networks at the state-aid target, 100 Mbit/s.
+    let reach = policy.reach(fibre_in, &premises.xy, params.drop_distance_m, order);
+    let rules = summary::Rules {
+        drop_distance_m: params.drop_distance_m,
+        stand_in: policy.stand_in,
+    };
+    let outcomes = summary::outcomes(
+        &premises.households,
+        &premises.workplaces,
+        fibre.as_deref(),
+        &mobile,
+        reach.aid_networks.as_deref(),
+        reach.fast_fixed.as_deref(),
+        &rules,
+    );
+    clock.lap("aid");
+
+    let gap_kind: Vec<Option<GapKind>> = outcomes
+        .iter()
+        .map(|o| GapKind::of(o.fibre_passed, o.mobile_4g_operators > 0))
+        .collect();
+    let clusters = gaps::cluster(&premises.xy, &gap_kind, &settlement, params.gap_cluster_m);
+    let bar = Bar::new(
+        if with_outlines {
+            clusters.len() as u64
+        } else {
+            0
+        },
+        "gap outlines",
+    );
+    // Largest clusters first, so that no large one is left to run alone at the end.
+    let outlines: Vec<_> = gapmap_core::par::map_largest_first(
+        &clusters[..if with_outlines { clusters.len() } else { 0 }],
+        |c| c.premises.len(),
+        |c| {
+            let pts: Vec<_> = c
+                .premises
+                .iter()
+                .map(|&i| premises.xy[i as usize])
+                .collect();
+            let mut o = gaps::outline(&pts, params.gap_margin_m, params.gap_cluster_m);
+            if let Some(tolerance_m) = simplify_m {
+                simplify_and_trim(&mut o, tolerance_m);
+            }
+            gapmap_core::par::Progress::advance(&bar, 1);
+            o
+        },
+    );
+    bar.finish();
+    let mut gap_id = vec![None; premises.xy.len()];
+    for (k, c) in clusters.iter().enumerate() {
+        for &i in &c.premises {
+            gap_id[i as usize] = Some(k as u32 + 1);
+        }
+    }
+    clock.lap("gaps");
+
+    let mut tallies = summary::tally(settlements.areas.len(), &settlement, &outcomes);
+    summary::count_clusters(&mut tallies, &clusters);
+    clock.lap("tally");
+    // White areas for a tender (drawn only for the map outputs, like the gap outlines).
+    let aid_areas = with_outlines.then(|| {
+        let mut a = crate::policy::aid_areas(&premises.xy, &outcomes, policy.aid_cell_m);
+        if let Some(tolerance_m) = simplify_m {
+            simplify_all_in_place(&mut a.outlines, tolerance_m);
+        }
+        clock.lap("aid areas");
+        a
+    });
+    let results = Computed {
+        settlement,
+        fibre,
+        mobile,
+        mobile_polygons,
+        gap_kind,
+        clusters,
+        outlines,
+        gap_id,
+        tallies,
+        outcomes,
+        aid_areas,
+        planned_counted: reach.planned_counted,
+    };
+    (results, kept_settlement_index)
+}
+
+/// The sums of `tallies` by count column.
+pub fn totals(tallies: &[Tally]) -> BTreeMap<String, u64> {
+    let mut t = Tally::default();
+    for x in tallies {
+        t += *x;
+    }
+    let mut m = BTreeMap::new();
+    for (name, get) in tables::COUNT_COLUMNS.iter() {
+        m.insert(name.to_string(), get(&t));
+    }
+    m
+}

@@ -1,0 +1,185 @@
+//! The map tables (gap clusters, settlements) and the outlines' simplification for the web
+//! maps.
+
+use std::borrow::Cow;
+
+use gapmap_core::gaps::GapCluster;
+use gapmap_core::geo::{LineString, MultiPolygon};
+use gapmap_core::simplify::{simplify_multi_polygon, simplify_multi_polygon_in_place};
+use gapmap_io::features::{Column, FeatureTable, GeomRef};
+use gapmap_io::inputs::{Premises, Settlements};
+use gapmap_io::{style, tables};
+use rayon::prelude::*;
+
+use super::compute::Computed;
+
+/// `areas` simplified at `tolerance_m`; empty when the tolerance is 0 (nothing to simplify).
+pub(super) fn simplify_all(
+    areas: &[MultiPolygon<f64>],
+    tolerance_m: f64,
+) -> Vec<MultiPolygon<f64>> {
+    if tolerance_m > 0.0 {
+        areas
+            .par_iter()
+            .map(|a| simplify_multi_polygon(a, tolerance_m))
+            .collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// `areas` simplified in place at `tolerance_m` and trimmed ([`simplify_and_trim`]), on the
+/// pool.
+pub(super) fn simplify_all_in_place(areas: &mut [MultiPolygon<f64>], tolerance_m: f64) {
+    areas
+        .par_iter_mut()
+        .for_each(|a| simplify_and_trim(a, tolerance_m));
+}
+
+/// `area` simplified in place at `tolerance_m`, each ring then reallocated to its new length
+/// when that frees much (the memory serves what follows, rather than fresh pages).
+pub(super) fn simplify_and_trim(area: &mut MultiPolygon<f64>, tolerance_m: f64) {
+    simplify_multi_polygon_in_place(area, tolerance_m);
+    let trim = |r: &mut LineString<f64>| {
+        if r.0.capacity() > 2 * r.0.len() + 16 {
+            r.0.shrink_to_fit();
+        }
+    };
+    for p in &mut area.0 {
+        p.exterior_mut(trim);
+        p.interiors_mut(|rs| rs.iter_mut().for_each(trim));
+    }
+}
+
+/// `full` with the `simplified` outlines, or `full` itself when there are none.
+pub(super) fn web_copy<'t, 'a>(
+    full: &'t FeatureTable<'a>,
+    simplified: &'a [MultiPolygon<f64>],
+) -> Cow<'t, FeatureTable<'a>> {
+    if simplified.is_empty() {
+        Cow::Borrowed(full)
+    } else {
+        Cow::Owned(FeatureTable {
+            columns: full.columns.clone(),
+            geometries: simplified.iter().map(GeomRef::MultiPolygon).collect(),
+        })
+    }
+}
+
+/// The first `n` values of a column.
+pub(super) fn truncate<'a>(c: &Column<'a>, n: usize) -> Column<'a> {
+    match c {
+        Column::Int(v) => Column::Int(v[..n].to_vec()),
+        Column::IntOpt(v) => Column::IntOpt(v[..n].to_vec()),
+        Column::Float(v) => Column::Float(v[..n].to_vec()),
+        Column::Text(v) => Column::Text(v[..n].to_vec()),
+    }
+}
+
+/// The gap map: one feature per cluster, borrowing its outline.
+pub(super) fn gap_table<'a>(
+    premises: &Premises,
+    settlements: &'a Settlements,
+    r: &'a Computed,
+    has_fibre: bool,
+) -> FeatureTable<'a> {
+    let n = r.clusters.len();
+    let mut t = FeatureTable {
+        columns: Vec::new(),
+        geometries: r.outlines.iter().map(GeomRef::MultiPolygon).collect(),
+    };
+    let (mut hh, mut wp, mut nearest) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for c in &r.clusters {
+        let (mut h, mut w, mut d) = (0i64, 0i64, f64::INFINITY);
+        for &i in &c.premises {
+            let i = i as usize;
+            h += i64::from(premises.households[i]);
+            w += i64::from(premises.workplaces[i]);
+            if let Some(f) = &r.fibre {
+                d = d.min(f[i].distance_m);
+            }
+        }
+        hh.push(h);
+        wp.push(w);
+        nearest.push((has_fibre && d.is_finite()).then(|| (d * 10.0).round() / 10.0));
+    }
+    let text = |f: &dyn Fn(&GapCluster) -> &'a str| {
+        Column::Text(
+            r.clusters
+                .iter()
+                .map(|c| Some(Cow::Borrowed(f(c))))
+                .collect(),
+        )
+    };
+    t.push("gap_id", Column::Int((1..=n as i64).collect()));
+    t.push("kind", text(&|c| c.kind.as_str()));
+    t.push(
+        "settlement_id",
+        text(&|c| {
+            c.settlement
+                .map_or("", |s| settlements.ids[s as usize].as_str())
+        }),
+    );
+    t.push(
+        "settlement_name",
+        text(&|c| {
+            c.settlement
+                .map_or("(rural)", |s| settlements.names[s as usize].as_str())
+        }),
+    );
+    t.push(
+        "premises",
+        Column::Int(r.clusters.iter().map(|c| c.premises.len() as i64).collect()),
+    );
+    t.push("households", Column::Int(hh));
+    t.push("workplaces", Column::Int(wp));
+    t.push("nearest_fibre_m", Column::Float(nearest));
+    t.push("fill", text(&|c| style::gap_fill(c.kind)));
+    t.push("fill-opacity", Column::Float(vec![Some(0.6); n]));
+    t.push("stroke", text(&|c| style::gap_stroke(c.kind)));
+    t.push("stroke-width", Column::Int(vec![1; n]));
+    t
+}
+
+/// The settlement choropleth: every settlement with its metrics, coloured by fibre share.
+pub(super) fn settlement_map_table<'a>(
+    settlements: &'a Settlements,
+    r: &Computed,
+    goals: &[gapmap_core::goals::Goal],
+) -> FeatureTable<'a> {
+    let n = settlements.areas.len();
+    let mut t = FeatureTable {
+        columns: Vec::new(),
+        geometries: settlements
+            .areas
+            .iter()
+            .map(GeomRef::MultiPolygon)
+            .collect(),
+    };
+    for (name, col) in
+        tables::settlement_columns(&settlements.ids, &settlements.names, &r.tallies, goals)
+    {
+        t.push(&name, col);
+    }
+    let fill = |i: usize| {
+        style::share_fill(tables::share(
+            r.tallies[i].fibre_passed,
+            r.tallies[i].premises,
+        ))
+    };
+    t.push(
+        "fill",
+        Column::Text((0..n).map(|i| Some(Cow::Borrowed(fill(i)))).collect()),
+    );
+    t.push("fill-opacity", Column::Float(vec![Some(0.7); n]));
+    t.push(
+        "stroke",
+        Column::Text(vec![Some(Cow::Borrowed("#404040")); n]),
+    );
+    t.push("stroke-width", Column::Int(vec![1; n]));
+    t
+}

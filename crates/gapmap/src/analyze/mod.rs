@@ -1,0 +1,148 @@
+//! `gapmap analyze`: read, analyse, write.
+//!
+//! [`run`] is the whole command. Its steps are public so that a front end (Python) or a
+//! partitioned run can take them one by one: [`AnalysisPlan::validate`] → [`read_inputs`] →
+//! [`compute`] → [`Results::write`].
+
+mod compute;
+mod maps;
+mod plan;
+mod read;
+mod record;
+mod write;
+
+use std::path::Path;
+use std::time::Instant;
+
+pub use compute::{compute, totals, Computed, Results};
+pub use plan::{AnalysisPlan, Checked, Output};
+pub use read::{early_simplify_m, read_inputs, Inputs};
+pub use write::{check_out, output_files};
+
+use crate::error::Result;
+use crate::memory;
+use crate::run_info::{utc_now, Phase};
+
+/// When a run started, the phases it has been through, and what it told the user.
+pub struct RunMeta {
+    pub started_utc: String,
+    pub t0: Instant,
+    pub clock: Clock,
+    /// Notices for run.json (each was also reported as it came).
+    pub notices: Vec<String>,
+}
+
+impl RunMeta {
+    /// A run starting now.
+    pub fn start() -> RunMeta {
+        RunMeta {
+            started_utc: utc_now(),
+            t0: Instant::now(),
+            clock: Clock::new(),
+            notices: Vec::new(),
+        }
+    }
+}
+
+/// What [`run`] hands back: the results and where they went.
+pub struct Analysis {
+    pub results: Results,
+    /// The files written, at their final paths.
+    pub written: Vec<std::path::PathBuf>,
+}
+
+/// `gapmap analyze`: checks the plan (with no inputs, the bundled region), reads, analyses and
+/// writes every output the plan selects into `plan.out`.
+pub fn run(mut plan: AnalysisPlan) -> Result<Analysis> {
+    let (started_utc, t0) = (utc_now(), Instant::now());
+    let bundled = plan.use_bundled_region()?;
+    let checked = plan.validate()?;
+    check_out(&plan.out, plan.overwrite)?;
+    crate::threads::init_global(plan.threads)?;
+    // The phases are timed from when the pool is up; the total from the start.
+    let meta = RunMeta {
+        started_utc,
+        t0,
+        clock: Clock::new(),
+        notices: Vec::new(),
+    };
+    let inputs = read_inputs(plan, checked, bundled, meta)?;
+    let mut results = compute(inputs);
+    let (out, overwrite) = (results.plan.out.clone(), results.plan.overwrite);
+    let written = results.write(&out, overwrite)?;
+    Ok(Analysis { results, written })
+}
+
+impl Results {
+    /// Writes every output the plan selects, and run.json, into `out` (all or nothing: a
+    /// staging directory renamed into place). `overwrite` replaces gapmap's files in a
+    /// directory that is not empty. Returns the files written.
+    pub fn write(&mut self, out: &Path, overwrite: bool) -> Result<Vec<std::path::PathBuf>> {
+        self.plan.out = out.to_path_buf();
+        self.plan.overwrite = overwrite;
+        let mut staging = gapmap_io::staging::Staging::begin(out, overwrite)?;
+        let outputs = write::write_outputs(self, &mut staging)?;
+        self.meta.clock.lap("write");
+        let run = record::run_info(self, outputs);
+        crate::run_info::write_run_info(&run, &staging.file("run.json"))?;
+        Ok(staging.commit()?)
+    }
+}
+
+/// Frees `x` on the worker pool, beside the work that follows: an index holds many
+/// allocations, and freeing them one by one on this thread would hold up the next kernel.
+pub(crate) fn retire<T: Send + 'static>(x: T) {
+    rayon::spawn(move || drop(x));
+}
+
+/// Records the wall time and peak resident memory of each phase.
+pub struct Clock {
+    /// The phases so far.
+    pub phases: Vec<Phase>,
+    last: Instant,
+    last_cpu_ticks: Option<u64>,
+    peaks: memory::PhasePeaks,
+}
+
+impl Default for Clock {
+    fn default() -> Clock {
+        Clock::new()
+    }
+}
+
+impl Clock {
+    /// Starts timing now.
+    pub fn new() -> Clock {
+        Clock {
+            phases: Vec::new(),
+            last: Instant::now(),
+            last_cpu_ticks: memory::cpu_ticks(),
+            peaks: memory::PhasePeaks::start(),
+        }
+    }
+    /// Ends the phase named `phase`: the time since the last lap.
+    pub fn lap(&mut self, phase: &str) {
+        let now = Instant::now();
+        let cpu_ticks = memory::cpu_ticks();
+        self.phases.push(Phase {
+            phase: phase.to_string(),
+            seconds: (now - self.last).as_secs_f64(),
+            peak_rss_mib: self.peaks.lap().map(|b| b as f64 / (1u64 << 20) as f64),
+            cpu_s: cpu_ticks
+                .zip(self.last_cpu_ticks)
+                .map(|(c, l)| memory::ticks_to_seconds(c.saturating_sub(l))),
+        });
+        self.last = now;
+        self.last_cpu_ticks = cpu_ticks;
+    }
+    /// The whole run: total time and peak.
+    pub fn total(&self, since: Instant) -> Phase {
+        Phase {
+            phase: "total".into(),
+            seconds: since.elapsed().as_secs_f64(),
+            peak_rss_mib: memory::peak_rss_bytes().map(|b| b as f64 / (1u64 << 20) as f64),
+            // The whole process, reading the command line included.
+            cpu_s: memory::cpu_seconds(),
+        }
+    }
+}

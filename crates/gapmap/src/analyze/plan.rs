@@ -1,0 +1,280 @@
+//! [`AnalysisPlan`]: every parameter of an analysis, typed, `serde` both ways, validated in
+//! one place.
+
+use std::path::PathBuf;
+
+use gapmap_core::goals::Goal;
+use gapmap_core::Params;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{check_number, check_threads, Error, Result};
+use crate::policy::PolicyPlan;
+use crate::premise_plan::PremisePlan;
+use crate::radio::SitePlan;
+use crate::resilience::ResiliencePlan;
+
+/// Every parameter of an analysis: the flags of `gapmap analyze`, the keywords of
+/// `gapmap.analyze()`, and the `plan` recorded in run.json. With no inputs at all, the
+/// bundled region is analysed ([`AnalysisPlan::use_bundled_region`]).
+///
+/// Field names are the flags' names with underscores; units are in the names. Absent fields
+/// of a serialized plan take their defaults ([`Default`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct AnalysisPlan {
+    /// Premises: points or building polygons (any GDAL vector format), or a Parquet/CSV table
+    /// with x/y columns.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
+    pub premises: Option<PathBuf>,
+    #[cfg_attr(feature = "clap", command(flatten))]
+    pub premise: PremisePlan,
+    /// Settlement polygons, e.g. SCB tätorter.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
+    pub settlements: Option<PathBuf>,
+    #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
+    pub settlements_layer: Option<String>,
+    /// Fibre network: lines (routes) and points (nodes). Repeat for several files.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
+    pub fibre: Vec<PathBuf>,
+    /// Layer(s) to read from each fibre file; repeat for several, e.g. lines and nodes.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
+    pub fibre_layer: Vec<String>,
+    /// Mobile coverage polygons, one (operator, technology) pair per feature. Repeatable.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
+    pub mobile: Vec<PathBuf>,
+    /// Layer(s) to read from each mobile file; repeatable.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
+    pub mobile_layer: Vec<String>,
+    /// Output directory.
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "DIR", default_value = "gapmap-out")
+    )]
+    pub out: PathBuf,
+    /// Working CRS: projected, in metres. All inputs are reprojected into it.
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "CRS", default_value = "EPSG:3006")
+    )]
+    pub crs: String,
+    /// CRS of inputs that carry none (CSV, Parquet without metadata, Shapefile without .prj).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "CRS"))]
+    pub assume_crs: Option<String>,
+    /// A premise is fibre passed when fibre is at most this far away, in metres.
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long,
+            value_name = "M",
+            default_value_t = 50.0,
+            allow_negative_numbers = true
+        )
+    )]
+    pub drop_distance_m: f64,
+    /// Gap premises within this distance of each other form one gap cluster, in metres.
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long,
+            value_name = "M",
+            default_value_t = 200.0,
+            allow_negative_numbers = true
+        )
+    )]
+    pub gap_cluster_m: f64,
+    /// Gap polygons extend this far beyond their premises, in metres.
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long,
+            value_name = "M",
+            default_value_t = 25.0,
+            allow_negative_numbers = true
+        )
+    )]
+    pub gap_margin_m: f64,
+    /// Replace gapmap's files in an existing, non-empty output directory.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub overwrite: bool,
+    /// Make invalid polygons an error instead of repairing them.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub strict: bool,
+    /// Settlement id field [default: id; absent: feature id].
+    #[cfg_attr(feature = "clap", arg(long, value_name = "FIELD"))]
+    pub settlement_id_field: Option<String>,
+    /// Settlement name field [default: name; absent: empty].
+    #[cfg_attr(feature = "clap", arg(long, value_name = "FIELD"))]
+    pub settlement_name_field: Option<String>,
+    /// Fibre field with the network (owner) [default: network; absent: one unknown network].
+    #[cfg_attr(feature = "clap", arg(long, value_name = "FIELD"))]
+    pub fibre_network_field: Option<String>,
+    /// Mobile field with the operator [default: operator].
+    #[cfg_attr(feature = "clap", arg(long, value_name = "FIELD"))]
+    pub mobile_operator_field: Option<String>,
+    /// Mobile field with the technology: 4G/LTE, 5G/NR, others kept but not counted
+    /// [default: tech].
+    #[cfg_attr(feature = "clap", arg(long, value_name = "FIELD"))]
+    pub mobile_tech_field: Option<String>,
+    /// Worker threads [default: all cores].
+    #[cfg_attr(feature = "clap", arg(long, value_name = "N"))]
+    pub threads: Option<usize>,
+    /// Simplify the outlines in settlements.geojson and gaps.geojson by this tolerance
+    /// (Douglas-Peucker), in metres, to keep the web maps light; 0 keeps full resolution.
+    /// Analyses and gapmap.gpkg always use full resolution.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "M", default_value_t = 2.0))]
+    pub map_simplify_m: f64,
+    /// Outputs to write, comma-separated (run.json is always written).
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long,
+            value_enum,
+            value_delimiter = ',',
+            default_value = "tables,premises,maps"
+        )
+    )]
+    pub outputs: Vec<Output>,
+    /// Also write gapmap.gpkg: the settlement and gap layers at full resolution, in the working
+    /// CRS, with their QGIS styles (QGIS also styles the GeoJSON maps by their .qml files).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub gpkg: bool,
+    #[cfg_attr(feature = "clap", command(flatten))]
+    pub resilience: ResiliencePlan,
+    #[cfg_attr(feature = "clap", command(flatten))]
+    pub radio: SitePlan,
+    #[cfg_attr(feature = "clap", command(flatten))]
+    pub policy: PolicyPlan,
+}
+
+/// Which outputs to write (run.json is always written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum Output {
+    /// settlements.csv and settlements.parquet.
+    Tables,
+    /// premises.parquet.
+    Premises,
+    /// gaps.geojson and settlements.geojson, with their QGIS styles.
+    Maps,
+}
+
+impl Default for AnalysisPlan {
+    fn default() -> AnalysisPlan {
+        AnalysisPlan {
+            premises: None,
+            premise: PremisePlan::default(),
+            settlements: None,
+            settlements_layer: None,
+            fibre: Vec::new(),
+            fibre_layer: Vec::new(),
+            mobile: Vec::new(),
+            mobile_layer: Vec::new(),
+            out: PathBuf::from("gapmap-out"),
+            crs: "EPSG:3006".into(),
+            assume_crs: None,
+            drop_distance_m: 50.0,
+            gap_cluster_m: 200.0,
+            gap_margin_m: 25.0,
+            overwrite: false,
+            strict: false,
+            settlement_id_field: None,
+            settlement_name_field: None,
+            fibre_network_field: None,
+            mobile_operator_field: None,
+            mobile_tech_field: None,
+            threads: None,
+            map_simplify_m: 2.0,
+            outputs: vec![Output::Tables, Output::Premises, Output::Maps],
+            gpkg: false,
+            resilience: ResiliencePlan::default(),
+            radio: SitePlan::default(),
+            policy: PolicyPlan::default(),
+        }
+    }
+}
+
+/// What validating a plan resolves: the kernels' parameters and the goals.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// Drop distance, gap cluster distance and margin.
+    pub params: Params,
+    /// Sweden's 2025 goals, then the plan's own (`--goal`).
+    pub goals: Vec<Goal>,
+}
+
+impl AnalysisPlan {
+    /// True when any input is named (else the bundled region is analysed).
+    pub fn has_inputs(&self) -> bool {
+        self.premises.is_some()
+            || self.settlements.is_some()
+            || !self.fibre.is_empty()
+            || !self.mobile.is_empty()
+            || self.radio.sites.is_some()
+    }
+
+    /// With no inputs, fills in the bundled region (and its backbone, when there) and returns
+    /// true; with inputs, changes nothing and returns false.
+    pub fn use_bundled_region(&mut self) -> Result<bool> {
+        if self.has_inputs() {
+            return Ok(false);
+        }
+        let region = crate::bundled::locate().map_err(Error::Usage)?;
+        crate::progress::notice(&format!(
+            "no inputs given; analysing the bundled region in {}",
+            region.dir.display()
+        ));
+        self.premises = Some(region.premises);
+        self.settlements = Some(region.settlements);
+        self.fibre = vec![region.fibre];
+        self.fibre_layer = region.fibre_layers;
+        self.mobile = vec![region.mobile];
+        if self.resilience.backbone.is_none() && region.backbone.exists() {
+            self.resilience.backbone = Some(region.backbone);
+        }
+        self.settlement_id_field
+            .get_or_insert(region.settlement_id_field.into());
+        self.settlement_name_field
+            .get_or_insert(region.settlement_name_field.into());
+        Ok(true)
+    }
+
+    /// Checks every parameter (ranges, units, combinations); names the flag of the first that
+    /// is wrong.
+    pub fn validate(&self) -> Result<Checked> {
+        if self.premises.is_none() || self.settlements.is_none() {
+            return Err(Error::usage(
+                "both --premises and --settlements are needed (or no inputs at all, for the bundled region)",
+            ));
+        }
+        let params = Params {
+            drop_distance_m: self.drop_distance_m,
+            gap_cluster_m: self.gap_cluster_m,
+            gap_margin_m: self.gap_margin_m,
+        };
+        params.validate().map_err(|e| match e {
+            // Name the flag the user typed.
+            gapmap_core::CoreError::InvalidParameter {
+                name,
+                expected,
+                value,
+            } => Error::Usage(format!(
+                "--{} must be {expected}, got {value}",
+                name.replace('_', "-")
+            )),
+            other => Error::Usage(other.to_string()),
+        })?;
+        self.resilience.validate(!self.fibre.is_empty())?;
+        self.radio.validate(false)?;
+        let goals = self.policy.validate()?;
+        check_number("--map-simplify-m", self.map_simplify_m, 0.0, true)?;
+        check_threads(self.threads)?;
+        Ok(Checked { params, goals })
+    }
+
+    /// True when `output` is to be written.
+    pub fn wants(&self, output: Output) -> bool {
+        self.outputs.contains(&output)
+    }
+}

@@ -1,0 +1,478 @@
+//! Writing an analysis: every output file, registered once with its writer ([`ARTIFACTS`]),
+//! written concurrently into a staging directory and moved into place with run.json.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use gapmap_core::geo::MultiPolygon;
+use gapmap_io::features::{Column, FeatureTable};
+use gapmap_io::geojson::write_geojson;
+use gapmap_io::staging::Staging;
+use gapmap_io::vector_out::{write_gpkg, OutLayer, MULTI_POLYGON};
+use gapmap_io::{style, tables, Crs, IoError};
+
+use super::compute::Results;
+use super::maps::{gap_table, settlement_map_table, simplify_all, truncate, web_copy};
+use super::plan::Output;
+use crate::error::{panicked, write_error, Result};
+use crate::radio::{self, CriticalSites};
+use crate::resilience as res;
+
+/// One output: the files it writes (in the order run.json lists them), when a run writes it,
+/// and its writer. Adding an output file is adding an entry here.
+struct Artifact {
+    files: &'static [&'static str],
+    wanted: fn(&Writer<'_>) -> bool,
+    /// What to make on the calling thread before the writer starts (a map table that other
+    /// writers share): the tables are then made one after another, as each writer starts,
+    /// rather than all at once.
+    prepare: Option<fn(&Writer<'_>)>,
+    write: fn(&Writer<'_>, &Files) -> Result<()>,
+}
+
+/// Every output of `gapmap analyze` but run.json, in the order run.json lists them. Each is
+/// written on its own thread; they start in [`START_ORDER`].
+const ARTIFACTS: &[Artifact] = &[
+    Artifact {
+        files: &["gaps.geojson"],
+        wanted: |w| w.maps,
+        prepare: Some(|w| {
+            w.gaps();
+        }),
+        write: |w, f| w.write_map(f, "gaps.geojson", "gaps", w.gaps(), &w.r.computed.outlines),
+    },
+    Artifact {
+        files: &["gaps.qml"],
+        wanted: |w| w.maps,
+        prepare: None,
+        write: |_, f| write_text(f, "gaps.qml", &style::gaps_qml()),
+    },
+    Artifact {
+        files: &["settlements.geojson"],
+        wanted: |w| w.maps,
+        prepare: Some(|w| {
+            w.settlement_map();
+        }),
+        write: |w, f| {
+            let areas = &w.r.settlements.areas;
+            w.write_map(
+                f,
+                "settlements.geojson",
+                "settlements",
+                w.settlement_map(),
+                areas,
+            )
+        },
+    },
+    Artifact {
+        files: &["settlements.qml"],
+        wanted: |w| w.maps,
+        prepare: None,
+        write: |_, f| write_text(f, "settlements.qml", &style::settlements_qml()),
+    },
+    Artifact {
+        files: &["aid_areas.geojson"],
+        wanted: |w| w.maps,
+        prepare: Some(|w| {
+            w.aid_areas();
+        }),
+        write: |w, f| {
+            let outlines = w.r.computed.aid_areas.as_ref();
+            let outlines = outlines.map_or(&[][..], |a| &a.outlines[..]);
+            w.write_map(f, "aid_areas.geojson", "aid_areas", w.aid_areas(), outlines)
+        },
+    },
+    Artifact {
+        files: &["aid_areas.qml"],
+        wanted: |w| w.maps,
+        prepare: None,
+        write: |_, f| write_text(f, "aid_areas.qml", &style::aid_qml()),
+    },
+    Artifact {
+        files: &["settlements.csv", "settlements.parquet"],
+        wanted: |w| w.tables,
+        prepare: None,
+        write: |w, f| w.write_settlement_tables(f),
+    },
+    Artifact {
+        files: &["critical_links.csv", "critical_links.parquet"],
+        wanted: |w| w.tables && w.critical.is_some(),
+        prepare: None,
+        write: |w, f| match &w.critical {
+            Some(t) => res::write_critical_tables(
+                t,
+                &f.path("critical_links.csv"),
+                &f.path("critical_links.parquet"),
+            ),
+            None => Ok(()),
+        },
+    },
+    Artifact {
+        files: &["critical_sites.csv", "critical_sites.parquet"],
+        wanted: |w| w.tables && w.critical_sites.is_some(),
+        prepare: None,
+        write: |w, f| w.write_critical_sites(f),
+    },
+    Artifact {
+        files: &["critical_links.geojson"],
+        wanted: |w| w.maps && w.critical.is_some(),
+        prepare: None,
+        write: |w, f| match &w.critical {
+            Some(t) => Ok(write_geojson(
+                &f.path("critical_links.geojson"),
+                "critical_links",
+                &w.own_crs()?,
+                t,
+            )?),
+            None => Ok(()),
+        },
+    },
+    Artifact {
+        files: &["critical_links.qml"],
+        wanted: |w| w.maps && w.critical.is_some(),
+        prepare: None,
+        write: |_, f| write_text(f, "critical_links.qml", &style::critical_links_qml()),
+    },
+    Artifact {
+        files: &["premises.parquet"],
+        wanted: |w| w.r.plan.wants(Output::Premises),
+        prepare: None,
+        write: |w, f| w.write_premise_table(f),
+    },
+    Artifact {
+        files: &["gapmap.gpkg"],
+        wanted: |w| w.r.plan.gpkg,
+        prepare: None,
+        write: |w, f| w.write_gpkg(f),
+    },
+];
+
+/// The order the writers start in (indexes into [`ARTIFACTS`]): the longest first, the premise
+/// table and the gap map, so that no long writer is left to run alone at the end.
+const START_ORDER: [usize; 13] = [11, 0, 4, 2, 9, 12, 6, 7, 8, 1, 3, 5, 10];
+
+/// The staging paths of the files being written.
+struct Files(BTreeMap<&'static str, PathBuf>);
+
+impl Files {
+    fn path(&self, name: &str) -> PathBuf {
+        self.0
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from(name))
+    }
+}
+
+fn write_text(files: &Files, name: &str, text: &str) -> Result<()> {
+    let path = files.path(name);
+    std::fs::write(&path, text).map_err(|e| write_error(path, e))
+}
+
+/// What the writers share: the results, the tables made once for several files, and the map
+/// tables, each built by the first writer that needs it.
+struct Writer<'r> {
+    r: &'r Results,
+    maps: bool,
+    tables: bool,
+    /// Resilience and cell-site columns of the settlement table (rural row last).
+    extra: Vec<(String, Column<'static>)>,
+    critical: Option<FeatureTable<'r>>,
+    critical_sites: Option<CriticalSites>,
+    /// The tolerance still to apply to the web maps (0 when the outlines were simplified as
+    /// they were made, or are not simplified).
+    tolerance_m: f64,
+    gaps: OnceLock<FeatureTable<'r>>,
+    aid_areas: OnceLock<FeatureTable<'r>>,
+    settlement_map: OnceLock<FeatureTable<'r>>,
+}
+
+impl<'r> Writer<'r> {
+    fn new(r: &'r Results) -> Writer<'r> {
+        let c = &r.computed;
+        let maps = r.plan.wants(Output::Maps);
+        let mut extra: Vec<(String, Column<'static>)> = r
+            .resilience
+            .as_ref()
+            .map(|o| o.settlement_columns(&c.settlement))
+            .unwrap_or_default();
+        // Cell sites: what one site's failure cuts off, per site and per settlement.
+        let critical_sites = r.cell_sites().map(|(s, p)| {
+            radio::critical_sites(
+                &p.premises,
+                s,
+                &r.premises,
+                r.mobile.is_some().then_some(c.mobile_polygons.as_slice()),
+                Some(&c.settlement),
+            )
+        });
+        if let Some(cs) = &critical_sites {
+            extra.push((
+                "premises_single_4g_site".into(),
+                radio::single_site_column(cs, &c.settlement, r.settlements.ids.len()),
+            ));
+        }
+        let critical = match (&r.resilience, &r.fibre) {
+            (Some(o), Some(f)) => Some(o.critical_table(f, &r.settlements)),
+            _ => None,
+        };
+        let tolerance_m = if maps && r.early_simplify_m.is_none() {
+            r.plan.map_simplify_m
+        } else {
+            0.0
+        };
+        Writer {
+            r,
+            maps,
+            tables: r.plan.wants(Output::Tables),
+            extra,
+            critical,
+            critical_sites,
+            tolerance_m,
+            gaps: OnceLock::new(),
+            aid_areas: OnceLock::new(),
+            settlement_map: OnceLock::new(),
+        }
+    }
+
+    fn own_crs(&self) -> Result<Crs, IoError> {
+        self.r.crs.parse()
+    }
+
+    /// Gap outlines exist only when maps or the GeoPackage are wanted.
+    fn mapping(&self) -> bool {
+        self.maps || self.r.plan.gpkg
+    }
+
+    fn gaps(&self) -> &FeatureTable<'r> {
+        self.gaps.get_or_init(|| {
+            if self.mapping() {
+                gap_table(
+                    &self.r.premises,
+                    &self.r.settlements,
+                    &self.r.computed,
+                    self.r.fibre.is_some(),
+                )
+            } else {
+                FeatureTable::default()
+            }
+        })
+    }
+
+    fn aid_areas(&self) -> &FeatureTable<'r> {
+        self.aid_areas.get_or_init(|| {
+            let c = &self.r.computed;
+            match (&c.aid_areas, self.mapping()) {
+                (Some(a), true) => crate::policy::aid_area_table(
+                    a,
+                    &c.outcomes,
+                    &c.settlement,
+                    &self.r.settlements,
+                ),
+                _ => FeatureTable::default(),
+            }
+        })
+    }
+
+    fn settlement_map(&self) -> &FeatureTable<'r> {
+        self.settlement_map.get_or_init(|| {
+            if self.mapping() {
+                let mut t = settlement_map_table(
+                    &self.r.settlements,
+                    &self.r.computed,
+                    &self.r.policy.goals,
+                );
+                let n = self.r.settlements.areas.len();
+                for (name, col) in &self.extra {
+                    t.push(name, truncate(col, n));
+                }
+                t
+            } else {
+                FeatureTable::default()
+            }
+        })
+    }
+
+    /// A web map: the outlines simplified (by [`Writer::tolerance_m`]), in WGS 84.
+    fn write_map(
+        &self,
+        files: &Files,
+        file: &str,
+        name: &str,
+        table: &FeatureTable<'_>,
+        outlines: &[MultiPolygon<f64>],
+    ) -> Result<()> {
+        let simplified = simplify_all(outlines, self.tolerance_m);
+        Ok(write_geojson(
+            &files.path(file),
+            name,
+            &self.own_crs()?,
+            &web_copy(table, &simplified),
+        )?)
+    }
+
+    fn write_settlement_tables(&self, files: &Files) -> Result<()> {
+        let r = self.r;
+        let mut df = tables::settlements_frame(
+            &r.settlements.ids,
+            &r.settlements.names,
+            &r.computed.tallies,
+            &r.policy.goals,
+        )?;
+        if !self.extra.is_empty() {
+            df = tables::with_columns(df, &self.extra)?;
+        }
+        tables::write_csv(&mut df, &files.path("settlements.csv"))?;
+        tables::write_parquet(&mut df, &files.path("settlements.parquet"), None)?;
+        Ok(())
+    }
+
+    fn write_critical_sites(&self, files: &Files) -> Result<()> {
+        if let (Some(c), Some((s, _))) = (&self.critical_sites, self.r.cell_sites()) {
+            let mut df = tables::frame_from_columns(&c.table(s, Some(&self.r.settlements.names)))?;
+            tables::write_csv(&mut df, &files.path("critical_sites.csv"))?;
+            tables::write_parquet(&mut df, &files.path("critical_sites.parquet"), None)?;
+        }
+        Ok(())
+    }
+
+    /// `premises.parquet`: one row per premise, with the cell-site columns when sites were
+    /// modelled. Built and written one row group at a time: the table is the largest output,
+    /// and whole it would be held beside the maps being written.
+    fn write_premise_table(&self, files: &Files) -> Result<()> {
+        let r = self.r;
+        let c = &r.computed;
+        let rows = tables::PremiseRows {
+            ids: &r.premises.ids,
+            xy: &r.premises.xy,
+            settlement_ids: &r.settlements.ids,
+            settlement: &c.settlement,
+            households: &r.premises.households,
+            workplaces: &r.premises.workplaces,
+            fibre: c.fibre.as_deref(),
+            mobile: &c.mobile,
+            gap_kind: &c.gap_kind,
+            gap_id: &c.gap_id,
+            outcomes: &c.outcomes,
+            fibre_redundancy: r
+                .resilience
+                .as_ref()
+                .map(|o| o.result.premise_class.as_slice()),
+        };
+        let extra = match r.cell_sites() {
+            Some((s, p)) => {
+                let cols: Vec<_> = radio::premise_columns(p, s, false)
+                    .into_iter()
+                    .filter(|(k, _)| !k.starts_with("predicted_"))
+                    .collect();
+                Some(tables::frame_from_columns(&cols)?)
+            }
+            None => None,
+        };
+        let path = files.path("premises.parquet");
+        tables::write_parquet_groups(rows.xy.len(), &path, Some(&r.crs.label), |offset, len| {
+            let group = tables::premises_frame(&rows, offset..offset + len)?;
+            match &extra {
+                Some(more) => tables::hstack(group, &more.slice(offset as i64, len)),
+                None => Ok(group),
+            }
+        })?;
+        Ok(())
+    }
+
+    /// `gapmap.gpkg`: the settlement, gap and aid layers at full resolution, in the working
+    /// CRS, with their QGIS styles.
+    fn write_gpkg(&self, files: &Files) -> Result<()> {
+        Ok(write_gpkg(
+            &files.path("gapmap.gpkg"),
+            &self.own_crs()?,
+            &[
+                OutLayer {
+                    name: "settlements",
+                    geometry_type: MULTI_POLYGON,
+                    table: self.settlement_map(),
+                    qml: Some(style::settlements_qml()),
+                },
+                OutLayer {
+                    name: "gaps",
+                    geometry_type: MULTI_POLYGON,
+                    table: self.gaps(),
+                    qml: Some(style::gaps_qml()),
+                },
+                OutLayer {
+                    name: "aid_areas",
+                    geometry_type: MULTI_POLYGON,
+                    table: self.aid_areas(),
+                    qml: Some(style::aid_qml()),
+                },
+            ],
+        )?)
+    }
+}
+
+/// Writes every output of `r` that its plan selects into `staging`, each on its own thread;
+/// returns the names of the files written, in the order run.json lists them.
+pub(super) fn write_outputs(r: &mut Results, staging: &mut Staging) -> Result<Vec<String>> {
+    // The settlement index, kept for resilience, is not needed past this point. Freeing it
+    // runs beside the first outputs rather than before them.
+    let kept = r.kept_settlement_index.take();
+    let r: &Results = r;
+    let writer = Writer::new(r);
+    let wanted: Vec<bool> = ARTIFACTS.iter().map(|a| (a.wanted)(&writer)).collect();
+    let mut names = Vec::new();
+    let mut files = BTreeMap::new();
+    for (a, _) in ARTIFACTS.iter().zip(&wanted).filter(|(_, &w)| w) {
+        for &name in a.files {
+            names.push(name.to_string());
+            files.insert(name, staging.file(name));
+        }
+    }
+    let files = Files(files);
+    std::thread::scope(|scope| -> Result<()> {
+        scope.spawn(move || drop(kept));
+        let jobs: Vec<_> = START_ORDER
+            .iter()
+            .filter(|&&k| wanted[k])
+            .map(|&k| {
+                if let Some(prepare) = ARTIFACTS[k].prepare {
+                    prepare(&writer);
+                }
+                let (writer, files) = (&writer, &files);
+                (k, scope.spawn(move || (ARTIFACTS[k].write)(writer, files)))
+            })
+            .collect();
+        for (k, job) in jobs {
+            job.join()
+                .map_err(|_| panicked(&format!("the writer of {}", ARTIFACTS[k].files[0])))??;
+        }
+        Ok(())
+    })?;
+    Ok(names)
+}
+
+/// The names of every file an analysis can write besides run.json, for checks and docs.
+pub fn output_files() -> impl Iterator<Item = &'static str> {
+    ARTIFACTS.iter().flat_map(|a| a.files.iter().copied())
+}
+
+/// Makes sure `path` is a directory gapmap may write an analysis into.
+pub fn check_out(path: &Path, overwrite: bool) -> Result<()> {
+    Ok(gapmap_io::staging::check_output_dir(path, overwrite)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_artifact_starts_once() {
+        let mut seen = START_ORDER.to_vec();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..ARTIFACTS.len()).collect::<Vec<_>>());
+        let mut names: Vec<_> = output_files().collect();
+        let n = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), n, "a file is registered twice");
+    }
+}

@@ -1,0 +1,44 @@
+//! gapmap as a library: the one analysis pipeline behind the `gapmap` command line, the Python
+//! package and distributed runs.
+//!
+//! Each subcommand is a typed plan and a function that carries it out:
+//!
+//! | plan | function | what |
+//! |---|---|---|
+//! | [`AnalysisPlan`] | [`analyze::run`], or [`analyze::read_inputs`] → [`analyze::compute`] → [`analyze::Results::write`] | fibre, mobile, gaps, aid classes, resilience per premise and per settlement |
+//! | [`predict::PredictPlan`] | [`predict::run`] | predicted coverage from cell sites |
+//! | [`grid::GridPlan`] | [`grid::run`] | an analysis aggregated to grid squares, H3 cells and regions |
+//! | [`prioritise::PrioritisePlan`] | [`prioritise::run`] | candidate projects costed, and the ones a budget funds |
+//! | [`report::ReportPlan`] | [`report::run`] | report.html and map.png |
+//! | [`settlements::SettlementsPlan`] | [`settlements::run`] | settlements derived from premises |
+//! | [`synth::SynthPlan`] | [`synth::run`] | seeded synthetic workloads |
+//!
+//! Plans are `serde` both ways (an analysis' plan is recorded in its `run.json`, see
+//! [`run_info::RunInfo`], and can be run again) and, with the `clap` feature, are the command
+//! line's flags. Errors are [`Error`]; [`Error::is_bad_input`] tells the user's mistakes from
+//! the machine's. Progress and notices go to the [`progress::Reporter`] the front end sets.
+
+// `IoError` carries file, layer, feature and field for its messages; errors are rare, so its
+// size on the error path is not worth boxing.
+#![allow(clippy::result_large_err)]
+
+pub mod analyze;
+pub mod bundled;
+pub mod error;
+pub mod grid;
+pub mod memory;
+pub mod policy;
+pub mod predict;
+pub mod premise_plan;
+pub mod prioritise;
+pub mod progress;
+pub mod radio;
+pub mod report;
+pub mod resilience;
+pub mod run_info;
+pub mod settlements;
+pub mod synth;
+pub mod threads;
+
+pub use analyze::AnalysisPlan;
+pub use error::{Error, Result};
