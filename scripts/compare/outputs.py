@@ -23,6 +23,8 @@ TIME_KEYS = {"timings_s", "seconds", "read_seconds", "started_utc", "analysis_st
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 DURATION = re.compile(r"\b\d+(\.\d+)? ?(s|ms|min)\b")
 TMPDIR = re.compile(r"/tmp/[^\s\"']*?/(old|new)/")
+STAGING = re.compile(r"\.gapmap-staging-\w+")
+BATCH_ROW = re.compile(r"^(\S+\s+(ok|failed))\s+.*$", re.M)
 
 
 def strip(v, other):
@@ -39,7 +41,7 @@ def strip(v, other):
         o = other if isinstance(other, list) else [None] * len(v)
         return [strip(x, o[i] if i < len(o) else None) for i, x in enumerate(v)]
     if isinstance(v, str):
-        return TMPDIR.sub("/tmp/X/", v)
+        return STAGING.sub(".gapmap-staging-X", TMPDIR.sub("/tmp/X/", v))
     return v
 
 
@@ -65,7 +67,16 @@ def gpkg_rows(path):
 
 def masked(path):
     text = path.read_text(errors="replace")
+    if path.name == "batch.stdout":
+        # One row per scenario: its wall time and peak memory.
+        text = BATCH_ROW.sub(r"\1 <measured>", text)
     return DURATION.sub("<t>", STAMP.sub("<stamp>", TMPDIR.sub("/tmp/X/", text)))
+
+
+def timing_column(name):
+    """A column of the batch table that measures the run: a phase's `_s`, `_cpu_s` or
+    `_peak_rss_mib`."""
+    return name.endswith(("_s", "_peak_rss_mib", "_cpu_s")) or "seconds" in name
 
 
 def batch_table(path):
@@ -75,8 +86,7 @@ def batch_table(path):
     if not rows:
         return rows
     head = rows[0]
-    keep = [i for i, h in enumerate(head)
-            if not any(t in h for t in ("seconds", "peak_rss", "cpu_s", "wall"))]
+    keep = [i for i, h in enumerate(head) if not timing_column(h)]
     return [[TMPDIR.sub("/tmp/X/", r[i]) for i in keep] for r in rows]
 
 
@@ -98,7 +108,7 @@ def same(a, b):
         except ImportError:
             return None
         ta, tb = pq.read_table(a), pq.read_table(b)
-        drop = [c for c in ta.column_names if any(t in c for t in ("seconds", "peak_rss", "cpu_s", "wall"))]
+        drop = [c for c in ta.column_names if timing_column(c)]
         return ta.drop(drop).equals(tb.drop([c for c in drop if c in tb.column_names]))
     return False
 

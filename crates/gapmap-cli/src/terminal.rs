@@ -7,7 +7,7 @@ use std::path::Path;
 use gapmap::resilience::Outcome;
 use gapmap_core::resilience::RedundancyClass;
 use gapmap_core::summary::Tally;
-use gapmap_io::inputs::Settlements;
+use gapmap_io::read::Settlements;
 
 fn pct(part: u64, whole: u64) -> String {
     if whole == 0 {

@@ -6,8 +6,8 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use gapmap_core::geo::{line_string, point, polygon, Geometry, MultiPolygon};
-use gapmap_io::features::{FeatureTable, OutFeature};
-use gapmap_io::vector_out::{write_vector, OutLayer, LINE_STRING, MULTI_POLYGON, POINT};
+use gapmap_io::write::features::{FeatureTable, OutFeature};
+use gapmap_io::write::gpkg::{write_vector, OutLayer, LINE_STRING, MULTI_POLYGON, POINT};
 use gapmap_io::Crs;
 mod common;
 

@@ -15,7 +15,7 @@ use gapmap_core::par::SpatialOrder;
 use gapmap_core::polygon_index::PolygonIndex;
 use gapmap_core::prepared::PreparedArea;
 use gapmap_core::rng::SplitMix64;
-use gapmap_io::inputs::{read_settlements, FieldChoice, SettlementOptions};
+use gapmap_io::read::{read_settlements, FieldChoice, SettlementOptions};
 use gapmap_io::{Crs, ReadContext};
 
 fn ctx() -> ReadContext {

@@ -6,24 +6,12 @@
 // size on the error path is not worth boxing.
 #![allow(clippy::result_large_err)]
 
-pub mod analysis;
 pub mod crs;
 pub mod error;
-pub mod features;
-pub mod geojson;
 pub mod geom;
-pub mod inputs;
-mod parquet_writer;
-pub mod raster;
-pub mod report;
-pub mod sites;
-pub mod staging;
-pub mod style;
-pub mod table;
-pub mod tables;
-pub mod vector;
-pub mod vector_out;
+pub mod read;
+pub mod write;
 
 pub use crs::Crs;
 pub use error::{IoError, Result};
-pub use vector::{PortableContext, ReadContext};
+pub use read::vector::{PortableContext, ReadContext};

@@ -4,7 +4,7 @@
 // The closures return `IoError`, which carries its context by value (as the library does).
 #![allow(clippy::result_large_err)]
 
-use gapmap_io::tables;
+use gapmap_io::write::tables;
 use polars::prelude::*;
 
 fn read(path: &std::path::Path) -> DataFrame {

@@ -8,9 +8,9 @@ use gapmap_core::geo::coord;
 use gapmap_core::mobile::Tech;
 use gapmap_core::radio::terrain::{analyse_path, ProfileScratch};
 use gapmap_core::radio::{Environment, ModelChoice, PathLoss};
-use gapmap_io::inputs::FieldChoice;
-use gapmap_io::raster::read_dem;
-use gapmap_io::sites::{read_sites, SiteFields, SiteOptions, Sites};
+use gapmap_io::read::raster::read_dem;
+use gapmap_io::read::sites::{read_sites, SiteFields, SiteOptions, Sites};
+use gapmap_io::read::FieldChoice;
 use gapmap_io::{Crs, IoError, ReadContext};
 
 fn ctx(target: &str) -> ReadContext {

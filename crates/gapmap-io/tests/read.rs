@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use gapmap_core::geo::{coord, line_string, point, polygon, Coord, Geometry, MultiPolygon};
 use gapmap_core::mobile::Tech;
-use gapmap_io::features::{FeatureTable, OutFeature};
-use gapmap_io::inputs::*;
-use gapmap_io::vector_out::{write_vector, OutLayer, LINE_STRING, MULTI_POLYGON, POINT};
-use gapmap_io::{tables, Crs, IoError, ReadContext};
+use gapmap_io::read::*;
+use gapmap_io::write::features::{FeatureTable, OutFeature};
+use gapmap_io::write::gpkg::{write_vector, OutLayer, LINE_STRING, MULTI_POLYGON, POINT};
+use gapmap_io::{write::tables, Crs, IoError, ReadContext};
 use serde_json::{json, Map, Value};
 
 fn ctx() -> ReadContext {

@@ -14,14 +14,15 @@ use gapmap_core::par::SpatialOrder;
 use gapmap_core::polygon_index::PolygonIndex;
 use gapmap_core::settlement;
 use gapmap_core::summary::{self, Tally};
-use gapmap_io::analysis::{read_analysed_premises, AnalysedPremises};
 use gapmap_io::crs::Transform;
-use gapmap_io::features::{Column, FeatureTable, GeomRef};
-use gapmap_io::geojson::write_geojson;
-use gapmap_io::inputs::{read_settlements, FieldChoice, SettlementOptions};
-use gapmap_io::staging::{check_output_dir, Staging};
-use gapmap_io::vector_out::{write_gpkg, OutLayer, MULTI_POLYGON};
-use gapmap_io::{style, tables, Crs, ReadContext};
+use gapmap_io::read::analysis::{read_analysed_premises, AnalysedPremises};
+use gapmap_io::read::{read_settlements, FieldChoice, SettlementOptions};
+use gapmap_io::write::features::{Column, FeatureTable, GeomRef};
+use gapmap_io::write::geojson::write_geojson;
+use gapmap_io::write::gpkg::{write_gpkg, OutLayer, MULTI_POLYGON};
+use gapmap_io::write::staging::{check_output_dir, Staging};
+use gapmap_io::write::style::{Paint, SimpleStyle};
+use gapmap_io::{write::style, write::tables, Crs, ReadContext};
 use serde_json::json;
 
 use crate::bundled;
@@ -622,26 +623,14 @@ fn feature_table(l: &Layer, all: bool) -> FeatureTable<'_> {
         Some((_, Column::Float(v))) => v.clone(),
         _ => vec![None; l.areas.len()],
     };
-    t.push(
-        "fill",
-        Column::Text(
-            shares
-                .iter()
-                .map(|s| Some(Cow::Borrowed(style::share_fill(*s))))
-                .collect(),
-        ),
-    );
-    t.push(
-        "fill-opacity",
-        Column::Float(vec![Some(0.7); l.areas.len()]),
-    );
-    t.push(
-        "stroke",
-        Column::Text(vec![Some(Cow::Borrowed("#636363")); l.areas.len()]),
-    );
-    t.push(
-        "stroke-width",
-        Column::Float(vec![Some(0.5); l.areas.len()]),
-    );
+    SimpleStyle {
+        fill: Some(Paint::Each(
+            shares.iter().map(|s| style::share_fill(*s)).collect(),
+        )),
+        fill_opacity: Some(Paint::All(0.7)),
+        stroke: Some(Paint::All("#636363")),
+        stroke_width: Some(Paint::All(0.5)),
+    }
+    .push_to(&mut t, l.areas.len());
     t
 }

@@ -11,9 +11,10 @@ use gapmap_core::geo::Coord;
 use gapmap_core::goals::Goal;
 use gapmap_core::par::SpatialOrder;
 use gapmap_core::summary::{MobileStandIn, Outcome};
-use gapmap_io::features::{Column, FeatureTable, GeomRef};
-use gapmap_io::inputs::{read_fibre, Fibre, FibreOptions, FieldChoice, Settlements};
-use gapmap_io::vector::ReadContext;
+use gapmap_io::read::vector::ReadContext;
+use gapmap_io::read::{read_fibre, Fibre, FibreOptions, FieldChoice, Settlements};
+use gapmap_io::write::features::{Column, FeatureTable, GeomRef};
+use gapmap_io::write::style::{Paint, SimpleStyle};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_number, Error, Result};
@@ -452,10 +453,14 @@ pub fn aid_area_table<'a>(
                 .collect(),
         ),
     );
-    let (fill, stroke) = gapmap_io::style::aid_fill(Some("white"));
-    t.push("fill", Column::Text(vec![Some(fill.into()); n]));
-    t.push("fill-opacity", Column::Float(vec![Some(0.8); n]));
-    t.push("stroke", Column::Text(vec![Some(stroke.into()); n]));
+    let (fill, stroke) = gapmap_io::write::style::aid_fill(Some("white"));
+    SimpleStyle::<i64> {
+        fill: Some(Paint::All(fill)),
+        fill_opacity: Some(Paint::All(0.8)),
+        stroke: Some(Paint::All(stroke)),
+        stroke_width: None,
+    }
+    .push_to(&mut t, n);
     t
 }
 

@@ -7,12 +7,12 @@ use std::time::Instant;
 
 use gapmap_core::radio::grid::{coverage_layers, rows_to_visit};
 use gapmap_core::radio::predict::{predict_all, SiteIndex};
-use gapmap_io::features::Column;
-use gapmap_io::geojson::write_geojson;
-use gapmap_io::inputs::{read_premises, PremiseIds};
-use gapmap_io::staging::{check_output_dir, Staging};
-use gapmap_io::vector_out::{write_gpkg, OutLayer, MULTI_POLYGON};
-use gapmap_io::{tables, ReadContext};
+use gapmap_io::read::{read_premises, PremiseIds};
+use gapmap_io::write::features::Column;
+use gapmap_io::write::geojson::write_geojson;
+use gapmap_io::write::gpkg::{write_gpkg, OutLayer, MULTI_POLYGON};
+use gapmap_io::write::staging::{check_output_dir, Staging};
+use gapmap_io::{write::tables, ReadContext};
 use serde_json::json;
 
 use crate::analyze::Clock;

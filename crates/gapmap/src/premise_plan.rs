@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use gapmap_io::inputs::PremiseOptions;
+use gapmap_io::read::PremiseOptions;
 use serde::{Deserialize, Serialize};
 
 /// How to read the premises: layer and field names.

@@ -12,13 +12,14 @@ use gapmap_core::fibre::FibreIndex;
 use gapmap_core::gaps;
 use gapmap_core::geo::{Coord, LineString, MultiPolygon};
 use gapmap_core::prioritise::{self, Choice, CostModel, RoadGraph};
-use gapmap_io::analysis::{read_analysed_premises, AnalysedPremises};
 use gapmap_io::crs::Transform;
-use gapmap_io::features::{Column, FeatureTable, GeomRef};
-use gapmap_io::geojson::write_geojson;
-use gapmap_io::inputs::{read_fibre, FibreOptions, FieldChoice};
-use gapmap_io::staging::{check_output_dir, Staging};
-use gapmap_io::{tables, Crs, ReadContext};
+use gapmap_io::read::analysis::{read_analysed_premises, AnalysedPremises};
+use gapmap_io::read::{read_fibre, FibreOptions, FieldChoice};
+use gapmap_io::write::features::{Column, FeatureTable, GeomRef};
+use gapmap_io::write::geojson::write_geojson;
+use gapmap_io::write::staging::{check_output_dir, Staging};
+use gapmap_io::write::style::{Paint, SimpleStyle};
+use gapmap_io::{write::tables, Crs, ReadContext};
 use rayon::prelude::*;
 use serde_json::json;
 
@@ -501,21 +502,19 @@ fn project_features<'a>(
             .collect(),
     };
     let n = order.len();
-    t.push(
-        "fill",
-        Column::Text(
+    SimpleStyle::<i64> {
+        fill: Some(Paint::Each(
             order
                 .iter()
                 .enumerate()
-                .map(|(r, &i)| Some(Cow::Borrowed(project_fill(r, n, choice.chosen[i]))))
+                .map(|(r, &i)| project_fill(r, n, choice.chosen[i]))
                 .collect(),
-        ),
-    );
-    t.push("fill-opacity", Column::Float(vec![Some(0.75); n]));
-    t.push(
-        "stroke",
-        Column::Text(vec![Some(Cow::Borrowed("#252525")); n]),
-    );
+        )),
+        fill_opacity: Some(Paint::All(0.75)),
+        stroke: Some(Paint::All("#252525")),
+        stroke_width: None,
+    }
+    .push_to(&mut t, n);
     t
 }
 
@@ -523,7 +522,7 @@ fn project_features<'a>(
 fn projects_qml() -> String {
     format!(
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis version=\"3.22.0\" styleCategories=\"Symbology\">\n  <renderer-v2 type=\"categorizedSymbol\" attr=\"chosen\" forceraster=\"0\" symbollevels=\"0\" enableorderby=\"0\">\n    <categories>\n      <category value=\"1\" symbol=\"0\" label=\"chosen\" render=\"true\"/>\n      <category value=\"0\" symbol=\"1\" label=\"not chosen\" render=\"true\"/>\n    </categories>\n    <symbols>\n{}{}    </symbols>\n  </renderer-v2>\n</qgis>\n",
-        gapmap_io::style::fill_symbol_xml(0, "#31a354", "#252525"),
-        gapmap_io::style::fill_symbol_xml(1, "#bdbdbd", "#737373"),
+        gapmap_io::write::style::fill_symbol_xml(0, "#31a354", "#252525"),
+        gapmap_io::write::style::fill_symbol_xml(1, "#bdbdbd", "#737373"),
     )
 }

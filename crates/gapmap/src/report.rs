@@ -10,12 +10,12 @@ use crate::run_info::read_run_info;
 use gapmap_core::gaps::GapKind;
 use gapmap_core::goals::Status;
 use gapmap_core::summary::Tally;
-use gapmap_io::analysis::read_csv_text;
-use gapmap_io::report::{
+use gapmap_io::read::analysis::read_csv_text;
+use gapmap_io::write::report::{
     read_geojson_features, read_geojson_shapes, report_html, write_atomic, write_map_png, Frame,
     Map, MapFeature, Report, Table,
 };
-use gapmap_io::style;
+use gapmap_io::write::style;
 use serde_json::Value;
 
 use crate::error::{Error, Result};

@@ -10,9 +10,10 @@ use gapmap_core::network::{FibreGraph, GraphOptions, NetworkLine};
 use gapmap_core::par::SpatialOrder;
 use gapmap_core::polygon_index::PolygonIndex;
 use gapmap_core::resilience::{self, Demand, RedundancyClass, Resilience};
-use gapmap_io::features::{Column, FeatureTable, GeomRef};
-use gapmap_io::inputs::{Backbone, Fibre, Premises, Settlements};
-use gapmap_io::tables;
+use gapmap_io::read::{Backbone, Fibre, Premises, Settlements};
+use gapmap_io::write::features::{Column, FeatureTable, GeomRef};
+use gapmap_io::write::style::{Paint, SimpleStyle};
+use gapmap_io::write::tables;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_number, Error, Result};
@@ -362,15 +363,17 @@ impl Outcome {
         let (stroke, width): (Vec<_>, Vec<_>) = units
             .iter()
             .map(|u| {
-                let (s, w) = gapmap_io::style::critical_stroke(u.premises);
+                let (s, w) = gapmap_io::write::style::critical_stroke(u.premises);
                 (s, i64::from(w))
             })
             .unzip();
-        t.push(
-            "stroke",
-            Column::Text(stroke.into_iter().map(|s| Some(Cow::Borrowed(s))).collect()),
-        );
-        t.push("stroke-width", Column::Int(width));
+        SimpleStyle {
+            fill: None,
+            fill_opacity: None,
+            stroke: Some(Paint::Each(stroke)),
+            stroke_width: Some(Paint::Each(width)),
+        }
+        .push_to(&mut t, units.len());
         t
     }
 

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use gapmap_core::goals::{Base, Goal, Measure};
-use gapmap_io::inputs::{InputInfo, TechValue};
+use gapmap_io::read::{InputInfo, TechValue};
 use serde::{Deserialize, Serialize};
 
 use crate::analyze::AnalysisPlan;

@@ -8,12 +8,12 @@ use std::time::Instant;
 
 use gapmap_core::geo::Area;
 use gapmap_core::settlement;
-use gapmap_io::features::{Column, FeatureTable, GeomRef};
-use gapmap_io::geojson::write_geojson;
-use gapmap_io::inputs::read_premises;
-use gapmap_io::staging::{check_output_dir, Staging};
-use gapmap_io::vector_out::{write_gpkg, OutLayer, MULTI_POLYGON};
-use gapmap_io::{tables, ReadContext};
+use gapmap_io::read::read_premises;
+use gapmap_io::write::features::{Column, FeatureTable, GeomRef};
+use gapmap_io::write::geojson::write_geojson;
+use gapmap_io::write::gpkg::{write_gpkg, OutLayer, MULTI_POLYGON};
+use gapmap_io::write::staging::{check_output_dir, Staging};
+use gapmap_io::{write::tables, ReadContext};
 use serde_json::json;
 
 use crate::error::{check_number, Result};

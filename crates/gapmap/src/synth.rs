@@ -18,14 +18,14 @@ use gapmap_core::par::SpatialOrder;
 use gapmap_core::polygon_index::PolygonIndex;
 use gapmap_core::settlement;
 use gapmap_core::synth::{self, Detail, PopCell, SynthPremise, OPERATORS};
-use gapmap_io::features::{Column, FeatureTable, GeomRef};
-use gapmap_io::geojson::write_geojson;
-use gapmap_io::inputs::{read_settlements, FieldChoice, SettlementOptions};
-use gapmap_io::staging::Staging;
-use gapmap_io::vector_out::{
+use gapmap_io::read::{read_settlements, FieldChoice, SettlementOptions};
+use gapmap_io::write::features::{Column, FeatureTable, GeomRef};
+use gapmap_io::write::geojson::write_geojson;
+use gapmap_io::write::gpkg::{
     write_gpkg, write_vector, OutLayer, LINE_STRING, MULTI_POLYGON, POINT,
 };
-use gapmap_io::{table, tables, Crs, ReadContext};
+use gapmap_io::write::staging::Staging;
+use gapmap_io::{read::table, write::tables, Crs, ReadContext};
 use serde_json::json;
 
 use crate::error::{Error, Result};
@@ -164,7 +164,7 @@ pub fn run(args: SynthPlan) -> Result<String> {
             OPERATORS.len()
         )));
     }
-    gapmap_io::staging::check_output_dir(&args.out, args.overwrite)?;
+    gapmap_io::write::staging::check_output_dir(&args.out, args.overwrite)?;
     let target = Crs::parse("EPSG:3006", "synth")?;
     let ctx = ReadContext::new(target.clone());
     let national = args.premises.is_some();

@@ -37,9 +37,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use gapmap_io::features::Column;
-use gapmap_io::staging::{check_output_dir, Staging};
-use gapmap_io::tables;
+use gapmap_io::write::features::Column;
+use gapmap_io::write::staging::{check_output_dir, Staging};
+use gapmap_io::write::tables;
 
 use gapmap::progress::Bar;
 use gapmap::Error;

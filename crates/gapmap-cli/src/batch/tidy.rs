@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use gapmap_io::features::Column;
+use gapmap_io::write::features::Column;
 
 /// One cell of the tidy table.
 #[derive(Debug, Clone)]

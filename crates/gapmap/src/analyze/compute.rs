@@ -12,10 +12,10 @@ use gapmap_core::radio::predict::{predict_all, Prediction, PremiseRadio, SiteInd
 use gapmap_core::settlement;
 use gapmap_core::summary::{self, Tally};
 use gapmap_core::Params;
-use gapmap_io::inputs::{Backbone, Fibre, Mobile, Premises, Settlements};
-use gapmap_io::raster::DemInput;
-use gapmap_io::sites::Sites;
-use gapmap_io::{tables, Crs, IoError, ReadContext};
+use gapmap_io::read::raster::DemInput;
+use gapmap_io::read::sites::Sites;
+use gapmap_io::read::{Backbone, Fibre, Mobile, Premises, Settlements};
+use gapmap_io::{write::tables, Crs, IoError, ReadContext};
 
 use super::maps::{simplify_all_in_place, simplify_and_trim};
 use super::plan::{AnalysisPlan, Checked, Output};

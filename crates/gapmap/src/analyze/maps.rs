@@ -6,9 +6,10 @@ use std::borrow::Cow;
 use gapmap_core::gaps::GapCluster;
 use gapmap_core::geo::{LineString, MultiPolygon};
 use gapmap_core::simplify::{simplify_multi_polygon, simplify_multi_polygon_in_place};
-use gapmap_io::features::{Column, FeatureTable, GeomRef};
-use gapmap_io::inputs::{Premises, Settlements};
-use gapmap_io::{style, tables};
+use gapmap_io::read::{Premises, Settlements};
+use gapmap_io::write::features::{Column, FeatureTable, GeomRef};
+use gapmap_io::write::style::{Paint, SimpleStyle};
+use gapmap_io::{write::style, write::tables};
 use rayon::prelude::*;
 
 use super::compute::Computed;
@@ -138,10 +139,20 @@ pub(super) fn gap_table<'a>(
     t.push("households", Column::Int(hh));
     t.push("workplaces", Column::Int(wp));
     t.push("nearest_fibre_m", Column::Float(nearest));
-    t.push("fill", text(&|c| style::gap_fill(c.kind)));
-    t.push("fill-opacity", Column::Float(vec![Some(0.6); n]));
-    t.push("stroke", text(&|c| style::gap_stroke(c.kind)));
-    t.push("stroke-width", Column::Int(vec![1; n]));
+    SimpleStyle {
+        fill: Some(Paint::Each(
+            r.clusters.iter().map(|c| style::gap_fill(c.kind)).collect(),
+        )),
+        fill_opacity: Some(Paint::All(0.6)),
+        stroke: Some(Paint::Each(
+            r.clusters
+                .iter()
+                .map(|c| style::gap_stroke(c.kind))
+                .collect(),
+        )),
+        stroke_width: Some(Paint::All(1)),
+    }
+    .push_to(&mut t, n);
     t
 }
 
@@ -171,15 +182,12 @@ pub(super) fn settlement_map_table<'a>(
             r.tallies[i].premises,
         ))
     };
-    t.push(
-        "fill",
-        Column::Text((0..n).map(|i| Some(Cow::Borrowed(fill(i)))).collect()),
-    );
-    t.push("fill-opacity", Column::Float(vec![Some(0.7); n]));
-    t.push(
-        "stroke",
-        Column::Text(vec![Some(Cow::Borrowed("#404040")); n]),
-    );
-    t.push("stroke-width", Column::Int(vec![1; n]));
+    SimpleStyle {
+        fill: Some(Paint::Each((0..n).map(fill).collect())),
+        fill_opacity: Some(Paint::All(0.7)),
+        stroke: Some(Paint::All("#404040")),
+        stroke_width: Some(Paint::All(1)),
+    }
+    .push_to(&mut t, n);
     t
 }

@@ -80,7 +80,7 @@ impl Results {
     pub fn write(&mut self, out: &Path, overwrite: bool) -> Result<Vec<std::path::PathBuf>> {
         self.plan.out = out.to_path_buf();
         self.plan.overwrite = overwrite;
-        let mut staging = gapmap_io::staging::Staging::begin(out, overwrite)?;
+        let mut staging = gapmap_io::write::staging::Staging::begin(out, overwrite)?;
         let outputs = write::write_outputs(self, &mut staging)?;
         self.meta.clock.lap("write");
         let run = record::run_info(self, outputs);

@@ -7,13 +7,13 @@ use gapmap_core::fibre::FibreIndex;
 use gapmap_core::mobile::MobileIndex;
 use gapmap_core::par::SpatialOrder;
 use gapmap_core::polygon_index::PolygonIndex;
-use gapmap_io::inputs::{
+use gapmap_io::read::raster::DemInput;
+use gapmap_io::read::sites::Sites;
+use gapmap_io::read::{
     read_backbone, read_fibre, read_mobile, read_premises, read_settlements, Backbone,
     BackboneOptions, Fibre, FibreOptions, FieldChoice, Mobile, MobileOptions, Premises,
     SettlementOptions, Settlements,
 };
-use gapmap_io::raster::DemInput;
-use gapmap_io::sites::Sites;
 use gapmap_io::ReadContext;
 
 use super::maps::simplify_all_in_place;

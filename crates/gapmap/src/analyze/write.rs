@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use gapmap_core::geo::MultiPolygon;
-use gapmap_io::features::{Column, FeatureTable};
-use gapmap_io::geojson::write_geojson;
-use gapmap_io::staging::Staging;
-use gapmap_io::vector_out::{write_gpkg, OutLayer, MULTI_POLYGON};
-use gapmap_io::{style, tables, Crs, IoError};
+use gapmap_io::write::features::{Column, FeatureTable};
+use gapmap_io::write::geojson::write_geojson;
+use gapmap_io::write::gpkg::{write_gpkg, OutLayer, MULTI_POLYGON};
+use gapmap_io::write::staging::Staging;
+use gapmap_io::{write::style, write::tables, Crs, IoError};
 
 use super::compute::Results;
 use super::maps::{gap_table, settlement_map_table, simplify_all, truncate, web_copy};
@@ -457,7 +457,9 @@ pub fn output_files() -> impl Iterator<Item = &'static str> {
 
 /// Makes sure `path` is a directory gapmap may write an analysis into.
 pub fn check_out(path: &Path, overwrite: bool) -> Result<()> {
-    Ok(gapmap_io::staging::check_output_dir(path, overwrite)?)
+    Ok(gapmap_io::write::staging::check_output_dir(
+        path, overwrite,
+    )?)
 }
 
 #[cfg(test)]

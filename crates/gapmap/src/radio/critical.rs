@@ -4,9 +4,9 @@ use std::borrow::Cow;
 
 use gapmap_core::mobile::{MobileCover, Tech};
 use gapmap_core::radio::predict::{PremiseRadio, NO_SITE};
-use gapmap_io::features::Column;
-use gapmap_io::inputs::Premises;
-use gapmap_io::sites::Sites;
+use gapmap_io::read::sites::Sites;
+use gapmap_io::read::Premises;
+use gapmap_io::write::features::Column;
 
 /// What each single site's failure cuts off: premises whose only 4G is that site (no other
 /// site of any operator reaches the threshold, and no coverage polygon covers them).

@@ -12,9 +12,9 @@ use std::path::PathBuf;
 
 use gapmap_core::radio::predict::{LosMode, RadioParams};
 use gapmap_core::radio::{Environment, Los, ModelChoice};
-use gapmap_io::inputs::FieldChoice;
-use gapmap_io::raster::{read_dem, DemInput};
-use gapmap_io::sites::{read_sites, SiteFields, SiteOptions, Sites};
+use gapmap_io::read::raster::{read_dem, DemInput};
+use gapmap_io::read::sites::{read_sites, SiteFields, SiteOptions, Sites};
+use gapmap_io::read::FieldChoice;
 use gapmap_io::ReadContext;
 use serde::{Deserialize, Serialize};
 

@@ -5,9 +5,10 @@ use std::borrow::Cow;
 use gapmap_core::mobile::Tech;
 use gapmap_core::radio::predict::{rsrp_offset_db, Prediction, NO_SITE};
 use gapmap_core::radio::PathLoss;
-use gapmap_io::features::{Column, FeatureTable, GeomRef};
-use gapmap_io::sites::Sites;
-use gapmap_io::style;
+use gapmap_io::read::sites::Sites;
+use gapmap_io::write::features::{Column, FeatureTable, GeomRef};
+use gapmap_io::write::style;
+use gapmap_io::write::style::{Paint, SimpleStyle};
 
 fn dbm(v: f32) -> Option<f64> {
     v.is_finite()
@@ -239,24 +240,22 @@ pub fn coverage_table<'a>(
                 .collect(),
         ),
     );
-    t.push(
-        "fill",
-        text(&|l| Cow::Borrowed(style::operator_fill(l.operator))),
-    );
-    t.push(
-        "fill-opacity",
-        Column::Float(
+    let colours: Vec<&str> = layers
+        .iter()
+        .map(|l| style::operator_fill(l.operator))
+        .collect();
+    SimpleStyle {
+        fill: Some(Paint::Each(colours.clone())),
+        fill_opacity: Some(Paint::Each(
             layers
                 .iter()
-                .map(|l| Some(if l.tech == Tech::G5 { 0.5 } else { 0.3 }))
+                .map(|l| if l.tech == Tech::G5 { 0.5 } else { 0.3 })
                 .collect(),
-        ),
-    );
-    t.push(
-        "stroke",
-        text(&|l| Cow::Borrowed(style::operator_fill(l.operator))),
-    );
-    t.push("stroke-width", Column::Int(vec![1; layers.len()]));
+        )),
+        stroke: Some(Paint::Each(colours)),
+        stroke_width: Some(Paint::All(1)),
+    }
+    .push_to(&mut t, layers.len());
     t
 }
 

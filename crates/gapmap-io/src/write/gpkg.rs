@@ -10,8 +10,8 @@ use gdal_sys::OGRFieldType;
 
 use crate::crs::Crs;
 use crate::error::{IoError, Result};
-use crate::features::{Column, FeatureTable};
-use crate::vector::{clean_gdal_message, init_gdal};
+use crate::read::vector::{clean_gdal_message, init_gdal};
+use crate::write::features::{Column, FeatureTable};
 
 /// OGR geometry types of output layers.
 pub const MULTI_POLYGON: gdal_sys::OGRwkbGeometryType::Type =

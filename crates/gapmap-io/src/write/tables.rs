@@ -13,12 +13,12 @@ use gapmap_core::mobile::MobileCover;
 use gapmap_core::summary::{Outcome, Tally};
 use std::borrow::Cow;
 
-use crate::features::Column as FColumn;
+use crate::write::features::Column as FColumn;
 use polars::prelude::*;
 
 use crate::error::{IoError, Result};
-use crate::inputs::PremiseIds;
-use crate::table::CRS_METADATA_KEY;
+use crate::read::table::CRS_METADATA_KEY;
+use crate::read::PremiseIds;
 
 fn werr(path: &Path, e: impl std::fmt::Display) -> IoError {
     IoError::Write {
@@ -184,7 +184,7 @@ pub fn settlement_columns<'a>(
 /// `df` with `extra` columns appended (each as long as `df`).
 pub fn with_columns(
     df: DataFrame,
-    extra: &[(String, crate::features::Column<'_>)],
+    extra: &[(String, crate::write::features::Column<'_>)],
 ) -> Result<DataFrame> {
     hstack(df, &frame_from_columns(extra)?)
 }
@@ -436,7 +436,7 @@ pub fn write_parquet_groups(
         .collect();
     // An error building a group is returned as it is, with its own context.
     let mut failed: Option<IoError> = None;
-    let written = crate::parquet_writer::write_groups(n, path, &metadata, |offset, len| {
+    let written = crate::write::parquet::write_groups(n, path, &metadata, |offset, len| {
         group(offset, len)
             .map(|mut df| {
                 df.rechunk_mut();
@@ -486,8 +486,10 @@ pub fn premise_input_frame(
 
 /// Reads a CSV table (e.g. a run's settlements.csv) into typed columns: integers, reals
 /// (nulls kept) and text.
-pub fn read_csv_columns(path: &Path) -> Result<Vec<(String, crate::features::Column<'static>)>> {
-    use crate::features::Column;
+pub fn read_csv_columns(
+    path: &Path,
+) -> Result<Vec<(String, crate::write::features::Column<'static>)>> {
+    use crate::write::features::Column;
     use std::borrow::Cow;
     let rerr = |e: PolarsError| IoError::Table {
         path: path.to_path_buf(),
@@ -536,8 +538,10 @@ pub fn read_csv_columns(path: &Path) -> Result<Vec<(String, crate::features::Col
 }
 
 /// A table from typed columns of equal length.
-pub fn frame_from_columns(columns: &[(String, crate::features::Column<'_>)]) -> Result<DataFrame> {
-    use crate::features::Column as C;
+pub fn frame_from_columns(
+    columns: &[(String, crate::write::features::Column<'_>)],
+) -> Result<DataFrame> {
+    use crate::write::features::Column as C;
     let n = columns.first().map_or(0, |c| c.1.len());
     let cols: Vec<Column> = columns
         .iter()

@@ -1,7 +1,91 @@
 //! Colours and styles of the map outputs: simplestyle properties for geojson.io and similar
 //! viewers, and QGIS styles (QML) so that QGIS draws the layers right on opening.
 
+use std::borrow::Cow;
+
 use gapmap_core::gaps::GapKind;
+
+use crate::write::features::{Column, FeatureTable};
+
+/// One simplestyle property: a value for every feature, or one per feature.
+#[derive(Debug, Clone)]
+pub enum Paint<T> {
+    All(T),
+    Each(Vec<T>),
+}
+
+/// A simplestyle value: a colour, an opacity or a width.
+pub trait PaintValue: Clone {
+    /// The column of `values`.
+    fn column<'a>(values: Vec<Self>) -> Column<'a>
+    where
+        Self: 'a;
+}
+
+impl PaintValue for &str {
+    fn column<'a>(values: Vec<Self>) -> Column<'a>
+    where
+        Self: 'a,
+    {
+        Column::Text(values.into_iter().map(|v| Some(Cow::Borrowed(v))).collect())
+    }
+}
+
+impl PaintValue for f64 {
+    fn column<'a>(values: Vec<f64>) -> Column<'a> {
+        Column::Float(values.into_iter().map(Some).collect())
+    }
+}
+
+impl PaintValue for i64 {
+    fn column<'a>(values: Vec<i64>) -> Column<'a> {
+        Column::Int(values)
+    }
+}
+
+impl<T: PaintValue> Paint<T> {
+    fn column<'a>(self, n: usize) -> Column<'a>
+    where
+        T: 'a,
+    {
+        match self {
+            Paint::All(v) => T::column(vec![v; n]),
+            Paint::Each(v) => T::column(v),
+        }
+    }
+}
+
+/// The simplestyle columns of a web map (geojson.io and other viewers draw them): each one
+/// optional, pushed in the order fill, fill-opacity, stroke, stroke-width. The one way every
+/// map of gapmap gets its colours; QGIS uses the .qml styles beside the maps.
+#[derive(Debug, Clone)]
+pub struct SimpleStyle<'s, W: PaintValue = i64> {
+    pub fill: Option<Paint<&'s str>>,
+    pub fill_opacity: Option<Paint<f64>>,
+    pub stroke: Option<Paint<&'s str>>,
+    pub stroke_width: Option<Paint<W>>,
+}
+
+impl<'s, W: PaintValue + 's> SimpleStyle<'s, W> {
+    /// Appends the style's columns to `t` (of `n` features).
+    pub fn push_to<'a>(self, t: &mut FeatureTable<'a>, n: usize)
+    where
+        's: 'a,
+    {
+        if let Some(p) = self.fill {
+            t.push("fill", p.column(n));
+        }
+        if let Some(p) = self.fill_opacity {
+            t.push("fill-opacity", p.column(n));
+        }
+        if let Some(p) = self.stroke {
+            t.push("stroke", p.column(n));
+        }
+        if let Some(p) = self.stroke_width {
+            t.push("stroke-width", p.column(n));
+        }
+    }
+}
 
 /// Fill colour of a gap kind (ColorBrewer RdYlBu end colours and orange).
 pub fn gap_fill(kind: GapKind) -> &'static str {

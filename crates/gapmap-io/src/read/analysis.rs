@@ -10,7 +10,7 @@ use gapmap_core::summary::Outcome;
 use polars::prelude::*;
 
 use crate::error::{IoError, Result};
-use crate::table::CRS_METADATA_KEY;
+use crate::read::table::CRS_METADATA_KEY;
 
 /// The per-premise results of an analysis, in the analysis' working CRS.
 #[derive(Debug, Default)]

@@ -17,10 +17,11 @@ use gdal::vector::FieldValue;
 
 use crate::error::{IoError, Result};
 use crate::geom;
-use crate::inputs::{FieldChoice, Hashing, InputInfo, Skipped};
-use crate::vector::{
+use crate::read::layer::Hashing;
+use crate::read::vector::{
     value_to_f64, value_to_string, GeometryLog, ReadContext, Validate, VectorLayer,
 };
+use crate::read::{FieldChoice, InputInfo, Skipped};
 
 /// The lowest and highest frequency any model covers, MHz.
 pub const FREQUENCY_RANGE_MHZ: (f64, f64) = (150.0, 100_000.0);

@@ -11,8 +11,8 @@ use gapmap_core::geo::{Coord, Geometry, LineString, MultiPolygon, Orient, Polygo
 
 use crate::crs::{Crs, Transform};
 use crate::error::{IoError, Result};
-use crate::features::{Column, FeatureTable, GeomRef};
 use crate::geom::{visit_coords, visit_coords_mut};
+use crate::write::features::{Column, FeatureTable, GeomRef};
 
 /// Reprojects geometries in place in one batch, then orients polygon rings by the right-hand
 /// rule.

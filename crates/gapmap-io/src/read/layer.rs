@@ -1,0 +1,366 @@
+//! What every layer reader shares: field choice, the record of an input (`InputInfo`, hashed
+//! beside the read), feature labels for messages, notices, and the plan of layers to read.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use gapmap_core::geo::Geometry;
+
+use super::vector::{FeatureReader, GeometryLog, ReadContext, Validate, VectorLayer};
+use crate::error::{IoError, Result};
+
+/// A field name, and whether the user chose it (an absent explicit field is an error; an absent
+/// default has a documented fallback).
+#[derive(Debug, Clone)]
+pub struct FieldChoice {
+    pub name: String,
+    pub explicit: bool,
+    /// The command-line flag that sets it, for messages.
+    pub flag: &'static str,
+}
+
+impl FieldChoice {
+    pub fn new(name: Option<&str>, default: &str, flag: &'static str) -> FieldChoice {
+        FieldChoice {
+            name: name.unwrap_or(default).to_string(),
+            explicit: name.is_some(),
+            flag,
+        }
+    }
+}
+
+/// A feature that was left out, and why.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Skipped {
+    pub feature: String,
+    pub reason: String,
+}
+
+/// What run.json records about one input.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputInfo {
+    pub role: String,
+    pub path: String,
+    pub layer: Option<String>,
+    pub driver: String,
+    pub crs: String,
+    pub crs_assumed: bool,
+    /// Features read (after skipping).
+    pub features: u64,
+    pub sha256: Option<String>,
+    /// Which field served which purpose; `null` when a default field was absent.
+    pub fields: BTreeMap<String, Option<String>>,
+    pub repaired: Vec<String>,
+    pub skipped: Vec<Skipped>,
+    /// Time spent reading this input, in seconds (inputs may be read side by side).
+    pub read_seconds: f64,
+}
+
+impl InputInfo {
+    pub(crate) fn for_layer(role: &str, layer: &VectorLayer) -> InputInfo {
+        InputInfo {
+            role: role.to_string(),
+            path: layer.path.display().to_string(),
+            layer: Some(layer.name.clone()),
+            driver: layer.driver.clone(),
+            crs: layer.crs.label().to_string(),
+            crs_assumed: layer.crs_assumed,
+            features: 0,
+            sha256: None,
+            fields: BTreeMap::new(),
+            repaired: Vec::new(),
+            skipped: Vec::new(),
+            read_seconds: 0.0,
+        }
+    }
+}
+
+/// Hashes a file on another thread (reading is single-threaded, so this is nearly free).
+pub(crate) enum Hashing {
+    Running(std::thread::JoinHandle<Option<String>>),
+    /// Already hashed, for another layer of the same file.
+    Known(Option<String>),
+}
+
+impl Hashing {
+    pub(crate) fn start(path: &Path) -> Hashing {
+        let path = path.to_path_buf();
+        Hashing::Running(std::thread::spawn(move || sha256_file(&path)))
+    }
+
+    /// Like [`Hashing::start`], unless one of `done` (inputs read before) is the same file:
+    /// then its hash, without reading the file again.
+    pub(crate) fn start_or_reuse(path: &Path, done: &[InputInfo]) -> Hashing {
+        let shown = path.display().to_string();
+        match done.iter().find(|i| i.path == shown) {
+            Some(i) => Hashing::Known(i.sha256.clone()),
+            None => Hashing::start(path),
+        }
+    }
+
+    pub(crate) fn finish(self) -> Option<String> {
+        match self {
+            Hashing::Running(h) => h.join().ok().flatten(),
+            Hashing::Known(h) => h,
+        }
+    }
+}
+
+/// SHA-256 of a file's bytes, or `None` for directories and unreadable files.
+pub fn sha256_file(path: &Path) -> Option<String> {
+    let mut f = std::fs::File::open(path).ok()?;
+    if !f.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Some(format!("{:x}", h.finalize()))
+}
+
+pub(crate) fn layer_missing(layer: &VectorLayer, choice: &FieldChoice) -> IoError {
+    IoError::MissingField {
+        path: layer.path.clone(),
+        layer: layer.name.clone(),
+        field: choice.name.clone(),
+        available: layer.fields.clone(),
+        hint: format!(" (named by {})", choice.flag),
+    }
+}
+
+/// A field that may be absent when it is the default: `Ok(None)` then.
+pub(crate) fn optional_field(layer: &VectorLayer, choice: &FieldChoice) -> Result<Option<usize>> {
+    match layer.find_field(&choice.name) {
+        Some(i) => Ok(Some(i)),
+        None if choice.explicit => Err(layer_missing(layer, choice)),
+        None => Ok(None),
+    }
+}
+
+/// A field that must exist, default or not.
+pub(crate) fn required_field(layer: &VectorLayer, choice: &FieldChoice) -> Result<usize> {
+    layer.require_field(
+        &choice.name,
+        &format!(" (set the field name with {})", choice.flag),
+    )
+}
+
+pub(crate) fn feature_label(id: Option<&str>, fid: Option<u64>, index: usize) -> FeatureLabel<'_> {
+    FeatureLabel { id, fid, index }
+}
+
+/// How errors name a feature: its id, else its feature id, else its position. Formatted only
+/// when an error or a log needs it, not for every feature read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FeatureLabel<'a> {
+    id: Option<&'a str>,
+    fid: Option<u64>,
+    index: usize,
+}
+
+impl std::fmt::Display for FeatureLabel<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.id, self.fid) {
+            (Some(id), _) => write!(f, "'{id}'"),
+            (None, Some(fid)) => write!(f, "fid {fid}"),
+            (None, None) => write!(f, "#{}", self.index),
+        }
+    }
+}
+
+pub(crate) fn count_notice(
+    notices: &mut Vec<String>,
+    path: &Path,
+    field: &str,
+    nulls: usize,
+    what: &str,
+) {
+    if nulls > 0 {
+        notices.push(format!(
+            "{}: {nulls} premises have no value in '{field}'; counted as 0 {what}",
+            path.display()
+        ));
+    }
+}
+
+pub(crate) fn default_count_notice(
+    notices: &mut Vec<String>,
+    path: &Path,
+    choice: &FieldChoice,
+    fallback: &str,
+) {
+    notices.push(format!(
+        "{}: no field '{}', so each premise counts {fallback}; choose a field with {}",
+        path.display(),
+        choice.name,
+        choice.flag
+    ));
+}
+
+pub(crate) fn repaired_notice(notices: &mut Vec<String>, path: &Path, log: &GeometryLog) {
+    if !log.repaired.is_empty() {
+        notices.push(format!(
+            "{}: repaired {} invalid polygon(s) with GDAL MakeValid: {}",
+            path.display(),
+            log.repaired.len(),
+            abbreviate(&log.repaired, 10)
+        ));
+    }
+}
+
+pub(crate) fn abbreviate(items: &[String], n: usize) -> String {
+    let mut s = items.iter().take(n).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > n {
+        s.push_str(&format!(" and {} more (see run.json)", items.len() - n));
+    }
+    s
+}
+
+/// Interns strings in first-seen order.
+#[derive(Debug, Default)]
+pub(crate) struct Interner {
+    ids: HashMap<String, u32>,
+    pub(crate) names: Vec<String>,
+}
+
+impl Interner {
+    pub(crate) fn get(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.ids.get(s) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        self.ids.insert(s.to_string(), i);
+        self.names.push(s.to_string());
+        i
+    }
+}
+
+/// Layers to read from a list of paths: each named layer from every path, or the only layer.
+pub(crate) fn layer_plan<'a>(
+    paths: &'a [PathBuf],
+    layers: &'a [String],
+) -> Vec<(&'a Path, Option<&'a str>)> {
+    let mut plan = Vec::new();
+    for p in paths {
+        if layers.is_empty() {
+            plan.push((p.as_path(), None));
+        } else {
+            plan.extend(layers.iter().map(|l| (p.as_path(), Some(l.as_str()))));
+        }
+    }
+    plan
+}
+
+/// Where ids come from.
+pub(crate) enum IdSource {
+    Field(usize, bool),
+    Fid,
+}
+
+pub(crate) fn id_source(
+    layer: &VectorLayer,
+    choice: &FieldChoice,
+    notices: &mut Vec<String>,
+    what: &str,
+) -> Result<IdSource> {
+    if layer.is_fid_column(&choice.name) {
+        return Ok(IdSource::Fid);
+    }
+    match layer.find_field(&choice.name) {
+        Some(i) => Ok(IdSource::Field(i, layer.field_is_integer(i))),
+        None if choice.explicit => Err(layer_missing(layer, choice)),
+        None => {
+            notices.push(format!(
+                "{}: no field '{}', so {what} ids are feature ids (FIDs); choose a field with {}",
+                layer.path.display(),
+                choice.name,
+                choice.flag
+            ));
+            Ok(IdSource::Fid)
+        }
+    }
+}
+
+/// The start of every layer read: the layer opened, its record begun, the file hashed beside
+/// the read (once per file, when several of its layers are read), and the log and skip list
+/// its features fill. [`ReadClock::finish`] completes the record.
+pub(crate) struct LayerRead {
+    pub(crate) layer: VectorLayer,
+    pub(crate) info: InputInfo,
+    pub(crate) log: GeometryLog,
+    pub(crate) skipped: Vec<Skipped>,
+    pub(crate) clock: ReadClock,
+}
+
+/// When a layer read started, and its file's hash being made.
+pub(crate) struct ReadClock {
+    started: std::time::Instant,
+    hashing: Hashing,
+}
+
+impl LayerRead {
+    /// Opens layer `name` (or the only one; `flag` chooses among several) of `path`, read as
+    /// `role`. `earlier` are the inputs read before: a file among them is not hashed again.
+    pub(crate) fn open(
+        path: &Path,
+        name: Option<&str>,
+        flag: &str,
+        role: &str,
+        ctx: &ReadContext,
+        earlier: &[InputInfo],
+    ) -> Result<LayerRead> {
+        let started = std::time::Instant::now();
+        let hashing = Hashing::start_or_reuse(path, earlier);
+        let layer = VectorLayer::open(path, name, flag, ctx)?;
+        let info = InputInfo::for_layer(role, &layer);
+        Ok(LayerRead {
+            layer,
+            info,
+            log: GeometryLog::default(),
+            skipped: Vec::new(),
+            clock: ReadClock { started, hashing },
+        })
+    }
+}
+
+impl ReadClock {
+    /// Completes `info`: `features` read, what was `skipped`, the file's hash and the time
+    /// taken.
+    pub(crate) fn finish(self, info: &mut InputInfo, features: usize, skipped: Vec<Skipped>) {
+        info.features = features as u64;
+        info.skipped = skipped;
+        info.sha256 = self.hashing.finish();
+        info.read_seconds = self.started.elapsed().as_secs_f64();
+    }
+}
+
+/// The geometry of feature `label` (validated as `validate`; `index` is its place among the
+/// features kept), or `None` when it has none: then it is recorded in `skipped`.
+pub(crate) fn geometry_or_skip(
+    f: &FeatureReader<'_>,
+    label: &FeatureLabel<'_>,
+    validate: Validate,
+    log: &mut GeometryLog,
+    index: usize,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Option<Geometry<f64>>> {
+    let g = f.geometry(label, validate, log, index)?;
+    if g.is_none() {
+        skipped.push(Skipped {
+            feature: label.to_string(),
+            reason: "no geometry".into(),
+        });
+    }
+    Ok(g)
+}

@@ -1,0 +1,168 @@
+//! Mobile coverage polygons, one (operator, technology) pair per feature.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use gapmap_core::geo::{Geometry, MultiPolygon};
+use gapmap_core::mobile::{CoverageFeature, Tech, MAX_OPERATORS};
+use serde::{Deserialize, Serialize};
+
+use super::layer::*;
+use super::vector::{value_to_string, ReadContext, Validate};
+use crate::error::{IoError, Result};
+use crate::geom;
+
+/// One technology value found in the mobile layers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TechValue {
+    pub value: String,
+    /// `4G`, `5G`, or `other` (kept and reported, counts as neither).
+    pub counts_as: String,
+    pub features: u64,
+}
+
+/// Mobile coverage polygons in the working CRS.
+#[derive(Debug, Default)]
+pub struct Mobile {
+    pub features: Vec<CoverageFeature>,
+    /// Operator names by interned id.
+    pub operators: Vec<String>,
+    pub tech_values: Vec<TechValue>,
+    pub infos: Vec<InputInfo>,
+    pub notices: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MobileOptions {
+    pub paths: Vec<PathBuf>,
+    pub layers: Vec<String>,
+    pub operator_field: FieldChoice,
+    pub tech_field: FieldChoice,
+}
+
+/// Reads coverage polygons, each of one (operator, technology) pair.
+pub fn read_mobile(opts: &MobileOptions, ctx: &ReadContext) -> Result<Mobile> {
+    let mut out = Mobile::default();
+    let mut operators = Interner::default();
+    let mut techs: BTreeMap<String, (Tech, u64)> = BTreeMap::new();
+    for (path, layer_name) in layer_plan(&opts.paths, &opts.layers) {
+        let LayerRead {
+            mut layer,
+            mut info,
+            mut log,
+            mut skipped,
+            clock,
+        } = LayerRead::open(
+            path,
+            layer_name,
+            "--mobile-layer",
+            "mobile",
+            ctx,
+            &out.infos,
+        )?;
+        let op_idx = required_field(&layer, &opts.operator_field)?;
+        let tech_idx = required_field(&layer, &opts.tech_field)?;
+        info.fields
+            .insert("operator".into(), Some(opts.operator_field.name.clone()));
+        info.fields
+            .insert("tech".into(), Some(opts.tech_field.name.clone()));
+        let before = out.features.len();
+        layer.for_each(|f, i| {
+            let label = feature_label(None, f.fid(), i);
+            let text = |idx: usize, choice: &FieldChoice, what: &str| -> Result<String> {
+                match f.field(idx).map(|v| value_to_string(&v)) {
+                    Some(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+                    _ => Err(f.field_error(&label, &choice.name, format!("missing {what}"))),
+                }
+            };
+            let operator = text(op_idx, &opts.operator_field, "operator")?;
+            let tech_raw = text(tech_idx, &opts.tech_field, "technology")?;
+            let Some(g) = geometry_or_skip(
+                f,
+                &label,
+                Validate::Polygons,
+                &mut log,
+                out.features.len(),
+                &mut skipped,
+            )?
+            else {
+                return Ok(());
+            };
+            let found = geom::type_name(&g);
+            let area = match g {
+                Geometry::Polygon(p) => MultiPolygon::new(vec![p]),
+                Geometry::MultiPolygon(mp) => mp,
+                g @ Geometry::GeometryCollection(_) => match geom::polygonal(g).0 {
+                    Some(mp) => mp,
+                    None => {
+                        return Err(f.type_error(
+                            &label,
+                            "Polygon or MultiPolygon (coverage area)",
+                            found,
+                        ))
+                    }
+                },
+                _ => {
+                    return Err(f.type_error(
+                        &label,
+                        "Polygon or MultiPolygon (coverage area)",
+                        found,
+                    ))
+                }
+            };
+            let tech = Tech::classify(&tech_raw);
+            techs.entry(tech_raw).or_insert((tech, 0)).1 += 1;
+            out.features.push(CoverageFeature {
+                area,
+                operator: operators.get(&operator),
+                tech,
+            });
+            Ok(())
+        })?;
+        let features = &out.features;
+        let repaired =
+            layer.check_polygons(&mut log, ctx.strict, |k| features.get(k).map(|f| &f.area))?;
+        for (slot, g) in repaired {
+            out.features[slot].area = geom::polygonal(g)
+                .0
+                .unwrap_or_else(|| MultiPolygon::new(vec![]));
+        }
+        layer.strict_error(&log)?;
+        if operators.names.len() > MAX_OPERATORS {
+            return Err(IoError::Invalid {
+                path: path.to_path_buf(),
+                layer: layer.name.clone(),
+                message: format!(
+                    "field '{}' has {} distinct operators; at most {MAX_OPERATORS} are supported (is {} right?)",
+                    opts.operator_field.name,
+                    operators.names.len(),
+                    opts.operator_field.flag
+                ),
+            });
+        }
+        repaired_notice(&mut out.notices, path, &log);
+        clock.finish(&mut info, out.features.len() - before, skipped);
+        info.repaired = log.repaired;
+        out.infos.push(info);
+    }
+    for (value, (tech, n)) in techs {
+        let counts_as = match tech {
+            Tech::G4 => "4G",
+            Tech::G5 => "5G",
+            Tech::Other => {
+                out.notices.push(format!(
+                    "mobile: technology '{value}' ({n} features) is neither 4G/LTE nor 5G/NR; it is kept in run.json but counts as neither"
+                ));
+                "other"
+            }
+        };
+        out.tech_values.push(TechValue {
+            value,
+            counts_as: counts_as.into(),
+            features: n,
+        });
+    }
+    out.operators = operators.names;
+    Ok(out)
+}

@@ -1,0 +1,21 @@
+//! Readers: every input of an analysis, read, validated and reprojected into the working CRS.
+//! One file per input; [`layer`] is what their readers share.
+
+pub mod analysis;
+pub mod backbone;
+pub mod fibre;
+pub mod layer;
+pub mod mobile;
+pub mod premises;
+pub mod raster;
+pub mod settlements;
+pub mod sites;
+pub mod table;
+pub mod vector;
+
+pub use backbone::{read_backbone, Backbone, BackboneOptions};
+pub use fibre::{read_fibre, Fibre, FibreOptions, UNKNOWN_NETWORK};
+pub use layer::{sha256_file, FieldChoice, InputInfo, Skipped};
+pub use mobile::{read_mobile, Mobile, MobileOptions, TechValue};
+pub use premises::{read_premises, PremiseIds, PremiseOptions, Premises};
+pub use settlements::{read_settlements, SettlementOptions, Settlements};

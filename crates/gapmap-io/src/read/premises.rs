@@ -1,0 +1,613 @@
+//! Premises: address points or buildings (a point on their surface), from any GDAL vector
+//! source, or from a Parquet/CSV table through polars (the fast path).
+
+use std::path::{Path, PathBuf};
+
+use gapmap_core::geo::{Coord, Geometry, InteriorPoint};
+use gdal::vector::FieldValue;
+
+use super::layer::*;
+use crate::error::{IoError, Result};
+use crate::geom;
+use polars::prelude::*;
+
+use super::table::{bad_row, float_chunked, fmt_opt, open_table, retain_kept, table_err, Format};
+use super::vector::{
+    count_from_f64, extension, value_to_count, value_to_string, ReadContext, Validate,
+};
+use crate::crs::{Crs, Transform};
+
+/// Premise identifiers, keeping the input's type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PremiseIds {
+    Int(Vec<i64>),
+    Str(Vec<String>),
+}
+
+impl PremiseIds {
+    pub fn len(&self) -> usize {
+        match self {
+            PremiseIds::Int(v) => v.len(),
+            PremiseIds::Str(v) => v.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The id of premise `i` as text.
+    pub fn display(&self, i: usize) -> String {
+        match self {
+            PremiseIds::Int(v) => v[i].to_string(),
+            PremiseIds::Str(v) => v[i].clone(),
+        }
+    }
+}
+
+/// Keeps the items `i` of `v` for which `keep(i)` holds, in order.
+fn retain_by_index<T>(v: &mut Vec<T>, keep: &impl Fn(usize) -> bool) {
+    let mut i = 0;
+    v.retain(|_| {
+        i += 1;
+        keep(i - 1)
+    });
+}
+
+impl Premises {
+    /// Keeps the premises `i` (in input order) for which `keep(i)` holds: a subset analysed
+    /// against the same reference layers, e.g. one tile of a partitioned run.
+    pub fn retain(&mut self, keep: &impl Fn(usize) -> bool) {
+        match &mut self.ids {
+            PremiseIds::Int(v) => retain_by_index(v, keep),
+            PremiseIds::Str(v) => retain_by_index(v, keep),
+        }
+        retain_by_index(&mut self.xy, keep);
+        retain_by_index(&mut self.households, keep);
+        retain_by_index(&mut self.workplaces, keep);
+    }
+}
+
+/// Premises in the working CRS.
+#[derive(Debug)]
+pub struct Premises {
+    pub ids: PremiseIds,
+    pub xy: Vec<Coord<f64>>,
+    pub households: Vec<u32>,
+    pub workplaces: Vec<u32>,
+    pub info: InputInfo,
+    pub notices: Vec<String>,
+}
+
+/// How to read premises.
+#[derive(Debug, Clone)]
+pub struct PremiseOptions {
+    pub path: PathBuf,
+    pub layer: Option<String>,
+    pub id_field: FieldChoice,
+    pub households_field: FieldChoice,
+    pub workplaces_field: FieldChoice,
+    /// Coordinate columns of Parquet and CSV tables.
+    pub x_field: String,
+    pub y_field: String,
+}
+
+/// Reads premises: Parquet, or CSV with the x/y columns, through polars (the fast path);
+/// anything else, including CSV with WKT, through GDAL. Buildings count at a point on their
+/// surface.
+impl PremiseOptions {
+    /// Options from the command line's premise flags (`None`: the default field, which may be
+    /// absent).
+    pub fn from_flags(
+        path: &Path,
+        layer: Option<String>,
+        id_field: Option<&str>,
+        households_field: Option<&str>,
+        workplaces_field: Option<&str>,
+        x_field: &str,
+        y_field: &str,
+    ) -> PremiseOptions {
+        PremiseOptions {
+            path: path.to_path_buf(),
+            layer,
+            id_field: FieldChoice::new(id_field, "id", "--premise-id-field"),
+            households_field: FieldChoice::new(
+                households_field,
+                "households",
+                "--households-field",
+            ),
+            workplaces_field: FieldChoice::new(
+                workplaces_field,
+                "workplaces",
+                "--workplaces-field",
+            ),
+            x_field: x_field.to_string(),
+            y_field: y_field.to_string(),
+        }
+    }
+}
+
+pub fn read_premises(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Premises> {
+    match extension(&opts.path).as_str() {
+        "parquet" | "pq" => read_premises_table(opts, ctx, Format::Parquet),
+        "csv" if super::table::csv_has_columns(&opts.path, &[&opts.x_field, &opts.y_field]) => {
+            read_premises_table(opts, ctx, Format::Csv)
+        }
+        _ => read_premises_vector(opts, ctx),
+    }
+}
+
+fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Premises> {
+    let LayerRead {
+        mut layer,
+        mut info,
+        mut log,
+        mut skipped,
+        clock,
+    } = LayerRead::open(
+        &opts.path,
+        opts.layer.as_deref(),
+        "--premises-layer",
+        "premises",
+        ctx,
+        &[],
+    )?;
+    let mut notices = Vec::new();
+    let id_src = id_source(&layer, &opts.id_field, &mut notices, "premise")?;
+    let hh = optional_field(&layer, &opts.households_field)?;
+    let wp = optional_field(&layer, &opts.workplaces_field)?;
+    if hh.is_none() {
+        default_count_notice(
+            &mut notices,
+            &opts.path,
+            &opts.households_field,
+            "1 household",
+        );
+    }
+    if wp.is_none() {
+        default_count_notice(
+            &mut notices,
+            &opts.path,
+            &opts.workplaces_field,
+            "0 workplaces",
+        );
+    }
+    info.fields.insert(
+        "id".into(),
+        match id_src {
+            IdSource::Field(..) => Some(opts.id_field.name.clone()),
+            IdSource::Fid => layer.fid_column.clone(),
+        },
+    );
+    info.fields.insert(
+        "households".into(),
+        hh.map(|_| opts.households_field.name.clone()),
+    );
+    info.fields.insert(
+        "workplaces".into(),
+        wp.map(|_| opts.workplaces_field.name.clone()),
+    );
+
+    let int_ids = matches!(id_src, IdSource::Fid | IdSource::Field(_, true));
+    let (mut ids_int, mut ids_str) = (Vec::new(), Vec::new());
+    let (mut xy, mut households, mut workplaces) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut hh_nulls, mut wp_nulls) = (0usize, 0usize);
+    let id_field_name = opts.id_field.name.clone();
+    layer.for_each(|f, i| {
+        let (id_int, id_str) = match id_src {
+            IdSource::Fid => (Some(f.fid().map_or(i as i64, |v| v as i64)), None),
+            IdSource::Field(idx, is_int) => match f.field(idx) {
+                None => {
+                    return Err(f.field_error(
+                        &feature_label(None, f.fid(), i),
+                        &id_field_name,
+                        "the premise id is empty".into(),
+                    ))
+                }
+                Some(FieldValue::IntegerValue(v)) if is_int => (Some(v as i64), None),
+                Some(FieldValue::Integer64Value(v)) if is_int => (Some(v), None),
+                Some(v) => (None, Some(value_to_string(&v))),
+            },
+        };
+        let id_text = id_int.map(|v| v.to_string()).or(id_str.clone());
+        let label = feature_label(id_text.as_deref(), f.fid(), i);
+        let Some(g) =
+            geometry_or_skip(f, &label, Validate::Coordinates, &mut log, 0, &mut skipped)?
+        else {
+            return Ok(());
+        };
+        let p = match premise_place(&g) {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                skipped.push(Skipped {
+                    feature: label.to_string(),
+                    reason: NO_AREA.into(),
+                });
+                return Ok(());
+            }
+            Err(found) => return Err(f.type_error(&label, PREMISE_GEOMETRY, &found)),
+        };
+        let count = |idx: Option<usize>,
+                     choice: &FieldChoice,
+                     fallback: u32,
+                     nulls: &mut usize|
+         -> Result<u32> {
+            match idx {
+                None => Ok(fallback),
+                Some(idx) => match f.field(idx) {
+                    None => {
+                        *nulls += 1;
+                        Ok(0)
+                    }
+                    Some(v) => {
+                        value_to_count(&v).map_err(|m| f.field_error(&label, &choice.name, m))
+                    }
+                },
+            }
+        };
+        let h = count(hh, &opts.households_field, 1, &mut hh_nulls)?;
+        let w = count(wp, &opts.workplaces_field, 0, &mut wp_nulls)?;
+        if int_ids {
+            ids_int.push(id_int.unwrap_or(i as i64));
+        } else {
+            ids_str.push(id_text.unwrap_or_default());
+        }
+        xy.push(p);
+        households.push(h);
+        workplaces.push(w);
+        Ok(())
+    })?;
+    if xy.is_empty() {
+        return Err(IoError::Empty {
+            path: opts.path.clone(),
+            layer: layer.name.clone(),
+            what: "the premises".into(),
+        });
+    }
+    count_notice(
+        &mut notices,
+        &opts.path,
+        &opts.households_field.name,
+        hh_nulls,
+        "households",
+    );
+    count_notice(
+        &mut notices,
+        &opts.path,
+        &opts.workplaces_field.name,
+        wp_nulls,
+        "workplaces",
+    );
+    if !skipped.is_empty() {
+        notices.push(format!(
+            "{}: skipped {} premises without a usable geometry",
+            opts.path.display(),
+            skipped.len()
+        ));
+    }
+    clock.finish(&mut info, xy.len(), skipped);
+    Ok(Premises {
+        ids: if int_ids {
+            PremiseIds::Int(ids_int)
+        } else {
+            PremiseIds::Str(ids_str)
+        },
+        xy,
+        households,
+        workplaces,
+        info,
+        notices,
+    })
+}
+
+/// What premises may be.
+const PREMISE_GEOMETRY: &str = "Point, or Polygon/MultiPolygon (a building)";
+/// Why a building is skipped.
+const NO_AREA: &str = "polygon without area";
+
+/// Where a premise counts, for every reader: a point where it is, a building at a point on its
+/// surface (`Ok(None)`: a polygon without area, skipped). Any other geometry is an error
+/// naming what it is (`Err`).
+fn premise_place(g: &Geometry<f64>) -> std::result::Result<Option<Coord<f64>>, String> {
+    match g {
+        Geometry::Point(p) => Ok(Some(p.0)),
+        Geometry::MultiPoint(m) if m.0.len() == 1 => Ok(Some(m.0[0].0)),
+        Geometry::Polygon(_) | Geometry::MultiPolygon(_) => Ok(g.interior_point().map(|p| p.0)),
+        Geometry::MultiPoint(m) => Err(format!("MultiPoint with {} points", m.0.len())),
+        other => Err(geom::type_name(other).to_string()),
+    }
+}
+
+/// Premises from a Parquet or CSV table, through polars.
+pub(crate) fn read_premises_table(
+    opts: &PremiseOptions,
+    ctx: &ReadContext,
+    format: Format,
+) -> Result<Premises> {
+    let path = opts.path.as_path();
+    let started = std::time::Instant::now();
+    let hashing = Hashing::start(path);
+    let (df, geo, layer) = open_table(path, format)?;
+    let columns: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let missing = |field: &str, hint: &str| IoError::MissingField {
+        path: path.to_path_buf(),
+        layer: layer.clone(),
+        field: field.to_string(),
+        available: columns.clone(),
+        hint: hint.to_string(),
+    };
+    let has = |c: &str| columns.iter().any(|x| x == c);
+
+    let (crs, crs_assumed) = match (&geo.crs, &ctx.assume_crs) {
+        (Some(v), _) => (
+            Crs::parse(
+                v,
+                &format!("{}: CRS in the Parquet metadata", path.display()),
+            )?,
+            false,
+        ),
+        (None, Some(c)) => (c.clone(), true),
+        (None, None) => {
+            return Err(IoError::NoCrs {
+                path: path.to_path_buf(),
+                layer: layer.clone(),
+            })
+        }
+    };
+
+    let n = df.height();
+    let mut notices = Vec::new();
+    let mut skipped = Vec::new();
+    // Coordinates: x/y columns, else GeoParquet WKB. One point per row; a row without
+    // geometry (GeoParquet null) has `keep[i] == false` and a placeholder point. Null or
+    // non-finite coordinates are errors that name the row.
+    let mut keep: Vec<bool> = vec![true; n];
+    let not_finite = |i: usize, x: Option<f64>, y: Option<f64>| {
+        bad_row(
+            path,
+            &layer,
+            i,
+            format!(
+                "coordinate ({}, {}) is not a finite number",
+                fmt_opt(x),
+                fmt_opt(y)
+            ),
+        )
+    };
+    let mut xy: Vec<Coord<f64>> = if has(&opts.x_field) && has(&opts.y_field) {
+        let xs = float_chunked(&df, &opts.x_field, path)?;
+        let ys = float_chunked(&df, &opts.y_field, path)?;
+        let mut xy = Vec::with_capacity(n);
+        for (i, (x, y)) in xs.iter().zip(ys.iter()).enumerate() {
+            match (x, y) {
+                (Some(x), Some(y)) if x.is_finite() && y.is_finite() => xy.push(Coord { x, y }),
+                (x, y) => return Err(not_finite(i, x, y)),
+            }
+        }
+        xy
+    } else if let Some(col) = geo.wkb_column.as_ref().filter(|c| has(c)) {
+        let s = df
+            .column(col)
+            .map_err(|e| table_err(path, e))?
+            .as_materialized_series()
+            .clone();
+        let bin = s
+            .binary()
+            .map_err(|e| table_err(path, format!("geometry column '{col}': {e}")))?;
+        let mut xy = Vec::with_capacity(n);
+        for (i, v) in bin.iter().enumerate() {
+            let g = match v {
+                None => None,
+                Some(b) => geom::from_wkb(b)
+                    .map_err(|m| bad_row(path, &layer, i, format!("geometry: {m}")))?,
+            };
+            // Kept, skipped for a reason, or not a premise's geometry.
+            let place = match g {
+                None => Ok(Err("no geometry")),
+                Some(g) => premise_place(&g).map(|p| p.ok_or(NO_AREA)),
+            };
+            let p = match place {
+                Ok(Ok(p)) => p,
+                Ok(Err(reason)) => {
+                    keep[i] = false;
+                    skipped.push(Skipped {
+                        feature: format!("row {i}"),
+                        reason: reason.into(),
+                    });
+                    Coord { x: 0.0, y: 0.0 }
+                }
+                Err(found) => {
+                    return Err(IoError::GeometryType {
+                        path: path.to_path_buf(),
+                        layer: layer.clone(),
+                        feature: format!("row {i}"),
+                        expected: PREMISE_GEOMETRY.into(),
+                        found,
+                    })
+                }
+            };
+            if keep[i] && !(p.x.is_finite() && p.y.is_finite()) {
+                return Err(not_finite(i, Some(p.x), Some(p.y)));
+            }
+            xy.push(p);
+        }
+        xy
+    } else {
+        let which = if has(&opts.x_field) {
+            &opts.y_field
+        } else {
+            &opts.x_field
+        };
+        return Err(missing(
+            which,
+            " (premise coordinates; set the columns with --x-field and --y-field)",
+        ));
+    };
+
+    let transform = Transform::new(&crs, &ctx.target).map_err(|message| IoError::Reproject {
+        path: path.to_path_buf(),
+        layer: layer.clone(),
+        from: crs.label().to_string(),
+        to: ctx.target.label().to_string(),
+        message,
+    })?;
+    transform
+        .coords_in_place(&mut xy)
+        .map_err(|message| IoError::Reproject {
+            path: path.to_path_buf(),
+            layer: layer.clone(),
+            from: crs.label().to_string(),
+            to: ctx.target.label().to_string(),
+            message,
+        })?;
+
+    let mut info = InputInfo {
+        role: "premises".into(),
+        path: path.display().to_string(),
+        layer: None,
+        driver: match format {
+            Format::Parquet => "Parquet (polars)".into(),
+            Format::Csv => "CSV (polars)".into(),
+        },
+        crs: crs.label().to_string(),
+        crs_assumed,
+        features: 0,
+        sha256: None,
+        fields: Default::default(),
+        repaired: vec![],
+        skipped: vec![],
+        read_seconds: 0.0,
+    };
+
+    // Ids: the id column keeps its type; without one, the row number.
+    let ids = if has(&opts.id_field.name) {
+        info.fields
+            .insert("id".into(), Some(opts.id_field.name.clone()));
+        let s = df
+            .column(&opts.id_field.name)
+            .map_err(|e| table_err(path, e))?
+            .as_materialized_series()
+            .clone();
+        if s.null_count() > 0 {
+            let i = s
+                .is_null()
+                .iter()
+                .position(|v| v == Some(true))
+                .unwrap_or(0);
+            return Err(bad_row(
+                path,
+                &layer,
+                i,
+                format!("the premise id in '{}' is empty", opts.id_field.name),
+            ));
+        }
+        if s.dtype().is_integer() {
+            let s = s.cast(&DataType::Int64).map_err(|e| table_err(path, e))?;
+            PremiseIds::Int(
+                s.i64()
+                    .map_err(|e| table_err(path, e))?
+                    .into_no_null_iter()
+                    .collect(),
+            )
+        } else {
+            let s = s.cast(&DataType::String).map_err(|e| table_err(path, e))?;
+            PremiseIds::Str(
+                s.str()
+                    .map_err(|e| table_err(path, e))?
+                    .iter()
+                    .map(|v| v.unwrap_or_default().to_string())
+                    .collect(),
+            )
+        }
+    } else if opts.id_field.explicit {
+        return Err(missing(
+            &opts.id_field.name,
+            &format!(" (named by {})", opts.id_field.flag),
+        ));
+    } else {
+        notices.push(format!(
+            "{}: no column '{}', so premise ids are row numbers from 0; choose a column with {}",
+            path.display(),
+            opts.id_field.name,
+            opts.id_field.flag
+        ));
+        info.fields.insert("id".into(), None);
+        PremiseIds::Int((0..n as i64).collect())
+    };
+
+    let mut counts = |choice: &crate::read::FieldChoice,
+                      fallback: u32,
+                      what: &str,
+                      key: &str|
+     -> Result<Vec<u32>> {
+        if !has(&choice.name) {
+            if choice.explicit {
+                return Err(missing(
+                    &choice.name,
+                    &format!(" (named by {})", choice.flag),
+                ));
+            }
+            default_count_notice(&mut notices, path, choice, &format!("{fallback} {what}"));
+            info.fields.insert(key.into(), None);
+            return Ok(vec![fallback; n]);
+        }
+        info.fields.insert(key.into(), Some(choice.name.clone()));
+        let vals = float_chunked(&df, &choice.name, path)?;
+        let mut nulls = 0;
+        let mut out = Vec::with_capacity(n);
+        for (i, v) in vals.iter().enumerate() {
+            out.push(match v {
+                None => {
+                    nulls += 1;
+                    0
+                }
+                Some(v) => count_from_f64(v).map_err(|m| IoError::FieldValue {
+                    path: path.to_path_buf(),
+                    layer: layer.clone(),
+                    feature: format!("row {i}"),
+                    field: choice.name.clone(),
+                    message: m,
+                })?,
+            });
+        }
+        count_notice(&mut notices, path, &choice.name, nulls, what);
+        Ok(out)
+    };
+    let mut households = counts(&opts.households_field, 1, "household", "households")?;
+    let mut workplaces = counts(&opts.workplaces_field, 0, "workplaces", "workplaces")?;
+    // Every column is taken: the frame's memory serves what follows.
+    drop(df);
+
+    // Drop rows without geometry (GeoParquet nulls), keeping everything aligned.
+    let mut ids = ids;
+    if !skipped.is_empty() {
+        retain_kept(&mut xy, &keep);
+        retain_kept(&mut households, &keep);
+        retain_kept(&mut workplaces, &keep);
+        match &mut ids {
+            PremiseIds::Int(v) => retain_kept(v, &keep),
+            PremiseIds::Str(v) => retain_kept(v, &keep),
+        }
+    }
+    if xy.is_empty() {
+        return Err(IoError::Empty {
+            path: path.to_path_buf(),
+            layer,
+            what: "the premises".into(),
+        });
+    }
+    info.features = xy.len() as u64;
+    info.skipped = skipped;
+    info.sha256 = hashing.finish();
+    info.read_seconds = started.elapsed().as_secs_f64();
+    Ok(Premises {
+        ids,
+        xy,
+        households,
+        workplaces,
+        info,
+        notices,
+    })
+}

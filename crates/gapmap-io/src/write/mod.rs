@@ -1,0 +1,10 @@
+//! Writers: every output file, all or nothing through a staging directory ([`staging`]).
+
+pub mod features;
+pub mod geojson;
+pub mod gpkg;
+mod parquet;
+pub mod report;
+pub mod staging;
+pub mod style;
+pub mod tables;
