@@ -5,48 +5,34 @@
 //! over shared read-only indexes; [`par::map_chunked`] drives them with rayon and keeps input
 //! order, so results are identical at any thread count.
 //!
-//! | module | what |
+//! The modules are grouped in four folders, and each is also at the crate root
+//! (`gapmap_core::fibre`):
+//!
+//! | folder | modules |
 //! |---|---|
-//! | [`prepared`] | exact point-in-area test, O(1) expected per point for any polygon size |
-//! | [`polygon_index`] | R-tree over prepared polygon parts: "which features cover this point" |
-//! | [`settlement`] | premise → first covering settlement |
-//! | [`fibre`] | distance to fibre, networks within the drop distance |
-//! | [`mobile`] | 4G/5G operators covering a premise |
-//! | [`gaps`] | gap kinds, single-linkage clusters, cluster outlines |
-//! | [`hull`] | concave hulls of point clusters (gap outlines), geo's algorithm on squared distances |
-//! | [`simplify`] | Douglas–Peucker for map display |
-//! | [`summary`] | per-settlement tallies |
-//! | [`rng`] | stable seeded RNG for synthetic data and tests |
-//! | [`synth`] | seeded synthetic premises, fibre and mobile layers |
-//! | [`radio`] | path-loss models, antenna patterns, terrain, predicted coverage from cell sites |
-//! | [`polygonize`] | raster cells (as runs) to polygons |
-//! | [`validity`] | exact fast proof of OGC polygon validity (GEOS decides the rest) |
-//! | [`num`] | min/max of numbers that are not NaN, floor and round to integers without libm |
+//! | [`index`] | [`prepared`] (exact point-in-area, O(1) expected per point), [`polygon_index`] (features by point), [`box_grid`] (boxes by grid cell) |
+//! | [`analysis`] | [`settlement`], [`fibre`], [`mobile`], [`gaps`], [`summary`] (tallies), [`aid`], [`goals`], [`cells`] (SCB squares, H3), [`network`] and [`resilience`] (the fibre graph and what one failure cuts), [`prioritise`] |
+//! | [`geometry`] | [`hull`], [`simplify`], [`validity`], [`polygonize`], [`tmerc`], [`num`] |
+//! | [`radio`] | path loss, antennas, terrain, predicted coverage from cell sites |
+//! | [`synthetic`] | [`synth`] (workloads), [`rng`] (stable seeded numbers), [`synthetic::fixtures`] (test geometry) |
+//!
+//! [`par`] runs kernels over premises in parallel, in a cache-friendly order, keeping input
+//! order.
 
-pub mod aid;
-pub mod box_grid;
-pub mod cells;
-pub mod fibre;
-pub mod gaps;
-pub mod goals;
-pub mod hull;
-pub mod mobile;
-pub mod network;
-pub mod num;
+pub mod analysis;
+pub mod geometry;
+pub mod index;
 pub mod par;
-pub mod polygon_index;
-pub mod polygonize;
-pub mod prepared;
-pub mod prioritise;
 pub mod radio;
-pub mod resilience;
-pub mod rng;
-pub mod settlement;
-pub mod simplify;
-pub mod summary;
-pub mod synth;
-pub mod tmerc;
-pub mod validity;
+pub mod synthetic;
+
+// Every module also at the crate root, where it has always been (`gapmap_core::fibre`).
+pub use analysis::{
+    aid, cells, fibre, gaps, goals, mobile, network, prioritise, resilience, settlement, summary,
+};
+pub use geometry::{hull, num, polygonize, simplify, tmerc, validity};
+pub use index::{box_grid, polygon_index, prepared};
+pub use synthetic::{rng, synth};
 
 pub use geo;
 

@@ -2,7 +2,8 @@
 //! whatever the screen proves valid, GEOS finds valid.
 
 use gapmap_core::geo::{Geometry, MultiPolygon};
-use gapmap_core::validity::{random_polygons, surely_valid};
+use gapmap_core::synthetic::fixtures::random_polygons;
+use gapmap_core::validity::surely_valid;
 
 #[test]
 fn what_the_screen_proves_valid_geos_finds_valid() {

@@ -13,7 +13,7 @@ use gapmap_core::goals::{Base, Goal, Measure};
 use gapmap_io::read::{InputInfo, TechValue};
 use serde::{Deserialize, Serialize};
 
-use crate::analyze::AnalysisPlan;
+use crate::analyze::plan::AnalysisPlan;
 use crate::error::{write_error, Error, Result};
 
 /// The record of a run. `P` is the command's parameters ([`Parameters`] for `analyze`), `Q`

@@ -17,13 +17,13 @@ use gapmap_io::read::sites::Sites;
 use gapmap_io::read::{Backbone, Fibre, Mobile, Premises, Settlements};
 use gapmap_io::{write::tables, Crs, IoError, ReadContext};
 
-use super::maps::{simplify_all_in_place, simplify_and_trim};
 use super::plan::{AnalysisPlan, Checked, Output};
 use super::read::Inputs;
 use super::{retire, Clock, RunMeta};
 use crate::policy::Policy;
 use crate::progress::{self, Bar};
 use crate::resilience as res;
+use gapmap_core::simplify::{simplify_all_in_place, simplify_and_trim};
 
 /// Per premise (in input order) and per settlement, what the kernels computed.
 pub struct Computed {

@@ -4,53 +4,13 @@
 use std::borrow::Cow;
 
 use gapmap_core::gaps::GapCluster;
-use gapmap_core::geo::{LineString, MultiPolygon};
-use gapmap_core::simplify::{simplify_multi_polygon, simplify_multi_polygon_in_place};
+use gapmap_core::geo::MultiPolygon;
 use gapmap_io::read::{Premises, Settlements};
 use gapmap_io::write::features::{Column, FeatureTable, GeomRef};
 use gapmap_io::write::style::{Paint, SimpleStyle};
 use gapmap_io::{write::style, write::tables};
-use rayon::prelude::*;
 
 use super::compute::Computed;
-
-/// `areas` simplified at `tolerance_m`; empty when the tolerance is 0 (nothing to simplify).
-pub(super) fn simplify_all(
-    areas: &[MultiPolygon<f64>],
-    tolerance_m: f64,
-) -> Vec<MultiPolygon<f64>> {
-    if tolerance_m > 0.0 {
-        areas
-            .par_iter()
-            .map(|a| simplify_multi_polygon(a, tolerance_m))
-            .collect()
-    } else {
-        Vec::new()
-    }
-}
-
-/// `areas` simplified in place at `tolerance_m` and trimmed ([`simplify_and_trim`]), on the
-/// pool.
-pub(super) fn simplify_all_in_place(areas: &mut [MultiPolygon<f64>], tolerance_m: f64) {
-    areas
-        .par_iter_mut()
-        .for_each(|a| simplify_and_trim(a, tolerance_m));
-}
-
-/// `area` simplified in place at `tolerance_m`, each ring then reallocated to its new length
-/// when that frees much (the memory serves what follows, rather than fresh pages).
-pub(super) fn simplify_and_trim(area: &mut MultiPolygon<f64>, tolerance_m: f64) {
-    simplify_multi_polygon_in_place(area, tolerance_m);
-    let trim = |r: &mut LineString<f64>| {
-        if r.0.capacity() > 2 * r.0.len() + 16 {
-            r.0.shrink_to_fit();
-        }
-    };
-    for p in &mut area.0 {
-        p.exterior_mut(trim);
-        p.interiors_mut(|rs| rs.iter_mut().for_each(trim));
-    }
-}
 
 /// `full` with the `simplified` outlines, or `full` itself when there are none.
 pub(super) fn web_copy<'t, 'a>(

@@ -6,7 +6,7 @@
 
 mod compute;
 mod maps;
-mod plan;
+pub mod plan;
 mod read;
 mod record;
 mod write;

@@ -16,12 +16,12 @@ use gapmap_io::read::{
 };
 use gapmap_io::ReadContext;
 
-use super::maps::simplify_all_in_place;
 use super::plan::{AnalysisPlan, Checked, Output};
 use super::{retire, RunMeta};
 use crate::error::{panicked, Result};
 use crate::policy::Policy;
 use crate::progress::{self, Bar};
+use gapmap_core::simplify::simplify_all_in_place;
 
 /// The inputs read on the mobile thread: mobile polygons (with their index), cell sites with
 /// their DEM, policy.

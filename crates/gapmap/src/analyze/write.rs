@@ -13,11 +13,12 @@ use gapmap_io::write::staging::Staging;
 use gapmap_io::{write::style, write::tables, Crs, IoError};
 
 use super::compute::Results;
-use super::maps::{gap_table, settlement_map_table, simplify_all, truncate, web_copy};
+use super::maps::{gap_table, settlement_map_table, truncate, web_copy};
 use super::plan::Output;
 use crate::error::{panicked, write_error, Result};
 use crate::radio::{self, CriticalSites};
 use crate::resilience as res;
+use gapmap_core::simplify::simplify_all;
 
 /// One output: the files it writes (in the order run.json lists them), when a run writes it,
 /// and its writer. Adding an output file is adding an entry here.

@@ -166,7 +166,7 @@ mod tests {
 
     #[test]
     fn scb_ids_match_scb_for_real_cells() {
-        let text = include_str!("../tests/fixtures/scb_1km_cells_dalarna_2025.csv");
+        let text = include_str!("../../tests/fixtures/scb_1km_cells_dalarna_2025.csv");
         let mut n = 0;
         for line in text.lines().skip(1) {
             let f: Vec<&str> = line.split(',').collect();

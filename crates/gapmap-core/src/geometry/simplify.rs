@@ -6,6 +6,7 @@
 //! closed triangle); a ring that would lose more keeps its original vertices.
 
 use geo::{Coord, LineString, MultiPolygon};
+use rayon::prelude::*;
 
 /// Squared distance from `p` to the segment `a`–`b`.
 fn dist2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
@@ -239,6 +240,41 @@ pub fn simplify_multi_polygon_in_place(mp: &mut MultiPolygon<f64>, tolerance_m: 
                 simplify_ring_in_place(r, tolerance_m);
             }
         });
+    }
+}
+
+/// `areas` simplified at `tolerance_m`; empty when the tolerance is 0 (nothing to simplify).
+pub fn simplify_all(areas: &[MultiPolygon<f64>], tolerance_m: f64) -> Vec<MultiPolygon<f64>> {
+    if tolerance_m > 0.0 {
+        areas
+            .par_iter()
+            .map(|a| simplify_multi_polygon(a, tolerance_m))
+            .collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// `areas` simplified in place at `tolerance_m` and trimmed ([`simplify_and_trim`]), on the
+/// pool.
+pub fn simplify_all_in_place(areas: &mut [MultiPolygon<f64>], tolerance_m: f64) {
+    areas
+        .par_iter_mut()
+        .for_each(|a| simplify_and_trim(a, tolerance_m));
+}
+
+/// `area` simplified in place at `tolerance_m`, each ring then reallocated to its new length
+/// when that frees much (the memory serves what follows, rather than fresh pages).
+pub fn simplify_and_trim(area: &mut MultiPolygon<f64>, tolerance_m: f64) {
+    simplify_multi_polygon_in_place(area, tolerance_m);
+    let trim = |r: &mut LineString<f64>| {
+        if r.0.capacity() > 2 * r.0.len() + 16 {
+            r.0.shrink_to_fit();
+        }
+    };
+    for p in &mut area.0 {
+        p.exterior_mut(trim);
+        p.interiors_mut(|rs| rs.iter_mut().for_each(trim));
     }
 }
 
