@@ -3,6 +3,11 @@
 //! clusters: premises scattered along a few bent roads, spaced as in rural Sweden, in
 //! SWEREF 99 TM metres. The two give the same rings (the crate's tests compare them).
 //! Run: `cargo bench -p gapmap-benches --bench hull`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 use std::hint::black_box;
 

@@ -10,6 +10,11 @@
 //! and each indexed kernel on one thread and on all threads. Run:
 //! `cargo bench -p gapmap-benches --bench kernels`; add a filter to run one group, e.g.
 //! `-- settlement`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 use std::hint::black_box;
 

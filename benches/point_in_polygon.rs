@@ -5,6 +5,11 @@
 //!
 //! Run: `cargo bench -p gapmap-benches --bench point_in_polygon`. The claim it checks: the
 //! prepared cost per point stays flat as the polygon grows to 100k vertices.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 use std::hint::black_box;
 

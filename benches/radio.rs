@@ -12,6 +12,11 @@
 //! TR 38.901 UMa for 5G) spread uniformly over a square sized so that a premise sees about ten
 //! sites' discs, as in a Swedish county; premises are uniform. Run:
 //! `cargo bench -p gapmap-benches --bench radio`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 use std::hint::black_box;
 

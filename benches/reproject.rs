@@ -2,6 +2,11 @@
 //! the Krüger series per vertex (the baseline, and what PROJ's `tmerc` computes) against the
 //! tile interpolants of `TmTiles` that the GeoJSON writers use. Run:
 //! `cargo bench -p gapmap-benches --bench reproject`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 use std::hint::black_box;
 

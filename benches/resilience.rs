@@ -9,6 +9,11 @@
 //! (access networks are trees), plus 15 % extra links that close rings, 2 % of links doubled
 //! by a cable 1 m beside them (one trench), and 8 backbone points. Run:
 //! `cargo bench -p gapmap-benches --bench resilience`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 use std::hint::black_box;
 

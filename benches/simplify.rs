@@ -2,6 +2,11 @@
 //! settlement-like rings: a wiggly boundary digitised every 2 m or so with 1 m of noise,
 //! simplified at the default `--map-simplify-m` of 2 m, which keeps about half the vertices
 //! as on SCB's tätorter. Run: `cargo bench -p gapmap-benches --bench simplify`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 use std::hint::black_box;
 

@@ -3,6 +3,11 @@
 //! (`geo::Validation::is_valid`), on settlement-like outlines: one wiggly shell with a few
 //! holes, of 1,000 to 100,000 vertices (geo's only up to 10,000: it is quadratic). Run:
 //! `cargo bench -p gapmap-benches --bench validity`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 use std::hint::black_box;
 

@@ -2,9 +2,10 @@
 //! are its library plan (clap derives on the plans); this file parses, dispatches, prints what
 //! the library hands back, and maps errors to exit codes (2: bad input or usage, 1: other).
 
-// `IoError` carries file, layer, feature and field for its messages; errors are rare, so its
-// size on the error path is not worth boxing.
-#![allow(clippy::result_large_err)]
+#![allow(
+    clippy::result_large_err,
+    reason = "IoError carries file, layer, feature and field for its messages; errors are rare, so its size on the error path is not worth boxing"
+)]
 
 use std::process::ExitCode;
 
@@ -30,8 +31,10 @@ struct Cli {
     command: Command,
 }
 
-// Parsed once per process: the size difference between subcommands does not matter.
-#[allow(clippy::large_enum_variant)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per process: the size difference between subcommands does not matter"
+)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Fibre and mobile coverage per premise and per settlement: tables, gap map, run record.

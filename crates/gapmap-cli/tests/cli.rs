@@ -1,6 +1,11 @@
 //! End-to-end tests of the `gapmap` binary: a hand-computed scenario, the bundled region
 //! against golden outputs (parsed, with a tolerance), determinism across thread counts, and
 //! every bad-input case with its exit code and message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};

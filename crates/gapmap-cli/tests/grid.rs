@@ -1,6 +1,11 @@
 //! `gapmap grid` end to end on the bundled region: SCB cells match SCB's own ids, every count
 //! matches a recount from premises.parquet, every settlement gets an H3 cell in covers mode,
 //! regions add up, and bad input exits 2.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 mod common;
 

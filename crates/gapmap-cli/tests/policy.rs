@@ -1,5 +1,10 @@
 //! State-aid classes, planned and other fixed networks, national goals and aid areas, end to
 //! end on a scenario whose every number is worked out by hand.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 mod common;
 

@@ -1,6 +1,11 @@
 //! End-to-end tests of `gapmap predict` and `gapmap analyze --sites`: a hand-computed link
 //! budget, polygons and per-premise prediction agreeing, terrain from a real DEM, critical
 //! sites, and bad input (exit 2, the site named, nothing written).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,10 @@
 //! `gapmap prioritise` end to end: hand-computed project costs (straight and along roads),
 //! the greedy's known worst case caught by the single best project, outputs and bad input.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 mod common;
 

@@ -1,6 +1,11 @@
 //! `gapmap report` end to end on the bundled region, after `grid` and `prioritise`: the page
 //! is self-contained, has its maps and tables, and renders in a real headless browser
 //! (Debian's chromium) with a map that is not blank; map.png is drawn too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 mod common;
 

@@ -3,6 +3,11 @@
 //! settlements are derived from the premises alone, and each tätort counts as recovered when
 //! one derived settlement holds at least 80 % of its premises and at least 80 % of that
 //! settlement's premises are its own.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 mod common;
 

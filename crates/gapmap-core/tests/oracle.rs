@@ -2,6 +2,11 @@
 //! geometry: holes, multipolygons, overlapping settlements, premises exactly on boundaries and
 //! vertices, and premises exactly at the drop distance. Each kernel runs at 1 and at 4 threads
 //! and must equal the oracle exactly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 use std::collections::BTreeSet;
 

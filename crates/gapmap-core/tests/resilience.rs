@@ -1,5 +1,10 @@
 //! Resilience against reality (the OptoSUNET backbone) and against a brute-force oracle that
 //! removes links one by one (and subsets of them, for path counts) on seeded random graphs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 use std::collections::{BTreeMap, BTreeSet};
 

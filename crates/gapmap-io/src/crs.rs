@@ -51,6 +51,10 @@ impl Crs {
     }
 
     /// WGS 84 longitude/latitude, as RFC 7946 GeoJSON uses.
+    #[allow(
+        clippy::expect_used,
+        reason = "EPSG:4326 is in every PROJ database GDAL is built with"
+    )]
     pub fn wgs84() -> Crs {
         Crs::parse("EPSG:4326", "WGS 84").expect("GDAL knows EPSG:4326")
     }

@@ -71,7 +71,8 @@ impl WkbReader<'_> {
         let bytes = &self.buf[self.pos..self.pos + n * 8 * dims];
         self.pos += bytes.len();
         let num = |b: &[u8]| {
-            let a: [u8; 8] = b.try_into().expect("eight bytes");
+            let mut a = [0u8; 8];
+            a.copy_from_slice(b);
             if le {
                 f64::from_le_bytes(a)
             } else {

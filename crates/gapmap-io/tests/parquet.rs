@@ -1,8 +1,15 @@
 //! The Parquet writer: what it writes reads back as the same table, whatever the encoding it
 //! chose per column (dictionary from views, polars' choice, plain floats), across row groups.
-
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 // The closures return `IoError`, which carries its context by value (as the library does).
-#![allow(clippy::result_large_err)]
+#![allow(
+    clippy::result_large_err,
+    reason = "IoError carries its context by value, as the library does"
+)]
 
 use gapmap_io::write::tables;
 use polars::prelude::*;

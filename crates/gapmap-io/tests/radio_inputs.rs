@@ -1,6 +1,14 @@
 //! Cell sites and elevation rasters: fields, units, every bad value naming the site, and a real
 //! DEM (City of Helsinki, 1 m, EPSG:4326) warped into a projected CRS.
-#![allow(clippy::result_large_err)]
+#![allow(
+    clippy::result_large_err,
+    reason = "IoError carries its context by value, as the library does"
+)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,10 @@
 //! Reading inputs: every supported format, CRS handling, layer and field choice, and each kind
 //! of bad input with the error it must give. Fixtures are written in the tests through GDAL.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,10 @@
 //! The native inverse Transverse Mercator against PROJ: every result must match PROJ's within
 //! 1e-9°, whichever path each batch took.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 use gapmap_core::rng::SplitMix64;
 use gapmap_io::crs::Transform;

@@ -1,5 +1,10 @@
 //! The fast validity screen in core against GEOS (through GDAL), on seeded random polygons:
 //! whatever the screen proves valid, GEOS finds valid.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 use gapmap_core::geo::{Geometry, MultiPolygon};
 use gapmap_core::synthetic::fixtures::random_polygons;

@@ -8,19 +8,27 @@ pub const REGION_DIR: &str = "data/dalarna";
 
 /// Files and field names of the bundled region.
 pub struct Region {
+    /// The directory of the bundled region.
     pub dir: PathBuf,
+    /// Premises.
     pub premises: PathBuf,
+    /// Settlement polygons.
     pub settlements: PathBuf,
+    /// The fibre network.
     pub fibre: PathBuf,
+    /// Mobile coverage polygons (paths), one (operator, technology) pair per feature.
     pub mobile: PathBuf,
     /// Backbone points (the resilience analysis runs when the file is there).
     pub backbone: PathBuf,
     /// Cell sites (for `gapmap predict`).
     pub sites: PathBuf,
+    /// Layers of the fibre file.
     pub fibre_layers: Vec<String>,
     /// Region layers for `gapmap grid`: (path, id field, name field): kommuner and the län.
     pub regions: Vec<(PathBuf, &'static str, &'static str)>,
+    /// Settlement id field.
     pub settlement_id_field: &'static str,
+    /// Settlement name field.
     pub settlement_name_field: &'static str,
 }
 

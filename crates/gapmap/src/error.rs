@@ -20,8 +20,14 @@ pub enum Error {
     Core(#[from] gapmap_core::CoreError),
     /// A file that gapmap wrote earlier (an analysis directory, its run.json) is not what
     /// gapmap writes.
+    /// A file that gapmap wrote earlier (an analysis directory, its run.json) is not what gapmap writes.
     #[error("{path}: {message}")]
-    Analysis { path: PathBuf, message: String },
+    Analysis {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A failure of the machine or of gapmap itself (a worker thread that could not start or
     /// panicked).
     #[error("{0}")]

@@ -57,6 +57,7 @@ pub struct GridPlan {
     /// Output directory [default: ANALYSIS/grid].
     #[cfg_attr(feature = "clap", arg(long, value_name = "DIR"))]
     pub out: Option<PathBuf>,
+    /// Replace gapmap's files in an existing, non-empty output directory.
     #[cfg_attr(feature = "clap", arg(long))]
     pub overwrite: bool,
     /// SCB grid cell sizes in metres, comma-separated (SCB publishes 250 m and 1 km; any
@@ -121,6 +122,7 @@ struct Layer {
     premises_snapped: usize,
 }
 
+/// `gapmap grid`: an analysis aggregated to grid squares, H3 cells and regions; returns the terminal summary.
 pub fn run(args: GridPlan) -> Result<String> {
     let mut summary = String::new();
     let t0 = Instant::now();
@@ -284,7 +286,9 @@ pub fn run(args: GridPlan) -> Result<String> {
             let mut in_cell: Vec<Vec<u32>> = vec![Vec::new(); n];
             for (s, cs) in cover.iter().enumerate() {
                 for c in cs {
-                    let k = groups.keys.binary_search(c).expect("listed");
+                    let Ok(k) = groups.keys.binary_search(c) else {
+                        continue; // every cell of a cover is a key of the groups
+                    };
                     in_cell[k].push(s as u32);
                 }
             }

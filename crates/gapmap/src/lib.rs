@@ -18,9 +18,10 @@
 //! line's flags. Errors are [`Error`]; [`Error::is_bad_input`] tells the user's mistakes from
 //! the machine's. Progress and notices go to the [`progress::Reporter`] the front end sets.
 
-// `IoError` carries file, layer, feature and field for its messages; errors are rare, so its
-// size on the error path is not worth boxing.
-#![allow(clippy::result_large_err)]
+#![allow(
+    clippy::result_large_err,
+    reason = "IoError carries file, layer, feature and field for its messages; errors are rare, so its size on the error path is not worth boxing"
+)]
 
 pub mod analyze;
 pub mod bundled;

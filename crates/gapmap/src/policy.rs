@@ -90,6 +90,7 @@ pub struct PolicyPlan {
     /// target speed, and for the 100 Mbit/s goal when at least 100 Mbit/s. Never fibre passed.
     #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub fixed: Vec<PathBuf>,
+    /// Layers read from each other-fixed-network file.
     #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub fixed_layer: Vec<String>,
     /// Download speed field of --fixed, in Mbit/s.
@@ -106,6 +107,7 @@ pub struct PolicyPlan {
     /// planned within 3 years of --aid-year counts for the state-aid class.
     #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub planned: Vec<PathBuf>,
+    /// Layers read from each planned-network file.
     #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub planned_layer: Vec<String>,
     /// Year field of --planned (the year the network is to be ready).
@@ -153,13 +155,19 @@ impl Default for PolicyPlan {
 
 /// The policy inputs and settings, resolved.
 pub struct Policy {
+    /// The state-aid target-speed preset.
     pub preset: AidPreset,
+    /// The year of the state-aid assessment.
     pub aid_year: i32,
+    /// When mobile coverage counts as 100 Mbit/s.
     pub stand_in: MobileStandIn,
+    /// The goals measured.
     pub goals: Vec<Goal>,
     /// Grid cell size of the aid areas, in metres.
     pub aid_cell_m: f64,
+    /// Other fixed networks (paths).
     pub fixed: Option<Fibre>,
+    /// Planned fibre networks (paths).
     pub planned: Option<Fibre>,
 }
 
@@ -261,7 +269,9 @@ fn current_year() -> i32 {
 /// least 100 Mbit/s reaches it. Both `None` without --fixed and --planned (then the fibre
 /// layer alone decides).
 pub struct Reach {
+    /// Per premise: networks at the target speed within the drop distance.
     pub aid_networks: Option<Vec<u32>>,
+    /// Per premise: another fixed network of 100 Mbit/s or more reaches it.
     pub fast_fixed: Option<Vec<bool>>,
     /// Features of --planned that count (planned within the horizon).
     pub planned_counted: usize,

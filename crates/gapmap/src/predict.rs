@@ -29,12 +29,14 @@ use std::fmt::Write as _;
 #[derive(Debug)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct PredictPlan {
+    /// Cell-site options (with `--sites`).
     #[cfg_attr(feature = "clap", command(flatten))]
     pub radio: SitePlan,
     /// Premises to predict at (points or buildings, or a Parquet/CSV table with x/y columns).
     /// With neither --sites nor --premises, the bundled region's sites and premises.
     #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub premises: Option<PathBuf>,
+    /// How to read the premises.
     #[cfg_attr(feature = "clap", command(flatten))]
     pub premise: PremisePlan,
     /// Cell size of the coverage grid, metres (cells are aligned to multiples of it).
@@ -63,6 +65,7 @@ pub struct PredictPlan {
     /// CRS of inputs that carry none.
     #[cfg_attr(feature = "clap", arg(long, value_name = "CRS"))]
     pub assume_crs: Option<String>,
+    /// Replace gapmap's files in an existing, non-empty output directory.
     #[cfg_attr(feature = "clap", arg(long))]
     pub overwrite: bool,
     /// Worker threads [default: all cores].
@@ -70,6 +73,7 @@ pub struct PredictPlan {
     pub threads: Option<usize>,
 }
 
+/// `gapmap predict`: predicted coverage from cell sites; returns the terminal summary.
 pub fn run(mut args: PredictPlan) -> Result<String> {
     let mut summary = String::new();
     let started_utc = utc_now();
@@ -98,7 +102,10 @@ pub fn run(mut args: PredictPlan) -> Result<String> {
 
     // Read.
     let spin = Bar::spinner("reading sites");
-    let (sites, dem) = args.radio.read(&ctx, &[])?.expect("--sites is checked");
+    let (sites, dem) = args
+        .radio
+        .read(&ctx, &[])?
+        .ok_or_else(|| Error::usage("--sites is needed"))?;
     let premises = args
         .premises
         .as_ref()

@@ -60,6 +60,7 @@ pub struct PrioritisePlan {
     /// Output directory [default: ANALYSIS/priorities].
     #[cfg_attr(feature = "clap", arg(long, value_name = "DIR"))]
     pub out: Option<PathBuf>,
+    /// Replace gapmap's files in an existing, non-empty output directory.
     #[cfg_attr(feature = "clap", arg(long))]
     pub overwrite: bool,
     /// Candidate projects.
@@ -84,6 +85,7 @@ pub struct PrioritisePlan {
     /// is shorter than the straight route with the detour factor.
     #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub roads: Option<PathBuf>,
+    /// Layer of the roads file (needed when it has several).
     #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub roads_layer: Option<String>,
     /// Road vertices closer than this, in metres, are one junction.
@@ -92,6 +94,7 @@ pub struct PrioritisePlan {
     /// The fibre for --roads [default: the fibre layers recorded in the analysis' run.json].
     #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub fibre: Vec<PathBuf>,
+    /// Layers read from each fibre file.
     #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub fibre_layer: Vec<String>,
 }
@@ -113,6 +116,7 @@ struct Project {
     area: MultiPolygon<f64>,
 }
 
+/// `gapmap prioritise`: candidate projects costed, and the ones a budget funds; returns the terminal summary.
 pub fn run(args: PrioritisePlan) -> Result<String> {
     let mut summary = String::new();
     let t0 = Instant::now();

@@ -102,6 +102,7 @@ fn pct(v: f64) -> String {
     }
 }
 
+/// `gapmap report`: report.html and map.png of an analysis; returns the terminal summary.
 pub fn run(args: ReportPlan) -> Result<String> {
     let mut summary = String::new();
     let t0 = Instant::now();

@@ -28,6 +28,7 @@ pub struct ResiliencePlan {
     /// resilience analysis and critical_links.*; needs --fibre.
     #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub backbone: Option<PathBuf>,
+    /// Layer of the backbone file (needed when it has several).
     #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub backbone_layer: Option<String>,
     /// Name field of the backbone points [default: name; else the feature id].
@@ -105,9 +106,13 @@ impl ResiliencePlan {
 
 /// The resilience analysis and what the outputs need of it.
 pub struct Outcome {
+    /// The fibre lines of the graph.
     pub lines: Vec<NetworkLine>,
+    /// The fibre network graph.
     pub graph: FibreGraph,
+    /// Redundancy classes, paths and critical units.
     pub result: Resilience,
+    /// Per premise: the fibre link it hangs on.
     pub premise_link: Vec<Option<u32>>,
     /// Backbone points that attached to no fibre.
     pub unattached: Vec<String>,

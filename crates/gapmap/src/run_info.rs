@@ -21,17 +21,27 @@ use crate::error::{write_error, Error, Result};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(bound(deserialize = "P: Deserialize<'de>, Q: Deserialize<'de>"))]
 pub struct RunInfo<P = Parameters, Q = PredictionSummary> {
+    /// Always `gapmap`.
     pub tool: String,
+    /// gapmap's version.
     pub version: String,
+    /// The subcommand.
     pub command: String,
+    /// When the run started, `YYYY-MM-DDTHH:MM:SSZ`.
     pub started_utc: String,
     /// The parameters as they took effect (defaults resolved).
     pub parameters: P,
+    /// The working CRS all inputs were reprojected into.
     pub working_crs: String,
+    /// Every input read.
     pub inputs: Vec<InputInfo>,
+    /// The fibre networks, in the order of their ids.
     pub fibre_networks: Vec<String>,
+    /// The mobile operators, in the order of their bits.
     pub mobile_operators: Vec<String>,
+    /// Every technology value in the mobile layers, and what it counts as.
     pub mobile_technologies: Vec<TechValue>,
+    /// What the user was told.
     pub notices: Vec<String>,
     /// Sums over every settlement and the rural row, by count column.
     pub totals: BTreeMap<String, u64>,
@@ -41,6 +51,7 @@ pub struct RunInfo<P = Parameters, Q = PredictionSummary> {
     /// Predicted coverage from cell sites (with `--sites`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prediction: Option<Q>,
+    /// Wall time, CPU time and peak memory of each phase, then the total.
     pub timings_s: Vec<Phase>,
     /// Every file the run wrote, run.json last.
     pub outputs: Vec<String>,
@@ -53,35 +64,65 @@ pub struct RunInfo<P = Parameters, Q = PredictionSummary> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Parameters {
+    /// True when the bundled region was analysed.
     pub bundled_region: bool,
+    /// The working CRS.
     pub crs: String,
+    /// CRS of inputs that carry none.
     pub assume_crs: Option<String>,
+    /// A premise is fibre passed when fibre is at most this far, in metres.
     pub drop_distance_m: f64,
+    /// Gap premises within this distance of each other form one cluster, in metres.
     pub gap_cluster_m: f64,
+    /// Gap polygons extend this far beyond their premises, in metres.
     pub gap_margin_m: f64,
+    /// Invalid polygons are an error instead of being repaired.
     pub strict: bool,
+    /// Worker threads.
     pub threads: usize,
+    /// Layer of the settlements file (needed when it has several).
     pub settlements_layer: Option<String>,
+    /// Layers read from each fibre file.
     pub fibre_layer: Vec<String>,
+    /// Layers read from each mobile file.
     pub mobile_layer: Vec<String>,
+    /// Settlement id field.
     pub settlement_id_field: String,
+    /// Settlement name field.
     pub settlement_name_field: String,
+    /// Fibre field with the network.
     pub fibre_network_field: String,
+    /// Mobile field with the operator.
     pub mobile_operator_field: String,
+    /// Mobile field with the technology.
     pub mobile_tech_field: String,
+    /// Output directory.
     pub out: String,
+    /// Replace gapmap's files in an existing, non-empty output directory.
     pub overwrite: bool,
+    /// Also write gapmap.gpkg.
     pub gpkg: bool,
+    /// Douglas-Peucker tolerance of the web maps, in metres.
     pub map_simplify_m: f64,
+    /// The outputs written.
     pub outputs: Vec<String>,
+    /// Fibre resilience (with `--backbone`).
     pub resilience: ResilienceParameters,
+    /// Layer of the premises file (needed when it has several).
     pub premises_layer: Option<String>,
+    /// Premise field with the number of households.
     pub households_field: String,
+    /// Premise field with the number of workplaces.
     pub workplaces_field: String,
+    /// Premise id field.
     pub premise_id_field: String,
+    /// x (easting or longitude) column of Parquet/CSV premise tables.
     pub x_field: String,
+    /// y (northing or latitude) column of Parquet/CSV premise tables.
     pub y_field: String,
+    /// Cell sites (a path).
     pub sites: Option<SiteParameters>,
+    /// State-aid and goal settings.
     pub policy: PolicyParameters,
 }
 
@@ -89,11 +130,17 @@ pub struct Parameters {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResilienceParameters {
+    /// Layer of the backbone file (needed when it has several).
     pub backbone_layer: Option<String>,
+    /// Name field of the backbone points.
     pub backbone_name_field: String,
+    /// Backbone points attach to the nearest fibre vertex within this distance, in metres.
     pub backbone_snap_m: f64,
+    /// Fibre vertices closer than this, in metres, are one node.
     pub snap_m: f64,
+    /// Links this close (metres) for more than half their length share a risk.
     pub srlg_m: f64,
+    /// Shared-risk field of the fibre.
     pub fibre_srlg_field: Option<String>,
 }
 
@@ -101,16 +148,27 @@ pub struct ResilienceParameters {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SiteParameters {
+    /// Layer of the cell-site file (needed when it has several).
     pub sites_layer: Option<String>,
+    /// The path-loss model.
     pub model: String,
+    /// The environment of the path-loss model.
     pub environment: String,
+    /// Line of sight.
     pub los: String,
+    /// The elevation raster (a path).
     pub dem: Option<String>,
+    /// Coverage threshold preset.
     pub threshold_preset: String,
+    /// The 4G coverage threshold on RSRP, in dBm.
     pub rsrp_threshold_4g_dbm: f64,
+    /// The 5G coverage threshold on SS-RSRP, in dBm.
     pub rsrp_threshold_5g_dbm: f64,
+    /// Building entry loss, in dB.
     pub indoor_loss_db: f64,
+    /// Terminal antenna height above ground, in metres.
     pub ue_height_m: f64,
+    /// Sites outside their model's range are used (and flagged).
     pub extrapolate: bool,
 }
 
@@ -118,15 +176,25 @@ pub struct SiteParameters {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyParameters {
+    /// The state-aid target-speed preset.
     pub aid_preset: String,
+    /// The state-aid target speed, in Mbit/s.
     pub aid_target_mbps: f64,
+    /// The year of the state-aid assessment.
     pub aid_year: i32,
+    /// Grid cell size of the white areas, in metres.
     pub aid_cell_m: f64,
+    /// Other fixed networks (paths).
     pub fixed: Vec<String>,
+    /// Speed field of the other fixed networks.
     pub fixed_speed_field: String,
+    /// Planned fibre networks (paths).
     pub planned: Vec<String>,
+    /// Year field of the planned networks.
     pub planned_year_field: String,
+    /// When mobile coverage counts as 100 Mbit/s.
     pub mobile_stand_in: String,
+    /// The goals measured.
     pub goals: Vec<GoalRecord>,
 }
 
@@ -134,8 +202,11 @@ pub struct PolicyParameters {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GoalRecord {
+    /// The name.
     pub name: String,
+    /// What the goal measures: fibre, 100mbps, 4g or 5g.
     pub measure: String,
+    /// The target share, in per cent.
     pub target_pct: f64,
     /// `households+workplaces` or `premises`.
     pub base: String,
@@ -175,15 +246,25 @@ impl GoalRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResilienceSummary {
+    /// Backbone points (with `--backbone`).
     pub backbone: String,
+    /// Backbone points.
     pub backbone_points: usize,
+    /// Backbone points that attached to no fibre.
     pub backbone_points_unattached: Vec<String>,
+    /// Junctions of the graph.
     pub junctions: usize,
+    /// Links between junctions.
     pub links: usize,
+    /// Risk units: what one event cuts together.
     pub risk_units: usize,
+    /// Risk units of more than one link.
     pub risk_units_of_several_links: usize,
+    /// Premises that hang on a fibre link.
     pub premises_on_fibre_links: usize,
+    /// Settlements by redundancy class.
     pub settlements_by_class: ClassCounts,
+    /// Risk units whose failure cuts premises or settlements off.
     pub critical_units: usize,
 }
 
@@ -191,8 +272,11 @@ pub struct ResilienceSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClassCounts {
+    /// Settlements with no path to the backbone.
     pub none: usize,
+    /// Settlements on a single path.
     pub single: usize,
+    /// Redundant settlements.
     pub redundant: usize,
 }
 
@@ -200,10 +284,15 @@ pub struct ClassCounts {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PredictionSummary {
+    /// Cell sites (a path).
     pub sites: usize,
+    /// Premises with predicted 4G.
     pub premises_4g_by_sites: usize,
+    /// Premises with predicted 5G.
     pub premises_5g_by_sites: usize,
+    /// Premises whose 4G hangs on a single site.
     pub premises_single_4g_site: usize,
+    /// Premises served by a site outside its model's range.
     pub premises_extrapolated: usize,
 }
 
@@ -228,7 +317,9 @@ impl RunInfo<Parameters> {
 #[derive(Debug, Serialize, Deserialize, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Phase {
+    /// The phase's name.
     pub phase: String,
+    /// Wall time, in seconds.
     pub seconds: f64,
     /// Peak resident memory during the phase, in MiB (Linux only).
     pub peak_rss_mib: Option<f64>,

@@ -29,6 +29,7 @@ pub struct SettlementsPlan {
     /// Premises (any GDAL vector format, or CSV/Parquet points) to derive settlements from.
     #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub from_premises: PathBuf,
+    /// How to read the premises.
     #[cfg_attr(feature = "clap", command(flatten))]
     pub premise: PremisePlan,
     /// Working CRS (projected, metres).
@@ -59,10 +60,12 @@ pub struct SettlementsPlan {
         arg(long, value_name = "DIR", default_value = "gapmap-settlements")
     )]
     pub out: PathBuf,
+    /// Replace gapmap's files in an existing, non-empty output directory.
     #[cfg_attr(feature = "clap", arg(long))]
     pub overwrite: bool,
 }
 
+/// `gapmap settlements`: settlements derived from premises; returns the terminal summary.
 pub fn run(args: SettlementsPlan) -> Result<String> {
     let mut summary = String::new();
     let t0 = Instant::now();

@@ -50,6 +50,7 @@ pub struct SynthPlan {
     /// Real settlement polygons, e.g. SCB tätorter (any GDAL vector format).
     #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub settlements: PathBuf,
+    /// Layer of the settlements file (needed when it has several).
     #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub settlements_layer: Option<String>,
     /// Settlement id field; its leading digits (an SCB kommun code) name the municipal network.
@@ -62,6 +63,7 @@ pub struct SynthPlan {
         feature = "clap",
         arg(long, value_name = "FIELD", default_value = "tatort")
     )]
+    /// Settlement name field.
     pub settlement_name_field: String,
     /// Settlement population field, used with --premises.
     #[cfg_attr(
@@ -82,6 +84,7 @@ pub struct SynthPlan {
     /// Land polygons (e.g. län boundaries): rural villages are placed on land only.
     #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub land: Option<PathBuf>,
+    /// Layer of the land file (needed when it has several).
     #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub land_layer: Option<String>,
     /// Make premises from a population grid instead: a CSV or Parquet table of cell centres
@@ -92,16 +95,19 @@ pub struct SynthPlan {
         feature = "clap",
         arg(long, value_name = "COLUMN", default_value = "x")
     )]
+    /// x column of the population grid.
     pub popgrid_x: String,
     #[cfg_attr(
         feature = "clap",
         arg(long, value_name = "COLUMN", default_value = "y")
     )]
+    /// y column of the population grid.
     pub popgrid_y: String,
     #[cfg_attr(
         feature = "clap",
         arg(long, value_name = "COLUMN", default_value = "population")
     )]
+    /// Population column of the population grid.
     pub popgrid_population: String,
     /// CRS of the grid's coordinates (SCB's grids are SWEREF 99 TM).
     #[cfg_attr(
@@ -133,6 +139,7 @@ pub struct SynthPlan {
     /// Output directory.
     #[cfg_attr(feature = "clap", arg(long, value_name = "DIR"))]
     pub out: PathBuf,
+    /// Replace gapmap's files in an existing, non-empty output directory.
     #[cfg_attr(feature = "clap", arg(long))]
     pub overwrite: bool,
 }
@@ -148,6 +155,7 @@ fn network_group(id: &str) -> String {
     }
 }
 
+/// `gapmap synth`: seeded synthetic workloads; returns the terminal summary.
 pub fn run(args: SynthPlan) -> Result<String> {
     let mut report = String::new();
     if !(args.cell_m > 0.0 && args.persons_per_premise > 0.0) {

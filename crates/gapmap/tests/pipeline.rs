@@ -1,6 +1,11 @@
 //! The library pipeline on the bundled region: a plan recorded in run.json reads back and runs
 //! again to the same results, and `compute` on two halves of the premises, against the same
 //! reference layers, gives the same per-premise results and tallies that merge exactly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,10 @@
 //! Helpers shared by the CLI test files that include this module.
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test file uses some of the helpers")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails by panicking"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -140,6 +140,10 @@ pub fn white_areas(
     }
     // Components in order of their smallest premise.
     let roots: Vec<u32> = (0..cells.len() as u32).map(|a| uf.find(a)).collect();
+    #[allow(
+        clippy::expect_used,
+        reason = "`cells` lists the cell of every white premise"
+    )]
     let cell_of: Vec<u32> = whites
         .par_iter()
         .map(|&i| {

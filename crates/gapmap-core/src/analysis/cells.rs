@@ -57,6 +57,7 @@ pub fn group<K: Ord + Copy + Send + Sync>(keys: &[Option<K>]) -> Groups<K> {
     let mut distinct: Vec<K> = keys.iter().flatten().copied().collect();
     distinct.par_sort_unstable();
     distinct.dedup();
+    #[allow(clippy::expect_used, reason = "`distinct` lists every key")]
     let of = keys
         .par_iter()
         .map(|k| k.map(|k| distinct.binary_search(&k).expect("key is listed") as u32))

@@ -651,14 +651,13 @@ impl<'a> LocalCuts<'a> {
             Anchor::At(k, _) => Some(*k),
             Anchor::Unreachable => None,
         };
-        let mut prem_order: Vec<u32> = (0..premise_anchor.len() as u32)
-            .filter(|&i| at(&premise_anchor[i as usize]).is_some())
+        // (entry time, premise) of every anchored premise, by entry time.
+        let mut prem_at: Vec<(u32, u32)> = (0..premise_anchor.len() as u32)
+            .filter_map(|i| at(&premise_anchor[i as usize]).map(|k| (tin[k as usize], i)))
             .collect();
-        prem_order.sort_by_key(|&i| tin[at(&premise_anchor[i as usize]).unwrap() as usize]);
-        let prem_tin: Vec<u32> = prem_order
-            .iter()
-            .map(|&i| tin[at(&premise_anchor[i as usize]).unwrap() as usize])
-            .collect();
+        prem_at.sort_by_key(|&(t, _)| t);
+        let prem_order: Vec<u32> = prem_at.iter().map(|&(_, i)| i).collect();
+        let prem_tin: Vec<u32> = prem_at.iter().map(|&(t, _)| t).collect();
         let mut prem_hh_prefix = vec![0u64; prem_order.len() + 1];
         for (k, &i) in prem_order.iter().enumerate() {
             prem_hh_prefix[k + 1] = prem_hh_prefix[k]
@@ -685,14 +684,13 @@ impl<'a> LocalCuts<'a> {
                 .enumerate()
                 .filter_map(|(i, l)| l.map(|l| (l as usize, i as u32))),
         );
-        let mut sett_order: Vec<u32> = (0..settlement_anchor.len() as u32)
-            .filter(|&s| at(&settlement_anchor[s as usize]).is_some())
+        // (entry time, settlement) of every anchored settlement, in that order.
+        let mut sett_by_tin: Vec<(u32, u32)> = (0..settlement_anchor.len() as u32)
+            .filter_map(|s| at(&settlement_anchor[s as usize]).map(|k| (tin[k as usize], s)))
             .collect();
-        sett_order.sort_by_key(|&s| (tin[at(&settlement_anchor[s as usize]).unwrap() as usize], s));
-        let sett_tin = sett_order
-            .iter()
-            .map(|&s| tin[at(&settlement_anchor[s as usize]).unwrap() as usize])
-            .collect();
+        sett_by_tin.sort_unstable();
+        let sett_order: Vec<u32> = sett_by_tin.iter().map(|&(_, s)| s).collect();
+        let sett_tin = sett_by_tin.iter().map(|&(t, _)| t).collect();
         let (sett_at_start, sett_at) = csr(
             nc,
             settlement_anchor
@@ -886,7 +884,9 @@ impl<'a> LocalCuts<'a> {
                 if in_full(k) {
                     return; // counted with its interval
                 }
-                let l = self.demand.premise_link[i as usize].unwrap();
+                let Some(l) = self.demand.premise_link[i as usize] else {
+                    return; // on no link: nothing of it is cut
+                };
                 let (a, b) = c.ends[l as usize];
                 let lost = if sc.removed[l as usize] == stamp {
                     in_x(a, sc) || in_x(b, sc)

@@ -199,7 +199,7 @@ fn main_edge(
 }
 
 /// An empty range of points to skip.
-#[allow(clippy::reversed_empty_ranges)]
+#[allow(clippy::reversed_empty_ranges, reason = "an empty range is the point")]
 const NO_SKIP: std::ops::RangeInclusive<usize> = 1..=0;
 
 /// Deygout diffraction loss over a profile whose first and last points are the antennas;

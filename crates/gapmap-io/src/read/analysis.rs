@@ -82,28 +82,28 @@ pub fn read_analysed_premises(dir: &Path) -> Result<AnalysedPremises> {
     let f64s = |n: &str| -> Result<Vec<Option<f64>>> {
         Ok(series(&df, p, n, &DataType::Float64)?
             .f64()
-            .unwrap()
+            .map_err(|e| err(p, e.to_string()))?
             .iter()
             .collect())
     };
     let u32s = |n: &str| -> Result<Vec<Option<u32>>> {
         Ok(series(&df, p, n, &DataType::UInt32)?
             .u32()
-            .unwrap()
+            .map_err(|e| err(p, e.to_string()))?
             .iter()
             .collect())
     };
     let bools = |n: &str| -> Result<Vec<Option<bool>>> {
         Ok(series(&df, p, n, &DataType::Boolean)?
             .bool()
-            .unwrap()
+            .map_err(|e| err(p, e.to_string()))?
             .iter()
             .collect())
     };
     let strs = |n: &str| -> Result<Vec<Option<String>>> {
         Ok(series(&df, p, n, &DataType::String)?
             .str()
-            .unwrap()
+            .map_err(|e| err(p, e.to_string()))?
             .iter()
             .map(|s| s.map(str::to_string))
             .collect())

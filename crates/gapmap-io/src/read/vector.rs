@@ -266,7 +266,10 @@ impl VectorLayer {
         let mut make_valid_options = CslStringList::new();
         make_valid_options
             .set_name_value("METHOD", "STRUCTURE")
-            .expect("static option");
+            .map_err(|e| IoError::Open {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
         Ok(VectorLayer {
             path: path.to_path_buf(),
             name,

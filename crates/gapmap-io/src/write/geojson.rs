@@ -236,7 +236,8 @@ pub fn push_geometry(s: &mut Vec<u8>, g: &Geometry<f64>) {
 pub fn geometry_json(g: &Geometry<f64>) -> String {
     let mut s = Vec::new();
     push_geometry(&mut s, g);
-    String::from_utf8(s).expect("ASCII")
+    // The writer emits ASCII only.
+    String::from_utf8(s).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Twice the signed area of a ring; positive when counter-clockwise.

@@ -65,11 +65,10 @@ impl Staging {
         if !self.files.iter().any(|f| f == name) {
             self.files.push(name.to_string());
         }
+        // The staging directory is open until `commit`, which takes the `Staging`.
         self.staging
             .as_ref()
-            .expect("staging is open until commit")
-            .path()
-            .join(name)
+            .map_or_else(|| self.dir.join(name), |s| s.path().join(name))
     }
 
     /// The final output directory.
@@ -79,7 +78,9 @@ impl Staging {
 
     /// Moves every staged file into the output directory; returns their final paths.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
-        let staging = self.staging.take().expect("commit once");
+        let Some(staging) = self.staging.take() else {
+            return Ok(Vec::new()); // `commit` takes the `Staging`: it cannot run twice
+        };
         let mut done = Vec::new();
         for name in &self.files {
             let from = staging.path().join(name);

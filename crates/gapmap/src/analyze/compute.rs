@@ -31,10 +31,13 @@ pub struct Computed {
     pub settlement: Vec<Option<u32>>,
     /// Fibre distance and networks in reach (`None` without fibre).
     pub fibre: Option<Vec<FibreReach>>,
+    /// Mobile coverage polygons (paths), one (operator, technology) pair per feature.
     pub mobile: Vec<MobileCover>,
     /// Coverage by the polygons alone, when cell sites also count (else empty).
     pub mobile_polygons: Vec<MobileCover>,
+    /// Per premise: its gap kind, if any.
     pub gap_kind: Vec<Option<GapKind>>,
+    /// The gap clusters.
     pub clusters: Vec<GapCluster>,
     /// One outline per cluster (none when no map is written).
     pub outlines: Vec<MultiPolygon<f64>>,
@@ -44,6 +47,7 @@ pub struct Computed {
     /// (`Tally: AddAssign`), so that the tallies of disjoint sets of premises add up to the
     /// tallies of their union.
     pub tallies: Vec<Tally>,
+    /// Per premise: what it has (fibre, networks, mobile, 100 Mbit/s, aid class).
     pub outcomes: Vec<summary::Outcome>,
     /// White areas for a tender (drawn only for the map outputs).
     pub aid_areas: Option<gapmap_core::aid::AidAreas>,
@@ -78,20 +82,31 @@ impl WorkingCrs {
 
 /// An analysis: its inputs (what the outputs still need of them) and every result.
 pub struct Results {
+    /// The plan that was run.
     pub plan: AnalysisPlan,
+    /// The plan's checked parameters and goals.
     pub checked: Checked,
+    /// True when the bundled region is analysed.
     pub bundled: bool,
     /// The working CRS.
     pub crs: WorkingCrs,
+    /// Premises.
     pub premises: Premises,
+    /// Settlement polygons.
     pub settlements: Settlements,
+    /// The fibre network.
     pub fibre: Option<Fibre>,
+    /// Mobile coverage polygons (paths), one (operator, technology) pair per feature.
     pub mobile: Option<Mobile>,
+    /// Backbone points (with `--backbone`).
     pub backbone: Option<Backbone>,
+    /// Cell sites (a path).
     pub sites: Option<(Sites, Option<DemInput>)>,
+    /// State-aid and goal settings.
     pub policy: Policy,
     /// Predicted coverage at the premises (with `--sites`).
     pub site_prediction: Option<Prediction>,
+    /// Per premise and per area, what the kernels computed.
     pub computed: Computed,
     /// Fibre resilience (with `--backbone`).
     pub resilience: Option<res::Outcome>,
@@ -99,6 +114,7 @@ pub struct Results {
     pub(crate) kept_settlement_index: Option<PolygonIndex>,
     /// The tolerance the outlines were simplified by as they were made.
     pub(crate) early_simplify_m: Option<f64>,
+    /// When the run started, its phases and notices.
     pub meta: RunMeta,
 }
 
@@ -258,7 +274,7 @@ struct Indexes {
 /// kernels' results and outlines reuse its memory rather than fresh pages (peak RSS is also
 /// time: every fresh page is a page fault). The settlement index is handed back when
 /// `keep_settlement_index` is set (resilience needs it).
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, reason = "the kernels' inputs, each named")]
 fn kernels(
     premises: &Premises,
     settlements: &Settlements,

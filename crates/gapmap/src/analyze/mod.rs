@@ -25,8 +25,11 @@ use crate::run_info::{utc_now, Phase};
 
 /// When a run started, the phases it has been through, and what it told the user.
 pub struct RunMeta {
+    /// When the run started, `YYYY-MM-DDTHH:MM:SSZ`.
     pub started_utc: String,
+    /// When the run started (for its wall time).
     pub t0: Instant,
+    /// The phases so far.
     pub clock: Clock,
     /// Notices for run.json (each was also reported as it came).
     pub notices: Vec<String>,
@@ -46,6 +49,7 @@ impl RunMeta {
 
 /// What [`run`] hands back: the results and where they went.
 pub struct Analysis {
+    /// The results.
     pub results: Results,
     /// The files written, at their final paths.
     pub written: Vec<std::path::PathBuf>,

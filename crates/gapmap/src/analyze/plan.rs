@@ -27,11 +27,13 @@ pub struct AnalysisPlan {
     /// with x/y columns.
     #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub premises: Option<PathBuf>,
+    /// How to read the premises.
     #[cfg_attr(feature = "clap", command(flatten))]
     pub premise: PremisePlan,
     /// Settlement polygons, e.g. SCB tätorter.
     #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub settlements: Option<PathBuf>,
+    /// Layer of the settlements file (needed when it has several).
     #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub settlements_layer: Option<String>,
     /// Fibre network: lines (routes) and points (nodes). Repeat for several files.
@@ -139,10 +141,13 @@ pub struct AnalysisPlan {
     /// CRS, with their QGIS styles (QGIS also styles the GeoJSON maps by their .qml files).
     #[cfg_attr(feature = "clap", arg(long))]
     pub gpkg: bool,
+    /// Fibre resilience (with `--backbone`).
     #[cfg_attr(feature = "clap", command(flatten))]
     pub resilience: ResiliencePlan,
+    /// Cell-site options (with `--sites`).
     #[cfg_attr(feature = "clap", command(flatten))]
     pub radio: SitePlan,
+    /// State-aid and goal settings.
     #[cfg_attr(feature = "clap", command(flatten))]
     pub policy: PolicyPlan,
 }

@@ -45,16 +45,24 @@ pub struct Inputs {
     pub bundled: bool,
     /// The working CRS and how inputs without one are read.
     pub ctx: ReadContext,
+    /// Premises.
     pub premises: Premises,
     /// The premises along a Hilbert curve: kernels visit them in this order, so that
     /// neighbouring queries share index nodes in cache.
     pub order: SpatialOrder,
+    /// Settlement polygons.
     pub settlements: Settlements,
+    /// The settlement polygons, indexed.
     pub settlement_index: PolygonIndex,
+    /// The fibre network.
     pub fibre: Option<Fibre>,
+    /// The fibre, indexed.
     pub fibre_index: Option<FibreIndex>,
+    /// Mobile coverage polygons (paths), one (operator, technology) pair per feature.
     pub mobile: Option<Mobile>,
+    /// The mobile polygons, indexed.
     pub mobile_index: Option<MobileIndex>,
+    /// Backbone points (with `--backbone`).
     pub backbone: Option<Backbone>,
     /// Cell sites and their DEM (with `--sites`).
     pub sites: Option<(Sites, Option<DemInput>)>,

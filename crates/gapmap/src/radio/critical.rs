@@ -13,11 +13,15 @@ use gapmap_io::write::features::Column;
 pub struct CriticalSites {
     /// Site indices, ranked: most premises cut first, then households, then site id.
     pub ranked: Vec<u32>,
+    /// Per site: premises whose only 4G it is.
     pub premises_cut: Vec<i64>,
+    /// Per site: households whose only 4G it is.
     pub households_cut: Vec<i64>,
+    /// Per site: workplaces whose only 4G it is.
     pub workplaces_cut: Vec<i64>,
     /// Distinct settlements with a premise cut, and the one with the most.
     pub settlements_cut: Vec<i64>,
+    /// Per site: the settlement of most of the premises it alone serves.
     pub main_settlement: Vec<Option<u32>>,
     /// Per premise: its 4G hangs on one site.
     pub dependent: Vec<bool>,

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{check_number, check_range, Error, Result};
 use crate::run_info::SiteParameters;
 
+/// Path-loss model of the cell sites.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
@@ -28,6 +29,7 @@ pub enum ModelArg {
     /// Hata up to 1500 MHz, COST-231 up to 2000 MHz, TR 38.901 UMa above; TR 38.901 RMa
     /// from 500 MHz in open areas.
     Auto,
+    /// Free-space path loss (an upper bound on reach).
     FreeSpace,
     /// Okumura-Hata (150-1500 MHz).
     Hata,
@@ -41,16 +43,20 @@ pub enum ModelArg {
     UmaOptional,
 }
 
+/// Environment of the path-loss models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum EnvironmentArg {
+    /// Dense urban areas.
     Urban,
+    /// Suburban areas.
     Suburban,
     /// Open or rural land.
     Open,
 }
 
+/// Line of sight for TR 38.901.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
@@ -67,6 +73,7 @@ pub enum LosArg {
     Nlos,
 }
 
+/// Coverage threshold preset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
@@ -78,6 +85,7 @@ pub enum PresetArg {
 }
 
 impl PresetArg {
+    /// The preset's RSRP threshold, in dBm.
     pub fn rsrp_dbm(self) -> f64 {
         match self {
             PresetArg::Ofcom => -105.0,
@@ -95,6 +103,7 @@ pub struct SitePlan {
     /// carrier per feature; see the README for the fields.
     #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub sites: Option<PathBuf>,
+    /// Layer of the cell-site file (needed when it has several).
     #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub sites_layer: Option<String>,
     /// Site id field [default: site_id; absent: feature id].
@@ -253,11 +262,13 @@ impl SitePlan {
         Ok(())
     }
 
+    /// The 4G threshold: `--rsrp-threshold-dbm`, else the preset's.
     pub fn threshold_4g_dbm(&self) -> f64 {
         self.rsrp_threshold_dbm
             .unwrap_or(self.threshold_preset.rsrp_dbm())
     }
 
+    /// The prediction's parameters.
     pub fn params(&self) -> RadioParams {
         let los = match self.los {
             LosArg::Auto if self.dem.is_some() => LosMode::Terrain,

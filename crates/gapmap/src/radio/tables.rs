@@ -188,6 +188,7 @@ pub fn sites_table<'a>(
     cols
 }
 
+/// A technology's name in the tables: `4G` or `5G`.
 pub fn tech_name(t: Tech) -> &'static str {
     match t {
         Tech::G4 => "4G",
