@@ -38,7 +38,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Fibre and mobile coverage per premise and per settlement: tables, gap map, run record.
-    Analyze(gapmap::AnalysisPlan),
+    Analyze(analyze::Args),
     /// Seeded synthetic premises, fibre and mobile layers on real settlements and population.
     Synth(gapmap::synth::SynthPlan),
     /// Run analyze over workloads × parameter grids into one tidy table.
@@ -84,7 +84,7 @@ fn main() -> ExitCode {
     };
     gapmap::progress::set_reporter(Some(std::sync::Arc::new(progress::Terminal)));
     let result = match cli.command {
-        Command::Analyze(plan) => analyze::run(plan),
+        Command::Analyze(args) => analyze::run(args),
         Command::Synth(plan) => print_summary(gapmap::synth::run(plan)),
         Command::Batch(args) => batch::run(args),
         Command::Predict(plan) => print_summary(gapmap::predict::run(plan)),
@@ -110,5 +110,31 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(exit_code(&e))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Command {
+        Cli::try_parse_from(std::iter::once("gapmap").chain(args.iter().copied()))
+            .unwrap()
+            .command
+    }
+
+    /// The flags' defaults (clap) and the plans' defaults (serde, Python) are one set.
+    #[test]
+    fn flag_defaults_are_the_plan_defaults() {
+        let Command::Analyze(a) = parse(&["analyze"]) else {
+            panic!("not analyze")
+        };
+        assert_eq!(a.flags, gapmap::AnalysisPlan::default());
+        assert!(a.plan.is_none());
+        let Command::Analyze(a) = parse(&["analyze", "--drop-distance-m", "20"]) else {
+            panic!("not analyze")
+        };
+        assert_eq!(a.flags.drop_distance_m, 20.0);
+        assert_ne!(a.flags, gapmap::AnalysisPlan::default());
     }
 }

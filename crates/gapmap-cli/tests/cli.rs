@@ -1249,3 +1249,53 @@ fn batch_rejects_a_bad_file() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+#[test]
+fn a_recorded_plan_reruns_with_the_same_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (first, second) = (tmp.path().join("first"), tmp.path().join("second"));
+    analyze_bundled(&first, &["--outputs", "tables", "--drop-distance-m", "80"]);
+    let run_json = first.join("run.json");
+    let o = gapmap()
+        .current_dir(repo())
+        .args(["analyze", "--plan", run_json.to_str().unwrap()])
+        .args(["--out", second.to_str().unwrap(), "--threads", "1"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(first.join("settlements.csv")).unwrap(),
+        std::fs::read(second.join("settlements.csv")).unwrap()
+    );
+    let run: Value =
+        serde_json::from_str(&std::fs::read_to_string(second.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["parameters"]["drop_distance_m"], json!(80.0));
+    assert_eq!(run["parameters"]["threads"], json!(1));
+    assert_eq!(run["plan"]["drop_distance_m"], json!(80.0));
+
+    // Analysis flags beside --plan are refused; a missing or foreign file is named.
+    let third = tmp.path().join("third");
+    let base = |extra: &[&str]| -> Vec<String> {
+        ["analyze", "--out", third.to_str().unwrap()]
+            .iter()
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let rj = run_json.to_str().unwrap();
+    expect_bad(
+        &base(&["--plan", rj, "--drop-distance-m", "10"]),
+        &["--plan", "only --out, --overwrite and --threads"],
+    );
+    expect_bad(
+        &base(&["--plan", "/nonexistent/run.json"]),
+        &["/nonexistent/run.json", "no such file"],
+    );
+    let foreign = tmp.path().join("foreign.json");
+    std::fs::write(&foreign, r#"{"drop_distance": 5}"#).unwrap();
+    expect_bad(
+        &base(&["--plan", foreign.to_str().unwrap()]),
+        &["foreign.json", "not an analysis plan", "drop_distance"],
+    );
+    assert!(!third.exists(), "a refused plan writes nothing");
+}

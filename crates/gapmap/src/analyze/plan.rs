@@ -1,7 +1,7 @@
 //! [`AnalysisPlan`]: every parameter of an analysis, typed, `serde` both ways, validated in
 //! one place.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use gapmap_core::goals::Goal;
 use gapmap_core::Params;
@@ -276,6 +276,36 @@ impl AnalysisPlan {
         check_number("--map-simplify-m", self.map_simplify_m, 0.0, true)?;
         check_threads(self.threads)?;
         Ok(Checked { params, goals })
+    }
+
+    /// The plan in `path`: an analysis' run.json (its `plan`), or a plan on its own, as JSON.
+    /// Absent fields take their defaults; an unknown field is an error naming it.
+    pub fn from_file(path: &Path) -> Result<AnalysisPlan> {
+        let bad = |message: String| Error::Analysis {
+            path: path.to_path_buf(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Error::Io(gapmap_io::IoError::NotFound {
+                    path: path.to_path_buf(),
+                })
+            } else {
+                bad(format!("cannot read: {e}"))
+            }
+        })?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
+        let plan = match value.get("plan") {
+            Some(p) => p.clone(),
+            None if value.get("tool").is_some() => {
+                return Err(bad(
+                    "a run record without a plan (written by a gapmap older than the plan)".into(),
+                ))
+            }
+            None => value,
+        };
+        serde_json::from_value(plan).map_err(|e| bad(format!("not an analysis plan: {e}")))
     }
 
     /// True when `output` is to be written.
