@@ -17,6 +17,18 @@
 //! [`run_info::RunInfo`], and can be run again) and, with the `clap` feature, are the command
 //! line's flags. Errors are [`Error`]; [`Error::is_bad_input`] tells the user's mistakes from
 //! the machine's. Progress and notices go to the [`progress::Reporter`] the front end sets.
+//!
+//! ```no_run
+//! # fn main() -> gapmap::Result<()> {
+//! let mut plan = gapmap::AnalysisPlan { drop_distance_m: 100.0, ..Default::default() };
+//! plan.use_bundled_region()?; // or set premises, settlements, fibre, ...
+//! let checked = plan.validate()?; // every range and combination, flags named
+//! let inputs = gapmap::analyze::read_inputs(plan, checked, true, gapmap::analyze::RunMeta::start())?;
+//! let mut results = gapmap::analyze::compute(inputs); // per premise (input order) and per area
+//! results.write(std::path::Path::new("out"), false)?; // exactly what `gapmap analyze` writes
+//! # Ok(())
+//! # }
+//! ```
 
 #![allow(
     clippy::result_large_err,
