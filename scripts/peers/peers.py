@@ -3,7 +3,7 @@ gapmap, GeoPandas and DuckDB on one workload and compares them.
 
     python peers.py geopandas WORKLOAD OUT.csv   # one pipeline
     python peers.py duckdb WORKLOAD OUT.csv
-    python peers.py compare WORKLOAD --gapmap PATH [--threads N] [--repeat N]
+    python peers.py compare WORKLOAD --gapmap PATH [--baseline PATH] [--tools LIST] [--threads N] [--repeat N]
 
 WORKLOAD is a directory written by `gapmap synth --premises N`: premises.parquet (id, x, y,
 households, workplaces; EPSG:3006), settlements.gpkg (id, name), fibre.gpkg (layers routes and
@@ -178,7 +178,7 @@ def read_table(path):
     return {r["settlement_id"]: tuple(int(float(r[c])) for c in COLUMNS) for r in rows}
 
 
-def compare(w, gapmap, threads, repeat):
+def compare(w, gapmap, threads, repeat, baseline=None, tools=None):
     import tempfile
 
     tmp = tempfile.mkdtemp(prefix="gapmap-peers-")
@@ -187,13 +187,20 @@ def compare(w, gapmap, threads, repeat):
     if threads:
         for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "RAYON_NUM_THREADS", "POLARS_MAX_THREADS"):
             env[k] = str(threads)
+    def analyze(exe, name):
+        return lambda k: [exe, "analyze", "--premises", f"{w}/premises.parquet", "--settlements", f"{w}/settlements.gpkg",
+                          "--fibre", f"{w}/fibre.gpkg", "--fibre-layer", "routes", "--fibre-layer", "nodes",
+                          "--mobile", f"{w}/mobile.gpkg", "--out", f"{tmp}/{name}-{k}"] + (["--threads", str(threads)] if threads else [])
+
     runs = {
-        "gapmap": lambda k: [gapmap, "analyze", "--premises", f"{w}/premises.parquet", "--settlements", f"{w}/settlements.gpkg",
-                             "--fibre", f"{w}/fibre.gpkg", "--fibre-layer", "routes", "--fibre-layer", "nodes",
-                             "--mobile", f"{w}/mobile.gpkg", "--out", f"{tmp}/gapmap-{k}"] + (["--threads", str(threads)] if threads else []),
+        "gapmap": analyze(gapmap, "gapmap"),
+        # Another build of gapmap (the previous commit), interleaved with this one: a
+        # refactor's speed and memory against the code it replaces.
+        "baseline": analyze(baseline, "baseline") if baseline else None,
         "geopandas": lambda k: [sys.executable, me, "geopandas", w, f"{tmp}/geopandas-{k}.csv"],
         "duckdb": lambda k: [sys.executable, me, "duckdb", w, f"{tmp}/duckdb-{k}.csv"],
     }
+    runs = {n: r for n, r in runs.items() if r is not None and (n == "gapmap" or not tools or n in tools)}
     # Interleaved (gapmap, geopandas, duckdb, gapmap, ...), so that drift in the machine's speed
     # affects every tool alike.
     walls = {name: [] for name in runs}
@@ -209,9 +216,8 @@ def compare(w, gapmap, threads, repeat):
     median = lambda v: sorted(v)[len(v) // 2]
     results = {name: (median(walls[name]), min(walls[name]), max(rsss[name])) for name in runs}
     tables = {
-        "gapmap": read_table(f"{tmp}/gapmap-0/settlements.csv"),
-        "geopandas": read_table(f"{tmp}/geopandas-0.csv"),
-        "duckdb": read_table(f"{tmp}/duckdb-0.csv"),
+        name: read_table(f"{tmp}/{name}-0/settlements.csv" if name in ("gapmap", "baseline") else f"{tmp}/{name}-0.csv")
+        for name in runs
     }
     base = tables["gapmap"]
     print(f"workload: {w}  ({sum(v[0] for v in base.values()):,} premises, {len(base) - 1:,} settlements)")
@@ -251,8 +257,11 @@ def main():
         ap.add_argument("--gapmap", required=True)
         ap.add_argument("--threads", type=int, default=0)
         ap.add_argument("--repeat", type=int, default=1)
+        ap.add_argument("--baseline", help="another gapmap binary to run interleaved (e.g. the previous commit's)")
+        ap.add_argument("--tools", help="comma-separated: which of baseline,geopandas,duckdb run beside gapmap (default: all)")
         a = ap.parse_args()
-        sys.exit(compare(os.path.abspath(a.workload), a.gapmap, a.threads, a.repeat))
+        tools = set(a.tools.split(",")) if a.tools else None
+        sys.exit(compare(os.path.abspath(a.workload), a.gapmap, a.threads, a.repeat, a.baseline, tools))
     else:
         sys.exit(f"unknown mode {mode}")
 

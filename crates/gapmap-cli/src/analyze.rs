@@ -47,7 +47,7 @@ pub fn run(args: Args) -> Result<()> {
     let analysis = gapmap::analyze::run(plan(args)?)?;
     let r = &analysis.results;
     crate::terminal::print_summary(
-        &r.settlements,
+        &r.layers.settlements,
         &r.computed.tallies,
         &r.totals(),
         analysis.written.len(),
@@ -55,7 +55,7 @@ pub fn run(args: Args) -> Result<()> {
         r.meta.t0.elapsed().as_secs_f64(),
     );
     if let Some(o) = &r.resilience {
-        crate::terminal::print_resilience(o, &r.settlements);
+        crate::terminal::print_resilience(o, &r.layers.settlements);
     }
     // The process exits next (`analyze` runs once per process; `batch` starts one per
     // scenario): leave the large buffers to the OS rather than free them one by one, which

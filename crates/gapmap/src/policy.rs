@@ -13,7 +13,7 @@ use gapmap_core::par::SpatialOrder;
 use gapmap_core::summary::{MobileStandIn, Outcome};
 use gapmap_io::read::vector::ReadContext;
 use gapmap_io::read::{read_fibre, Fibre, FibreOptions, FieldChoice, Settlements};
-use gapmap_io::write::features::{Column, FeatureTable, GeomRef};
+use gapmap_io::write::features::{Column, FeatureTable};
 use gapmap_io::write::style::{Paint, SimpleStyle};
 use serde::{Deserialize, Serialize};
 
@@ -165,9 +165,9 @@ pub struct Policy {
     pub goals: Vec<Goal>,
     /// Grid cell size of the aid areas, in metres.
     pub aid_cell_m: f64,
-    /// Other fixed networks (paths).
+    /// Other fixed networks, read (with `--fixed`).
     pub fixed: Option<Fibre>,
-    /// Planned fibre networks (paths).
+    /// Planned fibre networks, read (with `--planned`).
     pub planned: Option<Fibre>,
 }
 
@@ -204,50 +204,53 @@ impl PolicyPlan {
         goals: Vec<Goal>,
     ) -> Result<Policy> {
         let network = self.other_network_field.as_deref().or(fibre_network_field);
-        let fixed = (!self.fixed.is_empty())
-            .then(|| {
-                read_fibre(
-                    &FibreOptions {
-                        speed_field: Some(FieldChoice::new(
-                            Some(&self.fixed_speed_field),
-                            "speed_mbps",
-                            "--fixed-speed-field",
-                        )),
-                        role: "fixed",
-                        layer_flag: "--fixed-layer",
-                        ..FibreOptions::fibre(
-                            self.fixed.clone(),
-                            self.fixed_layer.clone(),
-                            FieldChoice::new(network, "network", "--other-network-field"),
-                            None,
-                        )
-                    },
-                    ctx,
-                )
-            })
-            .transpose()?;
-        let planned = (!self.planned.is_empty())
-            .then(|| {
-                read_fibre(
-                    &FibreOptions {
-                        year_field: Some(FieldChoice::new(
-                            Some(&self.planned_year_field),
-                            "year",
-                            "--planned-year-field",
-                        )),
-                        role: "planned",
-                        layer_flag: "--planned-layer",
-                        ..FibreOptions::fibre(
-                            self.planned.clone(),
-                            self.planned_layer.clone(),
-                            FieldChoice::new(network, "network", "--other-network-field"),
-                            None,
-                        )
-                    },
-                    ctx,
-                )
-            })
-            .transpose()?;
+        // Both are fibre-like layers with one more field: speed for fixed, year for planned.
+        let other = |paths: &[PathBuf], layers: &[String], role: &'static str, layer_flag| {
+            (!paths.is_empty())
+                .then(|| {
+                    let base = FibreOptions::fibre(
+                        paths.to_vec(),
+                        layers.to_vec(),
+                        FieldChoice::new(network, "network", "--other-network-field"),
+                        None,
+                    );
+                    let options = if role == "fixed" {
+                        FibreOptions {
+                            speed_field: Some(FieldChoice::new(
+                                Some(&self.fixed_speed_field),
+                                "speed_mbps",
+                                "--fixed-speed-field",
+                            )),
+                            ..base
+                        }
+                    } else {
+                        FibreOptions {
+                            year_field: Some(FieldChoice::new(
+                                Some(&self.planned_year_field),
+                                "year",
+                                "--planned-year-field",
+                            )),
+                            ..base
+                        }
+                    };
+                    read_fibre(
+                        &FibreOptions {
+                            role,
+                            layer_flag,
+                            ..options
+                        },
+                        ctx,
+                    )
+                })
+                .transpose()
+        };
+        let fixed = other(&self.fixed, &self.fixed_layer, "fixed", "--fixed-layer")?;
+        let planned = other(
+            &self.planned,
+            &self.planned_layer,
+            "planned",
+            "--planned-layer",
+        )?;
         Ok(Policy {
             preset: self.aid_preset.into(),
             aid_year: self.aid_year.unwrap_or_else(current_year),
@@ -404,10 +407,7 @@ pub fn aid_area_table<'a>(
     settlement: &[Option<u32>],
     settlements: &Settlements,
 ) -> FeatureTable<'a> {
-    let mut t = FeatureTable {
-        columns: Vec::new(),
-        geometries: areas.outlines.iter().map(GeomRef::MultiPolygon).collect(),
-    };
+    let mut t = FeatureTable::of_areas(&areas.outlines);
     let n = areas.members.len();
     let sum = |f: &dyn Fn(&Outcome) -> u64| -> Vec<i64> {
         areas

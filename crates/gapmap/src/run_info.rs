@@ -202,7 +202,7 @@ pub struct PolicyParameters {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GoalRecord {
-    /// The name.
+    /// The goal's name.
     pub name: String,
     /// What the goal measures: fibre, 100mbps, 4g or 5g.
     pub measure: String,
@@ -284,7 +284,7 @@ pub struct ClassCounts {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PredictionSummary {
-    /// Cell sites (a path).
+    /// Cell sites modelled.
     pub sites: usize,
     /// Premises with predicted 4G.
     pub premises_4g_by_sites: usize,

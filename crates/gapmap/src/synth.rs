@@ -344,14 +344,7 @@ pub fn run(args: SynthPlan) -> Result<String> {
         )
     };
     if national {
-        let mut t = FeatureTable {
-            columns: Vec::new(),
-            geometries: settlements
-                .areas
-                .iter()
-                .map(GeomRef::MultiPolygon)
-                .collect(),
-        };
+        let mut t = FeatureTable::of_areas(&settlements.areas);
         t.push(
             "id",
             text(settlements.ids.iter().map(String::as_str).collect()),

@@ -118,7 +118,7 @@ fn compute_on_two_halves_merges_to_compute_on_all() {
     let mut plan = bundled_plan();
     plan.outputs = vec![Output::Tables];
     let whole = compute(read(&plan));
-    let n = whole.premises.xy.len();
+    let n = whole.layers.premises.xy.len();
     assert!(n > 1000);
 
     // Two halves that interleave in space: every other premise.
@@ -135,7 +135,10 @@ fn compute_on_two_halves_merges_to_compute_on_all() {
         let c = &part.computed;
         for (k, i) in (h..n).step_by(2).enumerate() {
             let w = &whole.computed;
-            assert_eq!(part.premises.ids.display(k), whole.premises.ids.display(i));
+            assert_eq!(
+                part.layers.premises.ids.display(k),
+                whole.layers.premises.ids.display(i)
+            );
             assert_eq!(
                 c.settlement[k], w.settlement[i],
                 "settlement of premise {i}"

@@ -9,6 +9,12 @@ use super::vector::{value_to_string, ReadContext, Validate};
 use crate::error::{IoError, Result};
 use crate::geom;
 
+/// The backbone input.
+const BACKBONE: Role = Role {
+    name: "backbone",
+    layer_flag: "--backbone-layer",
+};
+
 /// Backbone points: where the fibre network reaches the wider internet.
 #[derive(Debug, Clone, Default)]
 pub struct Backbone {
@@ -27,20 +33,8 @@ pub struct BackboneOptions {
 
 /// Reads backbone points (Point or MultiPoint features).
 pub fn read_backbone(opts: &BackboneOptions, ctx: &ReadContext) -> Result<Backbone> {
-    let LayerRead {
-        mut layer,
-        mut info,
-        mut log,
-        mut skipped,
-        clock,
-    } = LayerRead::open(
-        &opts.path,
-        opts.layer.as_deref(),
-        "--backbone-layer",
-        "backbone",
-        ctx,
-        &[],
-    )?;
+    let (mut layer, mut info, mut log, mut skipped, clock) =
+        LayerRead::open(&opts.path, opts.layer.as_deref(), &BACKBONE, ctx, &[])?.parts();
     let name_idx = optional_field(&layer, &opts.name_field)?;
     info.fields.insert(
         "name".into(),

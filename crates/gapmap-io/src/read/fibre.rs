@@ -48,6 +48,14 @@ pub struct FibreOptions {
 }
 
 impl FibreOptions {
+    /// What these layers are, for run.json and messages.
+    pub(crate) fn role(&self) -> Role<'static> {
+        Role {
+            name: self.role,
+            layer_flag: self.layer_flag,
+        }
+    }
+
     /// Options for the built fibre layers: network (owner) and optional shared-risk fields.
     pub fn fibre(
         paths: Vec<PathBuf>,
@@ -77,20 +85,8 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
     let mut networks = Interner::default();
     let mut srlgs = Interner::default();
     for (path, layer_name) in layer_plan(&opts.paths, &opts.layers) {
-        let LayerRead {
-            mut layer,
-            mut info,
-            mut log,
-            mut skipped,
-            clock,
-        } = LayerRead::open(
-            path,
-            layer_name,
-            opts.layer_flag,
-            opts.role,
-            ctx,
-            &out.infos,
-        )?;
+        let (mut layer, mut info, mut log, mut skipped, clock) =
+            LayerRead::open(path, layer_name, &opts.role(), ctx, &out.infos)?.parts();
         let net_idx = optional_field(&layer, &opts.network_field)?;
         if net_idx.is_none() {
             out.notices.push(format!(

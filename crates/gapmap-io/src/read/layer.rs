@@ -309,21 +309,26 @@ pub(crate) struct ReadClock {
     hashing: Hashing,
 }
 
+/// What an input is: its role in run.json and the flag that chooses its layer.
+pub(crate) struct Role<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) layer_flag: &'a str,
+}
+
 impl LayerRead {
-    /// Opens layer `name` (or the only one; `flag` chooses among several) of `path`, read as
-    /// `role`. `earlier` are the inputs read before: a file among them is not hashed again.
+    /// Opens layer `name` (or the only one; the role's flag chooses among several) of `path`.
+    /// `earlier` are the inputs read before: a file among them is not hashed again.
     pub(crate) fn open(
         path: &Path,
         name: Option<&str>,
-        flag: &str,
-        role: &str,
+        role: &Role<'_>,
         ctx: &ReadContext,
         earlier: &[InputInfo],
     ) -> Result<LayerRead> {
         let started = std::time::Instant::now();
         let hashing = Hashing::start_or_reuse(path, earlier);
-        let layer = VectorLayer::open(path, name, flag, ctx)?;
-        let info = InputInfo::for_layer(role, &layer);
+        let layer = VectorLayer::open(path, name, role.layer_flag, ctx)?;
+        let info = InputInfo::for_layer(role.name, &layer);
         Ok(LayerRead {
             layer,
             info,
@@ -331,6 +336,17 @@ impl LayerRead {
             skipped: Vec::new(),
             clock: ReadClock { started, hashing },
         })
+    }
+}
+
+/// A layer read's parts, for a reader to fill: the layer, its record, the geometry log, the
+/// skip list and the clock that completes the record.
+pub(crate) type Parts = (VectorLayer, InputInfo, GeometryLog, Vec<Skipped>, ReadClock);
+
+impl LayerRead {
+    /// The parts, to be filled by the reader's loop.
+    pub(crate) fn parts(self) -> Parts {
+        (self.layer, self.info, self.log, self.skipped, self.clock)
     }
 }
 
@@ -363,4 +379,15 @@ pub(crate) fn geometry_or_skip(
         });
     }
     Ok(g)
+}
+
+/// The area of a polygonal feature: a Polygon, a MultiPolygon, or the polygons of a
+/// GeometryCollection; `None` for anything else.
+pub(crate) fn area_of(g: Geometry<f64>) -> Option<gapmap_core::geo::MultiPolygon<f64>> {
+    match g {
+        Geometry::Polygon(p) => Some(gapmap_core::geo::MultiPolygon::new(vec![p])),
+        Geometry::MultiPolygon(mp) => Some(mp),
+        g @ Geometry::GeometryCollection(_) => crate::geom::polygonal(g).0,
+        _ => None,
+    }
 }

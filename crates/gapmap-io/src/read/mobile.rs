@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use gapmap_core::geo::{Geometry, MultiPolygon};
+use gapmap_core::geo::MultiPolygon;
 use gapmap_core::mobile::{CoverageFeature, Tech, MAX_OPERATORS};
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +11,12 @@ use super::layer::*;
 use super::vector::{value_to_string, ReadContext, Validate};
 use crate::error::{IoError, Result};
 use crate::geom;
+
+/// The mobile input.
+const MOBILE: Role = Role {
+    name: "mobile",
+    layer_flag: "--mobile-layer",
+};
 
 /// One technology value found in the mobile layers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,20 +53,8 @@ pub fn read_mobile(opts: &MobileOptions, ctx: &ReadContext) -> Result<Mobile> {
     let mut operators = Interner::default();
     let mut techs: BTreeMap<String, (Tech, u64)> = BTreeMap::new();
     for (path, layer_name) in layer_plan(&opts.paths, &opts.layers) {
-        let LayerRead {
-            mut layer,
-            mut info,
-            mut log,
-            mut skipped,
-            clock,
-        } = LayerRead::open(
-            path,
-            layer_name,
-            "--mobile-layer",
-            "mobile",
-            ctx,
-            &out.infos,
-        )?;
+        let (mut layer, mut info, mut log, mut skipped, clock) =
+            LayerRead::open(path, layer_name, &MOBILE, ctx, &out.infos)?.parts();
         let op_idx = required_field(&layer, &opts.operator_field)?;
         let tech_idx = required_field(&layer, &opts.tech_field)?;
         info.fields
@@ -90,26 +84,8 @@ pub fn read_mobile(opts: &MobileOptions, ctx: &ReadContext) -> Result<Mobile> {
                 return Ok(());
             };
             let found = geom::type_name(&g);
-            let area = match g {
-                Geometry::Polygon(p) => MultiPolygon::new(vec![p]),
-                Geometry::MultiPolygon(mp) => mp,
-                g @ Geometry::GeometryCollection(_) => match geom::polygonal(g).0 {
-                    Some(mp) => mp,
-                    None => {
-                        return Err(f.type_error(
-                            &label,
-                            "Polygon or MultiPolygon (coverage area)",
-                            found,
-                        ))
-                    }
-                },
-                _ => {
-                    return Err(f.type_error(
-                        &label,
-                        "Polygon or MultiPolygon (coverage area)",
-                        found,
-                    ))
-                }
+            let Some(area) = area_of(g) else {
+                return Err(f.type_error(&label, "Polygon or MultiPolygon (coverage area)", found));
             };
             let tech = Tech::classify(&tech_raw);
             techs.entry(tech_raw).or_insert((tech, 0)).1 += 1;

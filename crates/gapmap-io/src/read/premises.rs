@@ -17,6 +17,12 @@ use super::vector::{
 };
 use crate::crs::{Crs, Transform};
 
+/// The premises input.
+const PREMISES: Role = Role {
+    name: "premises",
+    layer_flag: "--premises-layer",
+};
+
 /// Premise identifiers, keeping the input's type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PremiseIds {
@@ -136,20 +142,8 @@ pub fn read_premises(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Premise
 }
 
 fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Premises> {
-    let LayerRead {
-        mut layer,
-        mut info,
-        mut log,
-        mut skipped,
-        clock,
-    } = LayerRead::open(
-        &opts.path,
-        opts.layer.as_deref(),
-        "--premises-layer",
-        "premises",
-        ctx,
-        &[],
-    )?;
+    let (mut layer, mut info, mut log, mut skipped, clock) =
+        LayerRead::open(&opts.path, opts.layer.as_deref(), &PREMISES, ctx, &[])?.parts();
     let mut notices = Vec::new();
     let id_src = id_source(&layer, &opts.id_field, &mut notices, "premise")?;
     let hh = optional_field(&layer, &opts.households_field)?;
@@ -446,22 +440,16 @@ pub(crate) fn read_premises_table(
         ));
     };
 
-    let transform = Transform::new(&crs, &ctx.target).map_err(|message| IoError::Reproject {
+    let reproject_err = |message| IoError::Reproject {
         path: path.to_path_buf(),
         layer: layer.clone(),
         from: crs.label().to_string(),
         to: ctx.target.label().to_string(),
         message,
-    })?;
-    transform
-        .coords_in_place(&mut xy)
-        .map_err(|message| IoError::Reproject {
-            path: path.to_path_buf(),
-            layer: layer.clone(),
-            from: crs.label().to_string(),
-            to: ctx.target.label().to_string(),
-            message,
-        })?;
+    };
+    Transform::new(&crs, &ctx.target)
+        .and_then(|t| t.coords_in_place(&mut xy))
+        .map_err(reproject_err)?;
 
     let mut info = InputInfo {
         role: "premises".into(),

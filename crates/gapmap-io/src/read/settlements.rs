@@ -3,12 +3,18 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use gapmap_core::geo::{Geometry, MultiPolygon};
+use gapmap_core::geo::MultiPolygon;
 
 use super::layer::*;
 use super::vector::{value_to_count, value_to_string, ReadContext, Validate};
 use crate::error::{IoError, Result};
 use crate::geom;
+
+/// The settlements input.
+const SETTLEMENTS: Role = Role {
+    name: "settlements",
+    layer_flag: "--settlements-layer",
+};
 
 /// Settlement polygons in the working CRS, in input order.
 #[derive(Debug)]
@@ -34,20 +40,8 @@ pub struct SettlementOptions {
 
 /// Reads settlement polygons; invalid ones are repaired (or, with `strict`, an error).
 pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<Settlements> {
-    let LayerRead {
-        mut layer,
-        mut info,
-        mut log,
-        mut skipped,
-        clock,
-    } = LayerRead::open(
-        &opts.path,
-        opts.layer.as_deref(),
-        "--settlements-layer",
-        "settlements",
-        ctx,
-        &[],
-    )?;
+    let (mut layer, mut info, mut log, mut skipped, clock) =
+        LayerRead::open(&opts.path, opts.layer.as_deref(), &SETTLEMENTS, ctx, &[])?.parts();
     let mut notices = Vec::new();
     let id_src = id_source(&layer, &opts.id_field, &mut notices, "settlement")?;
     let name_idx = optional_field(&layer, &opts.name_field)?;
@@ -108,14 +102,8 @@ pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<S
             return Ok(());
         };
         let found = geom::type_name(&g);
-        let mp = match g {
-            Geometry::Polygon(p) => MultiPolygon::new(vec![p]),
-            Geometry::MultiPolygon(mp) => mp,
-            g @ Geometry::GeometryCollection(_) => match geom::polygonal(g).0 {
-                Some(mp) => mp,
-                None => return Err(f.type_error(&label, "Polygon or MultiPolygon", found)),
-            },
-            _ => return Err(f.type_error(&label, "Polygon or MultiPolygon", found)),
+        let Some(mp) = area_of(g) else {
+            return Err(f.type_error(&label, "Polygon or MultiPolygon", found));
         };
         if let (Some(k), Some(c)) = (pop_idx, &opts.population_field) {
             population.push(match f.field(k) {

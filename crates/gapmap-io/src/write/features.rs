@@ -104,6 +104,15 @@ impl<'a> FeatureTable<'a> {
     }
 
     /// Adds a column; it must have one value per feature.
+    /// A table of `areas`, without columns yet.
+    pub fn of_areas(areas: &'a [gapmap_core::geo::MultiPolygon<f64>]) -> FeatureTable<'a> {
+        FeatureTable {
+            columns: Vec::new(),
+            geometries: areas.iter().map(GeomRef::MultiPolygon).collect(),
+        }
+    }
+
+    /// Appends column `name`.
     pub fn push(&mut self, name: &str, column: Column<'a>) {
         assert_eq!(
             column.len(),

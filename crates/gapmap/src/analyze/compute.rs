@@ -12,15 +12,12 @@ use gapmap_core::radio::predict::{predict_all, Prediction, PremiseRadio, SiteInd
 use gapmap_core::settlement;
 use gapmap_core::summary::{self, Tally};
 use gapmap_core::Params;
-use gapmap_io::read::raster::DemInput;
 use gapmap_io::read::sites::Sites;
-use gapmap_io::read::{Backbone, Fibre, Mobile, Premises, Settlements};
 use gapmap_io::{write::tables, Crs, IoError, ReadContext};
 
 use super::plan::{AnalysisPlan, Checked, Output};
-use super::read::Inputs;
+use super::read::{Inputs, Layers};
 use super::{retire, Clock, RunMeta};
-use crate::policy::Policy;
 use crate::progress::{self, Bar};
 use crate::resilience as res;
 use gapmap_core::simplify::{simplify_all_in_place, simplify_and_trim};
@@ -31,7 +28,7 @@ pub struct Computed {
     pub settlement: Vec<Option<u32>>,
     /// Fibre distance and networks in reach (`None` without fibre).
     pub fibre: Option<Vec<FibreReach>>,
-    /// Mobile coverage polygons (paths), one (operator, technology) pair per feature.
+    /// Per premise: the operators with 4G and with 5G there.
     pub mobile: Vec<MobileCover>,
     /// Coverage by the polygons alone, when cell sites also count (else empty).
     pub mobile_polygons: Vec<MobileCover>,
@@ -90,20 +87,8 @@ pub struct Results {
     pub bundled: bool,
     /// The working CRS.
     pub crs: WorkingCrs,
-    /// Premises.
-    pub premises: Premises,
-    /// Settlement polygons.
-    pub settlements: Settlements,
-    /// The fibre network.
-    pub fibre: Option<Fibre>,
-    /// Mobile coverage polygons (paths), one (operator, technology) pair per feature.
-    pub mobile: Option<Mobile>,
-    /// Backbone points (with `--backbone`).
-    pub backbone: Option<Backbone>,
-    /// Cell sites (a path).
-    pub sites: Option<(Sites, Option<DemInput>)>,
-    /// State-aid and goal settings.
-    pub policy: Policy,
+    /// The layers analysed (what the outputs still need of them).
+    pub layers: Layers,
     /// Predicted coverage at the premises (with `--sites`).
     pub site_prediction: Option<Prediction>,
     /// Per premise and per area, what the kernels computed.
@@ -121,7 +106,7 @@ pub struct Results {
 impl Results {
     /// The cell sites with their prediction, when sites were modelled.
     pub fn cell_sites(&self) -> Option<(&Sites, &Prediction)> {
-        match (&self.sites, &self.site_prediction) {
+        match (&self.layers.sites, &self.site_prediction) {
             (Some((s, _)), Some(p)) => Some((s, p)),
             _ => None,
         }
@@ -142,24 +127,19 @@ pub fn compute(inputs: Inputs) -> Results {
         checked,
         bundled,
         ctx,
-        premises,
+        layers,
         order,
-        settlements,
         settlement_index,
-        fibre: fibre_in,
         fibre_index,
-        mobile: mobile_in,
         mobile_index,
-        backbone: backbone_in,
-        sites: sites_in,
-        policy,
         early_simplify_m,
         mut meta,
     } = inputs;
     let params = checked.params;
     let clock = &mut meta.clock;
+    let premises = &layers.premises;
     // Predicted coverage from cell sites (with --sites).
-    let site_prediction = sites_in.as_ref().map(|(sites, dem)| {
+    let site_prediction = layers.sites.as_ref().map(|(sites, dem)| {
         let index = SiteIndex::new(
             &sites.sites,
             plan.radio.params(),
@@ -180,14 +160,11 @@ pub fn compute(inputs: Inputs) -> Results {
         fibre: fibre_index,
         mobile: mobile_index,
     };
-    let resilience_on = backbone_in.is_some() && fibre_in.is_some();
+    let resilience_on = layers.backbone.is_some() && layers.fibre.is_some();
     let (computed, kept_settlement_index) = kernels(
-        &premises,
-        &settlements,
+        &layers,
         indexes,
         resilience_on,
-        fibre_in.as_ref(),
-        &policy,
         site_prediction.as_ref().map(|p| p.premises.as_slice()),
         params,
         // Outlines are drawn only for the map outputs.
@@ -197,6 +174,7 @@ pub fn compute(inputs: Inputs) -> Results {
     );
 
     let notices = &mut meta.notices;
+    let policy = &layers.policy;
     if let Some(p) = &policy.planned {
         let n = format!(
             "planned networks: {} of {} features are due by {} (--aid-year {} + 3) and count for the state-aid class",
@@ -210,14 +188,14 @@ pub fn compute(inputs: Inputs) -> Results {
     }
 
     // Resilience (with --backbone).
-    let resilience = match (&backbone_in, &fibre_in, &kept_settlement_index) {
+    let resilience = match (&layers.backbone, &layers.fibre, &kept_settlement_index) {
         (Some(bb), Some(f), Some(settlement_index)) => {
             let spin = Bar::spinner("fibre resilience");
             let o = res::run(
                 f,
                 bb,
                 settlement_index,
-                &premises,
+                premises,
                 &computed.settlement,
                 params.drop_distance_m,
                 &plan.resilience,
@@ -244,13 +222,7 @@ pub fn compute(inputs: Inputs) -> Results {
         checked,
         bundled,
         crs: WorkingCrs::of(&ctx),
-        premises,
-        settlements,
-        fibre: fibre_in,
-        mobile: mobile_in,
-        backbone: backbone_in,
-        sites: sites_in,
-        policy,
+        layers,
         site_prediction,
         computed,
         resilience,
@@ -276,12 +248,9 @@ struct Indexes {
 /// `keep_settlement_index` is set (resilience needs it).
 #[allow(clippy::too_many_arguments, reason = "the kernels' inputs, each named")]
 fn kernels(
-    premises: &Premises,
-    settlements: &Settlements,
+    layers: &Layers,
     idx: Indexes,
     keep_settlement_index: bool,
-    fibre_in: Option<&Fibre>,
-    policy: &Policy,
     sites: Option<&[PremiseRadio]>,
     params: Params,
     with_outlines: bool,
@@ -294,6 +263,8 @@ fn kernels(
         fibre: fibre_index,
         mobile: mobile_index,
     } = idx;
+    let (premises, settlements, policy) = (&layers.premises, &layers.settlements, &layers.policy);
+    let fibre_in = layers.fibre.as_ref();
     let n = premises.xy.len() as u64;
     let bar = Bar::new(n, "settlements");
     let order = &order;

@@ -45,10 +45,7 @@ pub(super) fn gap_table<'a>(
     has_fibre: bool,
 ) -> FeatureTable<'a> {
     let n = r.clusters.len();
-    let mut t = FeatureTable {
-        columns: Vec::new(),
-        geometries: r.outlines.iter().map(GeomRef::MultiPolygon).collect(),
-    };
+    let mut t = FeatureTable::of_areas(&r.outlines);
     let (mut hh, mut wp, mut nearest) = (
         Vec::with_capacity(n),
         Vec::with_capacity(n),
@@ -123,14 +120,7 @@ pub(super) fn settlement_map_table<'a>(
     goals: &[gapmap_core::goals::Goal],
 ) -> FeatureTable<'a> {
     let n = settlements.areas.len();
-    let mut t = FeatureTable {
-        columns: Vec::new(),
-        geometries: settlements
-            .areas
-            .iter()
-            .map(GeomRef::MultiPolygon)
-            .collect(),
-    };
+    let mut t = FeatureTable::of_areas(&settlements.areas);
     for (name, col) in
         tables::settlement_columns(&settlements.ids, &settlements.names, &r.tallies, goals)
     {

@@ -45,33 +45,41 @@ pub struct Inputs {
     pub bundled: bool,
     /// The working CRS and how inputs without one are read.
     pub ctx: ReadContext,
-    /// Premises.
-    pub premises: Premises,
+    /// The layers read.
+    pub layers: Layers,
     /// The premises along a Hilbert curve: kernels visit them in this order, so that
     /// neighbouring queries share index nodes in cache.
     pub order: SpatialOrder,
-    /// Settlement polygons.
-    pub settlements: Settlements,
     /// The settlement polygons, indexed.
     pub settlement_index: PolygonIndex,
-    /// The fibre network.
-    pub fibre: Option<Fibre>,
     /// The fibre, indexed.
     pub fibre_index: Option<FibreIndex>,
-    /// Mobile coverage polygons (paths), one (operator, technology) pair per feature.
-    pub mobile: Option<Mobile>,
     /// The mobile polygons, indexed.
     pub mobile_index: Option<MobileIndex>,
+    /// The tolerance the outlines are simplified by as they are made (see [`early_simplify_m`]).
+    pub early_simplify_m: Option<f64>,
+    /// When the run started, its phases so far and its notices.
+    pub meta: RunMeta,
+}
+
+/// The layers of an analysis, read, validated and reprojected into the working CRS: what the
+/// kernels index and the outputs describe.
+pub struct Layers {
+    /// The premises, in input order.
+    pub premises: Premises,
+    /// The settlement polygons.
+    pub settlements: Settlements,
+    /// The fibre (the features are let go once indexed unless resilience or the aid reach
+    /// needs them).
+    pub fibre: Option<Fibre>,
+    /// The mobile coverage (its polygons are let go once indexed).
+    pub mobile: Option<Mobile>,
     /// Backbone points (with `--backbone`).
     pub backbone: Option<Backbone>,
     /// Cell sites and their DEM (with `--sites`).
     pub sites: Option<(Sites, Option<DemInput>)>,
     /// The state-aid and goal settings, with the fixed and planned networks.
     pub policy: Policy,
-    /// The tolerance the outlines are simplified by as they are made (see [`early_simplify_m`]).
-    pub early_simplify_m: Option<f64>,
-    /// When the run started, its phases so far and its notices.
-    pub meta: RunMeta,
 }
 
 /// Without the GeoPackage, the full-resolution outlines serve only to make the web maps'
@@ -87,8 +95,8 @@ impl Inputs {
     /// Keeps only the premises for which `keep(i)` is true (by their index in input order), and
     /// orders them anew. The reference layers and their indexes are kept as they are.
     pub fn retain_premises(&mut self, keep: impl Fn(usize) -> bool) {
-        self.premises.retain(&keep);
-        self.order = SpatialOrder::new(&self.premises.xy);
+        self.layers.premises.retain(&keep);
+        self.order = SpatialOrder::new(&self.layers.premises.xy);
     }
 }
 
@@ -151,17 +159,19 @@ pub fn read_inputs(
         checked,
         bundled,
         ctx,
-        premises,
+        layers: Layers {
+            premises,
+            settlements,
+            fibre: fibre_in,
+            mobile: mobile_in,
+            backbone: backbone_in,
+            sites: sites_in,
+            policy,
+        },
         order,
-        settlements,
         settlement_index,
-        fibre: fibre_in,
         fibre_index,
-        mobile: mobile_in,
         mobile_index,
-        backbone: backbone_in,
-        sites: sites_in,
-        policy,
         early_simplify_m,
         meta,
     })

@@ -8,23 +8,29 @@ use crate::run_info::{Parameters, PredictionSummary, RunInfo};
 /// The run record of `r`, which wrote `outputs` (run.json is added last).
 pub(super) fn run_info(r: &Results, outputs: Vec<String>) -> RunInfo {
     let plan = &r.plan;
-    let mut inputs = vec![r.settlements.info.clone(), r.premises.info.clone()];
-    if let Some(f) = &r.fibre {
+    let mut inputs = vec![
+        r.layers.settlements.info.clone(),
+        r.layers.premises.info.clone(),
+    ];
+    if let Some(f) = &r.layers.fibre {
         inputs.extend(f.infos.iter().cloned());
     }
-    if let Some(m) = &r.mobile {
+    if let Some(m) = &r.layers.mobile {
         inputs.extend(m.infos.iter().cloned());
     }
-    if let Some(info) = r.backbone.as_ref().and_then(|b| b.info.clone()) {
+    if let Some(info) = r.layers.backbone.as_ref().and_then(|b| b.info.clone()) {
         inputs.push(info);
     }
-    if let Some((s, dem)) = &r.sites {
+    if let Some((s, dem)) = &r.layers.sites {
         inputs.push(s.info.clone());
         if let Some(d) = dem {
             inputs.push(d.info.clone());
         }
     }
-    for extra in [&r.policy.fixed, &r.policy.planned].into_iter().flatten() {
+    for extra in [&r.layers.policy.fixed, &r.layers.policy.planned]
+        .into_iter()
+        .flatten()
+    {
         inputs.extend(extra.infos.iter().cloned());
     }
     let clock = &r.meta.clock;
@@ -74,21 +80,23 @@ pub(super) fn run_info(r: &Results, outputs: Vec<String>) -> RunInfo {
             x_field: premise.x_field.clone(),
             y_field: premise.y_field.clone(),
             sites: plan.radio.sites.as_ref().map(|_| plan.radio.parameters()),
-            policy: r.policy.parameters(&plan.policy),
+            policy: r.layers.policy.parameters(&plan.policy),
         },
         working_crs: r.crs.label.clone(),
         inputs,
         fibre_networks: r
+            .layers
             .fibre
             .as_ref()
             .map(|f| f.networks.clone())
             .unwrap_or_default(),
-        mobile_operators: match (&r.sites, &r.mobile) {
+        mobile_operators: match (&r.layers.sites, &r.layers.mobile) {
             (Some((s, _)), _) => s.operators.clone(),
             (None, Some(m)) => m.operators.clone(),
             (None, None) => Vec::new(),
         },
         mobile_technologies: r
+            .layers
             .mobile
             .as_ref()
             .map(|m| m.tech_values.clone())
@@ -104,7 +112,7 @@ pub(super) fn run_info(r: &Results, outputs: Vec<String>) -> RunInfo {
             let count =
                 |f: &dyn Fn(&PremiseRadio) -> bool| p.premises.iter().filter(|r| f(r)).count();
             PredictionSummary {
-                sites: r.sites.as_ref().map_or(0, |s| s.0.sites.len()),
+                sites: r.layers.sites.as_ref().map_or(0, |s| s.0.sites.len()),
                 premises_4g_by_sites: count(&|r| r.sites_4g > 0),
                 premises_5g_by_sites: count(&|r| r.sites_5g > 0),
                 premises_single_4g_site: count(&|r| r.sites_4g == 1),

@@ -56,7 +56,7 @@ const ARTIFACTS: &[Artifact] = &[
             w.settlement_map();
         }),
         write: |w, f| {
-            let areas = &w.r.settlements.areas;
+            let areas = &w.r.layers.settlements.areas;
             w.write_map(
                 f,
                 "settlements.geojson",
@@ -202,19 +202,22 @@ impl<'r> Writer<'r> {
             radio::critical_sites(
                 &p.premises,
                 s,
-                &r.premises,
-                r.mobile.is_some().then_some(c.mobile_polygons.as_slice()),
+                &r.layers.premises,
+                r.layers
+                    .mobile
+                    .is_some()
+                    .then_some(c.mobile_polygons.as_slice()),
                 Some(&c.settlement),
             )
         });
         if let Some(cs) = &critical_sites {
             extra.push((
                 "premises_single_4g_site".into(),
-                radio::single_site_column(cs, &c.settlement, r.settlements.ids.len()),
+                radio::single_site_column(cs, &c.settlement, r.layers.settlements.ids.len()),
             ));
         }
-        let critical = match (&r.resilience, &r.fibre) {
-            (Some(o), Some(f)) => Some(o.critical_table(f, &r.settlements)),
+        let critical = match (&r.resilience, &r.layers.fibre) {
+            (Some(o), Some(f)) => Some(o.critical_table(f, &r.layers.settlements)),
             _ => None,
         };
         let tolerance_m = if maps && r.early_simplify_m.is_none() {
@@ -249,10 +252,10 @@ impl<'r> Writer<'r> {
         self.gaps.get_or_init(|| {
             if self.mapping() {
                 gap_table(
-                    &self.r.premises,
-                    &self.r.settlements,
+                    &self.r.layers.premises,
+                    &self.r.layers.settlements,
                     &self.r.computed,
-                    self.r.fibre.is_some(),
+                    self.r.layers.fibre.is_some(),
                 )
             } else {
                 FeatureTable::default()
@@ -268,7 +271,7 @@ impl<'r> Writer<'r> {
                     a,
                     &c.outcomes,
                     &c.settlement,
-                    &self.r.settlements,
+                    &self.r.layers.settlements,
                 ),
                 _ => FeatureTable::default(),
             }
@@ -279,11 +282,11 @@ impl<'r> Writer<'r> {
         self.settlement_map.get_or_init(|| {
             if self.mapping() {
                 let mut t = settlement_map_table(
-                    &self.r.settlements,
+                    &self.r.layers.settlements,
                     &self.r.computed,
-                    &self.r.policy.goals,
+                    &self.r.layers.policy.goals,
                 );
-                let n = self.r.settlements.areas.len();
+                let n = self.r.layers.settlements.areas.len();
                 for (name, col) in &self.extra {
                     t.push(name, truncate(col, n));
                 }
@@ -315,10 +318,10 @@ impl<'r> Writer<'r> {
     fn write_settlement_tables(&self, files: &Files) -> Result<()> {
         let r = self.r;
         let mut df = tables::settlements_frame(
-            &r.settlements.ids,
-            &r.settlements.names,
+            &r.layers.settlements.ids,
+            &r.layers.settlements.names,
             &r.computed.tallies,
-            &r.policy.goals,
+            &r.layers.policy.goals,
         )?;
         if !self.extra.is_empty() {
             df = tables::with_columns(df, &self.extra)?;
@@ -330,7 +333,8 @@ impl<'r> Writer<'r> {
 
     fn write_critical_sites(&self, files: &Files) -> Result<()> {
         if let (Some(c), Some((s, _))) = (&self.critical_sites, self.r.cell_sites()) {
-            let mut df = tables::frame_from_columns(&c.table(s, Some(&self.r.settlements.names)))?;
+            let mut df =
+                tables::frame_from_columns(&c.table(s, Some(&self.r.layers.settlements.names)))?;
             tables::write_csv(&mut df, &files.path("critical_sites.csv"))?;
             tables::write_parquet(&mut df, &files.path("critical_sites.parquet"), None)?;
         }
@@ -344,12 +348,12 @@ impl<'r> Writer<'r> {
         let r = self.r;
         let c = &r.computed;
         let rows = tables::PremiseRows {
-            ids: &r.premises.ids,
-            xy: &r.premises.xy,
-            settlement_ids: &r.settlements.ids,
+            ids: &r.layers.premises.ids,
+            xy: &r.layers.premises.xy,
+            settlement_ids: &r.layers.settlements.ids,
             settlement: &c.settlement,
-            households: &r.premises.households,
-            workplaces: &r.premises.workplaces,
+            households: &r.layers.premises.households,
+            workplaces: &r.layers.premises.workplaces,
             fibre: c.fibre.as_deref(),
             mobile: &c.mobile,
             gap_kind: &c.gap_kind,
