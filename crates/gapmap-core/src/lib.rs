@@ -19,11 +19,6 @@
 //! [`par`] runs kernels over premises in parallel, in a cache-friendly order, keeping input
 //! order.
 
-#![allow(
-    missing_docs,
-    reason = "the workspace lint is on; 161 public items of the core crate (struct fields, error variants' fields) still lack docs and are being documented crate by crate"
-)]
-
 pub mod analysis;
 pub mod geometry;
 pub mod index;
@@ -48,11 +43,21 @@ pub enum CoreError {
     #[error(
         "operator id {operator} is out of range: at most {max} distinct operators are supported"
     )]
-    TooManyOperators { operator: u32, max: usize },
+    /// An operator id beyond the bit sets' width.
+    TooManyOperators {
+        /// The operator id.
+        operator: u32,
+        /// How many operators fit.
+        max: usize,
+    },
+    /// A parameter out of its range.
     #[error("parameter {name} must be {expected}, got {value}")]
     InvalidParameter {
+        /// The parameter's name.
         name: &'static str,
+        /// What it must be.
         expected: &'static str,
+        /// What it was.
         value: f64,
     },
 }

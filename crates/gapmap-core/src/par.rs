@@ -194,10 +194,12 @@ impl SpatialOrder {
         SpatialOrder::from_order((0..n as u32).collect())
     }
 
+    /// The number of points ordered.
     pub fn len(&self) -> usize {
         self.order.len()
     }
 
+    /// True when there are no points.
     pub fn is_empty(&self) -> bool {
         self.order.is_empty()
     }

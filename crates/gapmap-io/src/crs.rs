@@ -172,6 +172,7 @@ fn all_finite(
 }
 
 impl Transform {
+    /// The transform from `from` to `to`; an error names what PROJ could not do.
     pub fn new(from: &Crs, to: &Crs) -> std::result::Result<Transform, String> {
         if from == to {
             return Ok(Transform {
@@ -194,6 +195,7 @@ impl Transform {
         self
     }
 
+    /// True when the two CRS are the same (nothing to do).
     pub fn is_identity(&self) -> bool {
         self.ct.is_none()
     }

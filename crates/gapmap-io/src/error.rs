@@ -15,33 +15,60 @@ fn list(items: &[String]) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum IoError {
     #[error("{path}: no such file or directory")]
-    NotFound { path: PathBuf },
+    /// An input that does not exist.
+    NotFound {
+        /// The file.
+        path: PathBuf,
+    },
 
     #[error("{path}: cannot be opened as a vector data source: {message}")]
-    Open { path: PathBuf, message: String },
+    /// A file GDAL cannot open as vector data.
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
 
     #[error("{path}: has no layer named '{layer}'; layers: {}", list(.available))]
+    /// A layer that is not in the file.
     NoSuchLayer {
+        /// The file.
         path: PathBuf,
+        /// The layer.
         layer: String,
+        /// What there is to choose from.
         available: Vec<String>,
     },
 
     #[error("{path}: has {} layers; choose one with {flag}: {}", .available.len(), list(.available))]
+    /// A file of several layers, none chosen.
     AmbiguousLayer {
+        /// The file.
         path: PathBuf,
+        /// The flag that chooses.
         flag: String,
+        /// What there is to choose from.
         available: Vec<String>,
     },
 
     #[error("{path}: has no vector layers")]
-    NoLayers { path: PathBuf },
+    /// A file without vector layers.
+    NoLayers {
+        /// The file.
+        path: PathBuf,
+    },
 
     #[error("{path} (layer '{layer}'): has no field '{field}'{hint}; fields: {}", list(.available))]
+    /// A field that is not in the layer.
     MissingField {
+        /// The file.
         path: PathBuf,
+        /// The layer.
         layer: String,
+        /// The field.
         field: String,
+        /// What there is to choose from.
         available: Vec<String>,
         /// Extra guidance, e.g. which flag sets the field name.
         hint: String,
@@ -50,26 +77,41 @@ pub enum IoError {
     #[error(
         "{path} (layer '{layer}'), feature {feature}: geometry is {found}; expected {expected}"
     )]
+    /// A feature of the wrong geometry type.
     GeometryType {
+        /// The file.
         path: PathBuf,
+        /// The layer.
         layer: String,
+        /// The feature (its id, or its position).
         feature: String,
+        /// What was expected.
         expected: String,
+        /// What was found.
         found: String,
     },
 
     #[error("{path} (layer '{layer}'): {what} layer has no features")]
+    /// A layer without features where some are needed.
     Empty {
+        /// The file.
         path: PathBuf,
+        /// The layer.
         layer: String,
+        /// What the layer holds.
         what: String,
     },
 
     #[error("{path} (layer '{layer}'), feature {feature}: {message}")]
+    /// Coordinates that are not finite or not in the CRS.
     BadCoordinates {
+        /// The file.
         path: PathBuf,
+        /// The layer.
         layer: String,
+        /// The feature (its id, or its position).
         feature: String,
+        /// What went wrong.
         message: String,
     },
 
@@ -77,18 +119,28 @@ pub enum IoError {
         "{path} (layer '{layer}'): {count} invalid polygon(s), e.g. feature {first}; \
          --strict forbids repairing them (without --strict they are repaired with GDAL MakeValid)"
     )]
+    /// Invalid polygons under `--strict`.
     InvalidPolygons {
+        /// The file.
         path: PathBuf,
+        /// The layer.
         layer: String,
+        /// How many.
         count: usize,
+        /// The first of them.
         first: String,
     },
 
     #[error("{path} (layer '{layer}'), feature {feature}: invalid polygon that GDAL MakeValid could not repair: {message}")]
+    /// An invalid polygon MakeValid could not repair.
     Unrepairable {
+        /// The file.
         path: PathBuf,
+        /// The layer.
         layer: String,
+        /// The feature (its id, or its position).
         feature: String,
+        /// What went wrong.
         message: String,
     },
 
@@ -96,53 +148,100 @@ pub enum IoError {
         "{path} (layer '{layer}'): has no coordinate reference system; \
          give the one it is in with --assume-crs (e.g. --assume-crs EPSG:3006)"
     )]
-    NoCrs { path: PathBuf, layer: String },
+    /// A layer without a CRS, and no `--assume-crs`.
+    NoCrs {
+        /// The file.
+        path: PathBuf,
+        /// The layer.
+        layer: String,
+    },
 
     #[error("{context}: '{value}' is not a usable coordinate reference system: {message}")]
+    /// A CRS that cannot be used.
     BadCrs {
+        /// Where the CRS was given.
         context: String,
+        /// The CRS as given.
         value: String,
+        /// What went wrong.
         message: String,
     },
 
     #[error("{path} (layer '{layer}'): cannot reproject from {from} to {to}: {message}")]
+    /// Coordinates that cannot be reprojected.
     Reproject {
+        /// The file.
         path: PathBuf,
+        /// The layer.
         layer: String,
+        /// The layer's CRS.
         from: String,
+        /// The working CRS.
         to: String,
+        /// What went wrong.
         message: String,
     },
 
     #[error("{path} (layer '{layer}'), feature {feature}, field '{field}': {message}")]
+    /// A field value that is not what the field holds.
     FieldValue {
+        /// The file.
         path: PathBuf,
+        /// The layer.
         layer: String,
+        /// The feature (its id, or its position).
         feature: String,
+        /// The field.
         field: String,
+        /// What went wrong.
         message: String,
     },
 
     #[error("{path} (layer '{layer}'): {message}")]
+    /// A layer that breaks a rule of its input.
     Invalid {
+        /// The file.
         path: PathBuf,
+        /// The layer.
         layer: String,
+        /// What went wrong.
         message: String,
     },
 
     #[error("{path}: cannot read table: {message}")]
-    Table { path: PathBuf, message: String },
+    /// A table polars cannot read.
+    Table {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
 
     #[error("{path}: output directory exists and is not empty; pass --overwrite to replace gapmap's files in it")]
-    OutputExists { path: PathBuf },
+    /// A non-empty output directory, without `--overwrite`.
+    OutputExists {
+        /// The file.
+        path: PathBuf,
+    },
 
     #[error("{path}: exists and is not a directory")]
-    OutputNotDir { path: PathBuf },
+    /// An output path that is not a directory.
+    OutputNotDir {
+        /// The file.
+        path: PathBuf,
+    },
 
     #[error("{path}: cannot write: {message}")]
-    Write { path: PathBuf, message: String },
+    /// A failure to write an output.
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
 
     #[error("{0}")]
+    /// A core analysis refused its input.
     Core(#[from] gapmap_core::CoreError),
 }
 

@@ -3,10 +3,6 @@
 //! crate only ever sees valid, projected data.
 
 #![allow(
-    missing_docs,
-    reason = "the workspace lint is on; 225 public items of the I/O crate (struct fields, error variants' fields) still lack docs and are being documented crate by crate"
-)]
-#![allow(
     clippy::result_large_err,
     reason = "IoError carries file, layer, feature and field for its messages; errors are rare, so its size on the error path is not worth boxing"
 )]

@@ -48,8 +48,11 @@ pub fn planned_counts(planned_year: i32, assessment_year: i32) -> bool {
 /// A state-aid class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AidClass {
+    /// No fixed network at the target speed.
     White,
+    /// One network at the target speed.
     Grey,
+    /// Two or more networks at the target speed.
     Black,
 }
 
@@ -64,6 +67,7 @@ impl AidClass {
         }
     }
 
+    /// The class as the tables write it: `white`, `grey` or `black`.
     pub fn as_str(self) -> &'static str {
         match self {
             AidClass::White => "white",

@@ -48,7 +48,9 @@ pub fn scb_square(e: i64, n: i64, size_m: u32) -> MultiPolygon<f64> {
 /// group (its key's position), `None` for premises without a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Groups<K> {
+    /// The distinct keys, ascending.
     pub keys: Vec<K>,
+    /// Per premise: the position of its key in `keys`, or `None`.
     pub of: Vec<Option<u32>>,
 }
 

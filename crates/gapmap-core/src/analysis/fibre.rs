@@ -12,7 +12,9 @@ use crate::par::{finite_bounds, map_point_runs, Progress, SpatialOrder};
 /// One fibre feature: any mix of lines and points, owned by one network.
 #[derive(Debug, Clone)]
 pub struct FibreFeature {
+    /// Routes (cables), in the working CRS.
     pub lines: MultiLineString<f64>,
+    /// Nodes (cabinets, manholes), in the working CRS.
     pub points: MultiPoint<f64>,
     /// Interned network (owner) id.
     pub network: u32,

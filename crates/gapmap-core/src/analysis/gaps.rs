@@ -47,6 +47,7 @@ impl GapKind {
 /// One cluster of gap premises.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GapCluster {
+    /// What its premises lack.
     pub kind: GapKind,
     /// The settlement all its premises belong to; `None` for rural.
     pub settlement: Option<u32>,

@@ -21,6 +21,7 @@ pub enum Measure {
 }
 
 impl Measure {
+    /// The measure named `s` (`fibre`, `100mbps`, `4g`, `5g`).
     pub fn parse(s: &str) -> Option<Measure> {
         match s {
             "fibre" => Some(Measure::Fibre),
@@ -31,6 +32,7 @@ impl Measure {
         }
     }
 
+    /// The measure's name, as `parse` reads it.
     pub fn as_str(self) -> &'static str {
         match self {
             Measure::Fibre => "fibre",
@@ -69,7 +71,9 @@ pub enum Base {
 pub struct Goal {
     /// Column prefix: `goal_<name>_...`.
     pub name: String,
+    /// What the goal measures.
     pub measure: Measure,
+    /// What the share is of: households and workplaces, or premises.
     pub base: Base,
     /// Target share in parts per million (98 % = 980,000).
     pub target_ppm: u32,

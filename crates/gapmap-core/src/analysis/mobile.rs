@@ -40,16 +40,20 @@ impl Tech {
 /// One coverage polygon of one (operator, technology) pair.
 #[derive(Debug, Clone)]
 pub struct CoverageFeature {
+    /// The area covered, in the working CRS.
     pub area: MultiPolygon<f64>,
     /// Interned operator id, below [`MAX_OPERATORS`].
     pub operator: u32,
+    /// The technology.
     pub tech: Tech,
 }
 
 /// The operators covering one premise, as bit sets over operator ids.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MobileCover {
+    /// Operators with 4G here, as a bit set of operator ids.
     pub operators_4g: u64,
+    /// Operators with 5G here, as a bit set of operator ids.
     pub operators_5g: u64,
 }
 

@@ -24,8 +24,11 @@ use crate::gaps::single_linkage;
 /// shared-risk value, if any.
 #[derive(Debug, Clone)]
 pub struct NetworkLine {
+    /// The line's vertices.
     pub coords: Vec<Coord<f64>>,
+    /// The fibre feature it belongs to.
     pub feature: u32,
+    /// Its network (owner) id.
     pub network: u32,
     /// Interned shared-risk value (e.g. a trench id); lines with the same value fail together.
     pub srlg: Option<u32>,
@@ -58,11 +61,15 @@ impl Default for GraphOptions {
 pub struct Link {
     /// Junction ids of its ends (equal for a closed loop).
     pub a: u32,
+    /// The junction at the other end.
     pub b: u32,
     /// Index of the line in the input slice, and the vertex range `[start, end]` it covers.
     pub line: u32,
+    /// First vertex of the line it covers.
     pub start: u32,
+    /// Last vertex of the line it covers.
     pub end: u32,
+    /// Its length along the line, in metres.
     pub length_m: f64,
 }
 
@@ -71,6 +78,7 @@ pub struct Link {
 pub struct FibreGraph {
     /// Position of each junction (its first vertex).
     pub junctions: Vec<Coord<f64>>,
+    /// The links between junctions.
     pub links: Vec<Link>,
     /// Risk group of each link; groups are numbered by their smallest link.
     pub link_group: Vec<u32>,
@@ -78,12 +86,14 @@ pub struct FibreGraph {
     pub groups: Vec<Vec<u32>>,
     /// Whether a group holds links of one shared-risk value, and whether geometry joined it.
     pub group_by_value: Vec<bool>,
+    /// Whether parallel geometry (links in one trench) joined the group.
     pub group_by_geometry: Vec<bool>,
     /// For each backbone point: its junction, or `None` when no node is within reach.
     pub backbone: Vec<Option<u32>>,
     /// Adjacency in CSR form: for junction `v`, `adj[adj_start[v]..adj_start[v + 1]]` holds
     /// `(neighbour, link)` pairs.
     pub adj_start: Vec<u32>,
+    /// `(neighbour, link)` pairs of every junction, in CSR order.
     pub adj: Vec<(u32, u32)>,
 }
 
@@ -382,6 +392,7 @@ impl FibreGraph {
         &self.adj[self.adj_start[v as usize] as usize..self.adj_start[v as usize + 1] as usize]
     }
 
+    /// The number of junctions.
     pub fn num_junctions(&self) -> usize {
         self.junctions.len()
     }

@@ -111,6 +111,7 @@ fn dist(a: Coord<f64>, b: Coord<f64>) -> f64 {
 /// pieces of at most `densify_m`, so that every point of a road is near a vertex.
 #[derive(Debug)]
 pub struct RoadGraph {
+    /// The graph's vertices, in the working CRS.
     pub vertices: Vec<Coord<f64>>,
     /// Adjacency in compressed rows: `offsets[v]..offsets[v + 1]` into `targets`/`lengths_m`.
     offsets: Vec<u32>,
@@ -277,6 +278,7 @@ pub enum Method {
 }
 
 impl Method {
+    /// The method's name, as the tables write it.
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Greedy => "greedy by households per SEK",
@@ -291,9 +293,13 @@ pub struct Choice {
     /// Project indices in order of cost-effectiveness (households per krona, then cheaper
     /// first, then index): the rank of each project is its position here.
     pub ranking: Vec<usize>,
+    /// Per project: chosen or not.
     pub chosen: Vec<bool>,
+    /// Households the chosen projects connect.
     pub households: u64,
+    /// What the chosen projects cost, in SEK.
     pub cost_sek: f64,
+    /// Which method made the choice.
     pub method: Method,
     /// The fractional-knapsack bound: no choice within the budget connects more households.
     pub upper_bound_households: f64,

@@ -43,6 +43,7 @@ pub enum RedundancyClass {
 }
 
 impl RedundancyClass {
+    /// The class as the tables write it: `none`, `single` or `redundant`.
     pub fn as_str(self) -> &'static str {
         match self {
             RedundancyClass::None => "none",
@@ -66,17 +67,24 @@ pub struct Demand {
 /// What one risk group's failure cuts off.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CriticalUnit {
+    /// The risk group (unit) that fails.
     pub group: u32,
     /// Settlements that lose every path, ascending.
     pub settlements: Vec<u32>,
+    /// Premises it cuts off.
     pub premises: u64,
+    /// Households it cuts off.
     pub households: u64,
 }
 
+/// What the analysis finds, per settlement, per premise and per failure.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resilience {
+    /// Per settlement: paths to the backbone that share no risk unit (at most 4).
     pub settlement_paths: Vec<u32>,
+    /// Per settlement: paths that share no link and no junction (at most 4).
     pub settlement_node_paths: Vec<u32>,
+    /// Per settlement: its redundancy class.
     pub settlement_class: Vec<RedundancyClass>,
     /// `None` for premises on no link.
     pub premise_class: Vec<Option<RedundancyClass>>,

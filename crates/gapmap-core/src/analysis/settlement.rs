@@ -61,6 +61,7 @@ pub fn snap_to_nearest(
 pub struct Derived {
     /// Premise indices, ascending.
     pub premises: Vec<u32>,
+    /// People living in it.
     pub population: f64,
     /// The outline around the premises.
     pub area: geo::MultiPolygon<f64>,

@@ -35,6 +35,7 @@ impl MobileStandIn {
         }
     }
 
+    /// The kind as the tables write it.
     pub fn as_str(self) -> &'static str {
         match self {
             MobileStandIn::None => "none",
@@ -57,14 +58,19 @@ pub struct Rules {
 /// What one premise has: the input of every tally (settlements, grid cells, regions).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Outcome {
+    /// Households at the premise.
     pub households: u32,
+    /// Workplaces at the premise.
     pub workplaces: u32,
+    /// Fibre within the drop distance.
     pub fibre_passed: bool,
     /// Distinct fibre networks within the drop distance.
     pub fibre_networks: u16,
     /// Distinct fixed networks at the state-aid target speed (built or planned in time).
     pub aid_networks: u16,
+    /// Operators with 4G at the premise.
     pub mobile_4g_operators: u8,
+    /// Operators with 5G at the premise.
     pub mobile_5g_operators: u8,
     /// At least 100 Mbit/s: fibre, another fixed network that fast, or the mobile stand-in.
     pub at_100_mbps: bool,
@@ -115,38 +121,61 @@ impl Outcome {
 /// households or workplaces.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
+    /// Premises.
     pub premises: u64,
+    /// Households.
     pub households: u64,
+    /// Workplaces.
     pub workplaces: u64,
+    /// Premises with fibre within the drop distance.
     pub fibre_passed: u64,
+    /// Premises with two or more fibre networks within the drop distance.
     pub fibre_2plus_networks: u64,
+    /// Premises with 4G of any operator.
     pub mobile_4g: u64,
+    /// Premises with 4G of two or more operators.
     pub mobile_4g_2plus_operators: u64,
     /// Premises with 4G of exactly one operator: one operator's fault takes all their 4G.
     pub mobile_4g_single_operator: u64,
+    /// Premises with 5G of any operator.
     pub mobile_5g: u64,
+    /// Premises with neither fibre nor 4G.
     pub unserved: u64,
+    /// Households at fibre-passed premises.
     pub households_fibre_passed: u64,
+    /// Workplaces at fibre-passed premises.
     pub workplaces_fibre_passed: u64,
+    /// Households at unserved premises.
     pub households_unserved: u64,
     /// Gap clusters in the settlement (filled in after clustering; not a premise count).
     pub gap_clusters: u64,
     /// Unserved gap clusters in the settlement.
     pub unserved_clusters: u64,
+    /// Households with 4G.
     pub households_mobile_4g: u64,
+    /// Workplaces with 4G.
     pub workplaces_mobile_4g: u64,
+    /// Households with 5G.
     pub households_mobile_5g: u64,
+    /// Workplaces with 5G.
     pub workplaces_mobile_5g: u64,
     /// Premises with at least 100 Mbit/s (fibre, other fixed, or the mobile stand-in).
     pub at_100_mbps: u64,
+    /// Households with at least 100 Mbit/s.
     pub households_100_mbps: u64,
+    /// Workplaces with at least 100 Mbit/s.
     pub workplaces_100_mbps: u64,
     /// Premises per state-aid class.
     pub aid_white: u64,
+    /// Premises of state-aid class grey.
     pub aid_grey: u64,
+    /// Premises of state-aid class black.
     pub aid_black: u64,
+    /// Households of state-aid class white.
     pub households_aid_white: u64,
+    /// Households of state-aid class grey.
     pub households_aid_grey: u64,
+    /// Households of state-aid class black.
     pub households_aid_black: u64,
 }
 

@@ -20,8 +20,11 @@ use crate::gaps::UnionFind;
 /// `c0..c1`, i.e. `x ∈ [c0·cell_m, c1·cell_m]`. Runs in a row are sorted and disjoint.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RunRaster {
+    /// Cell size, in metres.
     pub cell_m: f64,
+    /// The row of `rows[0]`.
     pub row0: i64,
+    /// Per row: the covered runs of columns `(c0, c1)`, sorted and disjoint.
     pub rows: Vec<Vec<(i64, i64)>>,
 }
 

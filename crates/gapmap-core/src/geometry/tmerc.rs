@@ -261,6 +261,7 @@ pub struct TmTiles {
 }
 
 impl TmTiles {
+    /// The interpolation tiles of `tm`.
     pub fn new(tm: TmInverse) -> TmTiles {
         TmTiles {
             tm,

@@ -120,8 +120,11 @@ pub fn coverage_raster(
 /// One coverage layer: the polygons of one (operator, technology).
 #[derive(Debug, Clone)]
 pub struct CoverageLayer {
+    /// The operator id.
     pub operator: u32,
+    /// The technology.
     pub tech: Tech,
+    /// The covered area, in the working CRS.
     pub area: MultiPolygon<f64>,
     /// Covered cells.
     pub cells: u64,

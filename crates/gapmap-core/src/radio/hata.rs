@@ -24,6 +24,7 @@ fn distance_km(link: &Link) -> f64 {
 /// Okumura-Hata, 150-1500 MHz, 1-20 km, hb 30-200 m, hm 1-10 m.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hata {
+    /// Urban, suburban or open land.
     pub environment: Environment,
 }
 

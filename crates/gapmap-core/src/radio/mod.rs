@@ -48,6 +48,7 @@ pub struct Link {
     pub h_ut_m: f64,
     /// Carrier frequency, MHz.
     pub frequency_mhz: f64,
+    /// Line of sight, or not, or weighted by its probability.
     pub los: Los,
 }
 
@@ -61,9 +62,13 @@ impl Link {
 /// The parameter range a model was published for (closed intervals).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Validity {
+    /// Carrier frequencies, MHz (lowest, highest).
     pub frequency_mhz: (f64, f64),
+    /// Base-station antenna heights, metres (lowest, highest).
     pub h_bs_m: (f64, f64),
+    /// Terminal antenna heights, metres (lowest, highest).
     pub h_ut_m: (f64, f64),
+    /// 2D distances, metres (shortest, longest).
     pub d2d_m: (f64, f64),
 }
 
@@ -112,7 +117,9 @@ pub trait PathLoss {
 /// The environment a model is applied to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Environment {
+    /// Dense urban areas.
     Urban,
+    /// Suburban areas.
     Suburban,
     /// Open or rural.
     Open,
@@ -121,10 +128,15 @@ pub enum Environment {
 /// The models, as one type: dispatch without dynamic calls in the per-link loop.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Model {
+    /// Free-space path loss.
     FreeSpace(free_space::FreeSpace),
+    /// Okumura-Hata (150-1500 MHz).
     Hata(hata::Hata),
+    /// COST-231 Hata (1500-2000 MHz).
     Cost231(hata::Cost231),
+    /// 3GPP TR 38.901 rural macro.
     RMa(tr38901::RMa),
+    /// 3GPP TR 38.901 urban macro.
     UMa(tr38901::UMa),
 }
 
@@ -134,10 +146,15 @@ pub enum ModelChoice {
     /// By frequency: Hata up to 1500 MHz, COST-231 up to 2000 MHz, TR 38.901 above (RMa for
     /// open areas, UMa otherwise); in open areas TR 38.901 RMa from 500 MHz.
     Auto,
+    /// Free-space path loss.
     FreeSpace,
+    /// Okumura-Hata.
     Hata,
+    /// COST-231 Hata.
     Cost231,
+    /// 3GPP TR 38.901 rural macro.
     RMa,
+    /// 3GPP TR 38.901 urban macro.
     UMa,
     /// UMa NLOS in the optional simplified form of TR 38.901 Table 7.4.1-1.
     UMaOptional,

@@ -30,6 +30,7 @@ use crate::par::Progress;
 /// One cell site (one carrier: one operator, technology and frequency).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Site {
+    /// Position, in the working CRS.
     pub xy: Coord<f64>,
     /// Interned operator id.
     pub operator: u32,
@@ -37,12 +38,15 @@ pub struct Site {
     pub tech: Tech,
     /// Antenna height above ground, metres.
     pub height_m: f64,
+    /// Carrier frequency, MHz.
     pub frequency_mhz: f64,
     /// EIRP of the whole channel at boresight, dBm.
     pub eirp_dbm: f64,
     /// Channel bandwidth, MHz.
     pub bandwidth_mhz: f64,
+    /// Antenna direction and pattern.
     pub sector: Sector,
+    /// The path-loss model.
     pub model: Model,
 }
 
@@ -115,6 +119,7 @@ pub struct RadioParams {
     pub threshold_4g_dbm: f64,
     /// Coverage threshold on SS-RSRP for 5G, dBm.
     pub threshold_5g_dbm: f64,
+    /// Line of sight: from the terrain, or fixed.
     pub los: LosMode,
 }
 
@@ -131,6 +136,7 @@ impl RadioParams {
 /// One evaluated link.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LinkBudget {
+    /// Received reference-signal power, dBm.
     pub rsrp_dbm: f64,
     /// The link is outside the model's published range (distance, heights or frequency).
     pub extrapolated: bool,
@@ -141,12 +147,14 @@ type SiteBox = GeomWithData<Rectangle<[f64; 2]>, u32>;
 /// Sites indexed by their coverage discs.
 #[derive(Debug)]
 pub struct SiteIndex<'a> {
+    /// The sites indexed.
     pub sites: &'a [Site],
     /// Maximum radius per site, metres (0: the site reaches no one).
     pub radius_m: Vec<f64>,
     /// RSRP offset per site, dB.
     offset_db: Vec<f64>,
     tree: RTree<SiteBox>,
+    /// The prediction's parameters.
     pub params: RadioParams,
     dem: Option<&'a Dem>,
 }
@@ -362,14 +370,19 @@ pub struct PremiseRadio {
     /// (see [`SiteIndex::budget`]); the best is below the threshold only where terrain or the
     /// antenna pattern took the signal under it.
     pub best_4g_site: u32,
+    /// RSRP of the best 4G server, dBm (not finite without one).
     pub best_4g_rsrp_dbm: f32,
+    /// Best 5G server ([`NO_SITE`] without one).
     pub best_5g_site: u32,
+    /// SS-RSRP of the best 5G server, dBm (not finite without one).
     pub best_5g_rsrp_dbm: f32,
     /// Sites at or above the threshold.
     pub sites_4g: u16,
+    /// 5G sites at or above the threshold.
     pub sites_5g: u16,
     /// Operators with a site at or above the threshold, as bit sets.
     pub operators_4g: u64,
+    /// Operators with a 5G site at or above the threshold, as a bit set.
     pub operators_5g: u64,
     /// The one 4G site covering the premise, when exactly one does.
     pub only_4g_site: u32,
@@ -378,6 +391,7 @@ pub struct PremiseRadio {
 }
 
 impl PremiseRadio {
+    /// No site reaches the premise.
     pub const NONE: PremiseRadio = PremiseRadio {
         best_4g_site: NO_SITE,
         best_4g_rsrp_dbm: f32::NEG_INFINITY,
@@ -445,9 +459,11 @@ pub fn predict_premise(
 /// Predictions for many premises, in input order.
 #[derive(Debug, Clone)]
 pub struct Prediction {
+    /// Per premise, in input order.
     pub premises: Vec<PremiseRadio>,
     /// `slots` values per premise (see [`predict_premise`]); empty unless asked for.
     pub per_operator_dbm: Vec<f32>,
+    /// Values per premise in `per_operator_dbm`.
     pub slots: usize,
 }
 

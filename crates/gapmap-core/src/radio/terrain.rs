@@ -26,12 +26,19 @@ pub const MAX_PROFILE_SAMPLES: usize = 1024;
 /// elevation at the cell centre, metres; NaN for no data.
 #[derive(Debug, Clone)]
 pub struct Dem {
+    /// x of the left edge, in the working CRS.
     pub left: f64,
+    /// y of the top edge, in the working CRS.
     pub top: f64,
+    /// Cell width, metres.
     pub cell_w_m: f64,
+    /// Cell height, metres.
     pub cell_h_m: f64,
+    /// Columns.
     pub cols: usize,
+    /// Rows.
     pub rows: usize,
+    /// Elevations, metres, row by row from the top (NaN: no data).
     pub z: Vec<f32>,
 }
 

@@ -20,7 +20,9 @@ fn weighted(p_los: f64, los: f64, nlos: f64) -> f64 {
 /// the values of Table 7.4.1-1).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RMa {
+    /// Average building height, metres.
     pub building_height_m: f64,
+    /// Average street width, metres.
     pub street_width_m: f64,
 }
 
@@ -119,6 +121,7 @@ impl RMa {
 /// Urban macro. `optional` selects the optional NLOS form `32.4 + 20 log10(fc) + 30 log10(d3D)`.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct UMa {
+    /// The optional (simpler) NLOS formula.
     pub optional: bool,
 }
 

@@ -23,14 +23,18 @@ use crate::rng::SplitMix64;
 pub struct PopCell {
     /// Cell centre, in the working CRS.
     pub centre: Coord<f64>,
+    /// People living in the cell.
     pub population: f64,
 }
 
 /// A synthetic premise.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SynthPremise {
+    /// Position, in the working CRS.
     pub xy: Coord<f64>,
+    /// Households.
     pub households: u32,
+    /// Workplaces.
     pub workplaces: u32,
 }
 
@@ -319,7 +323,9 @@ pub fn premises_national(
 /// A synthetic fibre route.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SynthRoute {
+    /// The route.
     pub line: LineString<f64>,
+    /// Its network (owner).
     pub network: String,
     /// `street`, `overbuild` or `feeder`.
     pub kind: &'static str,
@@ -328,7 +334,9 @@ pub struct SynthRoute {
 /// A synthetic fibre node (a network's central office).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SynthNode {
+    /// Position, in the working CRS.
     pub xy: Coord<f64>,
+    /// Its network (owner).
     pub network: String,
 }
 
@@ -473,12 +481,19 @@ fn street_network(
 /// segments of a coverage disc.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Detail {
+    /// Street grid spacing in towns, metres.
     pub street_grid_m: f64,
+    /// Random shift of town streets, metres.
     pub street_jitter_m: f64,
+    /// Street grid spacing of overbuilders, metres.
     pub overbuild_grid_m: f64,
+    /// Random shift of overbuilders' streets, metres.
     pub overbuild_jitter_m: f64,
+    /// Street grid spacing in villages, metres.
     pub village_grid_m: f64,
+    /// Random shift of village streets, metres.
     pub village_jitter_m: f64,
+    /// Segments of a coverage disc.
     pub disc_segments: usize,
 }
 
@@ -808,8 +823,11 @@ pub fn trunks(
 /// A synthetic coverage area of one (operator, technology) pair.
 #[derive(Debug, Clone)]
 pub struct SynthCoverage {
+    /// The operator.
     pub operator: String,
+    /// The technology (`4G`, `5G`).
     pub tech: String,
+    /// The covered area.
     pub area: MultiPolygon<f64>,
 }
 
@@ -970,17 +988,27 @@ pub fn mobile(
 /// One synthetic cell-site carrier (one sector of one technology).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SynthSite {
+    /// Site id.
     pub id: String,
+    /// The operator.
     pub operator: &'static str,
+    /// The technology (`4G`, `5G`).
     pub tech: &'static str,
+    /// Position, in the working CRS.
     pub xy: Coord<f64>,
+    /// Antenna height above ground, metres.
     pub height_m: f64,
+    /// Carrier frequency, MHz.
     pub frequency_mhz: f64,
+    /// EIRP of the whole channel, dBm.
     pub eirp_dbm: f64,
+    /// Channel bandwidth, MHz.
     pub bandwidth_mhz: f64,
     /// `None` for an omni antenna.
     pub azimuth_deg: Option<f64>,
+    /// Horizontal half-power beamwidth, degrees.
     pub beamwidth_deg: f64,
+    /// Downtilt, degrees (`None`: no vertical pattern).
     pub tilt_deg: Option<f64>,
 }
 

@@ -15,16 +15,21 @@ use crate::read::table::CRS_METADATA_KEY;
 /// The per-premise results of an analysis, in the analysis' working CRS.
 #[derive(Debug, Default)]
 pub struct AnalysedPremises {
+    /// The `premises.parquet` read.
     pub path: PathBuf,
     /// The working CRS (from the Parquet metadata).
     pub crs: String,
+    /// Per premise: its settlement id (empty: rural).
     pub ids: Vec<String>,
+    /// Per premise: its position, in the analysis' working CRS.
     pub xy: Vec<Coord<f64>>,
+    /// Per premise: what it has.
     pub outcomes: Vec<Outcome>,
     /// Settlement id per premise (empty: rural).
     pub settlement_id: Vec<String>,
     /// Distance to the nearest fibre in metres (`None` without fibre).
     pub fibre_distance_m: Vec<Option<f64>>,
+    /// Per premise: its gap cluster.
     pub gap_id: Vec<Option<u32>>,
     /// Gap kind per premise (`unserved`, `no_fibre`, `no_4g`).
     pub gap_kind: Vec<Option<String>>,

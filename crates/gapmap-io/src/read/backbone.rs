@@ -20,14 +20,20 @@ const BACKBONE: Role = Role {
 pub struct Backbone {
     /// A label per point (its name field, else its feature id) and its position.
     pub points: Vec<(String, Coord<f64>)>,
+    /// The record of the input.
     pub info: Option<InputInfo>,
+    /// What the user should know.
     pub notices: Vec<String>,
 }
 
+/// How to read backbone points.
 #[derive(Debug, Clone)]
 pub struct BackboneOptions {
+    /// The file.
     pub path: PathBuf,
+    /// Its layer (needed when it has several).
     pub layer: Option<String>,
+    /// The name field.
     pub name_field: FieldChoice,
 }
 

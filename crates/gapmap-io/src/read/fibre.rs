@@ -15,6 +15,7 @@ use crate::geom;
 /// Fibre lines and points in the working CRS.
 #[derive(Debug, Default)]
 pub struct Fibre {
+    /// The features, in input order.
     pub features: Vec<FibreFeature>,
     /// Network names by interned id.
     pub networks: Vec<String>,
@@ -24,14 +25,20 @@ pub struct Fibre {
     pub speeds_mbps: Vec<f64>,
     /// Per feature: year (empty without `year_field`).
     pub years: Vec<i32>,
+    /// The record of each layer read.
     pub infos: Vec<InputInfo>,
+    /// What the user should know.
     pub notices: Vec<String>,
 }
 
+/// How to read fibre-like layers (fibre, other fixed networks, planned networks).
 #[derive(Debug, Clone)]
 pub struct FibreOptions {
+    /// The files.
     pub paths: Vec<PathBuf>,
+    /// The layers read from each file (none: its only layer).
     pub layers: Vec<String>,
+    /// The network (owner) field.
     pub network_field: FieldChoice,
     /// Shared-risk field (e.g. a trench or duct id), always explicit: a layer without it is
     /// an error; a feature with no value is its own risk.

@@ -17,13 +17,16 @@ use crate::error::{IoError, Result};
 /// default has a documented fallback).
 #[derive(Debug, Clone)]
 pub struct FieldChoice {
+    /// The field's name.
     pub name: String,
+    /// True when the user named it (an absent explicit field is an error).
     pub explicit: bool,
     /// The command-line flag that sets it, for messages.
     pub flag: &'static str,
 }
 
 impl FieldChoice {
+    /// The field the user named with `flag`, or `default`.
     pub fn new(name: Option<&str>, default: &str, flag: &'static str) -> FieldChoice {
         FieldChoice {
             name: name.unwrap_or(default).to_string(),
@@ -36,7 +39,9 @@ impl FieldChoice {
 /// A feature that was left out, and why.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Skipped {
+    /// The feature (its id or position).
     pub feature: String,
+    /// Why it was left out.
     pub reason: String,
 }
 
@@ -44,18 +49,27 @@ pub struct Skipped {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InputInfo {
+    /// What the input is (`premises`, `fibre`, ...).
     pub role: String,
+    /// The file.
     pub path: String,
+    /// The layer read.
     pub layer: Option<String>,
+    /// The GDAL driver (or `parquet`/`csv` for tables read with polars).
     pub driver: String,
+    /// Its CRS.
     pub crs: String,
+    /// True when its CRS is `--assume-crs`.
     pub crs_assumed: bool,
     /// Features read (after skipping).
     pub features: u64,
+    /// SHA-256 of the file.
     pub sha256: Option<String>,
     /// Which field served which purpose; `null` when a default field was absent.
     pub fields: BTreeMap<String, Option<String>>,
+    /// Features repaired by MakeValid.
     pub repaired: Vec<String>,
+    /// Features left out, and why.
     pub skipped: Vec<Skipped>,
     /// Time spent reading this input, in seconds (inputs may be read side by side).
     pub read_seconds: f64,

@@ -22,28 +22,39 @@ const MOBILE: Role = Role {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TechValue {
+    /// The value as written.
     pub value: String,
     /// `4G`, `5G`, or `other` (kept and reported, counts as neither).
     pub counts_as: String,
+    /// Features with this value.
     pub features: u64,
 }
 
 /// Mobile coverage polygons in the working CRS.
 #[derive(Debug, Default)]
 pub struct Mobile {
+    /// The coverage features (let go once indexed).
     pub features: Vec<CoverageFeature>,
     /// Operator names by interned id.
     pub operators: Vec<String>,
+    /// Every technology value found, and what it counts as.
     pub tech_values: Vec<TechValue>,
+    /// The record of each layer read.
     pub infos: Vec<InputInfo>,
+    /// What the user should know.
     pub notices: Vec<String>,
 }
 
+/// How to read mobile coverage.
 #[derive(Debug, Clone)]
 pub struct MobileOptions {
+    /// The files.
     pub paths: Vec<PathBuf>,
+    /// The layers read from each file (none: its only layer).
     pub layers: Vec<String>,
+    /// The operator field.
     pub operator_field: FieldChoice,
+    /// The technology field.
     pub tech_field: FieldChoice,
 }
 

@@ -26,17 +26,21 @@ const PREMISES: Role = Role {
 /// Premise identifiers, keeping the input's type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PremiseIds {
+    /// Whole-number ids.
     Int(Vec<i64>),
+    /// Text ids.
     Str(Vec<String>),
 }
 
 impl PremiseIds {
+    /// The number of ids.
     pub fn len(&self) -> usize {
         match self {
             PremiseIds::Int(v) => v.len(),
             PremiseIds::Str(v) => v.len(),
         }
     }
+    /// True when there are none.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -75,24 +79,36 @@ impl Premises {
 /// Premises in the working CRS.
 #[derive(Debug)]
 pub struct Premises {
+    /// Their ids, as the input has them.
     pub ids: PremiseIds,
+    /// Their positions (a building: a point on its surface).
     pub xy: Vec<Coord<f64>>,
+    /// Households per premise.
     pub households: Vec<u32>,
+    /// Workplaces per premise.
     pub workplaces: Vec<u32>,
+    /// The record of the input.
     pub info: InputInfo,
+    /// What the user should know.
     pub notices: Vec<String>,
 }
 
 /// How to read premises.
 #[derive(Debug, Clone)]
 pub struct PremiseOptions {
+    /// The file.
     pub path: PathBuf,
+    /// Its layer (needed when it has several).
     pub layer: Option<String>,
+    /// The id field.
     pub id_field: FieldChoice,
+    /// The households field.
     pub households_field: FieldChoice,
+    /// The workplaces field.
     pub workplaces_field: FieldChoice,
     /// Coordinate columns of Parquet and CSV tables.
     pub x_field: String,
+    /// y column of a table.
     pub y_field: String,
 }
 
@@ -131,6 +147,7 @@ impl PremiseOptions {
     }
 }
 
+/// Reads premises (see [`PremiseOptions`]).
 pub fn read_premises(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Premises> {
     match extension(&opts.path).as_str() {
         "parquet" | "pq" => read_premises_table(opts, ctx, Format::Parquet),

@@ -26,7 +26,9 @@ fn invalid(path: &Path, message: String) -> IoError {
 /// A DEM and what run.json records about it.
 #[derive(Debug)]
 pub struct DemInput {
+    /// The elevation grid, in the working CRS.
     pub dem: Dem,
+    /// The record of the input.
     pub info: InputInfo,
 }
 

@@ -19,20 +19,30 @@ const SETTLEMENTS: Role = Role {
 /// Settlement polygons in the working CRS, in input order.
 #[derive(Debug)]
 pub struct Settlements {
+    /// Per settlement: its id.
     pub ids: Vec<String>,
+    /// Per settlement: its name.
     pub names: Vec<String>,
+    /// Per settlement: its area.
     pub areas: Vec<MultiPolygon<f64>>,
     /// Values of `SettlementOptions::population_field`, when asked for (else empty).
     pub population: Vec<f64>,
+    /// The record of the input.
     pub info: InputInfo,
+    /// What the user should know.
     pub notices: Vec<String>,
 }
 
+/// How to read settlement polygons.
 #[derive(Debug, Clone)]
 pub struct SettlementOptions {
+    /// The file.
     pub path: PathBuf,
+    /// Its layer (needed when it has several).
     pub layer: Option<String>,
+    /// The id field.
     pub id_field: FieldChoice,
+    /// The name field.
     pub name_field: FieldChoice,
     /// A numeric field to read as well (e.g. population); it must exist.
     pub population_field: Option<FieldChoice>,

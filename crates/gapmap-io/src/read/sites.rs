@@ -31,26 +31,44 @@ pub const DEFAULT_BEAMWIDTH_DEG: f64 = 65.0;
 /// Field names of the site layer.
 #[derive(Debug, Clone)]
 pub struct SiteFields {
+    /// Site id.
     pub id: FieldChoice,
+    /// Operator.
     pub operator: FieldChoice,
+    /// Technology: 4G/LTE or 5G/NR.
     pub tech: FieldChoice,
+    /// Antenna height above ground, metres.
     pub height: FieldChoice,
+    /// Carrier frequency, MHz.
     pub frequency: FieldChoice,
+    /// EIRP of the whole channel, dBm.
     pub eirp: FieldChoice,
+    /// Transmit power, dBm (with the gain, when there is no EIRP).
     pub power: FieldChoice,
+    /// Antenna gain, dBi.
     pub gain: FieldChoice,
+    /// Sector boresight, degrees from north (empty: omni).
     pub azimuth: FieldChoice,
+    /// Horizontal half-power beamwidth, degrees.
     pub beamwidth: FieldChoice,
+    /// Downtilt, degrees.
     pub tilt: FieldChoice,
+    /// Channel bandwidth, MHz.
     pub bandwidth: FieldChoice,
 }
 
+/// How to read cell sites.
 #[derive(Debug, Clone)]
 pub struct SiteOptions {
+    /// The file.
     pub path: PathBuf,
+    /// Its layer (needed when it has several).
     pub layer: Option<String>,
+    /// The field of each site parameter.
     pub fields: SiteFields,
+    /// The path-loss model (auto: by frequency and environment).
     pub model: ModelChoice,
+    /// The environment.
     pub environment: Environment,
     /// Terminal height, metres: checked against each site's model.
     pub ue_height_m: f64,
@@ -63,14 +81,18 @@ pub struct SiteOptions {
 /// The sites, in the working CRS.
 #[derive(Debug, Clone)]
 pub struct Sites {
+    /// Per site: its id.
     pub ids: Vec<String>,
+    /// The sites, in input order.
     pub sites: Vec<Site>,
     /// Operator names by id: the known operators first, then new ones in order of appearance.
     pub operators: Vec<String>,
     /// Sites whose frequency or antenna height is outside their model's range (with
     /// `extrapolate`).
     pub out_of_range: Vec<String>,
+    /// The record of the input.
     pub info: InputInfo,
+    /// What the user should know.
     pub notices: Vec<String>,
 }
 

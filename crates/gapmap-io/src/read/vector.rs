@@ -60,6 +60,7 @@ impl ReadContext {
         })
     }
 
+    /// The context as text, to move to another thread.
     pub fn portable(&self) -> PortableContext {
         PortableContext {
             target: (self.target.wkt(), self.target.label().to_string()),
@@ -73,6 +74,7 @@ impl ReadContext {
 }
 
 impl PortableContext {
+    /// The context again, on this thread.
     pub fn context(&self) -> Result<ReadContext> {
         Ok(ReadContext {
             target: Crs::from_wkt_labelled(&self.target.0, &self.target.1)?,

@@ -23,6 +23,7 @@ pub enum Column<'a> {
 }
 
 impl Column<'_> {
+    /// The number of values.
     pub fn len(&self) -> usize {
         match self {
             Column::Int(v) => v.len(),
@@ -31,6 +32,7 @@ impl Column<'_> {
             Column::Text(v) => v.len(),
         }
     }
+    /// True when there are no values.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -39,8 +41,11 @@ impl Column<'_> {
 /// A geometry to write: borrowed from the analysis, or owned.
 #[derive(Debug, Clone)]
 pub enum GeomRef<'a> {
+    /// Any borrowed geometry.
     Geometry(&'a Geometry<f64>),
+    /// A borrowed multipolygon.
     MultiPolygon(&'a MultiPolygon<f64>),
+    /// An owned geometry.
     Owned(Geometry<f64>),
 }
 
@@ -82,14 +87,18 @@ impl GeomRef<'_> {
 /// `geometries[i]` is feature `i`'s geometry.
 #[derive(Debug, Clone, Default)]
 pub struct FeatureTable<'a> {
+    /// Named columns, in order.
     pub columns: Vec<(String, Column<'a>)>,
+    /// One geometry per row.
     pub geometries: Vec<GeomRef<'a>>,
 }
 
 /// A feature with JSON properties: a convenient way to make small tables (tests, fixtures).
 #[derive(Debug, Clone)]
 pub struct OutFeature<'a> {
+    /// Its properties.
     pub properties: Map<String, Value>,
+    /// Its geometry.
     pub geometry: Cow<'a, Geometry<f64>>,
 }
 
@@ -99,6 +108,7 @@ impl<'a> FeatureTable<'a> {
         self.geometries.len()
     }
 
+    /// True when the table has no rows.
     pub fn is_empty(&self) -> bool {
         self.geometries.is_empty()
     }

@@ -16,15 +16,19 @@ use crate::write::features::{Column, FeatureTable};
 /// OGR geometry types of output layers.
 pub const MULTI_POLYGON: gdal_sys::OGRwkbGeometryType::Type =
     gdal_sys::OGRwkbGeometryType::wkbMultiPolygon;
+/// OGR line strings.
 pub const LINE_STRING: gdal_sys::OGRwkbGeometryType::Type =
     gdal_sys::OGRwkbGeometryType::wkbLineString;
+/// OGR points.
 pub const POINT: gdal_sys::OGRwkbGeometryType::Type = gdal_sys::OGRwkbGeometryType::wkbPoint;
 
 /// One layer to write.
 pub struct OutLayer<'a> {
+    /// The layer's name.
     pub name: &'a str,
     /// OGR geometry type of the layer, e.g. `wkbMultiPolygon`.
     pub geometry_type: gdal_sys::OGRwkbGeometryType::Type,
+    /// Its rows.
     pub table: &'a FeatureTable<'a>,
     /// QGIS style (QML) stored as the layer's default style.
     pub qml: Option<String>,

@@ -16,12 +16,17 @@ use crate::error::{IoError, Result};
 /// One polygon (or line) feature to draw: rings in lon/lat.
 #[derive(Debug, Clone)]
 pub struct MapFeature {
+    /// Its rings, in longitude and latitude.
     pub rings: Vec<Vec<(f64, f64)>>,
     /// Whether the rings are closed areas (filled) or lines.
     pub area: bool,
+    /// Fill colour.
     pub fill: String,
+    /// Fill opacity, 0-1.
     pub fill_opacity: f64,
+    /// Outline colour.
     pub stroke: String,
+    /// Outline width, pixels.
     pub stroke_width_px: f64,
     /// Hover text.
     pub title: Option<String>,
@@ -30,18 +35,26 @@ pub struct MapFeature {
 /// A map: layers drawn bottom to top, and a legend of (colour, label).
 #[derive(Debug, Clone, Default)]
 pub struct Map {
+    /// The map's title.
     pub title: String,
+    /// The caption under it.
     pub caption: String,
+    /// Layers drawn bottom to top.
     pub layers: Vec<Vec<MapFeature>>,
+    /// Legend entries: (colour, label).
     pub legend: Vec<(String, String)>,
 }
 
 /// A table: header and rows of text, already formatted.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
+    /// The table's title.
     pub title: String,
+    /// A note under it.
     pub note: String,
+    /// Column headers.
     pub headers: Vec<String>,
+    /// Rows of cells, as text.
     pub rows: Vec<Vec<String>>,
     /// Columns to right-align (numbers).
     pub numeric: Vec<bool>,
@@ -50,12 +63,17 @@ pub struct Table {
 /// The whole report.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
+    /// The page's title.
     pub title: String,
+    /// The line under it.
     pub subtitle: String,
     /// Headline figures: (label, value).
     pub headline: Vec<(String, String)>,
+    /// The maps.
     pub maps: Vec<Map>,
+    /// The tables.
     pub tables: Vec<Table>,
+    /// The footer (sources, attribution).
     pub footer: String,
 }
 
@@ -72,9 +90,11 @@ pub type FeatureStyle = (String, f64, String, f64, Option<String>);
 /// A GeoJSON feature's shape (rings in lon/lat) and properties, to be styled.
 #[derive(Debug, Clone)]
 pub struct Shape {
+    /// Its rings, in longitude and latitude.
     pub rings: Vec<Vec<(f64, f64)>>,
     /// Whether the rings are closed areas or lines.
     pub area: bool,
+    /// Its properties.
     pub properties: Value,
 }
 
@@ -150,7 +170,9 @@ pub struct Frame {
     lat1: f64,
     kx: f64,
     scale: f64,
+    /// Width, pixels.
     pub width: f64,
+    /// Height, pixels.
     pub height: f64,
 }
 
@@ -188,6 +210,7 @@ impl Frame {
         }
     }
 
+    /// The pixel of a longitude and latitude.
     #[inline]
     pub fn px(&self, lon: f64, lat: f64) -> (f64, f64) {
         (

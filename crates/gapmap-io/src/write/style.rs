@@ -10,7 +10,9 @@ use crate::write::features::{Column, FeatureTable};
 /// One simplestyle property: a value for every feature, or one per feature.
 #[derive(Debug, Clone)]
 pub enum Paint<T> {
+    /// One value for every feature.
     All(T),
+    /// One value per feature.
     Each(Vec<T>),
 }
 
@@ -60,9 +62,13 @@ impl<T: PaintValue> Paint<T> {
 /// map of gapmap gets its colours; QGIS uses the .qml styles beside the maps.
 #[derive(Debug, Clone)]
 pub struct SimpleStyle<'s, W: PaintValue = i64> {
+    /// Fill colour.
     pub fill: Option<Paint<&'s str>>,
+    /// Fill opacity, 0-1.
     pub fill_opacity: Option<Paint<f64>>,
+    /// Outline colour.
     pub stroke: Option<Paint<&'s str>>,
+    /// Outline width.
     pub stroke_width: Option<Paint<W>>,
 }
 

@@ -191,18 +191,27 @@ pub fn with_columns(
 
 /// Per-premise outcomes for the premise table.
 pub struct PremiseRows<'a> {
+    /// Premise ids.
     pub ids: &'a PremiseIds,
+    /// Positions, in the working CRS.
     pub xy: &'a [Coord<f64>],
+    /// Settlement ids.
     pub settlement_ids: &'a [String],
+    /// Per premise: its settlement.
     pub settlement: &'a [Option<u32>],
+    /// Households per premise.
     pub households: &'a [u32],
+    /// Workplaces per premise.
     pub workplaces: &'a [u32],
     /// `None` when no fibre layer was given (distances are then null).
     pub fibre: Option<&'a [FibreReach]>,
+    /// Per premise: 4G and 5G operators.
     pub mobile: &'a [MobileCover],
     /// Each premise's outcome (fibre passed, aid networks, 100 Mbit/s).
     pub outcomes: &'a [Outcome],
+    /// Per premise: its gap kind.
     pub gap_kind: &'a [Option<GapKind>],
+    /// Per premise: its gap cluster.
     pub gap_id: &'a [Option<u32>],
     /// With the resilience analysis: each premise's class (`None` when on no fibre link).
     pub fibre_redundancy: Option<&'a [Option<gapmap_core::resilience::RedundancyClass>]>,
