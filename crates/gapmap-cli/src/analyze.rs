@@ -46,7 +46,7 @@ fn plan(args: Args) -> Result<AnalysisPlan> {
 pub fn run(args: Args) -> Result<()> {
     let analysis = gapmap::analyze::run(plan(args)?)?;
     let r = &analysis.results;
-    crate::terminal::print_summary(
+    let mut text = crate::terminal::summary(
         &r.layers.settlements,
         &r.computed.tallies,
         &r.totals(),
@@ -55,11 +55,11 @@ pub fn run(args: Args) -> Result<()> {
         r.meta.t0.elapsed().as_secs_f64(),
     );
     if let Some(o) = &r.resilience {
-        crate::terminal::print_resilience(o, &r.layers.settlements);
+        text += &crate::terminal::resilience(o, &r.layers.settlements);
     }
     // The process exits next (`analyze` runs once per process; `batch` starts one per
     // scenario): leave the large buffers to the OS rather than free them one by one, which
     // takes about 0.1 s at a million premises.
     std::mem::forget(analysis);
-    Ok(())
+    crate::emit(&text)
 }

@@ -64,10 +64,22 @@ fn exit_code(e: &anyhow::Error) -> u8 {
     }
 }
 
+/// Writes `text` to stdout. A closed stdout (`gapmap ... | head -1`) is no failure: the files
+/// are complete by now, and only the reader has gone (as ripgrep does).
+pub fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::anyhow!("cannot write to standard output: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Prints a subcommand's summary (stdout).
 fn print_summary(text: gapmap::Result<String>) -> anyhow::Result<()> {
-    print!("{}", text?);
-    Ok(())
+    emit(&text?)
 }
 
 fn main() -> ExitCode {
@@ -86,7 +98,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args),
         Command::Synth(plan) => print_summary(gapmap::synth::run(plan)),
-        Command::Batch(args) => batch::run(args),
+        Command::Batch(args) => batch::run(args).and_then(|t| emit(&t)),
         Command::Predict(plan) => print_summary(gapmap::predict::run(plan)),
         Command::Grid(plan) => print_summary(gapmap::grid::run(plan)),
         Command::Prioritise(plan) => print_summary(gapmap::prioritise::run(plan)),
@@ -107,7 +119,9 @@ fn main() -> ExitCode {
             unsafe { libc::_exit(0) }
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Not eprintln!: a closed stderr must not panic either.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             ExitCode::from(exit_code(&e))
         }
     }

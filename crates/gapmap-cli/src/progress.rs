@@ -47,6 +47,8 @@ impl Reporter for Terminal {
     }
 
     fn notice(&self, text: &str) {
-        eprintln!("note: {text}");
+        // Not eprintln!: a closed stderr must not panic.
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "note: {text}");
     }
 }

@@ -2,6 +2,7 @@
 //! premises.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
 
 use gapmap::resilience::Outcome;
@@ -44,19 +45,22 @@ pub fn top_unserved(tallies: &[Tally], n: usize) -> Vec<usize> {
     idx
 }
 
-pub fn print_summary(
+/// The end-of-run summary of `gapmap analyze`.
+pub fn summary(
     settlements: &Settlements,
     tallies: &[Tally],
     totals: &BTreeMap<String, u64>,
     files: usize,
     out: &Path,
     seconds: f64,
-) {
+) -> String {
+    let mut s = String::new();
     let t = |k: &str| totals.get(k).copied().unwrap_or(0);
     let premises = t("premises");
     let rural = tallies.last().copied().unwrap_or_default();
-    println!();
-    println!(
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
         "{} premises ({} households, {} workplaces): {} in {} settlements, {} rural",
         premises,
         t("households"),
@@ -65,57 +69,67 @@ pub fn print_summary(
         settlements.ids.len(),
         rural.premises
     );
-    println!(
+    let _ = writeln!(
+        s,
         "  fibre passed          {:>9}  {:>7}",
         t("fibre_passed"),
         pct(t("fibre_passed"), premises)
     );
-    println!(
+    let _ = writeln!(
+        s,
         "  fibre, 2+ networks    {:>9}  {:>7}",
         t("fibre_2plus_networks"),
         pct(t("fibre_2plus_networks"), premises)
     );
-    println!(
+    let _ = writeln!(
+        s,
         "  4G                    {:>9}  {:>7}",
         t("mobile_4g"),
         pct(t("mobile_4g"), premises)
     );
-    println!(
+    let _ = writeln!(
+        s,
         "  4G, 2+ operators      {:>9}  {:>7}",
         t("mobile_4g_2plus_operators"),
         pct(t("mobile_4g_2plus_operators"), premises)
     );
-    println!(
+    let _ = writeln!(
+        s,
         "  5G                    {:>9}  {:>7}",
         t("mobile_5g"),
         pct(t("mobile_5g"), premises)
     );
-    println!(
+    let _ = writeln!(
+        s,
         "  unserved              {:>9}  {:>7}",
         t("unserved"),
         pct(t("unserved"), premises)
     );
-    println!(
+    let _ = writeln!(
+        s,
         "  households fibre passed {:>7}  {:>7}",
         t("households_fibre_passed"),
         pct(t("households_fibre_passed"), t("households"))
     );
-    println!(
+    let _ = writeln!(
+        s,
         "  gap clusters          {:>9}  ({} unserved)",
         t("gap_clusters"),
         t("unserved_clusters")
     );
     let top = top_unserved(tallies, 10);
     if !top.is_empty() {
-        println!();
-        println!("Settlements with the most unserved premises:");
-        println!(
+        let _ = writeln!(s);
+        let _ = writeln!(s, "Settlements with the most unserved premises:");
+        let _ = writeln!(
+            s,
             "  {:<12} {:<28} {:>9} {:>9} {:>8} {:>8}",
             "id", "name", "premises", "unserved", "fibre", "4G"
         );
         for i in top {
             let x = &tallies[i];
-            println!(
+            let _ = writeln!(
+                s,
                 "  {:<12} {:<28} {:>9} {:>9} {:>8} {:>8}",
                 truncate(&settlements.ids[i], 12),
                 truncate(&settlements.names[i], 28),
@@ -127,7 +141,8 @@ pub fn print_summary(
         }
     }
     if rural.unserved > 0 {
-        println!(
+        let _ = writeln!(
+            s,
             "  {:<12} {:<28} {:>9} {:>9} {:>8} {:>8}",
             "",
             "(rural)",
@@ -137,33 +152,48 @@ pub fn print_summary(
             pct(rural.mobile_4g, rural.premises)
         );
     }
-    println!();
-    println!("Wrote {files} files to {} in {seconds:.2} s", out.display());
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "Wrote {files} files to {} in {seconds:.2} s",
+        out.display()
+    );
+    s
 }
 
 /// The terminal summary: settlements by class and the five worst single failures.
-pub fn print_resilience(o: &Outcome, settlements: &Settlements) {
+pub fn resilience(o: &Outcome, settlements: &Settlements) -> String {
+    let mut s = String::new();
     let r = &o.result;
     let count = |c: RedundancyClass| r.settlement_class.iter().filter(|&&x| x == c).count();
-    println!(
+    let _ = writeln!(
+        s,
         "\nFibre resilience: {} junctions, {} links, {} risk units ({} of several links).",
         o.graph.num_junctions(),
         o.graph.links.len(),
         o.graph.groups.len(),
         o.graph.groups.iter().filter(|g| g.len() > 1).count()
     );
-    println!(
+    let _ = writeln!(
+        s,
         "Settlements: {} redundant, {} on a single path, {} with no path to the backbone.",
         count(RedundancyClass::Redundant),
         count(RedundancyClass::Single),
         count(RedundancyClass::None)
     );
     if r.critical.is_empty() {
-        println!("No single failure cuts any premise or settlement off the backbone.");
-        return;
+        let _ = writeln!(
+            s,
+            "No single failure cuts any premise or settlement off the backbone."
+        );
+        return s;
     }
-    println!("Single failures that cut off the most premises (critical_links.*):");
-    println!(
+    let _ = writeln!(
+        s,
+        "Single failures that cut off the most premises (critical_links.*):"
+    );
+    let _ = writeln!(
+        s,
         "  {:>4}  {:>8}  {:>10}  {:>11}  settlements",
         "rank", "unit", "premises", "households"
     );
@@ -175,7 +205,8 @@ pub fn print_resilience(o: &Outcome, settlements: &Settlements) {
             .map(|&s| settlements.names[s as usize].as_str())
             .collect();
         let more = u.settlements.len().saturating_sub(3);
-        println!(
+        let _ = writeln!(
+            s,
             "  {:>4}  {:>8}  {:>10}  {:>11}  {}{}",
             k + 1,
             u.group + 1,
@@ -189,6 +220,7 @@ pub fn print_resilience(o: &Outcome, settlements: &Settlements) {
             }
         );
     }
+    s
 }
 
 #[cfg(test)]

@@ -791,6 +791,23 @@ fn bad_inputs_exit_2_name_the_problem_and_write_nothing() {
         &["--gap-cluster-m must be a finite number > 0"],
     );
     expect_bad(&with(base.clone(), "--threads", "0"), &["--threads"]);
+    // Numbers beyond any real use are exit 2 naming the flag, not a failure later.
+    expect_bad(
+        &with(base.clone(), "--threads", "100000"),
+        &["--threads must be at most"],
+    );
+    expect_bad(
+        &with(base.clone(), "--gap-margin-m", "1e12"),
+        &["--gap-margin-m must be at most 10000 metres"],
+    );
+    expect_bad(
+        &with(base.clone(), "--drop-distance-m", "1e9"),
+        &["--drop-distance-m must be at most"],
+    );
+    expect_bad(
+        &with(base.clone(), "--map-simplify-m", "NaN"),
+        &["--map-simplify-m must be a finite number"],
+    );
     expect_bad(
         &with(base.clone(), "--crs", "EPSG:4326"),
         &["--crs", "not a projected CRS"],

@@ -80,12 +80,33 @@ pub fn check_range(flag: &str, v: f64, min: f64, max: f64, what: &str) -> Result
     }
 }
 
-/// Checks `--threads`: at least 1 when given.
-pub fn check_threads(threads: Option<usize>) -> Result<()> {
-    if threads == Some(0) {
-        return Err(Error::usage("--threads must be at least 1"));
+/// Checks that a numeric option is at most `max` (`unit`: "metres"); `check_number` has
+/// checked that it is finite and above its least value.
+pub fn check_at_most(flag: &str, v: f64, max: f64, unit: &str) -> Result<()> {
+    if v <= max {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "{flag} must be at most {max} {unit}, got {v}"
+        )))
     }
-    Ok(())
+}
+
+/// The most worker threads `--threads` may ask for: 4 per core of this machine.
+pub fn max_threads() -> usize {
+    4 * std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Checks `--threads`: at least 1 and at most [`max_threads`] when given.
+pub fn check_threads(threads: Option<usize>) -> Result<()> {
+    match threads {
+        Some(0) => Err(Error::usage("--threads must be at least 1")),
+        Some(n) if n > max_threads() => Err(Error::Usage(format!(
+            "--threads must be at most {} (4 per core here), got {n}",
+            max_threads()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The error of a worker thread that panicked.
@@ -122,6 +143,16 @@ mod tests {
         );
         assert!(check_threads(Some(0)).is_err());
         assert!(check_threads(None).is_ok());
+        assert!(check_threads(Some(1)).is_ok());
+        let e = check_threads(Some(100_000)).unwrap_err();
+        assert!(e.is_bad_input() && e.to_string().starts_with("--threads must be at most"));
+        assert!(check_at_most("--m", 10.0, 10.0, "metres").is_ok());
+        assert_eq!(
+            check_at_most("--m", 1e12, 10.0, "metres")
+                .unwrap_err()
+                .to_string(),
+            "--m must be at most 10 metres, got 1000000000000"
+        );
         assert!(!panicked("the reader").is_bad_input());
     }
 }

@@ -17,7 +17,7 @@ use gapmap_io::write::features::{Column, FeatureTable};
 use gapmap_io::write::style::{Paint, SimpleStyle};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{check_number, Error, Result};
+use crate::error::{check_at_most, check_number, Error, Result};
 use crate::progress::Bar;
 use crate::run_info::{GoalRecord, PolicyParameters};
 
@@ -175,6 +175,7 @@ impl PolicyPlan {
     /// Checks the flags; returns the goals (Sweden's 2025 goals, then the custom ones).
     pub fn validate(&self) -> Result<Vec<Goal>> {
         check_number("--aid-cell-m", self.aid_cell_m, 1.0, true)?;
+        check_at_most("--aid-cell-m", self.aid_cell_m, 100_000.0, "metres")?;
         if let Some(y) = self.aid_year {
             if !(1900..=2200).contains(&y) {
                 return Err(Error::Usage(format!(

@@ -16,7 +16,7 @@ use gapmap_io::write::style::{Paint, SimpleStyle};
 use gapmap_io::write::tables;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{check_number, Error, Result};
+use crate::error::{check_at_most, check_number, Error, Result};
 use crate::run_info::{ClassCounts, ResilienceParameters, ResilienceSummary};
 
 /// Resilience options of `gapmap analyze`.
@@ -73,6 +73,7 @@ impl ResiliencePlan {
             ("--srlg-m", self.srlg_m),
         ] {
             check_number(name, v, 0.0, true)?;
+            check_at_most(name, v, 100_000.0, "metres")?;
         }
         if self.backbone.is_some() && !has_fibre {
             return Err(Error::usage("--backbone needs a fibre network (--fibre)"));

@@ -41,8 +41,12 @@ use gapmap_io::write::features::Column;
 use gapmap_io::write::staging::{check_output_dir, Staging};
 use gapmap_io::write::tables;
 
+use std::fmt::Write as _;
+
 use gapmap::progress::Bar;
+use gapmap::run_info::{read_run_info, RunInfo};
 use gapmap::Error;
+use gapmap_io::read::analysis::read_csv_columns;
 
 mod config;
 mod tidy;
@@ -70,7 +74,7 @@ pub struct Args {
 struct Outcome {
     ok: bool,
     error: Option<String>,
-    run: Option<serde_json::Value>,
+    run: Option<RunInfo>,
     table: Vec<(String, Column<'static>)>,
     seconds: f64,
 }
@@ -126,10 +130,20 @@ fn run_scenario(exe: &Path, s: &Scenario, dir: &Path, outputs: &str) -> Outcome 
             seconds,
         };
     }
-    let run = std::fs::read_to_string(dir.join("run.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
-    match tables::read_csv_columns(&dir.join("settlements.csv")) {
+    let run = match read_run_info(dir) {
+        Ok(r) => r,
+        Err(e) => {
+            return Outcome {
+                ok: false,
+                error: Some(e.to_string()),
+                run: None,
+                table: vec![],
+                seconds,
+            }
+        }
+    };
+    let run = Some(run);
+    match read_csv_columns(&dir.join("settlements.csv")) {
         Ok(table) => Outcome {
             ok: true,
             error: None,
@@ -147,7 +161,8 @@ fn run_scenario(exe: &Path, s: &Scenario, dir: &Path, outputs: &str) -> Outcome 
     }
 }
 
-pub fn run(args: Args) -> Result<()> {
+pub fn run(args: Args) -> Result<String> {
+    let mut report = String::new();
     if !args.config.exists() {
         return Err(gapmap_io::IoError::NotFound {
             path: args.config.clone(),
@@ -179,13 +194,14 @@ pub fn run(args: Args) -> Result<()> {
         .unwrap_or_else(|| PathBuf::from("batch-out"));
     if args.dry_run {
         for s in &scenarios {
-            println!(
+            let _ = writeln!(
+                report,
                 "{}: gapmap analyze {}",
                 s.name(),
                 analyze_args(&s.options)?.join(" ")
             );
         }
-        return Ok(());
+        return Ok(report);
     }
     check_output_dir(&out, args.overwrite)?;
     let exe = std::env::current_exe().context("locating the gapmap executable")?;
@@ -207,8 +223,7 @@ pub fn run(args: Args) -> Result<()> {
     let phases: Vec<String> = outcomes
         .iter()
         .filter_map(|o| o.run.as_ref())
-        .flat_map(|r| r["timings_s"].as_array().cloned().unwrap_or_default())
-        .filter_map(|p| p["phase"].as_str().map(str::to_string))
+        .flat_map(|r| r.timings_s.iter().map(|p| p.phase.clone()))
         .fold(Vec::new(), |mut v, p| {
             if !v.contains(&p) {
                 v.push(p);
@@ -252,20 +267,16 @@ pub fn run(args: Args) -> Result<()> {
                 };
                 t.set(name, cell);
             }
-            let timings = o
-                .run
-                .as_ref()
-                .and_then(|r| r["timings_s"].as_array().cloned())
-                .unwrap_or_default();
+            let timings = o.run.as_ref().map_or(&[][..], |r| &r.timings_s[..]);
             for ph in &phases {
-                let p = timings.iter().find(|p| p["phase"] == ph.as_str());
-                let num = |k: &str| {
-                    p.and_then(|p| p[k].as_f64())
-                        .map_or(Cell::Null, Cell::Float)
-                };
-                t.set(&format!("{ph}_s"), num("seconds"));
-                t.set(&format!("{ph}_peak_rss_mib"), num("peak_rss_mib"));
-                t.set(&format!("{ph}_cpu_s"), num("cpu_s"));
+                let p = timings.iter().find(|p| &p.phase == ph);
+                let cell = |v: Option<f64>| v.map_or(Cell::Null, Cell::Float);
+                t.set(&format!("{ph}_s"), cell(p.map(|p| p.seconds)));
+                t.set(
+                    &format!("{ph}_peak_rss_mib"),
+                    cell(p.and_then(|p| p.peak_rss_mib)),
+                );
+                t.set(&format!("{ph}_cpu_s"), cell(p.and_then(|p| p.cpu_s)));
             }
             t.set("process_s", Cell::Float(o.seconds));
             t.end_row();
@@ -278,25 +289,20 @@ pub fn run(args: Args) -> Result<()> {
     tables::write_csv(&mut df, &staging.file("batch.csv"))?;
     let written = staging.commit()?;
 
-    println!();
-    println!(
+    let _ = writeln!(report);
+    let _ = writeln!(
+        report,
         "{:<60} {:>8} {:>10} {:>12}",
         "scenario", "status", "total s", "peak MiB"
     );
     for (s, o) in scenarios.iter().zip(&outcomes) {
-        let total = o
-            .run
-            .as_ref()
-            .and_then(|r| r["timings_s"].as_array().and_then(|a| a.last().cloned()));
-        let secs = total
-            .as_ref()
-            .and_then(|p| p["seconds"].as_f64())
-            .map_or("-".into(), |v| format!("{v:.2}"));
+        let total = o.run.as_ref().and_then(|r| r.timings_s.last());
+        let secs = total.map_or("-".into(), |p| format!("{:.2}", p.seconds));
         let peak = total
-            .as_ref()
-            .and_then(|p| p["peak_rss_mib"].as_f64())
+            .and_then(|p| p.peak_rss_mib)
             .map_or("-".into(), |v| format!("{v:.0}"));
-        println!(
+        let _ = writeln!(
+            report,
             "{:<60} {:>8} {:>10} {:>12}",
             s.name(),
             if o.ok { "ok" } else { "FAILED" },
@@ -304,11 +310,12 @@ pub fn run(args: Args) -> Result<()> {
             peak
         );
         if let Some(e) = &o.error {
-            println!("    {e}");
+            let _ = writeln!(report, "    {e}");
         }
     }
     let failed = outcomes.iter().filter(|o| !o.ok).count();
-    println!(
+    let _ = writeln!(
+        report,
         "\n{} scenarios ({} failed); {} rows in {}/batch.parquet and batch.csv ({} files)",
         scenarios.len(),
         failed,
@@ -316,5 +323,5 @@ pub fn run(args: Args) -> Result<()> {
         out.display(),
         written.len()
     );
-    Ok(())
+    Ok(report)
 }

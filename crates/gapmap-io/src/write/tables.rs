@@ -493,59 +493,6 @@ pub fn premise_input_frame(
     })
 }
 
-/// Reads a CSV table (e.g. a run's settlements.csv) into typed columns: integers, reals
-/// (nulls kept) and text.
-pub fn read_csv_columns(
-    path: &Path,
-) -> Result<Vec<(String, crate::write::features::Column<'static>)>> {
-    use crate::write::features::Column;
-    use std::borrow::Cow;
-    let rerr = |e: PolarsError| IoError::Table {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    let df = CsvReadOptions::default()
-        .with_has_header(true)
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .map_err(rerr)?
-        .finish()
-        .map_err(rerr)?;
-    let mut out = Vec::new();
-    for c in df.columns() {
-        let s = c.as_materialized_series();
-        let col = if s.dtype().is_integer() && s.null_count() == 0 {
-            Column::Int(
-                s.cast(&DataType::Int64)
-                    .map_err(rerr)?
-                    .i64()
-                    .map_err(rerr)?
-                    .into_no_null_iter()
-                    .collect(),
-            )
-        } else if s.dtype().is_primitive_numeric() || s.dtype() == &DataType::Null {
-            Column::Float(
-                s.cast(&DataType::Float64)
-                    .map_err(rerr)?
-                    .f64()
-                    .map_err(rerr)?
-                    .iter()
-                    .collect(),
-            )
-        } else {
-            let t = s.cast(&DataType::String).map_err(rerr)?;
-            Column::Text(
-                t.str()
-                    .map_err(rerr)?
-                    .iter()
-                    .map(|v| v.map(|v| Cow::Owned(v.to_string())))
-                    .collect(),
-            )
-        };
-        out.push((c.name().to_string(), col));
-    }
-    Ok(out)
-}
-
 /// A table from typed columns of equal length.
 pub fn frame_from_columns(
     columns: &[(String, crate::write::features::Column<'_>)],

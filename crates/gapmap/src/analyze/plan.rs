@@ -7,7 +7,7 @@ use gapmap_core::goals::Goal;
 use gapmap_core::Params;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{check_number, check_threads, Error, Result};
+use crate::error::{check_at_most, check_number, check_threads, Error, Result};
 use crate::policy::PolicyPlan;
 use crate::premise_plan::PremisePlan;
 use crate::radio::SitePlan;
@@ -270,10 +270,20 @@ impl AnalysisPlan {
             )),
             other => Error::Usage(other.to_string()),
         })?;
+        check_number("--map-simplify-m", self.map_simplify_m, 0.0, true)?;
+        // Upper bounds: far beyond any real use, and before numbers lose their meaning (a
+        // margin of 1e12 m made outlines no writer can place).
+        for (flag, v, max) in [
+            ("--drop-distance-m", self.drop_distance_m, 100_000.0),
+            ("--gap-cluster-m", self.gap_cluster_m, 100_000.0),
+            ("--gap-margin-m", self.gap_margin_m, 10_000.0),
+            ("--map-simplify-m", self.map_simplify_m, 10_000.0),
+        ] {
+            check_at_most(flag, v, max, "metres")?;
+        }
         self.resilience.validate(!self.fibre.is_empty())?;
         self.radio.validate(false)?;
         let goals = self.policy.validate()?;
-        check_number("--map-simplify-m", self.map_simplify_m, 0.0, true)?;
         check_threads(self.threads)?;
         Ok(Checked { params, goals })
     }
