@@ -1316,3 +1316,88 @@ fn a_recorded_plan_reruns_with_the_same_results() {
     );
     assert!(!third.exists(), "a refused plan writes nothing");
 }
+
+#[test]
+fn overwrite_leaves_no_file_of_the_earlier_analysis_and_never_an_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = out.to_str().unwrap();
+    analyze_bundled(&out, &[]);
+    let r = gapmap()
+        .current_dir(repo())
+        .args(["report", o])
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", stderr(&r));
+    let g = gapmap()
+        .current_dir(repo())
+        .args(["grid", o, "--scb", "1000"])
+        .output()
+        .unwrap();
+    assert!(g.status.success(), "{}", stderr(&g));
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    // A dead run's staging directory (its owner is no process) never blocks a rerun.
+    let dead = out.join(".gapmap-staging-dead");
+    std::fs::create_dir(&dead).unwrap();
+    std::fs::write(dead.join(".owner"), "4000000000 1").unwrap();
+    for f in [
+        "premises.parquet",
+        "gaps.geojson",
+        "report.html",
+        "grid/grid.json",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing before the rerun");
+    }
+    // The rerun writes only tables: everything else of the first run goes.
+    analyze_bundled(&out, &["--overwrite", "--outputs", "tables"]);
+    for f in [
+        "premises.parquet",
+        "gaps.geojson",
+        "settlements.geojson",
+        "gaps.qml",
+        "critical_links.geojson",
+        "report.html",
+        "map.png",
+        "grid",
+        ".gapmap-staging-dead",
+    ] {
+        assert!(!out.join(f).exists(), "{f} left from the earlier run");
+    }
+    for f in [
+        "settlements.csv",
+        "settlements.parquet",
+        "run.json",
+        "notes.txt",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let run: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["parameters"]["outputs"], json!(["tables"]));
+
+    // An input among the files --overwrite would replace is refused, and nothing changes.
+    std::fs::copy(
+        repo().join("data/dalarna/premises.parquet"),
+        out.join("premises.parquet"),
+    )
+    .unwrap();
+    let before = std::fs::read(out.join("settlements.csv")).unwrap();
+    let args: Vec<String> = [
+        "analyze",
+        "--premises",
+        out.join("premises.parquet").to_str().unwrap(),
+        "--settlements",
+        repo()
+            .join("data/dalarna/settlements.gpkg")
+            .to_str()
+            .unwrap(),
+        "--out",
+        o,
+        "--overwrite",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    expect_bad(&args, &["premises.parquet", "is an input", "--overwrite"]);
+    assert_eq!(std::fs::read(out.join("settlements.csv")).unwrap(), before);
+}

@@ -922,3 +922,44 @@ fn mobile_technologies_and_operators() {
         "{e}"
     );
 }
+
+#[test]
+fn duplicate_premise_ids_are_an_error_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = ctx();
+    c.assume_crs = Some(Crs::parse("EPSG:3006", "t").unwrap());
+    let csv = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    // Unique, in any order: fine (whole numbers and text alike).
+    let ok = csv(
+        "ok.csv",
+        "id,x,y\n3,534000,6721000\n1,534010,6721000\n2,534020,6721000\n",
+    );
+    assert_eq!(read_premises(&popts(&ok), &c).unwrap().ids.len(), 3);
+    let ok = csv("ok_s.csv", "id,x,y\nb,534000,6721000\na,534010,6721000\n");
+    assert_eq!(read_premises(&popts(&ok), &c).unwrap().ids.len(), 2);
+    // Repeated: an error that names the first few and the field.
+    let bad = csv(
+        "dup.csv",
+        "id,x,y\n7,534000,6721000\n5,534010,6721000\n7,534020,6721000\n5,534030,6721000\n9,534040,6721000\n",
+    );
+    let e = read_premises(&popts(&bad), &c).unwrap_err();
+    assert!(e.is_bad_input());
+    let m = e.to_string();
+    assert!(
+        m.contains("dup.csv") && m.contains("'5', '7'") && m.contains("field 'id'"),
+        "{m}"
+    );
+    let bad = csv(
+        "dup_s.csv",
+        "id,x,y\nhus,534000,6721000\nhus,534010,6721000\n",
+    );
+    let m = read_premises(&popts(&bad), &c).unwrap_err().to_string();
+    assert!(
+        m.contains("'hus'") && m.contains("--premise-id-field"),
+        "{m}"
+    );
+}

@@ -40,6 +40,30 @@ impl PremiseIds {
             PremiseIds::Str(v) => v.len(),
         }
     }
+    /// Up to `n` ids that occur more than once, in ascending order (none: all are unique).
+    /// Ids in ascending order, the common case, are proved unique in one pass.
+    pub fn duplicates(&self, n: usize) -> Vec<String> {
+        fn dups<T: Ord + Clone + Send + ToString>(v: &[T], n: usize) -> Vec<String> {
+            if v.windows(2).all(|w| w[0] < w[1]) {
+                return Vec::new();
+            }
+            let mut sorted = v.to_vec();
+            rayon::slice::ParallelSliceMut::par_sort_unstable(&mut sorted[..]);
+            let mut out: Vec<String> = sorted
+                .windows(2)
+                .filter(|w| w[0] == w[1])
+                .map(|w| w[0].to_string())
+                .collect();
+            out.dedup();
+            out.truncate(n);
+            out
+        }
+        match self {
+            PremiseIds::Int(v) => dups(v, n),
+            PremiseIds::Str(v) => dups(v, n),
+        }
+    }
+
     /// True when there are none.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -149,13 +173,27 @@ impl PremiseOptions {
 
 /// Reads premises (see [`PremiseOptions`]).
 pub fn read_premises(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Premises> {
-    match extension(&opts.path).as_str() {
+    let premises = match extension(&opts.path).as_str() {
         "parquet" | "pq" => read_premises_table(opts, ctx, Format::Parquet),
         "csv" if super::table::csv_has_columns(&opts.path, &[&opts.x_field, &opts.y_field]) => {
             read_premises_table(opts, ctx, Format::Csv)
         }
         _ => read_premises_vector(opts, ctx),
+    }?;
+    let dups = premises.ids.duplicates(3);
+    if !dups.is_empty() {
+        return Err(IoError::Invalid {
+            path: opts.path.clone(),
+            layer: premises.info.layer.clone().unwrap_or_default(),
+            message: format!(
+                "premise ids must be unique, but {} occur more than once (field '{}'); choose another with {}",
+                dups.iter().map(|d| format!("'{d}'")).collect::<Vec<_>>().join(", "),
+                opts.id_field.name,
+                opts.id_field.flag
+            ),
+        });
     }
+    Ok(premises)
 }
 
 fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Premises> {

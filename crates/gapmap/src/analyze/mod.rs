@@ -9,6 +9,7 @@ mod maps;
 pub mod plan;
 mod read;
 mod record;
+mod replace;
 mod write;
 
 use std::path::Path;
@@ -17,6 +18,7 @@ use std::time::Instant;
 pub use compute::{compute, totals, Computed, Results};
 pub use plan::{AnalysisPlan, Checked, Output};
 pub use read::{early_simplify_m, read_inputs, Inputs};
+pub use replace::check_inputs_kept;
 pub use write::{check_out, output_files};
 
 use crate::error::Result;
@@ -62,6 +64,7 @@ pub fn run(mut plan: AnalysisPlan) -> Result<Analysis> {
     let bundled = plan.use_bundled_region()?;
     let checked = plan.validate()?;
     check_out(&plan.out, plan.overwrite)?;
+    check_inputs_kept(&plan)?;
     crate::threads::init_global(plan.threads)?;
     // The phases are timed from when the pool is up; the total from the start.
     let meta = RunMeta {
@@ -80,16 +83,22 @@ pub fn run(mut plan: AnalysisPlan) -> Result<Analysis> {
 impl Results {
     /// Writes every output the plan selects, and run.json, into `out` (all or nothing: a
     /// staging directory renamed into place). `overwrite` replaces gapmap's files in a
-    /// directory that is not empty. Returns the files written.
+    /// directory that is not empty, and removes those of the earlier analysis that this one
+    /// does not write, with what was made from it (`grid/`, `priorities/`, the report).
+    /// Returns the files written.
     pub fn write(&mut self, out: &Path, overwrite: bool) -> Result<Vec<std::path::PathBuf>> {
         self.plan.out = out.to_path_buf();
         self.plan.overwrite = overwrite;
+        check_inputs_kept(&self.plan)?;
+        let previous = replace::previous_outputs(out);
         let mut staging = gapmap_io::write::staging::Staging::begin(out, overwrite)?;
         let outputs = write::write_outputs(self, &mut staging)?;
         self.meta.clock.lap("write");
         let run = record::run_info(self, outputs);
         crate::run_info::write_run_info(&run, &staging.file("run.json"))?;
-        Ok(staging.commit()?)
+        let written = staging.commit()?;
+        replace::remove_stale(out, &previous, &written);
+        Ok(written)
     }
 }
 

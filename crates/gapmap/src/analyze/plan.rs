@@ -318,6 +318,27 @@ impl AnalysisPlan {
         serde_json::from_value(plan).map_err(|e| bad(format!("not an analysis plan: {e}")))
     }
 
+    /// Every input file the plan names.
+    pub fn input_paths(&self) -> Vec<&Path> {
+        let one = [
+            self.premises.as_deref(),
+            self.settlements.as_deref(),
+            self.resilience.backbone.as_deref(),
+            self.radio.sites.as_deref(),
+            self.radio.dem.as_deref(),
+        ];
+        let many = [
+            &self.fibre,
+            &self.mobile,
+            &self.policy.fixed,
+            &self.policy.planned,
+        ];
+        one.into_iter()
+            .flatten()
+            .chain(many.into_iter().flatten().map(PathBuf::as_path))
+            .collect()
+    }
+
     /// True when `output` is to be written.
     pub fn wants(&self, output: Output) -> bool {
         self.outputs.contains(&output)
