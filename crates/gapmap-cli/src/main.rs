@@ -39,6 +39,9 @@ struct Cli {
 enum Command {
     /// Fibre and mobile coverage per premise and per settlement: tables, gap map, run record.
     Analyze(analyze::Args),
+    /// Whether the inputs of an analysis fit together: each layer's CRS, features and extent
+    /// (also in lon/lat), and the share of the premises it reaches (the flags of analyze).
+    Check(gapmap::AnalysisPlan),
     /// Seeded synthetic premises, fibre and mobile layers on real settlements and population.
     Synth(gapmap::synth::SynthPlan),
     /// Run analyze over workloads × parameter grids into one tidy table.
@@ -97,6 +100,7 @@ fn main() -> ExitCode {
     gapmap::progress::set_reporter(Some(std::sync::Arc::new(progress::Terminal)));
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Check(plan) => print_summary(gapmap::analyze::run_check(plan)),
         Command::Synth(plan) => print_summary(gapmap::synth::run(plan)),
         Command::Batch(args) => batch::run(args).and_then(|t| emit(&t)),
         Command::Predict(plan) => print_summary(gapmap::predict::run(plan)),

@@ -1401,3 +1401,150 @@ fn overwrite_leaves_no_file_of_the_earlier_analysis_and_never_an_input() {
     expect_bad(&args, &["premises.parquet", "is an input", "--overwrite"]);
     assert_eq!(std::fs::read(out.join("settlements.csv")).unwrap(), before);
 }
+
+/// Premises as a CSV of longitude/latitude pairs (no CRS in the file).
+fn lonlat_premises(dir: &Path, name: &str, rows: &[(f64, f64)]) -> PathBuf {
+    let mut text = String::from("id,x,y\n");
+    for (i, (x, y)) in rows.iter().enumerate() {
+        text.push_str(&format!("{i},{x},{y}\n"));
+    }
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn inputs_that_do_not_fit_together_are_an_error_before_any_analysis() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = repo().join("data/dalarna");
+    let settlements = d.join("settlements.gpkg");
+    let falun = [(15.63, 60.61), (15.64, 60.60), (14.55, 60.49)];
+    let lonlat = lonlat_premises(tmp.path(), "lonlat.csv", &falun);
+    let swapped: Vec<(f64, f64)> = falun.iter().map(|&(x, y)| (y, x)).collect();
+    let swapped = lonlat_premises(tmp.path(), "swapped.csv", &swapped);
+    let out = tmp.path().join("out");
+    let args = |premises: &Path, crs: &str| -> Vec<String> {
+        [
+            "analyze",
+            "--premises",
+            premises.to_str().unwrap(),
+            "--settlements",
+            settlements.to_str().unwrap(),
+            "--settlement-id-field",
+            "tatortskod",
+            "--fibre",
+            d.join("fibre.gpkg").to_str().unwrap(),
+            "--fibre-layer",
+            "routes",
+            "--assume-crs",
+            crs,
+            "--out",
+            out.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    // The trap: longitude/latitude given as SWEREF 99 TM metres.
+    expect_bad(
+        &args(&lonlat, "EPSG:3006"),
+        &[
+            "lonlat.csv",
+            "longitude and latitude read as metres",
+            "--assume-crs",
+        ],
+    );
+    // Latitude and longitude swapped: the premises land far from the settlements.
+    expect_bad(
+        &args(&swapped, "EPSG:4326"),
+        &[
+            "swapped.csv",
+            "settlements.gpkg",
+            "do not overlap",
+            "swapped",
+            "° E",
+            "° N",
+        ],
+    );
+    assert!(!out.exists(), "nothing is written");
+    // The same premises, read right, run.
+    let o = gapmap().args(args(&lonlat, "EPSG:4326")).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // `gapmap check` shows where each layer lies, and exits 2 on the trap.
+    let o = gapmap()
+        .current_dir(repo())
+        .args(["check"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = String::from_utf8_lossy(&o.stdout);
+    for needle in [
+        "premises",
+        "settlements",
+        "fibre",
+        "mobile",
+        "backbone",
+        "60.",
+        "The inputs fit together",
+    ] {
+        assert!(table.contains(needle), "check lacks '{needle}': {table}");
+    }
+    let mut check = args(&lonlat, "EPSG:3006");
+    check[0] = "check".into();
+    let e = expect_bad(&check, &["do not fit together", "longitude and latitude"]);
+    assert!(e.contains("premises") && e.contains("settlements"), "{e}");
+}
+
+#[test]
+fn a_layer_that_misses_most_premises_is_a_notice_with_the_share() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = repo().join("data/dalarna");
+    // One premise in Falun, three in Stockholm: the bundled fibre reaches a quarter of them.
+    let p = lonlat_premises(
+        tmp.path(),
+        "p.csv",
+        &[
+            (15.63, 60.61),
+            (18.06, 59.33),
+            (18.07, 59.33),
+            (18.08, 59.34),
+        ],
+    );
+    let out = tmp.path().join("out");
+    let o = gapmap()
+        .args([
+            "analyze",
+            "--premises",
+            p.to_str().unwrap(),
+            "--settlements",
+            d.join("settlements.gpkg").to_str().unwrap(),
+            "--settlement-id-field",
+            "tatortskod",
+            "--fibre",
+            d.join("fibre.gpkg").to_str().unwrap(),
+            "--fibre-layer",
+            "routes",
+            "--assume-crs",
+            "EPSG:4326",
+            "--outputs",
+            "tables",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("fibre layer reaches only 25.0 % of the premises"),
+        "{err}"
+    );
+    let run: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert!(run["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n.as_str().unwrap().contains("25.0 %")));
+}

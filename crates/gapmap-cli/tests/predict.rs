@@ -202,7 +202,7 @@ fn polygons_and_direct_prediction_agree() {
     std::fs::write(&sp, sites).unwrap();
     std::fs::write(&pp, premises).unwrap();
     let settlements = dir.path().join("settlements.geojson");
-    std::fs::write(&settlements, r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"T","name":"Town"},"geometry":{"type":"Polygon","coordinates":[[[15.0,60.4],[15.01,60.4],[15.01,60.41],[15.0,60.4]]]}}]}"#).unwrap();
+    std::fs::write(&settlements, r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"T","name":"Town"},"geometry":{"type":"Polygon","coordinates":[[[15.1,60.5],[15.11,60.5],[15.11,60.51],[15.1,60.5]]]}}]}"#).unwrap();
     let pred = dir.path().join("pred");
     let common = ["--assume-crs", "EPSG:3006", "--environment", "urban"];
     let mut a = vec![

@@ -123,7 +123,10 @@ fn report_renders_in_a_headless_browser_with_a_map() {
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     for stale in ["grid", "priorities", "report.html", "map.png"] {
-        assert!(!a.join(stale).exists(), "{stale} left from the earlier analysis");
+        assert!(
+            !a.join(stale).exists(),
+            "{stale} left from the earlier analysis"
+        );
     }
     ok(&["report", a.to_str().unwrap()]);
     let html = std::fs::read_to_string(&html_path).unwrap();

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use gapmap_core::fibre::FibreFeature;
-use gapmap_core::geo::{Geometry, MultiLineString, MultiPoint};
+use gapmap_core::geo::{Geometry, MultiLineString, MultiPoint, Rect};
 use gdal::vector::FieldValue;
 
 use super::layer::*;
@@ -29,6 +29,8 @@ pub struct Fibre {
     pub infos: Vec<InputInfo>,
     /// What the user should know.
     pub notices: Vec<String>,
+    /// The box around every feature, in the working CRS (`None`: no features).
+    pub extent: Option<Rect<f64>>,
 }
 
 /// How to read fibre-like layers (fibre, other fixed networks, planned networks).
@@ -215,6 +217,10 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
         }
         out.infos.push(info);
     }
+    out.extent = extent(out.features.iter().flat_map(|f| {
+        let lines = f.lines.0.iter().flat_map(|l| l.0.iter().copied());
+        lines.chain(f.points.0.iter().map(|p| p.0))
+    }));
     out.networks = networks.names;
     out.srlgs = srlgs.names;
     Ok(out)

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use gapmap_core::geo::Geometry;
+use gapmap_core::geo::{Geometry, Rect};
 
 use super::vector::{FeatureReader, GeometryLog, ReadContext, Validate, VectorLayer};
 use crate::error::{IoError, Result};
@@ -404,4 +404,18 @@ pub(crate) fn area_of(g: Geometry<f64>) -> Option<gapmap_core::geo::MultiPolygon
         g @ Geometry::GeometryCollection(_) => crate::geom::polygonal(g).0,
         _ => None,
     }
+}
+
+/// The box around `coords` (`None` when there are none).
+pub fn extent(coords: impl Iterator<Item = gapmap_core::geo::Coord<f64>>) -> Option<Rect<f64>> {
+    let mut it = coords;
+    let first = it.next()?;
+    let (mut lo, mut hi) = (first, first);
+    for c in it {
+        lo.x = lo.x.min(c.x);
+        lo.y = lo.y.min(c.y);
+        hi.x = hi.x.max(c.x);
+        hi.y = hi.y.max(c.y);
+    }
+    Some(Rect::new(lo, hi))
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use gapmap_core::geo::MultiPolygon;
+use gapmap_core::geo::Rect;
 use gapmap_core::mobile::{CoverageFeature, Tech, MAX_OPERATORS};
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +44,8 @@ pub struct Mobile {
     pub infos: Vec<InputInfo>,
     /// What the user should know.
     pub notices: Vec<String>,
+    /// The box around every feature, in the working CRS (`None`: no features).
+    pub extent: Option<Rect<f64>>,
 }
 
 /// How to read mobile coverage.
@@ -151,5 +154,10 @@ pub fn read_mobile(opts: &MobileOptions, ctx: &ReadContext) -> Result<Mobile> {
         });
     }
     out.operators = operators.names;
+    out.extent = extent(
+        out.features
+            .iter()
+            .flat_map(|f| f.area.0.iter().flat_map(|p| p.exterior().0.iter().copied())),
+    );
     Ok(out)
 }

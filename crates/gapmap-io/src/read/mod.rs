@@ -15,7 +15,7 @@ pub mod vector;
 
 pub use backbone::{read_backbone, Backbone, BackboneOptions};
 pub use fibre::{read_fibre, Fibre, FibreOptions, UNKNOWN_NETWORK};
-pub use layer::{sha256_file, FieldChoice, InputInfo, Skipped};
+pub use layer::{extent, sha256_file, FieldChoice, InputInfo, Skipped};
 pub use mobile::{read_mobile, Mobile, MobileOptions, TechValue};
 pub use premises::{read_premises, PremiseIds, PremiseOptions, Premises};
 pub use settlements::{read_settlements, SettlementOptions, Settlements};

@@ -4,7 +4,9 @@
 //! partitioned run can take them one by one: [`AnalysisPlan::validate`] → [`read_inputs`] →
 //! [`compute`] → [`Results::write`].
 
+pub mod check;
 mod compute;
+mod layers;
 mod maps;
 pub mod plan;
 mod read;
@@ -17,11 +19,11 @@ use std::time::Instant;
 
 pub use compute::{compute, totals, Computed, Results};
 pub use plan::{AnalysisPlan, Checked, Output};
-pub use read::{early_simplify_m, read_inputs, Inputs};
+pub use read::{early_simplify_m, read_inputs, read_layers, Inputs, Layers};
 pub use replace::check_inputs_kept;
 pub use write::{check_out, output_files};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::memory;
 use crate::run_info::{utc_now, Phase};
 
@@ -78,6 +80,28 @@ pub fn run(mut plan: AnalysisPlan) -> Result<Analysis> {
     let (out, overwrite) = (results.plan.out.clone(), results.plan.overwrite);
     let written = results.write(&out, overwrite)?;
     Ok(Analysis { results, written })
+}
+
+/// `gapmap check`: reads the inputs of `plan` as `gapmap analyze` would and returns the check
+/// as a table; inputs that do not fit together are an error (exit 2) after the table.
+pub fn run_check(mut plan: AnalysisPlan) -> Result<String> {
+    let bundled = plan.use_bundled_region()?;
+    let checked = plan.validate()?;
+    crate::threads::init_global(plan.threads)?;
+    let inputs = read_layers(plan, checked, bundled, RunMeta::start())?;
+    let target = &inputs.ctx.target;
+    let p = check::check_inputs(
+        &inputs.layers,
+        inputs.checked.params.drop_distance_m,
+        target,
+    );
+    let text = check::table(&p, target);
+    match p.problem {
+        Some(_) => Err(Error::Usage(format!(
+            "the inputs do not fit together:\n{text}"
+        ))),
+        None => Ok(text),
+    }
 }
 
 impl Results {

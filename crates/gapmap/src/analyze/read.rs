@@ -16,6 +16,7 @@ use gapmap_io::read::{
 };
 use gapmap_io::ReadContext;
 
+pub use super::layers::Layers;
 use super::plan::{AnalysisPlan, Checked, Output};
 use super::{retire, RunMeta};
 use crate::error::{panicked, Result};
@@ -62,26 +63,6 @@ pub struct Inputs {
     pub meta: RunMeta,
 }
 
-/// The layers of an analysis, read, validated and reprojected into the working CRS: what the
-/// kernels index and the outputs describe.
-pub struct Layers {
-    /// The premises, in input order.
-    pub premises: Premises,
-    /// The settlement polygons.
-    pub settlements: Settlements,
-    /// The fibre (the features are let go once indexed unless resilience or the aid reach
-    /// needs them).
-    pub fibre: Option<Fibre>,
-    /// The mobile coverage (its polygons are let go once indexed).
-    pub mobile: Option<Mobile>,
-    /// Backbone points (with `--backbone`).
-    pub backbone: Option<Backbone>,
-    /// Cell sites and their DEM (with `--sites`).
-    pub sites: Option<(Sites, Option<DemInput>)>,
-    /// The state-aid and goal settings, with the fixed and planned networks.
-    pub policy: Policy,
-}
-
 /// Without the GeoPackage, the full-resolution outlines serve only to make the web maps'
 /// simplified copies. Each is then simplified in place and trimmed as soon as it is made (the
 /// settlements once indexed, the gap and aid outlines as they are drawn): one small copy is
@@ -101,8 +82,33 @@ impl Inputs {
 }
 
 /// Reads every input of `plan` (which must have passed [`AnalysisPlan::validate`], giving
-/// `checked`). `meta` is the run's start.
+/// `checked`), and checks that they fit together ([`super::check`]): layers that do not
+/// overlap are an error, one that misses most premises a notice. `meta` is the run's start.
 pub fn read_inputs(
+    plan: AnalysisPlan,
+    checked: Checked,
+    bundled: bool,
+    meta: RunMeta,
+) -> Result<Inputs> {
+    let mut inputs = read_layers(plan, checked, bundled, meta)?;
+    let p = super::check::check_inputs(
+        &inputs.layers,
+        inputs.checked.params.drop_distance_m,
+        &inputs.ctx.target,
+    );
+    if let Some(problem) = p.problem {
+        return Err(crate::Error::Usage(problem));
+    }
+    for n in p.notices {
+        progress::notice(&n);
+        inputs.meta.notices.push(n);
+    }
+    Ok(inputs)
+}
+
+/// Reads every input of `plan` as [`read_inputs`] does, without checking that they fit
+/// together.
+pub fn read_layers(
     plan: AnalysisPlan,
     checked: Checked,
     bundled: bool,

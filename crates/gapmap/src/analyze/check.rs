@@ -1,0 +1,324 @@
+//! Whether an analysis' inputs fit together, checked before any analysis (and shown by
+//! `gapmap check`): where each layer lies, in the working CRS and in longitude/latitude, and
+//! how much of the premises each reference layer reaches.
+//!
+//! A silently wrong answer is worse than an error. Premises that overlap no settlement, no
+//! fibre or no coverage at all (their boxes more than 20 km apart) are an error naming both
+//! layers and their extents, with the likely cause; premises that all lie within 180 m of the
+//! CRS origin are longitude/latitude given a projected CRS. A layer that misses most premises is a notice with the share.
+
+use std::fmt::Write as _;
+
+use gapmap_core::geo::{Coord, Rect};
+use gapmap_io::crs::Transform;
+use gapmap_io::read::extent;
+use gapmap_io::Crs;
+use rayon::prelude::*;
+
+use super::layers::Layers;
+
+/// Where one input lies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerExtent {
+    /// What the input is (`premises`, `settlements`, `fibre`, `mobile`, `backbone`).
+    pub role: String,
+    /// The file (and layer).
+    pub source: String,
+    /// Its CRS as read.
+    pub crs: String,
+    /// Features read.
+    pub features: u64,
+    /// The box around it in the working CRS (`None`: no features).
+    pub extent: Option<Rect<f64>>,
+    /// The same box in longitude/latitude (WGS 84), when it can be reprojected.
+    pub lonlat: Option<Rect<f64>>,
+    /// The share of the premises within its reach (its box grown by how far the analysis
+    /// looks: the drop distance for fibre); `None` for the premises themselves.
+    pub premises_share: Option<f64>,
+}
+
+/// What the check found: every layer, and what the user should know.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plausibility {
+    /// The premises first, then the reference layers.
+    pub layers: Vec<LayerExtent>,
+    /// Layers that reach less than half of the premises.
+    pub notices: Vec<String>,
+    /// Why the inputs cannot be analysed together (`None`: they can).
+    pub problem: Option<String>,
+}
+
+/// A reference layer reaching less than this share of the premises is a notice.
+const MOST: f64 = 0.5;
+
+/// Layers whose boxes are farther apart than this, in metres, do not overlap at all: closer,
+/// they may be neighbours (a fibre route beside a village); farther, they are in different
+/// places (another region, swapped axes, a wrong CRS), which is an error.
+const APART_M: f64 = 20_000.0;
+
+/// The box of `r` grown by `m` metres on every side.
+fn grown(r: Rect<f64>, m: f64) -> Rect<f64> {
+    Rect::new(
+        Coord {
+            x: r.min().x - m,
+            y: r.min().y - m,
+        },
+        Coord {
+            x: r.max().x + m,
+            y: r.max().y + m,
+        },
+    )
+}
+
+fn contains(r: &Rect<f64>, c: Coord<f64>) -> bool {
+    c.x >= r.min().x && c.x <= r.max().x && c.y >= r.min().y && c.y <= r.max().y
+}
+
+fn intersects(a: &Rect<f64>, b: &Rect<f64>) -> bool {
+    a.min().x <= b.max().x
+        && b.min().x <= a.max().x
+        && a.min().y <= b.max().y
+        && b.min().y <= a.max().y
+}
+
+/// `r` in longitude/latitude: the box around its corners and edge midpoints, reprojected.
+fn to_lonlat(r: Rect<f64>, t: &Transform) -> Option<Rect<f64>> {
+    let (lo, hi) = (r.min(), r.max());
+    let mid = Coord {
+        x: (lo.x + hi.x) / 2.0,
+        y: (lo.y + hi.y) / 2.0,
+    };
+    let pts: Vec<Coord<f64>> = [lo.x, mid.x, hi.x]
+        .iter()
+        .flat_map(|&x| [lo.y, mid.y, hi.y].map(|y| Coord { x, y }))
+        .collect();
+    let out = t.points(&pts).ok()?;
+    extent(out.into_iter())
+}
+
+/// A longitude/latitude box for messages: `14.10–14.50° E, 60.10–60.90° N`.
+pub fn lonlat_text(r: &Rect<f64>) -> String {
+    let ew = |v: f64| format!("{:.2}° {}", v.abs(), if v < 0.0 { "W" } else { "E" });
+    let ns = |v: f64| format!("{:.2}° {}", v.abs(), if v < 0.0 { "S" } else { "N" });
+    format!(
+        "{}–{}, {}–{}",
+        ew(r.min().x),
+        ew(r.max().x),
+        ns(r.min().y),
+        ns(r.max().y)
+    )
+}
+
+fn where_text(l: &LayerExtent) -> String {
+    match (&l.lonlat, &l.extent) {
+        (Some(ll), _) => lonlat_text(ll),
+        (None, Some(e)) => format!(
+            "x {:.0}–{:.0}, y {:.0}–{:.0} in the working CRS",
+            e.min().x,
+            e.max().x,
+            e.min().y,
+            e.max().y
+        ),
+        (None, None) => "nowhere (no features)".into(),
+    }
+}
+
+/// Checks the inputs (see the module). Never fails itself: a problem is in the result.
+/// `drop_distance_m` is how far fibre reaches.
+pub fn check_inputs(layers: &Layers, drop_distance_m: f64, target: &Crs) -> Plausibility {
+    let to_wgs84 = Transform::new(target, &Crs::wgs84()).ok();
+    let lonlat =
+        |e: Option<Rect<f64>>| e.and_then(|e| to_wgs84.as_ref().and_then(|t| to_lonlat(e, t)));
+    let xy = &layers.premises.xy;
+    // Each layer, and how far it reaches beyond its box (`None`: not a reference layer).
+    let mut found: Vec<(LayerExtent, Option<f64>)> = Vec::new();
+    let mut push = |role: &str,
+                    info: Option<&gapmap_io::read::InputInfo>,
+                    features: u64,
+                    e: Option<Rect<f64>>,
+                    reach_m: Option<f64>| {
+        let source = info.map_or(String::new(), |i| match &i.layer {
+            Some(l) => format!("{} (layer '{l}')", i.path),
+            None => i.path.clone(),
+        });
+        let l = LayerExtent {
+            role: role.into(),
+            source,
+            crs: info.map_or(String::new(), |i| i.crs.clone()),
+            features,
+            extent: e,
+            lonlat: lonlat(e),
+            premises_share: reach_m.map(|_| 0.0),
+        };
+        found.push((l, reach_m));
+    };
+    let premises_extent = extent(xy.iter().copied());
+    push(
+        "premises",
+        Some(&layers.premises.info),
+        xy.len() as u64,
+        premises_extent,
+        None,
+    );
+    let s = &layers.settlements;
+    // Millions of vertices for a national layer: on the pool.
+    let s_extent = s
+        .areas
+        .par_iter()
+        .filter_map(|a| extent(a.0.iter().flat_map(|p| p.exterior().0.iter().copied())))
+        .reduce_with(|a, b| Rect::new(a.min(), a.max()).union_with(b));
+    push(
+        "settlements",
+        Some(&s.info),
+        s.areas.len() as u64,
+        s_extent,
+        Some(0.0),
+    );
+    if let Some(f) = &layers.fibre {
+        let n = f.infos.iter().map(|i| i.features).sum();
+        // Fibre reaches a premise within the drop distance.
+        push("fibre", f.infos.first(), n, f.extent, Some(drop_distance_m));
+    }
+    if let Some(m) = &layers.mobile {
+        let n = m.infos.iter().map(|i| i.features).sum();
+        push("mobile", m.infos.first(), n, m.extent, Some(0.0));
+    }
+    if let Some(b) = &layers.backbone {
+        let e = extent(b.points.iter().map(|p| p.1));
+        push("backbone", b.info.as_ref(), b.points.len() as u64, e, None);
+    }
+    // The share of the premises within each layer's reach: one pass over them, on the pool.
+    let reach: Vec<Option<Rect<f64>>> = found
+        .iter()
+        .map(|(l, m)| l.extent.zip(*m).map(|(e, m)| grown(e, m)))
+        .collect();
+    if !xy.is_empty() {
+        let counts = xy
+            .par_chunks(1 << 16)
+            .map(|chunk| {
+                reach
+                    .iter()
+                    .map(|r| r.map_or(0, |r| chunk.iter().filter(|&&c| contains(&r, c)).count()))
+                    .collect::<Vec<usize>>()
+            })
+            .reduce(
+                || vec![0; reach.len()],
+                |a, b| a.iter().zip(&b).map(|(x, y)| x + y).collect(),
+            );
+        for ((l, _), n) in found.iter_mut().zip(counts) {
+            if let Some(share) = &mut l.premises_share {
+                *share = n as f64 / xy.len() as f64;
+            }
+        }
+    }
+    let out: Vec<LayerExtent> = found.into_iter().map(|(l, _)| l).collect();
+    let mut p = Plausibility {
+        notices: Vec::new(),
+        problem: problem(&out, premises_extent, target),
+        layers: out,
+    };
+    for l in p.layers.iter().skip(1) {
+        if let Some(share) = l.premises_share.filter(|&s| s > 0.0 && s < MOST) {
+            p.notices.push(format!(
+                "{}: the {} layer reaches only {:.1} % of the premises (by its extent); the rest lie beyond it",
+                l.source,
+                l.role,
+                100.0 * share
+            ));
+        }
+    }
+    p
+}
+
+/// The box around two boxes.
+trait Union {
+    fn union_with(self, other: Rect<f64>) -> Rect<f64>;
+}
+
+impl Union for Rect<f64> {
+    fn union_with(self, o: Rect<f64>) -> Rect<f64> {
+        Rect::new(
+            Coord {
+                x: self.min().x.min(o.min().x),
+                y: self.min().y.min(o.min().y),
+            },
+            Coord {
+                x: self.max().x.max(o.max().x),
+                y: self.max().y.max(o.max().y),
+            },
+        )
+    }
+}
+
+/// Why the layers cannot be analysed together, if they cannot.
+fn problem(layers: &[LayerExtent], premises: Option<Rect<f64>>, target: &Crs) -> Option<String> {
+    let prem = &layers[0];
+    let e = premises?;
+    // Longitude/latitude read as metres: every premise within 180 m of the origin.
+    if e.min().x >= -180.0 && e.max().x <= 180.0 && e.min().y >= -90.0 && e.max().y <= 90.0 {
+        return Some(format!(
+            "{}: every premise lies within 180 m of the origin of {} (x {:.4}–{:.4}, y {:.4}–{:.4}): these look like longitude and latitude read as metres; give the CRS they are in (e.g. --assume-crs EPSG:4326), not a projected one",
+            prem.source,
+            target.label(),
+            e.min().x,
+            e.max().x,
+            e.min().y,
+            e.max().y
+        ));
+    }
+    for l in layers.iter().skip(1) {
+        let (Some(share), Some(le)) = (l.premises_share, l.extent) else {
+            continue;
+        };
+        if share == 0.0 && !intersects(&grown(e, APART_M), &le) {
+            return Some(format!(
+                "{} (premises) and {} ({}) do not overlap: the premises lie in {}, the {} in {}. Likely causes: x and y (or latitude and longitude) swapped, a wrong --assume-crs, or a layer from another region",
+                prem.source,
+                l.source,
+                l.role,
+                where_text(prem),
+                l.role,
+                where_text(l)
+            ));
+        }
+    }
+    None
+}
+
+/// The check as a table, for `gapmap check`.
+pub fn table(p: &Plausibility, target: &Crs) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Working CRS: {}", target.label());
+    let _ = writeln!(
+        s,
+        "{:<12} {:>10}  {:<14} {:<42} {:>9}  source",
+        "input", "features", "CRS", "extent (lon/lat)", "premises"
+    );
+    for l in &p.layers {
+        let share = l
+            .premises_share
+            .map_or("-".into(), |v| format!("{:.1} %", 100.0 * v));
+        let _ = writeln!(
+            s,
+            "{:<12} {:>10}  {:<14} {:<42} {:>9}  {}",
+            l.role,
+            l.features,
+            l.crs,
+            where_text(l),
+            share,
+            l.source
+        );
+    }
+    for n in &p.notices {
+        let _ = writeln!(s, "note: {n}");
+    }
+    match &p.problem {
+        Some(m) => {
+            let _ = writeln!(s, "problem: {m}");
+        }
+        None => {
+            let _ = writeln!(s, "The inputs fit together.");
+        }
+    }
+    s
+}

@@ -1,0 +1,27 @@
+//! [`Layers`]: what an analysis reads, shared by its inputs and its results.
+
+use gapmap_io::read::raster::DemInput;
+use gapmap_io::read::sites::Sites;
+use gapmap_io::read::{Backbone, Fibre, Mobile, Premises, Settlements};
+
+use crate::policy::Policy;
+
+/// The layers of an analysis, read, validated and reprojected into the working CRS: what the
+/// kernels index and the outputs describe.
+pub struct Layers {
+    /// The premises, in input order.
+    pub premises: Premises,
+    /// The settlement polygons.
+    pub settlements: Settlements,
+    /// The fibre (the features are let go once indexed unless resilience or the aid reach
+    /// needs them).
+    pub fibre: Option<Fibre>,
+    /// The mobile coverage (its polygons are let go once indexed).
+    pub mobile: Option<Mobile>,
+    /// Backbone points (with `--backbone`).
+    pub backbone: Option<Backbone>,
+    /// Cell sites and their DEM (with `--sites`).
+    pub sites: Option<(Sites, Option<DemInput>)>,
+    /// The state-aid and goal settings, with the fixed and planned networks.
+    pub policy: Policy,
+}
