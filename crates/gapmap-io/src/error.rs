@@ -74,6 +74,19 @@ pub enum IoError {
         hint: String,
     },
 
+    /// Several fields that are not in the layer, all named at once.
+    #[error("{path} (layer '{layer}'): lacks {} fields: {}; fields: {}", .fields.len(), .fields.join(", "), list(.available))]
+    MissingFields {
+        /// The file.
+        path: PathBuf,
+        /// The layer.
+        layer: String,
+        /// Each missing field, with what it is for and the flag that names it.
+        fields: Vec<String>,
+        /// What there is to choose from.
+        available: Vec<String>,
+    },
+
     #[error(
         "{path} (layer '{layer}'), feature {feature}: geometry is {found}; expected {expected}"
     )]

@@ -210,6 +210,20 @@ fn bad_sites_are_errors_naming_the_site() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("--site-tech-field"), "{e}");
+    // Several missing fields: all named in one error, each with its flag.
+    let e = read("site_id,operator,lon,lat\nA,Tre,15.6,60.6\n").unwrap_err();
+    let m = e.to_string();
+    for needle in [
+        "lacks 5 fields",
+        "--site-tech-field",
+        "--site-height-field",
+        "--site-frequency-field",
+        "--site-power-field",
+        "--site-gain-field",
+    ] {
+        assert!(m.contains(needle), "{needle}: {m}");
+    }
+    assert!(e.is_bad_input());
     // Neither EIRP nor power + gain.
     let e = read("site_id,operator,tech,lon,lat,height_m,frequency_mhz,power_dbm\nA,Tre,4G,15.6,60.6,40,800,46\n").unwrap_err();
     assert!(e.to_string().contains("antenna_gain_dbi"), "{e}");

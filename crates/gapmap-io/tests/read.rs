@@ -963,3 +963,25 @@ fn duplicate_premise_ids_are_an_error_naming_them() {
         "{m}"
     );
 }
+
+#[test]
+fn an_empty_mobile_layer_is_said_to_be_empty_not_to_lack_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("empty.geojson");
+    std::fs::write(&p, r#"{"type":"FeatureCollection","features":[]}"#).unwrap();
+    let o = MobileOptions {
+        paths: vec![p],
+        layers: vec![],
+        operator_field: FieldChoice::new(None, "operator", "--mobile-operator-field"),
+        tech_field: FieldChoice::new(None, "tech", "--mobile-tech-field"),
+    };
+    let m = read_mobile(&o, &ctx()).unwrap();
+    assert!(m.features.is_empty() && m.extent.is_none());
+    assert!(
+        m.notices.iter().any(|n| n.contains("has no features")),
+        "{:?}",
+        m.notices
+    );
+    assert_eq!(m.infos.len(), 1);
+    assert_eq!(m.infos[0].features, 0);
+}

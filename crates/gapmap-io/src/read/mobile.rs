@@ -69,6 +69,18 @@ pub fn read_mobile(opts: &MobileOptions, ctx: &ReadContext) -> Result<Mobile> {
     for (path, layer_name) in layer_plan(&opts.paths, &opts.layers) {
         let (mut layer, mut info, mut log, mut skipped, clock) =
             LayerRead::open(path, layer_name, &MOBILE, ctx, &out.infos)?.parts();
+        if layer.feature_count() == 0 {
+            // An empty layer (a GeoJSON with no features has no fields either): said as such,
+            // not as a missing field.
+            out.notices.push(format!(
+                "{}: the mobile layer '{}' has no features",
+                path.display(),
+                layer.name
+            ));
+            clock.finish(&mut info, 0, skipped);
+            out.infos.push(info);
+            continue;
+        }
         let op_idx = required_field(&layer, &opts.operator_field)?;
         let tech_idx = required_field(&layer, &opts.tech_field)?;
         info.fields

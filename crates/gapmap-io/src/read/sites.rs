@@ -123,27 +123,49 @@ pub fn read_sites(opts: &SiteOptions, ctx: &ReadContext) -> Result<Sites> {
     let mut layer = VectorLayer::open(&opts.path, opts.layer.as_deref(), "--sites-layer", ctx)?;
     let mut info = InputInfo::for_layer("sites", &layer);
     let f = &opts.fields;
-    let missing = |layer: &VectorLayer, choice: &FieldChoice, hint: &str| IoError::MissingField {
-        path: layer.path.clone(),
-        layer: layer.name.clone(),
-        field: choice.name.clone(),
-        available: layer.fields.clone(),
-        hint: format!(" ({hint}; set the field name with {})", choice.flag),
-    };
-    let required = |layer: &VectorLayer, c: &FieldChoice, what: &str| {
-        layer
-            .find_field(&c.name)
-            .ok_or_else(|| missing(layer, c, what))
-    };
-    let optional = |layer: &VectorLayer, c: &FieldChoice| -> Result<Option<usize>> {
-        match layer.find_field(&c.name) {
-            Some(i) => Ok(Some(i)),
-            None if c.explicit => Err(missing(layer, c, "named explicitly")),
-            None => Ok(None),
+    // Every field is looked up before any is reported: all that are missing go in one error.
+    let mut lacking: Vec<String> = Vec::new();
+    let mut field = |c: &FieldChoice, what: &str, needed: bool| -> Option<usize> {
+        let found = layer.find_field(&c.name);
+        if found.is_none() && (needed || c.explicit) {
+            let what = if needed { what } else { "named explicitly" };
+            lacking.push(format!(
+                "'{}' ({what}; set the field name with {})",
+                c.name, c.flag
+            ));
         }
+        found
+    };
+    let id_idx = field(&f.id, "", false);
+    let op = field(&f.operator, "every site needs an operator", true);
+    let tech = field(&f.tech, "every site needs a technology, 4G or 5G", true);
+    let height = field(&f.height, "antenna height above ground, metres", true);
+    let freq = field(&f.frequency, "carrier frequency, MHz", true);
+    let eirp_idx = field(&f.eirp, "", false);
+    let (power_idx, gain_idx) = if eirp_idx.is_some() {
+        (None, None)
+    } else {
+        let why = format!(
+            "there is no '{}' field, so the EIRP must come from '{}' + '{}'",
+            f.eirp.name, f.power.name, f.gain.name
+        );
+        (field(&f.power, &why, true), field(&f.gain, &why, true))
+    };
+    let az_idx = field(&f.azimuth, "", false);
+    let bw_idx = field(&f.beamwidth, "", false);
+    let tilt_idx = field(&f.tilt, "", false);
+    let band_idx = field(&f.bandwidth, "", false);
+    let (Some(op_idx), Some(tech_idx), Some(height_idx), Some(freq_idx), true) =
+        (op, tech, height, freq, lacking.is_empty())
+    else {
+        return Err(IoError::MissingFields {
+            path: layer.path.clone(),
+            layer: layer.name.clone(),
+            fields: lacking,
+            available: layer.fields.clone(),
+        });
     };
     let mut notices = Vec::new();
-    let id_idx = optional(&layer, &f.id)?;
     if id_idx.is_none() {
         notices.push(format!(
             "{}: no field '{}', so sites are named by feature id; choose a field with {}",
@@ -152,35 +174,6 @@ pub fn read_sites(opts: &SiteOptions, ctx: &ReadContext) -> Result<Sites> {
             f.id.flag
         ));
     }
-    let op_idx = required(&layer, &f.operator, "every site needs an operator")?;
-    let tech_idx = required(&layer, &f.tech, "every site needs a technology, 4G or 5G")?;
-    let height_idx = required(&layer, &f.height, "antenna height above ground, metres")?;
-    let freq_idx = required(&layer, &f.frequency, "carrier frequency, MHz")?;
-    let eirp_idx = optional(&layer, &f.eirp)?;
-    let (power_idx, gain_idx) = if eirp_idx.is_some() {
-        (None, None)
-    } else {
-        match (
-            layer.find_field(&f.power.name),
-            layer.find_field(&f.gain.name),
-        ) {
-            (Some(p), Some(g)) => (Some(p), Some(g)),
-            (p, _) => {
-                return Err(missing(
-                    &layer,
-                    if p.is_none() { &f.power } else { &f.gain },
-                    &format!(
-                        "there is no '{}' field, so the EIRP must come from '{}' + '{}'",
-                        f.eirp.name, f.power.name, f.gain.name
-                    ),
-                ))
-            }
-        }
-    };
-    let az_idx = optional(&layer, &f.azimuth)?;
-    let bw_idx = optional(&layer, &f.beamwidth)?;
-    let tilt_idx = optional(&layer, &f.tilt)?;
-    let band_idx = optional(&layer, &f.bandwidth)?;
     for (purpose, idx, c) in [
         ("id", id_idx, &f.id),
         ("operator", Some(op_idx), &f.operator),

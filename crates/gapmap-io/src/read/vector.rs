@@ -304,6 +304,11 @@ impl VectorLayer {
         })
     }
 
+    /// The number of features (counted by the driver).
+    pub fn feature_count(&self) -> u64 {
+        self.layer.feature_count()
+    }
+
     /// True when field `idx` holds integers.
     pub fn field_is_integer(&self, idx: usize) -> bool {
         use gdal_sys::OGRFieldType::{OFTInteger, OFTInteger64};
