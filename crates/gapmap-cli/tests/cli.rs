@@ -1548,3 +1548,21 @@ fn a_layer_that_misses_most_premises_is_a_notice_with_the_share() {
         .iter()
         .any(|n| n.as_str().unwrap().contains("25.0 %")));
 }
+
+#[test]
+fn grid_prioritise_and_report_refuse_an_incomplete_analysis() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("a");
+    analyze_bundled(&out, &["--outputs", "tables,premises"]);
+    std::fs::remove_file(out.join("premises.parquet")).unwrap();
+    let o = out.to_str().unwrap();
+    for args in [
+        vec!["report", o],
+        vec!["grid", o],
+        vec!["prioritise", o, "--budget-sek", "1000000"],
+    ] {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        expect_bad(&args, &["run.json", "not complete", "premises.parquet"]);
+    }
+    assert!(!out.join("report.html").exists() && !out.join("grid").exists());
+}

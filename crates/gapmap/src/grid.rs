@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::run_info::read_run_info;
+use crate::run_info::read_complete_analysis;
 use gapmap_core::cells::{self, Groups, H3Mode};
 use gapmap_core::geo::{Coord, MultiPolygon};
 use gapmap_core::goals::Goal;
@@ -155,7 +155,7 @@ pub fn run(args: GridPlan) -> Result<String> {
         .unwrap_or_else(|| args.analysis.join("grid"));
     check_output_dir(&out, args.overwrite)?;
 
-    let run = read_run_info(&args.analysis)?;
+    let run = read_complete_analysis(&args.analysis)?;
     let goals = run.goals()?;
     let premises = read_analysed_premises(&args.analysis)?;
     let crs = Crs::parse(&premises.crs, "the CRS of premises.parquet")?;

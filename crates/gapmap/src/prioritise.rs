@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::run_info::read_run_info;
+use crate::run_info::read_complete_analysis;
 use gapmap_core::cells;
 use gapmap_core::fibre::FibreIndex;
 use gapmap_core::gaps;
@@ -135,7 +135,7 @@ pub fn run(args: PrioritisePlan) -> Result<String> {
         .clone()
         .unwrap_or_else(|| args.analysis.join("priorities"));
     check_output_dir(&out, args.overwrite)?;
-    let run = read_run_info(&args.analysis)?;
+    let run = read_complete_analysis(&args.analysis)?;
     let premises = read_analysed_premises(&args.analysis)?;
     let crs = Crs::parse(&premises.crs, "the CRS of premises.parquet")?;
     let model = CostModel {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::run_info::read_run_info;
+use crate::run_info::read_complete_analysis;
 use gapmap_core::gaps::GapKind;
 use gapmap_core::goals::Status;
 use gapmap_core::summary::Tally;
@@ -113,7 +113,7 @@ pub fn run(args: ReportPlan) -> Result<String> {
     }
     let dir = &args.analysis;
     let out = args.out.clone().unwrap_or_else(|| dir.clone());
-    let run = read_run_info(dir)?;
+    let run = read_complete_analysis(dir)?;
     let t = |k: &str| run.totals.get(k).map_or(f64::NAN, |&v| v as f64);
     let settlements = Rows::read(&dir.join("settlements.csv"))?;
     // grid/ and priorities/ count only when they were made from this analysis (a rerun of

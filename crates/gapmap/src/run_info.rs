@@ -355,6 +355,31 @@ pub fn read_run_info(dir: &Path) -> Result<RunInfo> {
     Ok(run)
 }
 
+/// Reads `DIR/run.json` ([`read_run_info`]) and checks that every file it lists is there: an
+/// analysis whose files were removed, or only partly copied, is an error naming what is
+/// missing rather than a report or grid made from a part of it.
+pub fn read_complete_analysis(dir: &Path) -> Result<RunInfo> {
+    let run = read_run_info(dir)?;
+    let missing: Vec<&str> = run
+        .outputs
+        .iter()
+        .map(String::as_str)
+        .filter(|f| *f != "run.json" && !dir.join(f).exists())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Analysis {
+            path: dir.join("run.json"),
+            message: format!(
+                "the analysis is not complete: {} listed here {} missing ({}); run gapmap analyze again",
+                missing.len(),
+                if missing.len() == 1 { "is" } else { "are" },
+                missing.join(", ")
+            ),
+        });
+    }
+    Ok(run)
+}
+
 /// Writes `run` as `path` (pretty JSON, newline-terminated).
 pub fn write_run_info<P: Serialize, Q: Serialize>(run: &RunInfo<P, Q>, path: &Path) -> Result<()> {
     write_json(run, path)

@@ -1,0 +1,26 @@
+//! What the file-reading targets share: the bytes written to a file with the extension the
+//! reader dispatches on, in one temporary directory per process.
+
+use std::path::PathBuf;
+
+use gapmap_io::{Crs, ReadContext};
+
+thread_local! {
+    static DIR: tempfile::TempDir = tempfile::tempdir().expect("a temporary directory");
+}
+
+/// `data` written as `input.EXT`; its path.
+pub fn file(ext: &str, data: &[u8]) -> PathBuf {
+    DIR.with(|d| {
+        let p = d.path().join(format!("input.{ext}"));
+        std::fs::write(&p, data).expect("writable temporary directory");
+        p
+    })
+}
+
+/// SWEREF 99 TM, with inputs that carry no CRS read as SWEREF 99 TM too.
+pub fn context() -> ReadContext {
+    let mut c = ReadContext::new(Crs::parse("EPSG:3006", "SWEREF 99 TM").expect("EPSG:3006"));
+    c.assume_crs = Some(Crs::parse("EPSG:3006", "SWEREF 99 TM").expect("EPSG:3006"));
+    c
+}
