@@ -38,6 +38,7 @@ fn params(los: LosMode) -> RadioParams {
         threshold_4g_dbm: -105.0,
         threshold_5g_dbm: -105.0,
         los,
+        off_dem: Los::Probability,
     }
 }
 

@@ -483,3 +483,102 @@ fn bad_input_exits_2_names_the_site_and_writes_nothing() {
         assert!(!out.exists(), "{args:?} wrote output");
     }
 }
+
+#[test]
+fn a_dem_beside_the_area_is_an_error_unless_told_what_links_off_it_get() {
+    let dem = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../gapmap-io/tests/fixtures/elevation_model_2021_lapinlahti.tif");
+    let dir = tempfile::tempdir().unwrap();
+    // The DEM spans lon 24.9104-24.9145, lat 60.1664-60.1695: the site is on it, the premises
+    // 1 km east of it.
+    let sites = dir.path().join("sites.csv");
+    std::fs::write(&sites, "site_id,operator,tech,lon,lat,height_m,frequency_mhz,eirp_dbm\ns,A,5G,24.9110,60.1668,25,3500,70\n").unwrap();
+    let premises = dir.path().join("premises.csv");
+    let mut p = String::from("id,lon,lat\n");
+    for i in 0..10 {
+        p.push_str(&format!("{i},{:.6},60.1680\n", 24.930 + 0.001 * i as f64));
+    }
+    std::fs::write(&premises, p).unwrap();
+    let args = |extra: &[&str], out: &str| -> Vec<String> {
+        let out = dir.path().join(out);
+        let mut a: Vec<String> = [
+            "predict",
+            "--sites",
+            sites.to_str().unwrap(),
+            "--premises",
+            premises.to_str().unwrap(),
+            "--assume-crs",
+            "EPSG:4326",
+            "--crs",
+            "EPSG:3067",
+            "--extrapolate",
+            "--dem",
+            dem.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let o = run(&args(&[], "plain"));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    for needle in [
+        "--dem",
+        "0 of 1 sites",
+        "10 of 10 premises (100.0 %)",
+        "--dem-outside probability",
+        "--dem-outside flat",
+    ] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+    assert!(!dir.path().join("plain").exists());
+    // Told what links off the DEM get, it runs: flat ground is line of sight, which reaches
+    // at least as far as the LOS probability.
+    ok(&args(&["--dem-outside", "probability"], "prob"));
+    ok(&args(&["--dem-outside", "flat"], "flat"));
+    let col = |d: &str| {
+        floats(
+            &read_csv(&dir.path().join(d).join("premise_prediction.csv")),
+            "best_5g_rsrp_dbm",
+        )
+    };
+    let (prob, flat) = (col("prob"), col("flat"));
+    let mut stronger = 0;
+    for (p, f) in prob.iter().zip(&flat) {
+        if let (Some(p), Some(f)) = (p, f) {
+            assert!(f >= &(p - 1e-6), "line of sight is never weaker: {f} < {p}");
+            stronger += usize::from(f > &(p + 0.5));
+        }
+    }
+    assert!(stronger > 0, "flat ground changed nothing");
+    let run: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("flat/run.json")).unwrap())
+            .unwrap();
+    assert_eq!(run["parameters"]["dem_outside"], "flat");
+    // --dem-outside without --dem is a usage error.
+    let o = run_plain(&sites, &premises, dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--dem-outside needs --dem"));
+}
+
+fn run_plain(sites: &Path, premises: &Path, dir: &Path) -> std::process::Output {
+    run(&[
+        "predict",
+        "--sites",
+        sites.to_str().unwrap(),
+        "--premises",
+        premises.to_str().unwrap(),
+        "--assume-crs",
+        "EPSG:4326",
+        "--crs",
+        "EPSG:3067",
+        "--dem-outside",
+        "flat",
+        "--out",
+        dir.join("x").to_str().unwrap(),
+    ])
+}

@@ -112,6 +112,10 @@ pub fn run(mut args: PredictPlan) -> Result<String> {
         .map(|p| read_premises(&args.premise.options(p), &ctx))
         .transpose()?;
     spin.finish();
+    if let Some(d) = &dem {
+        let xy = premises.as_ref().map_or(&[][..], |p| &p.xy[..]);
+        args.radio.check_dem_covers(&d.dem, &sites, xy)?;
+    }
     clock.lap("read");
     let mut notices: Vec<String> = sites.notices.clone();
     if let Some(p) = &premises {

@@ -158,6 +158,9 @@ pub struct SiteParameters {
     pub los: String,
     /// The elevation raster (a path).
     pub dem: Option<String>,
+    /// What links off the DEM get (`--dem-outside`), when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dem_outside: Option<String>,
     /// Coverage threshold preset.
     pub threshold_preset: String,
     /// The 4G coverage threshold on RSRP, in dBm.

@@ -220,6 +220,7 @@ mod tests {
             threshold_4g_dbm: -100.0,
             threshold_5g_dbm: -100.0,
             los: LosMode::Fixed(Los::Probability),
+            off_dem: Los::Probability,
         };
         let index = SiteIndex::new(&sites, params, None);
         let cell = 100.0;

@@ -104,7 +104,7 @@ pub fn rsrp_offset_db(tech: Tech, bandwidth_mhz: f64) -> f64 {
 pub enum LosMode {
     /// A fixed choice, or the model's LOS probability.
     Fixed(Los),
-    /// From the DEM, per link; links the DEM does not cover use the LOS probability.
+    /// From the DEM, per link; a link the DEM does not cover gets [`RadioParams::off_dem`].
     Terrain,
 }
 
@@ -121,6 +121,9 @@ pub struct RadioParams {
     pub threshold_5g_dbm: f64,
     /// Line of sight: from the terrain, or fixed.
     pub los: LosMode,
+    /// With terrain, what a link the DEM does not cover gets: the model's LOS probability,
+    /// or line of sight (flat ground).
+    pub off_dem: Los,
 }
 
 impl RadioParams {
@@ -315,7 +318,7 @@ impl<'a> SiteIndex<'a> {
                             Los::Nlos
                         }
                     }
-                    None => Los::Probability,
+                    None => params.off_dem,
                 }
             }
             (LosMode::Terrain, None) => Los::Probability,
@@ -525,6 +528,7 @@ mod tests {
             threshold_4g_dbm: -105.0,
             threshold_5g_dbm: -105.0,
             los: LosMode::Fixed(Los::Probability),
+            off_dem: Los::Probability,
         }
     }
 

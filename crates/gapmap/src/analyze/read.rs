@@ -91,6 +91,12 @@ pub fn read_inputs(
     meta: RunMeta,
 ) -> Result<Inputs> {
     let mut inputs = read_layers(plan, checked, bundled, meta)?;
+    if let Some((sites, Some(dem))) = &inputs.layers.sites {
+        inputs
+            .plan
+            .radio
+            .check_dem_covers(&dem.dem, sites, &inputs.layers.premises.xy)?;
+    }
     let p = super::check::check_inputs(
         &inputs.layers,
         inputs.checked.params.drop_distance_m,

@@ -73,6 +73,17 @@ pub enum LosArg {
     Nlos,
 }
 
+/// What a link the DEM does not cover gets (`--dem-outside`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
+pub enum DemOutside {
+    /// The model's line-of-sight probability weights its LOS and NLOS losses.
+    Probability,
+    /// Line of sight over flat ground.
+    Flat,
+}
+
 /// Coverage threshold preset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
@@ -156,6 +167,10 @@ pub struct SitePlan {
     /// diffraction over the terrain.
     #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub dem: Option<PathBuf>,
+    /// What a link the DEM does not cover gets: the model's line-of-sight probability, or line
+    /// of sight over flat ground. Without it, sites or premises outside the DEM are an error.
+    #[cfg_attr(feature = "clap", arg(long, value_enum, value_name = "HOW"))]
+    pub dem_outside: Option<DemOutside>,
     /// Coverage threshold preset (RSRP).
     #[cfg_attr(feature = "clap", arg(long, value_enum, default_value = "ofcom"))]
     pub threshold_preset: PresetArg,
@@ -220,6 +235,7 @@ impl Default for SitePlan {
             environment: EnvironmentArg::Suburban,
             los: LosArg::Auto,
             dem: None,
+            dem_outside: None,
             threshold_preset: PresetArg::Ofcom,
             rsrp_threshold_dbm: None,
             rsrp_threshold_5g_dbm: None,
@@ -256,6 +272,9 @@ impl SitePlan {
                 }
             }
         }
+        if self.dem_outside.is_some() && self.dem.is_none() {
+            return Err(Error::usage("--dem-outside needs --dem"));
+        }
         if self.los == LosArg::Terrain && self.dem.is_none() {
             return Err(Error::usage("--los terrain needs --dem"));
         }
@@ -285,7 +304,45 @@ impl SitePlan {
                 .rsrp_threshold_5g_dbm
                 .unwrap_or(self.threshold_4g_dbm()),
             los,
+            off_dem: match self.dem_outside {
+                Some(DemOutside::Flat) => Los::Los,
+                _ => Los::Probability,
+            },
         }
+    }
+
+    /// With line of sight from the terrain, checks that the DEM covers every site and premise
+    /// (`premises`, when there are any); else an error naming the share outside, unless
+    /// `--dem-outside` says what those links get.
+    pub fn check_dem_covers(
+        &self,
+        dem: &gapmap_core::radio::terrain::Dem,
+        sites: &Sites,
+        premises: &[gapmap_core::geo::Coord<f64>],
+    ) -> Result<()> {
+        if self.params().los != LosMode::Terrain || self.dem_outside.is_some() {
+            return Ok(());
+        }
+        let outside = |pts: &mut dyn Iterator<Item = gapmap_core::geo::Coord<f64>>| {
+            pts.filter(|&p| dem.elevation(p).is_none()).count()
+        };
+        let sites_out = outside(&mut sites.sites.iter().map(|s| s.xy));
+        let premises_out = outside(&mut premises.iter().copied());
+        if sites_out == 0 && premises_out == 0 {
+            return Ok(());
+        }
+        let dem_path = self
+            .dem
+            .as_ref()
+            .map_or(String::new(), |p| p.display().to_string());
+        let pct = |n: usize, of: usize| 100.0 * n as f64 / of.max(1) as f64;
+        Err(Error::Usage(format!(
+            "--dem {dem_path}: {sites_out} of {} sites ({:.1} %) and {premises_out} of {} premises ({:.1} %) lie outside it, so their links would have no terrain; give a DEM that covers them, or choose --dem-outside probability (the model's line-of-sight probability) or --dem-outside flat (line of sight over flat ground)",
+            sites.sites.len(),
+            pct(sites_out, sites.sites.len()),
+            premises.len(),
+            pct(premises_out, premises.len()),
+        )))
     }
 
     fn model(&self) -> ModelChoice {
@@ -390,6 +447,7 @@ impl SitePlan {
                 LosMode::Fixed(l) => format!("{l:?}").to_lowercase(),
             },
             dem: self.dem.as_ref().map(|d| d.display().to_string()),
+            dem_outside: self.dem_outside.map(|d| format!("{d:?}").to_lowercase()),
             threshold_preset: format!("{:?}", self.threshold_preset).to_lowercase(),
             rsrp_threshold_4g_dbm: p.threshold_4g_dbm,
             rsrp_threshold_5g_dbm: p.threshold_5g_dbm,
