@@ -361,3 +361,21 @@ impl Transform {
         Ok(out)
     }
 }
+
+/// Why coordinates like `c` cannot be reprojected from `from` (a CRS label), in words a user
+/// can act on: lon/lat-sized numbers under a projected CRS, metres under a geographic one, or
+/// a place outside the CRS's area.
+pub fn reprojection_problem(from: &str, c: gapmap_core::geo::Coord<f64>) -> String {
+    let lonlat_sized = c.x.abs() <= 180.0 && c.y.abs() <= 90.0;
+    if lonlat_sized {
+        format!(
+            "the coordinates (e.g. x {}, y {}) cannot be placed in {from}; if they are longitude and latitude, give --assume-crs EPSG:4326 (or the file's own CRS)",
+            c.x, c.y
+        )
+    } else {
+        format!(
+            "the coordinates (e.g. x {}, y {}) are outside the range of {from}: they look like metres of a projected CRS, not longitude and latitude; give the CRS they are in (--assume-crs, or the file's .prj)",
+            c.x, c.y
+        )
+    }
+}

@@ -381,6 +381,15 @@ pub fn first_non_finite(g: &Geometry<f64>) -> Option<Coord<f64>> {
     bad
 }
 
+/// The first coordinate of a geometry, if it has any.
+pub fn first_coord(g: &Geometry<f64>) -> Option<Coord<f64>> {
+    let mut first = None;
+    visit_coords(g, &mut |c| {
+        first.get_or_insert(c);
+    });
+    first
+}
+
 /// Polygonal parts of a geometry as a multipolygon (collections are flattened; other parts are
 /// dropped and counted). Returns `None` when the geometry has no polygonal part.
 pub fn polygonal(g: Geometry<f64>) -> (Option<MultiPolygon<f64>>, usize) {

@@ -985,3 +985,30 @@ fn an_empty_mobile_layer_is_said_to_be_empty_not_to_lack_fields() {
     assert_eq!(m.infos.len(), 1);
     assert_eq!(m.infos[0].features, 0);
 }
+
+#[test]
+fn coordinates_that_cannot_be_in_their_crs_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    // Metres given as longitude/latitude: by a table (polars) and by a layer (GDAL).
+    let csv = dir.path().join("m.csv");
+    std::fs::write(&csv, "id,x,y\n1,534000,6721000\n").unwrap();
+    let mut c = ctx();
+    c.assume_crs = Some(Crs::parse("EPSG:4326", "t").unwrap());
+    let gj = dir.path().join("m.geojson");
+    std::fs::write(
+        &gj,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":1},"geometry":{"type":"Point","coordinates":[534000,6721000]}}]}"#,
+    )
+    .unwrap();
+    for (p, c) in [(&csv, &c), (&gj, &ctx())] {
+        let e = read_premises(&popts(p), c).unwrap_err();
+        let m = e.to_string();
+        assert!(e.is_bad_input(), "{m}");
+        assert!(
+            m.contains("x 534000, y 6721000")
+                && m.contains("look like metres")
+                && !m.contains("error: '6'"),
+            "{m}"
+        );
+    }
+}

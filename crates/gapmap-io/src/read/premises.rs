@@ -495,12 +495,19 @@ pub(crate) fn read_premises_table(
         ));
     };
 
-    let reproject_err = |message| IoError::Reproject {
+    let first = xy.first().copied();
+    let reproject_err = |message: String| IoError::Reproject {
         path: path.to_path_buf(),
         layer: layer.clone(),
         from: crs.label().to_string(),
         to: ctx.target.label().to_string(),
-        message,
+        // PROJ's own words say little ("Invalid coordinate range"): say why from the numbers.
+        message: match first {
+            Some(c) if message.contains("Invalid coordinate") => {
+                crate::crs::reprojection_problem(crs.label(), c)
+            }
+            _ => message,
+        },
     };
     Transform::new(&crs, &ctx.target)
         .and_then(|t| t.coords_in_place(&mut xy))

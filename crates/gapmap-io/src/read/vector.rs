@@ -536,11 +536,16 @@ impl FeatureReader<'_> {
             Some(ct) => {
                 let mut g = g.clone();
                 g.transform_inplace(ct).map_err(|e| {
+                    // GDAL says only "OGR_G_Transform returned error 6": say why, from the
+                    // numbers themselves.
+                    let why = src.as_ref().and_then(geom::first_coord).map_or_else(
+                        || clean_gdal_message(&e.to_string()),
+                        |c| crate::crs::reprojection_problem(self.ctx.source.label(), c),
+                    );
                     bad(format!(
-                        "cannot be reprojected from {} to {}: {}",
+                        "cannot be reprojected from {} to {}: {why}",
                         self.ctx.source.label(),
                         self.ctx.target.label(),
-                        clean_gdal_message(&e.to_string())
                     ))
                 })?;
                 to_geo(&g).map_err(|m| bad(format!("unreadable geometry: {m}")))?
