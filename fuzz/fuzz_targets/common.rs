@@ -24,3 +24,11 @@ pub fn context() -> ReadContext {
     c.assume_crs = Some(Crs::parse("EPSG:3006", "SWEREF 99 TM").expect("EPSG:3006"));
     c
 }
+
+/// Replaces libFuzzer's panic hook (which aborts at once) with a silent one, so that a panic
+/// gapmap catches on purpose (polars on a corrupt table, see `read::table::guarded`) is not a
+/// crash; a panic nobody catches still aborts the run through `fuzz_target!`.
+pub fn quiet_caught_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| std::panic::set_hook(Box::new(|_| {})));
+}

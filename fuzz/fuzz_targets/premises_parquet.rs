@@ -8,6 +8,7 @@ use libfuzzer_sys::fuzz_target;
 mod common;
 
 fuzz_target!(|data: &[u8]| {
+    common::quiet_caught_panics();
     let path = common::file("parquet", data);
     let opts = PremiseOptions::from_flags(&path, None, None, None, None, "x", "y");
     let _ = read_premises(&opts, &common::context());

@@ -1012,3 +1012,30 @@ fn coordinates_that_cannot_be_in_their_crs_say_why() {
         );
     }
 }
+
+#[test]
+fn a_corrupt_parquet_footer_is_an_error_not_a_crash() {
+    // Found by `scripts/fuzz` (premises_parquet): polars-parquet 0.55 panics on this footer.
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corrupt_footer.parquet");
+    let e = read_premises(&popts(&p), &ctx()).unwrap_err();
+    assert!(e.is_bad_input());
+    assert!(e.to_string().contains("corrupt_footer.parquet"), "{e}");
+    // The same file as an analysis' premises.parquet (grid, prioritise).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(&p, dir.path().join("premises.parquet")).unwrap();
+    let e = gapmap_io::read::analysis::read_analysed_premises(dir.path()).unwrap_err();
+    assert!(e.to_string().contains("premises.parquet"), "{e}");
+}
+
+#[test]
+fn a_csv_that_names_a_column_twice_is_an_error_not_a_crash() {
+    // Found by `scripts/fuzz` (premises_csv): GDAL 3.6's CSV driver dereferences a null
+    // pointer when two columns each match its x or y names (here behind a header that is not
+    // UTF-8, so the table path does not take it first).
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/duplicate_xy_columns.csv");
+    let mut c = ctx();
+    c.assume_crs = Some(Crs::parse("EPSG:3006", "t").unwrap());
+    let e = read_premises(&popts(&p), &c).unwrap_err();
+    assert!(e.is_bad_input());
+    assert!(e.to_string().contains("names the column 'x' twice"), "{e}");
+}

@@ -63,6 +63,11 @@ fn series(df: &DataFrame, path: &Path, name: &str, to: &DataType) -> Result<Seri
 /// Reads `DIR/premises.parquet` of an analysis.
 pub fn read_analysed_premises(dir: &Path) -> Result<AnalysedPremises> {
     let path = dir.join("premises.parquet");
+    super::table::guarded(&path, || read_premises_parquet(dir))
+}
+
+fn read_premises_parquet(dir: &Path) -> Result<AnalysedPremises> {
+    let path = dir.join("premises.parquet");
     if !path.exists() {
         return Err(IoError::NotFound { path });
     }

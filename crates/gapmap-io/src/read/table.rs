@@ -97,6 +97,18 @@ pub(crate) fn parquet_geo(path: &Path, reader: &mut ParquetReader<File>) -> Resu
 
 /// Reads a Parquet or CSV table, with the CRS and geometry column its Parquet metadata names.
 /// Returns the frame, that metadata, and a name for the table in messages (the file stem).
+/// Runs `f`, which hands a file to polars: a panic inside polars (polars-parquet 0.55 panics
+/// on some corrupt Parquet footers, "thrift bool field", as fuzzing found) becomes an error
+/// naming the file, never a crash.
+pub(crate) fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(table_err(
+            path,
+            "not a readable table: its structure is corrupt (the Parquet or CSV reader gave up)",
+        ))
+    })
+}
+
 pub(crate) fn open_table(path: &Path, format: Format) -> Result<(DataFrame, ParquetGeo, String)> {
     if !path.exists() {
         return Err(IoError::NotFound {
@@ -111,10 +123,12 @@ pub(crate) fn open_table(path: &Path, format: Format) -> Result<(DataFrame, Parq
     match format {
         Format::Parquet => {
             let f = File::open(path).map_err(|e| table_err(path, e))?;
-            let mut reader = ParquetReader::new(f);
-            let geo = parquet_geo(path, &mut reader)?;
-            let df = reader.finish().map_err(|e| table_err(path, e))?;
-            Ok((df, geo, name))
+            guarded(path, || {
+                let mut reader = ParquetReader::new(f);
+                let geo = parquet_geo(path, &mut reader)?;
+                let df = reader.finish().map_err(|e| table_err(path, e))?;
+                Ok((df, geo, name))
+            })
         }
         Format::Csv => {
             let df = CsvReadOptions::default()

@@ -98,6 +98,43 @@ pub(crate) fn init_gdal() {
     });
 }
 
+/// Refuses a CSV whose header names a column twice: GDAL 3.6's CSV driver crashes (a null
+/// pointer, found by `scripts/fuzz`) when two columns each match its x or y names, and a
+/// repeated name is a mistake in any case.
+fn check_csv_header(path: &Path) -> Result<()> {
+    use std::io::{BufRead, BufReader};
+    let Ok(f) = std::fs::File::open(path) else {
+        return Ok(()); // GDAL says what is wrong with it
+    };
+    let mut line = Vec::new();
+    if BufReader::new(f).read_until(b'\n', &mut line).is_err() {
+        return Ok(());
+    }
+    let header = String::from_utf8_lossy(&line);
+    let sep = [',', ';', '\t']
+        .into_iter()
+        .find(|&c| header.contains(c))
+        .unwrap_or(',');
+    let mut seen: Vec<String> = Vec::new();
+    for name in header.split(sep) {
+        let name = name.trim().trim_matches('"').trim().to_lowercase();
+        if name.is_empty() {
+            continue;
+        }
+        if seen.contains(&name) {
+            return Err(IoError::Invalid {
+                path: path.to_path_buf(),
+                layer: path
+                    .file_stem()
+                    .map_or(String::new(), |s| s.to_string_lossy().into_owned()),
+                message: format!("the header names the column '{name}' twice; each column needs a name of its own"),
+            });
+        }
+        seen.push(name);
+    }
+    Ok(())
+}
+
 /// Options that make GDAL's CSV driver find point geometry in x/y or lon/lat columns, or WKT
 /// geometry in a `wkt`/`geometry` column.
 const CSV_OPEN_OPTIONS: [&str; 6] = [
@@ -170,6 +207,9 @@ impl VectorLayer {
             });
         }
         let csv = matches!(extension(path).as_str(), "csv" | "tsv");
+        if csv {
+            check_csv_header(path)?;
+        }
         let options = DatasetOptions {
             open_flags: GdalOpenFlags::GDAL_OF_VECTOR,
             open_options: csv.then_some(&CSV_OPEN_OPTIONS[..]),
