@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use gapmap_io::read::{read_premises, PremiseOptions};
 use gapmap_io::{Crs, ReadContext};
 
 thread_local! {
@@ -31,4 +32,12 @@ pub fn context() -> ReadContext {
 pub fn quiet_caught_panics() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| std::panic::set_hook(Box::new(|_| {})));
+}
+
+/// Premises from `data` written as `input.EXT`: premises or an error, never a crash.
+pub fn premises(ext: &str, data: &[u8]) {
+    quiet_caught_panics();
+    let path = file(ext, data);
+    let opts = PremiseOptions::from_flags(&path, None, None, None, None, "x", "y");
+    let _ = read_premises(&opts, &context());
 }

@@ -275,16 +275,29 @@ fn polygons_and_direct_prediction_agree() {
     assert_eq!(per_settlement, single);
 }
 
+/// The real 1 m DEM of Lapinlahti (Helsinki), spanning lon 24.9104-24.9145, lat
+/// 60.1664-60.1695; and a site CSV with `rows` (lon/lat) in `dir`.
+fn lapinlahti(dir: &Path, rows: &str) -> (PathBuf, PathBuf) {
+    let dem = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../gapmap-io/tests/fixtures/elevation_model_2021_lapinlahti.tif");
+    let sites = dir.join("sites.csv");
+    std::fs::write(
+        &sites,
+        format!("site_id,operator,tech,lon,lat,height_m,frequency_mhz,eirp_dbm\n{rows}"),
+    )
+    .unwrap();
+    (dem, sites)
+}
+
 /// The real 1 m DEM of Lapinlahti (Helsinki): a mast at ground level behind terrain loses
 /// power against the same run without the DEM, and a tall mast keeps line of sight.
 #[test]
 fn terrain_from_a_real_dem() {
-    let dem = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../gapmap-io/tests/fixtures/elevation_model_2021_lapinlahti.tif");
     let dir = tempfile::tempdir().unwrap();
-    // The DEM spans lon 24.9104-24.9145, lat 60.1664-60.1695.
-    let sites = dir.path().join("sites.csv");
-    std::fs::write(&sites, "site_id,operator,tech,lon,lat,height_m,frequency_mhz,eirp_dbm\nlow,A,4G,24.9110,60.1668,0.5,3500,60\ntall,B,4G,24.9110,60.1668,40,3500,60\n").unwrap();
+    let (dem, sites) = lapinlahti(
+        dir.path(),
+        "low,A,4G,24.9110,60.1668,0.5,3500,60\ntall,B,4G,24.9110,60.1668,40,3500,60\n",
+    );
     let premises = dir.path().join("premises.csv");
     let mut p = String::from("id,lon,lat\n");
     for i in 0..40 {
@@ -486,13 +499,9 @@ fn bad_input_exits_2_names_the_site_and_writes_nothing() {
 
 #[test]
 fn a_dem_beside_the_area_is_an_error_unless_told_what_links_off_it_get() {
-    let dem = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../gapmap-io/tests/fixtures/elevation_model_2021_lapinlahti.tif");
     let dir = tempfile::tempdir().unwrap();
-    // The DEM spans lon 24.9104-24.9145, lat 60.1664-60.1695: the site is on it, the premises
-    // 1 km east of it.
-    let sites = dir.path().join("sites.csv");
-    std::fs::write(&sites, "site_id,operator,tech,lon,lat,height_m,frequency_mhz,eirp_dbm\ns,A,5G,24.9110,60.1668,25,3500,70\n").unwrap();
+    // The site is on the DEM, the premises 1 km east of it.
+    let (dem, sites) = lapinlahti(dir.path(), "s,A,5G,24.9110,60.1668,25,3500,70\n");
     let premises = dir.path().join("premises.csv");
     let mut p = String::from("id,lon,lat\n");
     for i in 0..10 {

@@ -18,7 +18,6 @@ use gapmap_core::radio::terrain::{analyse_path, ProfileScratch};
 use gapmap_core::radio::{Environment, ModelChoice, PathLoss};
 use gapmap_io::read::raster::read_dem;
 use gapmap_io::read::sites::{read_sites, SiteFields, SiteOptions, Sites};
-use gapmap_io::read::FieldChoice;
 use gapmap_io::{Crs, IoError, ReadContext};
 
 fn ctx(target: &str) -> ReadContext {
@@ -30,21 +29,7 @@ fn ctx(target: &str) -> ReadContext {
 }
 
 fn fields() -> SiteFields {
-    let f = |n: &str, flag: &'static str| FieldChoice::new(None, n, flag);
-    SiteFields {
-        id: f("site_id", "--site-id-field"),
-        operator: f("operator", "--site-operator-field"),
-        tech: f("tech", "--site-tech-field"),
-        height: f("height_m", "--site-height-field"),
-        frequency: f("frequency_mhz", "--site-frequency-field"),
-        eirp: f("eirp_dbm", "--site-eirp-field"),
-        power: f("power_dbm", "--site-power-field"),
-        gain: f("antenna_gain_dbi", "--site-gain-field"),
-        azimuth: f("azimuth_deg", "--site-azimuth-field"),
-        beamwidth: f("beamwidth_deg", "--site-beamwidth-field"),
-        tilt: f("tilt_deg", "--site-tilt-field"),
-        bandwidth: f("bandwidth_mhz", "--site-bandwidth-field"),
-    }
+    SiteFields::default()
 }
 
 fn opts(path: &Path) -> SiteOptions {

@@ -57,6 +57,27 @@ pub struct SiteFields {
     pub bandwidth: FieldChoice,
 }
 
+impl Default for SiteFields {
+    /// The default field names, each set by its `--site-*-field` flag.
+    fn default() -> SiteFields {
+        let f = |n: &str, flag: &'static str| FieldChoice::new(None, n, flag);
+        SiteFields {
+            id: f("site_id", "--site-id-field"),
+            operator: f("operator", "--site-operator-field"),
+            tech: f("tech", "--site-tech-field"),
+            height: f("height_m", "--site-height-field"),
+            frequency: f("frequency_mhz", "--site-frequency-field"),
+            eirp: f("eirp_dbm", "--site-eirp-field"),
+            power: f("power_dbm", "--site-power-field"),
+            gain: f("antenna_gain_dbi", "--site-gain-field"),
+            azimuth: f("azimuth_deg", "--site-azimuth-field"),
+            beamwidth: f("beamwidth_deg", "--site-beamwidth-field"),
+            tilt: f("tilt_deg", "--site-tilt-field"),
+            bandwidth: f("bandwidth_mhz", "--site-bandwidth-field"),
+        }
+    }
+}
+
 /// How to read cell sites.
 #[derive(Debug, Clone)]
 pub struct SiteOptions {
