@@ -1566,3 +1566,34 @@ fn grid_prioritise_and_report_refuse_an_incomplete_analysis() {
     }
     assert!(!out.join("report.html").exists() && !out.join("grid").exists());
 }
+
+#[test]
+fn gdal_and_proj_failures_are_told_in_words_without_raw_library_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = out.to_str().unwrap();
+    // PROJ's own reason, and no raw "ERROR 1: PROJ: ..." line before gapmap's message.
+    let e = expect_bad(
+        &["analyze", "--crs", "EPSG:999999", "--out", o].map(String::from),
+        &["--crs", "EPSG:999999", "crs not found"],
+    );
+    assert!(!e.contains("ERROR 1"), "{e}");
+    // A file GDAL opens as nothing: a reason, never an empty one.
+    let empty = tmp.path().join("empty.gpkg");
+    std::fs::write(&empty, "").unwrap();
+    let settlements = repo().join("data/dalarna/settlements.gpkg");
+    let e = expect_bad(
+        &[
+            "analyze",
+            "--premises",
+            empty.to_str().unwrap(),
+            "--settlements",
+            settlements.to_str().unwrap(),
+            "--out",
+            o,
+        ]
+        .map(String::from),
+        &["empty.gpkg", "GDAL recognises no vector format"],
+    );
+    assert!(!e.contains("''"), "{e}");
+}

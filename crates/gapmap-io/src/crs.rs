@@ -24,10 +24,15 @@ impl Crs {
     /// Parses anything GDAL's `SetFromUserInput` accepts: `EPSG:3006`, WKT, PROJJSON, PROJ
     /// strings. `context` names where the value came from, for the error message.
     pub fn parse(value: &str, context: &str) -> Result<Crs> {
+        crate::read::vector::init_gdal();
+        crate::read::vector::clear_gdal_message();
         let srs = SpatialRef::from_definition(value.trim()).map_err(|e| IoError::BadCrs {
             context: context.to_string(),
             value: value.to_string(),
-            message: e.to_string(),
+            message: crate::read::vector::gdal_reason(
+                &e.to_string(),
+                "GDAL and PROJ do not know it",
+            ),
         })?;
         let mut crs = Crs::from_srs(srs);
         // Keep a user's short AUTHORITY:CODE (e.g. OGC:CRS84) when GDAL names no authority.

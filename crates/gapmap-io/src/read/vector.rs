@@ -90,12 +90,44 @@ impl PortableContext {
 
 static GDAL_INIT: Once = Once::new();
 
-/// Silences GDAL's default printing of errors and warnings to stderr: gapmap reports errors
-/// itself, with context.
+thread_local! {
+    /// The last error or warning GDAL (or PROJ through it) reported on this thread.
+    static LAST_GDAL_MESSAGE: std::cell::RefCell<Option<String>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Silences GDAL's default printing of errors and warnings to stderr (raw `ERROR 1: PROJ: ...`
+/// lines): gapmap reports errors itself, with context, and uses GDAL's words
+/// ([`take_gdal_message`]) where they say more than the failing call does.
 pub(crate) fn init_gdal() {
     GDAL_INIT.call_once(|| {
-        gdal::config::set_error_handler(|_, _, _| {});
+        gdal::config::set_error_handler(|_, _, msg| {
+            LAST_GDAL_MESSAGE.with(|m| *m.borrow_mut() = Some(msg.trim().to_string()));
+        });
     });
+}
+
+/// Forgets what GDAL last said on this thread (before a call whose failure is to be told).
+pub(crate) fn clear_gdal_message() {
+    LAST_GDAL_MESSAGE.with(|m| m.borrow_mut().take());
+}
+
+/// What GDAL last said on this thread since [`clear_gdal_message`], if anything.
+pub(crate) fn take_gdal_message() -> Option<String> {
+    LAST_GDAL_MESSAGE
+        .with(|m| m.borrow_mut().take())
+        .filter(|s| !s.is_empty())
+}
+
+/// GDAL's reason for a failure: its own words when it logged any, else the failing call's
+/// message, else (neither says anything) `fallback`.
+pub(crate) fn gdal_reason(call_error: &str, fallback: &str) -> String {
+    let call = clean_gdal_message(call_error);
+    match take_gdal_message() {
+        Some(m) => m,
+        None if call.is_empty() || call == "''" => fallback.to_string(),
+        None => call,
+    }
 }
 
 /// Refuses a CSV whose header names a column twice: GDAL 3.6's CSV driver crashes (a null
@@ -215,9 +247,13 @@ impl VectorLayer {
             open_options: csv.then_some(&CSV_OPEN_OPTIONS[..]),
             ..Default::default()
         };
+        clear_gdal_message();
         let ds = Dataset::open_ex(path, options).map_err(|e| IoError::Open {
             path: path.to_path_buf(),
-            message: clean_gdal_message(&e.to_string()),
+            message: gdal_reason(
+                &e.to_string(),
+                "GDAL recognises no vector format in it (empty, truncated, or not a vector file)",
+            ),
         })?;
         let names: Vec<String> = ds.layers().map(|l| l.name()).collect();
         let idx = match layer {
