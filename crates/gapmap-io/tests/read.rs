@@ -1039,3 +1039,27 @@ fn a_csv_that_names_a_column_twice_is_an_error_not_a_crash() {
     assert!(e.is_bad_input());
     assert!(e.to_string().contains("names the column 'x' twice"), "{e}");
 }
+
+#[test]
+fn a_table_value_that_is_not_a_number_names_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = ctx();
+    c.assume_crs = Some(Crs::parse("EPSG:3006", "t").unwrap());
+    for (name, text, needle) in [
+        (
+            "h.csv",
+            "id,x,y,households\n1,534000,6721000,2\n2,534010,6721000,abc\n",
+            "column 'households' has values that are not numbers, e.g. row 1: 'abc'",
+        ),
+        (
+            "x.csv",
+            "id,x,y\n1,534000,6721000\n2,534010,6721000\n3,east,6721000\n",
+            "column 'x' has values that are not numbers, e.g. row 2: 'east'",
+        ),
+    ] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let e = read_premises(&popts(&p), &c).unwrap_err();
+        assert!(e.is_bad_input() && e.to_string().contains(needle), "{e}");
+    }
+}

@@ -188,9 +188,18 @@ pub(crate) fn float_chunked(df: &DataFrame, name: &str, path: &Path) -> Result<F
         ));
     }
     let cast = s.strict_cast(&DataType::Float64).map_err(|_| {
+        // Name the first value that is not a number, and its row (from 0, as the other
+        // messages about table rows do).
+        let first = s.str().ok().and_then(|t| {
+            t.iter().enumerate().find_map(|(i, v)| {
+                v.filter(|v| v.trim().parse::<f64>().is_err())
+                    .map(|v| (i, v))
+            })
+        });
+        let example = first.map_or(String::new(), |(i, v)| format!(", e.g. row {i}: '{v}'"));
         table_err(
             path,
-            format!("column '{name}' has values that are not numbers"),
+            format!("column '{name}' has values that are not numbers{example}"),
         )
     })?;
     Ok(cast.f64().map_err(|e| table_err(path, e))?.clone())
