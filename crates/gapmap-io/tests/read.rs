@@ -1063,3 +1063,35 @@ fn a_table_value_that_is_not_a_number_names_its_row() {
         assert!(e.is_bad_input() && e.to_string().contains(needle), "{e}");
     }
 }
+
+#[test]
+fn a_nan_coordinate_in_geojson_is_an_error_and_a_null_geometry_is_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let gj = |name: &str, geometry: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(
+            &p,
+            format!(
+                r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"id":1}},"geometry":{{"type":"Point","coordinates":[15.6,60.6]}}}},{{"type":"Feature","properties":{{"id":2}},"geometry":{geometry}}}]}}"#
+            ),
+        )
+        .unwrap();
+        p
+    };
+    // GDAL reads [NaN, 60.5] as an empty point and says nothing: gapmap names the feature.
+    let nan = gj(
+        "nan.geojson",
+        r#"{"type":"Point","coordinates":[NaN,60.5]}"#,
+    );
+    let e = read_premises(&popts(&nan), &ctx()).unwrap_err();
+    let m = e.to_string();
+    assert!(
+        e.is_bad_input() && m.contains("feature '2'") && m.contains("NaN"),
+        "{m}"
+    );
+    // A feature without a place is skipped and listed.
+    let null = gj("null.geojson", "null");
+    let r = read_premises(&popts(&null), &ctx()).unwrap();
+    assert_eq!(r.xy.len(), 1);
+    assert_eq!(r.info.skipped.len(), 1);
+}

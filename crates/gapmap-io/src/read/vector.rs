@@ -412,6 +412,7 @@ impl VectorLayer {
             transform,
             target,
             crs,
+            driver,
             ..
         } = self;
         layer.reset_feature_reading();
@@ -421,6 +422,7 @@ impl VectorLayer {
             transform,
             target,
             source: crs,
+            empty_is_error: driver.as_str() == "GeoJSON",
         };
         for (i, feature) in layer.features().enumerate() {
             let reader = FeatureReader {
@@ -513,6 +515,9 @@ struct LayerCtx<'a> {
     transform: &'a Transform,
     target: &'a Crs,
     source: &'a Crs,
+    /// An empty geometry is an error, not a skipped feature: in GeoJSON, GDAL reads a point
+    /// whose coordinates are not numbers (`[NaN, 60.5]`) as an empty point, and says nothing.
+    empty_is_error: bool,
 }
 
 /// Access to one feature of a [`VectorLayer`].
@@ -590,15 +595,22 @@ impl FeatureReader<'_> {
         let Some(g) = self.feature.geometry() else {
             return Ok(None);
         };
-        if g.is_empty() {
-            return Ok(None);
-        }
         let bad = |message: String| IoError::BadCoordinates {
             path: self.ctx.path.to_path_buf(),
             layer: self.ctx.layer.to_string(),
             feature: label.to_string(),
             message,
         };
+        if g.is_empty() {
+            // GDAL gives `"geometry": null` as an empty geometry without a type: no place.
+            if self.ctx.empty_is_error && !g.geometry_name().is_empty() {
+                return Err(bad(format!(
+                    "{} without coordinates that could be read: coordinates must be numbers (not NaN or text); a feature without a place has \"geometry\": null",
+                    g.geometry_name()
+                )));
+            }
+            return Ok(None);
+        }
         // Check the source coordinates first, so NaN input is reported as such.
         let src = to_geo(g).map_err(|m| bad(format!("unreadable geometry: {m}")))?;
         if let Some(c) = src.as_ref().and_then(geom::first_non_finite) {
