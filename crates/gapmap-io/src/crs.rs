@@ -24,12 +24,12 @@ impl Crs {
     /// Parses anything GDAL's `SetFromUserInput` accepts: `EPSG:3006`, WKT, PROJJSON, PROJ
     /// strings. `context` names where the value came from, for the error message.
     pub fn parse(value: &str, context: &str) -> Result<Crs> {
-        crate::read::vector::init_gdal();
-        crate::read::vector::clear_gdal_message();
+        crate::gdal_errors::init_gdal();
+        crate::gdal_errors::clear_gdal_message();
         let srs = SpatialRef::from_definition(value.trim()).map_err(|e| IoError::BadCrs {
             context: context.to_string(),
             value: value.to_string(),
-            message: crate::read::vector::gdal_reason(
+            message: crate::gdal_errors::gdal_reason(
                 &e.to_string(),
                 "GDAL and PROJ do not know it",
             ),

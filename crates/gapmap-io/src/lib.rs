@@ -9,6 +9,7 @@
 
 pub mod crs;
 pub mod error;
+mod gdal_errors;
 pub mod geom;
 pub mod read;
 pub mod write;

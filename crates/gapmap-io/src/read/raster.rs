@@ -8,8 +8,8 @@ use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
 
 use crate::crs::Crs;
 use crate::error::{IoError, Result};
+use crate::gdal_errors::{clean_gdal_message, init_gdal};
 use crate::read::layer::Hashing;
-use crate::read::vector::{clean_gdal_message, init_gdal};
 use crate::read::InputInfo;
 
 /// The largest DEM read into memory, in cells (2 GiB of f32).

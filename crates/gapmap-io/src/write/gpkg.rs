@@ -10,7 +10,7 @@ use gdal_sys::OGRFieldType;
 
 use crate::crs::Crs;
 use crate::error::{IoError, Result};
-use crate::read::vector::{clean_gdal_message, init_gdal};
+use crate::gdal_errors::{clean_gdal_message, init_gdal};
 use crate::write::features::{Column, FeatureTable};
 
 /// OGR geometry types of output layers.
