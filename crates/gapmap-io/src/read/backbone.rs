@@ -40,7 +40,7 @@ pub struct BackboneOptions {
 /// Reads backbone points (Point or MultiPoint features).
 pub fn read_backbone(opts: &BackboneOptions, ctx: &ReadContext) -> Result<Backbone> {
     let (mut layer, mut info, mut log, mut skipped, clock) =
-        LayerRead::open(&opts.path, opts.layer.as_deref(), &BACKBONE, ctx, &[])?.parts();
+        open_layer(&opts.path, opts.layer.as_deref(), &BACKBONE, ctx, &[])?;
     let name_idx = optional_field(&layer, &opts.name_field)?;
     info.fields.insert(
         "name".into(),

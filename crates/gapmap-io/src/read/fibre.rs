@@ -95,7 +95,7 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
     let mut srlgs = Interner::default();
     for (path, layer_name) in layer_plan(&opts.paths, &opts.layers) {
         let (mut layer, mut info, mut log, mut skipped, clock) =
-            LayerRead::open(path, layer_name, &opts.role(), ctx, &out.infos)?.parts();
+            open_layer(path, layer_name, &opts.role(), ctx, &out.infos)?;
         let net_idx = optional_field(&layer, &opts.network_field)?;
         if net_idx.is_none() {
             out.notices.push(format!(

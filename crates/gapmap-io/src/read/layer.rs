@@ -306,17 +306,6 @@ pub(crate) fn id_source(
     }
 }
 
-/// The start of every layer read: the layer opened, its record begun, the file hashed beside
-/// the read (once per file, when several of its layers are read), and the log and skip list
-/// its features fill. [`ReadClock::finish`] completes the record.
-pub(crate) struct LayerRead {
-    pub(crate) layer: VectorLayer,
-    pub(crate) info: InputInfo,
-    pub(crate) log: GeometryLog,
-    pub(crate) skipped: Vec<Skipped>,
-    pub(crate) clock: ReadClock,
-}
-
 /// When a layer read started, and its file's hash being made.
 pub(crate) struct ReadClock {
     started: std::time::Instant,
@@ -329,39 +318,26 @@ pub(crate) struct Role<'a> {
     pub(crate) layer_flag: &'a str,
 }
 
-impl LayerRead {
-    /// Opens layer `name` (or the only one; the role's flag chooses among several) of `path`.
-    /// `earlier` are the inputs read before: a file among them is not hashed again.
-    pub(crate) fn open(
-        path: &Path,
-        name: Option<&str>,
-        role: &Role<'_>,
-        ctx: &ReadContext,
-        earlier: &[InputInfo],
-    ) -> Result<LayerRead> {
-        let started = std::time::Instant::now();
-        let hashing = Hashing::start_or_reuse(path, earlier);
-        let layer = VectorLayer::open(path, name, role.layer_flag, ctx)?;
-        let info = InputInfo::for_layer(role.name, &layer);
-        Ok(LayerRead {
-            layer,
-            info,
-            log: GeometryLog::default(),
-            skipped: Vec::new(),
-            clock: ReadClock { started, hashing },
-        })
-    }
-}
-
 /// A layer read's parts, for a reader to fill: the layer, its record, the geometry log, the
-/// skip list and the clock that completes the record.
+/// skip list and the clock that completes the record ([`ReadClock::finish`]).
 pub(crate) type Parts = (VectorLayer, InputInfo, GeometryLog, Vec<Skipped>, ReadClock);
 
-impl LayerRead {
-    /// The parts, to be filled by the reader's loop.
-    pub(crate) fn parts(self) -> Parts {
-        (self.layer, self.info, self.log, self.skipped, self.clock)
-    }
+/// The start of every layer read: layer `name` (or the only one; the role's flag chooses
+/// among several) of `path` opened, its record begun, and the file hashed beside the read.
+/// `earlier` are the inputs read before: a file among them is not hashed again.
+pub(crate) fn open_layer(
+    path: &Path,
+    name: Option<&str>,
+    role: &Role<'_>,
+    ctx: &ReadContext,
+    earlier: &[InputInfo],
+) -> Result<Parts> {
+    let started = std::time::Instant::now();
+    let hashing = Hashing::start_or_reuse(path, earlier);
+    let layer = VectorLayer::open(path, name, role.layer_flag, ctx)?;
+    let info = InputInfo::for_layer(role.name, &layer);
+    let clock = ReadClock { started, hashing };
+    Ok((layer, info, GeometryLog::default(), Vec::new(), clock))
 }
 
 impl ReadClock {
@@ -379,7 +355,7 @@ impl ReadClock {
 /// features kept), or `None` when it has none: then it is recorded in `skipped`.
 pub(crate) fn geometry_or_skip(
     f: &FeatureReader<'_>,
-    label: &FeatureLabel<'_>,
+    label: &dyn std::fmt::Display,
     validate: Validate,
     log: &mut GeometryLog,
     index: usize,

@@ -68,7 +68,7 @@ pub fn read_mobile(opts: &MobileOptions, ctx: &ReadContext) -> Result<Mobile> {
     let mut techs: BTreeMap<String, (Tech, u64)> = BTreeMap::new();
     for (path, layer_name) in layer_plan(&opts.paths, &opts.layers) {
         let (mut layer, mut info, mut log, mut skipped, clock) =
-            LayerRead::open(path, layer_name, &MOBILE, ctx, &out.infos)?.parts();
+            open_layer(path, layer_name, &MOBILE, ctx, &out.infos)?;
         if layer.feature_count() == 0 {
             // An empty layer (a GeoJSON with no features has no fields either): said as such,
             // not as a missing field.

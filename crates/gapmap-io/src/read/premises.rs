@@ -198,7 +198,7 @@ pub fn read_premises(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Premise
 
 fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Premises> {
     let (mut layer, mut info, mut log, mut skipped, clock) =
-        LayerRead::open(&opts.path, opts.layer.as_deref(), &PREMISES, ctx, &[])?.parts();
+        open_layer(&opts.path, opts.layer.as_deref(), &PREMISES, ctx, &[])?;
     let mut notices = Vec::new();
     let id_src = id_source(&layer, &opts.id_field, &mut notices, "premise")?;
     let hh = optional_field(&layer, &opts.households_field)?;

@@ -51,7 +51,7 @@ pub struct SettlementOptions {
 /// Reads settlement polygons; invalid ones are repaired (or, with `strict`, an error).
 pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<Settlements> {
     let (mut layer, mut info, mut log, mut skipped, clock) =
-        LayerRead::open(&opts.path, opts.layer.as_deref(), &SETTLEMENTS, ctx, &[])?.parts();
+        open_layer(&opts.path, opts.layer.as_deref(), &SETTLEMENTS, ctx, &[])?;
     let mut notices = Vec::new();
     let id_src = id_source(&layer, &opts.id_field, &mut notices, "settlement")?;
     let name_idx = optional_field(&layer, &opts.name_field)?;

@@ -17,11 +17,9 @@ use gdal::vector::FieldValue;
 
 use crate::error::{IoError, Result};
 use crate::geom;
-use crate::read::layer::Hashing;
-use crate::read::vector::{
-    value_to_f64, value_to_string, GeometryLog, ReadContext, Validate, VectorLayer,
-};
-use crate::read::{FieldChoice, InputInfo, Skipped};
+use crate::read::layer::{geometry_or_skip, open_layer, Role};
+use crate::read::vector::{value_to_f64, value_to_string, ReadContext, Validate};
+use crate::read::{FieldChoice, InputInfo};
 
 /// The lowest and highest frequency any model covers, MHz.
 pub const FREQUENCY_RANGE_MHZ: (f64, f64) = (150.0, 100_000.0);
@@ -137,12 +135,16 @@ fn finite_f64(v: &FieldValue) -> std::result::Result<f64, String> {
     }
 }
 
+/// The cell-site input.
+const SITES: Role = Role {
+    name: "sites",
+    layer_flag: "--sites-layer",
+};
+
 /// Reads and checks the sites.
 pub fn read_sites(opts: &SiteOptions, ctx: &ReadContext) -> Result<Sites> {
-    let started = std::time::Instant::now();
-    let hashing = Hashing::start(&opts.path);
-    let mut layer = VectorLayer::open(&opts.path, opts.layer.as_deref(), "--sites-layer", ctx)?;
-    let mut info = InputInfo::for_layer("sites", &layer);
+    let (mut layer, mut info, mut log, mut skipped, clock) =
+        open_layer(&opts.path, opts.layer.as_deref(), &SITES, ctx, &[])?;
     let f = &opts.fields;
     // Every field is looked up before any is reported: all that are missing go in one error.
     let mut lacking: Vec<String> = Vec::new();
@@ -228,8 +230,6 @@ pub fn read_sites(opts: &SiteOptions, ctx: &ReadContext) -> Result<Sites> {
         info: info.clone(),
         notices: Vec::new(),
     };
-    let mut log = GeometryLog::default();
-    let mut skipped = Vec::new();
     let mut seen_ids: HashMap<String, usize> = HashMap::new();
     layer.for_each(|feat, i| {
         let fid_label = match feat.fid() {
@@ -244,11 +244,9 @@ pub fn read_sites(opts: &SiteOptions, ctx: &ReadContext) -> Result<Sites> {
             None => fid_label.clone(),
         };
         let label = format!("'{id}'");
-        let Some(g) = feat.geometry(&label, Validate::Coordinates, &mut log, 0)? else {
-            skipped.push(Skipped {
-                feature: label,
-                reason: "no geometry".into(),
-            });
+        let Some(g) =
+            geometry_or_skip(feat, &label, Validate::Coordinates, &mut log, 0, &mut skipped)?
+        else {
             return Ok(());
         };
         let xy: Coord<f64> = match g {
@@ -424,10 +422,7 @@ pub fn read_sites(opts: &SiteOptions, ctx: &ReadContext) -> Result<Sites> {
         ));
     }
     out.operators = operator_names;
-    out.info.features = out.sites.len() as u64;
-    out.info.sha256 = hashing.finish();
-    out.info.read_seconds = started.elapsed().as_secs_f64();
-    out.info.skipped = skipped;
+    clock.finish(&mut out.info, out.sites.len(), skipped);
     out.notices = notices;
     Ok(out)
 }

@@ -121,6 +121,12 @@ impl Staging {
         if !self.files.iter().any(|f| f == name) {
             self.files.push(name.to_string());
         }
+        self.path(name)
+    }
+
+    /// The staging path of `name`, registered by [`Staging::file`] (for writers on other
+    /// threads, which share the `Staging`).
+    pub fn path(&self, name: &str) -> PathBuf {
         // The staging directory is open until `commit`, which takes the `Staging`.
         self.staging
             .as_ref()
@@ -138,7 +144,7 @@ impl Staging {
             return Ok(Vec::new()); // `commit` takes the `Staging`: it cannot run twice
         };
         let mut done = Vec::new();
-        for name in self.files.iter().filter(|n| n.as_str() != OWNER_FILE) {
+        for name in &self.files {
             let from = staging.path().join(name);
             if !from.exists() {
                 continue;

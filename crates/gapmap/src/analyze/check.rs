@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use gapmap_core::geo::{Coord, Rect};
+use gapmap_core::geo::{Coord, Intersects, Rect};
 use gapmap_io::crs::Transform;
 use gapmap_io::read::extent;
 use gapmap_io::Crs;
@@ -72,13 +72,6 @@ fn grown(r: Rect<f64>, m: f64) -> Rect<f64> {
 
 fn contains(r: &Rect<f64>, c: Coord<f64>) -> bool {
     c.x >= r.min().x && c.x <= r.max().x && c.y >= r.min().y && c.y <= r.max().y
-}
-
-fn intersects(a: &Rect<f64>, b: &Rect<f64>) -> bool {
-    a.min().x <= b.max().x
-        && b.min().x <= a.max().x
-        && a.min().y <= b.max().y
-        && b.min().y <= a.max().y
 }
 
 /// `r` in longitude/latitude: the box around its corners and edge midpoints, reprojected.
@@ -166,7 +159,7 @@ pub fn check_inputs(layers: &Layers, drop_distance_m: f64, target: &Crs) -> Plau
         .areas
         .par_iter()
         .filter_map(|a| extent(a.0.iter().flat_map(|p| p.exterior().0.iter().copied())))
-        .reduce_with(|a, b| Rect::new(a.min(), a.max()).union_with(b));
+        .reduce_with(|a, b| extent([a.min(), a.max(), b.min(), b.max()].into_iter()).unwrap_or(a));
     push(
         "settlements",
         Some(&s.info),
@@ -230,26 +223,6 @@ pub fn check_inputs(layers: &Layers, drop_distance_m: f64, target: &Crs) -> Plau
     p
 }
 
-/// The box around two boxes.
-trait Union {
-    fn union_with(self, other: Rect<f64>) -> Rect<f64>;
-}
-
-impl Union for Rect<f64> {
-    fn union_with(self, o: Rect<f64>) -> Rect<f64> {
-        Rect::new(
-            Coord {
-                x: self.min().x.min(o.min().x),
-                y: self.min().y.min(o.min().y),
-            },
-            Coord {
-                x: self.max().x.max(o.max().x),
-                y: self.max().y.max(o.max().y),
-            },
-        )
-    }
-}
-
 /// Why the layers cannot be analysed together, if they cannot.
 fn problem(layers: &[LayerExtent], premises: Option<Rect<f64>>, target: &Crs) -> Option<String> {
     let prem = &layers[0];
@@ -270,7 +243,7 @@ fn problem(layers: &[LayerExtent], premises: Option<Rect<f64>>, target: &Crs) ->
         let (Some(share), Some(le)) = (l.premises_share, l.extent) else {
             continue;
         };
-        if share == 0.0 && !intersects(&grown(e, APART_M), &le) {
+        if share == 0.0 && !grown(e, APART_M).intersects(&le) {
             return Some(format!(
                 "{} (premises) and {} ({}) do not overlap: the premises lie in {}, the {} in {}. Likely causes: x and y (or latitude and longitude) swapped, a wrong --assume-crs, or a layer from another region",
                 prem.source,

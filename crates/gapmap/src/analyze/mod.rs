@@ -63,11 +63,9 @@ pub struct Analysis {
 /// writes every output the plan selects into `plan.out`.
 pub fn run(mut plan: AnalysisPlan) -> Result<Analysis> {
     let (started_utc, t0) = (utc_now(), Instant::now());
-    let bundled = plan.use_bundled_region()?;
-    let checked = plan.validate()?;
+    let (bundled, checked) = prepare(&mut plan)?;
     check_out(&plan.out, plan.overwrite)?;
     check_inputs_kept(&plan)?;
-    crate::threads::init_global(plan.threads)?;
     // The phases are timed from when the pool is up; the total from the start.
     let meta = RunMeta {
         started_utc,
@@ -82,20 +80,22 @@ pub fn run(mut plan: AnalysisPlan) -> Result<Analysis> {
     Ok(Analysis { results, written })
 }
 
-/// `gapmap check`: reads the inputs of `plan` as `gapmap analyze` would and returns the check
-/// as a table; inputs that do not fit together are an error (exit 2) after the table.
-pub fn run_check(mut plan: AnalysisPlan) -> Result<String> {
+/// What `analyze` and `check` do first: the bundled region when no input is named, the plan
+/// checked, the worker pool sized. Returns whether the region is the bundled one.
+fn prepare(plan: &mut AnalysisPlan) -> Result<(bool, Checked)> {
     let bundled = plan.use_bundled_region()?;
     let checked = plan.validate()?;
     crate::threads::init_global(plan.threads)?;
+    Ok((bundled, checked))
+}
+
+/// `gapmap check`: reads the inputs of `plan` as `gapmap analyze` would and returns the check
+/// as a table; inputs that do not fit together are an error (exit 2) after the table.
+pub fn run_check(mut plan: AnalysisPlan) -> Result<String> {
+    let (bundled, checked) = prepare(&mut plan)?;
     let inputs = read_layers(plan, checked, bundled, RunMeta::start())?;
-    let target = &inputs.ctx.target;
-    let p = check::check_inputs(
-        &inputs.layers,
-        inputs.checked.params.drop_distance_m,
-        target,
-    );
-    let text = check::table(&p, target);
+    let p = inputs.plausibility();
+    let text = check::table(&p, &inputs.ctx.target);
     match p.problem {
         Some(_) => Err(Error::Usage(format!(
             "the inputs do not fit together:\n{text}"

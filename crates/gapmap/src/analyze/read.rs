@@ -73,6 +73,15 @@ pub fn early_simplify_m(plan: &AnalysisPlan) -> Option<f64> {
 }
 
 impl Inputs {
+    /// Whether the layers fit together ([`super::check`]).
+    pub fn plausibility(&self) -> super::check::Plausibility {
+        super::check::check_inputs(
+            &self.layers,
+            self.checked.params.drop_distance_m,
+            &self.ctx.target,
+        )
+    }
+
     /// Keeps only the premises for which `keep(i)` is true (by their index in input order), and
     /// orders them anew. The reference layers and their indexes are kept as they are.
     pub fn retain_premises(&mut self, keep: impl Fn(usize) -> bool) {
@@ -97,11 +106,7 @@ pub fn read_inputs(
             .radio
             .check_dem_covers(&dem.dem, sites, &inputs.layers.premises.xy)?;
     }
-    let p = super::check::check_inputs(
-        &inputs.layers,
-        inputs.checked.params.drop_distance_m,
-        &inputs.ctx.target,
-    );
+    let p = inputs.plausibility();
     if let Some(problem) = p.problem {
         return Err(crate::Error::Usage(problem));
     }

@@ -51,25 +51,10 @@ pub fn check_inputs_kept(plan: &AnalysisPlan) -> Result<()> {
     Ok(())
 }
 
-/// The files the analysis in `out` wrote, by its run.json (none when there is none).
+/// The files the analysis in `out` wrote, by its run.json (none when there is no run record
+/// of gapmap analyze there).
 pub(super) fn previous_outputs(out: &Path) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(out.join("run.json")) else {
-        return Vec::new();
-    };
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return Vec::new();
-    };
-    if value["tool"] != "gapmap" || value["command"] != "analyze" {
-        return Vec::new();
-    }
-    value["outputs"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::run_info::read_run_info(out).map_or_else(|_| Vec::new(), |r| r.outputs)
 }
 
 /// Removes from `out` the files of the earlier analysis (`previous`) that this one did not

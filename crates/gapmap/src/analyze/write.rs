@@ -1,8 +1,7 @@
 //! Writing an analysis: every output file, registered once with its writer ([`ARTIFACTS`]),
 //! written concurrently into a staging directory and moved into place with run.json.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use gapmap_core::geo::MultiPolygon;
@@ -24,19 +23,23 @@ use gapmap_core::simplify::simplify_all;
 /// and its writer. Adding an output file is adding an entry here.
 struct Artifact {
     files: &'static [&'static str],
+    /// When its writer starts (smaller first): the longest, the premise table and the gap
+    /// map, first, so that no long writer is left to run alone at the end.
+    start: u8,
     wanted: fn(&Writer<'_>) -> bool,
     /// What to make on the calling thread before the writer starts (a map table that other
     /// writers share): the tables are then made one after another, as each writer starts,
     /// rather than all at once.
     prepare: Option<fn(&Writer<'_>)>,
-    write: fn(&Writer<'_>, &Files) -> Result<()>,
+    write: fn(&Writer<'_>, &Staging) -> Result<()>,
 }
 
 /// Every output of `gapmap analyze` but run.json, in the order run.json lists them. Each is
-/// written on its own thread; they start in [`START_ORDER`].
+/// written on its own thread; they start in the order of their `start`.
 const ARTIFACTS: &[Artifact] = &[
     Artifact {
         files: &["gaps.geojson"],
+        start: 1,
         wanted: |w| w.maps,
         prepare: Some(|w| {
             w.gaps();
@@ -45,12 +48,14 @@ const ARTIFACTS: &[Artifact] = &[
     },
     Artifact {
         files: &["gaps.qml"],
+        start: 9,
         wanted: |w| w.maps,
         prepare: None,
         write: |_, f| write_text(f, "gaps.qml", &style::gaps_qml()),
     },
     Artifact {
         files: &["settlements.geojson"],
+        start: 3,
         wanted: |w| w.maps,
         prepare: Some(|w| {
             w.settlement_map();
@@ -68,12 +73,14 @@ const ARTIFACTS: &[Artifact] = &[
     },
     Artifact {
         files: &["settlements.qml"],
+        start: 10,
         wanted: |w| w.maps,
         prepare: None,
         write: |_, f| write_text(f, "settlements.qml", &style::settlements_qml()),
     },
     Artifact {
         files: &["aid_areas.geojson"],
+        start: 2,
         wanted: |w| w.maps,
         prepare: Some(|w| {
             w.aid_areas();
@@ -86,18 +93,21 @@ const ARTIFACTS: &[Artifact] = &[
     },
     Artifact {
         files: &["aid_areas.qml"],
+        start: 11,
         wanted: |w| w.maps,
         prepare: None,
         write: |_, f| write_text(f, "aid_areas.qml", &style::aid_qml()),
     },
     Artifact {
         files: &["settlements.csv", "settlements.parquet"],
+        start: 6,
         wanted: |w| w.tables,
         prepare: None,
         write: |w, f| w.write_settlement_tables(f),
     },
     Artifact {
         files: &["critical_links.csv", "critical_links.parquet"],
+        start: 7,
         wanted: |w| w.tables && w.critical.is_some(),
         prepare: None,
         write: |w, f| match &w.critical {
@@ -111,12 +121,14 @@ const ARTIFACTS: &[Artifact] = &[
     },
     Artifact {
         files: &["critical_sites.csv", "critical_sites.parquet"],
+        start: 8,
         wanted: |w| w.tables && w.critical_sites.is_some(),
         prepare: None,
         write: |w, f| w.write_critical_sites(f),
     },
     Artifact {
         files: &["critical_links.geojson"],
+        start: 4,
         wanted: |w| w.maps && w.critical.is_some(),
         prepare: None,
         write: |w, f| match &w.critical {
@@ -131,41 +143,28 @@ const ARTIFACTS: &[Artifact] = &[
     },
     Artifact {
         files: &["critical_links.qml"],
+        start: 12,
         wanted: |w| w.maps && w.critical.is_some(),
         prepare: None,
         write: |_, f| write_text(f, "critical_links.qml", &style::critical_links_qml()),
     },
     Artifact {
         files: &["premises.parquet"],
+        start: 0,
         wanted: |w| w.r.plan.wants(Output::Premises),
         prepare: None,
         write: |w, f| w.write_premise_table(f),
     },
     Artifact {
         files: &["gapmap.gpkg"],
+        start: 5,
         wanted: |w| w.r.plan.gpkg,
         prepare: None,
         write: |w, f| w.write_gpkg(f),
     },
 ];
 
-/// The order the writers start in (indexes into [`ARTIFACTS`]): the longest first, the premise
-/// table and the gap map, so that no long writer is left to run alone at the end.
-const START_ORDER: [usize; 13] = [11, 0, 4, 2, 9, 12, 6, 7, 8, 1, 3, 5, 10];
-
-/// The staging paths of the files being written.
-struct Files(BTreeMap<&'static str, PathBuf>);
-
-impl Files {
-    fn path(&self, name: &str) -> PathBuf {
-        self.0
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| PathBuf::from(name))
-    }
-}
-
-fn write_text(files: &Files, name: &str, text: &str) -> Result<()> {
+fn write_text(files: &Staging, name: &str, text: &str) -> Result<()> {
     let path = files.path(name);
     std::fs::write(&path, text).map_err(|e| write_error(path, e))
 }
@@ -243,64 +242,54 @@ impl<'r> Writer<'r> {
         self.r.crs.parse()
     }
 
-    /// Gap outlines exist only when maps or the GeoPackage are wanted.
-    fn mapping(&self) -> bool {
-        self.maps || self.r.plan.gpkg
-    }
+    // The map tables below are asked for only by the map and GeoPackage writers, so only
+    // when gap outlines were drawn.
 
     fn gaps(&self) -> &FeatureTable<'r> {
         self.gaps.get_or_init(|| {
-            if self.mapping() {
-                gap_table(
-                    &self.r.layers.premises,
-                    &self.r.layers.settlements,
-                    &self.r.computed,
-                    self.r.layers.fibre.is_some(),
-                )
-            } else {
-                FeatureTable::default()
-            }
+            gap_table(
+                &self.r.layers.premises,
+                &self.r.layers.settlements,
+                &self.r.computed,
+                self.r.layers.fibre.is_some(),
+            )
         })
     }
 
     fn aid_areas(&self) -> &FeatureTable<'r> {
         self.aid_areas.get_or_init(|| {
             let c = &self.r.computed;
-            match (&c.aid_areas, self.mapping()) {
-                (Some(a), true) => crate::policy::aid_area_table(
+            match &c.aid_areas {
+                Some(a) => crate::policy::aid_area_table(
                     a,
                     &c.outcomes,
                     &c.settlement,
                     &self.r.layers.settlements,
                 ),
-                _ => FeatureTable::default(),
+                None => FeatureTable::default(),
             }
         })
     }
 
     fn settlement_map(&self) -> &FeatureTable<'r> {
         self.settlement_map.get_or_init(|| {
-            if self.mapping() {
-                let mut t = settlement_map_table(
-                    &self.r.layers.settlements,
-                    &self.r.computed,
-                    &self.r.layers.policy.goals,
-                );
-                let n = self.r.layers.settlements.areas.len();
-                for (name, col) in &self.extra {
-                    t.push(name, truncate(col, n));
-                }
-                t
-            } else {
-                FeatureTable::default()
+            let mut t = settlement_map_table(
+                &self.r.layers.settlements,
+                &self.r.computed,
+                &self.r.layers.policy.goals,
+            );
+            let n = self.r.layers.settlements.areas.len();
+            for (name, col) in &self.extra {
+                t.push(name, truncate(col, n));
             }
+            t
         })
     }
 
     /// A web map: the outlines simplified (by [`Writer::tolerance_m`]), in WGS 84.
     fn write_map(
         &self,
-        files: &Files,
+        files: &Staging,
         file: &str,
         name: &str,
         table: &FeatureTable<'_>,
@@ -315,7 +304,7 @@ impl<'r> Writer<'r> {
         )?)
     }
 
-    fn write_settlement_tables(&self, files: &Files) -> Result<()> {
+    fn write_settlement_tables(&self, files: &Staging) -> Result<()> {
         let r = self.r;
         let mut df = tables::settlements_frame(
             &r.layers.settlements.ids,
@@ -331,7 +320,7 @@ impl<'r> Writer<'r> {
         Ok(())
     }
 
-    fn write_critical_sites(&self, files: &Files) -> Result<()> {
+    fn write_critical_sites(&self, files: &Staging) -> Result<()> {
         if let (Some(c), Some((s, _))) = (&self.critical_sites, self.r.cell_sites()) {
             let mut df =
                 tables::frame_from_columns(&c.table(s, Some(&self.r.layers.settlements.names)))?;
@@ -344,7 +333,7 @@ impl<'r> Writer<'r> {
     /// `premises.parquet`: one row per premise, with the cell-site columns when sites were
     /// modelled. Built and written one row group at a time: the table is the largest output,
     /// and whole it would be held beside the maps being written.
-    fn write_premise_table(&self, files: &Files) -> Result<()> {
+    fn write_premise_table(&self, files: &Staging) -> Result<()> {
         let r = self.r;
         let c = &r.computed;
         let rows = tables::PremiseRows {
@@ -387,7 +376,7 @@ impl<'r> Writer<'r> {
 
     /// `gapmap.gpkg`: the settlement, gap and aid layers at full resolution, in the working
     /// CRS, with their QGIS styles.
-    fn write_gpkg(&self, files: &Files) -> Result<()> {
+    fn write_gpkg(&self, files: &Staging) -> Result<()> {
         Ok(write_gpkg(
             &files.path("gapmap.gpkg"),
             &self.own_crs()?,
@@ -425,20 +414,20 @@ pub(super) fn write_outputs(r: &mut Results, staging: &mut Staging) -> Result<Ve
     let writer = Writer::new(r);
     let wanted: Vec<bool> = ARTIFACTS.iter().map(|a| (a.wanted)(&writer)).collect();
     let mut names = Vec::new();
-    let mut files = BTreeMap::new();
     for (a, _) in ARTIFACTS.iter().zip(&wanted).filter(|(_, &w)| w) {
         for &name in a.files {
             names.push(name.to_string());
-            files.insert(name, staging.file(name));
+            staging.file(name);
         }
     }
-    let files = Files(files);
+    let mut order: Vec<usize> = (0..ARTIFACTS.len()).filter(|&k| wanted[k]).collect();
+    order.sort_by_key(|&k| ARTIFACTS[k].start);
+    let files: &Staging = staging;
     std::thread::scope(|scope| -> Result<()> {
         scope.spawn(move || drop(kept));
-        let jobs: Vec<_> = START_ORDER
-            .iter()
-            .filter(|&&k| wanted[k])
-            .map(|&k| {
+        let jobs: Vec<_> = order
+            .into_iter()
+            .map(|k| {
                 if let Some(prepare) = ARTIFACTS[k].prepare {
                     prepare(&writer);
                 }
@@ -473,9 +462,10 @@ mod tests {
 
     #[test]
     fn every_artifact_starts_once() {
-        let mut seen = START_ORDER.to_vec();
+        let mut seen: Vec<u8> = ARTIFACTS.iter().map(|a| a.start).collect();
         seen.sort_unstable();
-        assert_eq!(seen, (0..ARTIFACTS.len()).collect::<Vec<_>>());
+        seen.dedup();
+        assert_eq!(seen.len(), ARTIFACTS.len(), "two writers share a start");
         let mut names: Vec<_> = output_files().collect();
         let n = names.len();
         names.sort_unstable();
