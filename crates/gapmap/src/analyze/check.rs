@@ -30,8 +30,10 @@ pub struct LayerExtent {
     pub features: u64,
     /// The box around it in the working CRS (`None`: no features).
     pub extent: Option<Rect<f64>>,
-    /// The same box in longitude/latitude (WGS 84), when it can be reprojected.
-    pub lonlat: Option<Rect<f64>>,
+    /// The centre of that box in longitude/latitude (WGS 84), when it can be reprojected. (A
+    /// box's corners reprojected would make a wider box, which could seem to hold a layer
+    /// that the check, working in the projected box, found far away.)
+    pub centre_lonlat: Option<Coord<f64>>,
     /// The share of the premises within its reach (its box grown by how far the analysis
     /// looks: the drop distance for fibre); `None` for the premises themselves.
     pub premises_share: Option<f64>,
@@ -74,45 +76,33 @@ fn contains(r: &Rect<f64>, c: Coord<f64>) -> bool {
     c.x >= r.min().x && c.x <= r.max().x && c.y >= r.min().y && c.y <= r.max().y
 }
 
-/// `r` in longitude/latitude: the box around its corners and edge midpoints, reprojected.
-fn to_lonlat(r: Rect<f64>, t: &Transform) -> Option<Rect<f64>> {
-    let (lo, hi) = (r.min(), r.max());
-    let mid = Coord {
-        x: (lo.x + hi.x) / 2.0,
-        y: (lo.y + hi.y) / 2.0,
-    };
-    let pts: Vec<Coord<f64>> = [lo.x, mid.x, hi.x]
-        .iter()
-        .flat_map(|&x| [lo.y, mid.y, hi.y].map(|y| Coord { x, y }))
-        .collect();
-    let out = t.points(&pts).ok()?;
-    extent(out.into_iter())
+/// The centre of `r` in longitude/latitude.
+fn centre_lonlat(r: Rect<f64>, t: &Transform) -> Option<Coord<f64>> {
+    t.points(&[r.center()]).ok()?.first().copied()
 }
 
-/// A longitude/latitude box for messages: `14.10–14.50° E, 60.10–60.90° N`.
-pub fn lonlat_text(r: &Rect<f64>) -> String {
-    let ew = |v: f64| format!("{:.2}° {}", v.abs(), if v < 0.0 { "W" } else { "E" });
-    let ns = |v: f64| format!("{:.2}° {}", v.abs(), if v < 0.0 { "S" } else { "N" });
-    format!(
-        "{}–{}, {}–{}",
-        ew(r.min().x),
-        ew(r.max().x),
-        ns(r.min().y),
-        ns(r.max().y)
-    )
-}
-
+/// Where a layer lies, for messages: `around 14.63° E, 60.48° N, a box of 3 × 2 km in the
+/// working CRS`.
 fn where_text(l: &LayerExtent) -> String {
-    match (&l.lonlat, &l.extent) {
-        (Some(ll), _) => lonlat_text(ll),
-        (None, Some(e)) => format!(
-            "x {:.0}–{:.0}, y {:.0}–{:.0} in the working CRS",
+    let Some(e) = l.extent else {
+        return "nowhere (no features)".into();
+    };
+    let size = format!("{:.0} × {:.0} km", e.width() / 1000.0, e.height() / 1000.0);
+    match l.centre_lonlat {
+        Some(c) => format!(
+            "around {:.2}° {}, {:.2}° {} (a box of {size} in the working CRS)",
+            c.x.abs(),
+            if c.x < 0.0 { "W" } else { "E" },
+            c.y.abs(),
+            if c.y < 0.0 { "S" } else { "N" },
+        ),
+        None => format!(
+            "within x {:.0}–{:.0}, y {:.0}–{:.0} of the working CRS",
             e.min().x,
             e.max().x,
             e.min().y,
             e.max().y
         ),
-        (None, None) => "nowhere (no features)".into(),
     }
 }
 
@@ -120,8 +110,8 @@ fn where_text(l: &LayerExtent) -> String {
 /// `drop_distance_m` is how far fibre reaches.
 pub fn check_inputs(layers: &Layers, drop_distance_m: f64, target: &Crs) -> Plausibility {
     let to_wgs84 = Transform::new(target, &Crs::wgs84()).ok();
-    let lonlat =
-        |e: Option<Rect<f64>>| e.and_then(|e| to_wgs84.as_ref().and_then(|t| to_lonlat(e, t)));
+    let centre =
+        |e: Option<Rect<f64>>| e.and_then(|e| to_wgs84.as_ref().and_then(|t| centre_lonlat(e, t)));
     let xy = &layers.premises.xy;
     // Each layer, and how far it reaches beyond its box (`None`: not a reference layer).
     let mut found: Vec<(LayerExtent, Option<f64>)> = Vec::new();
@@ -140,7 +130,7 @@ pub fn check_inputs(layers: &Layers, drop_distance_m: f64, target: &Crs) -> Plau
             crs: info.map_or(String::new(), |i| i.crs.clone()),
             features,
             extent: e,
-            lonlat: lonlat(e),
+            centre_lonlat: centre(e),
             premises_share: reach_m.map(|_| 0.0),
         };
         found.push((l, reach_m));
@@ -245,7 +235,7 @@ fn problem(layers: &[LayerExtent], premises: Option<Rect<f64>>, target: &Crs) ->
         };
         if share == 0.0 && !grown(e, APART_M).intersects(&le) {
             return Some(format!(
-                "{} (premises) and {} ({}) do not overlap: the premises lie in {}, the {} in {}. Likely causes: x and y (or latitude and longitude) swapped, a wrong --assume-crs, or a layer from another region",
+                "{} (premises) and {} ({}) do not overlap: the premises lie {}, the {} {}. Likely causes: x and y (or latitude and longitude) swapped, a wrong --assume-crs, or a layer from another region",
                 prem.source,
                 l.source,
                 l.role,
@@ -264,8 +254,8 @@ pub fn table(p: &Plausibility, target: &Crs) -> String {
     let _ = writeln!(s, "Working CRS: {}", target.label());
     let _ = writeln!(
         s,
-        "{:<12} {:>10}  {:<14} {:<42} {:>9}  source",
-        "input", "features", "CRS", "extent (lon/lat)", "premises"
+        "{:<12} {:>10}  {:<14} {:<70} {:>9}  source",
+        "input", "features", "CRS", "where", "premises"
     );
     for l in &p.layers {
         let share = l
@@ -273,7 +263,7 @@ pub fn table(p: &Plausibility, target: &Crs) -> String {
             .map_or("-".into(), |v| format!("{:.1} %", 100.0 * v));
         let _ = writeln!(
             s,
-            "{:<12} {:>10}  {:<14} {:<42} {:>9}  {}",
+            "{:<12} {:>10}  {:<14} {:<70} {:>9}  {}",
             l.role,
             l.features,
             l.crs,
