@@ -1562,9 +1562,40 @@ fn grid_prioritise_and_report_refuse_an_incomplete_analysis() {
         vec!["prioritise", o, "--budget-sek", "1000000"],
     ] {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        expect_bad(&args, &["run.json", "not complete", "premises.parquet"]);
+        expect_bad(
+            &args,
+            &["run.json", "not the one", "premises.parquet is missing"],
+        );
     }
     assert!(!out.join("report.html").exists() && !out.join("grid").exists());
+
+    // Files of two runs side by side (a copy half made, or a file replaced by hand) are not
+    // read as one analysis: run.json records every file's size and SHA-256.
+    let other = tmp.path().join("b");
+    analyze_bundled(&other, &["--outputs", "tables", "--drop-distance-m", "20"]);
+    let fresh = tmp.path().join("c");
+    analyze_bundled(&fresh, &["--outputs", "tables"]);
+    std::fs::copy(other.join("settlements.csv"), fresh.join("settlements.csv")).unwrap();
+    let f = fresh.to_str().unwrap();
+    let args: Vec<String> = ["grid", f].iter().map(|s| s.to_string()).collect();
+    expect_bad(
+        &args,
+        &[
+            "run.json",
+            "settlements.csv",
+            "bytes where run.json records",
+        ],
+    );
+    // The same size, other bytes.
+    let mut bytes = std::fs::read(fresh.join("settlements.parquet")).unwrap();
+    let k = bytes.len() / 2;
+    bytes[k] ^= 1;
+    std::fs::write(fresh.join("settlements.parquet"), bytes).unwrap();
+    expect_bad(
+        &args,
+        &["settlements.parquet is not the file run.json records"],
+    );
+    assert!(!fresh.join("grid").exists());
 }
 
 #[test]

@@ -293,6 +293,7 @@ pub fn run(mut args: PredictPlan) -> Result<String> {
             .cloned()
             .chain(["run.json".to_string()])
             .collect(),
+        files: staging.digests(&[])?,
         plan: None,
     };
     crate::run_info::write_json(&run, &staging.file("run.json"))?;

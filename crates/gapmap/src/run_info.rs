@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use gapmap_core::goals::{Base, Goal, Measure};
 use gapmap_io::read::{InputInfo, TechValue};
+use gapmap_io::write::output::FileDigest;
 use serde::{Deserialize, Serialize};
 
 use crate::analyze::plan::AnalysisPlan;
@@ -55,6 +56,10 @@ pub struct RunInfo<P = Parameters, Q = PredictionSummary> {
     pub timings_s: Vec<Phase>,
     /// Every file the run wrote, run.json last.
     pub outputs: Vec<String>,
+    /// Every file the run wrote but run.json, with its size and SHA-256: the readers of the
+    /// analysis check them, so that files of two runs are never read as one analysis.
+    #[serde(default)]
+    pub files: Vec<FileDigest>,
     /// The plan that was run (`gapmap analyze --plan run.json` runs it again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<AnalysisPlan>,
@@ -334,6 +339,10 @@ pub struct Phase {
 /// Reads `DIR/run.json` of an analysis. A missing file, or one of another shape or command,
 /// is an error naming it.
 pub fn read_run_info(dir: &Path) -> Result<RunInfo> {
+    // A run killed while it published its files: finish what it began (see
+    // `gapmap_io::write::staging`). When that fails (a read-only directory), the check of the
+    // files against run.json says what is wrong.
+    let _ = gapmap_io::write::staging::recover(dir);
     let path = dir.join("run.json");
     let text = std::fs::read_to_string(&path).map_err(|e| Error::Analysis {
         path: path.clone(),
@@ -358,25 +367,34 @@ pub fn read_run_info(dir: &Path) -> Result<RunInfo> {
     Ok(run)
 }
 
-/// Reads `DIR/run.json` ([`read_run_info`]) and checks that every file it lists is there: an
-/// analysis whose files were removed, or only partly copied, is an error naming what is
-/// missing rather than a report or grid made from a part of it.
+/// Reads `DIR/run.json` ([`read_run_info`]) and checks that every file it lists is there, with
+/// the size and SHA-256 it records: an analysis whose files were removed, changed, only partly
+/// copied or mixed with another run's is an error naming the files, rather than a report or
+/// grid made from it.
 pub fn read_complete_analysis(dir: &Path) -> Result<RunInfo> {
     let run = read_run_info(dir)?;
-    let missing: Vec<&str> = run
+    let mut problems: Vec<String> = run
         .outputs
         .iter()
-        .map(String::as_str)
-        .filter(|f| *f != "run.json" && !dir.join(f).exists())
+        .filter(|f| *f != "run.json" && !run.files.iter().any(|d| d.name == **f))
+        .filter(|f| !dir.join(f).exists())
+        .map(|f| format!("{f} is missing"))
         .collect();
-    if !missing.is_empty() {
+    problems.extend(gapmap_io::write::output::verify(dir, &run.files));
+    if !problems.is_empty() {
+        const SHOWN: usize = 5;
+        let more = problems.len().saturating_sub(SHOWN);
+        problems.truncate(SHOWN);
         return Err(Error::Analysis {
             path: dir.join("run.json"),
             message: format!(
-                "the analysis is not complete: {} listed here {} missing ({}); run gapmap analyze again",
-                missing.len(),
-                if missing.len() == 1 { "is" } else { "are" },
-                missing.join(", ")
+                "the analysis is not the one this run.json records: {}{}; run gapmap analyze again",
+                problems.join("; "),
+                if more > 0 {
+                    format!(" (and {more} more)")
+                } else {
+                    String::new()
+                }
             ),
         });
     }

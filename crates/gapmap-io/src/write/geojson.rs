@@ -2,7 +2,7 @@
 //! member, coordinates rounded to 7 decimals (about 1 cm). Features stream from a
 //! [`FeatureTable`], reprojected a few thousand at a time.
 
-use std::fs::File;
+use crate::write::output::OutputFile;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -413,8 +413,8 @@ pub fn write_geojson(path: &Path, name: &str, from: &Crs, table: &FeatureTable<'
     };
     let to_wgs84 = Transform::new(from, &Crs::wgs84())
         .map_err(|m| werr(format!("cannot reproject to WGS 84: {m}")))?;
-    let file = File::create(path).map_err(|e| werr(e.to_string()))?;
-    let mut out = BufWriter::with_capacity(1 << 16, file);
+    let mut file = OutputFile::create(path)?;
+    let mut out = BufWriter::with_capacity(1 << 16, &mut file);
     let io = |e: std::io::Error| werr(e.to_string());
     let keys: Vec<Vec<u8>> = table
         .columns
@@ -473,7 +473,8 @@ pub fn write_geojson(path: &Path, name: &str, from: &Crs, table: &FeatureTable<'
     }
     out.write_all(b"\n]}\n").map_err(io)?;
     out.flush().map_err(io)?;
-    Ok(())
+    drop(out);
+    file.finish()
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 pub mod features;
 pub mod geojson;
 pub mod gpkg;
+pub mod output;
 mod parquet;
 pub mod report;
 pub mod staging;

@@ -17,7 +17,7 @@
 //! The file's schema, values, statistics and metadata are what polars writes; only the pages'
 //! encodings may differ, which every Parquet reader handles.
 
-use std::fs::File;
+use super::output::OutputFile;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -50,6 +50,25 @@ pub(crate) fn write_groups(
     n: usize,
     path: &Path,
     metadata: &[(String, String)],
+    group: impl FnMut(usize, usize) -> Result<DataFrame, String>,
+) -> Result<(), String> {
+    let mut file = OutputFile::create(path).map_err(|e| e.to_string())?;
+    match write_groups_to(n, &mut file, metadata, group) {
+        // An I/O error underneath (a full disk) is reported as itself, not as the encoder's
+        // "Invalid thrift: transport error".
+        Err(m) => Err(file.failure_message().map_or(m, str::to_string)),
+        Ok(()) => file.finish().map_err(|e| match e {
+            crate::error::IoError::Write { message, .. } => message,
+            e => e.to_string(),
+        }),
+    }
+}
+
+/// [`write_groups`] into `file`.
+fn write_groups_to(
+    n: usize,
+    file: &mut OutputFile,
+    metadata: &[(String, String)],
     mut group: impl FnMut(usize, usize) -> Result<DataFrame, String>,
 ) -> Result<(), String> {
     let err = |e: &dyn std::fmt::Display| e.to_string();
@@ -68,7 +87,6 @@ pub(crate) fn write_groups(
         data_page_size: None,
     };
     let fields: Vec<ParquetType> = parquet_schema.fields().to_vec();
-    let file = File::create(path).map_err(|e| err(&e))?;
     let mut writer = FileWriter::new_with_parquet_schema(
         BufWriter::new(file),
         schema.clone(),
@@ -258,6 +276,21 @@ mod tests {
                     .then(|| values.value(d.keys().value(i) as usize).to_string())
             })
             .collect()
+    }
+
+    #[test]
+    fn a_full_disk_is_named_not_the_encoders_thrift_error() {
+        // /dev/full fails every write with ENOSPC, as a full disk does.
+        if !Path::new("/dev/full").exists() {
+            return;
+        }
+        let df = polars::df!("x" => (0..1000).collect::<Vec<i64>>()).unwrap();
+        let e = write_groups(df.height(), Path::new("/dev/full"), &[], |o, l| {
+            Ok(df.slice(o as i64, l))
+        })
+        .unwrap_err();
+        assert!(e.contains("No space left on device"), "{e}");
+        assert!(!e.contains("thrift"), "{e}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Tabular outputs with polars: the per-settlement table (CSV and Parquet) and the per-premise
 //! table (Parquet).
 
-use std::fs::File;
+use crate::write::output::OutputFile;
 use std::path::Path;
 
 use gapmap_core::aid::AidClass;
@@ -414,12 +414,12 @@ fn coded_text_column(
 
 /// Writes CSV with a header.
 pub fn write_csv(df: &mut DataFrame, path: &Path) -> Result<()> {
-    let mut f = File::create(path).map_err(|e| werr(path, e))?;
+    let mut f = OutputFile::create(path)?;
     CsvWriter::new(&mut f)
         .include_header(true)
         .finish(df)
-        .map_err(|e| werr(path, e))?;
-    Ok(())
+        .map_err(|e| f.error_for(e))?;
+    f.finish()
 }
 
 /// Writes Parquet (zstd); `crs` is recorded under the `crs` metadata key when given, so that

@@ -114,15 +114,15 @@ impl Results {
         self.plan.out = out.to_path_buf();
         self.plan.overwrite = overwrite;
         check_inputs_kept(&self.plan)?;
-        let previous = replace::previous_outputs(out);
         let mut staging = gapmap_io::write::staging::Staging::begin(out, overwrite)?;
+        let previous = replace::previous_outputs(out);
         let outputs = write::write_outputs(self, &mut staging)?;
+        let files = staging.digests(&[])?;
         self.meta.clock.lap("write");
-        let run = record::run_info(self, outputs);
+        let run = record::run_info(self, outputs, files);
         crate::run_info::write_run_info(&run, &staging.file("run.json"))?;
-        let written = staging.commit()?;
-        replace::remove_stale(out, &previous, &written);
-        Ok(written)
+        let stale = replace::stale(out, &previous);
+        Ok(staging.commit_replacing(&stale)?)
     }
 }
 

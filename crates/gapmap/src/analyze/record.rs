@@ -1,12 +1,13 @@
 //! The run record of an analysis ([`RunInfo`]), assembled from its plan and results.
 
 use gapmap_core::radio::predict::PremiseRadio;
+use gapmap_io::write::output::FileDigest;
 
 use super::compute::Results;
 use crate::run_info::{Parameters, PredictionSummary, RunInfo};
 
-/// The run record of `r`, which wrote `outputs` (run.json is added last).
-pub(super) fn run_info(r: &Results, outputs: Vec<String>) -> RunInfo {
+/// The run record of `r`, which wrote `outputs` (run.json is added last), as `files`.
+pub(super) fn run_info(r: &Results, outputs: Vec<String>, files: Vec<FileDigest>) -> RunInfo {
     let plan = &r.plan;
     let mut inputs = vec![
         r.layers.settlements.info.clone(),
@@ -121,6 +122,7 @@ pub(super) fn run_info(r: &Results, outputs: Vec<String>) -> RunInfo {
         }),
         timings_s: timings,
         outputs,
+        files,
         plan: Some(plan.clone()),
     }
 }

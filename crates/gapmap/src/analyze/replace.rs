@@ -57,24 +57,23 @@ pub(super) fn previous_outputs(out: &Path) -> Vec<String> {
     crate::run_info::read_run_info(out).map_or_else(|_| Vec::new(), |r| r.outputs)
 }
 
-/// Removes from `out` the files of the earlier analysis (`previous`) that this one did not
-/// write (`written`), and what was made from the earlier one. Only gapmap's own names are
-/// touched; a file gapmap does not write stays.
-pub(super) fn remove_stale(out: &Path, previous: &[String], written: &[PathBuf]) {
-    let now: BTreeSet<PathBuf> = written.iter().cloned().collect();
-    let known: BTreeSet<String> = output_files().map(String::from).collect();
-    for name in previous.iter().filter(|n| known.contains(n.as_str())) {
-        let p = out.join(name);
-        if !now.contains(&p) {
-            let _ = std::fs::remove_file(&p);
-        }
-    }
+/// What the new analysis replaces in `out` besides the files it writes: the files of the
+/// earlier analysis (`previous`, by its run.json) and what was made from it. Only gapmap's own
+/// names are listed; a file gapmap does not write stays. The staging directory removes them
+/// when it publishes (those it writes anew are replaced, not removed).
+pub(super) fn stale(out: &Path, previous: &[String]) -> Vec<String> {
+    let known: BTreeSet<&str> = output_files().collect();
+    let mut stale: Vec<String> = previous
+        .iter()
+        .filter(|n| known.contains(n.as_str()))
+        .cloned()
+        .collect();
     for (name, record) in DERIVED {
         let p = out.join(name);
-        if record.is_empty() {
-            let _ = std::fs::remove_file(&p);
-        } else if p.join(record).exists() {
-            let _ = std::fs::remove_dir_all(&p);
+        // A folder only when it is gapmap's (its record is in it).
+        if (record.is_empty() && p.is_file()) || (!record.is_empty() && p.join(record).exists()) {
+            stale.push(name.to_string());
         }
     }
+    stale
 }
