@@ -16,7 +16,7 @@ use gapmap_io::write::gpkg::{write_vector, OutLayer, LINE_STRING, MULTI_POLYGON,
 use gapmap_io::Crs;
 mod common;
 
-use common::{gapmap, read_csv, read_parquet, repo, run, stderr, strs};
+use common::{gapmap, read_csv, read_parquet, repo, run, stderr, strs, write_file};
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -1627,4 +1627,90 @@ fn gdal_and_proj_failures_are_told_in_words_without_raw_library_lines() {
         &["empty.gpkg", "GDAL recognises no vector format"],
     );
     assert!(!e.contains("''"), "{e}");
+}
+
+/// A settlement square and premises around (`lon`, `lat`), as RFC 7946 GeoJSON files in
+/// `dir`; returns (premises, settlements).
+fn lonlat_place(dir: &Path, name: &str, lon: f64, lat: f64) -> (PathBuf, PathBuf) {
+    let d = 0.01;
+    let settlements = format!(
+        r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"id":"{name}","name":"{name}"}},"geometry":{{"type":"Polygon","coordinates":[[[{a},{b}],[{c},{b}],[{c},{e}],[{a},{e}],[{a},{b}]]]}}}}]}}"#,
+        a = lon - d,
+        b = lat - d,
+        c = lon + d,
+        e = lat + d
+    );
+    let premises: Vec<String> = (0..5)
+        .map(|k| {
+            format!(
+                r#"{{"type":"Feature","properties":{{"id":{k}}},"geometry":{{"type":"Point","coordinates":[{},{}]}}}}"#,
+                lon - 0.004 + 0.002 * k as f64,
+                lat
+            )
+        })
+        .collect();
+    let p = write_file(
+        dir,
+        &format!("{name}-premises.geojson"),
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            premises.join(",")
+        ),
+    );
+    let s = write_file(dir, &format!("{name}-settlements.geojson"), settlements);
+    (p, s)
+}
+
+#[test]
+fn the_working_crs_follows_the_data_and_an_explicit_one_must_be_meant_for_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let check = |premises: &Path, settlements: &Path, extra: &[&str]| {
+        let mut args: Vec<String> = [
+            "check",
+            "--premises",
+            premises.to_str().unwrap(),
+            "--settlements",
+            settlements.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    // Without --crs: SWEREF 99 TM in Sweden, the UTM zone elsewhere (Oslo lies inside
+    // SWEREF 99 TM's box of use, but not in Sweden), printed and said why.
+    for (name, lon, lat, expected) in [
+        ("falun", 15.63, 60.61, "EPSG:3006"),
+        ("oslo", 10.75, 59.91, "EPSG:32632"),
+        ("helsinki", 24.94, 60.17, "EPSG:32635"),
+    ] {
+        let (p, s) = lonlat_place(tmp.path(), name, lon, lat);
+        let o = run(&check(&p, &s, &[]));
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains(&format!("Working CRS: {expected}")),
+            "{name}: {out}"
+        );
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!("working CRS {expected} (--crs auto)")),
+            "{name}: {err}"
+        );
+    }
+    // An explicit CRS meant for another place is an error naming it and where the data are.
+    let (p, s) = lonlat_place(tmp.path(), "helsinki", 24.94, 60.17);
+    expect_bad(
+        &check(&p, &s, &["--crs", "EPSG:3006"]),
+        &["--crs EPSG:3006", "meant for", "24.94° E", "--crs auto"],
+    );
+    expect_bad(
+        &check(&p, &s, &["--crs", "EPSG:32633"]),
+        &["--crs EPSG:32633", "meant for"],
+    );
+    // One meant for the place is taken as given.
+    let o = run(&check(&p, &s, &["--crs", "EPSG:3067"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Working CRS: EPSG:3067"));
 }

@@ -89,6 +89,19 @@ impl Crs {
         self.srs.to_wkt().unwrap_or_default()
     }
 
+    /// Where the CRS is meant to be used, as `(west, south, east, north)` in degrees of
+    /// longitude and latitude (west > east when the area crosses the antimeridian); `None`
+    /// when PROJ records none (a custom CRS).
+    pub fn area_of_use(&self) -> Option<(f64, f64, f64, f64)> {
+        let a = self.srs.area_of_use()?;
+        Some((
+            a.west_lon_degree,
+            a.south_lat_degree,
+            a.east_lon_degree,
+            a.north_lat_degree,
+        ))
+    }
+
     pub(crate) fn srs(&self) -> &SpatialRef {
         &self.srs
     }

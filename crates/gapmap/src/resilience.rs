@@ -6,10 +6,11 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use gapmap_core::geo::{Coord, Geometry, LineString, MultiLineString};
-use gapmap_core::network::{FibreGraph, GraphOptions, NetworkLine};
+use gapmap_core::network::{Components, FibreGraph, GraphOptions, NetworkLine};
 use gapmap_core::par::SpatialOrder;
 use gapmap_core::polygon_index::PolygonIndex;
 use gapmap_core::resilience::{self, Demand, RedundancyClass, Resilience};
+use gapmap_core::splice::Splicing;
 use gapmap_io::read::{Backbone, Fibre, Premises, Settlements};
 use gapmap_io::write::features::{Column, FeatureTable, GeomRef};
 use gapmap_io::write::style::{Paint, SimpleStyle};
@@ -117,6 +118,10 @@ pub struct Outcome {
     pub premise_link: Vec<Option<u32>>,
     /// Backbone points that attached to no fibre.
     pub unattached: Vec<String>,
+    /// What noding the fibre did: T-junctions spliced, crossings left unconnected.
+    pub splicing: Splicing,
+    /// The connected pieces of the network.
+    pub components: Components,
 }
 
 /// Builds the graph and runs the analysis.
@@ -143,6 +148,7 @@ pub fn run(
             }
         }
     }
+    let splicing = gapmap_core::splice::splice(&mut lines, plan.snap_m);
     let points: Vec<Coord<f64>> = backbone.points.iter().map(|p| p.1).collect();
     let graph = FibreGraph::build(
         &lines,
@@ -172,12 +178,15 @@ pub fn run(
             premise_households: premises.households.clone(),
         },
     );
+    let components = graph.components();
     Outcome {
         lines,
         graph,
         result,
         premise_link,
         unattached,
+        splicing,
+        components,
     }
 }
 
@@ -383,8 +392,46 @@ impl Outcome {
         t
     }
 
+    /// The pieces of the network that reach no backbone point, and the premises that hang on
+    /// them: `(pieces, premises)`.
+    pub fn cut_off(&self) -> (usize, usize) {
+        let c = &self.components;
+        let pieces = c.reaches_backbone.iter().filter(|r| !**r).count();
+        let premises = self
+            .premise_link
+            .iter()
+            .flatten()
+            .filter(|&&l| {
+                let j = self.graph.links[l as usize].a;
+                !c.reaches_backbone[c.of_junction[j as usize] as usize]
+            })
+            .count();
+        (pieces, premises)
+    }
+
+    /// What the run log says of the network's shape.
+    pub fn notices(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let s = &self.splicing;
+        if s.ends_spliced > 0 || s.crossings_unconnected > 0 {
+            out.push(format!(
+                "fibre: {} line ends within --snap-m of another line between its vertices were spliced into it (T-junctions); {} crossings with no common vertex were left unconnected",
+                s.ends_spliced, s.crossings_unconnected
+            ));
+        }
+        let (pieces, premises) = self.cut_off();
+        if pieces > 0 {
+            out.push(format!(
+                "fibre: {pieces} of the network's {} connected pieces reach no backbone point; the {premises} premises on them have no path to the backbone (class none)",
+                self.components.reaches_backbone.len()
+            ));
+        }
+        out
+    }
+
     /// What run.json records.
     pub fn summary(&self, backbone_path: &Path) -> ResilienceSummary {
+        let (pieces_cut_off, premises_cut_off) = self.cut_off();
         let g = &self.graph;
         let r = &self.result;
         let count = |c: RedundancyClass| r.settlement_class.iter().filter(|&&x| x == c).count();
@@ -403,6 +450,11 @@ impl Outcome {
                 redundant: count(RedundancyClass::Redundant),
             },
             critical_units: r.critical.len(),
+            ends_spliced: self.splicing.ends_spliced,
+            crossings_unconnected: self.splicing.crossings_unconnected,
+            pieces: self.components.reaches_backbone.len(),
+            pieces_without_backbone: pieces_cut_off,
+            premises_on_pieces_without_backbone: premises_cut_off,
         }
     }
 }

@@ -274,6 +274,21 @@ pub struct ResilienceSummary {
     pub settlements_by_class: ClassCounts,
     /// Risk units whose failure cuts premises or settlements off.
     pub critical_units: usize,
+    /// Line ends spliced into another line's interior (T-junctions within `snap_m`).
+    #[serde(default)]
+    pub ends_spliced: usize,
+    /// Points where lines cross with no common vertex, left unconnected.
+    #[serde(default)]
+    pub crossings_unconnected: usize,
+    /// Connected pieces of the network.
+    #[serde(default)]
+    pub pieces: usize,
+    /// Pieces with no backbone point.
+    #[serde(default)]
+    pub pieces_without_backbone: usize,
+    /// Premises that hang on a piece with no backbone point.
+    #[serde(default)]
+    pub premises_on_pieces_without_backbone: usize,
 }
 
 /// Settlements by redundancy class.

@@ -79,7 +79,7 @@ fn a_partial_plan_takes_the_defaults_and_unknown_keys_are_refused() {
         serde_json::from_str(r#"{"premises": "p.parquet", "drop_distance_m": 20}"#).unwrap();
     assert_eq!(plan.drop_distance_m, 20.0);
     assert_eq!(plan.gap_cluster_m, AnalysisPlan::default().gap_cluster_m);
-    assert_eq!(plan.crs, "EPSG:3006");
+    assert_eq!(plan.crs, "auto");
     let e = serde_json::from_str::<AnalysisPlan>(r#"{"drop_distance": 20}"#).unwrap_err();
     assert!(e.to_string().contains("drop_distance"), "{e}");
     // Validation names the flag.

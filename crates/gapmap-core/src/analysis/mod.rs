@@ -12,4 +12,5 @@ pub mod network;
 pub mod prioritise;
 pub mod resilience;
 pub mod settlement;
+pub mod splice;
 pub mod summary;

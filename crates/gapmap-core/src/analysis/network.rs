@@ -97,6 +97,15 @@ pub struct FibreGraph {
     pub adj: Vec<(u32, u32)>,
 }
 
+/// The connected pieces of a [`FibreGraph`] ([`FibreGraph::components`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Components {
+    /// The piece of every junction.
+    pub of_junction: Vec<u32>,
+    /// Whether each piece holds a backbone point.
+    pub reaches_backbone: Vec<bool>,
+}
+
 /// Compressed rows: `(start, values)` where the values of row `k` are
 /// `values[start[k]..start[k + 1]]`, in the order `items` gives them.
 pub(crate) fn csr<T: Copy + Default>(
@@ -397,6 +406,36 @@ impl FibreGraph {
         self.junctions.len()
     }
 
+    /// The connected pieces of the network: the piece of every junction (numbered in the
+    /// order of their smallest junction), and for each piece whether a backbone point is in
+    /// it. Premises on a piece without one have no path to the backbone whatever fails.
+    pub fn components(&self) -> Components {
+        let n = self.junctions.len();
+        let mut uf = crate::gaps::UnionFind::new(n);
+        for l in &self.links {
+            uf.union(l.a, l.b);
+        }
+        let mut id_of_root = vec![u32::MAX; n];
+        let mut of_junction = vec![0u32; n];
+        let mut count = 0u32;
+        for (v, piece) in of_junction.iter_mut().enumerate() {
+            let root = uf.find(v as u32) as usize;
+            if id_of_root[root] == u32::MAX {
+                id_of_root[root] = count;
+                count += 1;
+            }
+            *piece = id_of_root[root];
+        }
+        let mut reaches_backbone = vec![false; count as usize];
+        for j in self.backbone.iter().flatten() {
+            reaches_backbone[of_junction[*j as usize] as usize] = true;
+        }
+        Components {
+            of_junction,
+            reaches_backbone,
+        }
+    }
+
     /// The vertices of link `i`.
     pub fn link_coords<'a>(&self, lines: &'a [NetworkLine], i: usize) -> &'a [Coord<f64>] {
         let l = &self.links[i];
@@ -546,6 +585,21 @@ mod tests {
             },
         );
         assert_eq!(g0.links.len(), 2);
+    }
+
+    #[test]
+    fn pieces_without_a_backbone_point_are_told_apart() {
+        let lines = vec![
+            line(&[(0.0, 0.0), (100.0, 0.0)], 0),
+            line(&[(100.0, 0.0), (100.0, 100.0)], 1),
+            line(&[(500.0, 0.0), (600.0, 0.0)], 2), // apart
+        ];
+        let g = FibreGraph::build(&lines, &[Coord { x: 0.0, y: 0.0 }], GraphOptions::default());
+        let c = g.components();
+        assert_eq!(c.reaches_backbone, vec![true, false]);
+        let piece = |l: usize| c.of_junction[g.links[l].a as usize];
+        assert_eq!(piece(0), piece(1));
+        assert_ne!(piece(0), piece(2));
     }
 
     #[test]

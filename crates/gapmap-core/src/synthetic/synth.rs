@@ -342,8 +342,9 @@ pub struct SynthNode {
 
 /// Street-like routes connecting `points`: snapped to a rotated grid of `grid_m` after a
 /// normal jitter of `jitter_m`, joined by a minimum spanning forest over 6-nearest-neighbour
-/// candidates, each tree edge drawn as an L along the grid, and chained into polylines between
-/// branch points. Returns the polylines and the node nearest the centre.
+/// candidates, each tree edge drawn as an L along the grid (L's that overlap share one street),
+/// and chained into polylines between the points where streets meet, each of which is a
+/// vertex of every line through it. Returns the polylines and the node nearest the centre.
 fn street_network(
     points: &[Coord<f64>],
     grid_m: f64,
@@ -419,31 +420,122 @@ fn street_network(
             adj[b as usize].push(a);
         }
     }
-    // Chain tree edges into polylines between nodes whose degree is not 2.
-    let l_path = |a: Coord<f64>, b: Coord<f64>, out: &mut Vec<Coord<f64>>| {
-        if a.x != b.x && a.y != b.y {
-            out.push(from_uv(Coord { x: b.x, y: a.y }));
+    // One network, not a forest: while the candidates left several trees, join every tree but
+    // the largest to the nearest node of another tree (shortest joins first). Each round at
+    // least halves the number of trees; a tree searches only from its own nodes.
+    loop {
+        let roots: Vec<u32> = (0..n as u32).map(|i| find(&mut parent, i)).collect();
+        let mut size: HashMap<u32, usize> = HashMap::new();
+        for r in &roots {
+            *size.entry(*r).or_default() += 1;
         }
-        out.push(from_uv(b));
+        if size.len() <= 1 {
+            break;
+        }
+        let largest = size
+            .iter()
+            .map(|(r, k)| (*k, std::cmp::Reverse(*r)))
+            .max()
+            .map(|(_, r)| r.0);
+        let mut joins: Vec<(f64, u32, u32)> = Vec::new();
+        let mut best: HashMap<u32, (f64, u32, u32)> = HashMap::new();
+        for (i, p) in uv.iter().enumerate() {
+            if Some(roots[i]) == largest {
+                continue;
+            }
+            let other = tree
+                .nearest_neighbor_iter(&[p.x, p.y])
+                .find(|nb| roots[nb.data as usize] != roots[i]);
+            if let Some(nb) = other {
+                let j = nb.data;
+                let d =
+                    ((p.x - uv[j as usize].x).powi(2) + (p.y - uv[j as usize].y).powi(2)).sqrt();
+                let e = (d, (i as u32).min(j), (i as u32).max(j));
+                let slot = best.entry(roots[i]).or_insert(e);
+                if (e.0, e.1, e.2) < (slot.0, slot.1, slot.2) {
+                    *slot = e;
+                }
+            }
+        }
+        joins.extend(best.into_values());
+        joins.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        for (_, a, b) in joins {
+            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+            if ra != rb {
+                parent[ra as usize] = rb;
+                adj[a as usize].push(b);
+                adj[b as usize].push(a);
+            }
+        }
+    }
+    // The street lattice: every tree edge as an L along the grid, in unit steps, so that L's
+    // that overlap share one street and every point where streets meet (a branch, a crossing,
+    // a T) is a vertex of each line through it, as in a spliced network.
+    let mut lattice_id: HashMap<(i64, i64), u32> = HashMap::new();
+    let mut lattice: Vec<(i64, i64)> = Vec::new();
+    let mut id = |p: (i64, i64), lattice: &mut Vec<(i64, i64)>| -> u32 {
+        *lattice_id.entry(p).or_insert_with(|| {
+            lattice.push(p);
+            lattice.len() as u32 - 1
+        })
     };
+    let mut steps: Vec<(u32, u32)> = Vec::new();
+    for a in 0..n {
+        for &b in &adj[a] {
+            if (b as usize) < a {
+                continue;
+            }
+            let (p, q) = (nodes[a], nodes[b as usize]);
+            let corner = (q.0, p.1);
+            let mut at = p;
+            for target in [corner, q] {
+                while at != target {
+                    let next = (
+                        at.0 + (target.0 - at.0).signum(),
+                        at.1 + (target.1 - at.1).signum(),
+                    );
+                    let (i, j) = (id(at, &mut lattice), id(next, &mut lattice));
+                    steps.push((i.min(j), i.max(j)));
+                    at = next;
+                }
+            }
+        }
+    }
+    steps.sort_unstable();
+    steps.dedup();
+    let nl = lattice.len();
+    let mut ladj: Vec<Vec<u32>> = vec![Vec::new(); nl];
+    for &(i, j) in &steps {
+        ladj[i as usize].push(j);
+        ladj[j as usize].push(i);
+    }
+    let at = |i: u32| {
+        let (u, v) = lattice[i as usize];
+        from_uv(Coord {
+            x: u as f64 * grid_m,
+            y: v as f64 * grid_m,
+        })
+    };
+    // Chain the lattice into polylines between points whose degree is not 2 (then around
+    // what is left: loops), keeping only the corners of each.
     let mut used: HashMap<(u32, u32), ()> = HashMap::new();
     let mut lines = Vec::new();
-    let starts: Vec<u32> = (0..n as u32)
-        .filter(|&i| adj[i as usize].len() != 2)
-        .chain(0..n as u32)
+    let starts: Vec<u32> = (0..nl as u32)
+        .filter(|&i| ladj[i as usize].len() != 2)
+        .chain(0..nl as u32)
         .collect();
     for &s in &starts {
-        for k in 0..adj[s as usize].len() {
+        for k in 0..ladj[s as usize].len() {
             let mut prev = s;
-            let mut cur = adj[s as usize][k];
+            let mut cur = ladj[s as usize][k];
             if used.contains_key(&(prev.min(cur), prev.max(cur))) {
                 continue;
             }
-            let mut coords = vec![from_uv(uv[prev as usize])];
+            let mut path = vec![s];
             loop {
                 used.insert((prev.min(cur), prev.max(cur)), ());
-                l_path(uv[prev as usize], uv[cur as usize], &mut coords);
-                let a = &adj[cur as usize];
+                path.push(cur);
+                let a = &ladj[cur as usize];
                 if a.len() != 2 || cur == s {
                     break;
                 }
@@ -454,6 +546,18 @@ fn street_network(
                 prev = cur;
                 cur = next;
             }
+            let dir = |a: u32, b: u32| {
+                let (p, q) = (lattice[a as usize], lattice[b as usize]);
+                (q.0 - p.0, q.1 - p.1)
+            };
+            let coords: Vec<Coord<f64>> = (0..path.len())
+                .filter(|&k| {
+                    k == 0
+                        || k + 1 == path.len()
+                        || dir(path[k - 1], path[k]) != dir(path[k], path[k + 1])
+                })
+                .map(|k| at(path[k]))
+                .collect();
             lines.push(LineString::new(
                 coords
                     .into_iter()
@@ -638,6 +742,14 @@ pub fn fibre_with_hubs(
                     kind: "overbuild",
                 }));
                 if let Some(h) = hub {
+                    // Its backhaul: a feeder to the settlement's central office.
+                    if let Some(o) = office.filter(|o| *o != h) {
+                        routes.push(SynthRoute {
+                            line: LineString::new(vec![h, o]),
+                            network: name.clone(),
+                            kind: "feeder",
+                        });
+                    }
                     nodes.push(SynthNode {
                         xy: h,
                         network: name,
@@ -662,12 +774,13 @@ pub fn fibre_with_hubs(
             }
         }
     }
-    // Village networks, with a feeder to the nearest settlement network node within 15 km.
+    // Village networks, with a feeder to the nearest settlement's central office within 15 km.
     let hubs: RTree<GeomWithData<[f64; 2], usize>> = RTree::bulk_load(
-        nodes
+        offices
             .iter()
+            .flatten()
             .enumerate()
-            .map(|(i, n)| GeomWithData::new([n.xy.x, n.xy.y], i))
+            .map(|(i, o)| GeomWithData::new([o.x, o.y], i))
             .collect(),
     );
     let villages = single_linkage(premises, &rural, 300.0);
@@ -692,6 +805,20 @@ pub fn fibre_with_hubs(
                 detail.village_jitter_m,
                 &mut rng,
             );
+            // A village network needs its feeder: with no central office within 15 km, the
+            // village has no fibre.
+            let feeder = hub.and_then(|h| {
+                let t = hubs.nearest_neighbor(&[h.x, h.y])?;
+                let to = Coord {
+                    x: t.geom()[0],
+                    y: t.geom()[1],
+                };
+                (((to.x - h.x).powi(2) + (to.y - h.y).powi(2)).sqrt() <= 15_000.0)
+                    .then_some((h, to))
+            });
+            let Some((h, to)) = feeder else {
+                return (Vec::new(), Vec::new());
+            };
             let mut routes: Vec<SynthRoute> = lines
                 .into_iter()
                 .map(|line| SynthRoute {
@@ -700,30 +827,18 @@ pub fn fibre_with_hubs(
                     kind: "street",
                 })
                 .collect();
-            let mut nodes = Vec::new();
-            if let Some(h) = hub {
-                if let Some(t) = hubs.nearest_neighbor(&[h.x, h.y]) {
-                    let d = ((t.geom()[0] - h.x).powi(2) + (t.geom()[1] - h.y).powi(2)).sqrt();
-                    if d <= 15_000.0 {
-                        routes.push(SynthRoute {
-                            line: LineString::new(vec![
-                                h,
-                                Coord {
-                                    x: t.geom()[0],
-                                    y: t.geom()[1],
-                                },
-                            ]),
-                            network: name.clone(),
-                            kind: "feeder",
-                        });
-                    }
-                }
-                nodes.push(SynthNode {
+            routes.push(SynthRoute {
+                line: LineString::new(vec![h, to]),
+                network: name.clone(),
+                kind: "feeder",
+            });
+            (
+                routes,
+                vec![SynthNode {
                     xy: h,
                     network: name,
-                });
-            }
-            (routes, nodes)
+                }],
+            )
         })
         .collect();
     for (r, n) in built {

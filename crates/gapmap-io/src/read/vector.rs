@@ -27,6 +27,22 @@ pub struct ReadContext {
     pub strict: bool,
 }
 
+/// The centre of the layer `layer` of `path` in longitude and latitude (see
+/// [`VectorLayer::centre_lonlat`]), for choosing a working CRS before reading. A layer
+/// without a CRS is read in `assume_crs`.
+pub fn layer_centre_lonlat(
+    path: &Path,
+    layer: Option<&str>,
+    layer_flag: &str,
+    assume_crs: Option<&str>,
+) -> Result<Option<Coord<f64>>> {
+    let mut ctx = ReadContext::new(Crs::wgs84());
+    ctx.assume_crs = assume_crs
+        .map(|c| Crs::parse(c, "--assume-crs"))
+        .transpose()?;
+    Ok(VectorLayer::open(path, layer, layer_flag, &ctx)?.centre_lonlat())
+}
+
 /// A [`ReadContext`] that can be sent to another thread, where
 /// [`PortableContext::context`] rebuilds it (GDAL's CRS objects must not cross threads).
 #[derive(Debug, Clone)]
@@ -320,6 +336,22 @@ impl VectorLayer {
             target: ctx.target.clone(),
             make_valid_options,
         })
+    }
+
+    /// The centre of the layer's extent, in longitude and latitude (`None` for an empty layer
+    /// or one whose centre cannot be reprojected). Cheap where the format keeps its extent
+    /// (GeoPackage, Shapefile); otherwise GDAL reads the layer once.
+    pub fn centre_lonlat(&self) -> Option<Coord<f64>> {
+        let e = self.layer.get_extent().ok()?;
+        let c = Coord {
+            x: (e.MinX + e.MaxX) / 2.0,
+            y: (e.MinY + e.MaxY) / 2.0,
+        };
+        if !(c.x.is_finite() && c.y.is_finite()) {
+            return None;
+        }
+        let to = Transform::new(&self.crs, &Crs::wgs84()).ok()?;
+        to.points(&[c]).ok()?.first().copied()
     }
 
     /// Index of a field, or `None`.

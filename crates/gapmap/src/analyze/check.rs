@@ -201,7 +201,7 @@ pub fn check_inputs(layers: &Layers, drop_distance_m: f64, target: &Crs) -> Plau
         layers: out,
     };
     for l in p.layers.iter().skip(1) {
-        if let Some(share) = l.premises_share.filter(|&s| s > 0.0 && s < MOST) {
+        if let Some(share) = l.premises_share.filter(|&s| s < MOST) {
             p.notices.push(format!(
                 "{}: the {} layer reaches only {:.1} % of the premises (by its extent); the rest lie beyond it",
                 l.source,
@@ -245,7 +245,47 @@ fn problem(layers: &[LayerExtent], premises: Option<Rect<f64>>, target: &Crs) ->
             ));
         }
     }
-    None
+    outside_area_of_use(prem, e, target)
+}
+
+/// An error when the working CRS is not meant for where the premises lie: their box, in
+/// longitude/latitude, misses the CRS's area of use entirely (a CRS of another country or
+/// UTM zone distorts distances there, so every distance threshold would mean another
+/// distance).
+fn outside_area_of_use(prem: &LayerExtent, e: Rect<f64>, target: &Crs) -> Option<String> {
+    let (west, south, east, north) = target.area_of_use()?;
+    if west > east {
+        return None; // across the antimeridian: not judged
+    }
+    let t = Transform::new(target, &Crs::wgs84()).ok()?;
+    let (lo, hi) = (e.min(), e.max());
+    let corners = [
+        lo,
+        hi,
+        Coord { x: lo.x, y: hi.y },
+        Coord { x: hi.x, y: lo.y },
+        e.center(),
+    ];
+    let ll = t.points(&corners).ok()?;
+    let b = extent(
+        ll.iter()
+            .copied()
+            .filter(|c| c.x.is_finite() && c.y.is_finite()),
+    )?;
+    let area = Rect::new(Coord { x: west, y: south }, Coord { x: east, y: north });
+    if area.intersects(&b) {
+        return None;
+    }
+    Some(format!(
+        "--crs {}: it is meant for {:.2}°–{:.2}° E, {:.2}°–{:.2}° N, but {} (premises) lie {}; distances there would be distorted. Choose a CRS for where the data are, or --crs auto",
+        target.label(),
+        west,
+        east,
+        south,
+        north,
+        prem.source,
+        where_text(prem)
+    ))
 }
 
 /// The check as a table, for `gapmap check`.

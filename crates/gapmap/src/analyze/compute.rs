@@ -202,6 +202,10 @@ pub fn compute(inputs: Inputs) -> Results {
             );
             spin.finish();
             clock.lap("resilience");
+            for n in o.notices() {
+                progress::notice(&n);
+                notices.push(n);
+            }
             if !o.unattached.is_empty() {
                 let n = format!(
                     "backbone: {} of {} points are farther than --backbone-snap-m ({} m) from any fibre and attach to nothing: {}",

@@ -4,6 +4,7 @@
 //! partitioned run can take them one by one: [`AnalysisPlan::validate`] → [`read_inputs`] →
 //! [`compute`] → [`Results::write`].
 
+pub mod auto_crs;
 pub mod check;
 mod compute;
 mod layers;

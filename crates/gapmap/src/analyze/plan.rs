@@ -54,10 +54,12 @@ pub struct AnalysisPlan {
         arg(long, value_name = "DIR", default_value = "gapmap-out")
     )]
     pub out: PathBuf,
-    /// Working CRS: projected, in metres. All inputs are reprojected into it.
+    /// Working CRS: projected, in metres; all inputs are reprojected into it. `auto`:
+    /// SWEREF 99 TM (EPSG:3006) where the settlements lie in Sweden, otherwise the WGS 84 /
+    /// UTM zone of their centre.
     #[cfg_attr(
         feature = "clap",
-        arg(long, value_name = "CRS", default_value = "EPSG:3006")
+        arg(long, value_name = "CRS", default_value = "auto")
     )]
     pub crs: String,
     /// CRS of inputs that carry none (CSV, Parquet without metadata, Shapefile without .prj).
@@ -177,7 +179,7 @@ impl Default for AnalysisPlan {
             mobile: Vec::new(),
             mobile_layer: Vec::new(),
             out: PathBuf::from("gapmap-out"),
-            crs: "EPSG:3006".into(),
+            crs: super::auto_crs::AUTO.into(),
             assume_crs: None,
             drop_distance_m: 50.0,
             gap_cluster_m: 200.0,

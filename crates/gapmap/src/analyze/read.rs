@@ -117,6 +117,32 @@ pub fn read_inputs(
     Ok(inputs)
 }
 
+/// The working CRS of `plan`: `--crs`, or with `--crs auto` the one chosen from where the
+/// settlements lie (see [`super::auto_crs`]), which the run log and run.json then record.
+fn working_crs(plan: &AnalysisPlan, settlements: &Path, meta: &mut RunMeta) -> Result<String> {
+    if !plan.crs.trim().eq_ignore_ascii_case(super::auto_crs::AUTO) {
+        return Ok(plan.crs.clone());
+    }
+    let centre = gapmap_io::read::vector::layer_centre_lonlat(
+        settlements,
+        plan.settlements_layer.as_deref(),
+        "--settlements-layer",
+        plan.assume_crs.as_deref(),
+    )?;
+    let (crs, why) = match centre {
+        Some(c) => super::auto_crs::choose(c),
+        None => (
+            "EPSG:3006".to_string(),
+            "SWEREF 99 TM, as the settlements layer has no extent to choose by".to_string(),
+        ),
+    };
+    // Printed with the readers' notices.
+    meta.notices.push(format!(
+        "working CRS {crs} (--crs auto): {why}; give --crs to choose another"
+    ));
+    Ok(crs)
+}
+
 /// Reads every input of `plan` as [`read_inputs`] does, without checking that they fit
 /// together.
 pub fn read_layers(
@@ -125,7 +151,6 @@ pub fn read_layers(
     bundled: bool,
     mut meta: RunMeta,
 ) -> Result<Inputs> {
-    let ctx = ReadContext::from_flags(&plan.crs, plan.assume_crs.as_deref(), plan.strict)?;
     let (Some(premises_path), Some(settlements_path)) =
         (plan.premises.as_deref(), plan.settlements.as_deref())
     else {
@@ -133,6 +158,8 @@ pub fn read_layers(
             "both --premises and --settlements are needed (or no inputs at all, for the bundled region)",
         ));
     };
+    let crs = working_crs(&plan, settlements_path, &mut meta)?;
+    let ctx = ReadContext::from_flags(&crs, plan.assume_crs.as_deref(), plan.strict)?;
     let goals = checked.goals.clone();
     let early_simplify_m = early_simplify_m(&plan);
     let clock = &mut meta.clock;
