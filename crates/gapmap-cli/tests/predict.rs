@@ -357,6 +357,11 @@ fn terrain_from_a_real_dem() {
         }
     }
     assert!(lower > 0, "the ground-level mast is shadowed somewhere");
+    // Every premise with a link says the terrain decided it; without a DEM, none says so.
+    let used = opt_strs(&terrain, "terrain");
+    assert!(used.iter().flatten().count() > 0);
+    assert!(used.iter().flatten().all(|t| t == "dem"), "{used:?}");
+    assert!(opt_strs(&flat, "terrain").iter().all(|t| t.is_none()));
     let run: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("terrain/run.json")).unwrap(),
     )
@@ -564,6 +569,16 @@ fn a_dem_beside_the_area_is_an_error_unless_told_what_links_off_it_get() {
         }
     }
     assert!(stronger > 0, "flat ground changed nothing");
+    // Every premise says whether terrain decided its links: here none is on the DEM.
+    let terrain = opt_strs(
+        &read_csv(&dir.path().join("flat").join("premise_prediction.csv")),
+        "terrain",
+    );
+    assert!(terrain.iter().any(|t| t.is_some()), "{terrain:?}");
+    assert!(
+        terrain.iter().flatten().all(|t| t == "off_dem"),
+        "{terrain:?}"
+    );
     let run: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("flat/run.json")).unwrap())
             .unwrap();

@@ -148,17 +148,27 @@ pub fn run(
             }
         }
     }
-    let splicing = gapmap_core::splice::splice(&mut lines, plan.snap_m);
+    let ends_spliced = gapmap_core::splice::splice_ends(&mut lines, plan.snap_m);
     let points: Vec<Coord<f64>> = backbone.points.iter().map(|p| p.1).collect();
-    let graph = FibreGraph::build(
-        &lines,
-        &points,
-        GraphOptions {
-            snap_m: plan.snap_m,
-            srlg_m: plan.srlg_m,
-            backbone_snap_m: plan.backbone_snap_m,
+    // The crossings are only counted: beside the graph, on the other core.
+    let (crossings_unconnected, graph) = rayon::join(
+        || gapmap_core::splice::crossings_unconnected(&lines, plan.snap_m),
+        || {
+            FibreGraph::build(
+                &lines,
+                &points,
+                GraphOptions {
+                    snap_m: plan.snap_m,
+                    srlg_m: plan.srlg_m,
+                    backbone_snap_m: plan.backbone_snap_m,
+                },
+            )
         },
     );
+    let splicing = Splicing {
+        ends_spliced,
+        crossings_unconnected,
+    };
     let unattached: Vec<String> = backbone
         .points
         .iter()

@@ -76,8 +76,9 @@ struct Splice {
     at: Coord<f64>,
 }
 
-/// Splices line ends into the interiors they touch; returns how many splices were made.
-fn splice_ends(lines: &mut [NetworkLine], snap_m: f64) -> usize {
+/// Splices line ends into the interiors they touch (see the module docs); returns how many
+/// ends were spliced.
+pub fn splice_ends(lines: &mut [NetworkLine], snap_m: f64) -> usize {
     if snap_m.is_nan() || snap_m < 0.0 || lines.is_empty() {
         return 0;
     }
@@ -91,10 +92,7 @@ fn splice_ends(lines: &mut [NetworkLine], snap_m: f64) -> usize {
             .flat_map_iter(|li| {
                 let c = &lines[li].coords;
                 let n = c.len();
-                let ends: Vec<usize> = match n {
-                    0 | 1 => vec![],
-                    _ => vec![0, n - 1],
-                };
+                let ends = if n >= 2 { vec![0, n - 1] } else { Vec::new() };
                 ends.into_iter()
                     .flat_map(move |ve| splices_of_end(lines, tree, li, ve, snap_m, r2))
             })
@@ -200,7 +198,7 @@ fn splices_of_end(
 
 /// Points where two segments of different lines (or non-adjacent segments of one line)
 /// cross properly, with no vertex of one within `snap_m` of a vertex of the other there.
-fn crossings_unconnected(lines: &[NetworkLine], snap_m: f64) -> usize {
+pub fn crossings_unconnected(lines: &[NetworkLine], snap_m: f64) -> usize {
     let tree = segment_tree(lines);
     let r2 = snap_m * snap_m;
     (0..lines.len())

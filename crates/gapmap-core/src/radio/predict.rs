@@ -143,6 +143,20 @@ pub struct LinkBudget {
     pub rsrp_dbm: f64,
     /// The link is outside the model's published range (distance, heights or frequency).
     pub extrapolated: bool,
+    /// Whether the terrain decided the link.
+    pub terrain: Terrain,
+}
+
+/// Whether the terrain decided a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Terrain {
+    /// Line of sight is not from the terrain (fixed, or no DEM).
+    NotUsed,
+    /// The DEM covers the link: its line of sight and diffraction are from the terrain.
+    Dem,
+    /// Terrain was asked for, but the DEM does not cover the link: it got
+    /// [`RadioParams::off_dem`].
+    OffDem,
 }
 
 type SiteBox = GeomWithData<Rectangle<[f64; 2]>, u32>;
@@ -288,6 +302,7 @@ impl<'a> SiteIndex<'a> {
         let base_dbm =
             site.eirp_dbm - self.offset_db[i as usize] - params.indoor_loss_db - pattern_db;
         let mut terrain_db = 0.0;
+        let mut terrain = Terrain::NotUsed;
         let los = match (params.los, self.dem) {
             (LosMode::Fixed(l), _) => l,
             (LosMode::Terrain, Some(dem)) => {
@@ -312,13 +327,17 @@ impl<'a> SiteIndex<'a> {
                 ) {
                     Some(t) => {
                         terrain_db = t.diffraction_db;
+                        terrain = Terrain::Dem;
                         if t.los {
                             Los::Los
                         } else {
                             Los::Nlos
                         }
                     }
-                    None => params.off_dem,
+                    None => {
+                        terrain = Terrain::OffDem;
+                        params.off_dem
+                    }
                 }
             }
             (LosMode::Terrain, None) => Los::Probability,
@@ -332,6 +351,7 @@ impl<'a> SiteIndex<'a> {
         Some(LinkBudget {
             rsrp_dbm: base_dbm - path_db - terrain_db,
             extrapolated,
+            terrain,
         })
     }
 
@@ -391,6 +411,11 @@ pub struct PremiseRadio {
     pub only_4g_site: u32,
     /// A covering or best-server link is outside its model's published range.
     pub extrapolated: bool,
+    /// Links to the premise (of sites that could reach the threshold there) that the DEM
+    /// decided.
+    pub links_on_dem: u16,
+    /// Links to the premise that terrain was asked for but the DEM does not cover.
+    pub links_off_dem: u16,
 }
 
 impl PremiseRadio {
@@ -406,7 +431,21 @@ impl PremiseRadio {
         operators_5g: 0,
         only_4g_site: NO_SITE,
         extrapolated: false,
+        links_on_dem: 0,
+        links_off_dem: 0,
     };
+
+    /// Whether terrain decided the premise's links: `None` when it was not asked for (or no
+    /// site reaches the premise), else `dem` (every link on the DEM), `off_dem` (none) or
+    /// `partly_off_dem`.
+    pub fn terrain(&self) -> Option<&'static str> {
+        match (self.links_on_dem, self.links_off_dem) {
+            (0, 0) => None,
+            (_, 0) => Some("dem"),
+            (0, _) => Some("off_dem"),
+            _ => Some("partly_off_dem"),
+        }
+    }
 }
 
 /// Predicts one premise. `per_operator`, when not empty, receives the best RSRP per (operator,
@@ -428,6 +467,11 @@ pub fn predict_premise(
         let five = site.tech == Tech::G5;
         if covered {
             covering_extrapolated |= b.extrapolated;
+        }
+        match b.terrain {
+            Terrain::Dem => r.links_on_dem = r.links_on_dem.saturating_add(1),
+            Terrain::OffDem => r.links_off_dem = r.links_off_dem.saturating_add(1),
+            Terrain::NotUsed => {}
         }
         let bit = 1u64 << site.operator;
         if five {

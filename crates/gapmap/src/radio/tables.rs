@@ -72,6 +72,14 @@ pub fn premise_columns<'a>(
             "extrapolated".into(),
             Column::Int(p.iter().map(|r| i64::from(r.extrapolated)).collect()),
         ),
+        (
+            "terrain".into(),
+            Column::Text(
+                p.iter()
+                    .map(|r| r.terrain().map(std::borrow::Cow::Borrowed))
+                    .collect(),
+            ),
+        ),
     ];
     if per_operator && pred.slots > 0 {
         let ops = pred.slots / 2;
