@@ -36,6 +36,7 @@
 )]
 
 pub mod analyze;
+pub mod batch;
 pub mod bundled;
 pub mod error;
 pub mod grid;

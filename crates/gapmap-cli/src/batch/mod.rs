@@ -48,10 +48,9 @@ use gapmap::run_info::{read_run_info, RunInfo};
 use gapmap::Error;
 use gapmap_io::read::analysis::read_csv_columns;
 
-mod config;
 mod tidy;
 
-use config::{analyze_args, scenarios, value_text, Config, Scenario};
+use gapmap::batch::{analyze_args, scenarios, value_text, Config, Scenario};
 use tidy::{Cell, Tidy};
 
 /// `gapmap batch` options.
@@ -171,8 +170,7 @@ pub fn run(args: Args) -> Result<String> {
     }
     let text = std::fs::read_to_string(&args.config)
         .with_context(|| format!("reading {}", args.config.display()))?;
-    let cfg: Config = toml::from_str(&text)
-        .map_err(|e| Error::Usage(format!("{}: {e}", args.config.display())))?;
+    let cfg = Config::parse(&text, &args.config)?;
     let base = args
         .config
         .parent()

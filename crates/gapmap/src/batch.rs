@@ -1,23 +1,54 @@
-//! The batch file: workloads, defaults and the parameter grid, expanded into scenarios.
+//! The batch file of `gapmap batch` (TOML): workloads, defaults and the parameter grid,
+//! expanded into scenarios, each the `analyze` flags of one run. Here, not in the command
+//! line, so that Python and distributed sweeps read the same file the same way.
+//!
+//! ```toml
+//! out = "sweep"                     # optional
+//! [defaults]                        # every scenario's options (analyze flags, as keys)
+//! gap_cluster_m = 150
+//! [[workload]]                      # a `gapmap synth` directory, or files as options
+//! name = "se-1m"
+//! dir = "w1m"
+//! [grid]                            # the cartesian product of these values
+//! drop_distance_m = [20, 50, 100]
+//! ```
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
-use gapmap::Error;
 use serde::Deserialize;
 
+use crate::error::{Error, Result};
+
+/// At most this many scenarios in one batch file: a grid that expands further is a mistake
+/// (and would exhaust the memory before the first run).
+pub const MAX_SCENARIOS: usize = 100_000;
+
+/// A batch file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct Config {
-    pub(super) out: Option<PathBuf>,
+pub struct Config {
+    /// The output directory (`--out` overrides it).
+    pub out: Option<PathBuf>,
+    /// The outputs of each run (`tables` at least).
     #[serde(default)]
-    pub(super) outputs: Option<Vec<String>>,
+    pub outputs: Option<Vec<String>>,
+    /// Options of every scenario.
     #[serde(default)]
-    pub(super) defaults: toml::Table,
+    pub defaults: toml::Table,
+    /// The workloads, each a name and its inputs (`dir`, or files as options).
     #[serde(rename = "workload", default)]
-    pub(super) workloads: Vec<toml::Table>,
+    pub workloads: Vec<toml::Table>,
+    /// Keys with arrays of values: every combination is a scenario.
     #[serde(default)]
-    pub(super) grid: toml::Table,
+    pub grid: toml::Table,
+}
+
+impl Config {
+    /// Parses the text of the batch file `path`; a file of another shape is an error naming
+    /// it.
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        toml::from_str(text).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))
+    }
 }
 
 /// Option keys that hold paths (resolved against the TOML file's folder).
@@ -25,16 +56,20 @@ const PATH_KEYS: [&str; 4] = ["premises", "settlements", "fibre", "mobile"];
 
 /// One scenario: a workload with one value for every grid key.
 #[derive(Debug, Clone)]
-pub(super) struct Scenario {
-    pub(super) index: usize,
-    pub(super) workload: String,
+pub struct Scenario {
+    /// Its number, from 1, in file order.
+    pub index: usize,
+    /// The workload's name.
+    pub workload: String,
     /// Grid key → its value (a table column).
-    pub(super) params: Vec<(String, toml::Value)>,
-    pub(super) options: toml::Table,
+    pub params: Vec<(String, toml::Value)>,
+    /// Every option of the run (defaults, workload, grid values).
+    pub options: toml::Table,
 }
 
 impl Scenario {
-    pub(super) fn name(&self) -> String {
+    /// A directory name: its number, workload and grid values, in safe characters.
+    pub fn name(&self) -> String {
         let mut s = format!("{:03}-{}", self.index, self.workload);
         for (k, v) in &self.params {
             s.push_str(&format!("-{k}={}", value_text(v)));
@@ -52,7 +87,8 @@ impl Scenario {
     }
 }
 
-pub(super) fn value_text(v: &toml::Value) -> String {
+/// A value as the text of a table cell or a name.
+pub fn value_text(v: &toml::Value) -> String {
     match v {
         toml::Value::String(s) => s.clone(),
         toml::Value::Array(a) => a.iter().map(value_text).collect::<Vec<_>>().join(","),
@@ -112,18 +148,18 @@ fn workload_options(w: &toml::Table, base: &Path) -> Result<(String, toml::Table
 }
 
 /// Workloads × the cartesian product of the grid, in file order.
-pub(super) fn scenarios(cfg: &Config, base: &Path) -> Result<Vec<Scenario>> {
+pub fn scenarios(cfg: &Config, base: &Path) -> Result<Vec<Scenario>> {
     if cfg.workloads.is_empty() {
-        return Err(Error::Usage("the batch file has no [[workload]]".into()).into());
+        return Err(Error::Usage("the batch file has no [[workload]]".into()));
     }
     let mut grid: Vec<(String, Vec<toml::Value>)> = Vec::new();
     for (k, v) in &cfg.grid {
         let values = match v {
             toml::Value::Array(a) if !a.is_empty() => a.clone(),
             _ => {
-                return Err(
-                    Error::Usage(format!("[grid] {k} must be a non-empty array of values")).into(),
-                )
+                return Err(Error::Usage(format!(
+                    "[grid] {k} must be a non-empty array of values"
+                )))
             }
         };
         let values = if PATH_KEYS.contains(&k.replace('-', "_").as_str()) {
@@ -132,6 +168,15 @@ pub(super) fn scenarios(cfg: &Config, base: &Path) -> Result<Vec<Scenario>> {
             values
         };
         grid.push((k.clone(), values));
+    }
+    let count = grid
+        .iter()
+        .try_fold(cfg.workloads.len(), |n, (_, v)| n.checked_mul(v.len()))
+        .filter(|&n| n <= MAX_SCENARIOS);
+    if count.is_none() {
+        return Err(Error::Usage(format!(
+            "the batch file's workloads and [grid] make more than {MAX_SCENARIOS} scenarios"
+        )));
     }
     let mut combos: Vec<Vec<(String, toml::Value)>> = vec![vec![]];
     for (k, values) in &grid {
@@ -174,15 +219,15 @@ pub(super) fn scenarios(cfg: &Config, base: &Path) -> Result<Vec<Scenario>> {
     Ok(out)
 }
 
-/// The `analyze` command-line arguments of a scenario's options.
-pub(super) fn analyze_args(options: &toml::Table) -> Result<Vec<String>> {
+/// The `analyze` command-line arguments of a scenario's options (`--key value`; an array
+/// repeats the flag, `true` is the bare flag).
+pub fn analyze_args(options: &toml::Table) -> Result<Vec<String>> {
     let mut args = Vec::new();
     for (k, v) in options {
         if matches!(k.as_str(), "out" | "overwrite" | "outputs") {
             return Err(Error::Usage(format!(
                 "'{k}' is set by gapmap batch, not in the batch file's options"
-            ))
-            .into());
+            )));
         }
         let flag = format!("--{}", k.replace('_', "-"));
         let mut push = |v: &toml::Value| -> Result<()> {
@@ -193,9 +238,9 @@ pub(super) fn analyze_args(options: &toml::Table) -> Result<Vec<String>> {
                 toml::Value::Integer(i) => args.extend([flag.clone(), i.to_string()]),
                 toml::Value::Float(f) => args.extend([flag.clone(), f.to_string()]),
                 other => {
-                    return Err(
-                        Error::Usage(format!("option {k}: unsupported value {other}")).into(),
-                    )
+                    return Err(Error::Usage(format!(
+                        "option {k}: unsupported value {other}"
+                    )))
                 }
             }
             Ok(())
@@ -253,6 +298,21 @@ mod tests {
             "{}",
             s[3].name()
         );
+    }
+
+    #[test]
+    fn a_grid_beyond_any_real_sweep_is_refused_before_it_is_expanded() {
+        let keys: String = (0..12)
+            .map(|k| format!("k{k} = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n"))
+            .collect();
+        let text = format!("[[workload]]\nname = \"a\"\n[grid]\n{keys}");
+        let cfg = Config::parse(&text, Path::new("b.toml")).unwrap();
+        let e = scenarios(&cfg, Path::new("/")).unwrap_err();
+        assert!(e.to_string().contains("more than 100000 scenarios"), "{e}");
+        assert!(e.is_bad_input());
+        let e =
+            Config::parse("[[workload]]\nname = 1\nbogus = [", Path::new("b.toml")).unwrap_err();
+        assert!(e.to_string().starts_with("b.toml: "), "{e}");
     }
 
     #[test]
