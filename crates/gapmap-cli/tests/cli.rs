@@ -948,6 +948,32 @@ fn bundled_region_matches_golden_outputs() {
         )
         .unwrap();
     }
+    // No area label contradicts its shares: each class is more than half of the premises,
+    // and `mixed` is none more than half.
+    let (w, g, b) = (
+        col_u64(&got, "aid_white"),
+        col_u64(&got, "aid_grey"),
+        col_u64(&got, "aid_black"),
+    );
+    let classes = common::opt_strs(&got, "aid_class");
+    for (i, c) in classes.iter().enumerate() {
+        let (w, g, b) = (w[i], g[i], b[i]);
+        let half = |n: u64| 2 * n > w + g + b;
+        let expected = if half(w) {
+            "white"
+        } else if half(g) {
+            "grey"
+        } else if half(b) {
+            "black"
+        } else {
+            "mixed"
+        };
+        assert_eq!(
+            c.as_deref(),
+            Some(expected),
+            "row {i}: {w} white, {g} grey, {b} black"
+        );
+    }
     let want = read_csv(&golden.join("settlements.csv"));
     assert_eq!(got.height(), want.height(), "row count");
     assert_eq!(got.get_column_names(), want.get_column_names(), "columns");

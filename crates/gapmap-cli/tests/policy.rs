@@ -132,8 +132,25 @@ fn aid_classes_goals_and_areas_have_the_hand_computed_answers() {
     assert_eq!(ints(&s, "aid_grey"), vec![2, 0]);
     assert_eq!(ints(&s, "aid_black"), vec![1, 0]);
     assert_eq!(ints(&s, "households_aid_grey"), vec![5, 0]);
-    // A tie between white and grey goes to grey.
-    assert_eq!(strs(&s, "aid_class"), vec!["grey", "white"]);
+    // 2 white, 2 grey, 1 black: no class holds more than half, so the settlement is mixed
+    // (the earlier plurality rule called it grey, more than its 40 % grey share says).
+    assert_eq!(strs(&s, "aid_class"), vec!["mixed", "white"]);
+    let shares = |c: &str| floats(&s, c)[0].unwrap();
+    assert!((shares("share_aid_white") - 0.4).abs() < 1e-12);
+    assert!((shares("share_aid_grey") - 0.4).abs() < 1e-12);
+    assert!((shares("share_aid_black") - 0.2).abs() < 1e-12);
+    // Under any-white (tender areas) a white premise makes the area white.
+    let tender = analyze(
+        dir.path(),
+        &base,
+        "tender",
+        &["--aid-year", "2026", "--area-class-rule", "any-white"],
+    );
+    let t = read_csv(&tender.join("settlements.csv"));
+    assert_eq!(strs(&t, "aid_class"), vec!["white", "white"]);
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tender.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["parameters"]["policy"]["area_class_rule"], "any-white");
     // Fibre goal (98 % of households + workplaces): 3 of 9 passed.
     let share = floats(&s, "goal_se2025_1gbps_share")[0].unwrap();
     assert!((share - 3.0 / 9.0).abs() < 1e-12);

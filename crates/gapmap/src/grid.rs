@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::run_info::read_complete_analysis;
+use gapmap_core::aid::AreaClassRule;
 use gapmap_core::cells::{self, Groups, H3Mode};
 use gapmap_core::geo::{Coord, MultiPolygon};
 use gapmap_core::goals::Goal;
@@ -157,6 +158,7 @@ pub fn run(args: GridPlan) -> Result<String> {
 
     let run = read_complete_analysis(&args.analysis)?;
     let goals = run.goals()?;
+    let rule = run.area_class_rule()?;
     let premises = read_analysed_premises(&args.analysis)?;
     let crs = Crs::parse(&premises.crs, "the CRS of premises.parquet")?;
     let bundled_region = run.parameters.bundled_region;
@@ -235,6 +237,7 @@ pub fn run(args: GridPlan) -> Result<String> {
                 &premises,
                 &unserved_gap,
                 &goals,
+                rule,
             );
             columns.append(&mut metric);
             layers.push(Layer {
@@ -328,7 +331,7 @@ pub fn run(args: GridPlan) -> Result<String> {
                 ),
             ];
             let (mut metric, outside) =
-                metrics(&premise_group, n, &premises, &unserved_gap, &goals);
+                metrics(&premise_group, n, &premises, &unserved_gap, &goals, rule);
             columns.append(&mut metric);
             let uncovered = cover.iter().filter(|c| c.is_empty()).count();
             if uncovered > 0 {
@@ -381,7 +384,7 @@ pub fn run(args: GridPlan) -> Result<String> {
             ("region_id".to_string(), text(&regions.ids)),
             ("region_name".to_string(), text(&regions.names)),
         ];
-        let (mut metric, outside) = metrics(&of, n, &premises, &unserved_gap, &goals);
+        let (mut metric, outside) = metrics(&of, n, &premises, &unserved_gap, &goals, rule);
         columns.append(&mut metric);
         let stem = path
             .file_stem()
@@ -547,6 +550,7 @@ fn metrics(
     premises: &AnalysedPremises,
     unserved_gap: &[Option<u32>],
     goals: &[Goal],
+    rule: AreaClassRule,
 ) -> (Vec<(String, Column<'static>)>, u64) {
     let mut tallies: Vec<Tally> = summary::tally(num_groups, of, &premises.outcomes);
     let clusters = cells::distinct_per_group(of, &premises.gap_id, num_groups);
@@ -557,7 +561,7 @@ fn metrics(
     }
     let outside = tallies[num_groups].premises;
     (
-        tables::metric_columns(&tallies[..num_groups], goals),
+        tables::metric_columns(&tallies[..num_groups], goals, rule),
         outside,
     )
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use gapmap_core::aid::{planned_counts, AidAreas, AidClass, AidPreset};
+use gapmap_core::aid::{planned_counts, AidAreas, AidClass, AidPreset, AreaClassRule};
 use gapmap_core::fibre::{reach_all, FibreIndex};
 use gapmap_core::geo::Coord;
 use gapmap_core::goals::Goal;
@@ -40,6 +40,28 @@ impl From<PresetArg> for AidPreset {
         match p {
             PresetArg::Eu2023 => AidPreset::Eu2023,
             PresetArg::Eu2013Nga => AidPreset::Eu2013Nga,
+        }
+    }
+}
+
+/// How an area's state-aid class follows from its premises' classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum AreaRuleArg {
+    /// The class of more than half of the premises, else `mixed`.
+    #[serde(rename = "majority")]
+    Majority,
+    /// White when any premise is white (areas a tender may cover); else the majority.
+    #[serde(rename = "any-white")]
+    #[cfg_attr(feature = "clap", value(name = "any-white"))]
+    AnyWhite,
+}
+
+impl From<AreaRuleArg> for AreaClassRule {
+    fn from(r: AreaRuleArg) -> AreaClassRule {
+        match r {
+            AreaRuleArg::Majority => AreaClassRule::Majority,
+            AreaRuleArg::AnyWhite => AreaClassRule::AnyWhite,
         }
     }
 }
@@ -127,6 +149,11 @@ pub struct PolicyPlan {
     /// When mobile coverage counts as at least 100 Mbit/s (the second national goal).
     #[cfg_attr(feature = "clap", arg(long, value_enum, default_value = "5g"))]
     pub mobile_stand_in: StandInArg,
+    /// How the state-aid class of an area (settlement, grid cell, region) follows from its
+    /// premises: `majority` (the class of more than half of them, else `mixed`) or
+    /// `any-white` (white when any premise is white: areas a tender may cover).
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value = "majority"))]
+    pub area_class_rule: AreaRuleArg,
     /// Another goal, beside Sweden's 2025 goals: NAME:MEASURE:PERCENT[:premises], where
     /// MEASURE is fibre, 100mbps, 4g or 5g and the share is of households + workplaces (or of
     /// premises), e.g. gigabit2030:fibre:100. Repeatable.
@@ -148,6 +175,7 @@ impl Default for PolicyPlan {
             aid_year: None,
             aid_cell_m: 250.0,
             mobile_stand_in: StandInArg::Any5g,
+            area_class_rule: AreaRuleArg::Majority,
             goals: Vec::new(),
         }
     }
@@ -163,6 +191,8 @@ pub struct Policy {
     pub stand_in: MobileStandIn,
     /// The goals measured.
     pub goals: Vec<Goal>,
+    /// How an area's state-aid class follows from its premises.
+    pub area_class_rule: AreaClassRule,
     /// Grid cell size of the aid areas, in metres.
     pub aid_cell_m: f64,
     /// Other fixed networks, read (with `--fixed`).
@@ -257,6 +287,7 @@ impl PolicyPlan {
             aid_year: self.aid_year.unwrap_or_else(current_year),
             stand_in: self.mobile_stand_in.into(),
             goals,
+            area_class_rule: self.area_class_rule.into(),
             aid_cell_m: self.aid_cell_m,
             fixed,
             planned,
@@ -391,6 +422,7 @@ impl Policy {
                 .collect(),
             planned_year_field: plan.planned_year_field.clone(),
             mobile_stand_in: self.stand_in.as_str().into(),
+            area_class_rule: self.area_class_rule.as_str().into(),
             goals: self.goals.iter().map(GoalRecord::of).collect(),
         }
     }

@@ -202,6 +202,9 @@ pub struct PolicyParameters {
     pub planned_year_field: String,
     /// When mobile coverage counts as 100 Mbit/s.
     pub mobile_stand_in: String,
+    /// How an area's state-aid class follows from its premises (`majority`, `any-white`).
+    #[serde(default = "majority")]
+    pub area_class_rule: String,
     /// The goals measured.
     pub goals: Vec<GoalRecord>,
 }
@@ -319,7 +322,21 @@ pub struct PredictionSummary {
     pub premises_extrapolated: usize,
 }
 
+/// The area-class rule of a run.json that records none.
+fn majority() -> String {
+    "majority".into()
+}
+
 impl RunInfo<Parameters> {
+    /// How the analysis labelled areas.
+    pub fn area_class_rule(&self) -> Result<gapmap_core::aid::AreaClassRule> {
+        let r = &self.parameters.policy.area_class_rule;
+        gapmap_core::aid::AreaClassRule::parse(r).ok_or_else(|| Error::Analysis {
+            path: "run.json".into(),
+            message: format!("area_class_rule '{r}' is not one gapmap writes"),
+        })
+    }
+
     /// The goals the analysis measured.
     pub fn goals(&self) -> Result<Vec<Goal>> {
         self.parameters

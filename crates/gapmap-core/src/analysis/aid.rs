@@ -75,23 +75,78 @@ impl AidClass {
             AidClass::Black => "black",
         }
     }
+}
 
-    /// The class of an area from its premises per class: the class of most premises; a tie
-    /// goes to the better-served class (aid in grey and black areas needs more justification,
-    /// so the area is not made to look whiter than it is). `None` for an area without premises.
-    pub fn of_area(white: u64, grey: u64, black: u64) -> Option<AidClass> {
-        if white + grey + black == 0 {
+/// The state-aid class of an area, from the classes of its premises ([`AreaClassRule`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AreaClass {
+    /// White by the rule.
+    White,
+    /// Grey by the rule.
+    Grey,
+    /// Black by the rule.
+    Black,
+    /// No class holds by the rule (under `majority`: none has more than half the premises).
+    Mixed,
+}
+
+impl AreaClass {
+    /// The class as the tables write it: `white`, `grey`, `black` or `mixed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AreaClass::White => "white",
+            AreaClass::Grey => "grey",
+            AreaClass::Black => "black",
+            AreaClass::Mixed => "mixed",
+        }
+    }
+}
+
+/// How an area's class follows from its premises' classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AreaClassRule {
+    /// The class of more than half of the premises, else `mixed` (the default): a label
+    /// never says more than the shares beside it.
+    #[default]
+    Majority,
+    /// White when any premise is white (an area a tender may cover); otherwise the majority
+    /// of grey and black, else `mixed`.
+    AnyWhite,
+}
+
+impl AreaClassRule {
+    /// The rule named `s` (`majority`, `any-white`).
+    pub fn parse(s: &str) -> Option<AreaClassRule> {
+        match s {
+            "majority" => Some(AreaClassRule::Majority),
+            "any-white" => Some(AreaClassRule::AnyWhite),
+            _ => None,
+        }
+    }
+
+    /// The rule's name, as `--area-class-rule` takes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AreaClassRule::Majority => "majority",
+            AreaClassRule::AnyWhite => "any-white",
+        }
+    }
+
+    /// The class of an area with `white`, `grey` and `black` premises; `None` for an area
+    /// without premises.
+    pub fn class(self, white: u64, grey: u64, black: u64) -> Option<AreaClass> {
+        let total = white + grey + black;
+        if total == 0 {
             return None;
         }
-        // `max_by_key` keeps the last of equal maxima: list the better served last.
-        [
-            (white, AidClass::White),
-            (grey, AidClass::Grey),
-            (black, AidClass::Black),
-        ]
-        .into_iter()
-        .max_by_key(|&(n, _)| n)
-        .map(|(_, c)| c)
+        let more_than_half = |n: u64| 2 * n > total;
+        Some(match self {
+            AreaClassRule::AnyWhite if white > 0 => AreaClass::White,
+            _ if more_than_half(white) => AreaClass::White,
+            _ if more_than_half(grey) => AreaClass::Grey,
+            _ if more_than_half(black) => AreaClass::Black,
+            _ => AreaClass::Mixed,
+        })
     }
 }
 
@@ -209,13 +264,49 @@ mod tests {
     }
 
     #[test]
-    fn area_class_is_the_plurality_with_ties_to_the_better_served() {
-        assert_eq!(AidClass::of_area(0, 0, 0), None);
-        assert_eq!(AidClass::of_area(5, 1, 1), Some(AidClass::White));
-        assert_eq!(AidClass::of_area(1, 5, 1), Some(AidClass::Grey));
-        assert_eq!(AidClass::of_area(3, 3, 0), Some(AidClass::Grey));
-        assert_eq!(AidClass::of_area(3, 0, 3), Some(AidClass::Black));
-        assert_eq!(AidClass::of_area(2, 2, 2), Some(AidClass::Black));
+    fn an_area_is_the_class_of_more_than_half_its_premises_else_mixed() {
+        let m = AreaClassRule::Majority;
+        assert_eq!(m.class(0, 0, 0), None);
+        assert_eq!(m.class(5, 1, 1), Some(AreaClass::White));
+        assert_eq!(m.class(1, 5, 1), Some(AreaClass::Grey));
+        assert_eq!(m.class(1, 1, 5), Some(AreaClass::Black));
+        // Exactly half is not more than half.
+        assert_eq!(m.class(3, 3, 0), Some(AreaClass::Mixed));
+        assert_eq!(m.class(2, 2, 2), Some(AreaClass::Mixed));
+        // Orsa kommun in the bundled region's first release: white was the plurality, 41 %.
+        assert_eq!(m.class(1026, 870, 577), Some(AreaClass::Mixed));
+        let w = AreaClassRule::AnyWhite;
+        assert_eq!(w.class(1, 100, 0), Some(AreaClass::White));
+        assert_eq!(w.class(0, 3, 1), Some(AreaClass::Grey));
+        assert_eq!(w.class(0, 2, 2), Some(AreaClass::Mixed));
+        for r in [m, w] {
+            assert_eq!(AreaClassRule::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(AreaClassRule::parse("plurality"), None);
+    }
+
+    /// The label never contradicts the shares: under `majority`, a class's label means more
+    /// than half of the premises, and `mixed` means no class has more than half.
+    #[test]
+    fn majority_labels_agree_with_the_shares_everywhere() {
+        for w in 0..12u64 {
+            for g in 0..12u64 {
+                for b in 0..12u64 {
+                    let t = w + g + b;
+                    let c = AreaClassRule::Majority.class(w, g, b);
+                    let share = |n: u64| n as f64 / t as f64;
+                    match c {
+                        None => assert_eq!(t, 0),
+                        Some(AreaClass::White) => assert!(share(w) > 0.5),
+                        Some(AreaClass::Grey) => assert!(share(g) > 0.5),
+                        Some(AreaClass::Black) => assert!(share(b) > 0.5),
+                        Some(AreaClass::Mixed) => {
+                            assert!(share(w) <= 0.5 && share(g) <= 0.5 && share(b) <= 0.5)
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

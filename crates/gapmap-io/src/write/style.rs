@@ -296,7 +296,7 @@ pub fn coverage_qml(layers: &[(String, u32)]) -> String {
 
 /// State-aid classes: (value, fill, stroke, label). White areas are drawn white with a dark
 /// outline, so that they stand out on a grey background map.
-pub const AID_CLASSES: [(&str, &str, &str, &str); 3] = [
+pub const AID_CLASSES: [(&str, &str, &str, &str); 4] = [
     (
         "white",
         "#ffffff",
@@ -305,9 +305,16 @@ pub const AID_CLASSES: [(&str, &str, &str, &str); 3] = [
     ),
     ("grey", "#969696", "#525252", "grey: one network"),
     ("black", "#252525", "#000000", "black: two or more networks"),
+    (
+        "mixed",
+        "#d9d9d9",
+        "#525252",
+        "mixed: no class holds more than half of the premises",
+    ),
 ];
 
-/// Fill and stroke of a state-aid class (`white`, `grey`, `black`); no-data grey otherwise.
+/// Fill and stroke of a state-aid class (`white`, `grey`, `black`, an area's `mixed`); no-data
+/// grey otherwise.
 pub fn aid_fill(class: Option<&str>) -> (&'static str, &'static str) {
     AID_CLASSES
         .iter()
@@ -315,7 +322,8 @@ pub fn aid_fill(class: Option<&str>) -> (&'static str, &'static str) {
         .map_or((NO_DATA_FILL, "#737373"), |c| (c.1, c.2))
 }
 
-/// QGIS style of a layer with an `aid_class` attribute: categories white, grey, black.
+/// QGIS style of a layer with an `aid_class` attribute: categories white, grey, black and (for
+/// areas) mixed.
 pub fn aid_qml() -> String {
     let mut cats = String::new();
     let mut syms = String::new();

@@ -4,7 +4,7 @@
 use crate::write::output::OutputFile;
 use std::path::Path;
 
-use gapmap_core::aid::AidClass;
+use gapmap_core::aid::{AidClass, AreaClassRule};
 use gapmap_core::fibre::FibreReach;
 use gapmap_core::gaps::GapKind;
 use gapmap_core::geo::Coord;
@@ -63,7 +63,7 @@ pub const COUNT_COLUMNS: [(&str, TallyGetter); 28] = [
 ];
 
 /// `share_*` columns: a premise count divided by the settlement's premises.
-pub const SHARE_COLUMNS: [(&str, TallyGetter); 8] = [
+pub const SHARE_COLUMNS: [(&str, TallyGetter); 10] = [
     ("share_fibre_passed", |t| t.fibre_passed),
     ("share_fibre_2plus_networks", |t| t.fibre_2plus_networks),
     ("share_mobile_4g", |t| t.mobile_4g),
@@ -74,6 +74,8 @@ pub const SHARE_COLUMNS: [(&str, TallyGetter); 8] = [
     ("share_unserved", |t| t.unserved),
     ("share_at_100_mbps", |t| t.at_100_mbps),
     ("share_aid_white", |t| t.aid_white),
+    ("share_aid_grey", |t| t.aid_grey),
+    ("share_aid_black", |t| t.aid_black),
 ];
 
 /// `part / premises`, or `None` when there are no premises.
@@ -84,7 +86,11 @@ pub fn share(part: u64, premises: u64) -> Option<f64> {
 /// The metric columns of any area table (settlements, grid cells, regions), one value per
 /// tally: the counts, the shares of premises, the area's state-aid class and, per goal, its
 /// share, whether it is met and the premises and households still missing.
-pub fn metric_columns(tallies: &[Tally], goals: &[Goal]) -> Vec<(String, FColumn<'static>)> {
+pub fn metric_columns(
+    tallies: &[Tally],
+    goals: &[Goal],
+    rule: AreaClassRule,
+) -> Vec<(String, FColumn<'static>)> {
     let mut cols = Vec::new();
     for (name, get) in COUNT_COLUMNS.iter() {
         cols.push((
@@ -104,7 +110,7 @@ pub fn metric_columns(tallies: &[Tally], goals: &[Goal]) -> Vec<(String, FColumn
             tallies
                 .iter()
                 .map(|t| {
-                    AidClass::of_area(t.aid_white, t.aid_grey, t.aid_black)
+                    rule.class(t.aid_white, t.aid_grey, t.aid_black)
                         .map(|c| Cow::Borrowed(c.as_str()))
                 })
                 .collect(),
@@ -141,6 +147,7 @@ pub fn settlements_frame(
     names: &[String],
     tallies: &[Tally],
     goals: &[Goal],
+    rule: AreaClassRule,
 ) -> Result<DataFrame> {
     // The settlements' columns with the rural row's values appended.
     fn text<'a>(v: &'a [String], rural: &'static str) -> FColumn<'a> {
@@ -155,7 +162,7 @@ pub fn settlements_frame(
         ("settlement_id".to_string(), text(ids, "")),
         ("settlement_name".to_string(), text(names, "(rural)")),
     ];
-    cols.extend(metric_columns(tallies, goals));
+    cols.extend(metric_columns(tallies, goals, rule));
     frame_from_columns(&cols).map_err(|e| IoError::Write {
         path: "settlements".into(),
         message: e.to_string(),
@@ -168,6 +175,7 @@ pub fn settlement_columns<'a>(
     names: &'a [String],
     tallies: &[Tally],
     goals: &[Goal],
+    rule: AreaClassRule,
 ) -> Vec<(String, FColumn<'a>)> {
     let n = ids.len();
     let text = |v: &'a [String]| {
@@ -177,7 +185,7 @@ pub fn settlement_columns<'a>(
         ("settlement_id".to_string(), text(ids)),
         ("settlement_name".to_string(), text(names)),
     ];
-    cols.extend(metric_columns(&tallies[..n], goals));
+    cols.extend(metric_columns(&tallies[..n], goals, rule));
     cols
 }
 

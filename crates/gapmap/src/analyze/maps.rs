@@ -118,12 +118,17 @@ pub(super) fn settlement_map_table<'a>(
     settlements: &'a Settlements,
     r: &Computed,
     goals: &[gapmap_core::goals::Goal],
+    rule: gapmap_core::aid::AreaClassRule,
 ) -> FeatureTable<'a> {
     let n = settlements.areas.len();
     let mut t = FeatureTable::of_areas(&settlements.areas);
-    for (name, col) in
-        tables::settlement_columns(&settlements.ids, &settlements.names, &r.tallies, goals)
-    {
+    for (name, col) in tables::settlement_columns(
+        &settlements.ids,
+        &settlements.names,
+        &r.tallies,
+        goals,
+        rule,
+    ) {
         t.push(&name, col);
     }
     let fill = |i: usize| {

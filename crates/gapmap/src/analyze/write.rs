@@ -277,6 +277,7 @@ impl<'r> Writer<'r> {
                 &self.r.layers.settlements,
                 &self.r.computed,
                 &self.r.layers.policy.goals,
+                self.r.layers.policy.area_class_rule,
             );
             let n = self.r.layers.settlements.areas.len();
             for (name, col) in &self.extra {
@@ -311,6 +312,7 @@ impl<'r> Writer<'r> {
             &r.layers.settlements.names,
             &r.computed.tallies,
             &r.layers.policy.goals,
+            r.layers.policy.area_class_rule,
         )?;
         if !self.extra.is_empty() {
             df = tables::with_columns(df, &self.extra)?;
