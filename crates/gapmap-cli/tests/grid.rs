@@ -28,8 +28,22 @@ fn grid_cells_and_regions_match_a_recount_of_the_premises() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a");
     analyse_bundled(&a);
-    let o = ok(&["grid", a.to_str().unwrap(), "--h3", "6,8"]);
+    // From where the analysis ran, so that its settlement input is found as run.json names it.
+    let o = gapmap()
+        .current_dir(repo())
+        .args(["grid", a.to_str().unwrap(), "--h3", "6,8"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
     let out = a.join("grid");
+    // The H3 cover is made from the full-resolution input, not the simplified web map.
+    let rec = json(&out.join("grid.json"));
+    assert_eq!(
+        rec["parameters"]["h3_settlements"],
+        "data/dalarna/settlements.gpkg",
+        "{}",
+        stderr(&o)
+    );
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("scb_1km"), "{stdout}");
 
@@ -82,6 +96,28 @@ fn grid_cells_and_regions_match_a_recount_of_the_premises() {
         let n: i64 = id[6..].parse().unwrap();
         id.len() == 13 && e % 250 == 0 && n % 250 == 0
     }));
+
+    // Elsewhere the input is not found as named: the web map's outlines, with a notice.
+    let elsewhere = dir.path().join("b");
+    analyse_bundled(&elsewhere);
+    let o = ok(&[
+        "grid",
+        elsewhere.to_str().unwrap(),
+        "--h3",
+        "6",
+        "--scb",
+        "1000",
+    ]);
+    assert!(
+        stderr(&o).contains("simplified for the web map"),
+        "{}",
+        stderr(&o)
+    );
+    let rec_b = json(&elsewhere.join("grid/grid.json"));
+    assert!(rec_b["parameters"]["h3_settlements"]
+        .as_str()
+        .unwrap()
+        .ends_with("settlements.geojson"));
 
     // H3 in covers mode: every settlement has a cell, even at resolution 6 (~36 km² cells).
     let settlements: BTreeSet<String> =

@@ -3,7 +3,7 @@
 //! as styled GeoJSON, one styled GeoPackage and CSV/Parquet tables.
 
 use std::borrow::Cow;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::run_info::read_complete_analysis;
@@ -17,7 +17,7 @@ use gapmap_core::settlement;
 use gapmap_core::summary::{self, Tally};
 use gapmap_io::crs::Transform;
 use gapmap_io::read::analysis::{read_analysed_premises, AnalysedPremises};
-use gapmap_io::read::{read_settlements, FieldChoice, SettlementOptions};
+use gapmap_io::read::{read_settlements, FieldChoice, SettlementOptions, Settlements};
 use gapmap_io::write::features::{Column, FeatureTable, GeomRef};
 use gapmap_io::write::geojson::write_geojson;
 use gapmap_io::write::gpkg::{write_gpkg, OutLayer, MULTI_POLYGON};
@@ -39,7 +39,9 @@ use std::fmt::Write as _;
 pub enum ModeArg {
     /// Every cell that meets a settlement, and the cell holding a settlement smaller than one.
     Covers,
-    /// Every cell whose boundary meets a settlement.
+    /// The same as `covers`: H3's "intersects boundary" mode also gives a settlement that lies
+    /// inside one cell that cell, so the two cannot differ as their names say (kept for
+    /// scripts that name it).
     Intersects,
     /// Every cell whose centre lies in a settlement.
     Centroid,
@@ -250,31 +252,16 @@ pub fn run(args: GridPlan) -> Result<String> {
         }
     }
     // H3 cells: the cells of the premises and the cells covering each settlement.
+    let mut h3_settlements: Option<String> = None;
     if !resolutions.is_empty() {
         let wgs84 = Crs::wgs84();
         let lonlat = reproject_premises(&premises.xy, &crs, &wgs84)?;
-        let spath = args
-            .settlements
-            .clone()
-            .unwrap_or_else(|| args.analysis.join("settlements.geojson"));
-        let settlements = read_settlements(
-            &SettlementOptions {
-                path: spath.clone(),
-                layer: None,
-                id_field: FieldChoice::new(
-                    args.settlements.is_none().then_some("settlement_id"),
-                    "id",
-                    "--settlements (id field)",
-                ),
-                name_field: FieldChoice::new(None, "settlement_name", "--settlements (name field)"),
-                population_field: None,
-            },
-            &ReadContext::new(wgs84.clone()),
-        )?;
+        let (settlements, spath) = cover_outlines(&args, &run, &wgs84)?;
+        h3_settlements = Some(spath.display().to_string());
         let to_working = Transform::new(&wgs84, &crs).map_err(Error::Internal)?;
         let mode = match args.h3_mode {
             ModeArg::Covers => H3Mode::Covers,
-            ModeArg::Intersects => H3Mode::Intersects,
+            ModeArg::Intersects => H3Mode::Covers,
             ModeArg::Centroid => H3Mode::Centroid,
         };
         for &(r, res) in &resolutions {
@@ -480,6 +467,7 @@ pub fn run(args: GridPlan) -> Result<String> {
             "scb_m": sizes,
             "h3": args.h3,
             "h3_mode": format!("{:?}", args.h3_mode).to_lowercase(),
+            "h3_settlements": h3_settlements,
             "region_snap_m": args.region_snap_m,
             "regions": region_inputs.iter().map(|(p, i, n)| json!({
                 "path": p.display().to_string(), "id_field": i, "name_field": n,
@@ -540,6 +528,78 @@ fn size_name(m: u32) -> String {
     } else {
         format!("{m}m")
     }
+}
+
+/// The settlement outlines for the H3 cover, at full resolution as every analysis uses them:
+/// `--settlements` when given; else the analysis' own settlement input (from its run.json's
+/// plan), when it is still there unchanged (its SHA-256 as run.json records it); else, with a
+/// notice, the analysis' `settlements.geojson`, whose outlines are simplified for the web map
+/// (a settlement reaching a few metres into a cell may then miss it).
+fn cover_outlines(
+    args: &GridPlan,
+    run: &crate::run_info::RunInfo,
+    wgs84: &Crs,
+) -> Result<(Settlements, PathBuf)> {
+    let read = |path: &Path,
+                layer: Option<String>,
+                id: Option<&str>,
+                name: Option<&str>,
+                ctx: &ReadContext| {
+        read_settlements(
+            &SettlementOptions {
+                path: path.to_path_buf(),
+                layer,
+                id_field: FieldChoice::new(id, "id", "--settlements (id field)"),
+                name_field: FieldChoice::new(name, "settlement_name", "--settlements (name field)"),
+                population_field: None,
+            },
+            ctx,
+        )
+    };
+    if let Some(p) = &args.settlements {
+        let s = read(p, None, None, None, &ReadContext::new(wgs84.clone()))?;
+        return Ok((s, p.clone()));
+    }
+    // The analysis' input, unchanged.
+    let input = run.plan.as_ref().and_then(|plan| {
+        let path = plan.settlements.clone()?;
+        let recorded = run
+            .inputs
+            .iter()
+            .find(|i| i.role == "settlements")?
+            .sha256
+            .clone()?;
+        (gapmap_io::read::sha256_file(&path)? == recorded).then_some((path, plan))
+    });
+    if let Some((path, plan)) = input {
+        let mut ctx = ReadContext::new(wgs84.clone());
+        ctx.assume_crs = plan
+            .assume_crs
+            .as_deref()
+            .map(|c| Crs::parse(c, "--assume-crs"))
+            .transpose()?;
+        let s = read(
+            &path,
+            plan.settlements_layer.clone(),
+            plan.settlement_id_field.as_deref(),
+            plan.settlement_name_field.as_deref(),
+            &ctx,
+        )?;
+        return Ok((s, path));
+    }
+    let path = args.analysis.join("settlements.geojson");
+    progress::notice(&format!(
+        "H3 cover: the analysis' settlement input is not where run.json says, or has changed; using {}, whose outlines are simplified for the web map (give --settlements for full resolution)",
+        path.display()
+    ));
+    let s = read(
+        &path,
+        None,
+        Some("settlement_id"),
+        None,
+        &ReadContext::new(wgs84.clone()),
+    )?;
+    Ok((s, path))
 }
 
 /// The metric columns of `num_groups` areas, and the premises in none. `unserved_gap` is

@@ -82,8 +82,6 @@ pub enum H3Mode {
     /// Every cell that intersects the settlement, and the cell that holds a settlement
     /// smaller than one cell: no settlement is left without a cell.
     Covers,
-    /// Every cell whose boundary meets the settlement (a settlement inside one cell gets none).
-    Intersects,
     /// Every cell whose centre lies in the settlement (small settlements may get none).
     Centroid,
 }
@@ -105,7 +103,6 @@ pub fn h3_cells(lonlat: &[Coord<f64>], res: Resolution) -> Vec<Option<u64>> {
 pub fn h3_cover(areas: &[MultiPolygon<f64>], res: Resolution, mode: H3Mode) -> Vec<Vec<u64>> {
     let mode = match mode {
         H3Mode::Covers => ContainmentMode::Covers,
-        H3Mode::Intersects => ContainmentMode::IntersectsBoundary,
         H3Mode::Centroid => ContainmentMode::ContainsCentroid,
     };
     areas
