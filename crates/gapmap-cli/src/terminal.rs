@@ -165,7 +165,7 @@ pub fn summary(
 pub fn resilience(o: &Outcome, settlements: &Settlements) -> String {
     let mut s = String::new();
     let r = &o.result;
-    let count = |c: RedundancyClass| r.settlement_class.iter().filter(|&&x| x == c).count();
+    let count = |c: RedundancyClass| o.settlement_class.iter().filter(|&&x| x == c).count();
     let _ = writeln!(
         s,
         "\nFibre resilience: {} junctions, {} links, {} risk units ({} of several links).",
@@ -176,7 +176,7 @@ pub fn resilience(o: &Outcome, settlements: &Settlements) -> String {
     );
     let _ = writeln!(
         s,
-        "Settlements: {} redundant, {} on a single path, {} with no path to the backbone.",
+        "Settlements (by their fibre premises): {} redundant, {} on a single path, {} with no path to the backbone.",
         count(RedundancyClass::Redundant),
         count(RedundancyClass::Single),
         count(RedundancyClass::None)

@@ -522,13 +522,16 @@ fn resilience_has_the_hand_computed_answers() {
         strs(&s, "fibre_redundancy_class"),
         ["redundant", "single", "none", ""]
     );
-    assert_eq!(strs(&s, "fibre_paths_to_backbone"), ["2", "1", "0", ""]);
+    // With one premise each, the class by premises and by core junctions agree.
     assert_eq!(
-        strs(&s, "fibre_node_paths_to_backbone"),
-        ["2", "1", "0", ""]
+        strs(&s, "core_redundancy_class"),
+        ["redundant", "single", "none", ""]
     );
+    assert_eq!(strs(&s, "core_paths_to_backbone"), ["2", "1", "0", ""]);
+    assert_eq!(strs(&s, "core_node_paths_to_backbone"), ["2", "1", "0", ""]);
     assert_eq!(col_u64(&s, "premises_single_fibre_path"), [0, 1, 0, 0]);
     assert_eq!(col_u64(&s, "premises_redundant_fibre_path"), [1, 0, 0, 0]);
+    assert_eq!(col_u64(&s, "premises_no_fibre_path"), [0, 0, 0, 0]);
     assert_eq!(c.height(), 1);
     assert_eq!(strs(&c, "kind"), ["parallel"]);
     assert_eq!(col_u64(&c, "links"), [2]);
@@ -545,17 +548,29 @@ fn resilience_has_the_hand_computed_answers() {
         ["redundant", "single", ""]
     );
 
+    // The share of redundant premises that makes a settlement redundant: with 0, any fibre
+    // premise with a path does; the core measure does not change.
+    let (s, _, _, _) = run_resilience(&["--redundant-share", "0"]);
+    assert_eq!(
+        strs(&s, "fibre_redundancy_class"),
+        ["redundant", "redundant", "none", ""]
+    );
+    assert_eq!(
+        strs(&s, "core_redundancy_class"),
+        ["redundant", "single", "none", ""]
+    );
+    let (_, mut args) = resilience_scenario();
+    args.extend(["--redundant-share", "1.5", "--out", "/nonexistent/x"].map(String::from));
+    expect_bad(&args, &["--redundant-share", "1.5"]);
+
     // Every cable its own risk: B has two edge-disjoint paths, through one junction.
     let (s, c, _, _) = run_resilience(&["--srlg-m", "0"]);
     assert_eq!(
         strs(&s, "fibre_redundancy_class"),
         ["redundant", "redundant", "none", ""]
     );
-    assert_eq!(strs(&s, "fibre_paths_to_backbone"), ["2", "2", "0", ""]);
-    assert_eq!(
-        strs(&s, "fibre_node_paths_to_backbone"),
-        ["2", "1", "0", ""]
-    );
+    assert_eq!(strs(&s, "core_paths_to_backbone"), ["2", "2", "0", ""]);
+    assert_eq!(strs(&s, "core_node_paths_to_backbone"), ["2", "1", "0", ""]);
     assert_eq!(c.height(), 0, "no single failure cuts anything");
 
     // L1 and L3 share trench T1: cutting it isolates A, and B behind it.
@@ -973,6 +988,24 @@ fn bundled_region_matches_golden_outputs() {
             Some(expected),
             "row {i}: {w} white, {g} grey, {b} black"
         );
+    }
+    // Every settlement's resilience class follows from its fibre premises (0.9 redundant).
+    let (single, redundant, none) = (
+        col_u64(&got, "premises_single_fibre_path"),
+        col_u64(&got, "premises_redundant_fibre_path"),
+        col_u64(&got, "premises_no_fibre_path"),
+    );
+    let fclass = common::opt_strs(&got, "fibre_redundancy_class");
+    for i in 0..got.height() - 1 {
+        let total = single[i] + redundant[i] + none[i];
+        let expected = if total > 0 && redundant[i] as f64 >= 0.9 * total as f64 {
+            "redundant"
+        } else if single[i] + redundant[i] > 0 {
+            "single"
+        } else {
+            "none"
+        };
+        assert_eq!(fclass[i].as_deref(), Some(expected), "row {i}");
     }
     let want = read_csv(&golden.join("settlements.csv"));
     assert_eq!(got.height(), want.height(), "row count");

@@ -49,6 +49,13 @@ pub struct ResiliencePlan {
     /// together.
     #[cfg_attr(feature = "clap", arg(long, value_name = "FIELD"))]
     pub fibre_srlg_field: Option<String>,
+    /// A settlement is `redundant` when at least this share (0–1) of its fibre premises have
+    /// two paths to the backbone that no single failure cuts.
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "SHARE", default_value_t = 0.9)
+    )]
+    pub redundant_share: f64,
 }
 
 impl Default for ResiliencePlan {
@@ -61,6 +68,7 @@ impl Default for ResiliencePlan {
             snap_m: 1.0,
             srlg_m: 2.0,
             fibre_srlg_field: None,
+            redundant_share: 0.9,
         }
     }
 }
@@ -76,6 +84,13 @@ impl ResiliencePlan {
             check_number(name, v, 0.0, true)?;
             check_at_most(name, v, 100_000.0, "metres")?;
         }
+        crate::error::check_range(
+            "--redundant-share",
+            self.redundant_share,
+            0.0,
+            1.0,
+            "(a share of the premises)",
+        )?;
         if self.backbone.is_some() && !has_fibre {
             return Err(Error::usage("--backbone needs a fibre network (--fibre)"));
         }
@@ -102,6 +117,7 @@ impl ResiliencePlan {
             snap_m: self.snap_m,
             srlg_m: self.srlg_m,
             fibre_srlg_field: self.fibre_srlg_field.clone(),
+            redundant_share: self.redundant_share,
         }
     }
 }
@@ -122,6 +138,11 @@ pub struct Outcome {
     pub splicing: Splicing,
     /// The connected pieces of the network.
     pub components: Components,
+    /// Per settlement: its class by its fibre premises (`--redundant-share`).
+    pub settlement_class: Vec<RedundancyClass>,
+    /// Per settlement and then the rural row: fibre premises with a single path, with two
+    /// paths no single failure cuts, and with no path.
+    pub premise_counts: Vec<[i64; 3]>,
 }
 
 /// Builds the graph and runs the analysis.
@@ -189,7 +210,31 @@ pub fn run(
         },
     );
     let components = graph.components();
+    let ns = result.settlement_class.len();
+    let mut premise_counts = vec![[0i64; 3]; ns + 1];
+    for (s, c) in premise_settlement.iter().zip(&result.premise_class) {
+        let k = s.map_or(ns, |s| s as usize);
+        match c {
+            Some(RedundancyClass::Single) => premise_counts[k][0] += 1,
+            Some(RedundancyClass::Redundant) => premise_counts[k][1] += 1,
+            Some(RedundancyClass::None) => premise_counts[k][2] += 1,
+            None => {}
+        }
+    }
+    let settlement_class = premise_counts[..ns]
+        .iter()
+        .map(|&[single, redundant, none]| {
+            RedundancyClass::of_premises(
+                single as u64,
+                redundant as u64,
+                none as u64,
+                plan.redundant_share,
+            )
+        })
+        .collect();
     Outcome {
+        settlement_class,
+        premise_counts,
         lines,
         graph,
         result,
@@ -201,41 +246,38 @@ pub fn run(
 }
 
 impl Outcome {
-    /// Extra settlement-table columns, one value per settlement plus the rural row.
-    pub fn settlement_columns(
-        &self,
-        premise_settlement: &[Option<u32>],
-    ) -> Vec<(String, Column<'static>)> {
+    /// Extra settlement-table columns, one value per settlement plus the rural row: the class
+    /// by the settlement's premises and their counts, then the core-junction measure.
+    pub fn settlement_columns(&self) -> Vec<(String, Column<'static>)> {
         let r = &self.result;
-        let ns = r.settlement_class.len();
-        let mut single = vec![0i64; ns + 1];
-        let mut redundant = vec![0i64; ns + 1];
-        for (s, c) in premise_settlement.iter().zip(&r.premise_class) {
-            let k = s.map_or(ns, |s| s as usize);
-            match c {
-                Some(RedundancyClass::Single) => single[k] += 1,
-                Some(RedundancyClass::Redundant) => redundant[k] += 1,
-                _ => {}
-            }
-        }
         let with_rural = |v: Vec<Option<i64>>| {
             let mut v = v;
             v.push(None);
             Column::IntOpt(v)
         };
-        let mut class: Vec<Option<Cow<'static, str>>> = r
-            .settlement_class
-            .iter()
-            .map(|c| Some(Cow::Borrowed(c.as_str())))
-            .collect();
-        class.push(None);
+        let text = |classes: &[RedundancyClass]| {
+            let mut v: Vec<Option<Cow<'static, str>>> = classes
+                .iter()
+                .map(|c| Some(Cow::Borrowed(c.as_str())))
+                .collect();
+            v.push(None);
+            Column::Text(v)
+        };
+        let count = |k: usize| Column::Int(self.premise_counts.iter().map(|c| c[k]).collect());
         vec![
             (
-                "fibre_paths_to_backbone".into(),
+                "fibre_redundancy_class".into(),
+                text(&self.settlement_class),
+            ),
+            ("premises_single_fibre_path".into(), count(0)),
+            ("premises_redundant_fibre_path".into(), count(1)),
+            ("premises_no_fibre_path".into(), count(2)),
+            (
+                "core_paths_to_backbone".into(),
                 with_rural(r.settlement_paths.iter().map(|&p| Some(p as i64)).collect()),
             ),
             (
-                "fibre_node_paths_to_backbone".into(),
+                "core_node_paths_to_backbone".into(),
                 with_rural(
                     r.settlement_node_paths
                         .iter()
@@ -243,12 +285,7 @@ impl Outcome {
                         .collect(),
                 ),
             ),
-            ("fibre_redundancy_class".into(), Column::Text(class)),
-            ("premises_single_fibre_path".into(), Column::Int(single)),
-            (
-                "premises_redundant_fibre_path".into(),
-                Column::Int(redundant),
-            ),
+            ("core_redundancy_class".into(), text(&r.settlement_class)),
         ]
     }
 
@@ -444,7 +481,14 @@ impl Outcome {
         let (pieces_cut_off, premises_cut_off) = self.cut_off();
         let g = &self.graph;
         let r = &self.result;
-        let count = |c: RedundancyClass| r.settlement_class.iter().filter(|&&x| x == c).count();
+        let counts = |classes: &[RedundancyClass]| {
+            let count = |c: RedundancyClass| classes.iter().filter(|&&x| x == c).count();
+            ClassCounts {
+                none: count(RedundancyClass::None),
+                single: count(RedundancyClass::Single),
+                redundant: count(RedundancyClass::Redundant),
+            }
+        };
         ResilienceSummary {
             backbone: backbone_path.display().to_string(),
             backbone_points: g.backbone.len(),
@@ -454,11 +498,8 @@ impl Outcome {
             risk_units: g.groups.len(),
             risk_units_of_several_links: g.groups.iter().filter(|x| x.len() > 1).count(),
             premises_on_fibre_links: self.premise_link.iter().filter(|l| l.is_some()).count(),
-            settlements_by_class: ClassCounts {
-                none: count(RedundancyClass::None),
-                single: count(RedundancyClass::Single),
-                redundant: count(RedundancyClass::Redundant),
-            },
+            settlements_by_class: counts(&self.settlement_class),
+            core_settlements_by_class: Some(counts(&r.settlement_class)),
             critical_units: r.critical.len(),
             ends_spliced: self.splicing.ends_spliced,
             crossings_unconnected: self.splicing.crossings_unconnected,

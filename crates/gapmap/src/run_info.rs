@@ -147,6 +147,14 @@ pub struct ResilienceParameters {
     pub srlg_m: f64,
     /// Shared-risk field of the fibre.
     pub fibre_srlg_field: Option<String>,
+    /// The share of its fibre premises with two paths that makes a settlement redundant.
+    #[serde(default = "nine_tenths")]
+    pub redundant_share: f64,
+}
+
+/// The redundant share of a run.json that records none.
+fn nine_tenths() -> f64 {
+    0.9
 }
 
 /// The cell-site options as they took effect.
@@ -273,8 +281,11 @@ pub struct ResilienceSummary {
     pub risk_units_of_several_links: usize,
     /// Premises that hang on a fibre link.
     pub premises_on_fibre_links: usize,
-    /// Settlements by redundancy class.
+    /// Settlements by redundancy class, by their fibre premises (`--redundant-share`).
     pub settlements_by_class: ClassCounts,
+    /// Settlements by the redundancy class of their core junctions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub core_settlements_by_class: Option<ClassCounts>,
     /// Risk units whose failure cuts premises or settlements off.
     pub critical_units: usize,
     /// Line ends spliced into another line's interior (T-junctions within `snap_m`).

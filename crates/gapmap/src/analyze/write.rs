@@ -194,7 +194,7 @@ impl<'r> Writer<'r> {
         let mut extra: Vec<(String, Column<'static>)> = r
             .resilience
             .as_ref()
-            .map(|o| o.settlement_columns(&c.settlement))
+            .map(|o| o.settlement_columns())
             .unwrap_or_default();
         // Cell sites: what one site's failure cuts off, per site and per settlement.
         let critical_sites = r.cell_sites().map(|(s, p)| {
