@@ -120,6 +120,7 @@ fn demand(g: &FibreGraph) -> Demand {
         settlement_sources,
         premise_link,
         premise_households,
+        premise_settlement: Vec::new(),
     }
 }
 

@@ -194,17 +194,17 @@ pub fn resilience(o: &Outcome, settlements: &Settlements) -> String {
     );
     let _ = writeln!(
         s,
-        "  {:>4}  {:>8}  {:>10}  {:>11}  settlements",
+        "  {:>4}  {:>8}  {:>10}  {:>11}  settlements cut (all their fibre premises)",
         "rank", "unit", "premises", "households"
     );
     for (k, u) in r.critical.iter().take(5).enumerate() {
         let names: Vec<&str> = u
-            .settlements
+            .settlements_cut
             .iter()
             .take(3)
             .map(|&s| settlements.names[s as usize].as_str())
             .collect();
-        let more = u.settlements.len().saturating_sub(3);
+        let more = u.settlements_cut.len().saturating_sub(3);
         let _ = writeln!(
             s,
             "  {:>4}  {:>8}  {:>10}  {:>11}  {}{}",

@@ -537,6 +537,9 @@ fn resilience_has_the_hand_computed_answers() {
     assert_eq!(col_u64(&c, "links"), [2]);
     assert_eq!(strs(&c, "networks"), ["n1;n2"]);
     assert_eq!(strs(&c, "settlement_ids"), ["B"]);
+    assert_eq!(col_u64(&c, "settlements_cut"), [1]);
+    assert_eq!(col_u64(&c, "settlements_affected"), [1]);
+    assert_eq!(col_u64(&c, "core_settlements_cut"), [1]);
     assert_eq!(col_u64(&c, "premises_cut"), [1]);
     assert_eq!(col_u64(&c, "households_cut"), [2]);
     let f = &geo["features"][0];
@@ -582,6 +585,7 @@ fn resilience_has_the_hand_computed_answers() {
     assert_eq!(strs(&c, "kind"), ["shared_risk_value", "parallel"]);
     assert_eq!(strs(&c, "shared_risk_value"), ["T1", ""]);
     assert_eq!(strs(&c, "settlement_ids"), ["A;B", "B"]);
+    assert_eq!(col_u64(&c, "settlements_affected"), [2, 1]);
     assert_eq!(col_u64(&c, "premises_cut"), [2, 1]);
     assert_eq!(col_u64(&c, "households_cut"), [3, 2]);
 }

@@ -49,6 +49,9 @@ struct Oracle {
     premise_class: Vec<Option<RedundancyClass>>,
     /// group → (settlements cut, premises cut, households cut), only groups that cut anything.
     critical: BTreeMap<u32, (Vec<u32>, u64, u64)>,
+    /// group → (settlements all of whose connected premises it cuts, settlements with at
+    /// least one premise cut), for the same groups.
+    by_premises: BTreeMap<u32, (Vec<u32>, u64)>,
 }
 
 fn oracle(g: &FibreGraph, d: &Demand) -> Oracle {
@@ -59,7 +62,21 @@ fn oracle(g: &FibreGraph, d: &Demand) -> Oracle {
     let mut settlement_single = vec![false; d.settlement_sources.len()];
     let mut premise_single = vec![false; d.premise_link.len()];
     let mut critical = BTreeMap::new();
+    let mut by_premises = BTreeMap::new();
+    let settlement_of = |i: usize| d.premise_settlement.get(i).copied().flatten();
+    // Connected premises per settlement.
+    let mut connected: BTreeMap<u32, u64> = BTreeMap::new();
+    for (i, l) in d.premise_link.iter().enumerate() {
+        let (Some(l), Some(s)) = (l, settlement_of(i)) else {
+            continue;
+        };
+        let link = &g.links[*l as usize];
+        if base[link.a as usize] && base[link.b as usize] {
+            *connected.entry(s).or_default() += 1;
+        }
+    }
     for (gi, links) in g.groups.iter().enumerate() {
+        let mut lost_in: BTreeMap<u32, u64> = BTreeMap::new();
         let removed: BTreeSet<usize> = links.iter().map(|&l| l as usize).collect();
         let after = reach_without(g, &removed);
         let mut cut_s = Vec::new();
@@ -86,10 +103,19 @@ fn oracle(g: &FibreGraph, d: &Demand) -> Oracle {
                 premise_single[i] = true;
                 p += 1;
                 h += u64::from(d.premise_households[i]);
+                if let Some(s) = settlement_of(i) {
+                    *lost_in.entry(s).or_default() += 1;
+                }
             }
         }
         if p > 0 || !cut_s.is_empty() {
             critical.insert(gi as u32, (cut_s, p, h));
+            let all: Vec<u32> = lost_in
+                .iter()
+                .filter(|(s, n)| connected.get(s) == Some(n))
+                .map(|(s, _)| *s)
+                .collect();
+            by_premises.insert(gi as u32, (all, lost_in.len() as u64));
         }
     }
     let settlement_class = (0..d.settlement_sources.len())
@@ -124,6 +150,7 @@ fn oracle(g: &FibreGraph, d: &Demand) -> Oracle {
         settlement_class,
         premise_class,
         critical,
+        by_premises,
     }
 }
 
@@ -246,6 +273,7 @@ fn random_case(seed: u64, srlg: bool) -> (Vec<NetworkLine>, Vec<Coord<f64>>, Dem
             settlement_sources: Vec::new(),
             premise_link: Vec::new(),
             premise_households: Vec::new(),
+            premise_settlement: Vec::new(),
         },
     )
 }
@@ -266,10 +294,20 @@ fn demand_for(g: &FibreGraph, seed: u64) -> Demand {
         .map(|_| (nl > 0 && rng.chance(0.9)).then(|| rng.below(nl) as u32))
         .collect();
     let premise_households = (0..np).map(|_| 1 + rng.below(3) as u32).collect();
+    // Premises in one of the settlements or none, at random: settlements of several premises
+    // spread over the graph.
+    let premise_settlement = premise_link
+        .iter()
+        .map(|_| {
+            let k = rng.below(6);
+            (k < 4).then_some(k as u32)
+        })
+        .collect();
     Demand {
         settlement_sources,
         premise_link,
         premise_households,
+        premise_settlement,
     }
 }
 
@@ -293,6 +331,15 @@ fn check_against_oracle(
         .map(|u| (u.group, (u.settlements.clone(), u.premises, u.households)))
         .collect();
     assert_eq!(got, o.critical, "{label}: critical units");
+    let got: BTreeMap<u32, (Vec<u32>, u64)> = r
+        .critical
+        .iter()
+        .map(|u| (u.group, (u.settlements_cut.clone(), u.settlements_affected)))
+        .collect();
+    assert_eq!(
+        got, o.by_premises,
+        "{label}: settlements cut and affected by premises"
+    );
     // Property: no critical cut disconnects a settlement called redundant.
     for u in &r.critical {
         for &s in &u.settlements {
@@ -457,6 +504,7 @@ fn sunet_classes(srlg_m: f64) -> (BTreeMap<String, (RedundancyClass, u32)>, Fibr
         settlement_sources: s.pops.iter().map(|p| vec![junction_of(p.1)]).collect(),
         premise_link: Vec::new(),
         premise_households: Vec::new(),
+        premise_settlement: Vec::new(),
     };
     let r = resilience::analyze(&g, &d);
     let out = s

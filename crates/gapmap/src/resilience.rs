@@ -207,6 +207,7 @@ pub fn run(
             settlement_sources: sources,
             premise_link: premise_link.clone(),
             premise_households: premises.households.clone(),
+            premise_settlement: premise_settlement.to_vec(),
         },
     );
     let components = graph.components();
@@ -391,12 +392,30 @@ impl Outcome {
         );
         t.push(
             "settlements_cut",
+            Column::Int(
+                units
+                    .iter()
+                    .map(|u| u.settlements_cut.len() as i64)
+                    .collect(),
+            ),
+        );
+        t.push(
+            "settlements_affected",
+            Column::Int(
+                units
+                    .iter()
+                    .map(|u| u.settlements_affected as i64)
+                    .collect(),
+            ),
+        );
+        t.push(
+            "core_settlements_cut",
             Column::Int(units.iter().map(|u| u.settlements.len() as i64).collect()),
         );
         t.push(
             "settlement_ids",
             text(&|u| {
-                u.settlements
+                u.settlements_cut
                     .iter()
                     .map(|&s| settlements.ids[s as usize].as_str())
                     .collect::<Vec<_>>()
@@ -406,7 +425,7 @@ impl Outcome {
         t.push(
             "settlement_names",
             text(&|u| {
-                u.settlements
+                u.settlements_cut
                     .iter()
                     .map(|&s| settlements.names[s as usize].as_str())
                     .collect::<Vec<_>>()

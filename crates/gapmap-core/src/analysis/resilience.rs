@@ -76,6 +76,8 @@ pub struct Demand {
     pub premise_link: Vec<Option<u32>>,
     /// Households of each premise.
     pub premise_households: Vec<u32>,
+    /// The settlement of each premise (empty: settlements affected and cut are not counted).
+    pub premise_settlement: Vec<Option<u32>>,
 }
 
 /// What one risk group's failure cuts off.
@@ -83,8 +85,12 @@ pub struct Demand {
 pub struct CriticalUnit {
     /// The risk group (unit) that fails.
     pub group: u32,
-    /// Settlements that lose every path, ascending.
+    /// Settlements whose core junctions lose every path, ascending.
     pub settlements: Vec<u32>,
+    /// Settlements all of whose connected fibre premises it cuts off, ascending.
+    pub settlements_cut: Vec<u32>,
+    /// Settlements with at least one premise it cuts off.
+    pub settlements_affected: u64,
     /// Premises it cuts off.
     pub premises: u64,
     /// Households it cuts off.
@@ -306,6 +312,37 @@ impl BridgeTree {
     }
 }
 
+/// The Euler tour of the bridge tree: each component's entry time, and the last entry time
+/// in its subtree (a subtree is the entry times `tin[k]..=tout[k]`). Children are visited in
+/// the order the tree found them.
+fn tour(tree: &BridgeTree) -> (Vec<u32>, Vec<u32>) {
+    let nc = tree.parent.len();
+    let (child_start, children) = csr(
+        nc,
+        (0..nc)
+            .filter(|&k| tree.parent[k] != u32::MAX)
+            .map(|k| (tree.parent[k] as usize, k as u32)),
+    );
+    let (mut tin, mut tout) = (vec![0u32; nc], vec![0u32; nc]);
+    if nc > 0 {
+        let mut t = 0u32;
+        let mut stack: Vec<(u32, u32)> = vec![(0, child_start[0])];
+        while let Some(&mut (k, ref mut pos)) = stack.last_mut() {
+            if *pos < child_start[k as usize + 1] {
+                let ch = children[*pos as usize];
+                *pos += 1;
+                t += 1;
+                tin[ch as usize] = t;
+                stack.push((ch, child_start[ch as usize]));
+            } else {
+                tout[k as usize] = t;
+                stack.pop();
+            }
+        }
+    }
+    (tin, tout)
+}
+
 /// Where one settlement or premise stands before any failure.
 #[derive(Debug, Clone, Copy)]
 enum Anchor {
@@ -429,6 +466,69 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
             premise_single[i] = tree.parent[k as usize] != u32::MAX || own.is_some();
         }
     }
+    // Settlements by their premises: per bridge, those with at least one premise in the
+    // child's subtree (distinct settlements per subtree: +1 at each settlement's anchors, −1
+    // at the meeting point of anchors next to each other in tour order), and those with all
+    // of their connected premises there (the bridges above the meeting point of all of them).
+    // A premise on a bridge is cut by that bridge and those above it: it counts at the
+    // bridge's child.
+    let (tin, _) = tour(&tree);
+    let settlement_of = |i: usize| demand.premise_settlement.get(i).copied().flatten();
+    let child_of = |l: u32| {
+        let (a, b) = c.ends[l as usize];
+        let (ka, kb) = (tree.comp[a as usize], tree.comp[b as usize]);
+        if tree.parent[ka as usize] == kb {
+            ka
+        } else {
+            kb
+        }
+    };
+    let mut by_settlement: Vec<(u32, u32, u32)> = premise_anchor
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| match *a {
+            Anchor::At(k, own) => {
+                let e = own.map_or(k, child_of);
+                settlement_of(i).map(|s| (s, tin[e as usize], e))
+            }
+            Anchor::Unreachable => None,
+        })
+        .collect();
+    by_settlement.sort_unstable();
+    by_settlement.dedup();
+    let mut weight = vec![0i64; ncomp];
+    let mut cut_by_premises: Vec<Vec<u32>> = vec![Vec::new(); nl];
+    for run in by_settlement.chunk_by(|x, y| x.0 == y.0) {
+        let mut meet = run[0].2;
+        for (j, &(_, _, e)) in run.iter().enumerate() {
+            weight[e as usize] += 1;
+            if j > 0 {
+                weight[tree.lca(run[j - 1].2, e) as usize] -= 1;
+            }
+            meet = tree.lca(meet, e);
+        }
+        let s = run[0].0;
+        let mut k = meet;
+        while tree.parent[k as usize] != u32::MAX {
+            cut_by_premises[tree.parent_link[k as usize] as usize].push(s);
+            k = tree.parent[k as usize];
+        }
+    }
+    for &k in tree.order.iter().rev() {
+        let p = tree.parent[k as usize];
+        if p != u32::MAX {
+            weight[p as usize] += weight[k as usize];
+        }
+    }
+    // Connected premises per settlement, for groups of several links.
+    let mut connected = vec![0u64; ns];
+    for (i, a) in premise_anchor.iter().enumerate() {
+        if let (Anchor::At(..), Some(s)) = (a, settlement_of(i)) {
+            if let Some(n) = connected.get_mut(s as usize) {
+                *n += 1;
+            }
+        }
+    }
     let mut critical: Vec<CriticalUnit> = Vec::new();
     for (gi, links) in g.groups.iter().enumerate() {
         if !same_pair[gi] {
@@ -452,9 +552,13 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
             .iter()
             .map(|&x| (own_prem[x as usize], own_hh[x as usize]))
             .fold((0, 0), |acc, v| (acc.0 + v.0, acc.1 + v.1));
+        let mut settlements_cut = std::mem::take(&mut cut_by_premises[taken]);
+        settlements_cut.sort_unstable();
         let unit = CriticalUnit {
             group: gi as u32,
             settlements: std::mem::take(&mut cut_settlements[taken]),
+            settlements_cut,
+            settlements_affected: weight[child as usize].max(0) as u64,
             premises: sub_prem[child as usize] + own.0,
             households: sub_hh[child as usize] + own.1,
         };
@@ -471,6 +575,7 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
         &premise_anchor,
         &settlement_anchor,
         demand,
+        &connected,
     );
     let multi: Vec<u32> = (0..g.groups.len() as u32)
         .filter(|&gi| !same_pair[gi as usize])
@@ -607,7 +712,10 @@ struct LocalCuts<'a> {
     /// Reachable premises sorted by the Euler tour time of their anchor component, with the
     /// prefix sums of their households.
     prem_tin: Vec<u32>,
+    prem_order: Vec<u32>,
     prem_hh_prefix: Vec<u64>,
+    /// Connected premises per settlement.
+    connected: &'a [u64],
     /// Premises anchored at each component, CSR.
     prem_at_start: Vec<u32>,
     prem_at: Vec<u32>,
@@ -630,6 +738,7 @@ impl<'a> LocalCuts<'a> {
         premise_anchor: &'a [Anchor],
         settlement_anchor: &[Anchor],
         demand: &'a Demand,
+        connected: &'a [u64],
     ) -> LocalCuts<'a> {
         let nc = tree.parent.len();
         // Children and anchors.
@@ -650,25 +759,7 @@ impl<'a> LocalCuts<'a> {
             }
         }
         let (child_start, children) = csr(nc, kids.into_iter());
-        // Euler tour.
-        let (mut tin, mut tout) = (vec![0u32; nc], vec![0u32; nc]);
-        if nc > 0 {
-            let mut t = 0u32;
-            let mut stack: Vec<(u32, u32)> = vec![(0, child_start[0])];
-            tin[0] = t;
-            while let Some(&mut (k, ref mut pos)) = stack.last_mut() {
-                if *pos < child_start[k as usize + 1] {
-                    let ch = children[*pos as usize].0;
-                    *pos += 1;
-                    t += 1;
-                    tin[ch as usize] = t;
-                    stack.push((ch, child_start[ch as usize]));
-                } else {
-                    tout[k as usize] = t;
-                    stack.pop();
-                }
-            }
-        }
+        let (tin, tout) = tour(tree);
         let at = |a: &Anchor| match a {
             Anchor::At(k, _) => Some(*k),
             Anchor::Unreachable => None,
@@ -731,7 +822,9 @@ impl<'a> LocalCuts<'a> {
             child_start,
             children,
             prem_tin,
+            prem_order,
             prem_hh_prefix,
+            connected,
             prem_at_start,
             prem_at,
             prem_on_start,
@@ -935,10 +1028,34 @@ impl<'a> LocalCuts<'a> {
                 decide(i, sc, &mut listed, &mut prem, &mut hh);
             }
         }
+        // Settlements by their premises: every premise cut, by settlement.
+        let mut cut_of: Vec<u32> = merged
+            .iter()
+            .flat_map(|&(lo, hi)| &self.prem_order[Self::range(&self.prem_tin, lo, hi)])
+            .chain(&listed)
+            .filter_map(|&i| {
+                self.demand
+                    .premise_settlement
+                    .get(i as usize)
+                    .copied()
+                    .flatten()
+            })
+            .collect();
+        cut_of.sort_unstable();
+        let mut settlements_cut = Vec::new();
+        let mut settlements_affected = 0;
+        for run in cut_of.chunk_by(|a, b| a == b) {
+            settlements_affected += 1;
+            if self.connected.get(run[0] as usize) == Some(&(run.len() as u64)) {
+                settlements_cut.push(run[0]);
+            }
+        }
         GroupCut {
             unit: CriticalUnit {
                 group,
                 settlements,
+                settlements_cut,
+                settlements_affected,
                 premises: prem,
                 households: hh,
             },
