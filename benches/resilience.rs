@@ -121,6 +121,7 @@ fn demand(g: &FibreGraph) -> Demand {
         premise_link,
         premise_households,
         premise_settlement: Vec::new(),
+        corridor_share: 0.9,
     }
 }
 

@@ -190,14 +190,15 @@ pub fn resilience(o: &Outcome, settlements: &Settlements) -> String {
     }
     let _ = writeln!(
         s,
-        "Single failures that cut off the most premises (critical_links.*):"
+        "Single failures that cut off the most premises, by corridor of units in series (critical_links.*):"
     );
     let _ = writeln!(
         s,
-        "  {:>4}  {:>8}  {:>10}  {:>11}  settlements cut (all their fibre premises)",
-        "rank", "unit", "premises", "households"
+        "  {:>4}  {:>6}  {:>10}  {:>11}  settlements cut (all their fibre premises)",
+        "rank", "units", "premises", "households"
     );
-    for (k, u) in r.critical.iter().take(5).enumerate() {
+    for (k, corridor) in r.corridors.iter().take(5).enumerate() {
+        let u = &r.critical[corridor.units[0] as usize];
         let names: Vec<&str> = u
             .settlements_cut
             .iter()
@@ -207,9 +208,9 @@ pub fn resilience(o: &Outcome, settlements: &Settlements) -> String {
         let more = u.settlements_cut.len().saturating_sub(3);
         let _ = writeln!(
             s,
-            "  {:>4}  {:>8}  {:>10}  {:>11}  {}{}",
+            "  {:>4}  {:>6}  {:>10}  {:>11}  {}{}",
             k + 1,
-            u.group + 1,
+            corridor.units.len(),
             u.premises,
             u.households,
             names.join(", "),

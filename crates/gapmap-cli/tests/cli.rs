@@ -551,6 +551,35 @@ fn resilience_has_the_hand_computed_answers() {
         ["redundant", "single", ""]
     );
 
+    // One row per corridor in critical_links.*; with --critical-units, one per unit too.
+    let (dir, mut args) = resilience_scenario();
+    let out = dir.path().join("units");
+    args.extend([
+        "--critical-units".to_string(),
+        "--out".into(),
+        out.display().to_string(),
+    ]);
+    let o = gapmap().args(&args).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let units = read_csv(&out.join("critical_units.csv"));
+    let corridors = read_csv(&out.join("critical_links.csv"));
+    assert_eq!(
+        units.height() as u64,
+        run["resilience"]["critical_units"].as_u64().unwrap()
+    );
+    assert_eq!(
+        corridors.height() as u64,
+        run["resilience"]["corridors"].as_u64().unwrap()
+    );
+    assert_eq!(
+        col_u64(&corridors, "units").iter().sum::<u64>(),
+        units.height() as u64
+    );
+    assert!(out.join("critical_units.geojson").exists());
+    assert_eq!(run["parameters"]["resilience"]["critical_units"], true);
+
     // The share of redundant premises that makes a settlement redundant: with 0, any fibre
     // premise with a path does; the core measure does not change.
     let (s, _, _, _) = run_resilience(&["--redundant-share", "0"]);

@@ -274,6 +274,7 @@ fn random_case(seed: u64, srlg: bool) -> (Vec<NetworkLine>, Vec<Coord<f64>>, Dem
             premise_link: Vec::new(),
             premise_households: Vec::new(),
             premise_settlement: Vec::new(),
+            corridor_share: 0.9,
         },
     )
 }
@@ -308,6 +309,7 @@ fn demand_for(g: &FibreGraph, seed: u64) -> Demand {
         premise_link,
         premise_households,
         premise_settlement,
+        corridor_share: 0.9,
     }
 }
 
@@ -339,6 +341,43 @@ fn check_against_oracle(
     assert_eq!(
         got, o.by_premises,
         "{label}: settlements cut and affected by premises"
+    );
+    // Corridors: every critical unit in exactly one, ranked by their first unit, each cutting
+    // less (or as much) further from the backbone, and a superset of the premises' settlements.
+    let mut seen = vec![0u32; r.critical.len()];
+    let mut last_first = None;
+    for c in &r.corridors {
+        assert!(!c.units.is_empty());
+        assert!(
+            last_first < Some(c.units[0]),
+            "{label}: corridors out of rank order"
+        );
+        last_first = Some(c.units[0]);
+        for w in c.units.windows(2) {
+            let (a, b) = (&r.critical[w[0] as usize], &r.critical[w[1] as usize]);
+            assert!(
+                a.premises >= b.premises,
+                "{label}: a corridor cuts more further out"
+            );
+            let head = &r.critical[c.units[0] as usize];
+            assert!(
+                b.premises as f64 >= d.corridor_share * head.premises as f64,
+                "{label}: a corridor's unit cuts much less than its first"
+            );
+            assert!(
+                b.settlements_cut
+                    .iter()
+                    .all(|s| a.settlements_cut.contains(s)),
+                "{label}: a corridor's inner unit cuts a settlement its outer one does not"
+            );
+        }
+        for &u in &c.units {
+            seen[u as usize] += 1;
+        }
+    }
+    assert!(
+        seen.iter().all(|&n| n == 1),
+        "{label}: a unit in no or two corridors"
     );
     // Property: no critical cut disconnects a settlement called redundant.
     for u in &r.critical {
@@ -505,6 +544,7 @@ fn sunet_classes(srlg_m: f64) -> (BTreeMap<String, (RedundancyClass, u32)>, Fibr
         premise_link: Vec::new(),
         premise_households: Vec::new(),
         premise_settlement: Vec::new(),
+        corridor_share: 0.9,
     };
     let r = resilience::analyze(&g, &d);
     let out = s

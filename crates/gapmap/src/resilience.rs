@@ -56,6 +56,17 @@ pub struct ResiliencePlan {
         arg(long, value_name = "SHARE", default_value_t = 0.9)
     )]
     pub redundant_share: f64,
+    /// Also write critical_units.* (one row per risk unit; critical_links.* has one row per
+    /// corridor of units in series).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub critical_units: bool,
+    /// A bridge joins the corridor of the bridge above it (one row of critical_links.*) when
+    /// it cuts at least this share (0–1) of what the corridor's first unit cuts.
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "SHARE", default_value_t = 0.9)
+    )]
+    pub corridor_share: f64,
 }
 
 impl Default for ResiliencePlan {
@@ -69,6 +80,8 @@ impl Default for ResiliencePlan {
             srlg_m: 2.0,
             fibre_srlg_field: None,
             redundant_share: 0.9,
+            critical_units: false,
+            corridor_share: 0.9,
         }
     }
 }
@@ -84,6 +97,13 @@ impl ResiliencePlan {
             check_number(name, v, 0.0, true)?;
             check_at_most(name, v, 100_000.0, "metres")?;
         }
+        crate::error::check_range(
+            "--corridor-share",
+            self.corridor_share,
+            0.0,
+            1.0,
+            "(a share of the premises)",
+        )?;
         crate::error::check_range(
             "--redundant-share",
             self.redundant_share,
@@ -118,8 +138,19 @@ impl ResiliencePlan {
             srlg_m: self.srlg_m,
             fibre_srlg_field: self.fibre_srlg_field.clone(),
             redundant_share: self.redundant_share,
+            critical_units: self.critical_units,
+            corridor_share: self.corridor_share,
         }
     }
+}
+
+/// The rows of a critical-failures table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CriticalRows {
+    /// One row per corridor: units in series, cut anywhere with nearly the same effect.
+    Corridors,
+    /// One row per risk unit.
+    Units,
 }
 
 /// The resilience analysis and what the outputs need of it.
@@ -143,6 +174,8 @@ pub struct Outcome {
     /// Per settlement and then the rural row: fibre premises with a single path, with two
     /// paths no single failure cuts, and with no path.
     pub premise_counts: Vec<[i64; 3]>,
+    /// `0..critical.len()`, each unit as a row of its own.
+    corridor_singles: Vec<u32>,
 }
 
 /// Builds the graph and runs the analysis.
@@ -208,6 +241,7 @@ pub fn run(
             premise_link: premise_link.clone(),
             premise_households: premises.households.clone(),
             premise_settlement: premise_settlement.to_vec(),
+            corridor_share: plan.corridor_share,
         },
     );
     let components = graph.components();
@@ -234,6 +268,7 @@ pub fn run(
         })
         .collect();
     Outcome {
+        corridor_singles: (0..result.critical.len() as u32).collect(),
         settlement_class,
         premise_counts,
         lines,
@@ -290,21 +325,45 @@ impl Outcome {
         ]
     }
 
-    /// The ranked failures: columns, and each unit's links as one MultiLineString.
+    /// The ranked failures, one row per corridor ([`CriticalRows::Corridors`], what
+    /// `critical_links.*` holds) or per risk unit: columns, and each row's links as one
+    /// MultiLineString. A corridor's cuts are those of its first unit (the most) and its last
+    /// (`_min`, the least).
     pub fn critical_table<'a>(
         &'a self,
         fibre: &'a Fibre,
         settlements: &'a Settlements,
+        rows: CriticalRows,
     ) -> FeatureTable<'a> {
         let g = &self.graph;
         let units = &self.result.critical;
+        let rows: Vec<&[u32]> = match rows {
+            CriticalRows::Corridors => self
+                .result
+                .corridors
+                .iter()
+                .map(|c| c.units.as_slice())
+                .collect(),
+            CriticalRows::Units => self
+                .corridor_singles
+                .iter()
+                .map(std::slice::from_ref)
+                .collect(),
+        };
+        let links_of = |row: &[u32]| -> Vec<u32> {
+            row.iter()
+                .flat_map(|&u| g.groups[units[u as usize].group as usize].iter().copied())
+                .collect()
+        };
+        let first = |row: &[u32]| &units[row[0] as usize];
+        let last = |row: &[u32]| &units[row[row.len() - 1] as usize];
         let mut t = FeatureTable {
             columns: Vec::new(),
-            geometries: units
+            geometries: rows
                 .iter()
-                .map(|u| {
+                .map(|row| {
                     GeomRef::Owned(Geometry::MultiLineString(MultiLineString::new(
-                        g.groups[u.group as usize]
+                        links_of(row)
                             .iter()
                             .map(|&l| {
                                 LineString::new(g.link_coords(&self.lines, l as usize).to_vec())
@@ -314,29 +373,22 @@ impl Outcome {
                 })
                 .collect(),
         };
-        let n = units.len();
-        let text = |f: &dyn Fn(&resilience::CriticalUnit) -> String| {
-            Column::Text(units.iter().map(|u| Some(Cow::Owned(f(u)))).collect())
+        let n = rows.len();
+        let text = |f: &dyn Fn(&[u32]) -> String| {
+            Column::Text(rows.iter().map(|r| Some(Cow::Owned(f(r)))).collect())
         };
-        let kind = |u: &resilience::CriticalUnit| {
-            let gi = u.group as usize;
-            match (
-                g.groups[gi].len() > 1,
-                g.group_by_value[gi],
-                g.group_by_geometry[gi],
-            ) {
-                (false, _, _) => "link",
-                (true, true, true) => "shared_risk_value+parallel",
-                (true, true, false) => "shared_risk_value",
-                (true, false, _) => "parallel",
-            }
-            .to_string()
+        let int = |f: &dyn Fn(&[u32]) -> i64| Column::Int(rows.iter().map(|r| f(r)).collect());
+        let kind = |gi: usize| match (
+            g.groups[gi].len() > 1,
+            g.group_by_value[gi],
+            g.group_by_geometry[gi],
+        ) {
+            (false, _, _) => "link",
+            (true, true, true) => "shared_risk_value+parallel",
+            (true, true, false) => "shared_risk_value",
+            (true, false, _) => "parallel",
         };
-        let names_of = |u: &resilience::CriticalUnit, f: &dyn Fn(u32) -> Option<String>| {
-            let mut v: Vec<String> = g.groups[u.group as usize]
-                .iter()
-                .filter_map(|&l| f(l))
-                .collect();
+        let joined = |mut v: Vec<String>| {
             v.sort();
             v.dedup();
             v.join(";")
@@ -344,44 +396,65 @@ impl Outcome {
         let feature_of = |l: u32| {
             &fibre.features[self.lines[g.links[l as usize].line as usize].feature as usize]
         };
+        let names = |u: &resilience::CriticalUnit, of: &[String]| {
+            u.settlements_cut
+                .iter()
+                .map(|&s| of[s as usize].as_str())
+                .collect::<Vec<_>>()
+                .join(";")
+        };
         t.push("rank", Column::Int((1..=n as i64).collect()));
+        t.push("units", int(&|r| r.len() as i64));
         t.push(
-            "unit_id",
-            Column::Int(units.iter().map(|u| u.group as i64 + 1).collect()),
+            "unit_ids",
+            text(&|r| {
+                r.iter()
+                    .map(|&u| (units[u as usize].group + 1).to_string())
+                    .collect::<Vec<_>>()
+                    .join(";")
+            }),
         );
-        t.push("kind", text(&kind));
         t.push(
-            "links",
-            Column::Int(
-                units
-                    .iter()
-                    .map(|u| g.groups[u.group as usize].len() as i64)
-                    .collect(),
-            ),
+            "kind",
+            text(&|r| {
+                joined(
+                    r.iter()
+                        .map(|&u| kind(units[u as usize].group as usize).to_string())
+                        .collect(),
+                )
+            }),
         );
+        t.push("links", int(&|r| links_of(r).len() as i64));
         t.push(
             "networks",
-            text(&|u| {
-                names_of(u, &|l| {
-                    Some(fibre.networks[feature_of(l).network as usize].clone())
-                })
+            text(&|r| {
+                joined(
+                    links_of(r)
+                        .iter()
+                        .map(|&l| fibre.networks[feature_of(l).network as usize].clone())
+                        .collect(),
+                )
             }),
         );
         t.push(
             "shared_risk_value",
-            text(&|u| {
-                names_of(u, &|l| {
-                    feature_of(l).srlg.map(|s| fibre.srlgs[s as usize].clone())
-                })
+            text(&|r| {
+                joined(
+                    links_of(r)
+                        .iter()
+                        .filter_map(|&l| {
+                            feature_of(l).srlg.map(|s| fibre.srlgs[s as usize].clone())
+                        })
+                        .collect(),
+                )
             }),
         );
         t.push(
             "length_m",
             Column::Float(
-                units
-                    .iter()
-                    .map(|u| {
-                        let m: f64 = g.groups[u.group as usize]
+                rows.iter()
+                    .map(|r| {
+                        let m: f64 = links_of(r)
                             .iter()
                             .map(|&l| g.links[l as usize].length_m)
                             .sum();
@@ -392,59 +465,33 @@ impl Outcome {
         );
         t.push(
             "settlements_cut",
-            Column::Int(
-                units
-                    .iter()
-                    .map(|u| u.settlements_cut.len() as i64)
-                    .collect(),
-            ),
+            int(&|r| first(r).settlements_cut.len() as i64),
         );
         t.push(
             "settlements_affected",
-            Column::Int(
-                units
-                    .iter()
-                    .map(|u| u.settlements_affected as i64)
-                    .collect(),
-            ),
+            int(&|r| first(r).settlements_affected as i64),
         );
         t.push(
             "core_settlements_cut",
-            Column::Int(units.iter().map(|u| u.settlements.len() as i64).collect()),
+            int(&|r| first(r).settlements.len() as i64),
         );
         t.push(
             "settlement_ids",
-            text(&|u| {
-                u.settlements_cut
-                    .iter()
-                    .map(|&s| settlements.ids[s as usize].as_str())
-                    .collect::<Vec<_>>()
-                    .join(";")
-            }),
+            text(&|r| names(first(r), &settlements.ids)),
         );
         t.push(
             "settlement_names",
-            text(&|u| {
-                u.settlements_cut
-                    .iter()
-                    .map(|&s| settlements.names[s as usize].as_str())
-                    .collect::<Vec<_>>()
-                    .join(";")
-            }),
+            text(&|r| names(first(r), &settlements.names)),
         );
-        t.push(
-            "premises_cut",
-            Column::Int(units.iter().map(|u| u.premises as i64).collect()),
-        );
-        t.push(
-            "households_cut",
-            Column::Int(units.iter().map(|u| u.households as i64).collect()),
-        );
+        t.push("premises_cut", int(&|r| first(r).premises as i64));
+        t.push("premises_cut_min", int(&|r| last(r).premises as i64));
+        t.push("households_cut", int(&|r| first(r).households as i64));
+        t.push("households_cut_min", int(&|r| last(r).households as i64));
         // simplestyle: darker and wider with more premises cut (the same classes as the .qml).
-        let (stroke, width): (Vec<_>, Vec<_>) = units
+        let (stroke, width): (Vec<_>, Vec<_>) = rows
             .iter()
-            .map(|u| {
-                let (s, w) = gapmap_io::write::style::critical_stroke(u.premises);
+            .map(|r| {
+                let (s, w) = gapmap_io::write::style::critical_stroke(first(r).premises);
                 (s, i64::from(w))
             })
             .unzip();
@@ -454,7 +501,7 @@ impl Outcome {
             stroke: Some(Paint::Each(stroke)),
             stroke_width: Some(Paint::Each(width)),
         }
-        .push_to(&mut t, units.len());
+        .push_to(&mut t, n);
         t
     }
 
@@ -520,6 +567,7 @@ impl Outcome {
             settlements_by_class: counts(&self.settlement_class),
             core_settlements_by_class: Some(counts(&r.settlement_class)),
             critical_units: r.critical.len(),
+            corridors: r.corridors.len(),
             ends_spliced: self.splicing.ends_spliced,
             crossings_unconnected: self.splicing.crossings_unconnected,
             pieces: self.components.reaches_backbone.len(),

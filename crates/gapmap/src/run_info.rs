@@ -150,6 +150,12 @@ pub struct ResilienceParameters {
     /// The share of its fibre premises with two paths that makes a settlement redundant.
     #[serde(default = "nine_tenths")]
     pub redundant_share: f64,
+    /// critical_units.* was written too.
+    #[serde(default)]
+    pub critical_units: bool,
+    /// The share of its first unit's cut that a bridge must cut to join a corridor.
+    #[serde(default = "nine_tenths")]
+    pub corridor_share: f64,
 }
 
 /// The redundant share of a run.json that records none.
@@ -288,6 +294,9 @@ pub struct ResilienceSummary {
     pub core_settlements_by_class: Option<ClassCounts>,
     /// Risk units whose failure cuts premises or settlements off.
     pub critical_units: usize,
+    /// Corridors of those units (the rows of critical_links.*).
+    #[serde(default)]
+    pub corridors: usize,
     /// Line ends spliced into another line's interior (T-junctions within `snap_m`).
     #[serde(default)]
     pub ends_spliced: usize,

@@ -78,6 +78,9 @@ pub struct Demand {
     pub premise_households: Vec<u32>,
     /// The settlement of each premise (empty: settlements affected and cut are not counted).
     pub premise_settlement: Vec<Option<u32>>,
+    /// A bridge joins the corridor above it when it cuts at least this share (0–1) of what
+    /// the corridor's first unit cuts (see [`Corridor`]).
+    pub corridor_share: f64,
 }
 
 /// What one risk group's failure cuts off.
@@ -111,6 +114,20 @@ pub struct Resilience {
     /// Groups whose failure cuts off at least one premise or settlement, ranked by premises,
     /// then households, then settlements cut, then group id.
     pub critical: Vec<CriticalUnit>,
+    /// The critical units in corridors, ranked as their first unit.
+    pub corridors: Vec<Corridor>,
+}
+
+/// A corridor: critical units in series, cut anywhere with nearly the same effect: bridges
+/// down one path of the bridge tree, each into the branch its upper neighbour cuts the most
+/// of, each cutting at least [`Demand::corridor_share`] of what the first cuts. Side
+/// branches start corridors of their own, and every unit of several links is one. A trunk
+/// cut into many links, losing a few premises to side streets at each, is one corridor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Corridor {
+    /// Indices into [`Resilience::critical`], from the backbone side outwards: the first cuts
+    /// the most, the last the least.
+    pub units: Vec<u32>,
 }
 
 /// The graph with every backbone junction merged into one node, `root`.
@@ -530,6 +547,8 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
         }
     }
     let mut critical: Vec<CriticalUnit> = Vec::new();
+    // The bridge tree component below each bridge unit.
+    let mut group_child = vec![u32::MAX; g.groups.len()];
     for (gi, links) in g.groups.iter().enumerate() {
         if !same_pair[gi] {
             continue;
@@ -563,6 +582,7 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
             households: sub_hh[child as usize] + own.1,
         };
         if unit.premises > 0 || !unit.settlements.is_empty() {
+            group_child[gi] = child;
             critical.push(unit);
         }
     }
@@ -605,6 +625,7 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
             .then(b.settlements.len().cmp(&a.settlements.len()))
             .then(a.group.cmp(&b.group))
     });
+    let corridors = corridors(&critical, &group_child, &tree, demand.corridor_share);
 
     let settlement_class: Vec<RedundancyClass> = (0..ns)
         .map(|s| match settlement_anchor[s] {
@@ -657,7 +678,73 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
         settlement_class,
         premise_class,
         critical,
+        corridors,
     }
+}
+
+/// The critical units in corridors (see [`Corridor`]), in the order of their first units.
+/// Top down the bridge tree, a bridge continues the corridor of the bridge above it when it
+/// leads to the branch that the upper one cuts the most of (its heaviest critical child) and
+/// still cuts at least `share` of what the corridor's first unit cuts.
+fn corridors(
+    critical: &[CriticalUnit],
+    group_child: &[u32],
+    tree: &BridgeTree,
+    share: f64,
+) -> Vec<Corridor> {
+    let nc = tree.parent.len();
+    // The critical bridge above each component.
+    let mut unit_at = vec![u32::MAX; nc];
+    for (i, u) in critical.iter().enumerate() {
+        let k = group_child[u.group as usize];
+        if k != u32::MAX {
+            unit_at[k as usize] = i as u32;
+        }
+    }
+    // Each component's heaviest critical child (most premises, then the better ranked).
+    let mut heaviest = vec![u32::MAX; nc];
+    for k in 0..nc {
+        let (p, u) = (tree.parent[k], unit_at[k]);
+        if u == u32::MAX || p == u32::MAX {
+            continue;
+        }
+        let h = &mut heaviest[p as usize];
+        if *h == u32::MAX || u < unit_at[*h as usize] {
+            *h = k as u32;
+        }
+    }
+    // Corridor of each component's bridge, top down; corridors as (head, units).
+    let mut corridor_of = vec![u32::MAX; nc];
+    let mut found: Vec<Vec<u32>> = Vec::new();
+    for &k in &tree.order {
+        let u = unit_at[k as usize];
+        if u == u32::MAX {
+            continue;
+        }
+        let p = tree.parent[k as usize];
+        let joins =
+            p != u32::MAX && unit_at[p as usize] != u32::MAX && heaviest[p as usize] == k && {
+                let c = corridor_of[p as usize];
+                let head = &critical[found[c as usize][0] as usize];
+                critical[u as usize].premises as f64 >= share * head.premises as f64
+            };
+        if joins {
+            let c = corridor_of[p as usize];
+            corridor_of[k as usize] = c;
+            found[c as usize].push(u);
+        } else {
+            corridor_of[k as usize] = found.len() as u32;
+            found.push(vec![u]);
+        }
+    }
+    // Units of several links are corridors of their own; all in the order of their first unit.
+    found.extend(
+        (0..critical.len() as u32)
+            .filter(|&i| group_child[critical[i as usize].group as usize] == u32::MAX)
+            .map(|i| vec![i]),
+    );
+    found.sort_by_key(|units| units[0]);
+    found.into_iter().map(|units| Corridor { units }).collect()
 }
 
 /// What one group of several links cuts off; `premises` lists only those not already single
@@ -1331,6 +1418,93 @@ pub fn settlement_sources(
 #[cfg(test)]
 mod tests {
     use super::RedundancyClass::{self, None as NoPath, Redundant, Single};
+    use super::{analyze, Demand};
+    use crate::network::{FibreGraph, GraphOptions, NetworkLine};
+    use geo::Coord;
+
+    #[test]
+    fn bridges_in_series_are_one_corridor_until_the_route_branches() {
+        // Backbone at (0, 0); a route of three links east to (300, 0), where it branches
+        // east and north. One premise on each link.
+        let line = |a: (f64, f64), b: (f64, f64), feature: u32| NetworkLine {
+            coords: vec![Coord { x: a.0, y: a.1 }, Coord { x: b.0, y: b.1 }],
+            feature,
+            network: 0,
+            srlg: None,
+        };
+        let lines = vec![
+            line((0.0, 0.0), (100.0, 0.0), 0),
+            line((100.0, 0.0), (200.0, 0.0), 1),
+            line((200.0, 0.0), (300.0, 0.0), 2),
+            line((300.0, 0.0), (400.0, 0.0), 3),
+            line((300.0, 0.0), (300.0, 100.0), 4),
+        ];
+        let g = FibreGraph::build(&lines, &[Coord { x: 0.0, y: 0.0 }], GraphOptions::default());
+        assert_eq!(g.links.len(), 5);
+        let link_of_line = |li: u32| g.links.iter().position(|l| l.line == li).unwrap() as u32;
+        let d = Demand {
+            settlement_sources: vec![],
+            premise_link: (0..5).map(|li| Some(link_of_line(li))).collect(),
+            premise_households: vec![1; 5],
+            premise_settlement: vec![Some(0), Some(0), Some(1), Some(1), Some(2)],
+            corridor_share: 0.5,
+        };
+        let r = analyze(&g, &d);
+        let cut: Vec<(u32, u64)> = r
+            .critical
+            .iter()
+            .map(|u| {
+                (
+                    g.links[g.groups[u.group as usize][0] as usize].line,
+                    u.premises,
+                )
+            })
+            .collect();
+        assert_eq!(cut, vec![(0, 5), (1, 4), (2, 3), (3, 1), (4, 1)]);
+        let corridors: Vec<Vec<u32>> = r.corridors.iter().map(|c| c.units.clone()).collect();
+        // Cutting 4 and 3 of the first's 5 (at least half), then the branch of 1: apart.
+        assert_eq!(corridors, vec![vec![0, 1, 2], vec![3], vec![4]]);
+        // Asking for 0.7 of the first unit's premises, the third link (3 of 5) starts anew,
+        // and neither branch (1 of its 3) follows it.
+        let r = analyze(
+            &g,
+            &Demand {
+                corridor_share: 0.7,
+                ..d.clone()
+            },
+        );
+        let corridors: Vec<Vec<u32>> = r.corridors.iter().map(|c| c.units.clone()).collect();
+        assert_eq!(corridors, vec![vec![0, 1], vec![2], vec![3], vec![4]]);
+        // Asking for 0.2, the heavier branch (the better ranked of two equal ones) follows the
+        // trunk; the other starts its own.
+        let r = analyze(
+            &g,
+            &Demand {
+                corridor_share: 0.2,
+                ..d.clone()
+            },
+        );
+        let corridors: Vec<Vec<u32>> = r.corridors.iter().map(|c| c.units.clone()).collect();
+        assert_eq!(corridors, vec![vec![0, 1, 2, 3], vec![4]]);
+        // By premises (settlement 0: the premises on links 0 and 1; 1: on 2 and 3; 2: on 4):
+        // the first link cuts all three; the second all of 1 and 2 and one premise of 0; the
+        // third all of 1 and 2; the branches one premise each.
+        let by: Vec<(Vec<u32>, u64)> = r
+            .critical
+            .iter()
+            .map(|u| (u.settlements_cut.clone(), u.settlements_affected))
+            .collect();
+        assert_eq!(
+            by,
+            vec![
+                (vec![0, 1, 2], 3),
+                (vec![1, 2], 3),
+                (vec![1, 2], 2),
+                (vec![], 1),
+                (vec![2], 1),
+            ]
+        );
+    }
 
     #[test]
     fn an_area_is_redundant_when_enough_of_its_premises_are() {

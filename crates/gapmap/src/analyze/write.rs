@@ -120,6 +120,35 @@ const ARTIFACTS: &[Artifact] = &[
         },
     },
     Artifact {
+        files: &["critical_units.csv", "critical_units.parquet"],
+        start: 17,
+        wanted: |w| w.tables && w.critical_units.is_some(),
+        prepare: None,
+        write: |w, f| match &w.critical_units {
+            Some(t) => res::write_critical_tables(
+                t,
+                &f.path("critical_units.csv"),
+                &f.path("critical_units.parquet"),
+            ),
+            None => Ok(()),
+        },
+    },
+    Artifact {
+        files: &["critical_units.geojson"],
+        start: 18,
+        wanted: |w| w.maps && w.critical_units.is_some(),
+        prepare: None,
+        write: |w, f| match &w.critical_units {
+            Some(t) => Ok(write_geojson(
+                &f.path("critical_units.geojson"),
+                "critical_units",
+                &w.own_crs()?,
+                t,
+            )?),
+            None => Ok(()),
+        },
+    },
+    Artifact {
         files: &["critical_sites.csv", "critical_sites.parquet"],
         start: 8,
         wanted: |w| w.tables && w.critical_sites.is_some(),
@@ -178,6 +207,8 @@ struct Writer<'r> {
     /// Resilience and cell-site columns of the settlement table (rural row last).
     extra: Vec<(String, Column<'static>)>,
     critical: Option<FeatureTable<'r>>,
+    /// One row per risk unit (`--critical-units`).
+    critical_units: Option<FeatureTable<'r>>,
     critical_sites: Option<CriticalSites>,
     /// The tolerance still to apply to the web maps (0 when the outlines were simplified as
     /// they were made, or are not simplified).
@@ -216,7 +247,15 @@ impl<'r> Writer<'r> {
             ));
         }
         let critical = match (&r.resilience, &r.layers.fibre) {
-            (Some(o), Some(f)) => Some(o.critical_table(f, &r.layers.settlements)),
+            (Some(o), Some(f)) => {
+                Some(o.critical_table(f, &r.layers.settlements, res::CriticalRows::Corridors))
+            }
+            _ => None,
+        };
+        let critical_units = match (&r.resilience, &r.layers.fibre) {
+            (Some(o), Some(f)) if r.plan.resilience.critical_units => {
+                Some(o.critical_table(f, &r.layers.settlements, res::CriticalRows::Units))
+            }
             _ => None,
         };
         let tolerance_m = if maps && r.early_simplify_m.is_none() {
@@ -230,6 +269,7 @@ impl<'r> Writer<'r> {
             tables: r.plan.wants(Output::Tables),
             extra,
             critical,
+            critical_units,
             critical_sites,
             tolerance_m,
             gaps: OnceLock::new(),
