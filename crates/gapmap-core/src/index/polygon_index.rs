@@ -95,6 +95,26 @@ impl PolygonIndex {
         self.num_features
     }
 
+    /// The box around every indexed polygon (`None` when there are none), from the parts'
+    /// boxes: no vertex is visited again.
+    pub fn extent(&self) -> Option<Rect<f64>> {
+        self.part_box.iter().flatten().fold(None, |acc, b| {
+            Some(match acc {
+                None => *b,
+                Some(a) => Rect::new(
+                    geo::Coord {
+                        x: a.min().x.min(b.min().x),
+                        y: a.min().y.min(b.min().y),
+                    },
+                    geo::Coord {
+                        x: a.max().x.max(b.max().x),
+                        y: a.max().y.max(b.max().y),
+                    },
+                ),
+            })
+        })
+    }
+
     /// Pushes the ids of parts whose bounding box contains `p` (phase one of a query).
     #[inline]
     pub fn candidate_parts(&self, p: Coord<f64>, out: &mut Vec<u32>) {

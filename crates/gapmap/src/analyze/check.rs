@@ -107,8 +107,14 @@ fn where_text(l: &LayerExtent) -> String {
 }
 
 /// Checks the inputs (see the module). Never fails itself: a problem is in the result.
+/// `settlements_extent` is the box around the settlements (their index has it);
 /// `drop_distance_m` is how far fibre reaches.
-pub fn check_inputs(layers: &Layers, drop_distance_m: f64, target: &Crs) -> Plausibility {
+pub fn check_inputs(
+    layers: &Layers,
+    settlements_extent: Option<Rect<f64>>,
+    drop_distance_m: f64,
+    target: &Crs,
+) -> Plausibility {
     let to_wgs84 = Transform::new(target, &Crs::wgs84()).ok();
     let centre =
         |e: Option<Rect<f64>>| e.and_then(|e| to_wgs84.as_ref().and_then(|t| centre_lonlat(e, t)));
@@ -144,12 +150,7 @@ pub fn check_inputs(layers: &Layers, drop_distance_m: f64, target: &Crs) -> Plau
         None,
     );
     let s = &layers.settlements;
-    // Millions of vertices for a national layer: on the pool.
-    let s_extent = s
-        .areas
-        .par_iter()
-        .filter_map(|a| extent(a.0.iter().flat_map(|p| p.exterior().0.iter().copied())))
-        .reduce_with(|a, b| extent([a.min(), a.max(), b.min(), b.max()].into_iter()).unwrap_or(a));
+    let s_extent = settlements_extent;
     push(
         "settlements",
         Some(&s.info),

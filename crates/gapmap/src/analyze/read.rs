@@ -77,6 +77,7 @@ impl Inputs {
     pub fn plausibility(&self) -> super::check::Plausibility {
         super::check::check_inputs(
             &self.layers,
+            self.settlement_index.extent(),
             self.checked.params.drop_distance_m,
             &self.ctx.target,
         )
