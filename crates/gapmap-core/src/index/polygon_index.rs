@@ -185,6 +185,21 @@ mod tests {
     use geo::{coord, polygon};
 
     #[test]
+    fn extent_is_the_box_around_every_polygon() {
+        let a = polygon![(x: 0.0, y: 0.0), (x: 2.0, y: 0.0), (x: 2.0, y: 1.0)];
+        let b = polygon![(x: -5.0, y: 3.0), (x: 1.0, y: 3.0), (x: 1.0, y: 9.0)];
+        let idx = PolygonIndex::new(&[MultiPolygon::new(vec![a]), MultiPolygon::new(vec![b])]);
+        assert_eq!(
+            idx.extent(),
+            Some(Rect::new(
+                coord! { x: -5.0, y: 0.0 },
+                coord! { x: 2.0, y: 9.0 }
+            ))
+        );
+        assert_eq!(PolygonIndex::new(&[]).extent(), None);
+    }
+
+    #[test]
     fn first_covering_respects_input_order_and_boundary() {
         let a = polygon![(x: 0., y: 0.), (x: 10., y: 0.), (x: 10., y: 10.), (x: 0., y: 10.)];
         let b = polygon![(x: 10., y: 0.), (x: 20., y: 0.), (x: 20., y: 10.), (x: 10., y: 10.)];

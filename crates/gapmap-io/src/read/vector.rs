@@ -28,7 +28,7 @@ pub struct ReadContext {
 }
 
 /// The centre of the layer `layer` of `path` in longitude and latitude (see
-/// [`VectorLayer::centre_lonlat`]), for choosing a working CRS before reading. A layer
+/// [`VectorLayer::centre_in_target`]), for choosing a working CRS before reading. A layer
 /// without a CRS is read in `assume_crs`.
 pub fn layer_centre_lonlat(
     path: &Path,
@@ -40,7 +40,7 @@ pub fn layer_centre_lonlat(
     ctx.assume_crs = assume_crs
         .map(|c| Crs::parse(c, "--assume-crs"))
         .transpose()?;
-    Ok(VectorLayer::open(path, layer, layer_flag, &ctx)?.centre_lonlat())
+    Ok(VectorLayer::open(path, layer, layer_flag, &ctx)?.centre_in_target())
 }
 
 /// A [`ReadContext`] that can be sent to another thread, where
@@ -338,10 +338,10 @@ impl VectorLayer {
         })
     }
 
-    /// The centre of the layer's extent, in longitude and latitude (`None` for an empty layer
-    /// or one whose centre cannot be reprojected). Cheap where the format keeps its extent
-    /// (GeoPackage, Shapefile); otherwise GDAL reads the layer once.
-    pub fn centre_lonlat(&self) -> Option<Coord<f64>> {
+    /// The centre of the layer's extent in the CRS the layer is read into (`None` for an
+    /// empty layer or one whose centre cannot be reprojected). Cheap where the format keeps
+    /// its extent (GeoPackage, Shapefile); otherwise GDAL reads the layer once.
+    pub fn centre_in_target(&self) -> Option<Coord<f64>> {
         let e = self.layer.get_extent().ok()?;
         let c = Coord {
             x: (e.MinX + e.MaxX) / 2.0,
@@ -350,8 +350,7 @@ impl VectorLayer {
         if !(c.x.is_finite() && c.y.is_finite()) {
             return None;
         }
-        let to = Transform::new(&self.crs, &Crs::wgs84()).ok()?;
-        to.points(&[c]).ok()?.first().copied()
+        self.transform.points(&[c]).ok()?.first().copied()
     }
 
     /// Index of a field, or `None`.
