@@ -165,6 +165,49 @@ fn aid_classes_goals_and_areas_have_the_hand_computed_answers() {
     assert_eq!(ints(&s, "goal_half_missing_households"), vec![1, 1]);
     assert_eq!(ints(&s, "goal_half_met"), vec![0, 0]);
 
+    // Other goal sets: the EU's 2030 targets (every premise with gigabit fibre and with 5G),
+    // or none but the --goal given.
+    let eu = analyze(
+        dir.path(),
+        &base,
+        "eu",
+        &["--aid-year", "2026", "--goals", "eu2030"],
+    );
+    let e = read_csv(&eu.join("settlements.csv"));
+    assert!(e.column("goal_se2025_1gbps_share").is_err());
+    // 2 of 5 premises in S are fibre passed: 3 missing; none has 5G: 5 missing.
+    assert_eq!(ints(&e, "goal_eu2030_gigabit_missing_premises"), vec![3, 1]);
+    assert_eq!(ints(&e, "goal_eu2030_5g_missing_premises"), vec![5, 1]);
+    let none = analyze(
+        dir.path(),
+        &base,
+        "none",
+        &[
+            "--aid-year",
+            "2026",
+            "--goals",
+            "none",
+            "--goal",
+            "half:fibre:50",
+        ],
+    );
+    let n = read_csv(&none.join("settlements.csv"));
+    let goal_columns: Vec<String> = n
+        .get_column_names()
+        .iter()
+        .filter(|c| c.starts_with("goal_"))
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(
+        goal_columns,
+        [
+            "goal_half_share",
+            "goal_half_met",
+            "goal_half_missing_premises",
+            "goal_half_missing_households"
+        ]
+    );
+
     // Aid areas: {p3, p6} (one 250 m cell) and {p5}.
     let areas = json(&out.join("aid_areas.geojson"));
     let feats = areas["features"].as_array().unwrap();

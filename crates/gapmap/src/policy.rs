@@ -44,6 +44,34 @@ impl From<PresetArg> for AidPreset {
     }
 }
 
+/// The national or EU goals an analysis measures, besides any `--goal`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum GoalSetArg {
+    /// Sweden's goals for 2025: 98 % with 1 Gbit/s, 99.9 % with 100 Mbit/s, 4G everywhere.
+    #[serde(rename = "se2025")]
+    #[cfg_attr(feature = "clap", value(name = "se2025"))]
+    Se2025,
+    /// The EU's Digital Decade for 2030: gigabit for every premise, 5G everywhere people live.
+    #[serde(rename = "eu2030")]
+    #[cfg_attr(feature = "clap", value(name = "eu2030"))]
+    Eu2030,
+    /// None (only the `--goal`s given).
+    #[serde(rename = "none")]
+    None,
+}
+
+impl GoalSetArg {
+    /// The goals of the set.
+    pub fn goals(self) -> Vec<Goal> {
+        match self {
+            GoalSetArg::Se2025 => Goal::sweden_2025(),
+            GoalSetArg::Eu2030 => Goal::eu_2030(),
+            GoalSetArg::None => Vec::new(),
+        }
+    }
+}
+
 /// How an area's state-aid class follows from its premises' classes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
@@ -154,6 +182,13 @@ pub struct PolicyPlan {
     /// `any-white` (white when any premise is white: areas a tender may cover).
     #[cfg_attr(feature = "clap", arg(long, value_enum, default_value = "majority"))]
     pub area_class_rule: AreaRuleArg,
+    /// The goals measured besides any --goal: `se2025` (Sweden's 2025 goals), `eu2030` (the
+    /// EU's Digital Decade: gigabit for every premise, 5G everywhere) or `none`.
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "goals", value_enum, default_value = "se2025")
+    )]
+    pub goal_set: GoalSetArg,
     /// Another goal, beside Sweden's 2025 goals: NAME:MEASURE:PERCENT[:premises], where
     /// MEASURE is fibre, 100mbps, 4g or 5g and the share is of households + workplaces (or of
     /// premises), e.g. gigabit2030:fibre:100. Repeatable.
@@ -176,6 +211,7 @@ impl Default for PolicyPlan {
             aid_cell_m: 250.0,
             mobile_stand_in: StandInArg::Any5g,
             area_class_rule: AreaRuleArg::Majority,
+            goal_set: GoalSetArg::Se2025,
             goals: Vec::new(),
         }
     }
@@ -202,7 +238,7 @@ pub struct Policy {
 }
 
 impl PolicyPlan {
-    /// Checks the flags; returns the goals (Sweden's 2025 goals, then the custom ones).
+    /// Checks the flags; returns the goals (the --goals set, then the custom ones).
     pub fn validate(&self) -> Result<Vec<Goal>> {
         check_number("--aid-cell-m", self.aid_cell_m, 1.0, true)?;
         check_at_most("--aid-cell-m", self.aid_cell_m, 100_000.0, "metres")?;
@@ -213,7 +249,7 @@ impl PolicyPlan {
                 )));
             }
         }
-        let mut goals = Goal::sweden_2025();
+        let mut goals = self.goal_set.goals();
         for spec in &self.goals {
             let g = Goal::parse(spec).map_err(|m| Error::Usage(format!("--goal: {m}")))?;
             if goals.iter().any(|o| o.name == g.name) {

@@ -128,6 +128,26 @@ impl Goal {
         ]
     }
 
+    /// The EU's Digital Decade targets for 2030 (Decision (EU) 2022/2481): a gigabit network
+    /// for every premise (fibre passed; a fibre network counts as gigabit) and 5G in all
+    /// populated areas (5G of any operator at every premise).
+    pub fn eu_2030() -> Vec<Goal> {
+        vec![
+            Goal {
+                name: "eu2030_gigabit".into(),
+                measure: Measure::Fibre,
+                base: Base::Premises,
+                target_ppm: 1_000_000,
+            },
+            Goal {
+                name: "eu2030_5g".into(),
+                measure: Measure::Mobile5g,
+                base: Base::Premises,
+                target_ppm: 1_000_000,
+            },
+        ]
+    }
+
     /// Parses `NAME:MEASURE:PERCENT[:premises]`, e.g. `gigabit2030:fibre:100`.
     pub fn parse(spec: &str) -> Result<Goal, String> {
         let parts: Vec<&str> = spec.split(':').collect();
