@@ -175,3 +175,39 @@ fn grid_bad_input_exits_2() {
     assert_eq!(o.status.code(), Some(2));
     assert!(!dir.path().join("grid").exists());
 }
+
+#[test]
+fn squares_outside_sweref_are_named_by_size_and_crs_not_scb() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("utm");
+    let o = gapmap()
+        .current_dir(repo())
+        .args([
+            "analyze",
+            "--out",
+            a.to_str().unwrap(),
+            "--crs",
+            "EPSG:32633",
+        ])
+        .args(["--outputs", "tables,premises"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    ok(&["grid", a.to_str().unwrap(), "--scb", "1000"]);
+    let out = a.join("grid");
+    assert!(
+        !out.join("scb_1km.csv").exists(),
+        "SCB's names on a UTM grid"
+    );
+    let g = read_csv(&out.join("grid_1km_epsg32633.csv"));
+    let ids = strs(&g, "cell_id");
+    assert!(
+        ids.iter().all(|i| i.starts_with('E') && i.contains('N')),
+        "{:?}",
+        &ids[..3]
+    );
+    // The same premises, all in some square.
+    let total: i64 = ints(&g, "premises").iter().sum();
+    let p = read_parquet(&a.join("premises.parquet"));
+    assert_eq!(total, p.height() as i64);
+}

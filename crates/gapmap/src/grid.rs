@@ -202,11 +202,24 @@ pub fn run(args: GridPlan) -> Result<String> {
         .map(|(g, k)| g.filter(|_| k.as_deref() == Some("unserved")))
         .collect();
     let mut layers: Vec<Layer> = Vec::new();
-    // SCB squares: premises in SWEREF 99 TM.
+    // Squares: SCB's national grid (ids `rutid`) when the analysis is in SWEREF 99 TM;
+    // otherwise the same squares on the working CRS's own grid, named by size and CRS (SCB's
+    // names and ids mean nothing on a UTM grid in Norway).
     if !sizes.is_empty() {
-        let sweref = Crs::parse("EPSG:3006", "SWEREF 99 TM")?;
-        let xy = reproject_premises(&premises.xy, &crs, &sweref)?;
-        let back = Transform::new(&sweref, &crs).map_err(Error::Internal)?;
+        let scb = crs.label() == "EPSG:3006";
+        let grid_crs = if scb {
+            Crs::parse("EPSG:3006", "SWEREF 99 TM")?
+        } else {
+            crs.clone()
+        };
+        let crs_tag: String = grid_crs
+            .label()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_lowercase();
+        let xy = reproject_premises(&premises.xy, &crs, &grid_crs)?;
+        let back = Transform::new(&grid_crs, &crs).map_err(Error::Internal)?;
         for &size in &sizes {
             let groups = cells::scb_cells(&xy, size);
             let mut areas: Vec<MultiPolygon<f64>> = groups
@@ -224,7 +237,13 @@ pub fn run(args: GridPlan) -> Result<String> {
                         groups
                             .keys
                             .iter()
-                            .map(|&(e, n)| Some(Cow::Owned(cells::scb_id(e, n))))
+                            .map(|&(e, n)| {
+                                Some(Cow::Owned(if scb {
+                                    cells::scb_id(e, n)
+                                } else {
+                                    format!("E{e}N{n}")
+                                }))
+                            })
                             .collect(),
                     ),
                 ),
@@ -243,7 +262,11 @@ pub fn run(args: GridPlan) -> Result<String> {
             );
             columns.append(&mut metric);
             layers.push(Layer {
-                name: format!("scb_{}", size_name(size)),
+                name: if scb {
+                    format!("scb_{}", size_name(size))
+                } else {
+                    format!("grid_{}_{crs_tag}", size_name(size))
+                },
                 areas,
                 columns,
                 premises_outside: outside,

@@ -176,7 +176,13 @@ pub fn run(args: PrioritisePlan) -> Result<String> {
             } else {
                 1000
             };
-            let sweref = Crs::parse("EPSG:3006", "SWEREF 99 TM")?;
+            // SCB's grid in SWEREF 99 TM; in another working CRS, that CRS's own grid.
+            let scb = crs.label() == "EPSG:3006";
+            let sweref = if scb {
+                Crs::parse("EPSG:3006", "SWEREF 99 TM")?
+            } else {
+                crs.clone()
+            };
             let xy = reproject_premises(&premises.xy, &crs, &sweref)?;
             let keys: Vec<Option<(i64, i64)>> = xy
                 .iter()
@@ -201,7 +207,13 @@ pub fn run(args: PrioritisePlan) -> Result<String> {
                 .iter()
                 .zip(members)
                 .zip(squares)
-                .map(|((&(e, n), m), sq)| ("scb cell", cells::scb_id(e, n), m, Some(sq)))
+                .map(|((&(e, n), m), sq)| {
+                    if scb {
+                        ("scb cell", cells::scb_id(e, n), m, Some(sq))
+                    } else {
+                        ("grid cell", format!("E{e}N{n}"), m, Some(sq))
+                    }
+                })
                 .collect()
         }
     };
