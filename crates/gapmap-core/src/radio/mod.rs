@@ -161,6 +161,22 @@ pub enum ModelChoice {
 }
 
 impl ModelChoice {
+    /// The model for a site at `frequency_mhz`, its antenna `height_m` above ground, in `env`:
+    /// as [`ModelChoice::resolve`], except that `Auto` never picks Hata or COST-231 for a mast
+    /// below their published 30 m (a rooftop site) when TR 38.901 covers it: RMa in open
+    /// areas, UMa elsewhere (both from 10 m and 500 MHz).
+    pub fn resolve_at(self, frequency_mhz: f64, height_m: f64, env: Environment) -> Model {
+        let m = self.resolve(frequency_mhz, env);
+        let low = matches!(m, Model::Hata(_) | Model::Cost231(_)) && height_m < 30.0;
+        if self != ModelChoice::Auto || !low || frequency_mhz < 500.0 {
+            return m;
+        }
+        match env {
+            Environment::Open => Model::RMa(tr38901::RMa::default()),
+            _ => Model::UMa(tr38901::UMa { optional: false }),
+        }
+    }
+
     /// The model for a site at `frequency_mhz` in `env`.
     pub fn resolve(self, frequency_mhz: f64, env: Environment) -> Model {
         use ModelChoice as C;
@@ -238,6 +254,33 @@ mod tests {
         assert_eq!(n(3500.0, Environment::Urban), "uma");
         assert_eq!(n(800.0, Environment::Open), "rma");
         assert_eq!(n(450.0, Environment::Open), "hata");
+        // A rooftop mast below Hata's 30 m gets a TR 38.901 model that covers it.
+        let at = |f, h, e| ModelChoice::Auto.resolve_at(f, h, e).name();
+        assert_eq!(at(800.0, 20.0, Environment::Urban), "uma");
+        assert_eq!(at(1800.0, 15.0, Environment::Suburban), "uma");
+        assert_eq!(at(800.0, 35.0, Environment::Urban), "hata");
+        assert_eq!(at(450.0, 20.0, Environment::Urban), "hata");
+        assert_eq!(at(800.0, 20.0, Environment::Open), "rma");
+        // A model the user named is kept.
+        assert_eq!(
+            ModelChoice::Hata
+                .resolve_at(800.0, 20.0, Environment::Urban)
+                .name(),
+            "hata"
+        );
+        // What auto picks is valid at the site's height.
+        for h in [10.0, 12.5, 20.0, 29.9, 30.0, 45.0] {
+            for f in [700.0, 800.0, 1800.0, 2600.0, 3500.0] {
+                for e in [Environment::Urban, Environment::Suburban, Environment::Open] {
+                    let m = ModelChoice::Auto.resolve_at(f, h, e);
+                    assert!(
+                        m.validity().site_violation(f, h, 1.5).is_none(),
+                        "{} at {f} MHz, {h} m",
+                        m.name()
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -346,7 +346,9 @@ pub fn read_sites(opts: &SiteOptions, ctx: &ReadContext) -> Result<Sites> {
         if !(bandwidth_mhz > 0.0 && bandwidth_mhz <= 400.0) {
             return Err(bad(&f.bandwidth, format!("{bandwidth_mhz} MHz; expected a channel bandwidth above 0 and at most 400 MHz")));
         }
-        let model = opts.model.resolve(frequency_mhz, opts.environment);
+        let model = opts
+            .model
+            .resolve_at(frequency_mhz, height_m, opts.environment);
         if let Some((param, value, (lo, hi))) =
             model.validity().site_violation(frequency_mhz, height_m, opts.ue_height_m)
         {
