@@ -606,3 +606,48 @@ fn run_plain(sites: &Path, premises: &Path, dir: &Path) -> std::process::Output 
         dir.join("x").to_str().unwrap(),
     ])
 }
+
+#[test]
+fn the_sites_template_lists_every_field_and_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("sites.csv");
+    let o = ok(&["predict", "--sites-template", t.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    for field in [
+        "site_id",
+        "height_m",
+        "frequency_mhz",
+        "eirp_dbm",
+        "azimuth_deg",
+    ] {
+        assert!(out.contains(field), "{field}: {out}");
+    }
+    assert!(out.contains("MHz") && out.contains("dBm"), "{out}");
+    // It is a sites file: the example carrier predicts coverage around central Falun.
+    let premises = dir.path().join("premises.csv");
+    // 400 m and 800 m down the sector's boresight (120°).
+    std::fs::write(
+        &premises,
+        "id,lon,lat\n1,15.6386,60.6047\n2,15.6449,60.6029\n",
+    )
+    .unwrap();
+    let out_dir = dir.path().join("out");
+    ok(&[
+        "predict",
+        "--sites",
+        t.to_str().unwrap(),
+        "--premises",
+        premises.to_str().unwrap(),
+        "--assume-crs",
+        "EPSG:4326",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let p = read_csv(&out_dir.join("premise_prediction.csv"));
+    assert_eq!(p.height(), 2);
+    assert_eq!(ints(&p, "mobile_4g_sites"), vec![1, 1]);
+    // Not over a file that is there.
+    let r = run(&["predict", "--sites-template", t.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(stderr(&r).contains("--overwrite"));
+}

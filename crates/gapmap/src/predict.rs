@@ -71,10 +71,17 @@ pub struct PredictPlan {
     /// Worker threads [default: all cores].
     #[cfg_attr(feature = "clap", arg(long, value_name = "N"))]
     pub threads: Option<usize>,
+    /// Write a cell-site CSV with every field and an example row to FILE, list the fields
+    /// with their units, and stop (nothing is predicted).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "FILE"))]
+    pub sites_template: Option<PathBuf>,
 }
 
 /// `gapmap predict`: predicted coverage from cell sites; returns the terminal summary.
 pub fn run(mut args: PredictPlan) -> Result<String> {
+    if let Some(path) = &args.sites_template {
+        return sites_template(path, args.overwrite);
+    }
     let mut summary = String::new();
     let started_utc = utc_now();
     let t0 = Instant::now();
@@ -337,4 +344,30 @@ pub fn run(mut args: PredictPlan) -> Result<String> {
         t0.elapsed().as_secs_f64()
     );
     Ok(summary)
+}
+
+/// `--sites-template FILE`: the template, and the fields as a table for the terminal.
+fn sites_template(path: &std::path::Path, overwrite: bool) -> Result<String> {
+    use gapmap_io::read::sites::{write_site_template, SITE_TEMPLATE};
+    if path.exists() && !overwrite {
+        return Err(Error::Usage(format!(
+            "{}: exists; give --overwrite to replace it",
+            path.display()
+        )));
+    }
+    write_site_template(path)?;
+    let mut s = format!(
+        "Wrote {}: one example carrier; fill in a row per carrier (read it with --sites {} --assume-crs EPSG:4326).\n\n",
+        path.display(),
+        path.display()
+    );
+    let _ = writeln!(s, "{:<17} {:<8} {:<29} meaning", "field", "unit", "needed");
+    for (field, unit, needed, meaning, _) in SITE_TEMPLATE {
+        let _ = writeln!(s, "{field:<17} {unit:<8} {needed:<29} {meaning}");
+    }
+    let _ = writeln!(
+        s,
+        "\nAnother field name: --site-<field>-field (e.g. --site-height-field hojd). A mast below 30 m gets TR 38.901 with --model auto."
+    );
+    Ok(s)
 }

@@ -6,7 +6,7 @@
 //! `bandwidth_mhz`. Every value is checked here and a bad one is an error naming the site.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use gapmap_core::geo::{Coord, Geometry};
 use gapmap_core::mobile::{Tech, MAX_OPERATORS};
@@ -53,6 +53,116 @@ pub struct SiteFields {
     pub tilt: FieldChoice,
     /// Channel bandwidth, MHz.
     pub bandwidth: FieldChoice,
+}
+
+/// Every field of a cell-site file: its default name, unit, whether it is needed, what it
+/// means, and the value of an example carrier (a 4G sector on a 30 m mast in central Falun).
+pub const SITE_TEMPLATE: [(&str, &str, &str, &str, &str); 14] = [
+    (
+        "site_id",
+        "",
+        "required",
+        "the carrier's id, unique",
+        "falun-12-a",
+    ),
+    ("operator", "", "required", "the operator", "op_a"),
+    ("tech", "", "required", "4G (LTE) or 5G (NR)", "4G"),
+    (
+        "lon",
+        "degrees",
+        "required (or x)",
+        "longitude, WGS 84 (or x in --assume-crs)",
+        "15.6323",
+    ),
+    (
+        "lat",
+        "degrees",
+        "required (or y)",
+        "latitude, WGS 84 (or y in --assume-crs)",
+        "60.6065",
+    ),
+    (
+        "height_m",
+        "m",
+        "required",
+        "antenna height above ground",
+        "30",
+    ),
+    (
+        "frequency_mhz",
+        "MHz",
+        "required",
+        "carrier frequency",
+        "1800",
+    ),
+    (
+        "eirp_dbm",
+        "dBm",
+        "required (or power and gain)",
+        "EIRP of the whole channel",
+        "61",
+    ),
+    (
+        "power_dbm",
+        "dBm",
+        "optional",
+        "transmit power, with antenna_gain_dbi when eirp_dbm is empty",
+        "",
+    ),
+    (
+        "antenna_gain_dbi",
+        "dBi",
+        "optional",
+        "antenna gain, with power_dbm",
+        "",
+    ),
+    (
+        "bandwidth_mhz",
+        "MHz",
+        "optional",
+        "channel bandwidth (default by technology and band)",
+        "20",
+    ),
+    (
+        "azimuth_deg",
+        "degrees",
+        "optional",
+        "sector boresight from north; empty: omni",
+        "120",
+    ),
+    (
+        "beamwidth_deg",
+        "degrees",
+        "optional",
+        "horizontal half-power beamwidth (default 65)",
+        "65",
+    ),
+    (
+        "tilt_deg",
+        "degrees",
+        "optional",
+        "downtilt (default 0)",
+        "4",
+    ),
+];
+
+/// Writes `path`, a cell-site CSV with every field (in [`SITE_TEMPLATE`]'s order) and one
+/// example row that `gapmap predict --sites` reads (with `--assume-crs EPSG:4326`).
+pub fn write_site_template(path: &Path) -> Result<()> {
+    let quote = |v: &str| {
+        if v.contains([',', '"']) {
+            format!("\"{}\"", v.replace('"', "\"\""))
+        } else {
+            v.to_string()
+        }
+    };
+    let header: Vec<String> = SITE_TEMPLATE.iter().map(|t| quote(t.0)).collect();
+    let example: Vec<String> = SITE_TEMPLATE.iter().map(|t| quote(t.4)).collect();
+    let text = format!("{}\n{}\n", header.join(","), example.join(","));
+    std::fs::write(path, text).map_err(|e| IoError::Write {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
 }
 
 impl Default for SiteFields {
