@@ -75,6 +75,32 @@ impl Rows {
     }
 }
 
+/// What the legend calls a settlement: SCB's "tätort" only when the settlements are SCB's
+/// tätorter (their id field is SCB's `tatortskod`, or the file or layer is named for them).
+fn settlement_label(run: &crate::run_info::RunInfo) -> &'static str {
+    let id_field = run
+        .plan
+        .as_ref()
+        .and_then(|p| p.settlement_id_field.as_deref());
+    let source = run
+        .inputs
+        .iter()
+        .find(|i| i.role == "settlements")
+        .map(|i| format!("{} {}", i.path, i.layer.as_deref().unwrap_or("")));
+    if is_scb_tatorter(id_field, source.as_deref().unwrap_or("")) {
+        "settlement (tätort)"
+    } else {
+        "settlement"
+    }
+}
+
+/// True for SCB's tätorter: the id field `tatortskod`, or a source named for them.
+fn is_scb_tatorter(id_field: Option<&str>, source: &str) -> bool {
+    id_field.is_some_and(|f| f.eq_ignore_ascii_case("tatortskod"))
+        || source.to_lowercase().contains("tatort")
+        || source.to_lowercase().contains("tätort")
+}
+
 fn int(v: f64) -> String {
     if !v.is_finite() {
         return "–".into();
@@ -222,7 +248,7 @@ pub fn run(args: ReportPlan) -> Result<String> {
             )
         })
         .collect();
-    gap_legend.push(("#dfe4ea".into(), "settlement (tätort)".into()));
+    gap_legend.push(("#dfe4ea".into(), settlement_label(&run).into()));
     if !chosen.is_empty() {
         gap_legend.push((
             "#006d2c".into(),
@@ -554,4 +580,16 @@ pub fn run(args: ReportPlan) -> Result<String> {
         t0.elapsed().as_secs_f64()
     );
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tatort_only_for_scb_tatorter() {
+        use super::is_scb_tatorter as scb;
+        assert!(scb(Some("tatortskod"), "data/dalarna/settlements.gpkg"));
+        assert!(scb(None, "tatorter_2023_sweden.gpkg"));
+        assert!(!scb(Some("id"), "n50_tettsteder.gpkg"));
+        assert!(!scb(None, "settlements.gpkg derived"));
+    }
 }
