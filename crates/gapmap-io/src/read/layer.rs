@@ -101,8 +101,54 @@ pub(crate) enum Hashing {
     Known(Option<String>),
 }
 
+/// What identifies a file's content for [`hash_ahead`]: its path, size and modification time.
+type FileKey = (PathBuf, u64, Option<std::time::SystemTime>);
+
+fn file_key(path: &Path) -> Option<FileKey> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((path.to_path_buf(), m.len(), m.modified().ok()))
+}
+
+/// Hashes started ahead of their readers ([`hash_ahead`]), by file.
+static AHEAD: std::sync::Mutex<Vec<(FileKey, std::thread::JoinHandle<Option<String>>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Starts hashing `paths` now, each on its own thread, for the readers that open them later
+/// (a reader takes the hash if the file's size and modification time are unchanged). What
+/// runs before the readers (choosing the working CRS) then overlaps with the hashing.
+pub fn hash_ahead(paths: &[&Path]) {
+    let Ok(mut ahead) = AHEAD.lock() else {
+        return;
+    };
+    for p in paths {
+        let Some(key) = file_key(p) else {
+            continue; // not there: its reader says so
+        };
+        if ahead.iter().any(|(k, _)| *k == key) || !std::fs::metadata(p).is_ok_and(|m| m.is_file())
+        {
+            continue;
+        }
+        let path = p.to_path_buf();
+        ahead.push((key, std::thread::spawn(move || sha256_file(&path))));
+    }
+}
+
+/// Drops the hashes started ahead that no reader took (the end of a read).
+pub fn forget_hashes_ahead() {
+    if let Ok(mut ahead) = AHEAD.lock() {
+        ahead.clear();
+    }
+}
+
 impl Hashing {
     pub(crate) fn start(path: &Path) -> Hashing {
+        if let Some(key) = file_key(path) {
+            if let Ok(mut ahead) = AHEAD.lock() {
+                if let Some(i) = ahead.iter().position(|(k, _)| *k == key) {
+                    return Hashing::Running(ahead.swap_remove(i).1);
+                }
+            }
+        }
         let path = path.to_path_buf();
         Hashing::Running(std::thread::spawn(move || sha256_file(&path)))
     }
@@ -394,4 +440,27 @@ pub fn extent(coords: impl Iterator<Item = gapmap_core::geo::Coord<f64>>) -> Opt
         hi.y = hi.y.max(c.y);
     }
     Some(Rect::new(lo, hi))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_started_ahead_is_taken_only_for_the_same_content() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = tmp.path().join("a.txt");
+        std::fs::write(&a, "abc").unwrap();
+        hash_ahead(&[a.as_path()]);
+        // sha256("abc"), the FIPS 180-2 example: the reader takes the hash started ahead.
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(Hashing::start(&a).finish().as_deref(), Some(abc));
+        // Changed after it was started (another size): hashed anew, not taken.
+        hash_ahead(&[a.as_path()]);
+        std::fs::write(&a, "abcd").unwrap();
+        let h = Hashing::start(&a).finish().unwrap();
+        assert_ne!(h, abc);
+        assert_eq!(Some(h), sha256_file(&a));
+        forget_hashes_ahead();
+    }
 }

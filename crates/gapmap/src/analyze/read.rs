@@ -159,20 +159,32 @@ pub fn read_layers(
             "both --premises and --settlements are needed (or no inputs at all, for the bundled region)",
         ));
     };
-    let crs = working_crs(&plan, settlements_path, &mut meta)?;
+    // The inputs' SHA-256 (for run.json) starts now, beside the choice of the working CRS.
+    gapmap_io::read::layer::hash_ahead(&plan.input_paths());
+    let crs = working_crs(&plan, settlements_path, &mut meta);
+    let crs = match crs {
+        Ok(c) => c,
+        Err(e) => {
+            gapmap_io::read::layer::forget_hashes_ahead();
+            return Err(e);
+        }
+    };
     let ctx = ReadContext::from_flags(&crs, plan.assume_crs.as_deref(), plan.strict)?;
     let goals = checked.goals.clone();
     let early_simplify_m = early_simplify_m(&plan);
     let clock = &mut meta.clock;
+    let read = read_all(
+        &plan,
+        premises_path,
+        settlements_path,
+        &ctx,
+        goals,
+        early_simplify_m,
+    );
+    // Hashes started ahead for files no reader opened (a failed read) are let go.
+    gapmap_io::read::layer::forget_hashes_ahead();
     let ((settlements, settlement_index), premises, fibre, mobile, backbone_in, sites_in, policy) =
-        read_all(
-            &plan,
-            premises_path,
-            settlements_path,
-            &ctx,
-            goals,
-            early_simplify_m,
-        )?;
+        read?;
     let (premises, order) = premises;
     let (mobile_in, mobile_index) = mobile.unzip();
     let (fibre_in, fibre_index) = fibre.unzip();
