@@ -1801,6 +1801,24 @@ fn the_working_crs_follows_the_data_and_an_explicit_one_must_be_meant_for_them()
         &check(&p, &s, &["--crs", "EPSG:32633"]),
         &["--crs EPSG:32633", "meant for"],
     );
+    // `gapmap settlements` chooses the same way, from its premises.
+    let (oslo, _) = lonlat_place(tmp.path(), "oslo", 10.75, 59.91);
+    let out = tmp.path().join("derived");
+    let o = run(&[
+        "settlements",
+        "--from-premises",
+        oslo.to_str().unwrap(),
+        "--min-population",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("working CRS EPSG:32632 (--crs auto)"),
+        "{}",
+        stderr(&o)
+    );
     // One meant for the place is taken as given.
     let o = run(&check(&p, &s, &["--crs", "EPSG:3067"]));
     assert!(o.status.success(), "{}", stderr(&o));

@@ -56,10 +56,11 @@ pub struct PredictPlan {
         arg(long, value_name = "DIR", default_value = "gapmap-predict")
     )]
     pub out: PathBuf,
-    /// Working CRS: projected, in metres.
+    /// Working CRS: projected, in metres; `auto`: SWEREF 99 TM where the sites lie in Sweden,
+    /// otherwise the WGS 84 / UTM zone of their centre.
     #[cfg_attr(
         feature = "clap",
-        arg(long, value_name = "CRS", default_value = "EPSG:3006")
+        arg(long, value_name = "CRS", default_value = "auto")
     )]
     pub crs: String,
     /// CRS of inputs that carry none.
@@ -103,7 +104,18 @@ pub fn run(mut args: PredictPlan) -> Result<String> {
         )));
     }
     check_output_dir(&args.out, args.overwrite)?;
-    let ctx = ReadContext::from_flags(&args.crs, args.assume_crs.as_deref(), false)?;
+    let sites_path = args.radio.sites.clone().unwrap_or_default();
+    let (crs, crs_notice) = crate::analyze::auto_crs::resolve(
+        &args.crs,
+        &sites_path,
+        args.radio.sites_layer.as_deref(),
+        "--sites-layer",
+        args.assume_crs.as_deref(),
+    )?;
+    if let Some(n) = &crs_notice {
+        progress::notice(n);
+    }
+    let ctx = ReadContext::from_flags(&crs, args.assume_crs.as_deref(), false)?;
     crate::threads::init_global(args.threads)?;
     let mut clock = Clock::new();
 

@@ -32,10 +32,11 @@ pub struct SettlementsPlan {
     /// How to read the premises.
     #[cfg_attr(feature = "clap", command(flatten))]
     pub premise: PremisePlan,
-    /// Working CRS (projected, metres).
+    /// Working CRS (projected, metres); `auto`: SWEREF 99 TM where the premises lie in Sweden,
+    /// otherwise the WGS 84 / UTM zone of their centre.
     #[cfg_attr(
         feature = "clap",
-        arg(long, value_name = "CRS", default_value = "EPSG:3006")
+        arg(long, value_name = "CRS", default_value = "auto")
     )]
     pub crs: String,
     /// CRS of inputs that do not declare one.
@@ -79,7 +80,17 @@ pub fn run(args: SettlementsPlan) -> Result<String> {
         check_number(flag, v, 0.0, !positive)?;
     }
     check_output_dir(&args.out, args.overwrite)?;
-    let ctx = ReadContext::from_flags(&args.crs, args.assume_crs.as_deref(), false)?;
+    let (crs, notice) = crate::analyze::auto_crs::resolve(
+        &args.crs,
+        &args.from_premises,
+        args.premise.premises_layer.as_deref(),
+        "--premises-layer",
+        args.assume_crs.as_deref(),
+    )?;
+    if let Some(n) = &notice {
+        progress::notice(n);
+    }
+    let ctx = ReadContext::from_flags(&crs, args.assume_crs.as_deref(), false)?;
     let target = &ctx.target;
     let premises = read_premises(&args.premise.options(&args.from_premises), &ctx)?;
     for n in &premises.notices {

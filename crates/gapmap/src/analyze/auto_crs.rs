@@ -46,6 +46,45 @@ pub fn in_sweden(lonlat: Coord<f64>) -> bool {
     sweden().contains(&gapmap_core::geo::Point::from(lonlat))
 }
 
+/// The working CRS for `crs` (a `--crs` value): itself, or with `auto` the one chosen from
+/// where the layer `layer` of `path` lies, with the notice that says so. A layer whose place
+/// cannot be found before reading (a Parquet table) gets SWEREF 99 TM, and the notice says
+/// that too.
+pub fn resolve(
+    crs: &str,
+    path: &std::path::Path,
+    layer: Option<&str>,
+    layer_flag: &str,
+    assume_crs: Option<&str>,
+) -> crate::Result<(String, Option<String>)> {
+    if !crs.trim().eq_ignore_ascii_case(AUTO) {
+        return Ok((crs.to_string(), None));
+    }
+    let table = matches!(
+        path.extension()
+            .map(|e| e.to_string_lossy().to_lowercase())
+            .as_deref(),
+        Some("parquet" | "pq")
+    );
+    let centre = if table {
+        None
+    } else {
+        gapmap_io::read::vector::layer_centre_lonlat(path, layer, layer_flag, assume_crs)?
+    };
+    let (crs, why) = match centre {
+        Some(c) => choose(c),
+        None => (
+            "EPSG:3006".to_string(),
+            format!(
+                "SWEREF 99 TM, as where {} lies is not known before reading it; give --crs if it lies outside Sweden",
+                path.display()
+            ),
+        ),
+    };
+    let notice = format!("working CRS {crs} (--crs auto): {why}; give --crs to choose another");
+    Ok((crs, Some(notice)))
+}
+
 /// The working CRS for data centred on `lonlat`, and why, for the run log.
 pub fn choose(lonlat: Coord<f64>) -> (String, String) {
     if in_sweden(lonlat) {

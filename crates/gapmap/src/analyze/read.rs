@@ -121,26 +121,15 @@ pub fn read_inputs(
 /// The working CRS of `plan`: `--crs`, or with `--crs auto` the one chosen from where the
 /// settlements lie (see [`super::auto_crs`]), which the run log and run.json then record.
 fn working_crs(plan: &AnalysisPlan, settlements: &Path, meta: &mut RunMeta) -> Result<String> {
-    if !plan.crs.trim().eq_ignore_ascii_case(super::auto_crs::AUTO) {
-        return Ok(plan.crs.clone());
-    }
-    let centre = gapmap_io::read::vector::layer_centre_lonlat(
+    let (crs, notice) = super::auto_crs::resolve(
+        &plan.crs,
         settlements,
         plan.settlements_layer.as_deref(),
         "--settlements-layer",
         plan.assume_crs.as_deref(),
     )?;
-    let (crs, why) = match centre {
-        Some(c) => super::auto_crs::choose(c),
-        None => (
-            "EPSG:3006".to_string(),
-            "SWEREF 99 TM, as the settlements layer has no extent to choose by".to_string(),
-        ),
-    };
     // Printed with the readers' notices.
-    meta.notices.push(format!(
-        "working CRS {crs} (--crs auto): {why}; give --crs to choose another"
-    ));
+    meta.notices.extend(notice);
     Ok(crs)
 }
 
