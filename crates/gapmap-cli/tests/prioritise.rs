@@ -95,7 +95,7 @@ fn projects_have_the_hand_computed_costs_and_the_best_single_project_wins() {
     ]);
     let rec = json(&p.join("priorities.json"));
     assert_eq!(rec["households_connected"], 13);
-    assert_eq!(rec["method"], "greedy by households per SEK");
+    assert_eq!(rec["method"], "greedy by households per unit of cost");
     // The map: ranked, coloured, in WGS 84.
     let gj = json(&p.join("projects.geojson"));
     let f = gj["features"].as_array().unwrap();
@@ -103,6 +103,50 @@ fn projects_have_the_hand_computed_costs_and_the_best_single_project_wins() {
     assert_eq!(f[0]["properties"]["rank"], 1);
     assert_eq!(f[0]["properties"]["fill"], "#006d2c");
     assert!(p.join("projects.parquet").exists() && p.join("projects.qml").exists());
+}
+
+#[test]
+fn costs_in_another_currency_are_named_so_and_nothing_is_converted() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = scenario(dir.path());
+    ok(&[
+        "prioritise",
+        a.to_str().unwrap(),
+        "--currency",
+        "NOK",
+        "--budget",
+        "5000000",
+        "--trench-cost-per-m",
+        "350",
+        "--per-premise-cost",
+        "15000",
+    ]);
+    let p = a.join("priorities");
+    let df = read_csv(&p.join("projects.csv"));
+    assert!(df.column("cost_sek").is_err());
+    // The same amounts as in SEK above: a label, not a conversion.
+    assert_eq!(floats(&df, "cost_nok")[0], Some(99_600.0));
+    assert!(df.column("cost_per_household_nok").is_ok());
+    let rec = json(&p.join("priorities.json"));
+    assert_eq!(rec["parameters"]["currency"], "NOK");
+    assert_eq!(rec["parameters"]["budget_nok"], 5_000_000.0);
+    assert_eq!(rec["households_connected"], 13);
+    // The report reads the costs in their currency.
+    ok(&["report", a.to_str().unwrap()]);
+    let html = std::fs::read_to_string(a.join("report.html")).unwrap();
+    assert!(html.contains("MNOK"), "the report names the currency");
+    // A currency must be a code.
+    let o = run(&[
+        "prioritise",
+        a.to_str().unwrap(),
+        "--currency",
+        "kronor",
+        "--budget",
+        "1",
+        "--overwrite",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--currency"));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `gapmap prioritise`: candidate fibre projects from an analysis (its gap clusters, or SCB
-//! grid cells), each costed in SEK, and the projects a budget should fund to connect the most
-//! households: ranked projects.csv/.parquet, projects.geojson (+ .qml), priorities.json.
+//! grid cells), each costed (in SEK unless `--currency` says otherwise), and the projects a
+//! budget should fund to connect the most households: ranked projects.csv/.parquet,
+//! projects.geojson (+ .qml), priorities.json.
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -54,9 +55,19 @@ pub struct PrioritisePlan {
         arg(value_name = "ANALYSIS", default_value = "gapmap-out")
     )]
     pub analysis: PathBuf,
-    /// The budget in SEK.
-    #[cfg_attr(feature = "clap", arg(long, value_name = "SEK"))]
+    /// The budget, in --currency (SEK by default).
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "AMOUNT", visible_alias = "budget")
+    )]
     pub budget_sek: f64,
+    /// The currency of every cost (a code such as SEK, NOK, EUR): it labels the flags' amounts
+    /// and names the cost columns (`cost_<code>`); nothing is converted.
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "CODE", default_value = "SEK")
+    )]
+    pub currency: String,
     /// Output directory [default: ANALYSIS/priorities].
     #[cfg_attr(feature = "clap", arg(long, value_name = "DIR"))]
     pub out: Option<PathBuf>,
@@ -66,19 +77,29 @@ pub struct PrioritisePlan {
     /// Candidate projects.
     #[cfg_attr(feature = "clap", arg(long, value_enum, default_value = "clusters"))]
     pub candidates: CandidateArg,
-    /// Trenching and cable cost per metre of route, in SEK.
+    /// Trenching and cable cost per metre of route, in --currency.
     #[cfg_attr(
         feature = "clap",
-        arg(long, value_name = "SEK", default_value_t = 350.0)
+        arg(
+            long,
+            value_name = "AMOUNT",
+            default_value_t = 350.0,
+            visible_alias = "trench-cost-per-m"
+        )
     )]
     pub trench_sek_per_m: f64,
     /// Route length over straight-line length (>= 1).
     #[cfg_attr(feature = "clap", arg(long, value_name = "X", default_value_t = 1.3))]
     pub detour_factor: f64,
-    /// Fixed cost per premise connected (drop, termination, installation), in SEK.
+    /// Fixed cost per premise connected (drop, termination, installation), in --currency.
     #[cfg_attr(
         feature = "clap",
-        arg(long, value_name = "SEK", default_value_t = 15_000.0)
+        arg(
+            long,
+            value_name = "AMOUNT",
+            default_value_t = 15_000.0,
+            visible_alias = "per-premise-cost"
+        )
     )]
     pub per_premise_sek: f64,
     /// A road network (lines): feeders follow the shortest road path from the fibre when that
@@ -129,6 +150,14 @@ pub fn run(args: PrioritisePlan) -> Result<String> {
         ("--road-snap-m", args.road_snap_m, 0.0),
     ] {
         check_number(flag, v, min, true)?;
+    }
+    // A currency code labels the amounts and names the cost columns.
+    let cur = args.currency.trim().to_lowercase();
+    if !(cur.len() == 3 && cur.chars().all(|c| c.is_ascii_alphabetic())) {
+        return Err(Error::Usage(format!(
+            "--currency must be a three-letter currency code such as SEK, NOK or EUR, got '{}'",
+            args.currency
+        )));
     }
     let out = args
         .out
@@ -267,7 +296,7 @@ pub fn run(args: PrioritisePlan) -> Result<String> {
     let choice = prioritise::choose(&hh, &costs, args.budget_sek);
 
     let mut staging = Staging::begin(&out, args.overwrite)?;
-    let table = project_columns(&projects, &choice);
+    let table = project_columns(&projects, &choice, &cur);
     let mut df = tables::frame_from_columns(&table)?;
     tables::write_csv(&mut df, &staging.file("projects.csv"))?;
     tables::write_parquet(&mut df, &staging.file("projects.parquet"), None)?;
@@ -290,11 +319,12 @@ pub fn run(args: PrioritisePlan) -> Result<String> {
         "analysis_started_utc": run.started_utc,
         "working_crs": crs.label(),
         "parameters": {
-            "budget_sek": args.budget_sek,
+            "currency": cur.to_uppercase(),
+            format!("budget_{cur}"): args.budget_sek,
             "candidates": format!("{:?}", args.candidates).to_lowercase(),
-            "trench_sek_per_m": args.trench_sek_per_m,
+            format!("trench_{cur}_per_m"): args.trench_sek_per_m,
             "detour_factor": args.detour_factor,
-            "per_premise_sek": args.per_premise_sek,
+            format!("per_premise_{cur}"): args.per_premise_sek,
             "roads": args.roads.as_ref().map(|p| p.display().to_string()),
             "road_snap_m": args.road_snap_m,
         },
@@ -302,7 +332,7 @@ pub fn run(args: PrioritisePlan) -> Result<String> {
         "chosen": choice.chosen.iter().filter(|c| **c).count(),
         "households_connected": choice.households,
         "premises_connected": premises_connected,
-        "cost_sek": choice.cost_sek,
+        format!("cost_{cur}"): choice.cost_sek,
         "method": choice.method.as_str(),
         "upper_bound_households": choice.upper_bound_households,
         "households_without_fibre": projects.iter().map(|p| p.households).sum::<u64>(),
@@ -316,14 +346,16 @@ pub fn run(args: PrioritisePlan) -> Result<String> {
         progress::notice(n);
     }
     let _ = writeln!(summary,
-        "{} of {} candidate projects chosen ({}): {} households ({} premises) for {:.1} MSEK of {:.1} MSEK",
+        "{} of {} candidate projects chosen ({}): {} households ({} premises) for {:.1} M{} of {:.1} M{}",
         choice.chosen.iter().filter(|c| **c).count(),
         projects.len(),
         choice.method.as_str(),
         choice.households,
         premises_connected,
         choice.cost_sek / 1e6,
-        args.budget_sek / 1e6
+        cur.to_uppercase(),
+        args.budget_sek / 1e6,
+        cur.to_uppercase()
     );
     let _ = writeln!(summary,
         "no choice within the budget connects more than {:.0} households; wrote 5 files to {} in {:.1} s",
@@ -426,7 +458,11 @@ fn road_feeders(
     ))
 }
 
-fn project_columns(projects: &[Project], choice: &Choice) -> Vec<(String, Column<'static>)> {
+fn project_columns(
+    projects: &[Project],
+    choice: &Choice,
+    cur: &str,
+) -> Vec<(String, Column<'static>)> {
     let n = projects.len();
     let mut rank = vec![0i64; n];
     for (r, &i) in choice.ranking.iter().enumerate() {
@@ -474,9 +510,9 @@ fn project_columns(projects: &[Project], choice: &Choice) -> Vec<(String, Column
             "internal_m".into(),
             float(&|p| (p.internal_m * 10.0).round() / 10.0),
         ),
-        ("cost_sek".into(), float(&|p| p.cost_sek.round())),
+        (format!("cost_{cur}"), float(&|p| p.cost_sek.round())),
         (
-            "cost_per_household_sek".into(),
+            format!("cost_per_household_{cur}"),
             Column::Float(
                 order
                     .iter()
@@ -491,7 +527,7 @@ fn project_columns(projects: &[Project], choice: &Choice) -> Vec<(String, Column
             "chosen".into(),
             Column::Int(order.iter().map(|&i| i64::from(choice.chosen[i])).collect()),
         ),
-        ("cumulative_cost_sek".into(), Column::Float(cumulative)),
+        (format!("cumulative_cost_{cur}"), Column::Float(cumulative)),
     ]
 }
 

@@ -491,27 +491,43 @@ pub fn run(args: ReportPlan) -> Result<String> {
     if let (Some(p), Some(pj)) = (&projects, &priorities) {
         let chosen: Vec<&Vec<Option<String>>> =
             p.rows.iter().filter(|r| p.s(r, "chosen") == "1").collect();
+        // The currency the costs are in (SEK before --currency existed).
+        let code = pj["parameters"]["currency"]
+            .as_str()
+            .unwrap_or("SEK")
+            .to_string();
+        let cur = code.to_lowercase();
         tables.push(Table {
             title: format!(
-                "Projects chosen for a budget of {:.1} MSEK",
-                pj["parameters"]["budget_sek"].as_f64().unwrap_or(0.0) / 1e6
+                "Projects chosen for a budget of {:.1} M{code}",
+                pj["parameters"][format!("budget_{cur}")]
+                    .as_f64()
+                    .unwrap_or(0.0)
+                    / 1e6
             ),
             note: format!(
-                "{} of {} candidate projects ({}): {} households for {:.1} MSEK; no choice within the budget connects more than {} households. Cost model: {} SEK per metre of trench, detour {}, {} SEK per premise. The first {} in rank order:",
+                "{} of {} candidate projects ({}): {} households for {:.1} M{code}; no choice within the budget connects more than {} households. Cost model: {} {code} per metre of trench, detour {}, {} {code} per premise. The first {} in rank order:",
                 chosen.len(),
                 pj["candidates"],
                 pj["method"].as_str().unwrap_or(""),
                 int(pj["households_connected"].as_f64().unwrap_or(0.0)),
-                pj["cost_sek"].as_f64().unwrap_or(0.0) / 1e6,
+                pj[format!("cost_{cur}")].as_f64().unwrap_or(0.0) / 1e6,
                 int(pj["upper_bound_households"].as_f64().unwrap_or(0.0).floor()),
-                pj["parameters"]["trench_sek_per_m"],
+                pj["parameters"][format!("trench_{cur}_per_m")],
                 pj["parameters"]["detour_factor"],
-                pj["parameters"]["per_premise_sek"],
+                pj["parameters"][format!("per_premise_{cur}")],
                 args.top
             ),
-            headers: ["rank", "project", "settlements", "premises", "households", "cost (MSEK)", "SEK per household"]
-                .map(String::from)
-                .to_vec(),
+            headers: [
+                "rank".to_string(),
+                "project".into(),
+                "settlements".into(),
+                "premises".into(),
+                "households".into(),
+                format!("cost (M{code})"),
+                format!("{code} per household"),
+            ]
+            .to_vec(),
             rows: chosen
                 .iter()
                 .take(args.top)
@@ -522,8 +538,8 @@ pub fn run(args: ReportPlan) -> Result<String> {
                         p.s(r, "settlements").to_string(),
                         int(p.f(r, "premises")),
                         int(p.f(r, "households")),
-                        format!("{:.2}", p.f(r, "cost_sek") / 1e6),
-                        int(p.f(r, "cost_per_household_sek")),
+                        format!("{:.2}", p.f(r, &format!("cost_{cur}")) / 1e6),
+                        int(p.f(r, &format!("cost_per_household_{cur}"))),
                     ]
                 })
                 .collect(),

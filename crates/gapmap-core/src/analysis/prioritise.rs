@@ -281,7 +281,7 @@ impl Method {
     /// The method's name, as the tables write it.
     pub fn as_str(self) -> &'static str {
         match self {
-            Method::Greedy => "greedy by households per SEK",
+            Method::Greedy => "greedy by households per unit of cost",
             Method::BestSingle => "single best project",
         }
     }
