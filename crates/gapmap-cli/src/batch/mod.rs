@@ -71,11 +71,27 @@ pub struct Args {
 
 /// What one scenario produced.
 struct Outcome {
-    ok: bool,
+    /// Why it failed (`None`: it ran).
     error: Option<String>,
     run: Option<RunInfo>,
     table: Vec<(String, Column<'static>)>,
     seconds: f64,
+}
+
+impl Outcome {
+    /// A scenario that failed with `error` after `seconds`.
+    fn failed(error: String, run: Option<RunInfo>, seconds: f64) -> Outcome {
+        Outcome {
+            error: Some(error),
+            run,
+            table: vec![],
+            seconds,
+        }
+    }
+
+    fn ok(&self) -> bool {
+        self.error.is_none()
+    }
 }
 
 fn run_scenario(exe: &Path, s: &Scenario, dir: &Path, outputs: &str) -> Outcome {
@@ -89,29 +105,13 @@ fn run_scenario(exe: &Path, s: &Scenario, dir: &Path, outputs: &str) -> Outcome 
         .arg(outputs);
     let args = match analyze_args(&s.options) {
         Ok(a) => a,
-        Err(e) => {
-            return Outcome {
-                ok: false,
-                error: Some(e.to_string()),
-                run: None,
-                table: vec![],
-                seconds: 0.0,
-            }
-        }
+        Err(e) => return Outcome::failed(e.to_string(), None, 0.0),
     };
     let res = cmd.args(&args).output();
     let seconds = t0.elapsed().as_secs_f64();
     let out = match res {
         Ok(o) => o,
-        Err(e) => {
-            return Outcome {
-                ok: false,
-                error: Some(format!("cannot run gapmap analyze: {e}")),
-                run: None,
-                table: vec![],
-                seconds,
-            }
-        }
+        Err(e) => return Outcome::failed(format!("cannot run gapmap analyze: {e}"), None, seconds),
     };
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -121,42 +121,20 @@ fn run_scenario(exe: &Path, s: &Scenario, dir: &Path, outputs: &str) -> Outcome 
             .find(|l| l.starts_with("error"))
             .map(str::to_string)
             .unwrap_or_else(|| format!("gapmap analyze ended with {}", out.status));
-        return Outcome {
-            ok: false,
-            error: Some(msg),
-            run: None,
-            table: vec![],
-            seconds,
-        };
+        return Outcome::failed(msg, None, seconds);
     }
     let run = match read_run_info(dir) {
         Ok(r) => r,
-        Err(e) => {
-            return Outcome {
-                ok: false,
-                error: Some(e.to_string()),
-                run: None,
-                table: vec![],
-                seconds,
-            }
-        }
+        Err(e) => return Outcome::failed(e.to_string(), None, seconds),
     };
-    let run = Some(run);
     match read_csv_columns(&dir.join("settlements.csv")) {
         Ok(table) => Outcome {
-            ok: true,
             error: None,
-            run,
+            run: Some(run),
             table,
             seconds,
         },
-        Err(e) => Outcome {
-            ok: false,
-            error: Some(e.to_string()),
-            run,
-            table: vec![],
-            seconds,
-        },
+        Err(e) => Outcome::failed(e.to_string(), Some(run), seconds),
     }
 }
 
@@ -230,7 +208,7 @@ pub fn run(args: Args) -> Result<String> {
         });
     let mut t = Tidy::default();
     for (s, o) in scenarios.iter().zip(&outcomes) {
-        let n = if o.ok {
+        let n = if o.ok() {
             o.table.first().map_or(0, |c| c.1.len())
         } else {
             1
@@ -241,7 +219,7 @@ pub fn run(args: Args) -> Result<String> {
             t.set("workload", Cell::Text(s.workload.clone()));
             t.set(
                 "status",
-                Cell::Text(if o.ok { "ok" } else { "failed" }.into()),
+                Cell::Text(if o.ok() { "ok" } else { "failed" }.into()),
             );
             t.set("error", o.error.clone().map_or(Cell::Null, Cell::Text));
             for (k, v) in &s.params {
@@ -303,7 +281,7 @@ pub fn run(args: Args) -> Result<String> {
             report,
             "{:<60} {:>8} {:>10} {:>12}",
             s.name(),
-            if o.ok { "ok" } else { "FAILED" },
+            if o.ok() { "ok" } else { "FAILED" },
             secs,
             peak
         );
@@ -311,7 +289,7 @@ pub fn run(args: Args) -> Result<String> {
             let _ = writeln!(report, "    {e}");
         }
     }
-    let failed = outcomes.iter().filter(|o| !o.ok).count();
+    let failed = outcomes.iter().filter(|o| !o.ok()).count();
     let _ = writeln!(
         report,
         "\n{} scenarios ({} failed); {} rows in {}/batch.parquet and batch.csv ({} files)",
