@@ -2,11 +2,9 @@
 //! beside the read), feature labels for messages, notices, and the plan of layers to read.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use gapmap_core::geo::{Geometry, Rect};
 
@@ -104,8 +102,9 @@ pub(crate) enum Hashing {
 /// What identifies a file's content for [`hash_ahead`]: its path, size and modification time.
 type FileKey = (PathBuf, u64, Option<std::time::SystemTime>);
 
+/// The key of the file at `path` (`None` for what is not a file: nothing to hash ahead).
 fn file_key(path: &Path) -> Option<FileKey> {
-    let m = std::fs::metadata(path).ok()?;
+    let m = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
     Some((path.to_path_buf(), m.len(), m.modified().ok()))
 }
 
@@ -122,10 +121,9 @@ pub fn hash_ahead(paths: &[&Path]) {
     };
     for p in paths {
         let Some(key) = file_key(p) else {
-            continue; // not there: its reader says so
+            continue; // not there (its reader says so), or a directory
         };
-        if ahead.iter().any(|(k, _)| *k == key) || !std::fs::metadata(p).is_ok_and(|m| m.is_file())
-        {
+        if ahead.iter().any(|(k, _)| *k == key) {
             continue;
         }
         let path = p.to_path_buf();
@@ -173,20 +171,12 @@ impl Hashing {
 
 /// SHA-256 of a file's bytes, or `None` for directories and unreadable files.
 pub fn sha256_file(path: &Path) -> Option<String> {
-    let mut f = std::fs::File::open(path).ok()?;
-    if !f.metadata().ok()?.is_file() {
+    if !std::fs::metadata(path).ok()?.is_file() {
         return None;
     }
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).ok()?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Some(format!("{:x}", h.finalize()))
+    crate::write::output::digest_file(path)
+        .ok()
+        .map(|(_, sha)| sha)
 }
 
 pub(crate) fn layer_missing(layer: &VectorLayer, choice: &FieldChoice) -> IoError {
