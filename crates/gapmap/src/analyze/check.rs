@@ -198,7 +198,7 @@ pub fn check_inputs(
     let out: Vec<LayerExtent> = found.into_iter().map(|(l, _)| l).collect();
     let mut p = Plausibility {
         notices: Vec::new(),
-        problem: problem(&out, premises_extent, target),
+        problem: problem(&out, premises_extent, target, to_wgs84.as_ref()),
         layers: out,
     };
     for l in p.layers.iter().skip(1) {
@@ -215,7 +215,12 @@ pub fn check_inputs(
 }
 
 /// Why the layers cannot be analysed together, if they cannot.
-fn problem(layers: &[LayerExtent], premises: Option<Rect<f64>>, target: &Crs) -> Option<String> {
+fn problem(
+    layers: &[LayerExtent],
+    premises: Option<Rect<f64>>,
+    target: &Crs,
+    to_wgs84: Option<&Transform>,
+) -> Option<String> {
     let prem = &layers[0];
     let e = premises?;
     // Longitude/latitude read as metres: every premise within 180 m of the origin.
@@ -246,19 +251,23 @@ fn problem(layers: &[LayerExtent], premises: Option<Rect<f64>>, target: &Crs) ->
             ));
         }
     }
-    outside_area_of_use(prem, e, target)
+    outside_area_of_use(prem, e, target, to_wgs84?)
 }
 
 /// An error when the working CRS is not meant for where the premises lie: their box, in
 /// longitude/latitude, misses the CRS's area of use entirely (a CRS of another country or
 /// UTM zone distorts distances there, so every distance threshold would mean another
-/// distance).
-fn outside_area_of_use(prem: &LayerExtent, e: Rect<f64>, target: &Crs) -> Option<String> {
+/// distance). `t` reprojects from the working CRS to WGS 84.
+fn outside_area_of_use(
+    prem: &LayerExtent,
+    e: Rect<f64>,
+    target: &Crs,
+    t: &Transform,
+) -> Option<String> {
     let (west, south, east, north) = target.area_of_use()?;
     if west > east {
         return None; // across the antimeridian: not judged
     }
-    let t = Transform::new(target, &Crs::wgs84()).ok()?;
     let (lo, hi) = (e.min(), e.max());
     let corners = [
         lo,
