@@ -174,8 +174,6 @@ pub struct Outcome {
     /// Per settlement and then the rural row: fibre premises with a single path, with two
     /// paths no single failure cuts, and with no path.
     pub premise_counts: Vec<[i64; 3]>,
-    /// `0..critical.len()`, each unit as a row of its own.
-    corridor_singles: Vec<u32>,
 }
 
 /// Builds the graph and runs the analysis.
@@ -268,7 +266,6 @@ pub fn run(
         })
         .collect();
     Outcome {
-        corridor_singles: (0..result.critical.len() as u32).collect(),
         settlement_class,
         premise_counts,
         lines,
@@ -337,6 +334,8 @@ impl Outcome {
     ) -> FeatureTable<'a> {
         let g = &self.graph;
         let units = &self.result.critical;
+        // Each unit as a row of its own.
+        let singles: Vec<u32> = (0..units.len() as u32).collect();
         let rows: Vec<&[u32]> = match rows {
             CriticalRows::Corridors => self
                 .result
@@ -344,11 +343,7 @@ impl Outcome {
                 .iter()
                 .map(|c| c.units.as_slice())
                 .collect(),
-            CriticalRows::Units => self
-                .corridor_singles
-                .iter()
-                .map(std::slice::from_ref)
-                .collect(),
+            CriticalRows::Units => singles.iter().map(std::slice::from_ref).collect(),
         };
         let links_of = |row: &[u32]| -> Vec<u32> {
             row.iter()

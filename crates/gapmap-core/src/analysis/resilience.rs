@@ -249,6 +249,10 @@ struct BridgeTree {
     depth: Vec<u32>,
     /// Components in BFS order from the root (parents before children).
     order: Vec<u32>,
+    /// Euler tour entry time of each component, and the last entry time in its subtree
+    /// ([`tour`]).
+    tin: Vec<u32>,
+    tout: Vec<u32>,
 }
 
 impl BridgeTree {
@@ -266,6 +270,8 @@ impl BridgeTree {
                 parent_link,
                 depth,
                 order,
+                tin: Vec::new(),
+                tout: Vec::new(),
             };
         }
         // Flood each component without crossing bridges; components are discovered through
@@ -305,13 +311,17 @@ impl BridgeTree {
                 }
             }
         }
-        BridgeTree {
+        let mut tree = BridgeTree {
             comp,
             parent,
             parent_link,
             depth,
             order,
-        }
+            tin: Vec::new(),
+            tout: Vec::new(),
+        };
+        (tree.tin, tree.tout) = tour(&tree);
+        tree
     }
 
     fn lca(&self, mut a: u32, mut b: u32) -> u32 {
@@ -489,7 +499,7 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
     // of their connected premises there (the bridges above the meeting point of all of them).
     // A premise on a bridge is cut by that bridge and those above it: it counts at the
     // bridge's child.
-    let (tin, _) = tour(&tree);
+    let tin = &tree.tin;
     let settlement_of = |i: usize| demand.premise_settlement.get(i).copied().flatten();
     let child_of = |l: u32| {
         let (a, b) = c.ends[l as usize];
@@ -789,8 +799,6 @@ struct LocalCuts<'a> {
     tree: &'a BridgeTree,
     is_bridge: &'a [bool],
     demand: &'a Demand,
-    tin: Vec<u32>,
-    tout: Vec<u32>,
     /// Anchor node of each component.
     anchor: Vec<u32>,
     /// Child bridges of each component: (child component, endpoint in this component), CSR.
@@ -846,7 +854,7 @@ impl<'a> LocalCuts<'a> {
             }
         }
         let (child_start, children) = csr(nc, kids.into_iter());
-        let (tin, tout) = tour(tree);
+        let tin = &tree.tin;
         let at = |a: &Anchor| match a {
             Anchor::At(k, _) => Some(*k),
             Anchor::Unreachable => None,
@@ -903,8 +911,6 @@ impl<'a> LocalCuts<'a> {
             tree,
             is_bridge,
             demand,
-            tin,
-            tout,
             anchor,
             child_start,
             children,
@@ -941,7 +947,7 @@ impl<'a> LocalCuts<'a> {
         let mut touched: Vec<(u32, u32)> = Vec::new(); // (component, removed non-bridge links)
         for &l in links {
             let (a, b) = c.ends[l as usize];
-            if a == b || self.tin.is_empty() || tree.comp[a as usize] == u32::MAX {
+            if a == b || self.tree.tin.is_empty() || tree.comp[a as usize] == u32::MAX {
                 continue;
             }
             if self.is_bridge[l as usize] {
@@ -1007,7 +1013,7 @@ impl<'a> LocalCuts<'a> {
         // Maximal full-cut intervals of the tour.
         let mut iv: Vec<(u32, u32)> = full
             .iter()
-            .map(|&k| (self.tin[k as usize], self.tout[k as usize]))
+            .map(|&k| (self.tree.tin[k as usize], self.tree.tout[k as usize]))
             .collect();
         iv.sort_unstable();
         let mut merged: Vec<(u32, u32)> = Vec::new();
@@ -1018,7 +1024,7 @@ impl<'a> LocalCuts<'a> {
             }
         }
         let in_full = |k: u32| {
-            let t = self.tin[k as usize];
+            let t = self.tree.tin[k as usize];
             let i = merged.partition_point(|&(lo, _)| lo <= t);
             i > 0 && t <= merged[i - 1].1
         };
