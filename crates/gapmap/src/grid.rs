@@ -202,34 +202,24 @@ pub fn run(args: GridPlan) -> Result<String> {
         .map(|(g, k)| g.filter(|_| k.as_deref() == Some("unserved")))
         .collect();
     let mut layers: Vec<Layer> = Vec::new();
-    // Squares: SCB's national grid (ids `rutid`) when the analysis is in SWEREF 99 TM;
-    // otherwise the same squares on the working CRS's own grid, named by size and CRS (SCB's
-    // names and ids mean nothing on a UTM grid in Norway).
+    // Squares on the working CRS's grid: SCB's national grid (ids `rutid`) when the analysis
+    // is in SWEREF 99 TM; otherwise named by size and CRS (SCB's names and ids mean nothing on
+    // a UTM grid in Norway).
     if !sizes.is_empty() {
-        let scb = crs.label() == "EPSG:3006";
-        let grid_crs = if scb {
-            Crs::parse("EPSG:3006", "SWEREF 99 TM")?
-        } else {
-            crs.clone()
-        };
-        let crs_tag: String = grid_crs
+        let scb = is_scb_grid(&crs);
+        let crs_tag: String = crs
             .label()
             .chars()
             .filter(char::is_ascii_alphanumeric)
             .collect::<String>()
             .to_lowercase();
-        let xy = reproject_premises(&premises.xy, &crs, &grid_crs)?;
-        let back = Transform::new(&grid_crs, &crs).map_err(Error::Internal)?;
         for &size in &sizes {
-            let groups = cells::scb_cells(&xy, size);
-            let mut areas: Vec<MultiPolygon<f64>> = groups
+            let groups = cells::scb_cells(&premises.xy, size);
+            let areas: Vec<MultiPolygon<f64>> = groups
                 .keys
                 .iter()
                 .map(|&(e, n)| cells::scb_square(e, n, size))
                 .collect();
-            if !back.is_identity() {
-                areas = reproject_cells(&areas, &back)?;
-            }
             let mut columns: Vec<(String, Column<'static>)> = vec![
                 (
                     "cell_id".into(),
@@ -237,13 +227,7 @@ pub fn run(args: GridPlan) -> Result<String> {
                         groups
                             .keys
                             .iter()
-                            .map(|&(e, n)| {
-                                Some(Cow::Owned(if scb {
-                                    cells::scb_id(e, n)
-                                } else {
-                                    format!("E{e}N{n}")
-                                }))
-                            })
+                            .map(|&(e, n)| Some(Cow::Owned(square_id(scb, e, n))))
                             .collect(),
                     ),
                 ),
@@ -553,6 +537,21 @@ fn size_name(m: u32) -> String {
     }
 }
 
+/// True when the squares of an analysis in `crs` are SCB's national grid: in SWEREF 99 TM.
+pub(crate) fn is_scb_grid(crs: &Crs) -> bool {
+    crs.label() == "EPSG:3006"
+}
+
+/// The id of the grid square with south-west corner (`e`, `n`): SCB's `rutid` on SCB's grid,
+/// `E<e>N<n>` on any other ([`is_scb_grid`]).
+pub(crate) fn square_id(scb: bool, e: i64, n: i64) -> String {
+    if scb {
+        cells::scb_id(e, n)
+    } else {
+        format!("E{e}N{n}")
+    }
+}
+
 /// The settlement outlines for the H3 cover, at full resolution as every analysis uses them:
 /// `--settlements` when given; else the analysis' own settlement input (from its run.json's
 /// plan), when it is still there unchanged (its SHA-256 as run.json records it); else, with a
@@ -650,21 +649,14 @@ fn metrics(
 }
 
 /// The premises in another CRS.
-pub(crate) fn reproject_premises(
-    xy: &[Coord<f64>],
-    from: &Crs,
-    to: &Crs,
-) -> Result<Vec<Coord<f64>>> {
+fn reproject_premises(xy: &[Coord<f64>], from: &Crs, to: &Crs) -> Result<Vec<Coord<f64>>> {
     Transform::new(from, to)
         .and_then(|t| t.points(xy))
         .map_err(|m| Error::Internal(format!("cannot reproject the premises: {m}")))
 }
 
 /// Cell polygons in another CRS.
-pub(crate) fn reproject_cells(
-    areas: &[MultiPolygon<f64>],
-    t: &Transform,
-) -> Result<Vec<MultiPolygon<f64>>> {
+fn reproject_cells(areas: &[MultiPolygon<f64>], t: &Transform) -> Result<Vec<MultiPolygon<f64>>> {
     t.multi_polygons(areas)
         .map_err(|m| Error::Internal(format!("cannot reproject the cells: {m}")))
 }

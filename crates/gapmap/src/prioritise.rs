@@ -13,7 +13,6 @@ use gapmap_core::fibre::FibreIndex;
 use gapmap_core::gaps;
 use gapmap_core::geo::{Coord, LineString, MultiPolygon};
 use gapmap_core::prioritise::{self, Choice, CostModel, RoadGraph};
-use gapmap_io::crs::Transform;
 use gapmap_io::read::analysis::{read_analysed_premises, AnalysedPremises};
 use gapmap_io::read::{read_fibre, FibreOptions, FieldChoice};
 use gapmap_io::write::features::{Column, FeatureTable, GeomRef};
@@ -26,7 +25,6 @@ use serde_json::json;
 
 use crate::bundled;
 use crate::error::{check_number, Error, Result};
-use crate::grid::{reproject_cells, reproject_premises};
 use crate::progress;
 use crate::run_info::utc_now;
 use std::fmt::Write as _;
@@ -206,14 +204,9 @@ pub fn run(args: PrioritisePlan) -> Result<String> {
                 1000
             };
             // SCB's grid in SWEREF 99 TM; in another working CRS, that CRS's own grid.
-            let scb = crs.label() == "EPSG:3006";
-            let sweref = if scb {
-                Crs::parse("EPSG:3006", "SWEREF 99 TM")?
-            } else {
-                crs.clone()
-            };
-            let xy = reproject_premises(&premises.xy, &crs, &sweref)?;
-            let keys: Vec<Option<(i64, i64)>> = xy
+            let scb = crate::grid::is_scb_grid(&crs);
+            let keys: Vec<Option<(i64, i64)>> = premises
+                .xy
                 .iter()
                 .zip(&unconnected)
                 .map(|(&p, &u)| u.then(|| cells::scb_corner(p, size)))
@@ -225,23 +218,13 @@ pub fn run(args: PrioritisePlan) -> Result<String> {
                     members[*k as usize].push(i as u32);
                 }
             }
-            let back = Transform::new(&sweref, &crs).map_err(Error::Internal)?;
-            let squares: Vec<MultiPolygon<f64>> = g
-                .keys
-                .iter()
-                .map(|&(e, n)| cells::scb_square(e, n, size))
-                .collect();
-            let squares = reproject_cells(&squares, &back)?;
+            let kind = if scb { "scb cell" } else { "grid cell" };
             g.keys
                 .iter()
                 .zip(members)
-                .zip(squares)
-                .map(|((&(e, n), m), sq)| {
-                    if scb {
-                        ("scb cell", cells::scb_id(e, n), m, Some(sq))
-                    } else {
-                        ("grid cell", format!("E{e}N{n}"), m, Some(sq))
-                    }
+                .map(|(&(e, n), m)| {
+                    let sq = cells::scb_square(e, n, size);
+                    (kind, crate::grid::square_id(scb, e, n), m, Some(sq))
                 })
                 .collect()
         }
