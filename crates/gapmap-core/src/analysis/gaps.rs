@@ -137,8 +137,9 @@ impl UnionFind {
     }
 }
 
+/// The squared distance between two points.
 #[inline]
-fn dist2(a: Coord<f64>, b: Coord<f64>) -> f64 {
+pub(crate) fn dist2(a: Coord<f64>, b: Coord<f64>) -> f64 {
     let (dx, dy) = (a.x - b.x, a.y - b.y);
     dx * dx + dy * dy
 }

@@ -18,6 +18,7 @@ use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
+use crate::gaps::dist2;
 use crate::network::NetworkLine;
 
 /// What noding did to a fibre network.
@@ -49,10 +50,6 @@ fn segment_tree(lines: &[NetworkLine]) -> RTree<Segment> {
             })
             .collect(),
     )
-}
-
-fn dist2(a: Coord<f64>, b: Coord<f64>) -> f64 {
-    (a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y)
 }
 
 /// Splices every line end that lies within `snap_m` of another line's interior into that
@@ -92,8 +89,10 @@ pub fn splice_ends(lines: &mut [NetworkLine], snap_m: f64) -> usize {
             .flat_map_iter(|li| {
                 let c = &lines[li].coords;
                 let n = c.len();
-                let ends = if n >= 2 { vec![0, n - 1] } else { Vec::new() };
-                ends.into_iter()
+                (n >= 2)
+                    .then_some([0, n - 1])
+                    .into_iter()
+                    .flatten()
                     .flat_map(move |ve| splices_of_end(lines, tree, li, ve, snap_m, r2))
             })
             .collect()
