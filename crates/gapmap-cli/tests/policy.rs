@@ -178,6 +178,17 @@ fn aid_classes_goals_and_areas_have_the_hand_computed_answers() {
     // 2 of 5 premises in S are fibre passed: 3 missing; none has 5G: 5 missing.
     assert_eq!(ints(&e, "goal_eu2030_gigabit_missing_premises"), vec![3, 1]);
     assert_eq!(ints(&e, "goal_eu2030_5g_missing_premises"), vec![5, 1]);
+    // The report names the goals that were measured, not Sweden's.
+    ok(&["report", eu.to_str().unwrap()]);
+    let html = std::fs::read_to_string(eu.join("report.html")).unwrap();
+    assert!(
+        html.contains("eu2030_gigabit: 100 % of premises with fibre"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("se2025") && !html.contains("Sweden's goals"),
+        "Sweden's goals in an eu2030 report"
+    );
     let none = analyze(
         dir.path(),
         &base,

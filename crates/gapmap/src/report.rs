@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::run_info::read_complete_analysis;
 use gapmap_core::gaps::GapKind;
-use gapmap_core::goals::Status;
+use gapmap_core::goals::{Base, Goal, Measure, Status};
 use gapmap_core::summary::Tally;
 use gapmap_io::read::analysis::read_csv_text;
 use gapmap_io::write::report::{
@@ -73,6 +73,21 @@ impl Rows {
     fn f(&self, row: &[Option<String>], col: &str) -> f64 {
         self.s(row, col).parse().unwrap_or(f64::NAN)
     }
+}
+
+/// A goal in words: `se2025_1gbps: 98 % of households + workplaces with fibre`.
+fn goal_text(g: &Goal) -> String {
+    let base = match g.base {
+        Base::People => "households + workplaces",
+        Base::Premises => "premises",
+    };
+    let measure = match g.measure {
+        Measure::Fibre => "fibre (a gigabit network)",
+        Measure::Mbps100 => "at least 100 Mbit/s (mobile may stand in, see run.json)",
+        Measure::Mobile4g => "4G",
+        Measure::Mobile5g => "5G",
+    };
+    format!("{}: {} % of {base} with {measure}", g.name, g.target_pct())
 }
 
 /// What the legend calls a settlement: SCB's "tätort" only when the settlements are SCB's
@@ -363,10 +378,24 @@ pub fn run(args: ReportPlan) -> Result<String> {
         .collect();
     let mut tables = vec![Table {
         title: "National goals: the whole area".into(),
-        note: "Sweden's goals for 2025: 98 % of households and workplaces with 1 Gbit/s (a fibre network counts), 99.9 % with at least 100 Mbit/s (mobile may stand in, see run.json), 4G for every premise. Missing: premises and households that still need it to reach the target.".into(),
-        headers: ["goal", "target", "now", "met", "premises missing", "households missing"]
-            .map(String::from)
-            .to_vec(),
+        note: if goals.is_empty() {
+            "The analysis measured no goals (--goals none, and no --goal).".into()
+        } else {
+            format!(
+                "The goals the analysis measured: {}. Missing: premises and households that still need it to reach the target.",
+                goals.iter().map(goal_text).collect::<Vec<_>>().join("; ")
+            )
+        },
+        headers: [
+            "goal",
+            "target",
+            "now",
+            "met",
+            "premises missing",
+            "households missing",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: goal_rows,
         numeric: vec![false, false, true, false, true, true],
     }];
@@ -377,43 +406,42 @@ pub fn run(args: ReportPlan) -> Result<String> {
             k.f(b, &format!("goal_{g1}_missing_households"))
                 .total_cmp(&k.f(a, &format!("goal_{g1}_missing_households")))
         });
+        // Per goal: its share now, and what is still missing in the goal's own unit.
+        let missing = |g: &Goal| match g.base {
+            Base::People => "missing_households",
+            Base::Premises => "missing_premises",
+        };
+        let mut headers = vec!["kommun".to_string(), "premises".to_string()];
+        for g in &goals {
+            headers.push(format!("{} now", g.name));
+            headers.push(match g.base {
+                Base::People => "households missing".to_string(),
+                Base::Premises => "premises missing".to_string(),
+            });
+        }
+        headers.push("state-aid class".into());
+        let mut numeric = vec![false, true];
+        numeric.extend(goals.iter().flat_map(|_| [true, true]));
+        numeric.push(false);
         tables.push(Table {
             title: "National goals per kommun".into(),
-            note: "From grid/region_kommun.csv (gapmap grid); most households missing the 1 Gbit/s goal first.".into(),
-            headers: [
-                "kommun",
-                "premises",
-                "fibre (households + workplaces)",
-                "households missing 1 Gbit/s",
-                "≥ 100 Mbit/s",
-                "4G",
-                "premises missing 4G",
-                "state-aid class",
-            ]
-            .map(String::from)
-            .to_vec(),
+            note: format!(
+                "From grid/region_kommun.csv (gapmap grid); most households missing {g1} first."
+            ),
+            headers,
             rows: rows
                 .iter()
                 .map(|r| {
-                    let gname = |i: usize, col: &str| {
-                        goals
-                            .get(i)
-                            .map(|g| format!("goal_{}_{col}", g.name))
-                            .unwrap_or_default()
-                    };
-                    vec![
-                        k.s(r, "region_name").to_string(),
-                        int(k.f(r, "premises")),
-                        pct(k.f(r, &gname(0, "share"))),
-                        int(k.f(r, &gname(0, "missing_households"))),
-                        pct(k.f(r, &gname(1, "share"))),
-                        pct(k.f(r, &gname(2, "share"))),
-                        int(k.f(r, &gname(2, "missing_premises"))),
-                        k.s(r, "aid_class").to_string(),
-                    ]
+                    let mut row = vec![k.s(r, "region_name").to_string(), int(k.f(r, "premises"))];
+                    for g in &goals {
+                        row.push(pct(k.f(r, &format!("goal_{}_share", g.name))));
+                        row.push(int(k.f(r, &format!("goal_{}_{}", g.name, missing(g)))));
+                    }
+                    row.push(k.s(r, "aid_class").to_string());
+                    row
                 })
                 .collect(),
-            numeric: vec![false, true, true, true, true, true, true, false],
+            numeric,
         });
     }
     // Top lists of settlements (the rural row has an empty id).
