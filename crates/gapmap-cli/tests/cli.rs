@@ -1824,3 +1824,95 @@ fn the_working_crs_follows_the_data_and_an_explicit_one_must_be_meant_for_them()
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("Working CRS: EPSG:3067"));
 }
+
+#[test]
+fn population_spreads_onto_premises_and_every_table_counts_its_households() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let grid = repo().join("data/dalarna/population_1km.gpkg");
+    analyze_bundled(
+        &out,
+        &[
+            "--population",
+            grid.to_str().unwrap(),
+            "--population-field",
+            "befolkning_2025",
+            "--population-id-field",
+            "rutid",
+            "--persons-per-household",
+            "2.5",
+            "--outputs",
+            "tables,premises",
+        ],
+    );
+    let record = common::json(&out.join("run.json"));
+    let pop = &record["population"];
+    // SCB's published total for the grid, every person placed (the bundled premises were
+    // made from this grid, so every square has premises).
+    assert_eq!(pop["persons"], 285_587);
+    assert_eq!(pop["placed_persons"], 285_587);
+    assert_eq!(pop["unplaced_areas"], 0);
+    assert_eq!(pop["persons_per_household"], 2.5);
+    assert!(record["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["role"] == "population areas" && i["features"] == 4004));
+    let premises = read_parquet(&out.join("premises.parquet"));
+    let persons = common::ints(&premises, "persons");
+    let households = common::ints(&premises, "households");
+    assert_eq!(persons.iter().sum::<i64>(), 285_587);
+    for (&p, &h) in persons.iter().zip(&households) {
+        let want = if p == 0 {
+            0
+        } else {
+            ((p as f64 / 2.5).round() as i64).max(1)
+        };
+        assert_eq!(h, want, "{p} persons");
+    }
+    // The households made from persons are what the tables count.
+    let total: i64 = households.iter().sum();
+    assert_eq!(pop["households"], total);
+    assert_eq!(record["totals"]["households"], total);
+    let settlements = read_csv(&out.join("settlements.csv"));
+    assert_eq!(
+        common::ints(&settlements, "households").iter().sum::<i64>(),
+        total
+    );
+
+    // Without --population the premises keep their own households and have no persons column.
+    let plain = tmp.path().join("plain");
+    analyze_bundled(&plain, &["--outputs", "tables,premises"]);
+    let p = read_parquet(&plain.join("premises.parquet"));
+    assert!(p.column("persons").is_err());
+    assert_ne!(common::ints(&p, "households").iter().sum::<i64>(), total);
+
+    // Bad input: exit 2, naming the flag, field or feature; nothing written.
+    let bad = tmp.path().join("bad");
+    for (args, needle) in [
+        (
+            vec!["--population-weight-field", "floors"],
+            "needs --population",
+        ),
+        (
+            vec!["--population", grid.to_str().unwrap()],
+            "--population-field",
+        ),
+        (
+            vec![
+                "--population",
+                grid.to_str().unwrap(),
+                "--population-field",
+                "rutid_missing",
+            ],
+            "rutid_missing",
+        ),
+    ] {
+        let mut a = vec!["analyze", "--out", bad.to_str().unwrap()];
+        a.extend(args);
+        let o = run(&a);
+        assert_eq!(o.status.code(), Some(2), "{a:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{a:?}: {}", stderr(&o));
+        assert!(!bad.exists());
+    }
+}

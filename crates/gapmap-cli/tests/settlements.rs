@@ -117,6 +117,9 @@ fn recovery(sampling: Sampling) -> (usize, usize, usize) {
         csv.to_str().unwrap(),
         "--assume-crs",
         "EPSG:3006",
+        // The sampling's household size (the default is 2.1).
+        "--persons-per-household",
+        "2.2",
         "--out",
         out.to_str().unwrap(),
     ]);

@@ -28,8 +28,8 @@ pub mod synthetic;
 
 // Every module also at the crate root, where it has always been (`gapmap_core::fibre`).
 pub use analysis::{
-    aid, cells, fibre, gaps, goals, mobile, network, prioritise, resilience, settlement, splice,
-    summary,
+    aid, cells, fibre, gaps, goals, mobile, network, population, prioritise, resilience,
+    settlement, splice, summary,
 };
 pub use geometry::{hull, num, polygonize, simplify, tmerc, validity};
 pub use index::{box_grid, polygon_index, prepared};

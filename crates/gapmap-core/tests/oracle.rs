@@ -542,3 +542,97 @@ fn tally_is_thread_independent_and_adds_up() {
     let rural = sett.iter().filter(|s| s.is_none()).count() as u64;
     assert_eq!(a[7].premises, rural);
 }
+
+/// Largest remainder by the book: quotas as exact fractions `total * w / sum`, compared by
+/// cross-multiplication; whole parts first, then one each to the largest fractional parts
+/// (ties to the lower index).
+fn oracle_largest_remainder(total: u32, w: &[u64]) -> Option<Vec<u32>> {
+    let sum: u128 = w.iter().map(|&v| u128::from(v)).sum();
+    if sum == 0 {
+        return (total == 0).then(|| vec![0; w.len()]);
+    }
+    let num: Vec<u128> = w
+        .iter()
+        .map(|&v| u128::from(total) * u128::from(v))
+        .collect();
+    let mut out: Vec<u32> = num.iter().map(|q| (q / sum) as u32).collect();
+    let mut idx: Vec<usize> = (0..w.len()).collect();
+    // Remainders share the denominator `sum`: compare numerators.
+    idx.sort_by(|&a, &b| (num[b] % sum).cmp(&(num[a] % sum)).then(a.cmp(&b)));
+    let left = total - out.iter().sum::<u32>();
+    for &i in idx.iter().take(left as usize) {
+        out[i] += 1;
+    }
+    Some(out)
+}
+
+#[test]
+fn population_spread_matches_oracle() {
+    use gapmap_core::population;
+    for seed in 0..6u64 {
+        let mut rng = SplitMix64::derive(seed, "population");
+        let areas = settlements(&mut rng);
+        let pts = premises(&mut rng, &areas);
+        let persons: Vec<u32> = (0..areas.len())
+            .map(|_| (rng.f64() * 3000.0) as u32)
+            .collect();
+        // Weights: some zero, some equal, some footprints with fractions.
+        let weights: Vec<u64> = pts
+            .iter()
+            .map(|_| match (rng.f64() * 4.0) as u32 {
+                0 => 0,
+                1 => population::weight_units(1.0).unwrap(),
+                _ => population::weight_units(rng.f64() * 400.0).unwrap(),
+            })
+            .collect();
+        // The oracle: first covering area by brute force, then each area on its own.
+        let area: Vec<Option<u32>> = pts.iter().map(|&p| oracle_settlement(&areas, p)).collect();
+        let mut want = vec![0u32; pts.len()];
+        let mut want_unplaced = Vec::new();
+        for (k, &total) in persons.iter().enumerate() {
+            let members: Vec<usize> = (0..pts.len())
+                .filter(|&i| area[i] == Some(k as u32))
+                .collect();
+            let w: Vec<u64> = members.iter().map(|&i| weights[i]).collect();
+            match oracle_largest_remainder(total, &w) {
+                Some(parts) => {
+                    for (&i, &p) in members.iter().zip(&parts) {
+                        want[i] = p;
+                    }
+                }
+                None => want_unplaced.push(k as u32),
+            }
+        }
+        let placed: u64 = want.iter().map(|&p| u64::from(p)).sum();
+        let unplaced: u64 = want_unplaced
+            .iter()
+            .map(|&k| u64::from(persons[k as usize]))
+            .sum();
+        assert_eq!(
+            placed + unplaced,
+            persons.iter().map(|&p| u64::from(p)).sum::<u64>(),
+            "seed {seed}: every person is placed or reported"
+        );
+        for threads in [1, 4] {
+            let got = with_threads(threads, || {
+                population::spread(&PolygonIndex::new(&areas), &persons, &pts, &weights)
+            });
+            assert_eq!(got.area, area, "seed {seed}, {threads} threads");
+            assert_eq!(got.persons, want, "seed {seed}, {threads} threads");
+            assert_eq!(
+                got.unplaced, want_unplaced,
+                "seed {seed}, {threads} threads"
+            );
+            // Each area's total is exact.
+            for (k, &total) in persons.iter().enumerate() {
+                let sum: u32 = (0..pts.len())
+                    .filter(|&i| got.area[i] == Some(k as u32))
+                    .map(|i| got.persons[i])
+                    .sum();
+                if !got.unplaced.contains(&(k as u32)) {
+                    assert_eq!(sum, total, "seed {seed}, area {k}");
+                }
+            }
+        }
+    }
+}

@@ -98,6 +98,7 @@ fn popts(path: &Path) -> PremiseOptions {
         workplaces_field: FieldChoice::new(None, "workplaces", "--workplaces-field"),
         x_field: "x".into(),
         y_field: "y".into(),
+        weighting: Weighting::None,
     }
 }
 
@@ -528,6 +529,133 @@ fn buildings_count_at_a_point_on_their_surface() {
         area.locate(r.xy[0]) == gapmap_core::prepared::Location::Inside,
         "{:?}",
         r.xy[0]
+    );
+}
+
+#[test]
+fn building_footprints_and_weight_fields_are_population_weights() {
+    use gapmap_core::geo::{Area, MapCoords};
+    let dir = tempfile::tempdir().unwrap();
+    // An L-shaped building (275 m²) and a 10 m square (100 m²), in SWEREF 99 TM.
+    let l = polygon![(x: 534000., y: 6721000.), (x: 534030., y: 6721000.), (x: 534030., y: 6721005.), (x: 534005., y: 6721005.), (x: 534005., y: 6721030.), (x: 534000., y: 6721030.)];
+    let sq = polygon![(x: 534100., y: 6721100.), (x: 534110., y: 6721100.), (x: 534110., y: 6721110.), (x: 534100., y: 6721110.)];
+    let features = [
+        feat(
+            Geometry::MultiPolygon(MultiPolygon::new(vec![l.clone()])),
+            &[("id", json!(1)), ("floors", json!(3))],
+        ),
+        feat(
+            Geometry::MultiPolygon(MultiPolygon::new(vec![sq.clone()])),
+            &[("id", json!(2)), ("floors", json!(0.5))],
+        ),
+    ];
+    let p = dir.path().join("b.gpkg");
+    write(&p, "GPKG", Some("EPSG:3006"), "b", MULTI_POLYGON, &features);
+    let opts = |path: &Path, w: Weighting| PremiseOptions {
+        weighting: w,
+        ..popts(path)
+    };
+    let r = read_premises(&opts(&p, Weighting::Footprint), &ctx()).unwrap();
+    assert_eq!(r.weighted_by, "footprint_m2");
+    let w = r.weights.unwrap();
+    assert!(
+        (w[0] - 275.0).abs() < 1e-9 && (w[1] - 100.0).abs() < 1e-9,
+        "{w:?}"
+    );
+    // Without a population, no weights are read.
+    assert!(read_premises(&popts(&p), &ctx()).unwrap().weights.is_none());
+    // A field's values.
+    let floors = Weighting::Field(FieldChoice::new(
+        Some("floors"),
+        "floors",
+        "--population-weight-field",
+    ));
+    let r = read_premises(&opts(&p, floors.clone()), &ctx()).unwrap();
+    assert_eq!(
+        (r.weights.unwrap(), r.weighted_by.as_str()),
+        (vec![3.0, 0.5], "field floors")
+    );
+
+    // Footprints in square metres of the working CRS, from lon/lat buildings too.
+    let to_lonlat = |poly: &gapmap_core::geo::Polygon<f64>| {
+        let t = gapmap_io::crs::Transform::new(
+            &Crs::parse("EPSG:3006", "test").unwrap(),
+            &Crs::parse("EPSG:4326", "test").unwrap(),
+        )
+        .unwrap();
+        poly.map_coords(|c| t.points(&[c]).unwrap()[0])
+    };
+    let g = dir.path().join("b.geojson");
+    write(
+        &g,
+        "GeoJSON",
+        None,
+        "b",
+        MULTI_POLYGON,
+        &[
+            feat(
+                Geometry::MultiPolygon(MultiPolygon::new(vec![to_lonlat(&l)])),
+                &[("id", json!(1))],
+            ),
+            feat(
+                Geometry::MultiPolygon(MultiPolygon::new(vec![to_lonlat(&sq)])),
+                &[("id", json!(2))],
+            ),
+        ],
+    );
+    let w = read_premises(&opts(&g, Weighting::Footprint), &ctx())
+        .unwrap()
+        .weights
+        .unwrap();
+    assert!((w[0] - l.unsigned_area()).abs() < 0.01, "{w:?}");
+    assert!((w[1] - 100.0).abs() < 0.01, "{w:?}");
+
+    // Points and buildings mixed: equal shares, and the user is told.
+    let m = dir.path().join("m.gpkg");
+    write(
+        &m,
+        "GPKG",
+        Some("EPSG:3006"),
+        "m",
+        0,
+        &[
+            feat(Geometry::Polygon(sq.clone()), &[("id", json!(1))]),
+            feat(
+                Geometry::Point(point!(x: 534200., y: 6721200.)),
+                &[("id", json!(2))],
+            ),
+        ],
+    );
+    let r = read_premises(&opts(&m, Weighting::Footprint), &ctx()).unwrap();
+    assert!(r.weights.is_none());
+    assert_eq!(r.weighted_by, "equal");
+    assert!(
+        r.notices
+            .iter()
+            .any(|n| n.contains("1 of 2 premises are points")),
+        "{:?}",
+        r.notices
+    );
+
+    // A weight that is no weight names the feature and the field.
+    let bad = dir.path().join("bad.gpkg");
+    write(
+        &bad,
+        "GPKG",
+        Some("EPSG:3006"),
+        "bad",
+        MULTI_POLYGON,
+        &[feat(
+            Geometry::MultiPolygon(MultiPolygon::new(vec![sq.clone()])),
+            &[("id", json!(7)), ("floors", json!(-2))],
+        )],
+    );
+    let e = read_premises(&opts(&bad, floors), &ctx())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("'7'") && e.contains("floors") && e.contains("-2"),
+        "{e}"
     );
 }
 

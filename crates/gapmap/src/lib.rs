@@ -42,6 +42,7 @@ pub mod error;
 pub mod grid;
 pub mod memory;
 pub mod policy;
+pub mod population;
 pub mod predict;
 pub mod premise_plan;
 pub mod prioritise;

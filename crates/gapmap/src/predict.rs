@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use gapmap_core::radio::grid::{coverage_layers, rows_to_visit};
 use gapmap_core::radio::predict::{predict_all, SiteIndex};
-use gapmap_io::read::{read_premises, PremiseIds};
+use gapmap_io::read::PremiseIds;
 use gapmap_io::write::features::Column;
 use gapmap_io::write::geojson::write_geojson;
 use gapmap_io::write::gpkg::{write_gpkg, OutLayer, MULTI_POLYGON};
@@ -125,11 +125,14 @@ pub fn run(mut args: PredictPlan) -> Result<String> {
         .radio
         .read(&ctx, &[])?
         .ok_or_else(|| Error::usage("--sites is needed"))?;
-    let premises = args
-        .premises
-        .as_ref()
-        .map(|p| read_premises(&args.premise.options(p), &ctx))
-        .transpose()?;
+    args.premise.validate()?;
+    let (premises, population) = match &args.premises {
+        Some(p) => {
+            let (premises, population) = args.premise.read(p, &ctx)?;
+            (Some(premises), population)
+        }
+        None => (None, None),
+    };
     spin.finish();
     if let Some(d) = &dem {
         let xy = premises.as_ref().map_or(&[][..], |p| &p.xy[..]);
@@ -281,6 +284,9 @@ pub fn run(mut args: PredictPlan) -> Result<String> {
     if let Some(p) = &premises {
         inputs.push(p.info.clone());
     }
+    if let Some((_, info)) = &population {
+        inputs.push(info.clone());
+    }
     let mut totals = std::collections::BTreeMap::new();
     totals.insert("sites".to_string(), sites.sites.len() as u64);
     totals.insert("coverage_layers".to_string(), layers.len() as u64);
@@ -306,6 +312,7 @@ pub fn run(mut args: PredictPlan) -> Result<String> {
         totals,
         resilience: None,
         prediction: critical_summary.clone(),
+        population: population.map(|(p, _)| p),
         timings_s: timings,
         outputs: outputs
             .iter()

@@ -52,6 +52,10 @@ pub struct RunInfo<P = Parameters, Q = PredictionSummary> {
     /// Predicted coverage from cell sites (with `--sites`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prediction: Option<Q>,
+    /// The population spread onto the premises (with `--population`), with every person
+    /// that could not be placed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<crate::population::PopulationSummary>,
     /// Wall time, CPU time and peak memory of each phase, then the total.
     pub timings_s: Vec<Phase>,
     /// Every file the run wrote, run.json last.

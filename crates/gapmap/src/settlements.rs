@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use gapmap_core::geo::Area;
 use gapmap_core::settlement;
-use gapmap_io::read::read_premises;
 use gapmap_io::write::features::{Column, FeatureTable, GeomRef};
 use gapmap_io::write::geojson::write_geojson;
 use gapmap_io::write::gpkg::{write_gpkg, OutLayer, MULTI_POLYGON};
@@ -48,10 +47,6 @@ pub struct SettlementsPlan {
     /// Smallest population of a settlement (SCB tätort: 200; småort: 50).
     #[cfg_attr(feature = "clap", arg(long, value_name = "N", default_value_t = 200.0))]
     pub min_population: f64,
-    /// People per household (Sweden 2023: about 2.2); 1 when the households field already
-    /// counts people.
-    #[cfg_attr(feature = "clap", arg(long, value_name = "X", default_value_t = 2.2))]
-    pub persons_per_household: f64,
     /// The outline extends this far beyond the outermost premises, in metres.
     #[cfg_attr(feature = "clap", arg(long, value_name = "M", default_value_t = 50.0))]
     pub margin_m: f64,
@@ -74,7 +69,6 @@ pub fn run(args: SettlementsPlan) -> Result<String> {
     for (flag, v, positive) in [
         ("--link-m", args.link_m, true),
         ("--min-population", args.min_population, false),
-        ("--persons-per-household", args.persons_per_household, true),
         ("--margin-m", args.margin_m, true),
     ] {
         check_number(flag, v, 0.0, !positive)?;
@@ -92,15 +86,20 @@ pub fn run(args: SettlementsPlan) -> Result<String> {
     }
     let ctx = ReadContext::from_flags(&crs, args.assume_crs.as_deref(), false)?;
     let target = &ctx.target;
-    let premises = read_premises(&args.premise.options(&args.from_premises), &ctx)?;
+    args.premise.validate()?;
+    let (premises, spread) = args.premise.read(&args.from_premises, &ctx)?;
     for n in &premises.notices {
         progress::notice(n);
     }
-    let population: Vec<f64> = premises
-        .households
-        .iter()
-        .map(|&h| f64::from(h) * args.persons_per_household)
-        .collect();
+    // People: the persons spread from `--population`, else households x persons per household.
+    let population: Vec<f64> = match &premises.persons {
+        Some(persons) => persons.iter().map(|&p| f64::from(p)).collect(),
+        None => premises
+            .households
+            .iter()
+            .map(|&h| f64::from(h) * args.premise.persons_per_household)
+            .collect(),
+    };
     let derived = settlement::derive(
         &premises.xy,
         &population,
@@ -194,11 +193,14 @@ pub fn run(args: SettlementsPlan) -> Result<String> {
         "command": "settlements",
         "started_utc": started_utc,
         "working_crs": target.label(),
-        "inputs": [premises.info],
+        "inputs": std::iter::once(&premises.info)
+            .chain(spread.as_ref().map(|(_, info)| info))
+            .collect::<Vec<_>>(),
+        "population": spread.as_ref().map(|(p, _)| p),
         "parameters": {
             "link_m": args.link_m,
             "min_population": args.min_population,
-            "persons_per_household": args.persons_per_household,
+            "persons_per_household": args.premise.persons_per_household,
             "margin_m": args.margin_m,
         },
         "settlements": n,

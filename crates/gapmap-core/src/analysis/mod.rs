@@ -9,6 +9,7 @@ pub mod gaps;
 pub mod goals;
 pub mod mobile;
 pub mod network;
+pub mod population;
 pub mod prioritise;
 pub mod resilience;
 pub mod settlement;

@@ -13,7 +13,7 @@ use crate::error::{IoError, Result};
 
 /// A field name, and whether the user chose it (an absent explicit field is an error; an absent
 /// default has a documented fallback).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldChoice {
     /// The field's name.
     pub name: String,

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use gapmap_core::geo::{Coord, Geometry, InteriorPoint};
+use gapmap_core::geo::{Coord, Geometry, InteriorPoint, MultiPolygon};
 use gdal::vector::FieldValue;
 
 use super::layer::*;
@@ -13,7 +13,7 @@ use polars::prelude::*;
 
 use super::table::{bad_row, float_chunked, fmt_opt, open_table, retain_kept, table_err, Format};
 use super::vector::{
-    count_from_f64, extension, value_to_count, value_to_string, ReadContext, Validate,
+    count_from_f64, extension, value_to_count, value_to_f64, value_to_string, ReadContext, Validate,
 };
 use crate::crs::{Crs, Transform};
 
@@ -97,6 +97,91 @@ impl Premises {
         retain_by_index(&mut self.xy, keep);
         retain_by_index(&mut self.households, keep);
         retain_by_index(&mut self.workplaces, keep);
+        if let Some(p) = &mut self.persons {
+            retain_by_index(p, keep);
+        }
+        if let Some(w) = &mut self.weights {
+            retain_by_index(w, keep);
+        }
+    }
+}
+
+/// How a population is spread over the premises (see [`PremiseOptions::weighting`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Weighting {
+    /// No weights are read (no population layer).
+    #[default]
+    None,
+    /// Buildings by their footprint area when every premise is a polygon, else equally.
+    Footprint,
+    /// By a numeric premise field (e.g. floors); values must be finite and >= 0.
+    Field(FieldChoice),
+}
+
+/// Collects premise weights while a layer is read: a field's values, or building footprints
+/// (given up, with a notice, as soon as a point premise shows that not every premise has one).
+struct WeightCollector {
+    mode: Weighting,
+    values: Vec<f64>,
+    /// Premises read without a footprint (points), under `Weighting::Footprint`.
+    points: usize,
+}
+
+impl WeightCollector {
+    fn new(mode: &Weighting) -> WeightCollector {
+        WeightCollector {
+            mode: mode.clone(),
+            values: Vec::new(),
+            points: 0,
+        }
+    }
+    /// A premise's footprint (`None`: a point).
+    fn footprint(&mut self, area_m2: Option<f64>) {
+        if self.mode == Weighting::Footprint {
+            match area_m2 {
+                Some(a) => self.values.push(a),
+                None => {
+                    self.points += 1;
+                    self.values.push(0.0);
+                }
+            }
+        }
+    }
+    /// The weights and what they are, with a notice when footprints were given up.
+    fn finish(
+        self,
+        n: usize,
+        path: &Path,
+        notices: &mut Vec<String>,
+    ) -> (Option<Vec<f64>>, String) {
+        match self.mode {
+            Weighting::None => (None, "equal".into()),
+            Weighting::Field(c) => (Some(self.values), format!("field {}", c.name)),
+            Weighting::Footprint if self.points == 0 && n > 0 => {
+                (Some(self.values), "footprint_m2".into())
+            }
+            Weighting::Footprint => {
+                if self.points < n {
+                    notices.push(format!(
+                        "{}: {} of {n} premises are points without a footprint, so the population is spread equally over the premises of each area; set weights with --population-weight-field",
+                        path.display(),
+                        self.points
+                    ));
+                }
+                (None, "equal".into())
+            }
+        }
+    }
+}
+
+/// A premise weight from a field's value: finite, >= 0 and at most 10^12.
+fn weight_value(v: f64) -> std::result::Result<f64, String> {
+    if v.is_finite() && (0.0..=1e12).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "{v} is not a weight (a number from 0 to 10^12, e.g. floors or square metres)"
+        ))
     }
 }
 
@@ -111,6 +196,14 @@ pub struct Premises {
     pub households: Vec<u32>,
     /// Workplaces per premise.
     pub workplaces: Vec<u32>,
+    /// Persons per premise, when a population layer was spread onto them (set by the
+    /// pipeline, not the reader).
+    pub persons: Option<Vec<u32>>,
+    /// Weights for spreading a population (with [`PremiseOptions::weighting`]): a field's
+    /// values, or every premise's building footprint in square metres. `None`: equal.
+    pub weights: Option<Vec<f64>>,
+    /// What `weights` are: `equal`, `footprint_m2` or `field <name>`.
+    pub weighted_by: String,
     /// The record of the input.
     pub info: InputInfo,
     /// What the user should know.
@@ -134,6 +227,8 @@ pub struct PremiseOptions {
     pub x_field: String,
     /// y column of a table.
     pub y_field: String,
+    /// Whether, and by what, to read weights for spreading a population.
+    pub weighting: Weighting,
 }
 
 /// Reads premises: Parquet, or CSV with the x/y columns, through polars (the fast path);
@@ -167,6 +262,7 @@ impl PremiseOptions {
             ),
             x_field: x_field.to_string(),
             y_field: y_field.to_string(),
+            weighting: Weighting::None,
         }
     }
 }
@@ -203,6 +299,11 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
     let id_src = id_source(&layer, &opts.id_field, &mut notices, "premise")?;
     let hh = optional_field(&layer, &opts.households_field)?;
     let wp = optional_field(&layer, &opts.workplaces_field)?;
+    let weight_idx = match &opts.weighting {
+        Weighting::Field(c) => Some((required_field(&layer, c)?, c.name.clone())),
+        _ => None,
+    };
+    let mut weights = WeightCollector::new(&opts.weighting);
     if hh.is_none() {
         default_count_notice(
             &mut notices,
@@ -294,6 +395,16 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
         };
         let h = count(hh, &opts.households_field, 1, &mut hh_nulls)?;
         let w = count(wp, &opts.workplaces_field, 0, &mut wp_nulls)?;
+        if let Some((k, name)) = &weight_idx {
+            let v = match f.field(*k) {
+                None => Err("the weight is empty".to_string()),
+                Some(v) => value_to_f64(&v).and_then(weight_value),
+            }
+            .map_err(|m| f.field_error(&label, name, m))?;
+            weights.values.push(v);
+        } else {
+            weights.footprint(footprint_m2(&g));
+        }
         if int_ids {
             ids_int.push(id_int.unwrap_or(i as i64));
         } else {
@@ -332,6 +443,7 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
             skipped.len()
         ));
     }
+    let (weights, weighted_by) = weights.finish(xy.len(), &opts.path, &mut notices);
     clock.finish(&mut info, xy.len(), skipped);
     Ok(Premises {
         ids: if int_ids {
@@ -342,6 +454,9 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
         xy,
         households,
         workplaces,
+        persons: None,
+        weights,
+        weighted_by,
         info,
         notices,
     })
@@ -351,6 +466,15 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
 const PREMISE_GEOMETRY: &str = "Point, or Polygon/MultiPolygon (a building)";
 /// Why a building is skipped.
 const NO_AREA: &str = "polygon without area";
+
+/// A building's footprint in square metres (working CRS); `None` for a point.
+fn footprint_m2(g: &Geometry<f64>) -> Option<f64> {
+    use gapmap_core::geo::Area;
+    match g {
+        Geometry::Polygon(_) | Geometry::MultiPolygon(_) => Some(g.unsigned_area()),
+        _ => None,
+    }
+}
 
 /// Where a premise counts, for every reader: a point where it is, a building at a point on its
 /// surface (`Ok(None)`: a polygon without area, skipped). Any other geometry is an error
@@ -413,6 +537,9 @@ pub(crate) fn read_premises_table(
     // geometry (GeoParquet null) has `keep[i] == false` and a placeholder point. Null or
     // non-finite coordinates are errors that name the row.
     let mut keep: Vec<bool> = vec![true; n];
+    // Building footprints (source CRS), measured once reprojected; `None`: a point.
+    let footprint_mode = opts.weighting == Weighting::Footprint;
+    let mut footprints: Vec<Option<MultiPolygon<f64>>> = Vec::new();
     let not_finite = |i: usize, x: Option<f64>, y: Option<f64>| {
         bad_row(
             path,
@@ -454,8 +581,23 @@ pub(crate) fn read_premises_table(
             };
             // Kept, skipped for a reason, or not a premise's geometry.
             let place = match g {
-                None => Ok(Err("no geometry")),
-                Some(g) => premise_place(&g).map(|p| p.ok_or(NO_AREA)),
+                None => {
+                    if footprint_mode {
+                        footprints.push(None);
+                    }
+                    Ok(Err("no geometry"))
+                }
+                Some(g) => {
+                    let place = premise_place(&g).map(|p| p.ok_or(NO_AREA));
+                    if footprint_mode {
+                        footprints.push(match g {
+                            Geometry::Polygon(p) => Some(MultiPolygon::new(vec![p])),
+                            Geometry::MultiPolygon(m) => Some(m),
+                            _ => None,
+                        });
+                    }
+                    place
+                }
             };
             let p = match place {
                 Ok(Ok(p)) => p,
@@ -509,9 +651,26 @@ pub(crate) fn read_premises_table(
             _ => message,
         },
     };
-    Transform::new(&crs, &ctx.target)
-        .and_then(|t| t.coords_in_place(&mut xy))
-        .map_err(reproject_err)?;
+    let transform = Transform::new(&crs, &ctx.target).map_err(&reproject_err)?;
+    transform.coords_in_place(&mut xy).map_err(&reproject_err)?;
+    // Footprints in square metres of the working CRS (points: `None`).
+    let mut footprint_m2: Vec<Option<f64>> = Vec::new();
+    if footprint_mode && footprints.is_empty() {
+        // x/y columns: points.
+        footprint_m2 = vec![None; xy.len()];
+    } else if footprint_mode {
+        use gapmap_core::geo::Area;
+        let polys: Vec<MultiPolygon<f64>> = footprints.iter().flatten().cloned().collect();
+        let mut areas = transform
+            .multi_polygons(&polys)
+            .map_err(&reproject_err)?
+            .into_iter()
+            .map(|m| m.unsigned_area());
+        footprint_m2 = footprints
+            .iter()
+            .map(|f| f.as_ref().and_then(|_| areas.next()))
+            .collect();
+    }
 
     let mut info = InputInfo {
         role: "premises".into(),
@@ -627,6 +786,29 @@ pub(crate) fn read_premises_table(
     };
     let mut households = counts(&opts.households_field, 1, "household", "households")?;
     let mut workplaces = counts(&opts.workplaces_field, 0, "workplaces", "workplaces")?;
+    let mut weights = WeightCollector::new(&opts.weighting);
+    match &opts.weighting {
+        Weighting::None => {}
+        Weighting::Footprint => footprint_m2.iter().for_each(|&a| weights.footprint(a)),
+        Weighting::Field(c) => {
+            if !has(&c.name) {
+                return Err(missing(&c.name, &format!(" (named by {})", c.flag)));
+            }
+            for (i, v) in float_chunked(&df, &c.name, path)?.iter().enumerate() {
+                let v = v
+                    .ok_or_else(|| "the weight is empty".to_string())
+                    .and_then(weight_value)
+                    .map_err(|m| IoError::FieldValue {
+                        path: path.to_path_buf(),
+                        layer: layer.clone(),
+                        feature: format!("row {i}"),
+                        field: c.name.clone(),
+                        message: m,
+                    })?;
+                weights.values.push(v);
+            }
+        }
+    }
     // Every column is taken: the frame's memory serves what follows.
     drop(df);
 
@@ -636,6 +818,9 @@ pub(crate) fn read_premises_table(
         retain_kept(&mut xy, &keep);
         retain_kept(&mut households, &keep);
         retain_kept(&mut workplaces, &keep);
+        if !weights.values.is_empty() {
+            retain_kept(&mut weights.values, &keep);
+        }
         match &mut ids {
             PremiseIds::Int(v) => retain_kept(v, &keep),
             PremiseIds::Str(v) => retain_kept(v, &keep),
@@ -648,6 +833,15 @@ pub(crate) fn read_premises_table(
             what: "the premises".into(),
         });
     }
+    // Skipped rows (no geometry) are not premises: only kept rows count as points.
+    if footprint_mode {
+        weights.points = footprint_m2
+            .iter()
+            .zip(&keep)
+            .filter(|(a, &k)| k && a.is_none())
+            .count();
+    }
+    let (weights, weighted_by) = weights.finish(xy.len(), path, &mut notices);
     info.features = xy.len() as u64;
     info.skipped = skipped;
     info.sha256 = hashing.finish();
@@ -657,6 +851,9 @@ pub(crate) fn read_premises_table(
         xy,
         households,
         workplaces,
+        persons: None,
+        weights,
+        weighted_by,
         info,
         notices,
     })

@@ -50,19 +50,58 @@ pub struct SettlementOptions {
 
 /// Reads settlement polygons; invalid ones are repaired (or, with `strict`, an error).
 pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<Settlements> {
+    read_areas(
+        &AreaLayer {
+            path: &opts.path,
+            layer: opts.layer.as_deref(),
+            role: &SETTLEMENTS,
+            what: "settlement",
+            id_field: &opts.id_field,
+            name_field: Some(&opts.name_field),
+            count_field: opts.population_field.as_ref(),
+        },
+        ctx,
+    )
+}
+
+/// A layer of areas to read: settlements, or population areas.
+pub(crate) struct AreaLayer<'a> {
+    pub(crate) path: &'a std::path::Path,
+    pub(crate) layer: Option<&'a str>,
+    pub(crate) role: &'a Role<'a>,
+    /// One area, in messages ("settlement").
+    pub(crate) what: &'a str,
+    pub(crate) id_field: &'a FieldChoice,
+    /// A field with the areas' names (absent: empty names, with a notice).
+    pub(crate) name_field: Option<&'a FieldChoice>,
+    /// A count field that must exist (whole numbers >= 0; empty values count 0).
+    pub(crate) count_field: Option<&'a FieldChoice>,
+}
+
+/// Reads a layer of areas (polygons in the working CRS, in input order; invalid ones are
+/// repaired, or with `strict` an error), their ids, names and counts.
+pub(crate) fn read_areas(opts: &AreaLayer<'_>, ctx: &ReadContext) -> Result<Settlements> {
     let (mut layer, mut info, mut log, mut skipped, clock) =
-        open_layer(&opts.path, opts.layer.as_deref(), &SETTLEMENTS, ctx, &[])?;
+        open_layer(opts.path, opts.layer, opts.role, ctx, &[])?;
     let mut notices = Vec::new();
-    let id_src = id_source(&layer, &opts.id_field, &mut notices, "settlement")?;
-    let name_idx = optional_field(&layer, &opts.name_field)?;
-    if name_idx.is_none() {
-        notices.push(format!(
-            "{}: no field '{}', so settlement names are empty; choose a field with {}",
-            opts.path.display(),
-            opts.name_field.name,
-            opts.name_field.flag
-        ));
-    }
+    let id_src = id_source(&layer, opts.id_field, &mut notices, opts.what)?;
+    let name_idx = match opts.name_field {
+        Some(c) => {
+            let k = optional_field(&layer, c)?;
+            if k.is_none() {
+                notices.push(format!(
+                    "{}: no field '{}', so {} names are empty; choose a field with {}",
+                    opts.path.display(),
+                    c.name,
+                    opts.what,
+                    c.flag
+                ));
+            }
+            info.fields.insert("name".into(), k.map(|_| c.name.clone()));
+            k
+        }
+        None => None,
+    };
     info.fields.insert(
         "id".into(),
         match id_src {
@@ -70,21 +109,17 @@ pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<S
             IdSource::Fid => layer.fid_column.clone(),
         },
     );
-    info.fields.insert(
-        "name".into(),
-        name_idx.map(|_| opts.name_field.name.clone()),
-    );
     let pop_idx = opts
-        .population_field
-        .as_ref()
+        .count_field
         .map(|c| required_field(&layer, c))
         .transpose()?;
-    if let Some(c) = &opts.population_field {
+    if let Some(c) = opts.count_field {
         info.fields
             .insert("population".into(), Some(c.name.clone()));
     }
     let (mut ids, mut names, mut areas) = (Vec::new(), Vec::new(), Vec::new());
     let mut population = Vec::new();
+    let mut empty_counts = 0usize;
     layer.for_each(|f, i| {
         let id = match id_src {
             IdSource::Fid => f.fid().map_or(i as u64, |v| v).to_string(),
@@ -94,7 +129,7 @@ pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<S
                     return Err(f.field_error(
                         &feature_label(None, f.fid(), i),
                         &opts.id_field.name,
-                        "the settlement id is empty".into(),
+                        format!("the {} id is empty", opts.what),
                     ))
                 }
             },
@@ -115,9 +150,12 @@ pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<S
         let Some(mp) = area_of(g) else {
             return Err(f.type_error(&label, "Polygon or MultiPolygon", found));
         };
-        if let (Some(k), Some(c)) = (pop_idx, &opts.population_field) {
+        if let (Some(k), Some(c)) = (pop_idx, opts.count_field) {
             population.push(match f.field(k) {
-                None => 0.0,
+                None => {
+                    empty_counts += 1;
+                    0.0
+                }
                 Some(v) => {
                     f64::from(value_to_count(&v).map_err(|m| f.field_error(&label, &c.name, m))?)
                 }
@@ -142,22 +180,31 @@ pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<S
     layer.strict_error(&log)?;
     if areas.is_empty() {
         return Err(IoError::Empty {
-            path: opts.path.clone(),
+            path: opts.path.to_path_buf(),
             layer: layer.name.clone(),
-            what: "the settlements".into(),
+            what: format!("the {}", opts.role.name),
         });
+    }
+    if let (Some(c), true) = (opts.count_field, empty_counts > 0) {
+        notices.push(format!(
+            "{}: {empty_counts} {} have no value in '{}'; they count 0",
+            opts.path.display(),
+            opts.role.name,
+            c.name
+        ));
     }
     let mut seen = HashSet::new();
     let dups: Vec<&String> = ids.iter().filter(|id| !seen.insert(*id)).collect();
     if !dups.is_empty() {
         notices.push(format!(
-            "{}: {} settlement ids occur more than once (e.g. {}); their rows are kept apart",
+            "{}: {} {} ids occur more than once (e.g. {}); their rows are kept apart",
             opts.path.display(),
             dups.len(),
+            opts.what,
             dups[0]
         ));
     }
-    repaired_notice(&mut notices, &opts.path, &log);
+    repaired_notice(&mut notices, opts.path, &log);
     clock.finish(&mut info, areas.len(), skipped);
     info.repaired = log.repaired;
     Ok(Settlements {

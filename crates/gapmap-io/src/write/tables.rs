@@ -211,6 +211,9 @@ pub struct PremiseRows<'a> {
     pub households: &'a [u32],
     /// Workplaces per premise.
     pub workplaces: &'a [u32],
+    /// Persons per premise, when a population was spread onto them (column `persons`,
+    /// after `workplaces`).
+    pub persons: Option<&'a [u32]>,
     /// `None` when no fibre layer was given (distances are then null).
     pub fibre: Option<&'a [FibreReach]>,
     /// Per premise: 4G and 5G operators.
@@ -227,7 +230,7 @@ pub struct PremiseRows<'a> {
 
 /// One row per premise of `rows`: `premise_id, x, y, settlement_id, fibre_distance_m,
 /// fibre_networks, mobile_4g_operators, mobile_5g_operators, unserved`, then `fibre_passed,
-/// households, workplaces, gap_kind, gap_id, aid_networks, aid_class, at_100_mbps`.
+/// households, workplaces, [persons,] gap_kind, gap_id, aid_networks, aid_class, at_100_mbps`.
 pub fn premises_frame(r: &PremiseRows<'_>, rows: std::ops::Range<usize>) -> Result<DataFrame> {
     let n = rows.len();
     let xy = &r.xy[rows.clone()];
@@ -293,6 +296,11 @@ pub fn premises_frame(r: &PremiseRows<'_>, rows: std::ops::Range<usize>) -> Resu
         ),
         Column::new("households".into(), households),
         Column::new("workplaces".into(), workplaces),
+    ];
+    if let Some(p) = r.persons {
+        cols.push(Column::new("persons".into(), &p[rows.clone()]));
+    }
+    cols.extend([
         coded_text_column(
             "gap_kind",
             &GAP_KINDS.map(GapKind::as_str),
@@ -320,7 +328,7 @@ pub fn premises_frame(r: &PremiseRows<'_>, rows: std::ops::Range<usize>) -> Resu
                 .map(|o| o.at_100_mbps)
                 .collect::<Vec<bool>>(),
         ),
-    ];
+    ]);
     if let Some(classes) = redundancy {
         cols.push(Column::new(
             "fibre_redundancy_class".into(),

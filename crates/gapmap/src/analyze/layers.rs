@@ -2,15 +2,21 @@
 
 use gapmap_io::read::raster::DemInput;
 use gapmap_io::read::sites::Sites;
-use gapmap_io::read::{Backbone, Fibre, Mobile, Premises, Settlements};
+use gapmap_io::read::{Backbone, Fibre, InputInfo, Mobile, Premises, Settlements};
 
 use crate::policy::Policy;
+use crate::population::PopulationSummary;
+
+/// The population spread onto the premises: what run.json records, and the input's record.
+pub type Population = (PopulationSummary, InputInfo);
 
 /// The layers of an analysis, read, validated and reprojected into the working CRS: what the
 /// kernels index and the outputs describe.
 pub struct Layers {
     /// The premises, in input order.
     pub premises: Premises,
+    /// The population spread onto the premises (with `--population`).
+    pub population: Option<Population>,
     /// The settlement polygons.
     pub settlements: Settlements,
     /// The fibre (the features are let go once indexed unless resilience or the aid reach

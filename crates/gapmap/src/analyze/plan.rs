@@ -283,6 +283,7 @@ impl AnalysisPlan {
         ] {
             check_at_most(flag, v, max, "metres")?;
         }
+        self.premise.validate()?;
         self.resilience.validate(!self.fibre.is_empty())?;
         self.radio.validate(false)?;
         let goals = self.policy.validate()?;

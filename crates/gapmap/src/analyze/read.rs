@@ -10,13 +10,12 @@ use gapmap_core::polygon_index::PolygonIndex;
 use gapmap_io::read::raster::DemInput;
 use gapmap_io::read::sites::Sites;
 use gapmap_io::read::{
-    read_backbone, read_fibre, read_mobile, read_premises, read_settlements, Backbone,
-    BackboneOptions, Fibre, FibreOptions, FieldChoice, Mobile, MobileOptions, Premises,
-    SettlementOptions, Settlements,
+    read_backbone, read_fibre, read_mobile, read_settlements, Backbone, BackboneOptions, Fibre,
+    FibreOptions, FieldChoice, Mobile, MobileOptions, Premises, SettlementOptions, Settlements,
 };
 use gapmap_io::ReadContext;
 
-pub use super::layers::Layers;
+pub use super::layers::{Layers, Population};
 use super::plan::{AnalysisPlan, Checked, Output};
 use super::{retire, RunMeta};
 use crate::error::{panicked, Result};
@@ -174,7 +173,7 @@ pub fn read_layers(
     gapmap_io::read::layer::forget_hashes_ahead();
     let ((settlements, settlement_index), premises, fibre, mobile, backbone_in, sites_in, policy) =
         read?;
-    let (premises, order) = premises;
+    let (premises, population, order) = premises;
     let (mobile_in, mobile_index) = mobile.unzip();
     let (fibre_in, fibre_index) = fibre.unzip();
     clock.lap("read");
@@ -207,6 +206,7 @@ pub fn read_layers(
         ctx,
         layers: Layers {
             premises,
+            population,
             settlements,
             fibre: fibre_in,
             mobile: mobile_in,
@@ -226,7 +226,7 @@ pub fn read_layers(
 /// What [`read_all`] reads.
 type AllInputs = (
     (Settlements, PolygonIndex),
-    (Premises, SpatialOrder),
+    (Premises, Option<Population>, SpatialOrder),
     Option<(Fibre, FibreIndex)>,
     Option<(Mobile, MobileIndex)>,
     Option<Backbone>,
@@ -334,13 +334,14 @@ fn read_all(
                 .read(&ctx, plan.fibre_network_field.as_deref(), goals)?;
             Ok((mobile.zip(mobile_index), sites, policy))
         });
-        let (premise_options, portable) = (plan.premise.options(premises_path), &portable);
-        // The premises' order for the kernels is made here too, beside the other readers.
+        let (premise_plan, portable) = (&plan.premise, &portable);
+        // The premises' order for the kernels is made here too, beside the other readers,
+        // after the population (when there is one) has been spread onto them.
         let premise_reader = scope.spawn(move || -> Result<_> {
             let ctx = portable.context()?;
-            let premises = read_premises(&premise_options, &ctx)?;
+            let (premises, population) = premise_plan.read(premises_path, &ctx)?;
             let order = SpatialOrder::new(&premises.xy);
-            Ok((premises, order))
+            Ok((premises, population, order))
         });
         let mut settlements = read_settlements(
             &SettlementOptions {

@@ -13,6 +13,9 @@ pub(super) fn run_info(r: &Results, outputs: Vec<String>, files: Vec<FileDigest>
         r.layers.settlements.info.clone(),
         r.layers.premises.info.clone(),
     ];
+    if let Some((_, info)) = &r.layers.population {
+        inputs.push(info.clone());
+    }
     if let Some(f) = &r.layers.fibre {
         inputs.extend(f.infos.iter().cloned());
     }
@@ -120,6 +123,7 @@ pub(super) fn run_info(r: &Results, outputs: Vec<String>, files: Vec<FileDigest>
                 premises_extrapolated: count(&|r| r.extrapolated),
             }
         }),
+        population: r.layers.population.as_ref().map(|(p, _)| p.clone()),
         timings_s: timings,
         outputs,
         files,

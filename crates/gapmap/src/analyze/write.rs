@@ -385,6 +385,7 @@ impl<'r> Writer<'r> {
             settlement: &c.settlement,
             households: &r.layers.premises.households,
             workplaces: &r.layers.premises.workplaces,
+            persons: r.layers.premises.persons.as_deref(),
             fibre: c.fibre.as_deref(),
             mobile: &c.mobile,
             gap_kind: &c.gap_kind,
