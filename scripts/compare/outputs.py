@@ -5,7 +5,9 @@ Every file must be byte-identical, except:
 - JSON run records (run.json, grid.json, priorities.json, synth.json, batch records): compared
   parsed, without what measures the run rather than its results: timings (`timings_s`,
   `seconds`, `read_seconds`, `wall_s`...), start times, and a `plan` key present on one side only
-  (the plan that run.json records since the library refactor);
+  (the plan that run.json records since the library refactor), and the size and SHA-256 that
+  `files` records for a GeoPackage (they hash its write timestamps; its tables are compared
+  below);
 - GeoPackages: compared table by table through SQLite, without the `last_change` and
   `update_time` timestamps;
 - report.html and the .stdout captures: compared with timestamps and durations masked;
@@ -30,8 +32,9 @@ BATCH_ROW = re.compile(r"^(\S+\s+(ok|failed))\s+.*$", re.M)
 def strip(v, other):
     if isinstance(v, dict):
         out = {}
+        gpkg_digest = str(v.get("name", "")).endswith(".gpkg") and "sha256" in v
         for k, x in v.items():
-            if k in TIME_KEYS:
+            if k in TIME_KEYS or (gpkg_digest and k in ("sha256", "bytes")):
                 continue
             if k == "plan" and not (isinstance(other, dict) and "plan" in other):
                 continue

@@ -690,3 +690,105 @@ fn access_networks_with_doubled_cables_match_the_oracle() {
     assert!(seen.iter().any(|x| x.0 == RedundancyClass::Redundant));
     assert!(critical > 1000, "{critical}");
 }
+
+/// Premise attachment (runs of neighbours sharing one R-tree query, halved when spread out or
+/// crowded) against a scan of every link: the nearest link within the drop distance, the lower
+/// link on ties. Premises in tight clusters, spread over kilometres, exactly at the drop
+/// distance from a horizontal segment, and exactly between two parallel links.
+#[test]
+fn premise_attachment_matches_a_scan_of_every_link() {
+    use gapmap_core::fibre::segment_distance2;
+    use gapmap_core::par::SpatialOrder;
+    for seed in 0..4u64 {
+        let mut rng = SplitMix64::derive(seed, "attach");
+        let mut lines = Vec::new();
+        for k in 0..300 {
+            let (mut x, mut y) = (rng.range(0.0, 3_000.0), rng.range(0.0, 3_000.0));
+            let mut coords = vec![Coord { x, y }];
+            for _ in 0..1 + rng.below(14) {
+                if rng.chance(0.5) {
+                    x += rng.range(-120.0, 120.0);
+                } else {
+                    y += rng.range(-120.0, 120.0);
+                }
+                coords.push(Coord { x, y });
+            }
+            lines.push(NetworkLine {
+                coords,
+                feature: k,
+                network: 0,
+                srlg: None,
+            });
+        }
+        // Two parallel horizontal links 40 m apart, for ties.
+        for (k, y) in [(300, 5_000.0), (301, 5_040.0)] {
+            lines.push(NetworkLine {
+                coords: vec![Coord { x: 0.0, y }, Coord { x: 500.0, y }],
+                feature: k,
+                network: 0,
+                srlg: None,
+            });
+        }
+        let (g, pieces) = FibreGraph::build_with_pieces(&lines, &[], GraphOptions::default());
+        let drop_m = 20.0;
+        let mut premises = Vec::new();
+        for _ in 0..40 {
+            let (cx, cy) = (rng.range(-200.0, 3_200.0), rng.range(-200.0, 3_200.0));
+            let spread = [5.0, 60.0, 900.0][rng.below(3) as usize];
+            for _ in 0..rng.below(200) {
+                premises.push(Coord {
+                    x: cx + rng.range(-spread, spread),
+                    y: cy + rng.range(-spread, spread),
+                });
+            }
+        }
+        for i in 0..50 {
+            let x = 10.0 + 9.0 * i as f64;
+            premises.push(Coord {
+                x,
+                y: 5_000.0 - drop_m,
+            }); // exactly at the drop distance
+            premises.push(Coord { x, y: 5_020.0 }); // equally far from both: the lower link
+            premises.push(Coord {
+                x,
+                y: 5_040.0 + drop_m + 1e-9,
+            }); // just beyond
+        }
+        let want: Vec<Option<u32>> = premises
+            .iter()
+            .map(|&p| {
+                let mut best: Option<(f64, u32)> = None;
+                for (li, l) in g.links.iter().enumerate() {
+                    let c = &lines[l.line as usize].coords[l.start as usize..=l.end as usize];
+                    let d = c
+                        .windows(2)
+                        .map(|w| segment_distance2(p, w[0], w[1]))
+                        .fold(f64::INFINITY, f64::min);
+                    if d <= drop_m * drop_m && best.is_none_or(|(bd, _)| d < bd) {
+                        best = Some((d, li as u32));
+                    }
+                }
+                best.map(|b| b.1)
+            })
+            .collect();
+        assert!(want.iter().filter(|w| w.is_some()).count() > premises.len() / 10);
+        assert!(want.iter().filter(|w| w.is_none()).count() > premises.len() / 10);
+        for threads in [1, 4] {
+            let got = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    let order = SpatialOrder::new(&premises);
+                    resilience::attach_premises(&pieces, &premises, drop_m, &order, &())
+                });
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert_eq!(
+                    g, w,
+                    "seed {seed}, {threads} threads, premise {i} at {:?}",
+                    premises[i]
+                );
+            }
+        }
+    }
+}

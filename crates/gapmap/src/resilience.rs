@@ -176,17 +176,31 @@ pub struct Outcome {
     pub premise_counts: Vec<[i64; 3]>,
 }
 
+/// The premises as the analysis sees them: in input order, the kernels' visiting order, and
+/// each premise's settlement.
+pub struct PremiseView<'a> {
+    /// The premises.
+    pub premises: &'a Premises,
+    /// Their Hilbert order (the kernels').
+    pub order: &'a SpatialOrder,
+    /// Per premise: its settlement.
+    pub settlement: &'a [Option<u32>],
+}
+
 /// Builds the graph and runs the analysis.
 pub fn run(
     fibre: &Fibre,
     backbone: &Backbone,
     settlement_index: &PolygonIndex,
-    premises: &Premises,
-    premise_settlement: &[Option<u32>],
+    view: PremiseView<'_>,
     drop_distance_m: f64,
     plan: &ResiliencePlan,
 ) -> Outcome {
-    let order = SpatialOrder::new(&premises.xy);
+    let PremiseView {
+        premises,
+        order,
+        settlement: premise_settlement,
+    } = view;
     let mut lines = Vec::new();
     for (fi, f) in fibre.features.iter().enumerate() {
         for ls in &f.lines.0 {
@@ -201,12 +215,13 @@ pub fn run(
         }
     }
     let ends_spliced = gapmap_core::splice::splice_ends(&mut lines, plan.snap_m);
+
     let points: Vec<Coord<f64>> = backbone.points.iter().map(|p| p.1).collect();
     // The crossings are only counted: beside the graph, on the other core.
-    let (crossings_unconnected, graph) = rayon::join(
+    let (crossings_unconnected, (graph, pieces)) = rayon::join(
         || gapmap_core::splice::crossings_unconnected(&lines, plan.snap_m),
         || {
-            FibreGraph::build(
+            FibreGraph::build_with_pieces(
                 &lines,
                 &points,
                 GraphOptions {
@@ -229,7 +244,8 @@ pub fn run(
         .map(|(p, _)| p.0.clone())
         .collect();
     let premise_link =
-        resilience::attach_premises(&graph, &lines, &premises.xy, drop_distance_m, &order, &());
+        resilience::attach_premises(&pieces, &premises.xy, drop_distance_m, order, &());
+    drop(pieces);
     let sources =
         resilience::settlement_sources(&graph, settlement_index, premise_settlement, &premise_link);
     let result = resilience::analyze(

@@ -15,7 +15,7 @@
 //! - **Backbone points** attach to the nearest node within `backbone_snap_m`.
 
 use geo::Coord;
-use rstar::primitives::GeomWithData;
+use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{PointDistance, RTree, RTreeObject, AABB};
 
 use crate::gaps::single_linkage;
@@ -195,6 +195,59 @@ pub(crate) fn link_pieces(lines: &[NetworkLine], links: &[Link]) -> Vec<LinkPiec
     out
 }
 
+/// The links' pieces (up to eight segments each), by link, and an R-tree of their boxes (a
+/// box and the piece's number, so that the tree is small and quick to bulk-load): what the
+/// search for links in one trench and the premises' attachment query.
+#[derive(Debug, Clone)]
+pub struct LinkPieces {
+    pieces: Vec<LinkPiece>,
+    /// Per link, its first piece (and one past the last link's last).
+    first: Vec<u32>,
+    tree: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>>,
+}
+
+impl LinkPieces {
+    /// The pieces of `links` of `lines`, indexed.
+    pub fn new(lines: &[NetworkLine], links: &[Link]) -> LinkPieces {
+        let pieces = link_pieces(lines, links);
+        // link_pieces emits them link by link.
+        let mut first = vec![0u32; links.len() + 1];
+        for p in &pieces {
+            first[p.link as usize + 1] += 1;
+        }
+        for i in 0..links.len() {
+            first[i + 1] += first[i];
+        }
+        let tree = RTree::bulk_load(
+            pieces
+                .iter()
+                .enumerate()
+                .map(|(i, p)| GeomWithData::new(Rectangle::from_aabb(p.env), i as u32))
+                .collect(),
+        );
+        LinkPieces {
+            pieces,
+            first,
+            tree,
+        }
+    }
+
+    /// The pieces of link `l`, in order along it.
+    pub(crate) fn of_link(&self, l: u32) -> &[LinkPiece] {
+        &self.pieces[self.first[l as usize] as usize..self.first[l as usize + 1] as usize]
+    }
+
+    /// The pieces whose boxes meet `env` (closed boxes).
+    pub(crate) fn meeting<'a>(
+        &'a self,
+        env: &AABB<[f64; 2]>,
+    ) -> impl Iterator<Item = &'a LinkPiece> + 'a {
+        self.tree
+            .locate_in_envelope_intersecting(env)
+            .map(|e| &self.pieces[e.data as usize])
+    }
+}
+
 fn length(coords: &[Coord<f64>]) -> f64 {
     coords
         .windows(2)
@@ -202,9 +255,23 @@ fn length(coords: &[Coord<f64>]) -> f64 {
         .sum()
 }
 
+/// Up to this many backbone points find their nearest node by a scan of all nodes; more,
+/// through an R-tree of the nodes.
+const BACKBONE_SCAN: usize = 256;
+
 impl FibreGraph {
     /// Builds the graph of `lines` with `backbone` points attached.
     pub fn build(lines: &[NetworkLine], backbone: &[Coord<f64>], opts: GraphOptions) -> FibreGraph {
+        Self::build_with_pieces(lines, backbone, opts).0
+    }
+
+    /// Builds the graph, and hands back its links' pieces, indexed, for attaching premises
+    /// ([`crate::resilience::attach_premises`]).
+    pub fn build_with_pieces(
+        lines: &[NetworkLine],
+        backbone: &[Coord<f64>],
+        opts: GraphOptions,
+    ) -> (FibreGraph, LinkPieces) {
         // 1. Snap vertices into nodes.
         let mut vertex_xy: Vec<Coord<f64>> = Vec::new();
         let mut line_start: Vec<usize> = Vec::with_capacity(lines.len() + 1);
@@ -246,26 +313,42 @@ impl FibreGraph {
         }
         let nn = node_xy.len();
 
-        // 2. Backbone points onto the nearest node.
-        let node_tree: RTree<GeomWithData<[f64; 2], u32>> = RTree::bulk_load(
-            node_xy
+        // 2. Backbone points onto the nearest node (ties to the lower node): a scan of the
+        // nodes for a few points, an R-tree for many.
+        let within = |p: &Coord<f64>, n: (f64, u32)| {
+            let q = node_xy[n.1 as usize];
+            ((q.x - p.x).hypot(q.y - p.y) <= opts.backbone_snap_m).then_some(n.1)
+        };
+        let backbone_node: Vec<Option<u32>> = if backbone.len() <= BACKBONE_SCAN {
+            use rayon::prelude::*;
+            backbone
                 .iter()
-                .enumerate()
-                .map(|(i, c)| GeomWithData::new([c.x, c.y], i as u32))
-                .collect(),
-        );
-        let backbone_node: Vec<Option<u32>> = backbone
-            .iter()
-            .map(|p| {
-                node_tree
-                    .nearest_neighbor(&[p.x, p.y])
-                    .filter(|n| {
-                        let q = n.geom();
-                        (q[0] - p.x).hypot(q[1] - p.y) <= opts.backbone_snap_m
-                    })
-                    .map(|n| n.data)
-            })
-            .collect();
+                .map(|p| {
+                    node_xy
+                        .par_iter()
+                        .enumerate()
+                        .map(|(i, q)| ((q.x - p.x).powi(2) + (q.y - p.y).powi(2), i as u32))
+                        .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+                        .and_then(|n| within(p, n))
+                })
+                .collect()
+        } else {
+            let node_tree: RTree<GeomWithData<[f64; 2], u32>> = RTree::bulk_load(
+                node_xy
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| GeomWithData::new([c.x, c.y], i as u32))
+                    .collect(),
+            );
+            backbone
+                .iter()
+                .map(|p| {
+                    node_tree
+                        .nearest_neighbor(&[p.x, p.y])
+                        .and_then(|n| within(p, (0.0, n.data)))
+                })
+                .collect()
+        };
 
         // 3. Junctions: line ends, degree other than two, backbone nodes.
         let mut degree = vec![0u32; nn];
@@ -350,9 +433,10 @@ impl FibreGraph {
                 }
             }
         }
+        let pieces = LinkPieces::new(lines, &links);
         let mut geometric = vec![false; nl];
         if opts.srlg_m > 0.0 && nl > 1 {
-            for (a, b) in parallel_links(lines, &links, opts.srlg_m) {
+            for (a, b) in parallel_links(lines, &links, &pieces, opts.srlg_m) {
                 uf.union(a, b);
                 geometric[a as usize] = true;
                 geometric[b as usize] = true;
@@ -379,7 +463,7 @@ impl FibreGraph {
 
         // 6. Adjacency.
         let (adj_start, adj) = adjacency(junctions.len(), links.iter().map(|l| (l.a, l.b)));
-        FibreGraph {
+        let graph = FibreGraph {
             junctions,
             links,
             link_group,
@@ -392,7 +476,8 @@ impl FibreGraph {
                 .collect(),
             adj_start,
             adj,
-        }
+        };
+        (graph, pieces)
     }
 
     /// `(neighbour, link)` pairs of junction `v`.
@@ -451,18 +536,13 @@ const SRLG_SAMPLES: usize = 24;
 /// spaced), away from its ends, where links that merely meet are close. Candidates are the
 /// links with a piece near the link's bounding box; each candidate is measured against the
 /// samples directly, stopping as soon as the majority is decided.
-fn parallel_links(lines: &[NetworkLine], links: &[Link], srlg_m: f64) -> Vec<(u32, u32)> {
+fn parallel_links(
+    lines: &[NetworkLine],
+    links: &[Link],
+    pieces: &LinkPieces,
+    srlg_m: f64,
+) -> Vec<(u32, u32)> {
     use rayon::prelude::*;
-    let pieces = link_pieces(lines, links);
-    // Pieces of each link, in order (link_pieces emits them link by link).
-    let mut first_piece = vec![0u32; links.len() + 1];
-    for p in &pieces {
-        first_piece[p.link as usize + 1] += 1;
-    }
-    for i in 0..links.len() {
-        first_piece[i + 1] += first_piece[i];
-    }
-    let tree = RTree::bulk_load(pieces.clone());
     let r2 = srlg_m * srlg_m;
     let mut pairs: Vec<(u32, u32)> = (0..links.len())
         .into_par_iter()
@@ -513,7 +593,8 @@ fn parallel_links(lines: &[NetworkLine], links: &[Link], srlg_m: f64) -> Vec<(u3
                 );
                 cands.clear();
                 cands.extend(
-                    tree.locate_in_envelope_intersecting(&env)
+                    pieces
+                        .meeting(&env)
                         .map(|p| p.link)
                         .filter(|&o| o != li as u32),
                 );
@@ -522,8 +603,7 @@ fn parallel_links(lines: &[NetworkLine], links: &[Link], srlg_m: f64) -> Vec<(u3
                 let need = n / 2 + 1; // more than half
                 let mut out = Vec::new();
                 for &o in cands.iter() {
-                    let op = &pieces
-                        [first_piece[o as usize] as usize..first_piece[o as usize + 1] as usize];
+                    let op = pieces.of_link(o);
                     let (mut hits, mut misses) = (0usize, 0usize);
                     for s in samples.iter() {
                         if op.iter().any(|p| p.distance_2(s) <= r2) {

@@ -430,22 +430,27 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
             at.map_or(Anchor::Unreachable, |a| Anchor::At(a, None))
         })
         .collect();
+    // A premise stands where its link does: each link's anchor once, then one look-up per
+    // premise.
+    let link_anchor: Vec<Anchor> = (0..nl)
+        .into_par_iter()
+        .with_min_len(4096)
+        .map(|l| {
+            let (a, b) = c.ends[l];
+            if reach(a) && reach(b) {
+                let (ka, kb) = (tree.comp[a as usize], tree.comp[b as usize]);
+                let own = is_bridge[l].then_some(l as u32);
+                Anchor::At(tree.lca(ka, kb), own)
+            } else {
+                Anchor::Unreachable
+            }
+        })
+        .collect();
     let premise_anchor: Vec<Anchor> = demand
         .premise_link
-        .iter()
-        .map(|l| match l {
-            Some(l) => {
-                let (a, b) = c.ends[*l as usize];
-                if reach(a) && reach(b) {
-                    let (ka, kb) = (tree.comp[a as usize], tree.comp[b as usize]);
-                    let own = is_bridge[*l as usize].then_some(*l);
-                    Anchor::At(tree.lca(ka, kb), own)
-                } else {
-                    Anchor::Unreachable
-                }
-            }
-            None => Anchor::Unreachable,
-        })
+        .par_iter()
+        .with_min_len(1 << 14)
+        .map(|l| l.map_or(Anchor::Unreachable, |l| link_anchor[l as usize]))
         .collect();
 
     // Single-link groups: bridges, by subtree sums over the bridge tree.
@@ -510,31 +515,67 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
             kb
         }
     };
-    let mut by_settlement: Vec<(u32, u32, u32)> = premise_anchor
+    // Each link's place for this count (its own child component when it is a bridge), then
+    // per settlement the distinct places of its premises' links in tour order: the links of
+    // each settlement's premises gathered by a counting sort, the places deduplicated with
+    // stamps, per settlement in parallel.
+    let link_place: Vec<u32> = link_anchor
         .iter()
-        .enumerate()
-        .filter_map(|(i, a)| match *a {
-            Anchor::At(k, own) => {
-                let e = own.map_or(k, child_of);
-                settlement_of(i).map(|s| (s, tin[e as usize], e))
-            }
-            Anchor::Unreachable => None,
+        .map(|a| match *a {
+            Anchor::At(k, own) => own.map_or(k, child_of),
+            Anchor::Unreachable => u32::MAX,
         })
         .collect();
-    by_settlement.sort_unstable();
-    by_settlement.dedup();
+    // Premises may name settlements beyond those with fibre sources.
+    let ns_premises = demand
+        .premise_settlement
+        .iter()
+        .flatten()
+        .map(|&s| s as usize + 1)
+        .max()
+        .unwrap_or(0)
+        .max(ns);
+    let (links_start, links_of) = crate::network::csr(
+        ns_premises,
+        demand
+            .premise_link
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| match (l, settlement_of(i)) {
+                (Some(l), Some(s)) if link_place[*l as usize] != u32::MAX => Some((s as usize, *l)),
+                _ => None,
+            }),
+    );
+    let places: Vec<Vec<u32>> = (0..ns_premises)
+        .into_par_iter()
+        .map_init(
+            || vec![u32::MAX; ncomp],
+            |seen, s| {
+                let mut out: Vec<u32> = Vec::new();
+                for &l in &links_of[links_start[s] as usize..links_start[s + 1] as usize] {
+                    let e = link_place[l as usize];
+                    if seen[e as usize] != s as u32 {
+                        seen[e as usize] = s as u32;
+                        out.push(e);
+                    }
+                }
+                out.sort_unstable_by_key(|&e| tin[e as usize]);
+                out
+            },
+        )
+        .collect();
     let mut weight = vec![0i64; ncomp];
     let mut cut_by_premises: Vec<Vec<u32>> = vec![Vec::new(); nl];
-    for run in by_settlement.chunk_by(|x, y| x.0 == y.0) {
-        let mut meet = run[0].2;
-        for (j, &(_, _, e)) in run.iter().enumerate() {
+    for (s, run) in places.iter().enumerate().filter(|(_, r)| !r.is_empty()) {
+        let mut meet = run[0];
+        for (j, &e) in run.iter().enumerate() {
             weight[e as usize] += 1;
             if j > 0 {
-                weight[tree.lca(run[j - 1].2, e) as usize] -= 1;
+                weight[tree.lca(run[j - 1], e) as usize] -= 1;
             }
             meet = tree.lca(meet, e);
         }
-        let s = run[0].0;
+        let s = s as u32;
         let mut k = meet;
         while tree.parent[k as usize] != u32::MAX {
             cut_by_premises[tree.parent_link[k as usize] as usize].push(s);
@@ -602,7 +643,7 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
         &c,
         &tree,
         &is_bridge,
-        &premise_anchor,
+        &link_anchor,
         &settlement_anchor,
         demand,
         &connected,
@@ -610,10 +651,16 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
     let multi: Vec<u32> = (0..g.groups.len() as u32)
         .filter(|&gi| !same_pair[gi as usize])
         .collect();
+    // A few jobs per thread, each with its own scratch (one array per node and per link).
+    let per_job = multi
+        .len()
+        .div_ceil(4 * rayon::current_num_threads())
+        .max(1);
     let group_results: Vec<GroupCut> = multi
         .par_iter()
+        .with_min_len(per_job)
         .map_init(
-            || Scratch::new(c.n, np, nl),
+            || Scratch::new(c.n, nl),
             |scratch, &gi| local.cut(&g.groups[gi as usize], gi, scratch),
         )
         .collect();
@@ -645,6 +692,8 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
         })
         .collect();
     let premise_class: Vec<Option<RedundancyClass>> = (0..np)
+        .into_par_iter()
+        .with_min_len(1 << 14)
         .map(|i| {
             demand.premise_link[i].map(|_| match premise_anchor[i] {
                 Anchor::Unreachable => RedundancyClass::None,
@@ -769,18 +818,15 @@ struct Scratch {
     stamp: u32,
     /// Nodes reached from their component's anchor (this stamp).
     reached: Vec<u32>,
-    /// Premises already decided (this stamp).
-    done: Vec<u32>,
     removed: Vec<u32>,
     stack: Vec<u32>,
 }
 
 impl Scratch {
-    fn new(n: usize, np: usize, nl: usize) -> Scratch {
+    fn new(n: usize, nl: usize) -> Scratch {
         Scratch {
             stamp: 0,
             reached: vec![0; n],
-            done: vec![0; np],
             removed: vec![0; nl],
             stack: Vec::new(),
         }
@@ -804,25 +850,30 @@ struct LocalCuts<'a> {
     /// Child bridges of each component: (child component, endpoint in this component), CSR.
     child_start: Vec<u32>,
     children: Vec<(u32, u32)>,
-    /// Reachable premises sorted by the Euler tour time of their anchor component, with the
-    /// prefix sums of their households.
-    prem_tin: Vec<u32>,
+    /// The components by tour entry time (`comp_tin`, ascending), and per position the first
+    /// of its premises in `prem_order` and the households before it: a tour interval's
+    /// premises and households are differences of these.
+    comp_tin: Vec<u32>,
+    comp_first: Vec<u32>,
+    comp_hh_prefix: Vec<u64>,
+    /// Every anchored premise, by the tour entry time of its component.
     prem_order: Vec<u32>,
-    prem_hh_prefix: Vec<u64>,
     /// Connected premises per settlement.
     connected: &'a [u64],
-    /// Premises anchored at each component, CSR.
-    prem_at_start: Vec<u32>,
-    prem_at: Vec<u32>,
-    /// Premises on each link, CSR.
+    /// Links anchored at each component, CSR.
+    links_at_start: Vec<u32>,
+    links_at: Vec<u32>,
+    /// Premises on each link, CSR, and their households.
     prem_on_start: Vec<u32>,
     prem_on: Vec<u32>,
+    link_hh: Vec<u64>,
     /// Reachable settlements sorted by anchor tour time, and those anchored at each component.
     sett_tin: Vec<u32>,
     sett_order: Vec<u32>,
     sett_at_start: Vec<u32>,
     sett_at: Vec<u32>,
-    premise_anchor: &'a [Anchor],
+    /// Where each link's premises stand (see [`Anchor`]).
+    link_anchor: &'a [Anchor],
 }
 
 impl<'a> LocalCuts<'a> {
@@ -830,7 +881,7 @@ impl<'a> LocalCuts<'a> {
         c: &'a Contracted,
         tree: &'a BridgeTree,
         is_bridge: &'a [bool],
-        premise_anchor: &'a [Anchor],
+        link_anchor: &'a [Anchor],
         settlement_anchor: &[Anchor],
         demand: &'a Demand,
         connected: &'a [u64],
@@ -859,31 +910,9 @@ impl<'a> LocalCuts<'a> {
             Anchor::At(k, _) => Some(*k),
             Anchor::Unreachable => None,
         };
-        // (entry time, premise) of every anchored premise, by entry time.
-        let mut prem_at: Vec<(u32, u32)> = (0..premise_anchor.len() as u32)
-            .filter_map(|i| at(&premise_anchor[i as usize]).map(|k| (tin[k as usize], i)))
-            .collect();
-        prem_at.sort_by_key(|&(t, _)| t);
-        let prem_order: Vec<u32> = prem_at.iter().map(|&(_, i)| i).collect();
-        let prem_tin: Vec<u32> = prem_at.iter().map(|&(t, _)| t).collect();
-        let mut prem_hh_prefix = vec![0u64; prem_order.len() + 1];
-        for (k, &i) in prem_order.iter().enumerate() {
-            prem_hh_prefix[k + 1] = prem_hh_prefix[k]
-                + u64::from(
-                    demand
-                        .premise_households
-                        .get(i as usize)
-                        .copied()
-                        .unwrap_or(0),
-                );
-        }
-        let (prem_at_start, prem_at) = csr(
-            nc,
-            premise_anchor
-                .iter()
-                .enumerate()
-                .filter_map(|(i, a)| at(a).map(|k| (k as usize, i as u32))),
-        );
+        // Premises by link, then links by the component they are anchored at, then the
+        // components in tour order: every anchored premise by its component's entry time
+        // (each component has its own), with prefix sums per component.
         let (prem_on_start, prem_on) = csr(
             c.ends.len(),
             demand
@@ -892,6 +921,52 @@ impl<'a> LocalCuts<'a> {
                 .enumerate()
                 .filter_map(|(i, l)| l.map(|l| (l as usize, i as u32))),
         );
+        let hh_of = |i: u32| {
+            u64::from(
+                demand
+                    .premise_households
+                    .get(i as usize)
+                    .copied()
+                    .unwrap_or(0),
+            )
+        };
+        let link_hh: Vec<u64> = (0..c.ends.len())
+            .map(|l| {
+                prem_on[prem_on_start[l] as usize..prem_on_start[l + 1] as usize]
+                    .iter()
+                    .map(|&i| hh_of(i))
+                    .sum()
+            })
+            .collect();
+        let (links_at_start, links_at) = csr(
+            nc,
+            link_anchor
+                .iter()
+                .enumerate()
+                .filter_map(|(l, a)| at(a).map(|k| (k as usize, l as u32))),
+        );
+        let mut by_tin: Vec<u32> = (0..nc as u32).collect();
+        by_tin.sort_unstable_by_key(|&k| tin[k as usize]);
+        let comp_tin: Vec<u32> = by_tin.iter().map(|&k| tin[k as usize]).collect();
+        let mut prem_order: Vec<u32> = Vec::new();
+        let mut comp_first: Vec<u32> = Vec::with_capacity(nc + 1);
+        let mut comp_hh_prefix: Vec<u64> = Vec::with_capacity(nc + 1);
+        let mut hh = 0u64;
+        for &k in &by_tin {
+            comp_first.push(prem_order.len() as u32);
+            comp_hh_prefix.push(hh);
+            for &l in &links_at
+                [links_at_start[k as usize] as usize..links_at_start[k as usize + 1] as usize]
+            {
+                prem_order.extend_from_slice(
+                    &prem_on[prem_on_start[l as usize] as usize
+                        ..prem_on_start[l as usize + 1] as usize],
+                );
+                hh += link_hh[l as usize];
+            }
+        }
+        comp_first.push(prem_order.len() as u32);
+        comp_hh_prefix.push(hh);
         // (entry time, settlement) of every anchored settlement, in that order.
         let mut sett_by_tin: Vec<(u32, u32)> = (0..settlement_anchor.len() as u32)
             .filter_map(|s| at(&settlement_anchor[s as usize]).map(|k| (tin[k as usize], s)))
@@ -914,19 +989,21 @@ impl<'a> LocalCuts<'a> {
             anchor,
             child_start,
             children,
-            prem_tin,
+            comp_tin,
+            comp_first,
+            comp_hh_prefix,
             prem_order,
-            prem_hh_prefix,
             connected,
-            prem_at_start,
-            prem_at,
+            links_at_start,
+            links_at,
             prem_on_start,
             prem_on,
+            link_hh,
             sett_tin,
             sett_order,
             sett_at_start,
             sett_at,
-            premise_anchor,
+            link_anchor,
         }
     }
 
@@ -1062,69 +1139,53 @@ impl<'a> LocalCuts<'a> {
         settlements.sort_unstable();
         settlements.dedup();
 
-        // Premises: whole intervals by prefix sums; then those on the removed links, and
-        // those anchored in components cut in part, one by one.
+        // Premises: whole intervals by prefix sums; then those on the removed links and on
+        // the links anchored in components cut in part, a link at a time (its premises stand
+        // and fall together).
         let (mut prem, mut hh) = (0u64, 0u64);
+        let mut interval_premises: Vec<std::ops::Range<usize>> = Vec::new();
         for &(lo, hi) in &merged {
-            let r = Self::range(&self.prem_tin, lo, hi);
-            prem += r.len() as u64;
-            hh += self.prem_hh_prefix[r.end] - self.prem_hh_prefix[r.start];
+            let r = Self::range(&self.comp_tin, lo, hi);
+            let (first, last) = (self.comp_first[r.start], self.comp_first[r.end]);
+            prem += u64::from(last - first);
+            hh += self.comp_hh_prefix[r.end] - self.comp_hh_prefix[r.start];
+            interval_premises.push(first as usize..last as usize);
         }
-        let hh_of = |i: u32| {
-            u64::from(
-                self.demand
-                    .premise_households
-                    .get(i as usize)
-                    .copied()
-                    .unwrap_or(0),
-            )
-        };
-        let mut listed: Vec<u32> = Vec::new();
-        let decide =
-            |i: u32, sc: &mut Scratch, listed: &mut Vec<u32>, prem: &mut u64, hh: &mut u64| {
-                if sc.done[i as usize] == stamp {
-                    return;
-                }
-                sc.done[i as usize] = stamp;
-                let Anchor::At(k, _) = self.premise_anchor[i as usize] else {
-                    return;
-                };
-                if in_full(k) {
-                    return; // counted with its interval
-                }
-                let Some(l) = self.demand.premise_link[i as usize] else {
-                    return; // on no link: nothing of it is cut
-                };
-                let (a, b) = c.ends[l as usize];
-                let lost = if sc.removed[l as usize] == stamp {
-                    in_x(a, sc) || in_x(b, sc)
-                } else {
-                    in_x(a, sc) && in_x(b, sc)
-                };
-                if lost {
-                    *prem += 1;
-                    *hh += hh_of(i);
-                    listed.push(i);
-                }
-            };
-        for &l in links {
-            for &i in &self.prem_on[self.prem_on_start[l as usize] as usize
-                ..self.prem_on_start[l as usize + 1] as usize]
-            {
-                decide(i, sc, &mut listed, &mut prem, &mut hh);
-            }
-        }
+        let mut candidates: Vec<u32> = links.to_vec();
         for &k in &partial {
-            for &i in &self.prem_at[self.prem_at_start[k as usize] as usize
-                ..self.prem_at_start[k as usize + 1] as usize]
-            {
-                decide(i, sc, &mut listed, &mut prem, &mut hh);
+            candidates.extend_from_slice(
+                &self.links_at[self.links_at_start[k as usize] as usize
+                    ..self.links_at_start[k as usize + 1] as usize],
+            );
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut listed: Vec<u32> = Vec::new();
+        for &l in &candidates {
+            let Anchor::At(k, _) = self.link_anchor[l as usize] else {
+                continue;
+            };
+            if in_full(k) {
+                continue; // counted with its interval
+            }
+            let (a, b) = c.ends[l as usize];
+            let lost = if sc.removed[l as usize] == stamp {
+                in_x(a, sc) || in_x(b, sc)
+            } else {
+                in_x(a, sc) && in_x(b, sc)
+            };
+            if lost {
+                let on = &self.prem_on[self.prem_on_start[l as usize] as usize
+                    ..self.prem_on_start[l as usize + 1] as usize];
+                prem += on.len() as u64;
+                hh += self.link_hh[l as usize];
+                listed.extend_from_slice(on);
             }
         }
         // Settlements by their premises: every premise cut, by settlement.
-        let mut cut_of: Vec<u32> = merged
+        let mut cut_of: Vec<u32> = interval_premises
             .iter()
-            .flat_map(|&(lo, hi)| &self.prem_order[Self::range(&self.prem_tin, lo, hi)])
+            .flat_map(|r| &self.prem_order[r.clone()])
             .chain(&listed)
             .filter_map(|&i| {
                 self.demand
@@ -1349,35 +1410,97 @@ impl FlowState {
 /// The link each premise hangs on: the nearest link within `drop_distance_m` (ties to the
 /// lower link id), or `None` (fibre out of reach, or only fibre points in reach).
 pub fn attach_premises(
-    g: &FibreGraph,
-    lines: &[crate::network::NetworkLine],
+    pieces: &crate::network::LinkPieces,
     premises: &[geo::Coord<f64>],
     drop_distance_m: f64,
     order: &crate::par::SpatialOrder,
     progress: &dyn crate::par::Progress,
 ) -> Vec<Option<u32>> {
-    use rstar::{PointDistance, RTree};
-    let tree = RTree::bulk_load(crate::network::link_pieces(lines, &g.links));
-    let r2 = drop_distance_m * drop_distance_m;
-    crate::par::map_points(
+    crate::par::map_point_runs(
         premises,
         order,
         progress,
-        || (),
-        |_, p| {
-            let q = [p.x, p.y];
-            let mut best: Option<(f64, u32)> = None;
-            let (r, c) = (drop_distance_m, [p.x, p.y]);
-            let window = rstar::AABB::from_corners([c[0] - r, c[1] - r], [c[0] + r, c[1] + r]);
-            for piece in tree.locate_in_envelope_intersecting(&window) {
-                let d = piece.distance_2(&q);
-                if d <= r2 && best.is_none_or(|(bd, bl)| d < bd || (d == bd && piece.link < bl)) {
-                    best = Some((d, piece.link));
-                }
-            }
-            best.map(|b| b.1)
-        },
+        ATTACH_RUN,
+        Vec::new,
+        |candidates, pts, out| attach_run(pieces, pts, drop_distance_m, candidates, out),
     )
+}
+
+/// Premises per run of [`attach_premises`].
+const ATTACH_RUN: usize = 64;
+/// The largest run (the side of the square around its premises, in metres) that shares one
+/// R-tree query.
+const ATTACH_SPAN_M: f64 = 2_000.0;
+/// A shared query that finds more pieces than this per premise is redone in halves.
+const ATTACH_CANDIDATES_PER_PREMISE: usize = 64;
+
+/// The link of each premise of a run (neighbours along the Hilbert curve), pushed to `out` in
+/// order: the link of the nearest piece whose box meets the premise's square of half-side
+/// `drop_distance_m` and that lies within it, the lowest link on ties. One R-tree query for
+/// the run's squares together gives the candidates; each premise takes those whose boxes meet
+/// its own square, which are the pieces its own query would give, so the result is the single
+/// query's. Spread-out or crowded runs are halved, down to single premises.
+fn attach_run<'a>(
+    tree: &'a crate::network::LinkPieces,
+    pts: &[geo::Coord<f64>],
+    drop_distance_m: f64,
+    candidates: &mut Vec<&'a crate::network::LinkPiece>,
+    out: &mut Vec<Option<u32>>,
+) {
+    use rstar::{Envelope, PointDistance, RTreeObject, AABB};
+    let r = drop_distance_m;
+    let square = |p: geo::Coord<f64>| AABB::from_corners([p.x - r, p.y - r], [p.x + r, p.y + r]);
+    let nearest = |p: geo::Coord<f64>,
+                   pieces: &mut dyn Iterator<Item = &crate::network::LinkPiece>| {
+        let (q, r2) = ([p.x, p.y], r * r);
+        let mut best: Option<(f64, u32)> = None;
+        for piece in pieces {
+            let d = piece.distance_2(&q);
+            if d <= r2 && best.is_none_or(|(bd, bl)| d < bd || (d == bd && piece.link < bl)) {
+                best = Some((d, piece.link));
+            }
+        }
+        best.map(|b| b.1)
+    };
+    if pts.len() == 1 {
+        out.push(nearest(pts[0], &mut tree.meeting(&square(pts[0]))));
+        return;
+    }
+    // A non-finite premise's square meets nothing, in a run as alone.
+    let (lo, hi) = crate::par::finite_bounds(pts.iter().copied());
+    let compact = lo.x <= hi.x && (hi.x - lo.x).max(hi.y - lo.y) <= ATTACH_SPAN_M;
+    candidates.clear();
+    if compact {
+        let union = AABB::from_corners([lo.x - r, lo.y - r], [hi.x + r, hi.y + r]);
+        candidates.extend(tree.meeting(&union));
+    }
+    if !compact || candidates.len() > ATTACH_CANDIDATES_PER_PREMISE * pts.len() {
+        let (a, b) = pts.split_at(pts.len() / 2);
+        attach_run(tree, a, drop_distance_m, candidates, out);
+        attach_run(tree, b, drop_distance_m, candidates, out);
+        return;
+    }
+    // By their boxes' left edges: a premise scans only the pieces whose left edge lies within
+    // its square widened by the widest piece (the margin covers rounding in the widths).
+    candidates.sort_unstable_by(|a, b| a.envelope().lower()[0].total_cmp(&b.envelope().lower()[0]));
+    let widest = candidates
+        .iter()
+        .map(|s| s.envelope().upper()[0] - s.envelope().lower()[0])
+        .fold(0.0, f64::max);
+    let widest = widest * (1.0 + 1e-9) + 1e-9;
+    for &p in pts {
+        let window = square(p);
+        let (from_x, to_x) = (window.lower()[0] - widest, window.upper()[0]);
+        let from = candidates.partition_point(|s| s.envelope().lower()[0] < from_x);
+        let to = candidates.partition_point(|s| s.envelope().lower()[0] <= to_x);
+        out.push(nearest(
+            p,
+            &mut candidates[from..to.max(from)]
+                .iter()
+                .copied()
+                .filter(|s| s.envelope().intersects(&window)),
+        ));
+    }
 }
 
 /// Each settlement's fibre: the junctions inside it (first covering settlement, as for

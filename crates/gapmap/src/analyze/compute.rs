@@ -161,7 +161,7 @@ pub fn compute(inputs: Inputs) -> Results {
         mobile: mobile_index,
     };
     let resilience_on = layers.backbone.is_some() && layers.fibre.is_some();
-    let (computed, kept_settlement_index) = kernels(
+    let (computed, kept_settlement_index, kept_order) = kernels(
         &layers,
         indexes,
         resilience_on,
@@ -188,15 +188,23 @@ pub fn compute(inputs: Inputs) -> Results {
     }
 
     // Resilience (with --backbone).
-    let resilience = match (&layers.backbone, &layers.fibre, &kept_settlement_index) {
-        (Some(bb), Some(f), Some(settlement_index)) => {
+    let resilience = match (
+        &layers.backbone,
+        &layers.fibre,
+        &kept_settlement_index,
+        &kept_order,
+    ) {
+        (Some(bb), Some(f), Some(settlement_index), Some(order)) => {
             let spin = Bar::spinner("fibre resilience");
             let o = res::run(
                 f,
                 bb,
                 settlement_index,
-                premises,
-                &computed.settlement,
+                res::PremiseView {
+                    premises,
+                    order,
+                    settlement: &computed.settlement,
+                },
                 params.drop_distance_m,
                 &plan.resilience,
             );
@@ -249,7 +257,7 @@ struct Indexes {
 /// Each index is let go ([`retire`]) as soon as its kernel is done, so that the later
 /// kernels' results and outlines reuse its memory rather than fresh pages (peak RSS is also
 /// time: every fresh page is a page fault). The settlement index is handed back when
-/// `keep_settlement_index` is set (resilience needs it).
+/// `keep_settlement_index` is set (resilience needs it), and so is the premises' order.
 #[allow(clippy::too_many_arguments, reason = "the kernels' inputs, each named")]
 fn kernels(
     layers: &Layers,
@@ -260,7 +268,7 @@ fn kernels(
     with_outlines: bool,
     simplify_m: Option<f64>,
     clock: &mut Clock,
-) -> (Computed, Option<PolygonIndex>) {
+) -> (Computed, Option<PolygonIndex>, Option<SpatialOrder>) {
     let Indexes {
         order,
         settlements: settlement_index,
@@ -271,7 +279,8 @@ fn kernels(
     let fibre_in = layers.fibre.as_ref();
     let n = premises.xy.len() as u64;
     let bar = Bar::new(n, "settlements");
-    let order = &order;
+    let order_owned = order;
+    let order = &order_owned;
     let settlement = settlement::assign(&settlement_index, &premises.xy, order, &bar);
     bar.finish();
     let kept_settlement_index = if keep_settlement_index {
@@ -396,7 +405,8 @@ fn kernels(
         aid_areas,
         planned_counted: reach.planned_counted,
     };
-    (results, kept_settlement_index)
+    let kept_order = kept_settlement_index.is_some().then_some(order_owned);
+    (results, kept_settlement_index, kept_order)
 }
 
 /// The sums of `tallies` by count column.
