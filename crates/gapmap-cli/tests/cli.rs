@@ -1916,3 +1916,128 @@ fn population_spreads_onto_premises_and_every_table_counts_its_households() {
         assert!(!bad.exists());
     }
 }
+
+#[test]
+fn where_filters_keep_only_what_they_select_and_name_themselves_when_they_cannot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = repo().join("data/dalarna");
+    let s = |p: &str| d.join(p).to_str().unwrap().to_string();
+    let base = vec![
+        "analyze".to_string(),
+        "--premises".into(),
+        s("premises.parquet"),
+        "--settlements".into(),
+        s("settlements.gpkg"),
+        "--settlement-id-field".into(),
+        "tatortskod".into(),
+        "--fibre".into(),
+        s("fibre.gpkg"),
+        "--fibre-layer".into(),
+        "routes".into(),
+        "--fibre-layer".into(),
+        "nodes".into(),
+        "--outputs".into(),
+        "tables".into(),
+    ];
+    let with = |extra: &[&str], out: &str| {
+        let mut a = base.clone();
+        a.extend(extra.iter().map(|x| x.to_string()));
+        a.extend([
+            "--out".to_string(),
+            tmp.path().join(out).display().to_string(),
+        ]);
+        a
+    };
+    // Falun kommun's 16 tätorter, and the fibre without its regional trunks.
+    common::ok(&with(
+        &[
+            "--settlements-where",
+            "kommun = '2080'",
+            "--fibre-where",
+            "kind <> 'trunk'",
+        ],
+        "falun",
+    ));
+    let record = common::json(&tmp.path().join("falun/run.json"));
+    let inputs = record["inputs"].as_array().unwrap();
+    let input = |role: &str, layer: &str| {
+        inputs
+            .iter()
+            .find(|i| i["role"] == role && i["layer"] == layer)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        input("settlements", "tatorter_2023_dalarna")["features"],
+        16
+    );
+    assert_eq!(
+        input("settlements", "tatorter_2023_dalarna")["filter"],
+        "kommun = '2080'"
+    );
+    let routes = input("fibre", "routes");
+    assert_eq!(routes["filter"], "kind <> 'trunk'");
+    assert_eq!(
+        routes["features"],
+        35_031 - 144,
+        "the bundled fibre has 144 trunks"
+    );
+    let table = read_csv(&tmp.path().join("falun/settlements.csv"));
+    assert_eq!(table.height(), 17, "16 settlements and the rural row");
+    assert_eq!(record["plan"]["settlements_where"], "kommun = '2080'");
+
+    // A CSV of premises is filtered by GDAL.
+    let csv = write_file(
+        tmp.path(),
+        "p.csv",
+        "id,x,y,households,workplaces\n1,534000,6721000,1,0\n2,534100,6721000,0,3\n3,534200,6721000,2,0\n"
+            .into(),
+    );
+    common::ok(&[
+        "analyze",
+        "--premises",
+        csv.to_str().unwrap(),
+        "--assume-crs",
+        "EPSG:3006",
+        "--settlements",
+        &s("settlements.gpkg"),
+        "--premises-where",
+        "households > 0",
+        "--outputs",
+        "tables",
+        "--out",
+        tmp.path().join("csv").to_str().unwrap(),
+    ]);
+    let record = common::json(&tmp.path().join("csv/run.json"));
+    assert_eq!(record["totals"]["premises"], 2);
+    assert_eq!(record["totals"]["households"], 3);
+
+    // Filters that select nothing, that GDAL cannot evaluate, or on a Parquet table: exit 2,
+    // naming the flag and the filter, and nothing written.
+    for (extra, needles) in [
+        (
+            vec!["--fibre-where", "network = 'nope'"],
+            vec!["--fibre-where", "selects none of its 35031 features"],
+        ),
+        (
+            vec!["--settlements-where", "kommun ==== 1"],
+            vec!["--settlements-where", "syntax error"],
+        ),
+        (
+            vec!["--fibre-where", "no_such_field = 1"],
+            vec!["--fibre-where", "no_such_field"],
+        ),
+        (
+            vec!["--premises-where", "households > 1"],
+            vec!["--premises-where", "not Parquet"],
+        ),
+    ] {
+        let a = with(&extra, "bad");
+        let o = run(&a);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {}", stderr(&o));
+        for n in needles {
+            assert!(stderr(&o).contains(n), "{extra:?}: {}", stderr(&o));
+        }
+        assert!(!tmp.path().join("bad").exists());
+    }
+}

@@ -51,6 +51,7 @@ fn recovery(sampling: Sampling) -> (usize, usize, usize) {
             id_field: FieldChoice::new(Some("tatortskod"), "id", "--settlement-id-field"),
             name_field: FieldChoice::new(Some("tatort"), "name", "--settlement-name-field"),
             population_field: Some(FieldChoice::new(Some("bef"), "bef", "population")),
+            filter: None,
         },
         &ctx(),
     )
@@ -134,6 +135,7 @@ fn recovery(sampling: Sampling) -> (usize, usize, usize) {
                 "population",
                 "population",
             )),
+            filter: None,
         },
         &ctx(),
     )

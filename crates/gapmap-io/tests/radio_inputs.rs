@@ -42,6 +42,7 @@ fn opts(path: &Path) -> SiteOptions {
         ue_height_m: 1.5,
         extrapolate: false,
         known_operators: vec!["Telia".into()],
+        filter: None,
     }
 }
 

@@ -99,6 +99,7 @@ fn popts(path: &Path) -> PremiseOptions {
         x_field: "x".into(),
         y_field: "y".into(),
         weighting: Weighting::None,
+        filter: None,
     }
 }
 
@@ -372,6 +373,7 @@ fn wrong_geometry_types_empty_layers_and_non_finite_coordinates() {
         id_field: FieldChoice::new(None, "id", "--settlement-id-field"),
         name_field: FieldChoice::new(None, "name", "--settlement-name-field"),
         population_field: None,
+        filter: None,
     };
     write(
         &so.path,
@@ -484,6 +486,7 @@ fn invalid_polygons_are_repaired_or_strict_errors() {
         id_field: FieldChoice::new(None, "id", "--settlement-id-field"),
         name_field: FieldChoice::new(None, "name", "--settlement-name-field"),
         population_field: None,
+        filter: None,
     };
     let s = read_settlements(&so, &ctx()).unwrap();
     assert_eq!(s.info.repaired, vec!["'T1'".to_string()]);
@@ -879,6 +882,7 @@ fn fixed_speeds_and_planned_years_are_read_and_checked() {
         )),
         role: "fixed",
         layer_flag: "--fixed-layer",
+        filter: None,
         ..base.clone()
     };
     let f = read_fibre(&fixed, &ctx()).unwrap();
@@ -893,6 +897,7 @@ fn fixed_speeds_and_planned_years_are_read_and_checked() {
         )),
         role: "planned",
         layer_flag: "--planned-layer",
+        filter: None,
         ..base.clone()
     };
     assert_eq!(
@@ -1013,6 +1018,7 @@ fn mobile_technologies_and_operators() {
         layers: vec![],
         operator_field: FieldChoice::new(None, "operator", "--mobile-operator-field"),
         tech_field: FieldChoice::new(None, "tech", "--mobile-tech-field"),
+        filter: None,
     };
     let m = read_mobile(&o, &ctx()).unwrap();
     assert_eq!(m.operators, vec!["Tel", "Tre"]);
@@ -1102,6 +1108,7 @@ fn an_empty_mobile_layer_is_said_to_be_empty_not_to_lack_fields() {
         layers: vec![],
         operator_field: FieldChoice::new(None, "operator", "--mobile-operator-field"),
         tech_field: FieldChoice::new(None, "tech", "--mobile-tech-field"),
+        filter: None,
     };
     let m = read_mobile(&o, &ctx()).unwrap();
     assert!(m.features.is_empty() && m.extent.is_none());

@@ -354,6 +354,7 @@ pub fn run(args: GridPlan) -> Result<String> {
                 id_field: FieldChoice::new(id_field.as_deref(), "id", "--region-id-field"),
                 name_field: FieldChoice::new(name_field.as_deref(), "name", "--region-name-field"),
                 population_field: None,
+                filter: None,
             },
             &ctx,
         )?;
@@ -574,6 +575,7 @@ fn cover_outlines(
                 id_field: FieldChoice::new(id, "id", "--settlements (id field)"),
                 name_field: FieldChoice::new(name, "settlement_name", "--settlements (name field)"),
                 population_field: None,
+                filter: None,
             },
             ctx,
         )

@@ -18,6 +18,10 @@ pub struct PremisePlan {
     /// Layer of the premises file (needed when it has several).
     #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub premises_layer: Option<String>,
+    /// Keep only the premises this attribute filter selects (OGR SQL `WHERE`, passed down to
+    /// the data source, e.g. PostGIS; not for Parquet); one that selects none is an error.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "SQL"))]
+    pub premises_where: Option<String>,
     /// Premise field with the number of households [default: households; absent: 1 each].
     #[cfg_attr(feature = "clap", arg(long, value_name = "FIELD"))]
     pub households_field: Option<String>,
@@ -68,6 +72,7 @@ impl Default for PremisePlan {
     fn default() -> PremisePlan {
         PremisePlan {
             premises_layer: None,
+            premises_where: None,
             households_field: None,
             workplaces_field: None,
             premise_id_field: None,
@@ -95,6 +100,7 @@ impl PremisePlan {
             &self.x_field,
             &self.y_field,
         );
+        o.filter = self.premises_where.clone();
         if self.population.is_some() {
             o.weighting = match &self.population_weight_field {
                 Some(f) => {

@@ -364,6 +364,7 @@ fn road_feeders(
         &FibreOptions {
             role: "roads",
             layer_flag: "--roads-layer",
+            filter: None,
             ..FibreOptions::fibre(
                 vec![roads_path.to_path_buf()],
                 args.roads_layer.iter().cloned().collect(),

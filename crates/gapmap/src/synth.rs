@@ -198,6 +198,7 @@ pub fn run(args: SynthPlan) -> Result<String> {
                     "--settlement-population-field",
                 )
             }),
+            filter: None,
         },
         &ctx,
     )?;
@@ -215,6 +216,7 @@ pub fn run(args: SynthPlan) -> Result<String> {
                             id_field: FieldChoice::new(None, "id", "--land-layer"),
                             name_field: FieldChoice::new(None, "name", "--land-layer"),
                             population_field: None,
+                            filter: None,
                         },
                         &ctx,
                     )?;

@@ -13,6 +13,7 @@ use crate::geom;
 const BACKBONE: Role = Role {
     name: "backbone",
     layer_flag: "--backbone-layer",
+    where_flag: "--backbone-where",
 };
 
 /// Backbone points: where the fibre network reaches the wider internet.

@@ -54,6 +54,8 @@ pub struct FibreOptions {
     pub role: &'static str,
     /// The flag that chooses its layer, for messages.
     pub layer_flag: &'static str,
+    /// An attribute filter (OGR SQL `WHERE`) for every layer read (`--fibre-where`).
+    pub filter: Option<String>,
 }
 
 impl FibreOptions {
@@ -62,6 +64,12 @@ impl FibreOptions {
         Role {
             name: self.role,
             layer_flag: self.layer_flag,
+            where_flag: match self.role {
+                "fibre" => "--fibre-where",
+                "fixed" => "--fixed-where",
+                "planned" => "--planned-where",
+                _ => "--where",
+            },
         }
     }
 
@@ -81,6 +89,7 @@ impl FibreOptions {
             year_field: None,
             role: "fibre",
             layer_flag: "--fibre-layer",
+            filter: None,
         }
     }
 }
@@ -94,8 +103,14 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
     let mut networks = Interner::default();
     let mut srlgs = Interner::default();
     for (path, layer_name) in layer_plan(&opts.paths, &opts.layers) {
-        let (mut layer, mut info, mut log, mut skipped, clock) =
-            open_layer(path, layer_name, &opts.role(), ctx, &out.infos)?;
+        let (mut layer, mut info, mut log, mut skipped, clock) = open_layer_filtered(
+            path,
+            layer_name,
+            opts.filter.as_deref(),
+            &opts.role(),
+            ctx,
+            &out.infos,
+        )?;
         let net_idx = optional_field(&layer, &opts.network_field)?;
         if net_idx.is_none() {
             out.notices.push(format!(

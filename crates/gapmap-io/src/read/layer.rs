@@ -71,6 +71,9 @@ pub struct InputInfo {
     pub skipped: Vec<Skipped>,
     /// Time spent reading this input, in seconds (inputs may be read side by side).
     pub read_seconds: f64,
+    /// The attribute filter applied (`--*-where`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
 }
 
 impl InputInfo {
@@ -88,6 +91,7 @@ impl InputInfo {
             repaired: Vec::new(),
             skipped: Vec::new(),
             read_seconds: 0.0,
+            filter: None,
         }
     }
 }
@@ -352,6 +356,8 @@ pub(crate) struct ReadClock {
 pub(crate) struct Role<'a> {
     pub(crate) name: &'a str,
     pub(crate) layer_flag: &'a str,
+    /// The option that filters its features (`--premises-where`).
+    pub(crate) where_flag: &'a str,
 }
 
 /// A layer read's parts, for a reader to fill: the layer, its record, the geometry log, the
@@ -368,10 +374,26 @@ pub(crate) fn open_layer(
     ctx: &ReadContext,
     earlier: &[InputInfo],
 ) -> Result<Parts> {
+    open_layer_filtered(path, name, None, role, ctx, earlier)
+}
+
+/// [`open_layer`], keeping only the features `filter` (the role's `--*-where`) selects.
+pub(crate) fn open_layer_filtered(
+    path: &Path,
+    name: Option<&str>,
+    filter: Option<&str>,
+    role: &Role<'_>,
+    ctx: &ReadContext,
+    earlier: &[InputInfo],
+) -> Result<Parts> {
     let started = std::time::Instant::now();
     let hashing = Hashing::start_or_reuse(path, earlier);
-    let layer = VectorLayer::open(path, name, role.layer_flag, ctx)?;
-    let info = InputInfo::for_layer(role.name, &layer);
+    let mut layer = VectorLayer::open(path, name, role.layer_flag, ctx)?;
+    if let Some(f) = filter {
+        layer.set_filter(f, role.where_flag)?;
+    }
+    let mut info = InputInfo::for_layer(role.name, &layer);
+    info.filter = filter.map(str::to_string);
     let clock = ReadClock { started, hashing };
     Ok((layer, info, GeometryLog::default(), Vec::new(), clock))
 }

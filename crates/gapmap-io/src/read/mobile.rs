@@ -17,6 +17,7 @@ use crate::geom;
 const MOBILE: Role = Role {
     name: "mobile",
     layer_flag: "--mobile-layer",
+    where_flag: "--mobile-where",
 };
 
 /// One technology value found in the mobile layers.
@@ -59,6 +60,9 @@ pub struct MobileOptions {
     pub operator_field: FieldChoice,
     /// The technology field.
     pub tech_field: FieldChoice,
+    /// An attribute filter (OGR SQL `WHERE`, passed down to the data source): only the
+    /// features it selects are read.
+    pub filter: Option<String>,
 }
 
 /// Reads coverage polygons, each of one (operator, technology) pair.
@@ -67,8 +71,14 @@ pub fn read_mobile(opts: &MobileOptions, ctx: &ReadContext) -> Result<Mobile> {
     let mut operators = Interner::default();
     let mut techs: BTreeMap<String, (Tech, u64)> = BTreeMap::new();
     for (path, layer_name) in layer_plan(&opts.paths, &opts.layers) {
-        let (mut layer, mut info, mut log, mut skipped, clock) =
-            open_layer(path, layer_name, &MOBILE, ctx, &out.infos)?;
+        let (mut layer, mut info, mut log, mut skipped, clock) = open_layer_filtered(
+            path,
+            layer_name,
+            opts.filter.as_deref(),
+            &MOBILE,
+            ctx,
+            &out.infos,
+        )?;
         if layer.feature_count() == 0 {
             // An empty layer (a GeoJSON with no features has no fields either): said as such,
             // not as a missing field.

@@ -14,6 +14,7 @@ use crate::error::Result;
 const POPULATION: Role = Role {
     name: "population areas",
     layer_flag: "--population-layer",
+    where_flag: "--population-where",
 };
 
 /// Population areas in the working CRS, in input order.
@@ -55,6 +56,7 @@ pub fn read_population(opts: &PopulationOptions, ctx: &ReadContext) -> Result<Po
             id_field: &opts.id_field,
             name_field: None,
             count_field: Some(&opts.field),
+            filter: None,
         },
         ctx,
     )?;

@@ -21,6 +21,7 @@ use crate::crs::{Crs, Transform};
 const PREMISES: Role = Role {
     name: "premises",
     layer_flag: "--premises-layer",
+    where_flag: "--premises-where",
 };
 
 /// Premise identifiers, keeping the input's type.
@@ -229,6 +230,9 @@ pub struct PremiseOptions {
     pub y_field: String,
     /// Whether, and by what, to read weights for spreading a population.
     pub weighting: Weighting,
+    /// An attribute filter (OGR SQL `WHERE`, passed down to the data source): only the
+    /// premises it selects are read. Parquet tables, read by polars, take none.
+    pub filter: Option<String>,
 }
 
 /// Reads premises: Parquet, or CSV with the x/y columns, through polars (the fast path);
@@ -263,6 +267,7 @@ impl PremiseOptions {
             x_field: x_field.to_string(),
             y_field: y_field.to_string(),
             weighting: Weighting::None,
+            filter: None,
         }
     }
 }
@@ -270,8 +275,16 @@ impl PremiseOptions {
 /// Reads premises (see [`PremiseOptions`]).
 pub fn read_premises(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Premises> {
     let premises = match extension(&opts.path).as_str() {
+        "parquet" | "pq" if opts.filter.is_some() => Err(IoError::Table {
+            path: opts.path.clone(),
+            message: "--premises-where filters GDAL sources (GeoPackage, PostGIS, CSV, ...), not Parquet tables; select the rows before, e.g. with DuckDB or polars".into(),
+        }),
         "parquet" | "pq" => read_premises_table(opts, ctx, Format::Parquet),
-        "csv" if super::table::csv_has_columns(&opts.path, &[&opts.x_field, &opts.y_field]) => {
+        // A filtered CSV goes through GDAL, which evaluates the filter.
+        "csv"
+            if opts.filter.is_none()
+                && super::table::csv_has_columns(&opts.path, &[&opts.x_field, &opts.y_field]) =>
+        {
             read_premises_table(opts, ctx, Format::Csv)
         }
         _ => read_premises_vector(opts, ctx),
@@ -293,8 +306,14 @@ pub fn read_premises(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Premise
 }
 
 fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Premises> {
-    let (mut layer, mut info, mut log, mut skipped, clock) =
-        open_layer(&opts.path, opts.layer.as_deref(), &PREMISES, ctx, &[])?;
+    let (mut layer, mut info, mut log, mut skipped, clock) = open_layer_filtered(
+        &opts.path,
+        opts.layer.as_deref(),
+        opts.filter.as_deref(),
+        &PREMISES,
+        ctx,
+        &[],
+    )?;
     let mut notices = Vec::new();
     let id_src = id_source(&layer, &opts.id_field, &mut notices, "premise")?;
     let hh = optional_field(&layer, &opts.households_field)?;
@@ -688,6 +707,7 @@ pub(crate) fn read_premises_table(
         repaired: vec![],
         skipped: vec![],
         read_seconds: 0.0,
+        filter: None,
     };
 
     // Ids: the id column keeps its type; without one, the row number.

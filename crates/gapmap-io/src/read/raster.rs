@@ -167,6 +167,7 @@ pub fn read_dem(path: &Path, target: &Crs, assume_crs: Option<&Crs>) -> Result<D
         },
         skipped: Vec::new(),
         read_seconds: started.elapsed().as_secs_f64(),
+        filter: None,
     };
     Ok(DemInput {
         dem: Dem {

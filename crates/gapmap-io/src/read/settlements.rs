@@ -14,6 +14,7 @@ use crate::geom;
 const SETTLEMENTS: Role = Role {
     name: "settlements",
     layer_flag: "--settlements-layer",
+    where_flag: "--settlements-where",
 };
 
 /// Settlement polygons in the working CRS, in input order.
@@ -46,6 +47,9 @@ pub struct SettlementOptions {
     pub name_field: FieldChoice,
     /// A numeric field to read as well (e.g. population); it must exist.
     pub population_field: Option<FieldChoice>,
+    /// An attribute filter (OGR SQL `WHERE`, passed down to the data source): only the
+    /// features it selects are read.
+    pub filter: Option<String>,
 }
 
 /// Reads settlement polygons; invalid ones are repaired (or, with `strict`, an error).
@@ -59,6 +63,7 @@ pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<S
             id_field: &opts.id_field,
             name_field: Some(&opts.name_field),
             count_field: opts.population_field.as_ref(),
+            filter: opts.filter.as_deref(),
         },
         ctx,
     )
@@ -76,13 +81,15 @@ pub(crate) struct AreaLayer<'a> {
     pub(crate) name_field: Option<&'a FieldChoice>,
     /// A count field that must exist (whole numbers >= 0; empty values count 0).
     pub(crate) count_field: Option<&'a FieldChoice>,
+    /// An attribute filter.
+    pub(crate) filter: Option<&'a str>,
 }
 
 /// Reads a layer of areas (polygons in the working CRS, in input order; invalid ones are
 /// repaired, or with `strict` an error), their ids, names and counts.
 pub(crate) fn read_areas(opts: &AreaLayer<'_>, ctx: &ReadContext) -> Result<Settlements> {
     let (mut layer, mut info, mut log, mut skipped, clock) =
-        open_layer(opts.path, opts.layer, opts.role, ctx, &[])?;
+        open_layer_filtered(opts.path, opts.layer, opts.filter, opts.role, ctx, &[])?;
     let mut notices = Vec::new();
     let id_src = id_source(&layer, opts.id_field, &mut notices, opts.what)?;
     let name_idx = match opts.name_field {

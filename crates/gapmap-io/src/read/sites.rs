@@ -17,7 +17,7 @@ use gdal::vector::FieldValue;
 
 use crate::error::{IoError, Result};
 use crate::geom;
-use crate::read::layer::{geometry_or_skip, open_layer, Role};
+use crate::read::layer::{geometry_or_skip, open_layer_filtered, Role};
 use crate::read::vector::{value_to_f64, value_to_string, ReadContext, Validate};
 use crate::read::{FieldChoice, InputInfo};
 
@@ -205,6 +205,9 @@ pub struct SiteOptions {
     pub extrapolate: bool,
     /// Operators already known (e.g. from coverage polygons): their ids are kept.
     pub known_operators: Vec<String>,
+    /// An attribute filter (OGR SQL `WHERE`, passed down to the data source): only the
+    /// features it selects are read.
+    pub filter: Option<String>,
 }
 
 /// The sites, in the working CRS.
@@ -249,12 +252,19 @@ fn finite_f64(v: &FieldValue) -> std::result::Result<f64, String> {
 const SITES: Role = Role {
     name: "sites",
     layer_flag: "--sites-layer",
+    where_flag: "--sites-where",
 };
 
 /// Reads and checks the sites.
 pub fn read_sites(opts: &SiteOptions, ctx: &ReadContext) -> Result<Sites> {
-    let (mut layer, mut info, mut log, mut skipped, clock) =
-        open_layer(&opts.path, opts.layer.as_deref(), &SITES, ctx, &[])?;
+    let (mut layer, mut info, mut log, mut skipped, clock) = open_layer_filtered(
+        &opts.path,
+        opts.layer.as_deref(),
+        opts.filter.as_deref(),
+        &SITES,
+        ctx,
+        &[],
+    )?;
     let f = &opts.fields;
     // Every field is looked up before any is reported: all that are missing go in one error.
     let mut lacking: Vec<String> = Vec::new();

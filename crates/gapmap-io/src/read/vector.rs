@@ -13,7 +13,9 @@ use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
 
 use crate::crs::{Crs, Transform};
 use crate::error::{IoError, Result};
-use crate::gdal_errors::{clean_gdal_message, clear_gdal_message, gdal_reason, init_gdal};
+use crate::gdal_errors::{
+    clean_gdal_message, clear_gdal_message, gdal_reason, init_gdal, take_gdal_message,
+};
 use crate::geom;
 
 /// Where inputs are read into and how.
@@ -370,6 +372,45 @@ impl VectorLayer {
     }
 
     /// The number of features (counted by the driver).
+    /// Keeps only the features that `filter` (an OGR SQL `WHERE` expression, passed down to
+    /// the data source: PostGIS and GeoPackage evaluate it themselves) selects. `flag` names the
+    /// option for messages. A filter GDAL refuses, or one that selects nothing, is an error
+    /// naming it.
+    pub fn set_filter(&mut self, filter: &str, flag: &str) -> Result<()> {
+        clear_gdal_message();
+        let all = self.layer.feature_count();
+        self.layer
+            .set_attribute_filter(filter)
+            .map_err(|e| IoError::Invalid {
+                path: self.path.clone(),
+                layer: self.name.clone(),
+                message: format!(
+                    "{flag} \"{filter}\" is not a filter GDAL can apply to it: {}",
+                    gdal_reason(&e.to_string(), "not a valid OGR SQL WHERE expression")
+                ),
+            })?;
+        // Some drivers (GeoPackage) accept any filter and fail when it is evaluated: count
+        // now, and take what GDAL said.
+        let count = unsafe { gdal_sys::OGR_L_GetFeatureCount(self.layer.c_layer(), 1) };
+        if let Some(said) = take_gdal_message().filter(|_| count <= 0) {
+            return Err(IoError::Invalid {
+                path: self.path.clone(),
+                layer: self.name.clone(),
+                message: format!(
+                    "{flag} \"{filter}\" is not a filter GDAL can apply to it: {said}"
+                ),
+            });
+        }
+        if count <= 0 {
+            return Err(IoError::Invalid {
+                path: self.path.clone(),
+                layer: self.name.clone(),
+                message: format!("{flag} \"{filter}\" selects none of its {all} features"),
+            });
+        }
+        Ok(())
+    }
+
     pub fn feature_count(&self) -> u64 {
         self.layer.feature_count()
     }

@@ -36,18 +36,30 @@ pub struct AnalysisPlan {
     /// Layer of the settlements file (needed when it has several).
     #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub settlements_layer: Option<String>,
+    /// Keep only the settlements this attribute filter selects (OGR SQL `WHERE`, passed down to
+    /// the data source, e.g. PostGIS); one that selects none is an error.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "SQL"))]
+    pub settlements_where: Option<String>,
     /// Fibre network: lines (routes) and points (nodes). Repeat for several files.
     #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub fibre: Vec<PathBuf>,
     /// Layer(s) to read from each fibre file; repeat for several, e.g. lines and nodes.
     #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub fibre_layer: Vec<String>,
+    /// Keep only the fibre features (in every fibre file), e.g. `"kind <> 'planned'"`, this attribute filter selects (OGR SQL `WHERE`, passed down to
+    /// the data source, e.g. PostGIS); one that selects none is an error.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "SQL"))]
+    pub fibre_where: Option<String>,
     /// Mobile coverage polygons, one (operator, technology) pair per feature. Repeatable.
     #[cfg_attr(feature = "clap", arg(long, value_name = "PATH"))]
     pub mobile: Vec<PathBuf>,
     /// Layer(s) to read from each mobile file; repeatable.
     #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub mobile_layer: Vec<String>,
+    /// Keep only the coverage features (in every mobile file) this attribute filter selects (OGR SQL `WHERE`, passed down to
+    /// the data source, e.g. PostGIS); one that selects none is an error.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "SQL"))]
+    pub mobile_where: Option<String>,
     /// Output directory.
     #[cfg_attr(
         feature = "clap",
@@ -174,10 +186,13 @@ impl Default for AnalysisPlan {
             premise: PremisePlan::default(),
             settlements: None,
             settlements_layer: None,
+            settlements_where: None,
             fibre: Vec::new(),
             fibre_layer: Vec::new(),
+            fibre_where: None,
             mobile: Vec::new(),
             mobile_layer: Vec::new(),
+            mobile_where: None,
             out: PathBuf::from("gapmap-out"),
             crs: super::auto_crs::AUTO.into(),
             assume_crs: None,

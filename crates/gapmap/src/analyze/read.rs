@@ -262,19 +262,22 @@ fn read_all(
             let fibre = (!plan.fibre.is_empty())
                 .then(|| {
                     read_fibre(
-                        &FibreOptions::fibre(
-                            plan.fibre.clone(),
-                            plan.fibre_layer.clone(),
-                            FieldChoice::new(
-                                plan.fibre_network_field.as_deref(),
-                                "network",
-                                "--fibre-network-field",
-                            ),
-                            plan.resilience
-                                .fibre_srlg_field
-                                .as_deref()
-                                .map(|f| FieldChoice::new(Some(f), f, "--fibre-srlg-field")),
-                        ),
+                        &FibreOptions {
+                            filter: plan.fibre_where.clone(),
+                            ..FibreOptions::fibre(
+                                plan.fibre.clone(),
+                                plan.fibre_layer.clone(),
+                                FieldChoice::new(
+                                    plan.fibre_network_field.as_deref(),
+                                    "network",
+                                    "--fibre-network-field",
+                                ),
+                                plan.resilience
+                                    .fibre_srlg_field
+                                    .as_deref()
+                                    .map(|f| FieldChoice::new(Some(f), f, "--fibre-srlg-field")),
+                            )
+                        },
                         &ctx,
                     )
                 })
@@ -309,6 +312,7 @@ fn read_all(
                                 "tech",
                                 "--mobile-tech-field",
                             ),
+                            filter: plan.mobile_where.clone(),
                         },
                         &ctx,
                     )
@@ -358,6 +362,7 @@ fn read_all(
                     "--settlement-name-field",
                 ),
                 population_field: None,
+                filter: plan.settlements_where.clone(),
             },
             ctx,
         )?;

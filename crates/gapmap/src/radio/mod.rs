@@ -117,6 +117,10 @@ pub struct SitePlan {
     /// Layer of the cell-site file (needed when it has several).
     #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
     pub sites_layer: Option<String>,
+    /// Keep only the cell sites this attribute filter selects (OGR SQL `WHERE`, passed down to
+    /// the data source, e.g. PostGIS); one that selects none is an error.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "SQL"))]
+    pub sites_where: Option<String>,
     /// Site id field [default: site_id; absent: feature id].
     #[cfg_attr(feature = "clap", arg(long, value_name = "FIELD"))]
     pub site_id_field: Option<String>,
@@ -219,6 +223,7 @@ impl Default for SitePlan {
         SitePlan {
             sites: None,
             sites_layer: None,
+            sites_where: None,
             site_id_field: None,
             site_operator_field: None,
             site_tech_field: None,
@@ -424,6 +429,7 @@ impl SitePlan {
                 ue_height_m: self.ue_height_m,
                 extrapolate: self.extrapolate,
                 known_operators: known_operators.to_vec(),
+                filter: self.sites_where.clone(),
             },
             ctx,
         )?;
