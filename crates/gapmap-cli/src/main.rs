@@ -125,7 +125,11 @@ fn main() -> ExitCode {
         Err(e) => {
             // Not eprintln!: a closed stderr must not panic either.
             use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: {}",
+                gapmap_io::read::mask_secrets(&format!("{e:#}"))
+            );
             ExitCode::from(exit_code(&e))
         }
     }

@@ -49,6 +49,10 @@ impl Reporter for Terminal {
     fn notice(&self, text: &str) {
         // Not eprintln!: a closed stderr must not panic.
         use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "note: {text}");
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: {}",
+            gapmap_io::read::mask_secrets(text)
+        );
     }
 }

@@ -2041,3 +2041,29 @@ fn where_filters_keep_only_what_they_select_and_name_themselves_when_they_cannot
         assert!(!tmp.path().join("bad").exists());
     }
 }
+
+#[test]
+fn database_sources_fail_with_gdals_reason_and_never_show_a_password() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = run(&[
+        "analyze",
+        "--premises",
+        "PG:dbname=gapmap_test host=/nonexistent-socket-dir user=anna password=s3cr3t-pw",
+        "--settlements",
+        repo()
+            .join("data/dalarna/settlements.gpkg")
+            .to_str()
+            .unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!err.contains("s3cr3t"), "{err}");
+    assert!(
+        err.contains("password=***") && err.contains("cannot be opened"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}

@@ -1230,3 +1230,195 @@ fn a_nan_coordinate_in_geojson_is_an_error_and_a_null_geometry_is_skipped() {
     assert_eq!(r.xy.len(), 1);
     assert_eq!(r.info.skipped.len(), 1);
 }
+
+/// CRC-32 (IEEE), for the archives written below.
+fn crc32(data: &[u8]) -> u32 {
+    let mut c = !0u32;
+    for &b in data {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0xEDB8_8320
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+/// A zip archive of `files` (name, bytes), stored without compression.
+fn zip(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let (mut out, mut central) = (Vec::new(), Vec::new());
+    for (name, data) in files {
+        let offset = out.len() as u32;
+        let (crc, n) = (crc32(data), data.len() as u32);
+        let header = |sig: u32, central: bool| {
+            let mut h = sig.to_le_bytes().to_vec();
+            if central {
+                h.extend(20u16.to_le_bytes()); // made by
+            }
+            h.extend(20u16.to_le_bytes()); // version needed
+            h.extend([0u8; 4]); // flags, method: stored
+            h.extend([0u8; 4]); // time, date
+            h.extend(crc.to_le_bytes());
+            h.extend(n.to_le_bytes());
+            h.extend(n.to_le_bytes());
+            h.extend((name.len() as u16).to_le_bytes());
+            h.extend(0u16.to_le_bytes()); // extra
+            if central {
+                h.extend([0u8; 6]); // comment length, disk, internal attributes
+                h.extend(0u32.to_le_bytes()); // external attributes
+                h.extend(offset.to_le_bytes());
+            }
+            h.extend(name.as_bytes());
+            h
+        };
+        out.extend(header(0x0403_4b50, false));
+        out.extend(data);
+        central.extend(header(0x0201_4b50, true));
+    }
+    let (at, len) = (out.len() as u32, central.len() as u32);
+    out.extend(central);
+    out.extend(0x0605_4b50u32.to_le_bytes());
+    out.extend([0u8; 4]);
+    out.extend((files.len() as u16).to_le_bytes());
+    out.extend((files.len() as u16).to_le_bytes());
+    out.extend(len.to_le_bytes());
+    out.extend(at.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out
+}
+
+/// A gzip member of `data` in one stored deflate block.
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+    let n = data.len() as u16;
+    out.push(1); // final block, stored
+    out.extend(n.to_le_bytes());
+    out.extend((!n).to_le_bytes());
+    out.extend(data);
+    out.extend(crc32(data).to_le_bytes());
+    out.extend((data.len() as u32).to_le_bytes());
+    out
+}
+
+#[test]
+fn archives_directories_and_data_source_names_open_like_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let pts = premise_points();
+    let plain = dir.path().join("p.geojson");
+    write(
+        &plain,
+        "GeoJSON",
+        None,
+        "premises",
+        POINT,
+        &premise_features(&to_wgs84(&pts)),
+    );
+    let want = read_premises(&popts(&plain), &ctx()).unwrap();
+    let bytes = std::fs::read(&plain).unwrap();
+    let same = |p: &Path| {
+        let got =
+            read_premises(&popts(p), &ctx()).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert_eq!(got.ids, want.ids, "{}", p.display());
+        assert_close(&got.xy, &want.xy, 1e-6);
+        assert_eq!(got.households, want.households);
+    };
+    // A .zip holding one GeoJSON, in a folder; the same through /vsizip/; a .geojson.gz.
+    let z = dir.path().join("malmo.zip");
+    std::fs::write(
+        &z,
+        zip(&[
+            ("data/", Vec::new()),
+            ("data/premises.geojson", bytes.clone()),
+        ]),
+    )
+    .unwrap();
+    same(&z);
+    same(Path::new(&format!(
+        "/vsizip/{}/data/premises.geojson",
+        z.display()
+    )));
+    let gz = dir.path().join("p.geojson.gz");
+    std::fs::write(&gz, gzip(&bytes)).unwrap();
+    same(&gz);
+
+    // A shapefile: its files zipped, and its directory.
+    let shp_dir = dir.path().join("shp");
+    std::fs::create_dir(&shp_dir).unwrap();
+    write(
+        &shp_dir.join("premises.shp"),
+        "ESRI Shapefile",
+        Some("EPSG:4326"),
+        "premises",
+        POINT,
+        &premise_features(&to_wgs84(&pts)),
+    );
+    let parts: Vec<(String, Vec<u8>)> = std::fs::read_dir(&shp_dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (
+                p.file_name().unwrap().to_str().unwrap().to_string(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    assert!(parts.len() >= 3, "{parts:?}");
+    let zs = dir.path().join("shp.zip");
+    std::fs::write(
+        &zs,
+        zip(&parts
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.clone()))
+            .collect::<Vec<_>>()),
+    )
+    .unwrap();
+    same(&zs);
+    same(&shp_dir);
+
+    // An archive with two vector files names them and says how to choose.
+    let two = dir.path().join("two.zip");
+    std::fs::write(
+        &two,
+        zip(&[("a.geojson", bytes.clone()), ("b.geojson", bytes.clone())]),
+    )
+    .unwrap();
+    let e = read_premises(&popts(&two), &ctx()).unwrap_err().to_string();
+    assert!(
+        e.contains("2 vector files") && e.contains("a.geojson") && e.contains("/vsizip/"),
+        "{e}"
+    );
+    // One with none.
+    let none = dir.path().join("none.zip");
+    std::fs::write(&none, zip(&[("readme.txt", b"hej".to_vec())])).unwrap();
+    let e = read_premises(&popts(&none), &ctx())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no vector file") && e.contains("readme.txt"),
+        "{e}"
+    );
+
+    // A plain path that does not exist is still "no such file"; a data source name that
+    // GDAL cannot open says so with GDAL's reason, never an empty one.
+    let e = read_premises(&popts(&dir.path().join("nope.gpkg")), &ctx()).unwrap_err();
+    assert!(matches!(e, IoError::NotFound { .. }), "{e}");
+    for dsn in [
+        "PG:dbname=gapmap_nonexistent host=/nonexistent-socket-dir".to_string(),
+        format!("/vsizip/{}/missing.geojson", z.display()),
+    ] {
+        let e = read_premises(&popts(Path::new(&dsn)), &ctx()).unwrap_err();
+        let m = e.to_string();
+        assert!(!matches!(e, IoError::NotFound { .. }), "{m}");
+        assert!(
+            m.starts_with(&dsn) && !m.trim_end().ends_with(':') && !m.ends_with("''"),
+            "{m}"
+        );
+    }
+    assert!(is_data_source_name("PG:dbname=gm"));
+    assert!(is_data_source_name("/vsicurl/https://example.org/p.fgb"));
+    assert!(!is_data_source_name("C:/data/p.gpkg"));
+    assert!(!is_data_source_name("data/p.gpkg"));
+}

@@ -464,7 +464,10 @@ pub fn write_run_info<P: Serialize, Q: Serialize>(run: &RunInfo<P, Q>, path: &Pa
 
 /// Writes any run record as `path` (pretty JSON, newline-terminated).
 pub fn write_json<T: Serialize + ?Sized>(value: &T, path: &Path) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| write_error(path, e))? + "\n";
+    // No password of a database connection string reaches a record.
+    let text = gapmap_io::read::mask_secrets(
+        &(serde_json::to_string_pretty(value).map_err(|e| write_error(path, e))? + "\n"),
+    );
     std::fs::write(path, text).map_err(|e| write_error(path, e))
 }
 

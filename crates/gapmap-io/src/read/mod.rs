@@ -21,3 +21,4 @@ pub use mobile::{read_mobile, Mobile, MobileOptions, TechValue};
 pub use population::{read_population, PopulationAreas, PopulationOptions};
 pub use premises::{read_premises, PremiseIds, PremiseOptions, Premises, Weighting};
 pub use settlements::{read_settlements, SettlementOptions, Settlements};
+pub use vector::{is_data_source_name, mask_secrets};

@@ -155,6 +155,162 @@ const CSV_OPEN_OPTIONS: [&str; 6] = [
     "EMPTY_STRING_AS_NULL=YES",
 ];
 
+/// `text` with the passwords of database connection strings masked: `password=...` (a
+/// libpq keyword, any case, its value quoted or up to the next space or quote) and the
+/// password of a `postgresql://user:password@host` URI become `***`. Every message and
+/// record that may hold a data source name passes through it.
+pub fn mask_secrets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let lower = text.to_ascii_lowercase();
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &lower[i..];
+        if rest.starts_with("password=") {
+            let start = i + "password=".len();
+            let bytes = text.as_bytes();
+            let end = if bytes.get(start) == Some(&b'\'') {
+                // A quoted value: up to the closing quote (backslash escapes skipped).
+                let mut k = start + 1;
+                while k < text.len() && bytes[k] != b'\'' {
+                    k += if bytes[k] == b'\\' { 2 } else { 1 };
+                }
+                (k + 1).min(text.len())
+            } else {
+                let end = text[start..]
+                    .find(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == ',')
+                    .map_or(text.len(), |k| start + k);
+                // "... password=pw: cannot be opened": the colon is the message's.
+                if end > start + 1 && bytes[end - 1] == b':' && end < text.len() {
+                    end - 1
+                } else {
+                    end
+                }
+            };
+            out.push_str(&text[i..start]);
+            out.push_str("***");
+            i = end;
+            continue;
+        }
+        if rest.starts_with("://") {
+            // scheme://user:password@host
+            let start = i + 3;
+            let tail = &text[start..];
+            let stop = tail
+                .find(|c: char| c.is_whitespace() || c == '/' || c == '"')
+                .unwrap_or(tail.len());
+            if let Some(at) = tail[..stop].rfind('@') {
+                if let Some(colon) = tail[..at].find(':') {
+                    out.push_str(&text[i..start + colon + 1]);
+                    out.push_str("***");
+                    i = start + at;
+                    continue;
+                }
+            }
+        }
+        let c = text[i..].chars().next().unwrap_or(' ');
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
+}
+
+/// True for a GDAL data source name that is no path on disk: a virtual file system path
+/// (`/vsizip/...`, `/vsicurl/...`, `/vsis3/...`) or a driver prefix (`PG:dbname=gm`,
+/// `GPKG:file.gpkg:layer`, `WFS:https://...`): two or more capitals, digits or underscores,
+/// then a colon.
+pub fn is_data_source_name(s: &str) -> bool {
+    if s.starts_with("/vsi") {
+        return true;
+    }
+    match s.split_once(':') {
+        Some((prefix, _)) => {
+            prefix.len() >= 2
+                && prefix
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        }
+        None => false,
+    }
+}
+
+/// What GDAL opens for the input `path`: a data source name as it is; a file or directory
+/// that exists as it is, except archives, which are opened through GDAL's virtual file
+/// systems (`.zip` and `.tar`/`.tgz`/`.tar.gz` holding one vector file, `.gz` holding one
+/// file). A plain path that does not exist is "no such file".
+pub(crate) fn gdal_source(path: &Path) -> Result<PathBuf> {
+    let text = path.to_string_lossy();
+    if is_data_source_name(&text) {
+        return Ok(path.to_path_buf());
+    }
+    if !path.exists() {
+        return Err(IoError::NotFound {
+            path: path.to_path_buf(),
+        });
+    }
+    let lower = text.to_ascii_lowercase();
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    if path.is_file() {
+        if lower.ends_with(".zip") {
+            return archive_member(path, &format!("/vsizip/{}", abs.display()));
+        }
+        if lower.ends_with(".tar") || lower.ends_with(".tgz") || lower.ends_with(".tar.gz") {
+            return archive_member(path, &format!("/vsitar/{}", abs.display()));
+        }
+        if lower.ends_with(".gz") {
+            return Ok(PathBuf::from(format!("/vsigzip/{}", abs.display())));
+        }
+    }
+    Ok(path.to_path_buf())
+}
+
+/// Extensions of the vector files an archive may hold (a shapefile counts by its `.shp`).
+const VECTOR_EXTENSIONS: [&str; 13] = [
+    "shp", "gpkg", "geojson", "json", "fgb", "csv", "gml", "kml", "sqlite", "tab", "mif", "gpx",
+    "geojsonl",
+];
+
+/// The one vector file in the archive at `root` (a `/vsizip/` or `/vsitar/` path), as a path
+/// GDAL opens; an archive with none, or with several, is an error listing what it holds.
+fn archive_member(path: &Path, root: &str) -> Result<PathBuf> {
+    let entries = gdal::vsi::read_dir(root, true).map_err(|e| IoError::Open {
+        path: path.to_path_buf(),
+        message: gdal_reason(&e.to_string(), "not a readable archive"),
+    })?;
+    let vector: Vec<&PathBuf> = entries
+        .iter()
+        .filter(|e| VECTOR_EXTENSIONS.contains(&extension(e).as_str()))
+        .collect();
+    let list = |v: &[&PathBuf]| {
+        v.iter()
+            .map(|e| e.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match vector.as_slice() {
+        [one] => Ok(PathBuf::from(format!("{root}/{}", one.display()))),
+        [] => Err(IoError::Open {
+            path: path.to_path_buf(),
+            message: format!(
+                "the archive holds no vector file ({})",
+                if entries.is_empty() {
+                    "it is empty".to_string()
+                } else {
+                    list(&entries.iter().collect::<Vec<_>>())
+                }
+            ),
+        }),
+        several => Err(IoError::Open {
+            path: path.to_path_buf(),
+            message: format!(
+                "the archive holds {} vector files: {}; name one as {root}/{}",
+                several.len(),
+                list(several),
+                several[0].display()
+            ),
+        }),
+    }
+}
+
 pub(crate) fn extension(path: &Path) -> String {
     path.extension()
         .and_then(|e| e.to_str())
@@ -209,13 +365,9 @@ impl VectorLayer {
         ctx: &ReadContext,
     ) -> Result<VectorLayer> {
         init_gdal();
-        if !path.exists() {
-            return Err(IoError::NotFound {
-                path: path.to_path_buf(),
-            });
-        }
-        let csv = matches!(extension(path).as_str(), "csv" | "tsv");
-        if csv {
+        let source = gdal_source(path)?;
+        let csv = matches!(extension(&source).as_str(), "csv" | "tsv");
+        if csv && source == path {
             check_csv_header(path)?;
         }
         let options = DatasetOptions {
@@ -224,7 +376,7 @@ impl VectorLayer {
             ..Default::default()
         };
         clear_gdal_message();
-        let ds = Dataset::open_ex(path, options).map_err(|e| IoError::Open {
+        let ds = Dataset::open_ex(&source, options).map_err(|e| IoError::Open {
             path: path.to_path_buf(),
             message: gdal_reason(
                 &e.to_string(),
@@ -808,6 +960,41 @@ pub(crate) fn count_from_f64(v: f64) -> std::result::Result<u32, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_are_masked_and_nothing_else() {
+        for (given, want) in [
+            (
+                "PG:dbname=gm password=s3cr3t host=db",
+                "PG:dbname=gm password=*** host=db",
+            ),
+            (
+                "PG:dbname=gm PASSWORD='a b\\'c' user=x",
+                "PG:dbname=gm PASSWORD=*** user=x",
+            ),
+            (
+                "error: PG:host=h password=pw: cannot be opened",
+                "error: PG:host=h password=***: cannot be opened",
+            ),
+            (
+                "\"premises\": \"PG:password=x dbname=gm\"",
+                "\"premises\": \"PG:password=*** dbname=gm\"",
+            ),
+            (
+                "postgresql://anna:hemligt@db.region.se:5432/gis",
+                "postgresql://anna:***@db.region.se:5432/gis",
+            ),
+            ("postgresql://anna@db/gis", "postgresql://anna@db/gis"),
+            (
+                "data/dalarna/premises.parquet",
+                "data/dalarna/premises.parquet",
+            ),
+            ("PG:dbname=gm service=region", "PG:dbname=gm service=region"),
+            ("åäö password=ö", "åäö password=***"),
+        ] {
+            assert_eq!(mask_secrets(given), want, "{given}");
+        }
+    }
 
     #[test]
     fn lines_read_from_gdals_arrays_equal_the_wkb_reading() {
