@@ -1290,6 +1290,36 @@ fn zip(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
+/// A tar archive (ustar) of `files`.
+fn tar(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, data) in files {
+        let mut h = [0u8; 512];
+        h[..name.len()].copy_from_slice(name.as_bytes());
+        let octal = |h: &mut [u8; 512], at: usize, width: usize, v: usize| {
+            let s = format!("{v:0w$o}", w = width - 1);
+            h[at..at + width - 1].copy_from_slice(s.as_bytes());
+        };
+        octal(&mut h, 100, 8, 0o644);
+        octal(&mut h, 108, 8, 0);
+        octal(&mut h, 116, 8, 0);
+        octal(&mut h, 124, 12, data.len());
+        octal(&mut h, 136, 12, 0);
+        h[156] = b'0';
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        h[148..156].copy_from_slice(b"        ");
+        let sum: usize = h.iter().map(|&b| b as usize).sum();
+        let c = format!("{sum:06o}\0 ");
+        h[148..156].copy_from_slice(c.as_bytes());
+        out.extend(h);
+        out.extend(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.resize(out.len() + 1024, 0);
+    out
+}
+
 /// A gzip member of `data` in one stored deflate block.
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
@@ -1343,6 +1373,16 @@ fn archives_directories_and_data_source_names_open_like_files() {
     let gz = dir.path().join("p.geojson.gz");
     std::fs::write(&gz, gzip(&bytes)).unwrap();
     same(&gz);
+    let t = dir.path().join("p.tar");
+    std::fs::write(
+        &t,
+        tar(&[("notes.txt", b"x".to_vec()), ("p.geojson", bytes.clone())]),
+    )
+    .unwrap();
+    same(&t);
+    let tgz = dir.path().join("p.tar.gz");
+    std::fs::write(&tgz, gzip(&std::fs::read(&t).unwrap())).unwrap();
+    same(&tgz);
 
     // A shapefile: its files zipped, and its directory.
     let shp_dir = dir.path().join("shp");
