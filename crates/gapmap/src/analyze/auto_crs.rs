@@ -76,7 +76,7 @@ pub fn resolve(
         None => (
             "EPSG:3006".to_string(),
             format!(
-                "SWEREF 99 TM, as where {} lies is not known before reading it; give --crs if it lies outside Sweden",
+                "SWEREF 99 TM, the default, as where the table {} lies is not known before it is read",
                 path.display()
             ),
         ),
