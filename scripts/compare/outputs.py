@@ -5,7 +5,8 @@ Every file must be byte-identical, except:
 - JSON run records (run.json, grid.json, priorities.json, synth.json, batch records): compared
   parsed, without what measures the run rather than its results: timings (`timings_s`,
   `seconds`, `read_seconds`, `wall_s`...), start times, and a `plan` key present on one side only
-  (the plan that run.json records since the library refactor), and the size and SHA-256 that
+  (the plan that run.json records since the library refactor), a key that is null on one
+  side and absent on the other (an optional setting the older build did not have), and the size and SHA-256 that
   `files` records for a GeoPackage (they hash its write timestamps; its tables are compared
   below);
 - GeoPackages: compared table by table through SQLite, without the `last_change` and
@@ -37,6 +38,9 @@ def strip(v, other):
             if k in TIME_KEYS or (gpkg_digest and k in ("sha256", "bytes")):
                 continue
             if k == "plan" and not (isinstance(other, dict) and "plan" in other):
+                continue
+            # A new optional key, null, that the other build does not write yet.
+            if x is None and isinstance(other, dict) and k not in other:
                 continue
             out[k] = strip(x, other.get(k) if isinstance(other, dict) else None)
         return out

@@ -244,22 +244,44 @@ where
     F: Fn(&mut S, &[Coord<f64>], &mut Vec<R>) + Sync + Send,
 {
     assert_eq!(points.len(), order.len(), "one order position per point");
+    map_index_runs(
+        order,
+        progress,
+        batch,
+        || (init(), Vec::with_capacity(batch)),
+        |(s, pts): &mut (S, Vec<Coord<f64>>), run, out| {
+            pts.clear();
+            pts.extend(run.iter().map(|&i| points[i as usize]));
+            f(s, pts, out);
+        },
+    )
+}
+
+/// Like [`map_point_runs`], but `f` gets the run's indices (into the points `order` orders),
+/// for kernels that read more than a point per item.
+pub fn map_index_runs<R, S, I, F>(
+    order: &SpatialOrder,
+    progress: &dyn Progress,
+    batch: usize,
+    init: I,
+    f: F,
+) -> Vec<R>
+where
+    R: Send + Sync + Copy,
+    I: Fn() -> S + Sync + Send,
+    F: Fn(&mut S, &[u32], &mut Vec<R>) + Sync + Send,
+{
     let batch = batch.max(1);
-    let mut sorted: Vec<R> = Vec::with_capacity(points.len());
+    let mut sorted: Vec<R> = Vec::with_capacity(order.len());
     for chunk in order.order.chunks(CHUNK) {
         let runs: Vec<Vec<R>> = chunk
             .par_chunks(batch)
-            .map_init(
-                || (init(), Vec::with_capacity(batch)),
-                |(s, pts), run| {
-                    pts.clear();
-                    pts.extend(run.iter().map(|&i| points[i as usize]));
-                    let mut out = Vec::with_capacity(run.len());
-                    f(s, pts, &mut out);
-                    assert_eq!(out.len(), run.len(), "one result per point of a run");
-                    out
-                },
-            )
+            .map_init(&init, |s, run| {
+                let mut out = Vec::with_capacity(run.len());
+                f(s, run, &mut out);
+                assert_eq!(out.len(), run.len(), "one result per point of a run");
+                out
+            })
             .collect();
         sorted.extend(runs.into_iter().flatten());
         progress.advance(chunk.len() as u64);

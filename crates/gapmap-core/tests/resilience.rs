@@ -780,7 +780,7 @@ fn premise_attachment_matches_a_scan_of_every_link() {
                 .unwrap()
                 .install(|| {
                     let order = SpatialOrder::new(&premises);
-                    resilience::attach_premises(&pieces, &premises, drop_m, &order, &())
+                    resilience::attach_premises(&pieces, &premises, drop_m, &order, None, &())
                 });
             for (i, (g, w)) in got.iter().zip(&want).enumerate() {
                 assert_eq!(
@@ -790,5 +790,20 @@ fn premise_attachment_matches_a_scan_of_every_link() {
                 );
             }
         }
+        // Premises proved out of reach (here: by the scan) are skipped and nothing changes;
+        // a wrong proof shows.
+        let out_of_reach: Vec<bool> = want.iter().map(|w| w.is_none()).collect();
+        let order = SpatialOrder::new(&premises);
+        let far = |i: usize| out_of_reach[i];
+        let skipped =
+            resilience::attach_premises(&pieces, &premises, drop_m, &order, Some(&far), &());
+        assert_eq!(skipped, want, "seed {seed}: skipping premises out of reach");
+        let wrong = |i: usize| i.is_multiple_of(2);
+        let broken =
+            resilience::attach_premises(&pieces, &premises, drop_m, &order, Some(&wrong), &());
+        assert_ne!(
+            broken, want,
+            "a predicate that skips premises in reach changes results"
+        );
     }
 }

@@ -185,6 +185,8 @@ pub struct PremiseView<'a> {
     pub order: &'a SpatialOrder,
     /// Per premise: its settlement.
     pub settlement: &'a [Option<u32>],
+    /// Per premise: its distance to the fibre (the fibre kernel's), when computed.
+    pub fibre: Option<&'a [gapmap_core::fibre::FibreReach]>,
 }
 
 /// Builds the graph and runs the analysis.
@@ -200,6 +202,7 @@ pub fn run(
         premises,
         order,
         settlement: premise_settlement,
+        fibre: reach,
     } = view;
     let mut lines = Vec::new();
     for (fi, f) in fibre.features.iter().enumerate() {
@@ -243,8 +246,20 @@ pub fn run(
         .filter(|(_, j)| j.is_none())
         .map(|(p, _)| p.0.clone())
         .collect();
-    let premise_link =
-        resilience::attach_premises(&pieces, &premises.xy, drop_distance_m, order, &());
+    let premise_link = {
+        // Spliced lines lie within --snap-m of the fibre they were made of: a premise
+        // farther than the drop distance plus that from all fibre is on no link.
+        let limit = drop_distance_m + plan.snap_m.max(0.0) + 1e-6 * (1.0 + drop_distance_m);
+        let far = reach.map(|r| move |i: usize| r[i].distance_m > limit);
+        resilience::attach_premises(
+            &pieces,
+            &premises.xy,
+            drop_distance_m,
+            order,
+            far.as_ref().map(|f| f as &(dyn Fn(usize) -> bool + Sync)),
+            &(),
+        )
+    };
     drop(pieces);
     let sources =
         resilience::settlement_sources(&graph, settlement_index, premise_settlement, &premise_link);

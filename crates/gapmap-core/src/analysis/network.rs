@@ -320,17 +320,45 @@ impl FibreGraph {
             ((q.x - p.x).hypot(q.y - p.y) <= opts.backbone_snap_m).then_some(n.1)
         };
         let backbone_node: Vec<Option<u32>> = if backbone.len() <= BACKBONE_SCAN {
+            // One pass over the nodes: each looks only at the points within the snap
+            // distance in x (points sorted by x), and keeps per point the nearest (distance,
+            // then node); the passes of the threads merge by the same order.
             use rayon::prelude::*;
+            let r = opts.backbone_snap_m;
+            let mut by_x: Vec<u32> = (0..backbone.len() as u32).collect();
+            by_x.sort_by(|&a, &b| backbone[a as usize].x.total_cmp(&backbone[b as usize].x));
+            let xs: Vec<f64> = by_x.iter().map(|&k| backbone[k as usize].x).collect();
+            let none = || vec![(f64::INFINITY, u32::MAX); backbone.len()];
+            let better = |a: (f64, u32), b: (f64, u32)| {
+                if b.0 < a.0 || (b.0 == a.0 && b.1 < a.1) {
+                    b
+                } else {
+                    a
+                }
+            };
+            let best = node_xy
+                .par_iter()
+                .enumerate()
+                .fold(none, |mut best, (i, q)| {
+                    let from = xs.partition_point(|&x| x < q.x - r);
+                    for (k, &x) in xs.iter().enumerate().skip(from) {
+                        if x > q.x + r {
+                            break;
+                        }
+                        let p = backbone[by_x[k] as usize];
+                        let d2 = (q.x - p.x).powi(2) + (q.y - p.y).powi(2);
+                        let b = &mut best[by_x[k] as usize];
+                        *b = better(*b, (d2, i as u32));
+                    }
+                    best
+                })
+                .reduce(none, |a, b| {
+                    a.into_iter().zip(b).map(|(x, y)| better(x, y)).collect()
+                });
             backbone
                 .iter()
-                .map(|p| {
-                    node_xy
-                        .par_iter()
-                        .enumerate()
-                        .map(|(i, q)| ((q.x - p.x).powi(2) + (q.y - p.y).powi(2), i as u32))
-                        .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
-                        .and_then(|n| within(p, n))
-                })
+                .zip(best)
+                .map(|(p, n)| (n.1 != u32::MAX).then_some(n).and_then(|n| within(p, n)))
                 .collect()
         } else {
             let node_tree: RTree<GeomWithData<[f64; 2], u32>> = RTree::bulk_load(

@@ -446,12 +446,8 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
             }
         })
         .collect();
-    let premise_anchor: Vec<Anchor> = demand
-        .premise_link
-        .par_iter()
-        .with_min_len(1 << 14)
-        .map(|l| l.map_or(Anchor::Unreachable, |l| link_anchor[l as usize]))
-        .collect();
+    // Premises and households per link: one pass over the premises, folded per thread.
+    let (link_prem, link_hh) = premises_per_link(demand, nl);
 
     // Single-link groups: bridges, by subtree sums over the bridge tree.
     let ncomp = tree.parent.len();
@@ -459,14 +455,14 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
     let mut sub_hh = vec![0u64; ncomp];
     let mut own_prem = vec![0u64; nl];
     let mut own_hh = vec![0u64; nl];
-    for (i, a) in premise_anchor.iter().enumerate() {
+    for (l, a) in link_anchor.iter().enumerate() {
         if let Anchor::At(k, own) = *a {
-            let hh = u64::from(demand.premise_households.get(i).copied().unwrap_or(0));
-            sub_prem[k as usize] += 1;
+            let (n, hh) = (u64::from(link_prem[l]), link_hh[l]);
+            sub_prem[k as usize] += n;
             sub_hh[k as usize] += hh;
-            if let Some(l) = own {
-                own_prem[l as usize] += 1;
-                own_hh[l as usize] += hh;
+            if own.is_some() {
+                own_prem[l] += n;
+                own_hh[l] += hh;
             }
         }
     }
@@ -487,15 +483,17 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
         }
     }
     let mut settlement_single = vec![false; ns];
-    let mut premise_single = vec![false; np];
+    // A premise is single when its link is: anchored below a bridge, on a bridge, or (below)
+    // cut off by a group of several links.
+    let mut link_single = vec![false; nl];
     for (s, a) in settlement_anchor.iter().enumerate() {
         if let Anchor::At(k, _) = *a {
             settlement_single[s] = tree.parent[k as usize] != u32::MAX;
         }
     }
-    for (i, a) in premise_anchor.iter().enumerate() {
+    for (l, a) in link_anchor.iter().enumerate() {
         if let Anchor::At(k, own) = *a {
-            premise_single[i] = tree.parent[k as usize] != u32::MAX || own.is_some();
+            link_single[l] = tree.parent[k as usize] != u32::MAX || own.is_some();
         }
     }
     // Settlements by their premises: per bridge, those with at least one premise in the
@@ -588,15 +586,15 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
             weight[p as usize] += weight[k as usize];
         }
     }
-    // Connected premises per settlement, for groups of several links.
-    let mut connected = vec![0u64; ns];
-    for (i, a) in premise_anchor.iter().enumerate() {
-        if let (Anchor::At(..), Some(s)) = (a, settlement_of(i)) {
-            if let Some(n) = connected.get_mut(s as usize) {
-                *n += 1;
-            }
-        }
-    }
+    // Connected premises per settlement, for groups of several links: those on an anchored
+    // link, as gathered above.
+    let connected: Vec<u64> = (0..ns)
+        .map(|s| {
+            links_start
+                .get(s + 1)
+                .map_or(0, |&e| u64::from(e - links_start[s]))
+        })
+        .collect();
     let mut critical: Vec<CriticalUnit> = Vec::new();
     // The bridge tree component below each bridge unit.
     let mut group_child = vec![u32::MAX; g.groups.len()];
@@ -643,7 +641,10 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
         &c,
         &tree,
         &is_bridge,
-        &link_anchor,
+        PerLink {
+            anchor: &link_anchor,
+            households: &link_hh,
+        },
         &settlement_anchor,
         demand,
         &connected,
@@ -668,8 +669,8 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
         for &s in &r.unit.settlements {
             settlement_single[s as usize] = true;
         }
-        for &p in &r.premises {
-            premise_single[p as usize] = true;
+        for &l in &r.links {
+            link_single[l as usize] = true;
         }
         if r.unit.premises > 0 || !r.unit.settlements.is_empty() {
             critical.push(r.unit);
@@ -695,9 +696,9 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
         .into_par_iter()
         .with_min_len(1 << 14)
         .map(|i| {
-            demand.premise_link[i].map(|_| match premise_anchor[i] {
+            demand.premise_link[i].map(|l| match link_anchor[l as usize] {
                 Anchor::Unreachable => RedundancyClass::None,
-                _ if premise_single[i] => RedundancyClass::Single,
+                _ if link_single[l as usize] => RedundancyClass::Single,
                 _ => RedundancyClass::Redundant,
             })
         })
@@ -810,7 +811,48 @@ fn corridors(
 /// by a bridge above them.
 struct GroupCut {
     unit: CriticalUnit,
-    premises: Vec<u32>,
+    /// The links whose premises it cuts one by one (outside whole subtrees).
+    links: Vec<u32>,
+}
+
+/// What the local cuts need of each link: where its premises stand, and their households.
+struct PerLink<'a> {
+    anchor: &'a [Anchor],
+    households: &'a [u64],
+}
+
+/// Premises and households on each of `nl` links, by a fold over the premises on the pool.
+fn premises_per_link(demand: &Demand, nl: usize) -> (Vec<u32>, Vec<u64>) {
+    let chunk =
+        (demand.premise_link.len() / (4 * rayon::current_num_threads()).max(1)).max(1 << 16);
+    demand
+        .premise_link
+        .par_chunks(chunk)
+        .enumerate()
+        .map(|(c, links)| {
+            let (mut n, mut hh) = (vec![0u32; nl], vec![0u64; nl]);
+            for (k, l) in links.iter().enumerate() {
+                if let Some(l) = l {
+                    n[*l as usize] += 1;
+                    hh[*l as usize] += u64::from(
+                        demand
+                            .premise_households
+                            .get(c * chunk + k)
+                            .copied()
+                            .unwrap_or(0),
+                    );
+                }
+            }
+            (n, hh)
+        })
+        .reduce(
+            || (vec![0u32; nl], vec![0u64; nl]),
+            |(mut n, mut hh), (n2, hh2)| {
+                n.iter_mut().zip(&n2).for_each(|(a, b)| *a += b);
+                hh.iter_mut().zip(&hh2).for_each(|(a, b)| *a += b);
+                (n, hh)
+            },
+        )
 }
 
 /// Per-thread scratch of [`LocalCuts::cut`].
@@ -881,7 +923,7 @@ impl<'a> LocalCuts<'a> {
         c: &'a Contracted,
         tree: &'a BridgeTree,
         is_bridge: &'a [bool],
-        link_anchor: &'a [Anchor],
+        per_link: PerLink<'a>,
         settlement_anchor: &[Anchor],
         demand: &'a Demand,
         connected: &'a [u64],
@@ -921,23 +963,11 @@ impl<'a> LocalCuts<'a> {
                 .enumerate()
                 .filter_map(|(i, l)| l.map(|l| (l as usize, i as u32))),
         );
-        let hh_of = |i: u32| {
-            u64::from(
-                demand
-                    .premise_households
-                    .get(i as usize)
-                    .copied()
-                    .unwrap_or(0),
-            )
-        };
-        let link_hh: Vec<u64> = (0..c.ends.len())
-            .map(|l| {
-                prem_on[prem_on_start[l] as usize..prem_on_start[l + 1] as usize]
-                    .iter()
-                    .map(|&i| hh_of(i))
-                    .sum()
-            })
-            .collect();
+        let PerLink {
+            anchor: link_anchor,
+            households: link_hh,
+        } = per_link;
+        let link_hh = link_hh.to_vec();
         let (links_at_start, links_at) = csr(
             nc,
             link_anchor
@@ -1161,6 +1191,7 @@ impl<'a> LocalCuts<'a> {
         candidates.sort_unstable();
         candidates.dedup();
         let mut listed: Vec<u32> = Vec::new();
+        let mut lost_links: Vec<u32> = Vec::new();
         for &l in &candidates {
             let Anchor::At(k, _) = self.link_anchor[l as usize] else {
                 continue;
@@ -1180,6 +1211,7 @@ impl<'a> LocalCuts<'a> {
                 prem += on.len() as u64;
                 hh += self.link_hh[l as usize];
                 listed.extend_from_slice(on);
+                lost_links.push(l);
             }
         }
         // Settlements by their premises: every premise cut, by settlement.
@@ -1213,7 +1245,7 @@ impl<'a> LocalCuts<'a> {
                 premises: prem,
                 households: hh,
             },
-            premises: listed,
+            links: lost_links,
         }
     }
 }
@@ -1409,20 +1441,41 @@ impl FlowState {
 
 /// The link each premise hangs on: the nearest link within `drop_distance_m` (ties to the
 /// lower link id), or `None` (fibre out of reach, or only fibre points in reach).
+///
+/// `far`, when given, says which premises (by index) are provably out of reach of every link:
+/// they attach to nothing without a search. The caller proves it, e.g. from the distance to
+/// the fibre before splicing, less the snap distance.
 pub fn attach_premises(
     pieces: &crate::network::LinkPieces,
     premises: &[geo::Coord<f64>],
     drop_distance_m: f64,
     order: &crate::par::SpatialOrder,
+    far: Option<&(dyn Fn(usize) -> bool + Sync)>,
     progress: &dyn crate::par::Progress,
 ) -> Vec<Option<u32>> {
-    crate::par::map_point_runs(
-        premises,
+    assert_eq!(
+        premises.len(),
+        order.len(),
+        "one order position per premise"
+    );
+    let none = geo::Coord {
+        x: f64::NAN,
+        y: f64::NAN,
+    };
+    crate::par::map_index_runs(
         order,
         progress,
         ATTACH_RUN,
-        Vec::new,
-        |candidates, pts, out| attach_run(pieces, pts, drop_distance_m, candidates, out),
+        || (Vec::new(), Vec::with_capacity(ATTACH_RUN)),
+        |(candidates, pts), run, out| {
+            // A premise beyond reach takes part as a point that meets nothing.
+            pts.clear();
+            pts.extend(run.iter().map(|&i| match far {
+                Some(far) if far(i as usize) => none,
+                _ => premises[i as usize],
+            }));
+            attach_run(pieces, pts, drop_distance_m, candidates, out)
+        },
     )
 }
 

@@ -204,6 +204,7 @@ pub fn compute(inputs: Inputs) -> Results {
                     premises,
                     order,
                     settlement: &computed.settlement,
+                    fibre: computed.fibre.as_deref(),
                 },
                 params.drop_distance_m,
                 &plan.resilience,
