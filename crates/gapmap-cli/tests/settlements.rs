@@ -206,3 +206,41 @@ fn derived_settlements_recover_the_real_tatorter() {
     assert!(r >= 88, "random: recovered only {r} of {n}");
     assert!(w >= 91, "random: only {w} of {n} held whole");
 }
+
+/// `--crs auto` locates a Parquet table by its coordinates: premises near Kongsberg, Norway,
+/// in UTM 33N (EPSG:25833, in the file's metadata) get the UTM zone of their centre, 32N, not
+/// Sweden's SWEREF 99 TM.
+#[test]
+fn a_parquet_table_outside_sweden_gets_its_own_utm_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cabins.parquet");
+    let mut rng = SplitMix64::new(3);
+    let xy: Vec<Coord<f64>> = (0..400)
+        .map(|_| Coord {
+            x: 203_000.0 + rng.range(0.0, 1_500.0),
+            y: 6_622_000.0 + rng.range(0.0, 1_500.0),
+        })
+        .collect();
+    let ids: Vec<i64> = (0..xy.len() as i64).collect();
+    let mut df = gapmap_io::write::tables::premise_input_frame(
+        &ids,
+        &xy,
+        &vec![1; xy.len()],
+        &vec![0; xy.len()],
+    )
+    .unwrap();
+    gapmap_io::write::tables::write_parquet(&mut df, &path, Some("EPSG:25833")).unwrap();
+    let out = dir.path().join("out");
+    let o = ok(&[
+        "settlements",
+        "--from-premises",
+        path.to_str().unwrap(),
+        "--min-population",
+        "50",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert!(err.contains("working CRS EPSG:32632"), "{err}");
+    assert_eq!(json(&out.join("run.json"))["working_crs"], "EPSG:32632");
+}

@@ -111,6 +111,7 @@ pub fn run(mut args: PredictPlan) -> Result<String> {
         args.radio.sites_layer.as_deref(),
         "--sites-layer",
         args.assume_crs.as_deref(),
+        None,
     )?;
     if let Some(n) = &crs_notice {
         progress::notice(n);

@@ -80,6 +80,7 @@ pub fn run(args: SettlementsPlan) -> Result<String> {
         args.premise.premises_layer.as_deref(),
         "--premises-layer",
         args.assume_crs.as_deref(),
+        Some((args.premise.x_field.as_str(), args.premise.y_field.as_str())),
     )?;
     if let Some(n) = &notice {
         progress::notice(n);

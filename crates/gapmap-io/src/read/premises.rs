@@ -481,6 +481,27 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
     })
 }
 
+/// The centre of a Parquet premise table's extent in longitude/latitude (its CRS from its
+/// metadata, else `assume_crs`), for choosing a working CRS (`--crs auto`); `None` for other
+/// formats, which GDAL's layer extent answers.
+pub fn table_centre_lonlat(
+    path: &Path,
+    x_field: &str,
+    y_field: &str,
+    assume_crs: Option<&str>,
+) -> Result<Option<Coord<f64>>> {
+    if !matches!(extension(path).as_str(), "parquet" | "pq") {
+        return Ok(None);
+    }
+    let mut ctx = ReadContext::new(Crs::wgs84());
+    ctx.assume_crs = assume_crs
+        .map(|c| Crs::parse(c, "--assume-crs"))
+        .transpose()?;
+    let opts = PremiseOptions::from_flags(path, None, None, None, None, x_field, y_field);
+    let p = read_premises_table(&opts, &ctx, Format::Parquet)?;
+    Ok(extent(p.xy.iter().copied()).map(|r| r.center()))
+}
+
 /// What premises may be.
 const PREMISE_GEOMETRY: &str = "Point, or Polygon/MultiPolygon (a building)";
 /// Why a building is skipped.

@@ -47,15 +47,16 @@ pub fn in_sweden(lonlat: Coord<f64>) -> bool {
 }
 
 /// The working CRS for `crs` (a `--crs` value): itself, or with `auto` the one chosen from
-/// where the layer `layer` of `path` lies, with the notice that says so. A layer whose place
-/// cannot be found before reading (a Parquet table) gets SWEREF 99 TM, and the notice says
-/// that too.
+/// where the layer `layer` of `path` lies, with the notice that says so. A Parquet table is
+/// located by its `table_xy` coordinate columns (read once for this); without them it gets
+/// SWEREF 99 TM, and the notice says so.
 pub fn resolve(
     crs: &str,
     path: &std::path::Path,
     layer: Option<&str>,
     layer_flag: &str,
     assume_crs: Option<&str>,
+    table_xy: Option<(&str, &str)>,
 ) -> crate::Result<(String, Option<String>)> {
     if !crs.trim().eq_ignore_ascii_case(AUTO) {
         return Ok((crs.to_string(), None));
@@ -67,7 +68,10 @@ pub fn resolve(
         Some("parquet" | "pq")
     );
     let centre = if table {
-        None
+        match table_xy {
+            Some((x, y)) => gapmap_io::read::table_centre_lonlat(path, x, y, assume_crs)?,
+            None => None,
+        }
     } else {
         gapmap_io::read::vector::layer_centre_lonlat(path, layer, layer_flag, assume_crs)?
     };

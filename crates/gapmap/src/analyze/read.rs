@@ -126,6 +126,7 @@ fn working_crs(plan: &AnalysisPlan, settlements: &Path, meta: &mut RunMeta) -> R
         plan.settlements_layer.as_deref(),
         "--settlements-layer",
         plan.assume_crs.as_deref(),
+        None,
     )?;
     // Printed with the readers' notices.
     meta.notices.extend(notice);
