@@ -263,16 +263,15 @@ pub fn run(
     drop(pieces);
     let sources =
         resilience::settlement_sources(&graph, settlement_index, premise_settlement, &premise_link);
-    let result = resilience::analyze(
-        &graph,
-        &Demand {
-            settlement_sources: sources,
-            premise_link: premise_link.clone(),
-            premise_households: premises.households.clone(),
-            premise_settlement: premise_settlement.to_vec(),
-            corridor_share: plan.corridor_share,
-        },
-    );
+    let demand = Demand {
+        settlement_sources: sources,
+        premise_link,
+        premise_households: premises.households.clone(),
+        premise_settlement: premise_settlement.to_vec(),
+        corridor_share: plan.corridor_share,
+    };
+    let result = resilience::analyze(&graph, &demand);
+    let premise_link = demand.premise_link;
     let components = graph.components();
     let ns = result.settlement_class.len();
     let mut premise_counts = vec![[0i64; 3]; ns + 1];

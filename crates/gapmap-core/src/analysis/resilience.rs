@@ -453,17 +453,10 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
     let ncomp = tree.parent.len();
     let mut sub_prem = vec![0u64; ncomp];
     let mut sub_hh = vec![0u64; ncomp];
-    let mut own_prem = vec![0u64; nl];
-    let mut own_hh = vec![0u64; nl];
     for (l, a) in link_anchor.iter().enumerate() {
-        if let Anchor::At(k, own) = *a {
-            let (n, hh) = (u64::from(link_prem[l]), link_hh[l]);
-            sub_prem[k as usize] += n;
-            sub_hh[k as usize] += hh;
-            if own.is_some() {
-                own_prem[l] += n;
-                own_hh[l] += hh;
-            }
+        if let Anchor::At(k, _) = *a {
+            sub_prem[k as usize] += u64::from(link_prem[l]);
+            sub_hh[k as usize] += link_hh[l];
         }
     }
     for &k in tree.order.iter().rev() {
@@ -616,9 +609,11 @@ pub fn analyze(g: &FibreGraph, demand: &Demand) -> Resilience {
             kb
         };
         let taken = tree.parent_link[child as usize] as usize;
+        // The premises on the group's own links (bridges), which its child's subtree lacks.
         let own: (u64, u64) = links
             .iter()
-            .map(|&x| (own_prem[x as usize], own_hh[x as usize]))
+            .filter(|&&x| matches!(link_anchor[x as usize], Anchor::At(_, Some(_))))
+            .map(|&x| (u64::from(link_prem[x as usize]), link_hh[x as usize]))
             .fold((0, 0), |acc, v| (acc.0 + v.0, acc.1 + v.1));
         let mut settlements_cut = std::mem::take(&mut cut_by_premises[taken]);
         settlements_cut.sort_unstable();
@@ -807,8 +802,7 @@ fn corridors(
     found.into_iter().map(|units| Corridor { units }).collect()
 }
 
-/// What one group of several links cuts off; `premises` lists only those not already single
-/// by a bridge above them.
+/// What one group of several links cuts off.
 struct GroupCut {
     unit: CriticalUnit,
     /// The links whose premises it cuts one by one (outside whole subtrees).
@@ -908,7 +902,7 @@ struct LocalCuts<'a> {
     /// Premises on each link, CSR, and their households.
     prem_on_start: Vec<u32>,
     prem_on: Vec<u32>,
-    link_hh: Vec<u64>,
+    link_hh: &'a [u64],
     /// Reachable settlements sorted by anchor tour time, and those anchored at each component.
     sett_tin: Vec<u32>,
     sett_order: Vec<u32>,
@@ -967,7 +961,6 @@ impl<'a> LocalCuts<'a> {
             anchor: link_anchor,
             households: link_hh,
         } = per_link;
-        let link_hh = link_hh.to_vec();
         let (links_at_start, links_at) = csr(
             nc,
             link_anchor

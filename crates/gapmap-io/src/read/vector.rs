@@ -530,30 +530,28 @@ impl VectorLayer {
     /// naming it.
     pub fn set_filter(&mut self, filter: &str, flag: &str) -> Result<()> {
         clear_gdal_message();
-        let all = self.layer.feature_count();
-        self.layer
-            .set_attribute_filter(filter)
-            .map_err(|e| IoError::Invalid {
-                path: self.path.clone(),
-                layer: self.name.clone(),
-                message: format!(
-                    "{flag} \"{filter}\" is not a filter GDAL can apply to it: {}",
-                    gdal_reason(&e.to_string(), "not a valid OGR SQL WHERE expression")
-                ),
-            })?;
+        let invalid = |said: String| IoError::Invalid {
+            path: self.path.clone(),
+            layer: self.name.clone(),
+            message: format!("{flag} \"{filter}\" is not a filter GDAL can apply to it: {said}"),
+        };
+        self.layer.set_attribute_filter(filter).map_err(|e| {
+            invalid(gdal_reason(
+                &e.to_string(),
+                "not a valid OGR SQL WHERE expression",
+            ))
+        })?;
         // Some drivers (GeoPackage) accept any filter and fail when it is evaluated: count
-        // now, and take what GDAL said.
+        // now, and take what GDAL said. A negative count is GDAL's failure.
+        // SAFETY: the layer handle is valid for the life of `self.layer`.
         let count = unsafe { gdal_sys::OGR_L_GetFeatureCount(self.layer.c_layer(), 1) };
         if let Some(said) = take_gdal_message().filter(|_| count <= 0) {
-            return Err(IoError::Invalid {
-                path: self.path.clone(),
-                layer: self.name.clone(),
-                message: format!(
-                    "{flag} \"{filter}\" is not a filter GDAL can apply to it: {said}"
-                ),
-            });
+            return Err(invalid(said));
         }
         if count <= 0 {
+            // Only for the message: the layer's features without the filter.
+            self.layer.clear_attribute_filter();
+            let all = self.layer.feature_count();
             return Err(IoError::Invalid {
                 path: self.path.clone(),
                 layer: self.name.clone(),
