@@ -112,6 +112,17 @@ pub fn apply(
     };
     let index = PolygonIndex::new(&areas.areas);
     let s = spread(&index, &areas.persons, &premises.xy, &weights);
+    // Areas that hold no premise at all lie elsewhere (or in another CRS than they say):
+    // every household would be zero. That is an error, not a result.
+    if s.premises_outside() == premises.xy.len() && !premises.xy.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}: its {} population areas cover none of the {} premises: they lie elsewhere, or their CRS ({}) is not what the file says",
+            input.path.display(),
+            areas.persons.len(),
+            premises.xy.len(),
+            areas.info.crs
+        )));
+    }
     let total: u64 = areas.persons.iter().map(|&p| u64::from(p)).sum();
     let placed = s.placed_persons();
     let mut unplaced: Vec<UnplacedArea> = s

@@ -246,6 +246,26 @@ fn bad_population_input_is_refused_with_its_name() {
         e.contains("population") && e.contains("--population-field"),
         "{e}"
     );
+    // Population areas from elsewhere: none of the premises lies in them.
+    let norway =
+        repo().join("../shared/data/norway-n50-cabins-roads-samples/sample_area_cabins.gpkg");
+    if norway.exists() {
+        let e = population_plan(None).read(&norway, &ctx).unwrap_err();
+        assert!(e.is_bad_input(), "{e}");
+        assert!(
+            e.to_string().contains("cover none of the 6875 premises"),
+            "{e}"
+        );
+    }
+    let shifted = tempfile::tempdir().unwrap();
+    let far = shifted.path().join("far.csv");
+    std::fs::write(&far, "id,x,y\n1,900000,7600000\n2,900100,7600000\n").unwrap();
+    let ctx_assumed = ReadContext::from_flags("EPSG:3006", Some("EPSG:3006"), false).unwrap();
+    let e = population_plan(None).read(&far, &ctx_assumed).unwrap_err();
+    assert!(
+        e.is_bad_input() && e.to_string().contains("cover none of the 2 premises"),
+        "{e}"
+    );
     // A weight field that does not exist.
     let e = population_plan(Some("floors"))
         .read(&premises, &ctx)
