@@ -204,6 +204,52 @@ fn multipolygon_wkt(m: &MultiPolygon<f64>) -> String {
     s
 }
 
+/// Copies layer 0 of `src` into the cluster as table `name`, as ogr2ogr would: every field,
+/// the geometry as it is (in its own CRS), in the file's order.
+fn copy_layer(cluster: &Cluster, src: &Path, name: &str) {
+    use gdal::vector::{Feature, FieldDefn, LayerAccess, LayerOptions};
+    let src = gdal::Dataset::open(src).unwrap();
+    let mut layer = src.layer(0).unwrap();
+    let mut dst = gdal::Dataset::open_ex(
+        cluster.dsn(""),
+        gdal::DatasetOptions {
+            open_flags: gdal::GdalOpenFlags::GDAL_OF_VECTOR | gdal::GdalOpenFlags::GDAL_OF_UPDATE,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let srs = layer.spatial_ref();
+    let out = dst
+        .create_layer(LayerOptions {
+            name,
+            srs: srs.as_ref(),
+            // Any geometry: mobile coverage mixes polygons and multipolygons.
+            ty: gdal::vector::OGRwkbGeometryType::wkbUnknown,
+            options: Some(&["GEOMETRY_NAME=geom", "FID=fid"]),
+        })
+        .unwrap();
+    let fields: Vec<(String, u32)> = layer
+        .defn()
+        .fields()
+        .map(|f| (f.name(), f.field_type()))
+        .collect();
+    for (n, t) in &fields {
+        FieldDefn::new(n, *t).unwrap().add_to_layer(&out).unwrap();
+    }
+    for f in layer.features() {
+        let mut nf = Feature::new(out.defn()).unwrap();
+        for k in 0..fields.len() {
+            if let Some(v) = f.field(k).unwrap() {
+                nf.set_field(k, &v).unwrap();
+            }
+        }
+        if let Some(g) = f.geometry() {
+            nf.set_geometry(g.clone()).unwrap();
+        }
+        nf.create(&out).unwrap();
+    }
+}
+
 fn quoted(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
@@ -315,6 +361,12 @@ fn an_analysis_read_from_postgis_equals_the_file_run() {
         }
         cluster.load(layer, "network text", &csv, geometry);
     }
+    // Mobile coverage (GeoJSON, in WGS 84) and the backbone points, as ogr2ogr loads them.
+    // Cell sites and SCB's population grid too: every input kind of an analysis.
+    copy_layer(&cluster, &d.join("mobile.geojson"), "mobile");
+    copy_layer(&cluster, &d.join("backbone.gpkg"), "backbone");
+    copy_layer(&cluster, &d.join("sites.gpkg"), "sites");
+    copy_layer(&cluster, &d.join("population_1km.gpkg"), "befolkning");
     assert_eq!(
         cluster.psql("gm", "SELECT count(*), sum(households) FROM premises"),
         format!(
@@ -354,14 +406,29 @@ fn an_analysis_read_from_postgis_equals_the_file_run() {
         ];
         a.extend(extra.iter().map(|s| s.to_string()));
         ok(&a);
-        std::fs::read_to_string(tmp.path().join(out).join("settlements.csv")).unwrap()
+        let dir = tmp.path().join(out);
+        let text = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+        text("settlements.csv") + &text("critical_links.csv") + &text("critical_sites.csv")
     };
     let files = run(
         "files",
         d.join("premises.parquet").to_str().unwrap(),
         d.join("settlements.gpkg").to_str().unwrap(),
         d.join("fibre.gpkg").to_str().unwrap(),
-        &[],
+        &[
+            "--mobile",
+            d.join("mobile.geojson").to_str().unwrap(),
+            "--backbone",
+            d.join("backbone.gpkg").to_str().unwrap(),
+            "--sites",
+            d.join("sites.gpkg").to_str().unwrap(),
+            "--population",
+            d.join("population_1km.gpkg").to_str().unwrap(),
+            "--population-field",
+            "befolkning_2025",
+            "--population-id-field",
+            "rutid",
+        ],
     );
     let dsn = cluster.dsn("");
     let db = run(
@@ -374,7 +441,32 @@ fn an_analysis_read_from_postgis_equals_the_file_run() {
             "premises",
             "--settlements-layer",
             "tatorter",
+            "--mobile",
+            &dsn,
+            "--mobile-layer",
+            "mobile",
+            "--backbone",
+            &dsn,
+            "--backbone-layer",
+            "backbone",
+            "--sites",
+            &dsn,
+            "--sites-layer",
+            "sites",
+            "--population",
+            &dsn,
+            "--population-layer",
+            "befolkning",
+            "--population-field",
+            "befolkning_2025",
+            "--population-id-field",
+            "rutid",
         ],
+    );
+    assert!(
+        files.contains("premises_cut") || files.contains("units"),
+        "the file run has no critical links: {}",
+        &files[..files.len().min(300)]
     );
     let differ: Vec<(&str, &str)> = files
         .lines()
@@ -388,9 +480,23 @@ fn an_analysis_read_from_postgis_equals_the_file_run() {
     );
     let record = json(&tmp.path().join("db/run.json"));
     let inputs = record["inputs"].as_array().unwrap();
-    assert!(inputs
-        .iter()
-        .any(|i| i["driver"] == "PostgreSQL" && i["layer"] == "premises"));
+    for layer in [
+        "premises",
+        "tatorter",
+        "routes",
+        "nodes",
+        "mobile",
+        "backbone",
+        "sites",
+        "befolkning",
+    ] {
+        assert!(
+            inputs
+                .iter()
+                .any(|i| i["driver"] == "PostgreSQL" && i["layer"] == layer),
+            "{layer} was not read from PostGIS: {inputs:?}"
+        );
+    }
 
     // A filter is evaluated by the server.
     let falun = run(
@@ -432,4 +538,229 @@ fn an_analysis_read_from_postgis_equals_the_file_run() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(!stderr(&o).contains("s3cr3t"), "{}", stderr(&o));
     assert!(stderr(&o).contains("nobody_here"), "{}", stderr(&o));
+}
+
+/// Sums of the settlement table's count columns, by the CSV.
+fn csv_sums(path: &Path, columns: &[&str]) -> Vec<i64> {
+    let df = read_csv(path);
+    columns
+        .iter()
+        .map(|c| ints(&df, c).iter().sum::<i64>())
+        .collect()
+}
+
+#[test]
+fn out_db_writes_tables_that_add_up_to_the_files_all_or_nothing() {
+    let cluster = Cluster::start();
+    let dsn = cluster.dsn(" password=s3cr3t");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = |name: &str| tmp.path().join(name).display().to_string();
+    let counts = [
+        "premises",
+        "households",
+        "fibre_passed",
+        "unserved",
+        "aid_white",
+    ];
+
+    // The bundled region (with --backbone: critical corridors) into PostGIS and into files.
+    let o = ok(&["analyze", "--out", &out("a"), "--out-db", &dsn]);
+    assert!(!stderr(&o).contains("s3cr3t"), "{}", stderr(&o));
+    let want = csv_sums(&tmp.path().join("a/settlements.csv"), &counts);
+    let sums = |schema: &str| {
+        cluster.psql(
+            "gm",
+            &format!(
+                "SELECT count(*), {} FROM {schema}.settlements",
+                counts.map(|c| format!("sum({c})")).join(", ")
+            ),
+        )
+    };
+    let rows = read_csv(&tmp.path().join("a/settlements.csv")).height();
+    let expected = format!(
+        "{rows}|{}",
+        want.iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join("|")
+    );
+    assert_eq!(sums("gapmap"), expected);
+    // Every premise, as a point, with the same households and unserved premises.
+    assert_eq!(
+        cluster.psql(
+            "gm",
+            "SELECT count(*), sum(households), count(*) FILTER (WHERE unserved), \
+             count(*) FILTER (WHERE ST_GeometryType(geom) = 'ST_Point' AND ST_SRID(geom) = 3006) \
+             FROM gapmap.premises"
+        ),
+        format!("{}|{}|{}|{}", want[0], want[1], want[3], want[0])
+    );
+    // The gap clusters and corridors of the maps, one row each.
+    let features = |file: &str| {
+        json(&tmp.path().join("a").join(file))["features"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(
+        cluster.psql("gm", "SELECT count(*) FROM gapmap.gaps"),
+        features("gaps.geojson").to_string()
+    );
+    assert_eq!(
+        cluster.psql("gm", "SELECT count(*) FROM gapmap.critical_links"),
+        features("critical_links.geojson").to_string()
+    );
+    // Primary keys and spatial indexes; styles where QGIS looks for them; the run record.
+    let indexes = cluster.psql(
+        "gm",
+        "SELECT string_agg(indexdef, E'\\n' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'gapmap'",
+    );
+    for t in [
+        "settlements",
+        "premises",
+        "gaps",
+        "aid_areas",
+        "critical_links",
+    ] {
+        assert!(
+            indexes.contains(&format!("ON gapmap.{t} USING gist (geom)")),
+            "{t}: {indexes}"
+        );
+        assert!(
+            indexes.contains(&format!("{t}_pkey ON gapmap.{t} USING btree (fid)")),
+            "{t}: {indexes}"
+        );
+    }
+    assert_eq!(
+        cluster.psql(
+            "gm",
+            "SELECT string_agg(f_table_name, ',' ORDER BY f_table_name) FROM public.layer_styles \
+             WHERE f_table_schema = 'gapmap' AND useasdefault AND f_table_catalog = 'gm' \
+             AND xpath_exists('/qgis/renderer-v2', styleqml)"
+        ),
+        "aid_areas,critical_links,gaps,settlements"
+    );
+    let record = cluster.psql("gm", "SELECT run::text FROM gapmap.analyze_run");
+    assert!(!record.contains("s3cr3t"), "{record}");
+    let record: serde_json::Value = serde_json::from_str(&record).unwrap();
+    assert_eq!(record, json(&tmp.path().join("a/run.json")));
+    assert_eq!(
+        record["database"]["tables"].as_array().unwrap().len(),
+        6,
+        "{}",
+        record["database"]
+    );
+
+    // A second run over the first needs --overwrite, and names the flag.
+    let o = common::run(&["analyze", "--out", &out("b"), "--out-db", &dsn]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--overwrite"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("s3cr3t"), "{}", stderr(&o));
+
+    // A grid made from the analysis goes with it when the analysis is replaced.
+    ok(&["grid", &out("a"), "--scb", "1000", "--out-db", &dsn]);
+    assert_eq!(
+        cluster.psql("gm", "SELECT sum(premises) FROM gapmap.grid_scb_1km"),
+        want[0].to_string()
+    );
+    let grid_cells = cluster.psql("gm", "SELECT count(*) FROM gapmap.grid_scb_1km");
+    assert_ne!(grid_cells, "0");
+
+    // A run killed while it writes (paused after each table it stages) leaves the earlier
+    // tables as they were, grid included.
+    let mut child = gapmap()
+        .args([
+            "analyze",
+            "--out",
+            &out("c"),
+            "--out-db",
+            &dsn,
+            "--overwrite",
+            "--drop-distance-m",
+            "5",
+        ])
+        .env("GAPMAP_TEST_DB_PAUSE_MS", "60000")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let staged =
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema LIKE 'gapmap_staging_%'";
+    let t0 = std::time::Instant::now();
+    while cluster.psql("gm", staged) == "0" {
+        assert!(
+            t0.elapsed().as_secs() < 120,
+            "the run staged no table in 2 minutes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(sums("gapmap"), expected, "the earlier tables changed");
+    assert_eq!(
+        cluster.psql("gm", "SELECT count(*) FROM gapmap.grid_scb_1km"),
+        grid_cells
+    );
+    let kept: serde_json::Value =
+        serde_json::from_str(&cluster.psql("gm", "SELECT run::text FROM gapmap.analyze_run"))
+            .unwrap();
+    assert_eq!(kept, record, "the earlier run record changed");
+    assert!(!tmp.path().join("c/run.json").exists());
+
+    // The next run finishes the replacement: other numbers, no staging left, no grid.
+    ok(&[
+        "analyze",
+        "--out",
+        &out("c"),
+        "--out-db",
+        &dsn,
+        "--overwrite",
+        "--drop-distance-m",
+        "5",
+    ]);
+    let fewer = csv_sums(&tmp.path().join("c/settlements.csv"), &counts);
+    assert!(fewer[2] < want[2], "{fewer:?} {want:?}");
+    assert_eq!(
+        sums("gapmap"),
+        format!(
+            "{rows}|{}",
+            fewer
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join("|")
+        )
+    );
+    assert_eq!(cluster.psql("gm", staged), "0");
+    assert_eq!(
+        cluster.psql(
+            "gm",
+            "SELECT string_agg(table_name::text, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'gapmap'"
+        ),
+        "aid_areas,analyze_run,critical_links,gaps,premises,settlements"
+    );
+
+    // A table gapmap did not write is never replaced.
+    cluster.psql("gm", "CREATE SCHEMA \"Mina data\"; CREATE TABLE \"Mina data\".premises (a int); INSERT INTO \"Mina data\".premises VALUES (7)");
+    let o = common::run(&[
+        "analyze",
+        "--out",
+        &out("d"),
+        "--out-db",
+        &dsn,
+        "--db-schema",
+        "Mina data",
+        "--overwrite",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("has a table premises that gapmap did not write"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        cluster.psql("gm", "SELECT a FROM \"Mina data\".premises"),
+        "7"
+    );
+    assert!(!tmp.path().join("d/run.json").exists());
 }

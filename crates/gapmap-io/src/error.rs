@@ -253,6 +253,48 @@ pub enum IoError {
         message: String,
     },
 
+    #[error("{target}: {message}")]
+    /// `--out-db` or `--db-schema` that cannot name a PostgreSQL target.
+    DbUsage {
+        /// The data source (password masked).
+        target: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    #[error("{target}: cannot write results there: {message}")]
+    /// A database that cannot be reached, refuses the login, or has no PostGIS.
+    DbOpen {
+        /// The data source (password masked).
+        target: String,
+        /// What went wrong.
+        message: String,
+    },
+
+    #[error("{target}: schema {schema} {message}")]
+    /// A schema holding tables the run may not replace.
+    DbExists {
+        /// The data source (password masked).
+        target: String,
+        /// The schema.
+        schema: String,
+        /// What is there.
+        message: String,
+    },
+
+    #[error(
+        "{target}: cannot write into schema {schema}: {message}; its earlier tables are unchanged"
+    )]
+    /// A failure while writing results into a database (nothing of the run is published).
+    DbWrite {
+        /// The data source (password masked).
+        target: String,
+        /// The schema.
+        schema: String,
+        /// What went wrong.
+        message: String,
+    },
+
     #[error("{0}")]
     /// A core analysis refused its input.
     Core(#[from] gapmap_core::CoreError),
@@ -262,7 +304,7 @@ impl IoError {
     /// True when the error is the user's input or usage (exit code 2), false for failures of
     /// the machine or of gapmap itself (exit code 1).
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, IoError::Write { .. })
+        !matches!(self, IoError::Write { .. } | IoError::DbWrite { .. })
     }
 }
 

@@ -1462,3 +1462,84 @@ fn archives_directories_and_data_source_names_open_like_files() {
     assert!(!is_data_source_name("C:/data/p.gpkg"));
     assert!(!is_data_source_name("data/p.gpkg"));
 }
+
+#[test]
+fn only_the_fields_read_are_fetched_and_a_filter_on_another_field_still_selects() {
+    // Premises with fields gapmap does not read (an address table has dozens); a filter on
+    // one of them must see it, in drivers that evaluate filters in SQL (GeoPackage) and in
+    // those where OGR evaluates them on each feature (GeoJSON, Shapefile, FlatGeobuf).
+    let dir = tempfile::tempdir().unwrap();
+    let pts = premise_points();
+    let feats: Vec<OutFeature<'static>> = pts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            feat(
+                Geometry::Point((*c).into()),
+                &[
+                    ("street", json!(format!("Gata {i}"))),
+                    ("id", json!(100 + i)),
+                    ("kind", json!(if i % 2 == 0 { "house" } else { "barn" })),
+                    ("households", json!(i + 1)),
+                    ("floors", json!(2.5)),
+                    ("workplaces", json!(i % 2)),
+                ],
+            )
+        })
+        .collect();
+    for (name, driver) in [
+        ("x.gpkg", "GPKG"),
+        ("x.geojson", "GeoJSON"),
+        ("x.shp", "ESRI Shapefile"),
+        ("x.fgb", "FlatGeobuf"),
+    ] {
+        let p = dir.path().join(name);
+        let crs = if driver == "GeoJSON" {
+            "EPSG:4326"
+        } else {
+            "EPSG:3006"
+        };
+        let f = if driver == "GeoJSON" {
+            feats
+                .iter()
+                .zip(to_wgs84(&pts))
+                .map(|(f, c)| OutFeature {
+                    properties: f.properties.clone(),
+                    geometry: std::borrow::Cow::Owned(Geometry::Point(c.into())),
+                })
+                .collect()
+        } else {
+            feats.clone()
+        };
+        write(&p, driver, Some(crs), "premises", POINT, &f);
+        // (id, households, workplaces), by id (FlatGeobuf stores features in its index's order).
+        let rows = |o: &PremiseOptions| {
+            let p = read_premises(o, &ctx()).unwrap();
+            let mut r: Vec<(String, u32, u32)> = (0..p.xy.len())
+                .map(|i| {
+                    (
+                        p.ids.display(i).to_string(),
+                        p.households[i],
+                        p.workplaces[i],
+                    )
+                })
+                .collect();
+            r.sort();
+            r
+        };
+        let row = |id: &str, h: u32, w: u32| (id.to_string(), h, w);
+        assert_eq!(
+            rows(&popts(&p)),
+            [
+                row("100", 1, 0),
+                row("101", 2, 1),
+                row("102", 3, 0),
+                row("103", 4, 1)
+            ],
+            "{name}"
+        );
+        let mut o = popts(&p);
+        o.filter = Some("kind = 'house'".into());
+        assert_eq!(rows(&o), [row("100", 1, 0), row("102", 3, 0)], "{name}");
+    }
+}

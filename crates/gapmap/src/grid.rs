@@ -21,6 +21,7 @@ use gapmap_io::read::{read_settlements, FieldChoice, SettlementOptions, Settleme
 use gapmap_io::write::features::{Column, FeatureTable, GeomRef};
 use gapmap_io::write::geojson::write_geojson;
 use gapmap_io::write::gpkg::{write_gpkg, OutLayer, MULTI_POLYGON};
+use gapmap_io::write::postgis::DbTable;
 use gapmap_io::write::staging::{check_output_dir, Staging};
 use gapmap_io::write::style::{Paint, SimpleStyle};
 use gapmap_io::{write::style, write::tables, Crs, ReadContext};
@@ -63,6 +64,9 @@ pub struct GridPlan {
     /// Replace gapmap's files in an existing, non-empty output directory.
     #[cfg_attr(feature = "clap", arg(long))]
     pub overwrite: bool,
+    /// The grid layers into PostGIS too, as tables `grid_<layer>` (`--out-db`, `--db-schema`).
+    #[cfg_attr(feature = "clap", command(flatten))]
+    pub db: crate::database::DbPlan,
     /// SCB grid cell sizes in metres, comma-separated (SCB publishes 250 m and 1 km; any
     /// multiple of 50 m aligns to the same national grid); `--scb ''` for none.
     #[cfg_attr(
@@ -157,6 +161,7 @@ pub fn run(args: GridPlan) -> Result<String> {
         .clone()
         .unwrap_or_else(|| args.analysis.join("grid"));
     check_output_dir(&out, args.overwrite)?;
+    args.db.check("grid", &[], args.overwrite)?;
 
     let run = read_complete_analysis(&args.analysis)?;
     let goals = run.goals()?;
@@ -491,7 +496,23 @@ pub fn run(args: GridPlan) -> Result<String> {
         "seconds": t0.elapsed().as_secs_f64(),
         "outputs": written.iter().chain(std::iter::once(&"grid.json".to_string())).collect::<Vec<_>>(),
     });
-    crate::run_info::write_json(&record, &staging.file("grid.json"))?;
+    let db_names: Vec<String> = layers.iter().map(|l| format!("grid_{}", l.name)).collect();
+    let mut record = record;
+    if let Some(db) = args.db.record(
+        "grid",
+        &db_names.iter().map(String::as_str).collect::<Vec<_>>(),
+    )? {
+        record["database"] = json!(db);
+    }
+    let record_path = staging.file("grid.json");
+    crate::run_info::write_json(&record, &record_path)?;
+    let db_tables = db_names
+        .iter()
+        .zip(&tables_ft)
+        .map(|(n, t)| DbTable::of_features(n, MULTI_POLYGON, t, Some(qml.clone())))
+        .collect();
+    args.db
+        .write_with_record("grid", &crs, db_tables, &record_path, args.overwrite)?;
     staging.commit()?;
     for l in &layers {
         let mut extra = Vec::new();

@@ -38,6 +38,7 @@
 pub mod analyze;
 pub mod batch;
 pub mod bundled;
+pub mod database;
 pub mod error;
 pub mod grid;
 pub mod memory;

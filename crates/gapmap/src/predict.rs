@@ -9,8 +9,13 @@ use gapmap_core::radio::grid::{coverage_layers, rows_to_visit};
 use gapmap_core::radio::predict::{predict_all, SiteIndex};
 use gapmap_io::read::PremiseIds;
 use gapmap_io::write::features::Column;
+use gapmap_io::write::features::GeomRef;
 use gapmap_io::write::geojson::write_geojson;
-use gapmap_io::write::gpkg::{write_gpkg, OutLayer, MULTI_POLYGON};
+use gapmap_io::write::gpkg::{write_gpkg, OutLayer, MULTI_POLYGON, POINT};
+use gapmap_io::write::postgis::DbTable;
+
+/// The tables `--out-db` writes.
+const DB_TABLES: [&str; 2] = ["predicted_coverage", "predicted_sites"];
 use gapmap_io::write::staging::{check_output_dir, Staging};
 use gapmap_io::{write::tables, ReadContext};
 use serde_json::json;
@@ -69,6 +74,10 @@ pub struct PredictPlan {
     /// Replace gapmap's files in an existing, non-empty output directory.
     #[cfg_attr(feature = "clap", arg(long))]
     pub overwrite: bool,
+    /// The coverage and the sites into PostGIS too, as tables `predicted_coverage` and
+    /// `predicted_sites` (`--out-db`, `--db-schema`).
+    #[cfg_attr(feature = "clap", command(flatten))]
+    pub db: crate::database::DbPlan,
     /// Worker threads [default: all cores].
     #[cfg_attr(feature = "clap", arg(long, value_name = "N"))]
     pub threads: Option<usize>,
@@ -104,6 +113,7 @@ pub fn run(mut args: PredictPlan) -> Result<String> {
         )));
     }
     check_output_dir(&args.out, args.overwrite)?;
+    args.db.check("predict", &DB_TABLES, args.overwrite)?;
     let sites_path = args.radio.sites.clone().unwrap_or_default();
     let (crs, crs_notice) = crate::analyze::auto_crs::resolve(
         &args.crs,
@@ -314,6 +324,7 @@ pub fn run(mut args: PredictPlan) -> Result<String> {
         resilience: None,
         prediction: critical_summary.clone(),
         population: population.map(|(p, _)| p),
+        database: args.db.record("predict", &DB_TABLES)?,
         timings_s: timings,
         outputs: outputs
             .iter()
@@ -323,7 +334,29 @@ pub fn run(mut args: PredictPlan) -> Result<String> {
         files: staging.digests(&[])?,
         plan: None,
     };
-    crate::run_info::write_json(&run, &staging.file("run.json"))?;
+    let record_path = staging.file("run.json");
+    crate::run_info::write_json(&run, &record_path)?;
+    if args.db.out_db.is_some() {
+        let (columns, _) = tables::columns_from_frame(&df)?;
+        let site_table = gapmap_io::write::features::FeatureTable {
+            columns,
+            geometries: sites
+                .sites
+                .iter()
+                .map(|s| GeomRef::Owned(gapmap_core::geo::Geometry::Point(s.xy.into())))
+                .collect(),
+        };
+        args.db.write_with_record(
+            "predict",
+            &ctx.target,
+            vec![
+                DbTable::of_features(DB_TABLES[0], MULTI_POLYGON, &coverage, Some(qml.clone())),
+                DbTable::of_features(DB_TABLES[1], POINT, &site_table, None),
+            ],
+            &record_path,
+            args.overwrite,
+        )?;
+    }
     let written = staging.commit()?;
 
     let _ = writeln!(

@@ -17,6 +17,7 @@ use gapmap_io::read::analysis::{read_analysed_premises, AnalysedPremises};
 use gapmap_io::read::{read_fibre, FibreOptions, FieldChoice};
 use gapmap_io::write::features::{Column, FeatureTable, GeomRef};
 use gapmap_io::write::geojson::write_geojson;
+use gapmap_io::write::postgis::DbTable;
 use gapmap_io::write::staging::{check_output_dir, Staging};
 use gapmap_io::write::style::{Paint, SimpleStyle};
 use gapmap_io::{write::tables, Crs, ReadContext};
@@ -72,6 +73,9 @@ pub struct PrioritisePlan {
     /// Replace gapmap's files in an existing, non-empty output directory.
     #[cfg_attr(feature = "clap", arg(long))]
     pub overwrite: bool,
+    /// The projects into PostGIS too, as the table `projects` (`--out-db`, `--db-schema`).
+    #[cfg_attr(feature = "clap", command(flatten))]
+    pub db: crate::database::DbPlan,
     /// Candidate projects.
     #[cfg_attr(feature = "clap", arg(long, value_enum, default_value = "clusters"))]
     pub candidates: CandidateArg,
@@ -162,6 +166,7 @@ pub fn run(args: PrioritisePlan) -> Result<String> {
         .clone()
         .unwrap_or_else(|| args.analysis.join("priorities"));
     check_output_dir(&out, args.overwrite)?;
+    args.db.check("prioritise", &["projects"], args.overwrite)?;
     let run = read_complete_analysis(&args.analysis)?;
     let premises = read_analysed_premises(&args.analysis)?;
     let crs = Crs::parse(&premises.crs, "the CRS of premises.parquet")?;
@@ -323,7 +328,24 @@ pub fn run(args: PrioritisePlan) -> Result<String> {
         "seconds": t0.elapsed().as_secs_f64(),
         "outputs": ["projects.csv", "projects.parquet", "projects.geojson", "projects.qml", "priorities.json"],
     });
-    crate::run_info::write_json(&record, &staging.file("priorities.json"))?;
+    let mut record = record;
+    if let Some(db) = args.db.record("prioritise", &["projects"])? {
+        record["database"] = json!(db);
+    }
+    let record_path = staging.file("priorities.json");
+    crate::run_info::write_json(&record, &record_path)?;
+    args.db.write_with_record(
+        "prioritise",
+        &crs,
+        vec![DbTable::of_features(
+            "projects",
+            gapmap_io::write::gpkg::MULTI_POLYGON,
+            &ft,
+            Some(projects_qml()),
+        )],
+        &record_path,
+        args.overwrite,
+    )?;
     staging.commit()?;
     for n in &notices {
         progress::notice(n);

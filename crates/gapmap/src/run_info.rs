@@ -56,6 +56,9 @@ pub struct RunInfo<P = Parameters, Q = PredictionSummary> {
     /// that could not be placed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub population: Option<crate::population::PopulationSummary>,
+    /// The tables written into a database (with `--out-db`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<crate::database::DbRecord>,
     /// Wall time, CPU time and peak memory of each phase, then the total.
     pub timings_s: Vec<Phase>,
     /// Every file the run wrote, run.json last.

@@ -355,6 +355,20 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
         wp.map(|_| opts.workplaces_field.name.clone()),
     );
 
+    // Only these fields are fetched (address tables often have dozens).
+    let used: Vec<usize> = [
+        match id_src {
+            IdSource::Field(k, _) => Some(k),
+            IdSource::Fid => None,
+        },
+        hh,
+        wp,
+        weight_idx.as_ref().map(|(k, _)| *k),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    layer.read_only_fields(&used)?;
     let int_ids = matches!(id_src, IdSource::Fid | IdSource::Field(_, true));
     let (mut ids_int, mut ids_str) = (Vec::new(), Vec::new());
     let (mut xy, mut households, mut workplaces) = (Vec::new(), Vec::new(), Vec::new());

@@ -333,6 +333,10 @@ pub(crate) struct VectorLayer {
     transform: Transform,
     target: Crs,
     make_valid_options: CslStringList,
+    /// Per field: whether it is read (`None`: every field is).
+    kept: Option<Vec<bool>>,
+    /// An attribute filter is set.
+    filtered: bool,
 }
 
 /// How a feature's geometry is checked.
@@ -489,6 +493,8 @@ impl VectorLayer {
             transform,
             target: ctx.target.clone(),
             make_valid_options,
+            kept: None,
+            filtered: false,
         })
     }
 
@@ -558,6 +564,7 @@ impl VectorLayer {
                 message: format!("{flag} \"{filter}\" selects none of its {all} features"),
             });
         }
+        self.filtered = true;
         Ok(())
     }
 
@@ -580,6 +587,40 @@ impl VectorLayer {
             .is_some_and(|f| f.eq_ignore_ascii_case(name))
     }
 
+    /// Reads only the fields `used` (indexes of [`VectorLayer::fields`]) from here on: GDAL then
+    /// neither fetches nor parses the others (for PostgreSQL, they leave the SELECT). A field
+    /// not among them reads as unset, so a reader names every field it reads.
+    /// With an attribute filter, every field is read: drivers that evaluate the filter
+    /// themselves (GeoJSON, Shapefile) would see the fields it names as unset.
+    pub fn read_only_fields(&mut self, used: &[usize]) -> Result<()> {
+        if self.filtered {
+            return Ok(());
+        }
+        let kept: Vec<bool> = (0..self.fields.len()).map(|k| used.contains(&k)).collect();
+        let ignored: Vec<std::ffi::CString> = self
+            .fields
+            .iter()
+            .zip(&kept)
+            .filter(|(_, &k)| !k)
+            .filter_map(|(n, _)| std::ffi::CString::new(n.as_str()).ok())
+            .chain(std::ffi::CString::new("OGR_STYLE").ok())
+            .collect();
+        let mut ptrs: Vec<*const std::os::raw::c_char> =
+            ignored.iter().map(|c| c.as_ptr()).collect();
+        ptrs.push(std::ptr::null());
+        // SAFETY: the layer handle is valid while `self.layer` lives; `ptrs` is a
+        // null-terminated array of C strings that outlive the call (GDAL copies them).
+        let rv = unsafe {
+            gdal_sys::OGR_L_SetIgnoredFields(self.layer.c_layer(), ptrs.as_mut_ptr().cast())
+        };
+        if rv != gdal_sys::OGRErr::OGRERR_NONE {
+            // A driver that cannot leave fields out reads them all: slower, never wrong.
+            return Ok(());
+        }
+        self.kept = Some(kept);
+        Ok(())
+    }
+
     /// Calls `f` for each feature in order, with the position of the feature in the layer.
     pub fn for_each(
         &mut self,
@@ -593,6 +634,7 @@ impl VectorLayer {
             target,
             crs,
             driver,
+            kept,
             ..
         } = self;
         layer.reset_feature_reading();
@@ -603,6 +645,7 @@ impl VectorLayer {
             target,
             source: crs,
             empty_is_error: driver.as_str() == "GeoJSON",
+            kept: kept.as_deref(),
         };
         for (i, feature) in layer.features().enumerate() {
             let reader = FeatureReader {
@@ -698,6 +741,8 @@ struct LayerCtx<'a> {
     /// An empty geometry is an error, not a skipped feature: in GeoJSON, GDAL reads a point
     /// whose coordinates are not numbers (`[NaN, 60.5]`) as an empty point, and says nothing.
     empty_is_error: bool,
+    /// The fields read ([`VectorLayer::read_only_fields`]).
+    kept: Option<&'a [bool]>,
 }
 
 /// Access to one feature of a [`VectorLayer`].
@@ -713,6 +758,10 @@ impl FeatureReader<'_> {
 
     /// A field value, or `None` when null or unset.
     pub fn field(&self, idx: usize) -> Option<FieldValue> {
+        debug_assert!(
+            self.ctx.kept.is_none_or(|k| k.get(idx) == Some(&true)),
+            "field {idx} was left out by read_only_fields"
+        );
         // gdal's `Feature::field` checks for null but not for unset, and reads an unset number
         // as 0 (GDAL's CSV driver leaves empty cells unset).
         // SAFETY: the feature handle is valid while `self.feature` lives; `idx` is a field

@@ -11,7 +11,7 @@ use gdal_sys::OGRFieldType;
 use crate::crs::Crs;
 use crate::error::{IoError, Result};
 use crate::gdal_errors::{clean_gdal_message, init_gdal};
-use crate::write::features::{Column, FeatureTable};
+use crate::write::features::{Column, FeatureTable, GeomRef};
 
 /// OGR geometry types of output layers.
 pub const MULTI_POLYGON: gdal_sys::OGRwkbGeometryType::Type =
@@ -19,6 +19,11 @@ pub const MULTI_POLYGON: gdal_sys::OGRwkbGeometryType::Type =
 /// OGR line strings.
 pub const LINE_STRING: gdal_sys::OGRwkbGeometryType::Type =
     gdal_sys::OGRwkbGeometryType::wkbLineString;
+/// OGR multi line strings.
+pub const MULTI_LINE_STRING: gdal_sys::OGRwkbGeometryType::Type =
+    gdal_sys::OGRwkbGeometryType::wkbMultiLineString;
+/// An OGR geometry type.
+pub type GeometryType = gdal_sys::OGRwkbGeometryType::Type;
 /// OGR points.
 pub const POINT: gdal_sys::OGRwkbGeometryType::Type = gdal_sys::OGRwkbGeometryType::wkbPoint;
 
@@ -101,7 +106,6 @@ fn write_layer(
     crs: Option<&Crs>,
     spec: &OutLayer<'_>,
 ) -> std::result::Result<(), String> {
-    let e = |e: gdal::errors::GdalError| e.to_string();
     let layer = ds
         .create_layer(LayerOptions {
             name: spec.name,
@@ -109,20 +113,44 @@ fn write_layer(
             ty: spec.geometry_type,
             options: None,
         })
-        .map_err(e)?;
-    for (name, col) in &spec.table.columns {
+        .map_err(|e| e.to_string())?;
+    create_fields(&layer, &spec.table.columns)?;
+    let geometries = &spec.table.geometries;
+    write_features(&layer, &spec.table.columns, geometries.len(), |i| {
+        geometries.get(i)
+    })
+}
+
+/// Adds a field to `layer` for each of `columns`.
+pub(crate) fn create_fields(
+    layer: &gdal::vector::Layer<'_>,
+    columns: &[(String, Column<'_>)],
+) -> std::result::Result<(), String> {
+    for (name, col) in columns {
         let t = match col {
             Column::Int(_) | Column::IntOpt(_) => OGRFieldType::OFTInteger64,
             Column::Float(_) => OGRFieldType::OFTReal,
             Column::Text(_) => OGRFieldType::OFTString,
         };
         FieldDefn::new(name, t)
-            .and_then(|d| d.add_to_layer(&layer))
-            .map_err(e)?;
+            .and_then(|d| d.add_to_layer(layer))
+            .map_err(|e| e.to_string())?;
     }
-    for (i, g) in spec.table.geometries.iter().enumerate() {
+    Ok(())
+}
+
+/// Writes rows `0..n` of `columns` (whose fields [`create_fields`] made) as features of
+/// `layer`, each with `geometry(i)` (none: a feature without geometry).
+pub(crate) fn write_features<'g>(
+    layer: &gdal::vector::Layer<'_>,
+    columns: &[(String, Column<'_>)],
+    n: usize,
+    geometry: impl Fn(usize) -> Option<&'g GeomRef<'g>>,
+) -> std::result::Result<(), String> {
+    let e = |e: gdal::errors::GdalError| e.to_string();
+    for i in 0..n {
         let mut feat = Feature::new(layer.defn()).map_err(e)?;
-        for (k, (_, col)) in spec.table.columns.iter().enumerate() {
+        for (k, (_, col)) in columns.iter().enumerate() {
             match col {
                 Column::Int(v) => feat.set_field_integer64(k, v[i]),
                 Column::IntOpt(v) => match v[i] {
@@ -140,9 +168,11 @@ fn write_layer(
             }
             .map_err(e)?;
         }
-        feat.set_geometry(gdal::vector::Geometry::from_wkb(&g.wkb()).map_err(e)?)
-            .map_err(e)?;
-        feat.create(&layer).map_err(e)?;
+        if let Some(g) = geometry(i) {
+            feat.set_geometry(gdal::vector::Geometry::from_wkb(&g.wkb()).map_err(e)?)
+                .map_err(e)?;
+        }
+        feat.create(layer).map_err(e)?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ pub mod geojson;
 pub mod gpkg;
 pub mod output;
 mod parquet;
+pub mod postgis;
 pub mod report;
 pub mod staging;
 pub mod style;

@@ -14,6 +14,9 @@ use gapmap_core::summary::{Outcome, Tally};
 use std::borrow::Cow;
 
 use crate::write::features::Column as FColumn;
+/// The table type of the tabular writers (polars'), for callers that make a table and write it
+/// in more than one form.
+pub use polars::prelude::DataFrame;
 use polars::prelude::*;
 
 use crate::error::{IoError, Result};
@@ -533,4 +536,50 @@ pub fn frame_from_columns(
         path: "table".into(),
         message: e.to_string(),
     })
+}
+
+/// Typed columns with their names.
+pub type NamedColumns = Vec<(String, FColumn<'static>)>;
+
+/// The columns of a table as typed columns for the database writer: integers (and booleans,
+/// as 0/1, whose names are returned too) as `Int`/`IntOpt`, reals as `Float`, anything else as
+/// text, nulls kept.
+pub fn columns_from_frame(df: &DataFrame) -> Result<(NamedColumns, Vec<String>)> {
+    let err = |name: &str, e: PolarsError| IoError::Write {
+        path: name.into(),
+        message: e.to_string(),
+    };
+    let mut columns = Vec::with_capacity(df.width());
+    let mut booleans = Vec::new();
+    for c in df.columns() {
+        let name = c.name().to_string();
+        let s = c.as_materialized_series();
+        let dtype = s.dtype();
+        let column = if dtype.is_bool() || dtype.is_integer() {
+            if dtype.is_bool() {
+                booleans.push(name.clone());
+            }
+            let cast = s.cast(&DataType::Int64).map_err(|e| err(&name, e))?;
+            let v = cast.i64().map_err(|e| err(&name, e))?;
+            if v.null_count() == 0 {
+                FColumn::Int(v.into_no_null_iter().collect())
+            } else {
+                FColumn::IntOpt(v.iter().collect())
+            }
+        } else if dtype.is_float() {
+            let cast = s.cast(&DataType::Float64).map_err(|e| err(&name, e))?;
+            FColumn::Float(cast.f64().map_err(|e| err(&name, e))?.iter().collect())
+        } else {
+            let cast = s.cast(&DataType::String).map_err(|e| err(&name, e))?;
+            FColumn::Text(
+                cast.str()
+                    .map_err(|e| err(&name, e))?
+                    .iter()
+                    .map(|v| v.map(|t| Cow::Owned(t.to_string())))
+                    .collect(),
+            )
+        };
+        columns.push((name, column));
+    }
+    Ok((columns, booleans))
 }

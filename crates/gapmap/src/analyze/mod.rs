@@ -7,6 +7,7 @@
 pub mod auto_crs;
 pub mod check;
 mod compute;
+mod db;
 mod layers;
 mod maps;
 pub mod plan;
@@ -67,6 +68,9 @@ pub fn run(mut plan: AnalysisPlan) -> Result<Analysis> {
     let (bundled, checked) = prepare(&mut plan)?;
     check_out(&plan.out, plan.overwrite)?;
     check_inputs_kept(&plan)?;
+    // A database that cannot be written is found before the work, not after it.
+    plan.db
+        .check(db::COMMAND, &db::ALL_TABLES, plan.overwrite)?;
     // The phases are timed from when the pool is up; the total from the start.
     let meta = RunMeta {
         started_utc,
@@ -120,8 +124,16 @@ impl Results {
         let outputs = write::write_outputs(self, &mut staging)?;
         let files = staging.digests(&[])?;
         self.meta.clock.lap("write");
-        let run = record::run_info(self, outputs, files);
-        crate::run_info::write_run_info(&run, &staging.file("run.json"))?;
+        let database = self.plan.db.record(db::COMMAND, &db::table_names(self))?;
+        let run = record::run_info(self, outputs, files, database);
+        let run_path = staging.file("run.json");
+        crate::run_info::write_run_info(&run, &run_path)?;
+        if self.plan.db.out_db.is_some() {
+            // The database first: when it fails, the files are not published either.
+            let run_json = std::fs::read_to_string(&run_path)
+                .map_err(|e| crate::error::write_error(run_path.clone(), e))?;
+            db::write(self, run_json)?;
+        }
         let stale = replace::stale(out, &previous);
         Ok(staging.commit_replacing(&stale)?)
     }

@@ -113,6 +113,9 @@ pub struct AnalysisPlan {
     /// Replace gapmap's files in an existing, non-empty output directory.
     #[cfg_attr(feature = "clap", arg(long))]
     pub overwrite: bool,
+    /// Results into PostGIS too (`--out-db`, `--db-schema`).
+    #[cfg_attr(feature = "clap", command(flatten))]
+    pub db: crate::database::DbPlan,
     /// Make invalid polygons an error instead of repairing them.
     #[cfg_attr(feature = "clap", arg(long))]
     pub strict: bool,
@@ -200,6 +203,7 @@ impl Default for AnalysisPlan {
             gap_cluster_m: 200.0,
             gap_margin_m: 25.0,
             overwrite: false,
+            db: Default::default(),
             strict: false,
             settlement_id_field: None,
             settlement_name_field: None,
@@ -303,6 +307,7 @@ impl AnalysisPlan {
         self.radio.validate(false)?;
         let goals = self.policy.validate()?;
         check_threads(self.threads)?;
+        self.db.target()?;
         Ok(Checked { params, goals })
     }
 

@@ -7,7 +7,12 @@ use super::compute::Results;
 use crate::run_info::{Parameters, PredictionSummary, RunInfo};
 
 /// The run record of `r`, which wrote `outputs` (run.json is added last), as `files`.
-pub(super) fn run_info(r: &Results, outputs: Vec<String>, files: Vec<FileDigest>) -> RunInfo {
+pub(super) fn run_info(
+    r: &Results,
+    outputs: Vec<String>,
+    files: Vec<FileDigest>,
+    database: Option<crate::database::DbRecord>,
+) -> RunInfo {
     let plan = &r.plan;
     let mut inputs = vec![
         r.layers.settlements.info.clone(),
@@ -124,6 +129,7 @@ pub(super) fn run_info(r: &Results, outputs: Vec<String>, files: Vec<FileDigest>
             }
         }),
         population: r.layers.population.as_ref().map(|(p, _)| p.clone()),
+        database,
         timings_s: timings,
         outputs,
         files,

@@ -200,15 +200,15 @@ fn write_text(files: &Staging, name: &str, text: &str) -> Result<()> {
 
 /// What the writers share: the results, the tables made once for several files, and the map
 /// tables, each built by the first writer that needs it.
-struct Writer<'r> {
-    r: &'r Results,
-    maps: bool,
-    tables: bool,
+pub(super) struct Writer<'r> {
+    pub(super) r: &'r Results,
+    pub(super) maps: bool,
+    pub(super) tables: bool,
     /// Resilience and cell-site columns of the settlement table (rural row last).
     extra: Vec<(String, Column<'static>)>,
-    critical: Option<FeatureTable<'r>>,
+    pub(super) critical: Option<FeatureTable<'r>>,
     /// One row per risk unit (`--critical-units`).
-    critical_units: Option<FeatureTable<'r>>,
+    pub(super) critical_units: Option<FeatureTable<'r>>,
     critical_sites: Option<CriticalSites>,
     /// The tolerance still to apply to the web maps (0 when the outlines were simplified as
     /// they were made, or are not simplified).
@@ -219,7 +219,7 @@ struct Writer<'r> {
 }
 
 impl<'r> Writer<'r> {
-    fn new(r: &'r Results) -> Writer<'r> {
+    pub(super) fn new(r: &'r Results) -> Writer<'r> {
         let c = &r.computed;
         let maps = r.plan.wants(Output::Maps);
         let mut extra: Vec<(String, Column<'static>)> = r
@@ -278,14 +278,14 @@ impl<'r> Writer<'r> {
         }
     }
 
-    fn own_crs(&self) -> Result<Crs, IoError> {
+    pub(super) fn own_crs(&self) -> Result<Crs, IoError> {
         self.r.crs.parse()
     }
 
     // The map tables below are asked for only by the map and GeoPackage writers, so only
     // when gap outlines were drawn.
 
-    fn gaps(&self) -> &FeatureTable<'r> {
+    pub(super) fn gaps(&self) -> &FeatureTable<'r> {
         self.gaps.get_or_init(|| {
             gap_table(
                 &self.r.layers.premises,
@@ -296,7 +296,7 @@ impl<'r> Writer<'r> {
         })
     }
 
-    fn aid_areas(&self) -> &FeatureTable<'r> {
+    pub(super) fn aid_areas(&self) -> &FeatureTable<'r> {
         self.aid_areas.get_or_init(|| {
             let c = &self.r.computed;
             match &c.aid_areas {
@@ -345,7 +345,8 @@ impl<'r> Writer<'r> {
         )?)
     }
 
-    fn write_settlement_tables(&self, files: &Staging) -> Result<()> {
+    /// The settlement table (settlements.csv), rural row last.
+    pub(super) fn settlement_frame(&self) -> Result<tables::DataFrame> {
         let r = self.r;
         let mut df = tables::settlements_frame(
             &r.layers.settlements.ids,
@@ -357,6 +358,11 @@ impl<'r> Writer<'r> {
         if !self.extra.is_empty() {
             df = tables::with_columns(df, &self.extra)?;
         }
+        Ok(df)
+    }
+
+    fn write_settlement_tables(&self, files: &Staging) -> Result<()> {
+        let mut df = self.settlement_frame()?;
         tables::write_csv(&mut df, &files.path("settlements.csv"))?;
         tables::write_parquet(&mut df, &files.path("settlements.parquet"), None)?;
         Ok(())
@@ -377,8 +383,35 @@ impl<'r> Writer<'r> {
     /// and whole it would be held beside the maps being written.
     fn write_premise_table(&self, files: &Staging) -> Result<()> {
         let r = self.r;
+        let rows = self.premise_rows();
+        let extra = self.premise_extra()?;
+        let path = files.path("premises.parquet");
+        tables::write_parquet_groups(rows.xy.len(), &path, Some(&r.crs.label), |offset, len| {
+            self.premise_frame(&rows, extra.as_ref(), offset..offset + len)
+        })?;
+        Ok(())
+    }
+
+    /// Rows `range` of the premise table.
+    pub(super) fn premise_frame(
+        &self,
+        rows: &tables::PremiseRows<'_>,
+        extra: Option<&tables::DataFrame>,
+        range: std::ops::Range<usize>,
+    ) -> Result<tables::DataFrame, IoError> {
+        let (offset, len) = (range.start, range.len());
+        let group = tables::premises_frame(rows, range)?;
+        match extra {
+            Some(more) => tables::hstack(group, &more.slice(offset as i64, len)),
+            None => Ok(group),
+        }
+    }
+
+    /// The columns of the premise table.
+    pub(super) fn premise_rows(&self) -> tables::PremiseRows<'r> {
+        let r = self.r;
         let c = &r.computed;
-        let rows = tables::PremiseRows {
+        tables::PremiseRows {
             ids: &r.layers.premises.ids,
             xy: &r.layers.premises.xy,
             settlement_ids: &r.layers.settlements.ids,
@@ -395,8 +428,13 @@ impl<'r> Writer<'r> {
                 .resilience
                 .as_ref()
                 .map(|o| o.result.premise_class.as_slice()),
-        };
-        let extra = match r.cell_sites() {
+        }
+    }
+
+    /// The cell-site columns of the premise table, when sites were modelled.
+    pub(super) fn premise_extra(&self) -> Result<Option<tables::DataFrame>> {
+        let r = self.r;
+        Ok(match r.cell_sites() {
             Some((s, p)) => {
                 let cols: Vec<_> = radio::premise_columns(p, s, false)
                     .into_iter()
@@ -405,16 +443,7 @@ impl<'r> Writer<'r> {
                 Some(tables::frame_from_columns(&cols)?)
             }
             None => None,
-        };
-        let path = files.path("premises.parquet");
-        tables::write_parquet_groups(rows.xy.len(), &path, Some(&r.crs.label), |offset, len| {
-            let group = tables::premises_frame(&rows, offset..offset + len)?;
-            match &extra {
-                Some(more) => tables::hstack(group, &more.slice(offset as i64, len)),
-                None => Ok(group),
-            }
-        })?;
-        Ok(())
+        })
     }
 
     /// `gapmap.gpkg`: the settlement, gap and aid layers at full resolution, in the working
