@@ -1163,6 +1163,23 @@ fn a_corrupt_parquet_footer_is_an_error_not_a_crash() {
 }
 
 #[test]
+fn a_corrupt_parquet_page_is_an_error_not_an_abort() {
+    // Found by `scripts/fuzz` (premises_parquet, RELIABILITY.md finding 3): a page header
+    // claiming 2^64 - 5 values, which polars-parquet 0.55 allocates, aborting the process
+    // (this test binary with it) unless the headers are checked first.
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corrupt_page.parquet");
+    let e = read_premises(&popts(&p), &ctx()).unwrap_err();
+    assert!(e.is_bad_input());
+    let m = e.to_string();
+    assert!(m.contains("corrupt_page.parquet"), "{m}");
+    assert!(m.contains("claims 18446744073709551611 values"), "{m}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(&p, dir.path().join("premises.parquet")).unwrap();
+    let e = gapmap_io::read::analysis::read_analysed_premises(dir.path()).unwrap_err();
+    assert!(e.to_string().contains("claims"), "{e}");
+}
+
+#[test]
 fn a_csv_that_names_a_column_twice_is_an_error_not_a_crash() {
     // Found by `scripts/fuzz` (premises_csv): GDAL 3.6's CSV driver dereferences a null
     // pointer when two columns each match its x or y names (here behind a header that is not

@@ -71,6 +71,7 @@ fn read_premises_parquet(dir: &Path) -> Result<AnalysedPremises> {
     if !path.exists() {
         return Err(IoError::NotFound { path });
     }
+    super::table::check_parquet_pages(&path)?;
     let f = File::open(&path).map_err(|e| err(&path, e.to_string()))?;
     let mut reader = ParquetReader::new(f);
     let md = reader

@@ -109,6 +109,66 @@ pub(crate) fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T
     })
 }
 
+/// Uncompressed size above which a Parquet page is taken for corrupt (polars would allocate
+/// it before finding out).
+const MAX_PAGE_BYTES: usize = 1 << 30;
+
+/// Checks every data page header of a Parquet file before polars decodes it: a page claiming
+/// more values than its row group has rows (in a column that is not nested), or more than
+/// 1 GiB uncompressed, is corrupt. polars-parquet 0.55 trusts both and allocates them, and a
+/// corrupt header (fuzzing found one claiming 2^61 values) aborts the process on the failed
+/// allocation, which no error handling can catch. Reads only the headers (the file is mapped).
+pub(crate) fn check_parquet_pages(path: &Path) -> Result<()> {
+    use polars_parquet::parquet::page::CompressedPage;
+    use polars_parquet::parquet::read::{get_page_iterator, read_metadata};
+    let corrupt = |what: String| {
+        table_err(
+            path,
+            format!("not a readable table: its structure is corrupt ({what})"),
+        )
+    };
+    let file = File::open(path).map_err(|e| table_err(path, e))?;
+    // SAFETY: the map is only read; a file changed underneath gives wrong bytes, which the
+    // checks below and polars' own reader report as corruption, not undefined behaviour of
+    // ours (the same assumption polars' memory-mapped reader makes).
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| table_err(path, e))?;
+    let bytes = polars_buffer::Buffer::from_owner(map);
+    let mut cursor = std::io::Cursor::new(bytes.clone());
+    let meta = read_metadata(&mut cursor).map_err(|e| corrupt(e.to_string()))?;
+    for (g, group) in meta.row_groups.iter().enumerate() {
+        for chunk in group.parquet_columns() {
+            let flat = chunk.descriptor().descriptor.max_rep_level == 0;
+            let pages = get_page_iterator(
+                chunk,
+                std::io::Cursor::new(bytes.clone()),
+                Vec::new(),
+                MAX_PAGE_BYTES,
+            )
+            .map_err(|e| corrupt(e.to_string()))?;
+            for page in pages {
+                let page = page.map_err(|e| corrupt(e.to_string()))?;
+                if let CompressedPage::Data(d) = &page {
+                    let column = chunk.descriptor().path_in_schema.join(".");
+                    if flat && d.num_values() > group.num_rows() {
+                        return Err(corrupt(format!(
+                            "a page of column {column} in row group {g} claims {} values, in a row group of {} rows",
+                            d.num_values(),
+                            group.num_rows()
+                        )));
+                    }
+                    if d.uncompressed_size() > MAX_PAGE_BYTES {
+                        return Err(corrupt(format!(
+                            "a page of column {column} in row group {g} claims {} bytes uncompressed",
+                            d.uncompressed_size()
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn open_table(path: &Path, format: Format) -> Result<(DataFrame, ParquetGeo, String)> {
     if !path.exists() {
         return Err(IoError::NotFound {
@@ -124,6 +184,7 @@ pub(crate) fn open_table(path: &Path, format: Format) -> Result<(DataFrame, Parq
         Format::Parquet => {
             let f = File::open(path).map_err(|e| table_err(path, e))?;
             guarded(path, || {
+                check_parquet_pages(path)?;
                 let mut reader = ParquetReader::new(f);
                 let geo = parquet_geo(path, &mut reader)?;
                 let df = reader.finish().map_err(|e| table_err(path, e))?;
