@@ -19,6 +19,7 @@ fuzz_target!(|data: &[u8]| {
         ue_height_m: 1.5,
         extrapolate: false,
         known_operators: Vec::new(),
+        filter: None,
     };
     let _ = read_sites(&opts, &common::context());
 });
