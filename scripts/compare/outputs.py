@@ -4,7 +4,8 @@
 Every file must be byte-identical, except:
 - JSON run records (run.json, grid.json, priorities.json, synth.json, batch records): compared
   parsed, without what measures the run rather than its results: timings (`timings_s`,
-  `seconds`, `read_seconds`, `wall_s`...), start times, and a `plan` key present on one side only
+  `seconds`, `read_seconds`, `wall_s`...), start times, an input's `columnar` (the path it was
+  read by), and a `plan` key present on one side only
   (the plan that run.json records since the library refactor), a key that is null on one
   side and absent on the other (an optional setting the older build did not have), and the size and SHA-256 that
   `files` records for a GeoPackage (they hash its write timestamps; its tables are compared
@@ -22,7 +23,9 @@ import sys
 from pathlib import Path
 
 TIME_KEYS = {"timings_s", "seconds", "read_seconds", "started_utc", "analysis_started_utc",
-             "wall_s", "cpu_s", "peak_rss_mib", "elapsed_s"}
+             "wall_s", "cpu_s", "peak_rss_mib", "elapsed_s",
+             # How an input was read (GDAL's Arrow stream or feature by feature), not what.
+             "columnar"}
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 DURATION = re.compile(r"\b\d+(\.\d+)? ?(s|ms|min)\b")
 TMPDIR = re.compile(r"/tmp/[^\s\"']*?/(old|new)/")

@@ -412,6 +412,63 @@ pub fn polygonal(g: Geometry<f64>) -> (Option<MultiPolygon<f64>>, usize) {
     )
 }
 
+/// GDAL geometry → `geo`, linearising curves first.
+pub(crate) fn from_gdal(
+    g: &gdal::vector::Geometry,
+) -> std::result::Result<Option<Geometry<f64>>, String> {
+    // SAFETY: a type code in, a type code out.
+    let flat = unsafe { gdal_sys::OGR_GT_Flatten(g.geometry_type()) };
+    if flat == gdal_sys::OGRwkbGeometryType::wkbLineString {
+        // Lines (most fibre routes) read straight from GDAL's arrays: no WKB made and parsed.
+        // SAFETY: the handle is valid while `g` lives.
+        let n = unsafe { gdal_sys::OGR_G_GetPointCount(g.c_geometry()) }.max(0) as usize;
+        if n == 0 {
+            // Empty, as the WKB reading has it.
+            return Ok(None);
+        }
+        let mut xy = vec![[0.0f64; 2]; n];
+        // SAFETY: `xy` holds `n` pairs of f64; GDAL writes the n x values 16 bytes apart from
+        // the first pair's first value and the y values likewise from its second, and no z.
+        unsafe {
+            gdal_sys::OGR_G_GetPoints(
+                g.c_geometry(),
+                xy.as_mut_ptr().cast(),
+                16,
+                xy.as_mut_ptr().cast::<f64>().add(1).cast(),
+                16,
+                std::ptr::null_mut(),
+                0,
+            );
+        }
+        let coords = xy.into_iter().map(|[x, y]| Coord { x, y }).collect();
+        return Ok(Some(Geometry::LineString(LineString::new(coords))));
+    }
+    let nonlinear = unsafe { gdal_sys::OGR_GT_IsNonLinear(g.geometry_type()) } != 0;
+    let wkb = if nonlinear {
+        unsafe {
+            let h = gdal_sys::OGR_G_GetLinearGeometry(g.c_geometry(), 0.0, std::ptr::null_mut());
+            if h.is_null() {
+                return Err("cannot linearise curved geometry".into());
+            }
+            let size = gdal_sys::OGR_G_WkbSize(h).max(0) as usize;
+            let mut buf = vec![0u8; size];
+            let rv = gdal_sys::OGR_G_ExportToIsoWkb(
+                h,
+                gdal_sys::OGRwkbByteOrder::wkbNDR,
+                buf.as_mut_ptr(),
+            );
+            gdal_sys::OGR_G_DestroyGeometry(h);
+            if rv != gdal_sys::OGRErr::OGRERR_NONE {
+                return Err("cannot export geometry".into());
+            }
+            buf
+        }
+    } else {
+        g.iso_wkb().map_err(|e| e.to_string())?
+    };
+    from_wkb(&wkb)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,7 @@ use gapmap_io::read::*;
 use gapmap_io::write::features::{FeatureTable, OutFeature};
 use gapmap_io::write::gpkg::{write_vector, OutLayer, LINE_STRING, MULTI_POLYGON, POINT};
 use gapmap_io::{write::tables, Crs, IoError, ReadContext};
+use gdal::vector::LayerAccess;
 use serde_json::{json, Map, Value};
 
 fn ctx() -> ReadContext {
@@ -22,6 +23,7 @@ fn ctx() -> ReadContext {
         target: Crs::parse("EPSG:3006", "test").unwrap(),
         assume_crs: None,
         strict: false,
+        columnar: true,
     }
 }
 
@@ -1180,6 +1182,19 @@ fn a_corrupt_parquet_page_is_an_error_not_an_abort() {
 }
 
 #[test]
+fn a_footer_that_claims_a_huge_list_is_an_error() {
+    // Found by `scripts/fuzz` (premises_parquet, RELIABILITY.md finding 4): a footer whose
+    // thrift list claims so many row-group sorting columns that polars-parquet reserves 17 GB
+    // for them. With the kernel's overcommit (Debian's default) the reservation is never
+    // touched and the read fails cleanly: exit 2 naming the file.
+    let p =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corrupt_footer_list.parquet");
+    let e = read_premises(&popts(&p), &ctx()).unwrap_err();
+    assert!(e.is_bad_input());
+    assert!(e.to_string().contains("corrupt_footer_list.parquet"), "{e}");
+}
+
+#[test]
 fn a_csv_that_names_a_column_twice_is_an_error_not_a_crash() {
     // Found by `scripts/fuzz` (premises_csv): GDAL 3.6's CSV driver dereferences a null
     // pointer when two columns each match its x or y names (here behind a header that is not
@@ -1559,4 +1574,312 @@ fn only_the_fields_read_are_fetched_and_a_filter_on_another_field_still_selects(
         o.filter = Some("kind = 'house'".into());
         assert_eq!(rows(&o), [row("100", 1, 0), row("102", 3, 0)], "{name}");
     }
+}
+
+/// `ctx()`, reading every layer feature by feature (no Arrow stream).
+fn per_feature() -> ReadContext {
+    ReadContext {
+        columnar: false,
+        ..ctx()
+    }
+}
+
+/// A record of an input without its timing and read path, for comparing two reads.
+fn same_info(mut a: InputInfo) -> String {
+    a.read_seconds = 0.0;
+    a.columnar = false;
+    serde_json::to_string(&a).unwrap()
+}
+
+#[test]
+fn the_arrow_stream_reads_what_the_per_feature_path_reads() {
+    // The bundled region's layers (GeoPackage, SWEREF 99 TM): lines, multi-points, points;
+    // its settlements (in WGS 84, so read feature by feature, then written in SWEREF 99 TM)
+    // for polygons with holes and many parts.
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/dalarna");
+    let dir = tempfile::tempdir().unwrap();
+    let s = |path: &Path, c: &ReadContext| {
+        read_settlements(
+            &SettlementOptions {
+                path: path.to_path_buf(),
+                layer: None,
+                id_field: FieldChoice::new(Some("tatortskod"), "id", "--settlement-id-field"),
+                name_field: FieldChoice::new(Some("tatort"), "name", "--settlement-name-field"),
+                population_field: None,
+                filter: None,
+            },
+            c,
+        )
+        .unwrap()
+    };
+    let bundled = s(&d.join("settlements.gpkg"), &ctx());
+    assert!(!bundled.info.columnar, "reprojected: feature by feature");
+    let mut table = FeatureTable::of_areas(&bundled.areas);
+    table.push(
+        "tatortskod",
+        gapmap_io::write::features::Column::Text(
+            bundled
+                .ids
+                .iter()
+                .map(|v| Some(Cow::Borrowed(v.as_str())))
+                .collect(),
+        ),
+    );
+    table.push(
+        "tatort",
+        gapmap_io::write::features::Column::Text(
+            bundled
+                .names
+                .iter()
+                .map(|v| Some(Cow::Borrowed(v.as_str())))
+                .collect(),
+        ),
+    );
+    let s3006 = dir.path().join("s.gpkg");
+    write_vector(
+        &s3006,
+        "GPKG",
+        Some(&Crs::parse("EPSG:3006", "t").unwrap()),
+        &[OutLayer {
+            name: "tatorter",
+            geometry_type: MULTI_POLYGON,
+            table: &table,
+            qml: None,
+        }],
+    )
+    .unwrap();
+    let (a, b) = (s(&s3006, &ctx()), s(&s3006, &per_feature()));
+    assert!(a.info.columnar && !b.info.columnar);
+    assert_eq!((&a.ids, &a.names, &a.areas), (&b.ids, &b.names, &b.areas));
+    assert_eq!(a.areas, bundled.areas);
+    assert_eq!(same_info(a.info), same_info(b.info));
+    for layer in ["routes", "nodes"] {
+        let f = |c: &ReadContext| {
+            read_fibre(
+                &FibreOptions::fibre(
+                    vec![d.join("fibre.gpkg")],
+                    vec![layer.into()],
+                    FieldChoice::new(None, "network", "--fibre-network-field"),
+                    None,
+                ),
+                c,
+            )
+            .unwrap()
+        };
+        let (a, b) = (f(&ctx()), f(&per_feature()));
+        assert!(a.infos[0].columnar, "{layer}");
+        assert_eq!(
+            format!("{:?}", a.features),
+            format!("{:?}", b.features),
+            "{layer}"
+        );
+        assert_eq!(a.networks, b.networks);
+    }
+    let bb = |c: &ReadContext| {
+        read_backbone(
+            &BackboneOptions {
+                path: d.join("backbone.gpkg"),
+                layer: None,
+                name_field: FieldChoice::new(None, "name", "--backbone-name-field"),
+            },
+            c,
+        )
+        .unwrap()
+    };
+    let (a, b) = (bb(&ctx()), bb(&per_feature()));
+    assert!(a.info.as_ref().unwrap().columnar);
+    assert_eq!(a.points, b.points);
+
+    // Premises in every format the stream reads, with what real files hold: nulls in fields,
+    // a feature without geometry, an empty geometry, points and buildings mixed, a boolean,
+    // text and real fields, and curved buildings (linearised by OGR on both paths).
+    let pts = premise_points();
+    let mut feats: Vec<OutFeature<'static>> = pts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            feat(
+                Geometry::Point((*c).into()),
+                &[
+                    ("id", json!(100 + i)),
+                    (
+                        "households",
+                        if i == 1 { Value::Null } else { json!(i + 2) },
+                    ),
+                    ("workplaces", json!(i % 2)),
+                    ("name", json!(format!("Gård {i}"))),
+                    ("floors", json!(1.5 + i as f64)),
+                ],
+            )
+        })
+        .collect();
+    let c = pts[0];
+    feats.push(feat(
+        Geometry::Polygon(polygon![
+            (x: c.x + 10.0, y: c.y), (x: c.x + 30.0, y: c.y), (x: c.x + 30.0, y: c.y + 12.0),
+            (x: c.x + 10.0, y: c.y + 12.0), (x: c.x + 10.0, y: c.y)
+        ]),
+        &[
+            ("id", json!(200)),
+            ("households", json!(7)),
+            ("workplaces", json!(0)),
+            ("name", Value::Null),
+            ("floors", json!(2.0)),
+        ],
+    ));
+    for (name, driver) in [
+        ("p.gpkg", "GPKG"),
+        ("p.fgb", "FlatGeobuf"),
+        ("p.shp", "ESRI Shapefile"),
+    ] {
+        let p = dir.path().join(name);
+        let ty = if driver == "ESRI Shapefile" { POINT } else { 0 };
+        let feats: Vec<OutFeature<'static>> = if driver == "ESRI Shapefile" {
+            feats[..pts.len()].to_vec()
+        } else {
+            feats.clone()
+        };
+        write(&p, driver, Some("EPSG:3006"), "premises", ty, &feats);
+        if driver == "GPKG" {
+            // A feature without geometry, one with an empty point, and a curved building.
+            let ds = gdal::Dataset::open_ex(
+                &p,
+                gdal::DatasetOptions {
+                    open_flags: gdal::GdalOpenFlags::GDAL_OF_VECTOR
+                        | gdal::GdalOpenFlags::GDAL_OF_UPDATE,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            let layer = ds.layer_by_name("premises").unwrap();
+            let curve = format!(
+                "CURVEPOLYGON(CIRCULARSTRING({x} {y}, {x2} {y}, {x} {y}))",
+                x = c.x + 100.0,
+                x2 = c.x + 120.0,
+                y = c.y
+            );
+            for (id, wkt) in [
+                (300, None),
+                (301, Some("POINT EMPTY")),
+                (302, Some(curve.as_str())),
+            ] {
+                let mut f = gdal::vector::Feature::new(layer.defn()).unwrap();
+                f.set_field_integer64(layer.defn().field_index("id").unwrap(), id)
+                    .unwrap();
+                f.set_field_integer64(layer.defn().field_index("households").unwrap(), 3)
+                    .unwrap();
+                f.set_field_integer64(layer.defn().field_index("workplaces").unwrap(), 1)
+                    .unwrap();
+                f.set_field_double(layer.defn().field_index("floors").unwrap(), 2.0)
+                    .unwrap();
+                if let Some(w) = wkt {
+                    f.set_geometry(gdal::vector::Geometry::from_wkt(w).unwrap())
+                        .unwrap();
+                }
+                f.create(&layer).unwrap();
+            }
+        }
+        for weighting in [
+            Weighting::None,
+            Weighting::Field(FieldChoice::new(
+                Some("floors"),
+                "floors",
+                "--population-weight-field",
+            )),
+        ] {
+            let mut o = popts(&p);
+            o.weighting = weighting;
+            let a = read_premises(&o, &ctx()).unwrap();
+            let b = read_premises(&o, &per_feature()).unwrap();
+            assert!(a.info.columnar && !b.info.columnar, "{name}");
+            assert_eq!(
+                (0..a.xy.len())
+                    .map(|i| a.ids.display(i).to_string())
+                    .collect::<Vec<_>>(),
+                (0..b.xy.len())
+                    .map(|i| b.ids.display(i).to_string())
+                    .collect::<Vec<_>>(),
+                "{name}"
+            );
+            assert_eq!(a.xy, b.xy, "{name}");
+            assert_eq!(
+                (&a.households, &a.workplaces, &a.weights),
+                (&b.households, &b.workplaces, &b.weights),
+                "{name}"
+            );
+            assert_eq!(a.notices, b.notices, "{name}");
+            assert_eq!(same_info(a.info), same_info(b.info), "{name}");
+        }
+    }
+    // The GeoPackage's extra features: skipped alike (no geometry, empty), and the curve
+    // read as a building.
+    let p = dir.path().join("p.gpkg");
+    let a = read_premises(&popts(&p), &ctx()).unwrap();
+    assert_eq!(a.info.skipped.len(), 2, "{:?}", a.info.skipped);
+    assert_eq!(a.ids.display(a.xy.len() - 1).to_string(), "302");
+
+    // A reprojected layer, and drivers the stream does not serve, are read feature by feature.
+    let g = dir.path().join("p.geojson");
+    write(
+        &g,
+        "GeoJSON",
+        Some("EPSG:4326"),
+        "premises",
+        POINT,
+        &premise_features(&to_wgs84(&pts)),
+    );
+    assert!(!read_premises(&popts(&g), &ctx()).unwrap().info.columnar);
+    let w = dir.path().join("w.gpkg");
+    write(
+        &w,
+        "GPKG",
+        Some("EPSG:4326"),
+        "premises",
+        POINT,
+        &premise_features(&to_wgs84(&pts)),
+    );
+    assert!(!read_premises(&popts(&w), &ctx()).unwrap().info.columnar);
+}
+
+#[test]
+fn a_corrupt_geometry_in_a_geopackage_is_an_error_naming_the_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.gpkg");
+    write(
+        &p,
+        "GPKG",
+        Some("EPSG:3006"),
+        "premises",
+        POINT,
+        &premise_features(&premise_points()),
+    );
+    let ds = gdal::Dataset::open_ex(
+        &p,
+        gdal::DatasetOptions {
+            open_flags: gdal::GdalOpenFlags::GDAL_OF_VECTOR | gdal::GdalOpenFlags::GDAL_OF_UPDATE,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    // A GeoPackage header, then WKB cut short.
+    ds.execute_sql(
+        "UPDATE premises SET geom = X'4750000100000000010100000000' WHERE id = 101",
+        None,
+        gdal::vector::sql::Dialect::SQLITE,
+    )
+    .unwrap();
+    drop(ds);
+    // Through the Arrow stream (the path GeoPackages take), the WKB reaches gapmap's decoder,
+    // which names the feature (exit 2).
+    let e = read_premises(&popts(&p), &ctx()).unwrap_err();
+    assert!(e.is_bad_input());
+    assert!(
+        e.to_string().contains("'101'") && e.to_string().contains("unreadable geometry"),
+        "{e}"
+    );
+    // Feature by feature, GDAL itself drops the geometry it cannot parse: the feature is
+    // left out as one without geometry, and run.json's `skipped` says so.
+    let b = read_premises(&popts(&p), &per_feature()).unwrap();
+    assert_eq!(b.info.skipped.len(), 1);
+    assert_eq!(b.info.skipped[0].feature, "'101'");
 }

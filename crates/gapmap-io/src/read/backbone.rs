@@ -93,6 +93,7 @@ pub fn read_backbone(opts: &BackboneOptions, ctx: &ReadContext) -> Result<Backbo
             what: "the backbone points".into(),
         });
     }
+    info.columnar = layer.read_columnar;
     clock.finish(&mut info, out.points.len(), skipped);
     out.info = Some(info);
     Ok(out)

@@ -221,6 +221,7 @@ pub fn read_fibre(opts: &FibreOptions, ctx: &ReadContext) -> Result<Fibre> {
                 opts.network_field.name
             ));
         }
+        info.columnar = layer.read_columnar;
         clock.finish(&mut info, out.features.len() - before, skipped);
         if info.features == 0 {
             out.notices.push(format!(

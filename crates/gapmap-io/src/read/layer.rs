@@ -74,6 +74,10 @@ pub struct InputInfo {
     /// The attribute filter applied (`--*-where`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<String>,
+    /// True when the layer was read through GDAL's columnar Arrow stream (absent: feature by
+    /// feature, or a table read with polars).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub columnar: bool,
 }
 
 impl InputInfo {
@@ -92,6 +96,7 @@ impl InputInfo {
             skipped: Vec::new(),
             read_seconds: 0.0,
             filter: None,
+            columnar: false,
         }
     }
 }

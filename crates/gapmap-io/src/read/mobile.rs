@@ -154,6 +154,7 @@ pub fn read_mobile(opts: &MobileOptions, ctx: &ReadContext) -> Result<Mobile> {
             });
         }
         repaired_notice(&mut out.notices, path, &log);
+        info.columnar = layer.read_columnar;
         clock.finish(&mut info, out.features.len() - before, skipped);
         info.repaired = log.repaired;
         out.infos.push(info);

@@ -3,6 +3,7 @@
 
 pub mod analysis;
 pub mod backbone;
+mod columnar;
 pub mod fibre;
 pub mod layer;
 pub mod mobile;

@@ -477,6 +477,7 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
         ));
     }
     let (weights, weighted_by) = weights.finish(xy.len(), &opts.path, &mut notices);
+    info.columnar = layer.read_columnar;
     clock.finish(&mut info, xy.len(), skipped);
     Ok(Premises {
         ids: if int_ids {
@@ -743,6 +744,7 @@ pub(crate) fn read_premises_table(
         skipped: vec![],
         read_seconds: 0.0,
         filter: None,
+        columnar: false,
     };
 
     // Ids: the id column keeps its type; without one, the row number.

@@ -168,6 +168,7 @@ pub fn read_dem(path: &Path, target: &Crs, assume_crs: Option<&Crs>) -> Result<D
         skipped: Vec::new(),
         read_seconds: started.elapsed().as_secs_f64(),
         filter: None,
+        columnar: false,
     };
     Ok(DemInput {
         dem: Dem {

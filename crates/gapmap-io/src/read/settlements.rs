@@ -212,6 +212,7 @@ pub(crate) fn read_areas(opts: &AreaLayer<'_>, ctx: &ReadContext) -> Result<Sett
         ));
     }
     repaired_notice(&mut notices, opts.path, &log);
+    info.columnar = layer.read_columnar;
     clock.finish(&mut info, areas.len(), skipped);
     info.repaired = log.repaired;
     Ok(Settlements {

@@ -544,6 +544,7 @@ pub fn read_sites(opts: &SiteOptions, ctx: &ReadContext) -> Result<Sites> {
         ));
     }
     out.operators = operator_names;
+    out.info.columnar = layer.read_columnar;
     clock.finish(&mut out.info, out.sites.len(), skipped);
     out.notices = notices;
     Ok(out)

@@ -5,7 +5,7 @@
 use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 
-use gapmap_core::geo::{Coord, Geometry, LineString, MultiPolygon};
+use gapmap_core::geo::{Coord, Geometry, MultiPolygon};
 use gapmap_core::validity::surely_valid;
 use gdal::cpl::CslStringList;
 use gdal::vector::{Feature, FieldValue, LayerAccess, OwnedLayer};
@@ -17,6 +17,7 @@ use crate::gdal_errors::{
     clean_gdal_message, clear_gdal_message, gdal_reason, init_gdal, take_gdal_message,
 };
 use crate::geom;
+use crate::read::columnar::{columnar_driver, Batch, Decoded, Stream};
 
 /// Where inputs are read into and how.
 #[derive(Debug, Clone)]
@@ -27,6 +28,9 @@ pub struct ReadContext {
     pub assume_crs: Option<Crs>,
     /// Invalid polygons are an error instead of being repaired.
     pub strict: bool,
+    /// Read through GDAL's columnar Arrow stream where it gives the same features (see
+    /// `read::columnar`); `false` reads every layer feature by feature (for comparing the two).
+    pub columnar: bool,
 }
 
 /// The centre of the layer `layer` of `path` in longitude and latitude (see
@@ -52,6 +56,7 @@ pub struct PortableContext {
     target: (String, String),
     assume_crs: Option<(String, String)>,
     strict: bool,
+    columnar: bool,
 }
 
 impl ReadContext {
@@ -61,6 +66,7 @@ impl ReadContext {
             target,
             assume_crs: None,
             strict: false,
+            columnar: true,
         }
     }
 
@@ -75,6 +81,7 @@ impl ReadContext {
                 .map(|c| Crs::parse(c, "--assume-crs"))
                 .transpose()?,
             strict,
+            columnar: true,
         })
     }
 
@@ -87,6 +94,7 @@ impl ReadContext {
                 .as_ref()
                 .map(|c| (c.wkt(), c.label().to_string())),
             strict: self.strict,
+            columnar: self.columnar,
         }
     }
 }
@@ -102,6 +110,7 @@ impl PortableContext {
                 .map(|(w, l)| Crs::from_wkt_labelled(w, l))
                 .transpose()?,
             strict: self.strict,
+            columnar: self.columnar,
         })
     }
 }
@@ -337,6 +346,10 @@ pub(crate) struct VectorLayer {
     kept: Option<Vec<bool>>,
     /// An attribute filter is set.
     filtered: bool,
+    /// Read through the Arrow stream where possible ([`ReadContext::columnar`]).
+    columnar: bool,
+    /// The last [`VectorLayer::for_each`] read through the Arrow stream.
+    pub read_columnar: bool,
 }
 
 /// How a feature's geometry is checked.
@@ -495,6 +508,8 @@ impl VectorLayer {
             make_valid_options,
             kept: None,
             filtered: false,
+            columnar: ctx.columnar,
+            read_columnar: false,
         })
     }
 
@@ -622,10 +637,23 @@ impl VectorLayer {
     }
 
     /// Calls `f` for each feature in order, with the position of the feature in the layer.
+    /// Reads through GDAL's Arrow stream where it gives the same features
+    /// ([`VectorLayer::reads_columnar`]), else feature by feature.
     pub fn for_each(
         &mut self,
         mut f: impl FnMut(&FeatureReader<'_>, usize) -> Result<()>,
     ) -> Result<()> {
+        let stream = if self.reads_columnar() {
+            Stream::open(
+                &mut self.layer,
+                &self.fields,
+                self.kept.as_deref(),
+                self.fid_column.as_deref(),
+            )
+        } else {
+            None
+        };
+        self.read_columnar = stream.is_some();
         let VectorLayer {
             layer,
             path,
@@ -637,7 +665,6 @@ impl VectorLayer {
             kept,
             ..
         } = self;
-        layer.reset_feature_reading();
         let ctx = LayerCtx {
             path,
             layer: name,
@@ -647,14 +674,40 @@ impl VectorLayer {
             empty_is_error: driver.as_str() == "GeoJSON",
             kept: kept.as_deref(),
         };
+        if let Some(mut stream) = stream {
+            let mut i = 0;
+            while let Some(batch) = stream.next_batch() {
+                let batch = batch.map_err(|message| IoError::Invalid {
+                    path: path.to_path_buf(),
+                    layer: name.to_string(),
+                    message: format!("GDAL could not read its features: {message}"),
+                })?;
+                for row in 0..batch.len {
+                    let reader = FeatureReader {
+                        src: Src::Row { batch: &batch, row },
+                        ctx: &ctx,
+                    };
+                    f(&reader, i)?;
+                    i += 1;
+                }
+            }
+            return Ok(());
+        }
+        layer.reset_feature_reading();
         for (i, feature) in layer.features().enumerate() {
             let reader = FeatureReader {
-                feature: &feature,
+                src: Src::Ogr(&feature),
                 ctx: &ctx,
             };
             f(&reader, i)?;
         }
         Ok(())
+    }
+
+    /// Whether [`VectorLayer::for_each`] tries GDAL's Arrow stream: a driver whose stream
+    /// gives the same features (`read::columnar`), no reprojection, and columnar reading on.
+    pub fn reads_columnar(&self) -> bool {
+        self.columnar && columnar_driver(&self.driver) && self.transform.gdal().is_none()
     }
 
     /// Checks the queued polygons (OGC validity, GEOS through GDAL) in parallel, and repairs
@@ -709,7 +762,7 @@ impl VectorLayer {
             let fixed = g
                 .make_valid(&self.make_valid_options)
                 .map_err(|e| unrepairable(clean_gdal_message(&e.to_string())))?;
-            let fixed = to_geo(&fixed)
+            let fixed = geom::from_gdal(&fixed)
                 .map_err(unrepairable)?
                 .unwrap_or_else(|| Geometry::MultiPolygon(MultiPolygon::new(vec![])));
             repaired.push((p.slot, fixed));
@@ -747,13 +800,24 @@ struct LayerCtx<'a> {
 
 /// Access to one feature of a [`VectorLayer`].
 pub(crate) struct FeatureReader<'a> {
-    feature: &'a Feature<'a>,
+    src: Src<'a>,
     ctx: &'a LayerCtx<'a>,
+}
+
+/// Where a feature comes from.
+enum Src<'a> {
+    /// An OGR feature (the per-feature path).
+    Ogr(&'a Feature<'a>),
+    /// A row of a batch of GDAL's Arrow stream.
+    Row { batch: &'a Batch, row: usize },
 }
 
 impl FeatureReader<'_> {
     pub fn fid(&self) -> Option<u64> {
-        self.feature.fid()
+        match &self.src {
+            Src::Ogr(feature) => feature.fid(),
+            Src::Row { batch, row } => batch.fid(*row),
+        }
     }
 
     /// A field value, or `None` when null or unset.
@@ -762,17 +826,20 @@ impl FeatureReader<'_> {
             self.ctx.kept.is_none_or(|k| k.get(idx) == Some(&true)),
             "field {idx} was left out by read_only_fields"
         );
+        let feature = match &self.src {
+            Src::Ogr(feature) => feature,
+            Src::Row { batch, row } => return batch.field(idx, *row),
+        };
         // gdal's `Feature::field` checks for null but not for unset, and reads an unset number
         // as 0 (GDAL's CSV driver leaves empty cells unset).
-        // SAFETY: the feature handle is valid while `self.feature` lives; `idx` is a field
-        // index of its layer.
-        let set = unsafe {
-            gdal_sys::OGR_F_IsFieldSetAndNotNull(self.feature.c_feature(), idx as i32) != 0
-        };
+        // SAFETY: the feature handle is valid while `feature` lives; `idx` is a field index of
+        // its layer.
+        let set =
+            unsafe { gdal_sys::OGR_F_IsFieldSetAndNotNull(feature.c_feature(), idx as i32) != 0 };
         if !set {
             return None;
         }
-        self.feature.field(idx).ok().flatten()
+        feature.field(idx).ok().flatten()
     }
 
     /// An error about this feature's field value.
@@ -821,15 +888,44 @@ impl FeatureReader<'_> {
         log: &mut GeometryLog,
         slot: usize,
     ) -> Result<Option<Geometry<f64>>> {
-        let Some(g) = self.feature.geometry() else {
-            return Ok(None);
-        };
         let bad = |message: String| IoError::BadCoordinates {
             path: self.ctx.path.to_path_buf(),
             layer: self.ctx.layer.to_string(),
             feature: label.to_string(),
             message,
         };
+        let out = match &self.src {
+            Src::Ogr(feature) => match feature.geometry() {
+                None => return Ok(None),
+                Some(g) => self.ogr_geometry(g, &bad)?,
+            },
+            // No reprojection on this path (`reads_columnar`).
+            Src::Row { batch, row } => match batch.take_geometry(*row) {
+                Decoded::None | Decoded::Taken => return Ok(None),
+                Decoded::Geometry(g) => Some(g),
+                Decoded::Unreadable(m) => return Err(bad(format!("unreadable geometry: {m}"))),
+                Decoded::NonFinite(c) => return Err(bad(non_finite_source(c))),
+            },
+        };
+        if validate == Validate::Polygons {
+            if let Some(g @ (Geometry::Polygon(_) | Geometry::MultiPolygon(_))) = &out {
+                log.pending.push(Pending {
+                    slot,
+                    label: label.to_string(),
+                    multi: matches!(g, Geometry::MultiPolygon(_)),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// An OGR feature's geometry in the working CRS (`None` when empty), its coordinates
+    /// checked before and after reprojection.
+    fn ogr_geometry(
+        &self,
+        g: &gdal::vector::Geometry,
+        bad: &dyn Fn(String) -> IoError,
+    ) -> Result<Option<Geometry<f64>>> {
         if g.is_empty() {
             // GDAL gives `"geometry": null` as an empty geometry without a type: no place.
             if self.ctx.empty_is_error && !g.geometry_name().is_empty() {
@@ -841,12 +937,9 @@ impl FeatureReader<'_> {
             return Ok(None);
         }
         // Check the source coordinates first, so NaN input is reported as such.
-        let src = to_geo(g).map_err(|m| bad(format!("unreadable geometry: {m}")))?;
+        let src = geom::from_gdal(g).map_err(|m| bad(format!("unreadable geometry: {m}")))?;
         if let Some(c) = src.as_ref().and_then(geom::first_non_finite) {
-            return Err(bad(format!(
-                "coordinate ({}, {}) is not finite; coordinates must be numbers",
-                c.x, c.y
-            )));
+            return Err(bad(non_finite_source(c)));
         }
         let out = match self.ctx.transform.gdal() {
             None => src,
@@ -865,7 +958,7 @@ impl FeatureReader<'_> {
                         self.ctx.target.label(),
                     ))
                 })?;
-                to_geo(&g).map_err(|m| bad(format!("unreadable geometry: {m}")))?
+                geom::from_gdal(&g).map_err(|m| bad(format!("unreadable geometry: {m}")))?
             }
         };
         if let Some(c) = out.as_ref().and_then(geom::first_non_finite) {
@@ -876,17 +969,16 @@ impl FeatureReader<'_> {
                 self.ctx.target.label()
             )));
         }
-        if validate == Validate::Polygons {
-            if let Some(g @ (Geometry::Polygon(_) | Geometry::MultiPolygon(_))) = &out {
-                log.pending.push(Pending {
-                    slot,
-                    label: label.to_string(),
-                    multi: matches!(g, Geometry::MultiPolygon(_)),
-                });
-            }
-        }
         Ok(out)
     }
+}
+
+/// The message for a coordinate of the input that is not finite.
+fn non_finite_source(c: Coord<f64>) -> String {
+    format!(
+        "coordinate ({}, {}) is not finite; coordinates must be numbers",
+        c.x, c.y
+    )
 }
 
 /// A polygonal geometry waiting for its validity check: the caller keeps it (as a
@@ -897,61 +989,6 @@ pub(crate) struct Pending {
     label: String,
     /// Read as a MultiPolygon (else a Polygon).
     multi: bool,
-}
-
-/// GDAL geometry → `geo`, linearising curves first.
-fn to_geo(g: &gdal::vector::Geometry) -> std::result::Result<Option<Geometry<f64>>, String> {
-    // SAFETY: a type code in, a type code out.
-    let flat = unsafe { gdal_sys::OGR_GT_Flatten(g.geometry_type()) };
-    if flat == gdal_sys::OGRwkbGeometryType::wkbLineString {
-        // Lines (most fibre routes) read straight from GDAL's arrays: no WKB made and parsed.
-        // SAFETY: the handle is valid while `g` lives.
-        let n = unsafe { gdal_sys::OGR_G_GetPointCount(g.c_geometry()) }.max(0) as usize;
-        if n == 0 {
-            // Empty, as the WKB reading has it.
-            return Ok(None);
-        }
-        let mut xy = vec![[0.0f64; 2]; n];
-        // SAFETY: `xy` holds `n` pairs of f64; GDAL writes the n x values 16 bytes apart from
-        // the first pair's first value and the y values likewise from its second, and no z.
-        unsafe {
-            gdal_sys::OGR_G_GetPoints(
-                g.c_geometry(),
-                xy.as_mut_ptr().cast(),
-                16,
-                xy.as_mut_ptr().cast::<f64>().add(1).cast(),
-                16,
-                std::ptr::null_mut(),
-                0,
-            );
-        }
-        let coords = xy.into_iter().map(|[x, y]| Coord { x, y }).collect();
-        return Ok(Some(Geometry::LineString(LineString::new(coords))));
-    }
-    let nonlinear = unsafe { gdal_sys::OGR_GT_IsNonLinear(g.geometry_type()) } != 0;
-    let wkb = if nonlinear {
-        unsafe {
-            let h = gdal_sys::OGR_G_GetLinearGeometry(g.c_geometry(), 0.0, std::ptr::null_mut());
-            if h.is_null() {
-                return Err("cannot linearise curved geometry".into());
-            }
-            let size = gdal_sys::OGR_G_WkbSize(h).max(0) as usize;
-            let mut buf = vec![0u8; size];
-            let rv = gdal_sys::OGR_G_ExportToIsoWkb(
-                h,
-                gdal_sys::OGRwkbByteOrder::wkbNDR,
-                buf.as_mut_ptr(),
-            );
-            gdal_sys::OGR_G_DestroyGeometry(h);
-            if rv != gdal_sys::OGRErr::OGRERR_NONE {
-                return Err("cannot export geometry".into());
-            }
-            buf
-        }
-    } else {
-        g.iso_wkb().map_err(|e| e.to_string())?
-    };
-    geom::from_wkb(&wkb)
 }
 
 /// A field value as text (integers without decimals, integral reals without `.0`).
@@ -1054,7 +1091,7 @@ mod tests {
             "LINESTRING EMPTY",
         ] {
             let g = gdal::vector::Geometry::from_wkt(wkt).unwrap();
-            let fast = to_geo(&g).unwrap();
+            let fast = geom::from_gdal(&g).unwrap();
             let via_wkb = geom::from_wkb(&g.iso_wkb().unwrap()).unwrap();
             assert_eq!(fast, via_wkb, "{wkt}");
             if wkt.ends_with("EMPTY") {
