@@ -1613,7 +1613,11 @@ fn the_arrow_stream_reads_what_the_per_feature_path_reads() {
         .unwrap()
     };
     let bundled = s(&d.join("settlements.gpkg"), &ctx());
-    assert!(!bundled.info.columnar, "reprojected: feature by feature");
+    let per = s(&d.join("settlements.gpkg"), &per_feature());
+    assert!(bundled.info.columnar && !per.info.columnar);
+    // Reprojected from WGS 84 on both paths: the same numbers.
+    assert_eq!(bundled.areas, per.areas);
+    assert_eq!(same_info(bundled.info.clone()), same_info(per.info));
     let mut table = FeatureTable::of_areas(&bundled.areas);
     table.push(
         "tatortskod",
@@ -1818,27 +1822,34 @@ fn the_arrow_stream_reads_what_the_per_feature_path_reads() {
     assert_eq!(a.info.skipped.len(), 2, "{:?}", a.info.skipped);
     assert_eq!(a.ids.display(a.xy.len() - 1).to_string(), "302");
 
-    // A reprojected layer, and drivers the stream does not serve, are read feature by feature.
+    // Drivers the stream does not serve are read feature by feature; a reprojected layer
+    // through the stream gives the per-feature path's numbers.
     let g = dir.path().join("p.geojson");
-    write(
-        &g,
-        "GeoJSON",
-        Some("EPSG:4326"),
-        "premises",
-        POINT,
-        &premise_features(&to_wgs84(&pts)),
-    );
+    let wgs84 = premise_features(&to_wgs84(&pts));
+    write(&g, "GeoJSON", Some("EPSG:4326"), "premises", POINT, &wgs84);
     assert!(!read_premises(&popts(&g), &ctx()).unwrap().info.columnar);
     let w = dir.path().join("w.gpkg");
-    write(
-        &w,
-        "GPKG",
-        Some("EPSG:4326"),
-        "premises",
-        POINT,
-        &premise_features(&to_wgs84(&pts)),
-    );
-    assert!(!read_premises(&popts(&w), &ctx()).unwrap().info.columnar);
+    write(&w, "GPKG", Some("EPSG:4326"), "premises", POINT, &wgs84);
+    let a = read_premises(&popts(&w), &ctx()).unwrap();
+    let b = read_premises(&popts(&w), &per_feature()).unwrap();
+    assert!(a.info.columnar && !b.info.columnar);
+    assert_eq!(a.xy, b.xy);
+    // Coordinates no projection can place: the same error on both paths.
+    let far = dir.path().join("far.gpkg");
+    let nowhere = premise_features(&[Coord { x: 1e30, y: 1e30 }]);
+    write(&far, "GPKG", Some("EPSG:3006"), "premises", POINT, &nowhere);
+    let mercator = ReadContext {
+        target: Crs::parse("EPSG:3857", "t").unwrap(),
+        ..ctx()
+    };
+    let mercator_per_feature = ReadContext {
+        columnar: false,
+        ..mercator.clone()
+    };
+    let ea = read_premises(&popts(&far), &mercator).map(|p| p.xy);
+    let eb = read_premises(&popts(&far), &mercator_per_feature).map(|p| p.xy);
+    assert!(ea.is_err(), "{ea:?}");
+    assert_eq!(format!("{ea:?}"), format!("{eb:?}"));
 }
 
 #[test]

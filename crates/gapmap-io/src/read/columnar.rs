@@ -7,13 +7,14 @@
 //! lines: 0.03 s against 0.11 s), and no faster for a few large polygons (the 2,017 tätorter:
 //! 0.05–0.08 s against 0.02–0.05 s). Reading 1 M premises from a GeoPackage takes 0.50–0.54 s
 //! instead of 0.78–0.81 s (BENCHMARKS.md). It gives the same
-//! features, values and geometries as the per-feature path ([`super::vector`]), which is kept
-//! where the stream could differ:
+//! features, values and geometries as the per-feature path ([`super::vector`]); a layer read
+//! into another CRS is reprojected geometry by geometry through the same PROJ transformation
+//! OGR uses there (z = 0), on the reader's thread. The per-feature path is kept where the
+//! stream could differ:
 //! - drivers not in [`COLUMNAR_DRIVERS`]: GeoJSON, whose typed empty geometries the
 //!   per-feature path must tell apart from nulls; CSV; PostgreSQL, whose stream in GDAL 3.6
 //!   is the generic one over its own per-feature reader (1 M premises: 1.65–1.71 s against
 //!   1.54–1.67 s feature by feature); and the rest, untested;
-//! - layers read into another CRS (reprojection stays OGR's, point by point as today);
 //! - a read field whose Arrow type could change its value (GDAL exports a `Float32`
 //!   subtype as 32-bit floats, where the per-feature path reads the stored double; dates,
 //!   lists, binary), and a layer whose FID or geometry column cannot be found.

@@ -705,9 +705,9 @@ impl VectorLayer {
     }
 
     /// Whether [`VectorLayer::for_each`] tries GDAL's Arrow stream: a driver whose stream
-    /// gives the same features (`read::columnar`), no reprojection, and columnar reading on.
+    /// gives the same features (`read::columnar`), and columnar reading on.
     pub fn reads_columnar(&self) -> bool {
-        self.columnar && columnar_driver(&self.driver) && self.transform.gdal().is_none()
+        self.columnar && columnar_driver(&self.driver)
     }
 
     /// Checks the queued polygons (OGC validity, GEOS through GDAL) in parallel, and repairs
@@ -899,10 +899,9 @@ impl FeatureReader<'_> {
                 None => return Ok(None),
                 Some(g) => self.ogr_geometry(g, &bad)?,
             },
-            // No reprojection on this path (`reads_columnar`).
             Src::Row { batch, row } => match batch.take_geometry(*row) {
                 Decoded::None | Decoded::Taken => return Ok(None),
-                Decoded::Geometry(g) => Some(g),
+                Decoded::Geometry(g) => Some(self.reproject(g, &bad)?),
                 Decoded::Unreadable(m) => return Err(bad(format!("unreadable geometry: {m}"))),
                 Decoded::NonFinite(c) => return Err(bad(non_finite_source(c))),
             },
@@ -917,6 +916,56 @@ impl FeatureReader<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// A decoded geometry (coordinates finite) in the working CRS: every coordinate through
+    /// the same PROJ transformation, with z = 0, as OGR's `OGR_G_Transform` does it on the
+    /// per-feature path (so both paths give the same numbers); the same errors.
+    fn reproject(
+        &self,
+        mut g: Geometry<f64>,
+        bad: &dyn Fn(String) -> IoError,
+    ) -> Result<Geometry<f64>> {
+        let Some(ct) = self.ctx.transform.gdal() else {
+            return Ok(g);
+        };
+        let mut xs = Vec::new();
+        let mut ys = Vec::new();
+        geom::visit_coords(&g, &mut |c| {
+            xs.push(c.x);
+            ys.push(c.y);
+        });
+        let first = xs.first().zip(ys.first()).map(|(&x, &y)| Coord { x, y });
+        let mut zs = vec![0.0; xs.len()];
+        ct.transform_coords(&mut xs, &mut ys, &mut zs)
+            .map_err(|e| {
+                let why = first.map_or_else(
+                    || clean_gdal_message(&e.to_string()),
+                    |c| crate::crs::reprojection_problem(self.ctx.source.label(), c),
+                );
+                bad(format!(
+                    "cannot be reprojected from {} to {}: {why}",
+                    self.ctx.source.label(),
+                    self.ctx.target.label(),
+                ))
+            })?;
+        let mut k = 0;
+        geom::visit_coords_mut(&mut g, &mut |c| {
+            // The same visit, so the same count.
+            if let (Some(&x), Some(&y)) = (xs.get(k), ys.get(k)) {
+                (c.x, c.y) = (x, y);
+            }
+            k += 1;
+        });
+        if let Some(c) = geom::first_non_finite(&g) {
+            return Err(bad(format!(
+                "coordinate ({}, {}) has no finite position in {}",
+                c.x,
+                c.y,
+                self.ctx.target.label()
+            )));
+        }
+        Ok(g)
     }
 
     /// An OGR feature's geometry in the working CRS (`None` when empty), its coordinates
