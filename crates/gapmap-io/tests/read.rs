@@ -1822,6 +1822,14 @@ fn the_arrow_stream_reads_what_the_per_feature_path_reads() {
     assert_eq!(a.info.skipped.len(), 2, "{:?}", a.info.skipped);
     assert_eq!(a.ids.display(a.xy.len() - 1).to_string(), "302");
 
+    // An empty layer: the same error on both paths.
+    let empty = dir.path().join("empty.gpkg");
+    write(&empty, "GPKG", Some("EPSG:3006"), "premises", POINT, &[]);
+    let ea = read_premises(&popts(&empty), &ctx()).map(|p| p.xy);
+    let eb = read_premises(&popts(&empty), &per_feature()).map(|p| p.xy);
+    assert!(matches!(ea, Err(IoError::Empty { .. })), "{ea:?}");
+    assert_eq!(format!("{ea:?}"), format!("{eb:?}"));
+
     // Drivers the stream does not serve are read feature by feature; a reprojected layer
     // through the stream gives the per-feature path's numbers.
     let g = dir.path().join("p.geojson");

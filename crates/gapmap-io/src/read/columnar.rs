@@ -46,6 +46,8 @@ pub(crate) struct Stream {
     geometry: usize,
     /// Per OGR field index: its column (`None` for a field not read).
     fields: Vec<Option<usize>>,
+    /// The number of columns of the schema.
+    width: usize,
 }
 
 /// One feature's geometry, decoded from its WKB.
@@ -148,6 +150,10 @@ impl Stream {
         };
         let position = |name: &str| columns.iter().position(|c| c.name.as_str() == name);
         let fid = position(fid_column.unwrap_or("OGC_FID")).or_else(|| position("OGC_FID"))?;
+        // FIDs are 64-bit integers in GDAL's stream; anything else is read feature by feature.
+        if columns[fid].dtype.to_storage() != &ArrowDataType::Int64 {
+            return None;
+        }
         let geometry = columns.iter().position(
             |c| matches!(&c.dtype, ArrowDataType::Extension(e) if e.name.as_str() == "ogc.wkb"),
         )?;
@@ -164,11 +170,13 @@ impl Stream {
             }
             map.push(Some(col));
         }
+        let width = columns.len();
         Some(Stream {
             reader,
             fid,
             geometry,
             fields: map,
+            width,
         })
     }
 
@@ -187,6 +195,13 @@ impl Stream {
             ));
         };
         let columns: Vec<Box<dyn Array>> = s.values().to_vec();
+        if columns.len() != self.width {
+            return Some(Err(format!(
+                "GDAL's Arrow stream gave a batch of {} columns where its schema has {}",
+                columns.len(),
+                self.width
+            )));
+        }
         let len = s.len();
         let geometries: Vec<std::cell::RefCell<Decoded>> = {
             let g = columns[self.geometry].as_ref();
