@@ -1195,6 +1195,17 @@ fn a_footer_that_claims_a_huge_list_is_an_error() {
 }
 
 #[test]
+fn a_field_name_that_is_not_utf8_is_read_not_a_panic() {
+    // Found by `scripts/fuzz` (premises_fgb, RELIABILITY.md finding 5): a FlatGeobuf whose
+    // field name is not UTF-8 made polars-arrow's import of GDAL's Arrow schema panic. Such
+    // a layer is read feature by feature, as before the Arrow stream.
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/non_utf8_field.fgb");
+    let a = read_premises(&popts(&p), &ctx()).map(|p| (p.xy, p.info.columnar));
+    let b = read_premises(&popts(&p), &per_feature()).map(|p| (p.xy, p.info.columnar));
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+}
+
+#[test]
 fn a_csv_that_names_a_column_twice_is_an_error_not_a_crash() {
     // Found by `scripts/fuzz` (premises_csv): GDAL 3.6's CSV driver dereferences a null
     // pointer when two columns each match its x or y names (here behind a header that is not

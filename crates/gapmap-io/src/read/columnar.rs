@@ -132,6 +132,11 @@ impl Stream {
         kept: Option<&[bool]>,
         fid_column: Option<&str>,
     ) -> Option<Stream> {
+        // polars-arrow panics on a schema whose names are not UTF-8 (fuzzing found a
+        // FlatGeobuf with such a field name): those layers are read feature by feature.
+        if !names_are_utf8(layer) {
+            return None;
+        }
         let mut options = gdal::cpl::CslStringList::new();
         options.add_string("INCLUDE_FID=YES").ok()?;
         options.add_string(BATCH).ok()?;
@@ -143,8 +148,13 @@ impl Stream {
                 .read_arrow_stream((&mut *stream as *mut ArrowArrayStream).cast(), &options)
                 .ok()?;
         }
-        // SAFETY: GDAL filled in the stream per the Arrow C stream interface.
-        let reader = unsafe { ArrowArrayStreamReader::try_new(stream) }.ok()?;
+        // SAFETY: GDAL filled in the stream per the Arrow C stream interface. A panic in the
+        // import (a schema polars-arrow does not expect) falls back to the per-feature path.
+        let reader = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe {
+            ArrowArrayStreamReader::try_new(stream)
+        }))
+        .ok()?
+        .ok()?;
         let ArrowDataType::Struct(columns) = reader.field().dtype.to_storage() else {
             return None;
         };
@@ -185,9 +195,14 @@ impl Stream {
         // SAFETY: the stream is GDAL's, per the Arrow C stream interface; the arrays it gives
         // are dropped before the stream (each batch is dropped before the next is asked for,
         // and the stream with `self`).
-        let array = match unsafe { self.reader.next() }? {
-            Ok(a) => a,
-            Err(e) => return Some(Err(e.to_string())),
+        let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe {
+            self.reader.next()
+        }));
+        let array = match next {
+            Err(_) => return Some(Err("its Arrow batch could not be imported".into())),
+            Ok(None) => return None,
+            Ok(Some(Err(e))) => return Some(Err(e.to_string())),
+            Ok(Some(Ok(a))) => a,
         };
         let Some(s) = array.as_any().downcast_ref::<StructArray>() else {
             return Some(Err(
@@ -285,6 +300,32 @@ impl Batch {
             Decoded::Taken => decode(wkb(self.columns[self.geometry].as_ref(), row)),
             other => other,
         }
+    }
+}
+
+/// Whether every name GDAL puts in the layer's Arrow schema (fields, geometry, FID) is UTF-8.
+fn names_are_utf8(layer: &gdal::vector::OwnedLayer) -> bool {
+    let utf8 = |p: *const std::os::raw::c_char| {
+        // SAFETY: GDAL's names are NUL-terminated strings owned by the layer definition.
+        p.is_null() || unsafe { std::ffi::CStr::from_ptr(p) }.to_str().is_ok()
+    };
+    // SAFETY: the layer handle is valid while `layer` lives; the definition and its field
+    // definitions belong to it, and the indexes are within their counts.
+    unsafe {
+        let h = layer.c_layer();
+        let defn = gdal_sys::OGR_L_GetLayerDefn(h);
+        if defn.is_null() || !utf8(gdal_sys::OGR_L_GetFIDColumn(h)) {
+            return false;
+        }
+        (0..gdal_sys::OGR_FD_GetFieldCount(defn)).all(|k| {
+            utf8(gdal_sys::OGR_Fld_GetNameRef(gdal_sys::OGR_FD_GetFieldDefn(
+                defn, k,
+            )))
+        }) && (0..gdal_sys::OGR_FD_GetGeomFieldCount(defn)).all(|k| {
+            utf8(gdal_sys::OGR_GFld_GetNameRef(
+                gdal_sys::OGR_FD_GetGeomFieldDefn(defn, k),
+            ))
+        })
     }
 }
 
