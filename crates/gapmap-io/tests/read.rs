@@ -1206,6 +1206,19 @@ fn a_field_name_that_is_not_utf8_is_read_not_a_panic() {
 }
 
 #[test]
+fn a_corrupt_flatgeobuf_is_an_error_not_a_crash() {
+    // Found by `scripts/fuzz` (premises_fgb, RELIABILITY.md finding 6): GDAL 3.6's FlatGeobuf
+    // Arrow stream gave, for this corrupt file, a WKB array whose offsets point past its
+    // buffer (a segfault reading it). FlatGeobuf is read feature by feature, where GDAL's
+    // reader reports what it could not read.
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corrupt_offsets.fgb");
+    let a = read_premises(&popts(&p), &ctx()).map(|p| (p.xy, p.info.columnar));
+    let b = read_premises(&popts(&p), &per_feature()).map(|p| (p.xy, p.info.columnar));
+    assert!(a.is_err(), "{a:?}");
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+}
+
+#[test]
 fn a_csv_that_names_a_column_twice_is_an_error_not_a_crash() {
     // Found by `scripts/fuzz` (premises_csv): GDAL 3.6's CSV driver dereferences a null
     // pointer when two columns each match its x or y names (here behind a header that is not
@@ -1806,7 +1819,9 @@ fn the_arrow_stream_reads_what_the_per_feature_path_reads() {
             o.weighting = weighting;
             let a = read_premises(&o, &ctx()).unwrap();
             let b = read_premises(&o, &per_feature()).unwrap();
-            assert!(a.info.columnar && !b.info.columnar, "{name}");
+            // FlatGeobuf stays feature by feature (RELIABILITY.md finding 6).
+            assert_eq!(a.info.columnar, driver != "FlatGeobuf", "{name}");
+            assert!(!b.info.columnar, "{name}");
             assert_eq!(
                 (0..a.xy.len())
                     .map(|i| a.ids.display(i).to_string())
