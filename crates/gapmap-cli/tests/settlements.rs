@@ -28,7 +28,7 @@ fn ctx() -> ReadContext {
         target: Crs::parse("EPSG:3006", "test").unwrap(),
         assume_crs: None,
         strict: false,
-        columnar: true,
+        columnar: false,
     }
 }
 

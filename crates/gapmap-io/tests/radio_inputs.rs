@@ -25,7 +25,7 @@ fn ctx(target: &str) -> ReadContext {
         target: Crs::parse(target, "test").unwrap(),
         assume_crs: None,
         strict: false,
-        columnar: true,
+        columnar: false,
     }
 }
 

@@ -2,6 +2,12 @@
 //! GDAL 3.6 and later): features come in batches of columns, with no OGR feature object per
 //! feature crossing into Rust, and each batch's WKB is decoded into `geo` in parallel.
 //!
+//! **Off by default** ([`crate::ReadContext::columnar`]): on GDAL 3.6 the fuzz targets found
+//! the FlatGeobuf stream giving WKB offsets past their buffer and the GeoPackage stream
+//! hanging on a malformed file, where the per-feature readers report both in milliseconds
+//! (RELIABILITY.md findings 6 and 7). The path stays, tested equal to the per-feature one,
+//! for a GDAL whose streams pass the fuzz targets.
+//!
 //! On GDAL 3.6 GDAL hands over a GeoPackage's features about four times faster this way when
 //! they are many and small (1 M points: 0.10 s against 0.44 s for the bare loop; 170 k fibre
 //! lines: 0.03 s against 0.11 s), and no faster for a few large polygons (the 2,017 tätorter:

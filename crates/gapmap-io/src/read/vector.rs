@@ -29,7 +29,8 @@ pub struct ReadContext {
     /// Invalid polygons are an error instead of being repaired.
     pub strict: bool,
     /// Read through GDAL's columnar Arrow stream where it gives the same features (see
-    /// `read::columnar`); `false` reads every layer feature by feature (for comparing the two).
+    /// `read::columnar`). Off by default: GDAL 3.6's streams crashed or hung on corrupt files
+    /// that its per-feature readers report cleanly (RELIABILITY.md findings 6 and 7).
     pub columnar: bool,
 }
 
@@ -66,7 +67,7 @@ impl ReadContext {
             target,
             assume_crs: None,
             strict: false,
-            columnar: true,
+            columnar: false,
         }
     }
 
@@ -81,7 +82,7 @@ impl ReadContext {
                 .map(|c| Crs::parse(c, "--assume-crs"))
                 .transpose()?,
             strict,
-            columnar: true,
+            columnar: false,
         })
     }
 
