@@ -21,8 +21,7 @@
 //!   corrupt file the fuzzer made, a WKB array whose offsets point past its buffer (a
 //!   segfault; its per-feature reader reports the file as it should); GeoJSON, whose typed empty geometries the
 //!   per-feature path must tell apart from nulls; CSV; PostgreSQL, whose stream in GDAL 3.6
-//!   is the generic one over its own per-feature reader (1 M premises: 1.65–1.71 s against
-//!   1.54–1.67 s feature by feature); and the rest (FileGDB among them), not yet fuzzed;
+//!   is no faster (1 M premises: 1.65–1.71 s against 1.54–1.67 s feature by feature); and the rest (FileGDB among them), not yet fuzzed;
 //! - a read field whose Arrow type could change its value (GDAL exports a `Float32`
 //!   subtype as 32-bit floats, where the per-feature path reads the stored double; dates,
 //!   lists, binary), and a layer whose FID or geometry column cannot be found.
