@@ -91,6 +91,21 @@ fn premise_features(points: &[Coord<f64>]) -> Vec<OutFeature<'static>> {
         .collect()
 }
 
+/// A file of `tests/fixtures`.
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The error of reading `p` as an analysis' `premises.parquet` (as `grid` and `prioritise`
+/// read it).
+fn read_as_analysis(p: &Path) -> IoError {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(p, dir.path().join("premises.parquet")).unwrap();
+    gapmap_io::read::analysis::read_analysed_premises(dir.path()).unwrap_err()
+}
+
 fn popts(path: &Path) -> PremiseOptions {
     PremiseOptions {
         path: path.to_path_buf(),
@@ -1153,14 +1168,12 @@ fn coordinates_that_cannot_be_in_their_crs_say_why() {
 #[test]
 fn a_corrupt_parquet_footer_is_an_error_not_a_crash() {
     // Found by `scripts/fuzz` (premises_parquet): polars-parquet 0.55 panics on this footer.
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corrupt_footer.parquet");
+    let p = fixture("corrupt_footer.parquet");
     let e = read_premises(&popts(&p), &ctx()).unwrap_err();
     assert!(e.is_bad_input());
     assert!(e.to_string().contains("corrupt_footer.parquet"), "{e}");
     // The same file as an analysis' premises.parquet (grid, prioritise).
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(&p, dir.path().join("premises.parquet")).unwrap();
-    let e = gapmap_io::read::analysis::read_analysed_premises(dir.path()).unwrap_err();
+    let e = read_as_analysis(&p);
     assert!(e.to_string().contains("premises.parquet"), "{e}");
 }
 
@@ -1169,15 +1182,13 @@ fn a_corrupt_parquet_page_is_an_error_not_an_abort() {
     // Found by `scripts/fuzz` (premises_parquet, RELIABILITY.md finding 3): a page header
     // claiming 2^64 - 5 values, which polars-parquet 0.55 allocates, aborting the process
     // (this test binary with it) unless the headers are checked first.
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corrupt_page.parquet");
+    let p = fixture("corrupt_page.parquet");
     let e = read_premises(&popts(&p), &ctx()).unwrap_err();
     assert!(e.is_bad_input());
     let m = e.to_string();
     assert!(m.contains("corrupt_page.parquet"), "{m}");
     assert!(m.contains("claims 18446744073709551611 values"), "{m}");
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(&p, dir.path().join("premises.parquet")).unwrap();
-    let e = gapmap_io::read::analysis::read_analysed_premises(dir.path()).unwrap_err();
+    let e = read_as_analysis(&p);
     assert!(e.to_string().contains("claims"), "{e}");
 }
 
@@ -1187,8 +1198,7 @@ fn a_footer_that_claims_a_huge_list_is_an_error() {
     // thrift list claims so many row-group sorting columns that polars-parquet reserves 17 GB
     // for them. With the kernel's overcommit (Debian's default) the reservation is never
     // touched and the read fails cleanly: exit 2 naming the file.
-    let p =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corrupt_footer_list.parquet");
+    let p = fixture("corrupt_footer_list.parquet");
     let e = read_premises(&popts(&p), &ctx()).unwrap_err();
     assert!(e.is_bad_input());
     assert!(e.to_string().contains("corrupt_footer_list.parquet"), "{e}");
@@ -1199,7 +1209,7 @@ fn a_field_name_that_is_not_utf8_is_read_not_a_panic() {
     // Found by `scripts/fuzz` (premises_fgb, RELIABILITY.md finding 5): a FlatGeobuf whose
     // field name is not UTF-8 made polars-arrow's import of GDAL's Arrow schema panic. Such
     // a layer is read feature by feature, as before the Arrow stream.
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/non_utf8_field.fgb");
+    let p = fixture("non_utf8_field.fgb");
     let a = read_premises(&popts(&p), &columnar()).map(|p| (p.xy, p.info.columnar));
     let b = read_premises(&popts(&p), &per_feature()).map(|p| (p.xy, p.info.columnar));
     assert_eq!(format!("{a:?}"), format!("{b:?}"));
@@ -1211,7 +1221,7 @@ fn a_corrupt_flatgeobuf_is_an_error_not_a_crash() {
     // Arrow stream gave, for this corrupt file, a WKB array whose offsets point past its
     // buffer (a segfault reading it). FlatGeobuf is read feature by feature, where GDAL's
     // reader reports what it could not read.
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corrupt_offsets.fgb");
+    let p = fixture("corrupt_offsets.fgb");
     let a = read_premises(&popts(&p), &columnar()).map(|p| (p.xy, p.info.columnar));
     let b = read_premises(&popts(&p), &per_feature()).map(|p| (p.xy, p.info.columnar));
     assert!(a.is_err(), "{a:?}");
@@ -1223,7 +1233,7 @@ fn a_csv_that_names_a_column_twice_is_an_error_not_a_crash() {
     // Found by `scripts/fuzz` (premises_csv): GDAL 3.6's CSV driver dereferences a null
     // pointer when two columns each match its x or y names (here behind a header that is not
     // UTF-8, so the table path does not take it first).
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/duplicate_xy_columns.csv");
+    let p = fixture("duplicate_xy_columns.csv");
     let mut c = ctx();
     c.assume_crs = Some(Crs::parse("EPSG:3006", "t").unwrap());
     let e = read_premises(&popts(&p), &c).unwrap_err();
@@ -1946,7 +1956,7 @@ fn a_corrupt_geopackage_is_read_feature_by_feature_not_hung() {
     // malformed SQLite page on which GDAL 3.6's Arrow stream ran for half an hour (a memset in
     // OGRArrowArrayHelper) where its per-feature reader takes milliseconds. gapmap reads
     // feature by feature by default; this is that read.
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/huge_batch.gpkg");
+    let p = fixture("huge_batch.gpkg");
     let t = std::time::Instant::now();
     let r = read_premises(&popts(&p), &ctx()).map(|p| p.xy.len());
     assert!(!r.as_ref().is_ok_and(|n| *n > 10), "{r:?}");

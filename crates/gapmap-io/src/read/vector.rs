@@ -799,6 +799,32 @@ struct LayerCtx<'a> {
     kept: Option<&'a [bool]>,
 }
 
+impl LayerCtx<'_> {
+    /// Why a geometry whose first coordinate is `first` could not be reprojected: GDAL says
+    /// only "OGR_G_Transform returned error 6", so say why from the numbers themselves.
+    fn not_reprojected(&self, first: Option<Coord<f64>>, e: &gdal::errors::GdalError) -> String {
+        let why = first.map_or_else(
+            || clean_gdal_message(&e.to_string()),
+            |c| crate::crs::reprojection_problem(self.source.label(), c),
+        );
+        format!(
+            "cannot be reprojected from {} to {}: {why}",
+            self.source.label(),
+            self.target.label(),
+        )
+    }
+
+    /// The message for a coordinate that reprojection left without a finite position.
+    fn non_finite_target(&self, c: Coord<f64>) -> String {
+        format!(
+            "coordinate ({}, {}) has no finite position in {}",
+            c.x,
+            c.y,
+            self.target.label()
+        )
+    }
+}
+
 /// Access to one feature of a [`VectorLayer`].
 pub(crate) struct FeatureReader<'a> {
     src: Src<'a>,
@@ -939,17 +965,7 @@ impl FeatureReader<'_> {
         let first = xs.first().zip(ys.first()).map(|(&x, &y)| Coord { x, y });
         let mut zs = vec![0.0; xs.len()];
         ct.transform_coords(&mut xs, &mut ys, &mut zs)
-            .map_err(|e| {
-                let why = first.map_or_else(
-                    || clean_gdal_message(&e.to_string()),
-                    |c| crate::crs::reprojection_problem(self.ctx.source.label(), c),
-                );
-                bad(format!(
-                    "cannot be reprojected from {} to {}: {why}",
-                    self.ctx.source.label(),
-                    self.ctx.target.label(),
-                ))
-            })?;
+            .map_err(|e| bad(self.ctx.not_reprojected(first, &e)))?;
         let mut k = 0;
         geom::visit_coords_mut(&mut g, &mut |c| {
             // The same visit, so the same count.
@@ -959,12 +975,7 @@ impl FeatureReader<'_> {
             k += 1;
         });
         if let Some(c) = geom::first_non_finite(&g) {
-            return Err(bad(format!(
-                "coordinate ({}, {}) has no finite position in {}",
-                c.x,
-                c.y,
-                self.ctx.target.label()
-            )));
+            return Err(bad(self.ctx.non_finite_target(c)));
         }
         Ok(g)
     }
@@ -996,28 +1007,15 @@ impl FeatureReader<'_> {
             Some(ct) => {
                 let mut g = g.clone();
                 g.transform_inplace(ct).map_err(|e| {
-                    // GDAL says only "OGR_G_Transform returned error 6": say why, from the
-                    // numbers themselves.
-                    let why = src.as_ref().and_then(geom::first_coord).map_or_else(
-                        || clean_gdal_message(&e.to_string()),
-                        |c| crate::crs::reprojection_problem(self.ctx.source.label(), c),
-                    );
-                    bad(format!(
-                        "cannot be reprojected from {} to {}: {why}",
-                        self.ctx.source.label(),
-                        self.ctx.target.label(),
-                    ))
+                    bad(self
+                        .ctx
+                        .not_reprojected(src.as_ref().and_then(geom::first_coord), &e))
                 })?;
                 geom::from_gdal(&g).map_err(|m| bad(format!("unreadable geometry: {m}")))?
             }
         };
         if let Some(c) = out.as_ref().and_then(geom::first_non_finite) {
-            return Err(bad(format!(
-                "coordinate ({}, {}) has no finite position in {}",
-                c.x,
-                c.y,
-                self.ctx.target.label()
-            )));
+            return Err(bad(self.ctx.non_finite_target(c)));
         }
         Ok(out)
     }

@@ -12,6 +12,7 @@ use crate::crs::Crs;
 use crate::error::{IoError, Result};
 use crate::gdal_errors::{clean_gdal_message, init_gdal};
 use crate::write::features::{Column, FeatureTable, GeomRef};
+use crate::write::sql::quote_literal;
 
 /// OGR geometry types of output layers.
 pub const MULTI_POLYGON: gdal_sys::OGRwkbGeometryType::Type =
@@ -88,13 +89,12 @@ pub fn write_vector(
              styleQML TEXT, styleSLD TEXT, useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30), \
              update_time DATETIME DEFAULT CURRENT_TIMESTAMP)")?;
         for (name, q) in styles {
-            let esc = |s: &str| s.replace('\'', "''");
             sql(&format!(
                 "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, \
-                 styleQML, styleSLD, useAsDefault, description, owner) VALUES ('', '', '{n}', 'geom', '{n}', '{q}', '', 1, \
+                 styleQML, styleSLD, useAsDefault, description, owner) VALUES ('', '', {n}, 'geom', {n}, {q}, '', 1, \
                  'gapmap default style', '')",
-                n = esc(name),
-                q = esc(&q)
+                n = quote_literal(name),
+                q = quote_literal(&q)
             ))?;
         }
     }

@@ -7,6 +7,7 @@ pub mod output;
 mod parquet;
 pub mod postgis;
 pub mod report;
+pub mod sql;
 pub mod staging;
 pub mod style;
 pub mod tables;

@@ -26,6 +26,7 @@ use crate::gdal_errors::{clean_gdal_message, init_gdal};
 use crate::read::mask_secrets;
 use crate::write::features::{Column, FeatureTable, GeomRef};
 use crate::write::gpkg::{create_fields, write_features};
+pub use crate::write::sql::{quote_ident, quote_literal};
 
 /// Where results go: a PostgreSQL data source (`PG:...`) and a schema in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,16 +164,6 @@ pub struct DbWritten {
     pub tables: Vec<String>,
     /// What the user should know (e.g. styles that could not be stored).
     pub notices: Vec<String>,
-}
-
-/// `"name"`: an identifier, quoted for SQL.
-pub fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// `'text'`: a string literal for SQL (standard conforming strings).
-pub fn quote_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// The name of a command's record table.
@@ -387,11 +378,8 @@ pub fn check_db_target(
 /// that widens the window in which the kill test (crates/gapmap-cli/tests/postgis.rs) stops a
 /// run mid-write. Unset, there is none.
 fn test_pause() {
-    if let Some(ms) = std::env::var("GAPMAP_TEST_DB_PAUSE_MS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        std::thread::sleep(std::time::Duration::from_millis(ms));
+    if let Some(pause) = crate::write::staging::env_pause("GAPMAP_TEST_DB_PAUSE_MS") {
+        std::thread::sleep(pause);
     }
 }
 
@@ -642,13 +630,6 @@ fn stage_table(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_quoted() {
-        assert_eq!(quote_ident("gapmap"), "\"gapmap\"");
-        assert_eq!(quote_ident("a\"b; DROP"), "\"a\"\"b; DROP\"");
-        assert_eq!(quote_literal("it's"), "'it''s'");
-    }
 
     #[test]
     fn a_target_must_be_postgresql_and_its_schema_a_name() {

@@ -347,12 +347,16 @@ impl Journal {
 /// crash.rs) stops a run mid-publication. Unset, there is none.
 fn test_pause() -> Option<std::time::Duration> {
     static PAUSE: std::sync::OnceLock<Option<std::time::Duration>> = std::sync::OnceLock::new();
-    *PAUSE.get_or_init(|| {
-        std::env::var("GAPMAP_TEST_PUBLISH_PAUSE_MS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .map(std::time::Duration::from_millis)
-    })
+    *PAUSE.get_or_init(|| env_pause("GAPMAP_TEST_PUBLISH_PAUSE_MS"))
+}
+
+/// A pause of the milliseconds the environment variable `var` gives (the fault injection
+/// hooks of the kill tests); `None` when it is unset or not a number.
+pub(crate) fn env_pause(var: &str) -> Option<std::time::Duration> {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(std::time::Duration::from_millis)
 }
 
 /// True for a single, plain file name (no separators, not `.` or `..`).
