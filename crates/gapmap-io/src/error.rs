@@ -221,6 +221,10 @@ pub enum IoError {
         message: String,
     },
 
+    #[error("interrupted: the run was stopped before its outputs were published; the earlier ones are as they were")]
+    /// The run was interrupted ([`crate::write::staging::interrupt`]) before it published.
+    Interrupted,
+
     #[error("{path}: cannot read table: {message}")]
     /// A table polars cannot read.
     Table {
@@ -304,7 +308,10 @@ impl IoError {
     /// True when the error is the user's input or usage (exit code 2), false for failures of
     /// the machine or of gapmap itself (exit code 1).
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, IoError::Write { .. } | IoError::DbWrite { .. })
+        !matches!(
+            self,
+            IoError::Write { .. } | IoError::DbWrite { .. } | IoError::Interrupted
+        )
     }
 }
 

@@ -7,6 +7,7 @@
     reason = "IoError carries file, layer, feature and field for its messages; errors are rare, so its size on the error path is not worth boxing"
 )]
 
+pub mod arrow;
 pub mod crs;
 pub mod error;
 mod gdal_errors;

@@ -6,6 +6,7 @@ pub mod backbone;
 mod columnar;
 pub mod fibre;
 pub mod layer;
+pub mod memory;
 pub mod mobile;
 pub mod population;
 pub mod premises;

@@ -274,7 +274,13 @@ impl PremiseOptions {
 
 /// Reads premises (see [`PremiseOptions`]).
 pub fn read_premises(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Premises> {
+    let in_memory = super::memory::table(&opts.path).is_some();
     let premises = match extension(&opts.path).as_str() {
+        _ if in_memory && opts.filter.is_some() => Err(IoError::Table {
+            path: opts.path.clone(),
+            message: "premises_where filters GDAL sources, not tables in memory; select the rows before handing the table over".into(),
+        }),
+        _ if in_memory => read_premises_table(opts, ctx, Format::Memory),
         "parquet" | "pq" if opts.filter.is_some() => Err(IoError::Table {
             path: opts.path.clone(),
             message: "--premises-where filters GDAL sources (GeoPackage, PostGIS, CSV, ...), not Parquet tables; select the rows before, e.g. with DuckDB or polars".into(),
@@ -505,15 +511,17 @@ pub fn table_centre_lonlat(
     y_field: &str,
     assume_crs: Option<&str>,
 ) -> Result<Option<Coord<f64>>> {
-    if !matches!(extension(path).as_str(), "parquet" | "pq") {
-        return Ok(None);
-    }
+    let format = match extension(path).as_str() {
+        _ if super::memory::table(path).is_some() => Format::Memory,
+        "parquet" | "pq" => Format::Parquet,
+        _ => return Ok(None),
+    };
     let mut ctx = ReadContext::new(Crs::wgs84());
     ctx.assume_crs = assume_crs
         .map(|c| Crs::parse(c, "--assume-crs"))
         .transpose()?;
     let opts = PremiseOptions::from_flags(path, None, None, None, None, x_field, y_field);
-    let p = read_premises_table(&opts, &ctx, Format::Parquet)?;
+    let p = read_premises_table(&opts, &ctx, format)?;
     Ok(extent(p.xy.iter().copied()).map(|r| r.center()))
 }
 
@@ -734,6 +742,7 @@ pub(crate) fn read_premises_table(
         driver: match format {
             Format::Parquet => "Parquet (polars)".into(),
             Format::Csv => "CSV (polars)".into(),
+            Format::Memory => "Arrow table in memory".into(),
         },
         crs: crs.label().to_string(),
         crs_assumed,

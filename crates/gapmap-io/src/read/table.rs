@@ -22,6 +22,8 @@ pub const CRS_METADATA_KEY: &str = "crs";
 pub(crate) enum Format {
     Parquet,
     Csv,
+    /// A table handed over in memory (`read::memory`).
+    Memory,
 }
 
 /// True when the CSV's header row has all of `columns`.
@@ -170,6 +172,16 @@ pub(crate) fn check_parquet_pages(path: &Path) -> Result<()> {
 }
 
 pub(crate) fn open_table(path: &Path, format: Format) -> Result<(DataFrame, ParquetGeo, String)> {
+    if format == Format::Memory {
+        let t = super::memory::table(path).ok_or_else(|| IoError::NotFound {
+            path: path.to_path_buf(),
+        })?;
+        let geo = ParquetGeo {
+            crs: t.crs.clone(),
+            wkb_column: t.geometry.clone(),
+        };
+        return Ok((t.frame.clone(), geo, "table".into()));
+    }
     if !path.exists() {
         return Err(IoError::NotFound {
             path: path.to_path_buf(),
@@ -205,6 +217,9 @@ pub(crate) fn open_table(path: &Path, format: Format) -> Result<(DataFrame, Parq
             };
             Ok((df, geo, name))
         }
+        Format::Memory => Err(IoError::NotFound {
+            path: path.to_path_buf(),
+        }),
     }
 }
 

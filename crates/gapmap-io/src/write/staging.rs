@@ -193,6 +193,8 @@ impl Staging {
     /// replaces (files or folders). Journalled, see the module docs. Returns the final paths
     /// of the files moved.
     pub fn commit_replacing(mut self, stale: &[String]) -> Result<Vec<PathBuf>> {
+        // An interrupted run publishes nothing: the staging directory goes with `self`.
+        check_interrupt()?;
         let Some(staging) = self.staging.take() else {
             return Ok(Vec::new()); // `commit` takes the `Staging`: it cannot run twice
         };
@@ -352,6 +354,22 @@ fn test_pause() -> Option<std::time::Duration> {
 
 /// A pause of the milliseconds the environment variable `var` gives (the fault injection
 /// hooks of the kill tests); `None` when it is unset or not a number.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Asks the running command to stop (`true`) before it publishes any output, or clears that
+/// request (`false`) before the next. The Python package sets it on Ctrl-C.
+pub fn interrupt(stop: bool) {
+    INTERRUPTED.store(stop, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// `Err(IoError::Interrupted)` when [`interrupt`] asked the command to stop.
+pub fn check_interrupt() -> Result<()> {
+    match INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+        true => Err(IoError::Interrupted),
+        false => Ok(()),
+    }
+}
+
 pub(crate) fn env_pause(var: &str) -> Option<std::time::Duration> {
     std::env::var(var)
         .ok()

@@ -8,6 +8,7 @@ pub mod auto_crs;
 pub mod check;
 mod compute;
 mod db;
+mod frames;
 mod layers;
 mod maps;
 pub mod plan;
@@ -128,6 +129,7 @@ impl Results {
         let run = record::run_info(self, outputs, files, database);
         let run_path = staging.file("run.json");
         crate::run_info::write_run_info(&run, &run_path)?;
+        gapmap_io::write::staging::check_interrupt()?;
         if self.plan.db.out_db.is_some() {
             // The database first: when it fails, the files are not published either.
             let run_json = std::fs::read_to_string(&run_path)

@@ -1,0 +1,735 @@
+//! `gapmap._gapmap`: the native module under the `gapmap` Python package (`python/gapmap`).
+//!
+//! It is a thin layer on the `gapmap` library, as the command line is:
+//! - **Keywords are flags.** A call's keywords are parsed by the very clap definitions the
+//!   command line uses (the library's plans with the `clap` feature): `drop_distance_m=20`
+//!   becomes `--drop-distance-m 20`. Names, defaults, ranges and messages are the CLI's, with
+//!   no second copy ([`keywords`] lists them for the stubs and the tests).
+//! - **Tables cross as Arrow C streams** (PyCapsules, `__arrow_c_stream__`), both ways, with no
+//!   per-row Python work: inputs are registered as in-memory sources ([`register`]), results
+//!   are handed out from the analysis' own tables ([`Analysis`]).
+//! - **Runs happen off the calling thread** ([`run_blocking`]): the GIL is released, progress
+//!   and notices are handed to Python every 100 ms on the calling thread, and Ctrl-C returns at
+//!   once, asking the run to stop before it publishes anything.
+//! - **Errors** are `gapmap.InputError` (the CLI's exit 2) and `gapmap.Error` (exit 1), with
+//!   the CLI's message; a panic is caught and becomes `gapmap.Error`.
+
+#![allow(
+    clippy::result_large_err,
+    reason = "gapmap::Error carries file, layer, feature and field for its messages"
+)]
+
+use std::collections::VecDeque;
+use std::ffi::CStr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
+use gapmap_io::arrow::{export_frame, import_stream, ArrowArrayStream};
+use gapmap_io::read::memory::{register_layer, register_table, MemoryTable, Registered};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::{PyCapsule, PyDict, PyList, PyTuple};
+
+/// The analyses allocate many small buffers on several threads (see the CLI).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+create_exception!(
+    gapmap,
+    Error,
+    PyException,
+    "A failure of gapmap or of the machine (the command line's exit code 1)."
+);
+create_exception!(
+    gapmap,
+    InputError,
+    Error,
+    "Bad input or usage: a file, layer, field, feature or keyword that gapmap cannot use (the command line's exit code 2). The message is the command line's."
+);
+
+/// Every subcommand, parsed as the command line parses it.
+#[derive(Debug, Parser)]
+#[command(name = "gapmap", no_binary_name = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per call: the size difference between subcommands does not matter"
+)]
+#[derive(Debug, Subcommand)]
+enum Command {
+    Analyze(gapmap::AnalysisPlan),
+    Check(gapmap::AnalysisPlan),
+    Synth(gapmap::synth::SynthPlan),
+    Predict(gapmap::predict::PredictPlan),
+    Grid(gapmap::grid::GridPlan),
+    Prioritise(gapmap::prioritise::PrioritisePlan),
+    Report(gapmap::report::ReportPlan),
+    Settlements(gapmap::settlements::SettlementsPlan),
+}
+
+/// A gapmap error as the Python exception the CLI's exit code stands for.
+fn to_py(e: gapmap::Error) -> PyErr {
+    let message = gapmap_io::read::mask_secrets(&e.to_string());
+    match e.is_bad_input() {
+        true => InputError::new_err(message),
+        false => Error::new_err(message),
+    }
+}
+
+fn input_error(message: impl Into<String>) -> PyErr {
+    InputError::new_err(message.into())
+}
+
+/// A keyword's value as command-line words: `None` and `False` give none.
+fn words(value: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    if value.is_none() {
+        return Ok(Vec::new());
+    }
+    if let Ok(b) = value.extract::<bool>() {
+        return Ok(if b { vec!["true".into()] } else { Vec::new() });
+    }
+    if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
+        let mut out = Vec::new();
+        for v in value.try_iter()? {
+            out.push(word(&v?)?);
+        }
+        return Ok(out);
+    }
+    Ok(vec![word(value)?])
+}
+
+/// One value as a word: `str`, `os.PathLike`, `int` or `float` (Python's shortest repr, which
+/// reads back to the same `f64`).
+fn word(v: &Bound<'_, PyAny>) -> PyResult<String> {
+    if v.hasattr("__fspath__")? {
+        return v.call_method0("__fspath__")?.extract::<String>();
+    }
+    if v.extract::<bool>().is_ok() {
+        return Ok(v.str()?.to_string().to_lowercase());
+    }
+    if v.extract::<f64>().is_ok() || v.extract::<String>().is_ok() {
+        return Ok(v.str()?.to_string());
+    }
+    Err(PyTypeError::new_err(format!(
+        "a keyword value must be a str, path, number, bool or a list of them, not {}",
+        v.get_type().name()?
+    )))
+}
+
+/// The command line `command` with the keywords `kwargs`, parsed by clap into a subcommand.
+fn parse(command: &str, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Command> {
+    let mut cli = Cli::command();
+    // Built, so that positional arguments know their index.
+    cli.build();
+    let Some(sub) = cli.find_subcommand(command) else {
+        return Err(input_error(format!("no such command: {command}")));
+    };
+    let mut argv: Vec<String> = vec![command.to_string()];
+    let mut positional: Vec<(usize, Vec<String>)> = Vec::new();
+    if let Some(kwargs) = kwargs {
+        for (k, v) in kwargs.iter() {
+            let key: String = k.extract()?;
+            let Some(arg) = sub
+                .get_arguments()
+                .find(|a| a.get_id().as_str() == key && !a.is_hide_set())
+            else {
+                return Err(PyTypeError::new_err(format!(
+                    "{command}() got an unexpected keyword argument '{key}'"
+                )));
+            };
+            let values = words(&v)?;
+            if let Some(index) = arg.get_index() {
+                positional.push((index, values));
+                continue;
+            }
+            let Some(long) = arg.get_long() else {
+                return Err(Error::new_err(format!(
+                    "{command}(): keyword '{key}' is neither a flag nor positional"
+                )));
+            };
+            match arg.get_action() {
+                ArgAction::SetTrue => {
+                    if !values.is_empty() {
+                        argv.push(format!("--{long}"));
+                    }
+                }
+                _ => {
+                    let delimited = arg.get_value_delimiter().is_some();
+                    let is_list = v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>();
+                    if is_list && values.is_empty() && delimited {
+                        // An empty list: `--scb ''`, none.
+                        argv.push(format!("--{long}="));
+                    }
+                    for w in values {
+                        argv.push(format!("--{long}={w}"));
+                    }
+                }
+            }
+        }
+    }
+    positional.sort_by_key(|p| p.0);
+    if !positional.is_empty() {
+        argv.push("--".into());
+        for (_, values) in positional {
+            argv.extend(values);
+        }
+    }
+    let matches = Cli::command()
+        .try_get_matches_from(&argv)
+        .map_err(|e| input_error(clap_message(&e)))?;
+    Cli::from_arg_matches(&matches)
+        .map(|c| c.command)
+        .map_err(|e| input_error(clap_message(&e)))
+}
+
+/// clap's message without its usage lines and `--help` hint, and with keyword names.
+fn clap_message(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let first = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_string();
+    first
+}
+
+/// One keyword: `(name, default as the CLI spells it, help, repeated, flag)`.
+type Keyword = (String, Option<String>, String, bool, String);
+
+/// `[(keyword, default, help, repeated, flag)]` of `command`: what the stubs and docs list.
+#[pyfunction]
+fn keywords(command: &str) -> PyResult<Vec<Keyword>> {
+    let mut cli = Cli::command();
+    cli.build();
+    let Some(sub) = cli.find_subcommand(command) else {
+        return Err(input_error(format!("no such command: {command}")));
+    };
+    Ok(sub
+        .get_arguments()
+        .filter(|a| !a.is_hide_set() && a.get_id().as_str() != "help")
+        .map(|a| {
+            let defaults: Vec<String> = a
+                .get_default_values()
+                .iter()
+                .map(|v| v.to_string_lossy().to_string())
+                .collect();
+            let repeated =
+                matches!(a.get_action(), ArgAction::Append) || a.get_value_delimiter().is_some();
+            let default = match (a.get_action(), defaults.is_empty()) {
+                (ArgAction::SetTrue, _) => Some("false".to_string()),
+                (_, true) => None,
+                (_, false) => Some(defaults.join(",")),
+            };
+            let flag = match (a.get_long(), a.get_index()) {
+                (Some(l), _) => format!("--{l}"),
+                (None, _) => a.get_id().as_str().to_uppercase(),
+            };
+            (
+                a.get_id().to_string(),
+                default,
+                a.get_help().map(|h| h.to_string()).unwrap_or_default(),
+                repeated,
+                flag,
+            )
+        })
+        .collect())
+}
+
+/// What the pipeline reports while it runs, kept until the calling thread hands it to Python.
+#[derive(Default)]
+struct Events {
+    /// `(label, done, total)` of every task started or advanced since the last drain.
+    progress: Vec<(u64, String, u64, Option<u64>, bool)>,
+    notices: VecDeque<String>,
+}
+
+struct Reporter {
+    events: Arc<Mutex<Events>>,
+    next: AtomicU64,
+}
+
+struct Task {
+    id: u64,
+    label: String,
+    total: Option<u64>,
+    done: AtomicU64,
+    events: Arc<Mutex<Events>>,
+}
+
+impl Task {
+    fn push(&self, finished: bool) {
+        if let Ok(mut e) = self.events.lock() {
+            let done = self.done.load(Ordering::Relaxed);
+            // One pending event per task: the latest.
+            e.progress.retain(|p| p.0 != self.id || p.4);
+            e.progress
+                .push((self.id, self.label.clone(), done, self.total, finished));
+        }
+    }
+}
+
+impl gapmap::progress::Task for Task {
+    fn advance(&self, n: u64) {
+        self.done.fetch_add(n, Ordering::Relaxed);
+        self.push(false);
+    }
+    fn finish(&self) {
+        if let Some(t) = self.total {
+            self.done.store(t, Ordering::Relaxed);
+        }
+        self.push(true);
+    }
+}
+
+impl gapmap::progress::Reporter for Reporter {
+    fn start(&self, label: &str, len: Option<u64>) -> Box<dyn gapmap::progress::Task> {
+        let t = Task {
+            id: self.next.fetch_add(1, Ordering::Relaxed),
+            label: label.to_string(),
+            total: len,
+            done: AtomicU64::new(0),
+            events: self.events.clone(),
+        };
+        t.push(false);
+        Box::new(t)
+    }
+    fn notice(&self, text: &str) {
+        if let Ok(mut e) = self.events.lock() {
+            e.notices
+                .push_back(gapmap_io::read::mask_secrets(text).to_string());
+        }
+    }
+}
+
+/// One gapmap run at a time per process: the reporter and the interrupt flag are the
+/// process's, as a terminal is. `true` while a run's thread is alive, which may be after its
+/// caller was interrupted and returned: the next run waits for it.
+static RUNNING: Mutex<bool> = Mutex::new(false);
+static DONE: std::sync::Condvar = std::sync::Condvar::new();
+
+/// Waits (with the GIL released, and Ctrl-C heard) until no run's thread is alive, then
+/// marks one as starting.
+fn acquire(py: Python<'_>) -> PyResult<()> {
+    loop {
+        let free = py.detach(|| {
+            let mut running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
+            if *running {
+                running = DONE
+                    .wait_timeout(running, Duration::from_millis(50))
+                    .map(|(g, _)| g)
+                    .unwrap_or_else(|p| p.into_inner().0);
+            }
+            if *running {
+                false
+            } else {
+                *running = true;
+                true
+            }
+        });
+        if free {
+            return Ok(());
+        }
+        py.check_signals()?;
+    }
+}
+
+/// Marks the run's thread as ended.
+fn release() {
+    *RUNNING.lock().unwrap_or_else(|p| p.into_inner()) = false;
+    DONE.notify_all();
+}
+
+/// Hands pending progress and notices to Python: `progress(label, done, total, finished)` and
+/// `notice(text)`.
+fn drain(
+    py: Python<'_>,
+    events: &Mutex<Events>,
+    progress: Option<&Py<PyAny>>,
+    notice: Option<&Py<PyAny>>,
+) -> PyResult<()> {
+    let (progress_events, notices) = match events.lock() {
+        Ok(mut e) => (
+            std::mem::take(&mut e.progress),
+            std::mem::take(&mut e.notices),
+        ),
+        Err(_) => return Ok(()),
+    };
+    if let Some(cb) = progress {
+        for (id, label, done, total, finished) in progress_events {
+            cb.call1(py, (id, label, done, total, finished))?;
+        }
+    }
+    if let Some(cb) = notice {
+        for text in notices {
+            cb.call1(py, (text,))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `f` on a thread of its own with the GIL released, and waits: progress and notices go to
+/// the callbacks on this thread, and Ctrl-C (any pending Python signal) returns at once with
+/// its exception, after asking the run to publish nothing.
+fn run_blocking<T: Send + 'static>(
+    py: Python<'_>,
+    progress: Option<Py<PyAny>>,
+    notice: Option<Py<PyAny>>,
+    f: impl FnOnce() -> gapmap::Result<T> + Send + 'static,
+) -> PyResult<T> {
+    acquire(py)?;
+    let events = Arc::new(Mutex::new(Events::default()));
+    gapmap::progress::set_reporter(Some(Arc::new(Reporter {
+        events: events.clone(),
+        next: AtomicU64::new(0),
+    })));
+    gapmap_io::write::staging::interrupt(false);
+    let (tx, rx) = mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("gapmap".into())
+        .spawn(move || {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+            // Released before the result is sent: a caller that has it may start the next run.
+            release();
+            let _ = tx.send(r);
+        });
+    if let Err(e) = spawned {
+        gapmap::progress::set_reporter(None);
+        release();
+        return Err(Error::new_err(format!("cannot start a thread: {e}")));
+    }
+    let mut rx = rx;
+    let outcome = loop {
+        let (back, got) = py.detach(move || {
+            let got = rx.recv_timeout(Duration::from_millis(100));
+            (rx, got)
+        });
+        rx = back;
+        drain(py, &events, progress.as_ref(), notice.as_ref())?;
+        match got {
+            Ok(r) => break r,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if let Err(e) = py.check_signals() {
+                    // The run goes on in the background until it next checks, and then
+                    // publishes nothing; the caller gets the interrupt now.
+                    gapmap_io::write::staging::interrupt(true);
+                    return Err(e);
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(Error::new_err(
+                    "gapmap's worker thread ended without a result",
+                ));
+            }
+        }
+    };
+    // The run's thread has ended (it sent its outcome): nothing reports any more.
+    gapmap::progress::set_reporter(None);
+    match outcome {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(to_py(e)),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(Error::new_err(format!(
+                "internal error (please report it): {what}"
+            )))
+        }
+    }
+}
+
+/// An input table handed over from Python, registered as a source the readers open by path;
+/// it lives as long as this object.
+#[pyclass(module = "gapmap._gapmap", frozen)]
+struct Source {
+    registered: Registered,
+}
+
+#[pymethods]
+impl Source {
+    /// The path to give the plan.
+    #[getter]
+    fn path(&self) -> String {
+        self.registered.path().display().to_string()
+    }
+}
+
+/// The C stream interface's struct, as the specification lays it out (polars-arrow keeps its
+/// fields private): to mark a stream released once its contents have been moved out.
+#[repr(C)]
+struct RawStream {
+    get_schema: *mut std::ffi::c_void,
+    get_next: *mut std::ffi::c_void,
+    get_last_error: *mut std::ffi::c_void,
+    release: *mut std::ffi::c_void,
+    private_data: *mut std::ffi::c_void,
+}
+
+/// Takes the Arrow C stream out of a capsule named `arrow_array_stream`.
+fn take_stream(capsule: &Bound<'_, PyCapsule>) -> PyResult<Box<ArrowArrayStream>> {
+    let expected: &CStr = c"arrow_array_stream";
+    let ptr = capsule
+        .pointer_checked(Some(expected))
+        .map_err(|_| {
+            PyTypeError::new_err("expected the capsule of an Arrow C stream (__arrow_c_stream__)")
+        })?
+        .as_ptr();
+    // SAFETY: the capsule holds an ArrowArrayStream (its name says so), laid out as the C
+    // interface prescribes (polars-arrow's struct and `RawStream` are both that layout). Its
+    // contents are moved out and the original marked released, as the interface prescribes for
+    // a consumer, so that the producer's capsule destructor does not release it again.
+    let stream = unsafe {
+        let taken = std::ptr::read(ptr as *const ArrowArrayStream);
+        (*(ptr as *mut RawStream)).release = std::ptr::null_mut();
+        taken
+    };
+    Ok(Box::new(stream))
+}
+
+/// Registers a table as an input: `role` is the keyword (`premises`, `settlements`, `fibre`,
+/// ...), `stream` the capsule of `__arrow_c_stream__`, `geometry` the WKB column (`None`: x/y
+/// columns, premises only), `crs` its CRS (WKT, PROJJSON or `AUTH:CODE`; `None`: `assume_crs`
+/// applies).
+#[pyfunction]
+#[pyo3(signature = (role, stream, geometry, crs))]
+fn register(
+    py: Python<'_>,
+    role: &str,
+    stream: &Bound<'_, PyCapsule>,
+    geometry: Option<String>,
+    crs: Option<String>,
+) -> PyResult<Source> {
+    let stream = take_stream(stream)?;
+    let what = format!("{role} (table in memory)");
+    let role = role.to_string();
+    py.detach(move || {
+        // SAFETY: the stream came from a producer's `__arrow_c_stream__`.
+        let frame = unsafe { import_stream(stream, &what) }.map_err(gapmap::Error::from)?;
+        let table = MemoryTable {
+            frame,
+            geometry,
+            crs,
+        };
+        let registered = match role.as_str() {
+            "premises" => register_table(&role, table),
+            _ => register_layer(&role, &table, &what)?,
+        };
+        Ok::<_, gapmap::Error>(Source { registered })
+    })
+    .map_err(to_py)
+}
+
+/// An Arrow C stream as a PyCapsule (`__arrow_c_stream__`'s return value).
+fn stream_capsule(py: Python<'_>, stream: ArrowArrayStream) -> PyResult<Bound<'_, PyCapsule>> {
+    let name = std::ffi::CString::from(c"arrow_array_stream");
+    PyCapsule::new_with_destructor(py, stream, Some(name), |stream, _| {
+        // A consumer that took the stream marked it released; otherwise release it here.
+        drop(stream);
+    })
+}
+
+/// The results of `gapmap.analyze`, held in Rust; the package's `Result` wraps them.
+#[pyclass(module = "gapmap._gapmap", frozen)]
+struct Analysis {
+    results: Arc<Mutex<gapmap::analyze::Results>>,
+    /// The run.json last written ([`Analysis::write`]).
+    written: Mutex<Option<String>>,
+}
+
+type Table =
+    fn(&gapmap::analyze::Results) -> gapmap::Result<Option<gapmap_io::write::tables::DataFrame>>;
+
+impl Analysis {
+    fn table(&self, py: Python<'_>, name: &str, make: Table) -> PyResult<Option<Py<PyCapsule>>> {
+        let results = self.results.clone();
+        let name = name.to_string();
+        let stream = py
+            .detach(move || {
+                let r = results
+                    .lock()
+                    .map_err(|_| gapmap::Error::Internal("the results are poisoned".into()))?;
+                match make(&r)? {
+                    Some(df) => Ok(Some(export_frame(&df, &name)?)),
+                    None => Ok(None),
+                }
+            })
+            .map_err(to_py)?;
+        stream
+            .map(|s| stream_capsule(py, s).map(|c| c.unbind()))
+            .transpose()
+    }
+}
+
+#[pymethods]
+impl Analysis {
+    /// settlements.csv's table as an Arrow stream capsule.
+    fn settlements(&self, py: Python<'_>) -> PyResult<Option<Py<PyCapsule>>> {
+        self.table(py, "settlements", |r| r.settlement_frame().map(Some))
+    }
+    /// premises.parquet's table.
+    fn premises(&self, py: Python<'_>) -> PyResult<Option<Py<PyCapsule>>> {
+        self.table(py, "premises", |r| r.premise_frame().map(Some))
+    }
+    /// The gap clusters with WKB outlines (working CRS).
+    fn gaps(&self, py: Python<'_>) -> PyResult<Option<Py<PyCapsule>>> {
+        self.table(py, "gaps", |r| r.gap_frame())
+    }
+    /// The white areas with WKB outlines.
+    fn aid_areas(&self, py: Python<'_>) -> PyResult<Option<Py<PyCapsule>>> {
+        self.table(py, "aid_areas", |r| r.aid_area_frame())
+    }
+    /// The critical corridors with WKB lines.
+    fn critical_links(&self, py: Python<'_>) -> PyResult<Option<Py<PyCapsule>>> {
+        self.table(py, "critical_links", |r| r.critical_link_frame())
+    }
+    /// `(label, wkt)` of the working CRS.
+    fn crs(&self) -> PyResult<(String, String)> {
+        let r = self
+            .results
+            .lock()
+            .map_err(|_| Error::new_err("the results are poisoned"))?;
+        Ok((r.crs.label.clone(), r.crs.wkt.clone()))
+    }
+    /// run.json as text: the one written last, else the record so far.
+    fn run_info(&self) -> PyResult<String> {
+        if let Ok(w) = self.written.lock() {
+            if let Some(text) = w.as_ref() {
+                return Ok(text.clone());
+            }
+        }
+        let r = self
+            .results
+            .lock()
+            .map_err(|_| Error::new_err("the results are poisoned"))?;
+        serde_json::to_string_pretty(&r.run_info())
+            .map_err(|e| Error::new_err(format!("run.json: {e}")))
+    }
+    /// Writes every output into `out` as `gapmap analyze --out` does; returns the files.
+    #[pyo3(signature = (out, overwrite, progress=None, notice=None))]
+    fn write(
+        &self,
+        py: Python<'_>,
+        out: PathBuf,
+        overwrite: bool,
+        progress: Option<Py<PyAny>>,
+        notice: Option<Py<PyAny>>,
+    ) -> PyResult<Vec<String>> {
+        let results = self.results.clone();
+        let dir = out.clone();
+        let written = run_blocking(py, progress, notice, move || {
+            let mut r = results
+                .lock()
+                .map_err(|_| gapmap::Error::Internal("the results are poisoned".into()))?;
+            r.write(&dir, overwrite)
+        })?;
+        let run_json = std::fs::read_to_string(out.join("run.json"))
+            .map_err(|e| Error::new_err(format!("{}: {e}", out.join("run.json").display())))?;
+        if let Ok(mut w) = self.written.lock() {
+            *w = Some(run_json);
+        }
+        Ok(written.iter().map(|p| p.display().to_string()).collect())
+    }
+}
+
+/// Sizes the worker pool: `threads` as `--threads` (the pool is per process and sized by the
+/// first run; a later run asking for another size gets its own pool for its kernels).
+fn with_threads<T: Send>(
+    threads: Option<usize>,
+    f: impl FnOnce() -> gapmap::Result<T> + Send,
+) -> gapmap::Result<T> {
+    gapmap::threads::init_global(threads)?;
+    match threads {
+        Some(n) if n != rayon::current_num_threads() => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map_err(|e| gapmap::Error::Internal(format!("cannot start worker threads: {e}")))?
+            .install(f),
+        _ => f(),
+    }
+}
+
+/// `gapmap.analyze`: reads and analyses; the results stay in memory until written.
+#[pyfunction]
+#[pyo3(signature = (kwargs, progress=None, notice=None))]
+fn analyze(
+    py: Python<'_>,
+    kwargs: &Bound<'_, PyDict>,
+    progress: Option<Py<PyAny>>,
+    notice: Option<Py<PyAny>>,
+) -> PyResult<Analysis> {
+    let Command::Analyze(mut plan) = parse("analyze", Some(kwargs))? else {
+        return Err(Error::new_err("not an analysis"));
+    };
+    let results = run_blocking(py, progress, notice, move || {
+        with_threads(plan.threads, move || {
+            let bundled = plan.use_bundled_region()?;
+            let checked = plan.validate()?;
+            let meta = gapmap::analyze::RunMeta::start();
+            let inputs = gapmap::analyze::read_inputs(plan, checked, bundled, meta)?;
+            gapmap_io::write::staging::check_interrupt()?;
+            Ok(gapmap::analyze::compute(inputs))
+        })
+    })?;
+    Ok(Analysis {
+        results: Arc::new(Mutex::new(results)),
+        written: Mutex::new(None),
+    })
+}
+
+/// Any other subcommand, run as the command line runs it; returns its summary text.
+#[pyfunction]
+#[pyo3(signature = (command, kwargs, progress=None, notice=None))]
+fn run(
+    py: Python<'_>,
+    command: &str,
+    kwargs: &Bound<'_, PyDict>,
+    progress: Option<Py<PyAny>>,
+    notice: Option<Py<PyAny>>,
+) -> PyResult<String> {
+    let parsed = parse(command, Some(kwargs))?;
+    run_blocking(py, progress, notice, move || match parsed {
+        Command::Analyze(plan) => {
+            let threads = plan.threads;
+            with_threads(threads, move || {
+                gapmap::analyze::run(plan).map(|_| String::new())
+            })
+        }
+        Command::Check(plan) => {
+            let threads = plan.threads;
+            with_threads(threads, move || gapmap::analyze::run_check(plan))
+        }
+        Command::Synth(plan) => with_threads(None, move || gapmap::synth::run(plan)),
+        Command::Predict(plan) => with_threads(None, move || gapmap::predict::run(plan)),
+        Command::Grid(plan) => with_threads(None, move || gapmap::grid::run(plan)),
+        Command::Prioritise(plan) => with_threads(None, move || gapmap::prioritise::run(plan)),
+        Command::Report(plan) => with_threads(None, move || gapmap::report::run(plan)),
+        Command::Settlements(plan) => with_threads(None, move || gapmap::settlements::run(plan)),
+    })
+}
+
+/// The native module.
+#[pymodule]
+fn _gapmap(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("Error", py.get_type::<Error>())?;
+    m.add("InputError", py.get_type::<InputError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<Source>()?;
+    m.add_class::<Analysis>()?;
+    m.add_function(wrap_pyfunction!(keywords, m)?)?;
+    m.add_function(wrap_pyfunction!(register, m)?)?;
+    m.add_function(wrap_pyfunction!(analyze, m)?)?;
+    m.add_function(wrap_pyfunction!(run, m)?)?;
+    Ok(())
+}
