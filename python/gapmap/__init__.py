@@ -88,7 +88,7 @@ def _crs_for_geopandas(label: str, wkt: str) -> str:
 def keywords(command: str) -> list[tuple[str, Optional[str], str]]:
     """``[(keyword, default, help)]`` of a subcommand: its flags, as the CLI's ``--help`` lists
     them (the default as the CLI spells it; ``None``: none)."""
-    return [(k, d, h) for k, d, h, _, _ in _gapmap.keywords(command)]
+    return [(k, d, h) for k, d, h, *_ in _gapmap.keywords(command)]
 
 
 def _progress(progress: Any) -> Optional[Callable[..., None]]:
@@ -226,7 +226,7 @@ class Output:
         return self.summary
 
 
-def _inputs(command: str, kwargs: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+def _with_sources(command: str, kwargs: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
     """Paths stay paths; tables in memory are registered and replaced by their paths."""
     out: dict[str, Any] = {}
     sources: list[Any] = []
@@ -236,8 +236,9 @@ def _inputs(command: str, kwargs: dict[str, Any]) -> tuple[dict[str, Any], list[
             many = isinstance(v, (list, tuple))
             items = list(v) if many else [v]
             paths = []
+            xy = (kwargs.get("x_field") or "x", kwargs.get("y_field") or "y")
             for i, item in enumerate(items):
-                s = source(k if not many else f"{k}_{i}", item)
+                s = source(k if not many else f"{k}_{i}", item, xy)
                 if s is None:
                     paths.append(item)
                 else:
@@ -252,11 +253,15 @@ def _inputs(command: str, kwargs: dict[str, Any]) -> tuple[dict[str, Any], list[
 def analyze(*, progress: Any = None, **kwargs: Any) -> Result:
     """``gapmap analyze`` in memory: every flag as a keyword (see :func:`keywords`); with no
     inputs, the bundled region. Returns a :class:`Result`; :meth:`Result.write` writes the
-    files. ``progress``: ``None`` (tqdm when installed), ``False``, or a callable
+    files (``out=`` writes them at once, as the CLI does, with ``out_db=`` into PostGIS too). ``progress``: ``None`` (tqdm when installed), ``False``, or a callable
     ``(label, done, total)``."""
-    kw, sources = _inputs("analyze", kwargs)
+    kw, sources = _with_sources("analyze", kwargs)
     native = _gapmap.analyze(kw, _progress(progress), _notice)
-    return Result(native, sources)
+    result = Result(native, sources)
+    if kwargs.get("out") is not None:
+        # As the CLI: the files go to `out` (and to `out_db`, when given) at once.
+        result.write(kwargs["out"], overwrite=bool(kwargs.get("overwrite", False)), progress=progress)
+    return result
 
 
 def _analysis_dir(analysis: Any, holder: list[Any]) -> str:
@@ -278,7 +283,7 @@ def _default(command: str, keyword: str) -> Optional[str]:
 def _command(
     command: str, progress: Any, kwargs: dict[str, Any], default_out: Optional[Path], keep: Any = None
 ) -> Output:
-    kw, sources = _inputs(command, kwargs)
+    kw, sources = _with_sources(command, kwargs)
     summary = _gapmap.run(command, kw, _progress(progress), _notice)
     del sources
     out = kwargs.get("out")
@@ -291,7 +296,7 @@ def _command(
 def check(*, progress: Any = None, **kwargs: Any) -> str:
     """``gapmap check``: whether the inputs of an analysis fit together (the keywords of
     :func:`analyze`); returns the table, raises :class:`InputError` when they do not fit."""
-    kw, sources = _inputs("check", kwargs)
+    kw, sources = _with_sources("check", kwargs)
     return _gapmap.run("check", kw, _progress(progress), _notice)
 
 

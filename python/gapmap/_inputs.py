@@ -39,6 +39,13 @@ _GEOARROW_NATIVE = {
 _GEOMETRY_NAMES = ("geometry", "geom", "wkb_geometry", "the_geom")
 
 
+def _pyproj_crs(crs: Any) -> str:
+    """A pyproj CRS as gapmap reads it: its authority code when it is exactly that (so the
+    working CRS is recognised as the same, with no transformation), else its WKT."""
+    auth = crs.to_authority(min_confidence=100)
+    return f"{auth[0]}:{auth[1]}" if auth else crs.to_wkt()
+
+
 def _is_path(v: Any) -> bool:
     return isinstance(v, (str, bytes, os.PathLike))
 
@@ -91,9 +98,61 @@ def _plain(table: Any) -> Any:
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))
 
 
-def source(role: str, value: Any) -> Optional[Any]:
+def _points_as_xy(table: Any, column: str, xy: tuple[str, str]) -> Optional[Any]:
+    """A GeoArrow point column (interleaved or separated, 2D, no nulls) as the premise reader's
+    x/y columns, without copying through WKB; ``None`` when the column is anything else."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    field = table.schema.field(column)
+    name, _ = _geoarrow_field(field)
+    if name != "geoarrow.point":
+        return None
+    col = table.column(column)
+    if isinstance(field.type, pa.ExtensionType):
+        col = pa.chunked_array([c.storage for c in col.chunks], type=field.type.storage_type)
+    if col.null_count:
+        return None
+    t = col.type
+    if pa.types.is_fixed_size_list(t) and t.list_size == 2:
+        flat = pc.list_flatten(col).to_numpy(zero_copy_only=False).reshape(-1, 2)
+        x, y = np.ascontiguousarray(flat[:, 0]), np.ascontiguousarray(flat[:, 1])
+    elif pa.types.is_struct(t) and [t.field(i).name for i in range(t.num_fields)] == ["x", "y"]:
+        x = pc.struct_field(col, "x").to_numpy()
+        y = pc.struct_field(col, "y").to_numpy()
+    else:
+        return None
+    rest = table.drop([c for c in (column, *xy) if c in table.column_names])
+    return rest.append_column(xy[0], pa.array(x)).append_column(xy[1], pa.array(y))
+
+
+def _gdf_points_as_xy(gdf: Any, xy: tuple[str, str]) -> Optional[Any]:
+    """A GeoDataFrame of points (none missing or empty) as a table with x/y columns: two
+    vectorised GEOS calls, where encoding a million points as WKB takes 0.4 s and as GeoArrow
+    0.25 s. ``None`` when any geometry is not a point."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import shapely
+
+    geoms = np.asarray(gdf.geometry.values)
+    if not (shapely.get_type_id(geoms) == 0).all():
+        return None
+    coords = shapely.get_coordinates(geoms)
+    if len(coords) != len(geoms):  # empty points have no coordinates
+        return None
+    attrs = pd.DataFrame(gdf.drop(columns=[c for c in (gdf.geometry.name, *xy) if c in gdf.columns]))
+    table = pa.Table.from_pandas(attrs, preserve_index=False)
+    return table.append_column(xy[0], pa.array(coords[:, 0])).append_column(
+        xy[1], pa.array(np.ascontiguousarray(coords[:, 1]))
+    )
+
+
+def source(role: str, value: Any, xy: tuple[str, str] = ("x", "y")) -> Optional[Any]:
     """Registers ``value`` (a GeoDataFrame or an Arrow table) as the input ``role``; ``None`` for
-    a path, which the Rust readers open as the CLI does."""
+    a path, which the Rust readers open as the CLI does. ``xy``: the premise reader's coordinate
+    columns (``x_field``, ``y_field``), which point premises are handed over as."""
     if _is_path(value) or isinstance(value, (int, float)):
         return None
     import pyarrow as pa
@@ -106,8 +165,12 @@ def source(role: str, value: Any) -> Optional[Any]:
         geopandas = None
     if geopandas is not None and isinstance(value, geopandas.GeoDataFrame):
         if value.crs is not None:
-            crs = value.crs.to_wkt()
+            crs = _pyproj_crs(value.crs)
         geometry = value.geometry.name
+        if role == "premises":
+            points = _gdf_points_as_xy(value, xy)
+            if points is not None:
+                return _gapmap.register(role, _plain(points).__arrow_c_stream__(), None, crs)
         table = pa.table(value.to_arrow(geometry_encoding="WKB", index=False))
         return _gapmap.register(role, _plain(table).__arrow_c_stream__(), geometry, crs)
     if not hasattr(value, "__arrow_c_stream__"):
@@ -138,11 +201,15 @@ def source(role: str, value: Any) -> Optional[Any]:
                     native, geometry = primary, None
         except ValueError:
             pass
+    if geometry is None and native is not None and role == "premises":
+        points = _points_as_xy(table, native, xy)
+        if points is not None:
+            return _gapmap.register(role, _plain(points).__arrow_c_stream__(), None, crs)
     if geometry is None and native is not None:
         # GeoArrow's native encodings, as WKB through GeoPandas (vectorised in GEOS).
         gdf = geopandas.GeoDataFrame.from_arrow(table)
         if gdf.crs is not None:
-            crs = gdf.crs.to_wkt()
+            crs = _pyproj_crs(gdf.crs)
         geometry = gdf.geometry.name
         table = pa.table(gdf.to_arrow(geometry_encoding="WKB", index=False))
     if geometry is None:

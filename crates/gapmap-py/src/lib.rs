@@ -202,10 +202,10 @@ fn clap_message(e: &clap::Error) -> String {
     first
 }
 
-/// One keyword: `(name, default as the CLI spells it, help, repeated, flag)`.
-type Keyword = (String, Option<String>, String, bool, String);
+/// One keyword: `(name, default as the CLI spells it, help, repeated, flag, value name)`.
+type Keyword = (String, Option<String>, String, bool, String, String);
 
-/// `[(keyword, default, help, repeated, flag)]` of `command`: what the stubs and docs list.
+/// `[(keyword, default, help, repeated, flag, value name)]` of `command`: what the stubs and docs list.
 #[pyfunction]
 fn keywords(command: &str) -> PyResult<Vec<Keyword>> {
     let mut cli = Cli::command();
@@ -233,12 +233,18 @@ fn keywords(command: &str) -> PyResult<Vec<Keyword>> {
                 (Some(l), _) => format!("--{l}"),
                 (None, _) => a.get_id().as_str().to_uppercase(),
             };
+            let value_name = a
+                .get_value_names()
+                .and_then(|v| v.first())
+                .map(|v| v.to_string())
+                .unwrap_or_default();
             (
                 a.get_id().to_string(),
                 default,
                 a.get_help().map(|h| h.to_string()).unwrap_or_default(),
                 repeated,
                 flag,
+                value_name,
             )
         })
         .collect())
