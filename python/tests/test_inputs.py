@@ -116,3 +116,26 @@ def test_bad_wkb_names_the_row():
     t = pa.table({"id": [1, 2], "geometry": pa.array([b"\x01\x01\x00\x00\x00", b"junk"], pa.binary())})
     with pytest.raises(gapmap.InputError, match="row 0"):
         gapmap.analyze(premises=t, settlements=str(DATA / "settlements.gpkg"), assume_crs="EPSG:3006")
+
+
+def test_geoparquet_metadata_carries_the_geometry_column_and_crs(tmp_path, layers):
+    """A pyarrow table read from GeoParquet keeps the `geo` metadata: its primary column and
+    CRS are used."""
+    path = tmp_path / "settlements.parquet"
+    layers["settlements"].to_crs(4326).to_parquet(path)
+    table = pq.read_table(path)
+    assert b"geo" in table.schema.metadata
+    r = gapmap.analyze(premises=layers["premises"], settlements=table, outputs=["tables"], **_fields())
+    base = gapmap.analyze(premises=layers["premises"], settlements=layers["settlements"],
+                          outputs=["tables"], **_fields())
+    assert r.settlements["premises"].tolist() == base.settlements["premises"].tolist()
+
+
+def test_a_duckdb_relation(layers):
+    duckdb = pytest.importorskip("duckdb")
+    rel = duckdb.sql(f"SELECT * FROM read_parquet('{DATA / 'premises.parquet'}')")
+    r = gapmap.analyze(premises=rel, settlements=layers["settlements"], assume_crs="EPSG:3006",
+                       outputs=["tables"], **_fields())
+    base = gapmap.analyze(premises=layers["premises"], settlements=layers["settlements"],
+                          outputs=["tables"], **_fields())
+    assert r.settlements.equals(base.settlements)

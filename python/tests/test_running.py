@@ -92,12 +92,17 @@ def test_ctrl_c_interrupts_a_run_at_once():
     assert time.monotonic() - started < 0.6
 
 
-def test_an_interrupted_write_publishes_nothing(tmp_path):
+def test_an_interrupted_write_publishes_nothing(tmp_path, monkeypatch):
     r = gapmap.analyze(progress=False)
     out = tmp_path / "out"
-    _interrupt_after(0.05)
+    # The run pauses just before it would publish (a test hook), and Ctrl-C comes during the
+    # write: the interrupt must stop the publication. (A Ctrl-C that comes after the files are
+    # published leaves the complete new set: all or nothing either way.)
+    monkeypatch.setenv("GAPMAP_TEST_COMMIT_PAUSE_MS", "800")
+    _interrupt_after(0.1)
     with pytest.raises(KeyboardInterrupt):
         r.write(out)
+    monkeypatch.delenv("GAPMAP_TEST_COMMIT_PAUSE_MS")
     # The next run waits for the interrupted one to end.
     gapmap.analyze(outputs=["tables"], progress=False)
     assert not (out / "run.json").exists()

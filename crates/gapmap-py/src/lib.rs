@@ -9,7 +9,7 @@
 //!   per-row Python work: inputs are registered as in-memory sources ([`register`]), results
 //!   are handed out from the analysis' own tables ([`Analysis`]).
 //! - **Runs happen off the calling thread** ([`run_blocking`]): the GIL is released, progress
-//!   and notices are handed to Python every 100 ms on the calling thread, and Ctrl-C returns at
+//!   and notices are handed to Python every 50 ms on the calling thread, and Ctrl-C returns at
 //!   once, asking the run to stop before it publishes anything.
 //! - **Errors** are `gapmap.InputError` (the CLI's exit 2) and `gapmap.Error` (exit 1), with
 //!   the CLI's message; a panic is caught and becomes `gapmap.Error`.
@@ -402,7 +402,7 @@ fn run_blocking<T: Send + 'static>(
     let spawned = std::thread::Builder::new()
         .name("gapmap".into())
         .spawn(move || {
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+            let r = guarded(f);
             // Released before the result is sent: a caller that has it may start the next run.
             release();
             let _ = tx.send(r);
@@ -415,7 +415,7 @@ fn run_blocking<T: Send + 'static>(
     let mut rx = rx;
     let outcome = loop {
         let (back, got) = py.detach(move || {
-            let got = rx.recv_timeout(Duration::from_millis(100));
+            let got = rx.recv_timeout(Duration::from_millis(50));
             (rx, got)
         });
         rx = back;
@@ -439,20 +439,21 @@ fn run_blocking<T: Send + 'static>(
     };
     // The run's thread has ended (it sent its outcome): nothing reports any more.
     gapmap::progress::set_reporter(None);
-    match outcome {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(to_py(e)),
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            Err(Error::new_err(format!(
-                "internal error (please report it): {what}"
-            )))
-        }
-    }
+    outcome.map_err(to_py)
+}
+
+/// Runs `f`, turning a panic into `gapmap::Error::Internal`: no panic crosses into Python.
+fn guarded<T>(f: impl FnOnce() -> gapmap::Result<T>) -> gapmap::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(gapmap::Error::Internal(format!(
+            "internal error (please report it): {what}"
+        )))
+    })
 }
 
 /// An input table handed over from Python, registered as a source the readers open by path;
@@ -520,18 +521,20 @@ fn register(
     let what = format!("{role} (table in memory)");
     let role = role.to_string();
     py.detach(move || {
-        // SAFETY: the stream came from a producer's `__arrow_c_stream__`.
-        let frame = unsafe { import_stream(stream, &what) }.map_err(gapmap::Error::from)?;
-        let table = MemoryTable {
-            frame,
-            geometry,
-            crs,
-        };
-        let registered = match role.as_str() {
-            "premises" => register_table(&role, table),
-            _ => register_layer(&role, &table, &what)?,
-        };
-        Ok::<_, gapmap::Error>(Source { registered })
+        guarded(move || {
+            // SAFETY: the stream came from a producer's `__arrow_c_stream__`.
+            let frame = unsafe { import_stream(stream, &what) }.map_err(gapmap::Error::from)?;
+            let table = MemoryTable {
+                frame,
+                geometry,
+                crs,
+            };
+            let registered = match role.as_str() {
+                "premises" => register_table(&role, table),
+                _ => register_layer(&role, &table, &what)?,
+            };
+            Ok::<_, gapmap::Error>(Source { registered })
+        })
     })
     .map_err(to_py)
 }
@@ -562,13 +565,15 @@ impl Analysis {
         let name = name.to_string();
         let stream = py
             .detach(move || {
-                let r = results
-                    .lock()
-                    .map_err(|_| gapmap::Error::Internal("the results are poisoned".into()))?;
-                match make(&r)? {
-                    Some(df) => Ok(Some(export_frame(&df, &name)?)),
-                    None => Ok(None),
-                }
+                guarded(move || {
+                    let r = results
+                        .lock()
+                        .map_err(|_| gapmap::Error::Internal("the results are poisoned".into()))?;
+                    match make(&r)? {
+                        Some(df) => Ok(Some(export_frame(&df, &name)?)),
+                        None => Ok(None),
+                    }
+                })
             })
             .map_err(to_py)?;
         stream
@@ -648,19 +653,24 @@ impl Analysis {
     }
 }
 
-/// Sizes the worker pool: `threads` as `--threads` (the pool is per process and sized by the
-/// first run; a later run asking for another size gets its own pool for its kernels).
+/// Runs `f` with `threads` worker threads (`None`: all cores). The process's global pool
+/// always has every core (it cannot be resized once built, and a notebook makes many calls);
+/// `threads=n` runs `f`, and so every kernel, on a pool of `n` threads. The readers' threads
+/// (one per input layer) still use the global pool for their own parallel steps.
 fn with_threads<T: Send>(
     threads: Option<usize>,
     f: impl FnOnce() -> gapmap::Result<T> + Send,
 ) -> gapmap::Result<T> {
-    gapmap::threads::init_global(threads)?;
+    gapmap::threads::init_global(None)?;
     match threads {
-        Some(n) if n != rayon::current_num_threads() => rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .map_err(|e| gapmap::Error::Internal(format!("cannot start worker threads: {e}")))?
-            .install(f),
+        Some(n) if n != rayon::current_num_threads() => {
+            gapmap::error::check_threads(Some(n))?;
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map_err(|e| gapmap::Error::Internal(format!("cannot start worker threads: {e}")))?
+                .install(f)
+        }
         _ => f(),
     }
 }

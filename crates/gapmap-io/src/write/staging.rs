@@ -193,6 +193,11 @@ impl Staging {
     /// replaces (files or folders). Journalled, see the module docs. Returns the final paths
     /// of the files moved.
     pub fn commit_replacing(mut self, stale: &[String]) -> Result<Vec<PathBuf>> {
+        // Fault injection for the tests: a pause before the check below, so that an interrupt
+        // lands at a known point.
+        if let Some(pause) = env_pause("GAPMAP_TEST_COMMIT_PAUSE_MS") {
+            std::thread::sleep(pause);
+        }
         // An interrupted run publishes nothing: the staging directory goes with `self`.
         check_interrupt()?;
         let Some(staging) = self.staging.take() else {
