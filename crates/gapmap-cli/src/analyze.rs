@@ -45,18 +45,7 @@ fn plan(args: Args) -> Result<AnalysisPlan> {
 /// Runs the analysis and prints the summary.
 pub fn run(args: Args) -> Result<()> {
     let analysis = gapmap::analyze::run(plan(args)?)?;
-    let r = &analysis.results;
-    let mut text = crate::terminal::summary(
-        &r.layers.settlements,
-        &r.computed.tallies,
-        &r.totals(),
-        analysis.written.len(),
-        &r.plan.out,
-        r.meta.t0.elapsed().as_secs_f64(),
-    );
-    if let Some(o) = &r.resilience {
-        text += &crate::terminal::resilience(o, &r.layers.settlements);
-    }
+    let text = analysis.summary();
     // The process exits next (`analyze` runs once per process; `batch` starts one per
     // scenario): leave the large buffers to the OS rather than free them one by one, which
     // takes about 0.1 s at a million premises.

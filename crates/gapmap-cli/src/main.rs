@@ -21,7 +21,6 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod analyze;
 mod batch;
 mod progress;
-mod terminal;
 
 /// Broadband and mobile coverage gaps per premise and per settlement.
 #[derive(Debug, Parser)]

@@ -51,9 +51,10 @@ create_exception!(
     "Bad input or usage: a file, layer, field, feature or keyword that gapmap cannot use (the command line's exit code 2). The message is the command line's."
 );
 
-/// Every subcommand, parsed as the command line parses it.
+/// Broadband and mobile coverage gaps per premise and per settlement (the `gapmap` command line,
+/// from the Python package: `python -m gapmap`).
 #[derive(Debug, Parser)]
-#[command(name = "gapmap", no_binary_name = true)]
+#[command(name = "gapmap", version, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -65,13 +66,22 @@ struct Cli {
 )]
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Fibre and mobile coverage per premise and per settlement: tables, gap map, run record.
     Analyze(gapmap::AnalysisPlan),
+    /// Whether the inputs of an analysis fit together: each layer's CRS, features and extent
+    /// (also in lon/lat), and the share of the premises it reaches (the flags of analyze).
     Check(gapmap::AnalysisPlan),
+    /// Seeded synthetic premises, fibre and mobile layers on real settlements and population.
     Synth(gapmap::synth::SynthPlan),
+    /// Predicted mobile coverage from cell sites: coverage polygons, best server per premise.
     Predict(gapmap::predict::PredictPlan),
+    /// An analysis aggregated to SCB grid squares, H3 cells and regions (kommun, län).
     Grid(gapmap::grid::GridPlan),
+    /// Candidate fibre projects costed in SEK, and the ones a budget should fund.
     Prioritise(gapmap::prioritise::PrioritisePlan),
+    /// An analysis as one self-contained report.html (maps, tables) and map.png.
     Report(gapmap::report::ReportPlan),
+    /// Settlement polygons derived from premises the way SCB delimits tätorter.
     Settlements(gapmap::settlements::SettlementsPlan),
 }
 
@@ -132,7 +142,7 @@ fn parse(command: &str, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Command>
     let Some(sub) = cli.find_subcommand(command) else {
         return Err(input_error(format!("no such command: {command}")));
     };
-    let mut argv: Vec<String> = vec![command.to_string()];
+    let mut argv: Vec<String> = vec!["gapmap".into(), command.to_string()];
     let mut positional: Vec<(usize, Vec<String>)> = Vec::new();
     if let Some(kwargs) = kwargs {
         for (k, v) in kwargs.iter() {
@@ -714,11 +724,21 @@ fn run(
     notice: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     let parsed = parse(command, Some(kwargs))?;
+    run_command(py, parsed, progress, notice)
+}
+
+/// Runs a parsed subcommand; returns its summary (for `analyze`, the CLI's end-of-run summary).
+fn run_command(
+    py: Python<'_>,
+    parsed: Command,
+    progress: Option<Py<PyAny>>,
+    notice: Option<Py<PyAny>>,
+) -> PyResult<String> {
     run_blocking(py, progress, notice, move || match parsed {
         Command::Analyze(plan) => {
             let threads = plan.threads;
             with_threads(threads, move || {
-                gapmap::analyze::run(plan).map(|_| String::new())
+                gapmap::analyze::run(plan).map(|a| a.summary())
             })
         }
         Command::Check(plan) => {
@@ -734,6 +754,32 @@ fn run(
     })
 }
 
+/// `python -m gapmap ARGS...`: the command line. Returns `(exit code, stdout, stderr)` for
+/// what clap answers itself (help, version: 0; a usage error: 2, its message on stderr), else
+/// runs the subcommand and returns `(0, its summary, "")`; a failure raises `InputError` or
+/// `Error`, which the caller prints as the CLI does (`error: ...`, exit 2 or 1).
+#[pyfunction]
+#[pyo3(signature = (argv, progress=None, notice=None))]
+fn main(
+    py: Python<'_>,
+    argv: Vec<String>,
+    progress: Option<Py<PyAny>>,
+    notice: Option<Py<PyAny>>,
+) -> PyResult<(i32, String, String)> {
+    let cli = match Cli::try_parse_from(std::iter::once("gapmap".to_string()).chain(argv)) {
+        Ok(c) => c,
+        Err(e) => {
+            let text = e.render().to_string();
+            return Ok(match e.use_stderr() {
+                true => (2, String::new(), text),
+                false => (0, text, String::new()),
+            });
+        }
+    };
+    let text = run_command(py, cli.command, progress, notice)?;
+    Ok((0, text, String::new()))
+}
+
 /// The native module.
 #[pymodule]
 fn _gapmap(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -747,5 +793,6 @@ fn _gapmap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(register, m)?)?;
     m.add_function(wrap_pyfunction!(analyze, m)?)?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(main, m)?)?;
     Ok(())
 }

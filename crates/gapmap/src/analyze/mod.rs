@@ -15,6 +15,7 @@ pub mod plan;
 mod read;
 mod record;
 mod replace;
+pub mod summary;
 mod write;
 
 use std::path::Path;
@@ -60,6 +61,26 @@ pub struct Analysis {
     pub results: Results,
     /// The files written, at their final paths.
     pub written: Vec<std::path::PathBuf>,
+}
+
+impl Analysis {
+    /// The end-of-run summary `gapmap analyze` prints: totals, the settlements with the most
+    /// unserved premises, where the files went, and resilience (with `--backbone`).
+    pub fn summary(&self) -> String {
+        let r = &self.results;
+        let mut text = summary::summary(
+            &r.layers.settlements,
+            &r.computed.tallies,
+            &r.totals(),
+            self.written.len(),
+            &r.plan.out,
+            r.meta.t0.elapsed().as_secs_f64(),
+        );
+        if let Some(o) = &r.resilience {
+            text += &summary::resilience(o, &r.layers.settlements);
+        }
+        text
+    }
 }
 
 /// `gapmap analyze`: checks the plan (with no inputs, the bundled region), reads, analyses and

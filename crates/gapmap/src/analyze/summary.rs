@@ -1,11 +1,12 @@
-//! The end-of-run summary on stdout: totals and the ten settlements with the most unserved
-//! premises.
+//! The end-of-run summary of an analysis (what `gapmap analyze` prints on stdout, from the
+//! CLI and from `python -m gapmap`): totals and the ten settlements with the most unserved
+//! premises, and the resilience summary.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use gapmap::resilience::Outcome;
+use crate::resilience::Outcome;
 use gapmap_core::resilience::RedundancyClass;
 use gapmap_core::summary::Tally;
 use gapmap_io::read::Settlements;
