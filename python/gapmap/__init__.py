@@ -57,7 +57,7 @@ class Notice(UserWarning):
 
 
 def _notice(text: str) -> None:
-    warnings.warn(text, Notice, stacklevel=4)
+    warnings.warn(text, Notice, stacklevel=3)
 
 
 class _Stream:
@@ -109,9 +109,8 @@ class Result:
     Attributes are computed on first use and kept.
     """
 
-    def __init__(self, native: Any, sources: list[Any]) -> None:
+    def __init__(self, native: Any) -> None:
         self._native = native
-        self._sources = sources  # in-memory inputs live as long as the result
         self._cache: dict[str, Any] = {}
         self.out: Optional[Path] = None
 
@@ -257,7 +256,9 @@ def analyze(*, progress: Any = None, **kwargs: Any) -> Result:
     ``(label, done, total)``."""
     kw, sources = _with_sources("analyze", kwargs)
     native = _gapmap.analyze(kw, _progress(progress), _notice)
-    result = Result(native, sources)
+    # The results hold what they need of the inputs: the in-memory sources can go.
+    del sources
+    result = Result(native)
     if kwargs.get("out") is not None:
         # As the CLI: the files go to `out` (and to `out_db`, when given) at once.
         result.write(kwargs["out"], overwrite=bool(kwargs.get("overwrite", False)), progress=progress)

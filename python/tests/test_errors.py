@@ -56,3 +56,8 @@ def test_an_unknown_keyword_is_a_type_error():
 def test_a_value_of_the_wrong_type_is_a_type_error():
     with pytest.raises(TypeError, match="keyword value"):
         gapmap.analyze(drop_distance_m={"a": 1})
+
+
+def test_a_switch_takes_a_bool():
+    with pytest.raises(TypeError, match="switch"):
+        gapmap.analyze(gpkg="yes")

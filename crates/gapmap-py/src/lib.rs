@@ -167,6 +167,12 @@ fn parse(command: &str, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Command>
             };
             match arg.get_action() {
                 ArgAction::SetTrue => {
+                    if !v.is_none() && v.extract::<bool>().is_err() {
+                        return Err(PyTypeError::new_err(format!(
+                            "{command}(): keyword '{key}' is a switch: True or False, not {}",
+                            v.get_type().name()?
+                        )));
+                    }
                     if !values.is_empty() {
                         argv.push(format!("--{long}"));
                     }
@@ -200,16 +206,15 @@ fn parse(command: &str, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Command>
         .map_err(|e| input_error(clap_message(&e)))
 }
 
-/// clap's message without its usage lines and `--help` hint, and with keyword names.
+/// clap's message without its usage lines and `--help` hint: the first line of the CLI's
+/// `error: ...`, which names the flag (`--drop-distance-m`) as the CLI does.
 fn clap_message(e: &clap::Error) -> String {
     let text = e.render().to_string();
-    let first = text
-        .lines()
+    text.lines()
         .next()
         .unwrap_or_default()
         .trim_start_matches("error: ")
-        .to_string();
-    first
+        .to_string()
 }
 
 /// One keyword: `(name, default as the CLI spells it, help, repeated, flag, value name)`.
@@ -239,9 +244,9 @@ fn keywords(command: &str) -> PyResult<Vec<Keyword>> {
                 (_, true) => None,
                 (_, false) => Some(defaults.join(",")),
             };
-            let flag = match (a.get_long(), a.get_index()) {
-                (Some(l), _) => format!("--{l}"),
-                (None, _) => a.get_id().as_str().to_uppercase(),
+            let flag = match a.get_long() {
+                Some(l) => format!("--{l}"),
+                None => a.get_id().as_str().to_uppercase(),
             };
             let value_name = a
                 .get_value_names()
