@@ -11,6 +11,7 @@ use gapmap_core::gaps::GapKind;
 use gapmap_core::goals::{Base, Goal, Measure, Status};
 use gapmap_core::summary::Tally;
 use gapmap_io::read::analysis::read_csv_text;
+use gapmap_io::write::map_png::Decor;
 use gapmap_io::write::report::{
     read_geojson_features, read_geojson_shapes, report_html, write_atomic, write_map_png, Frame,
     Map, MapFeature, Report, Table,
@@ -614,7 +615,27 @@ pub fn run(args: ReportPlan) -> Result<String> {
     let html = report_html(&report, f64::from(args.map_width_px));
     write_atomic(&out.join("report.html"), html.as_bytes())?;
     let frame = Frame::fit(&gap_map, f64::from(args.png_width_px));
-    write_map_png(&gap_map, &frame, &out.join("map.png"))?;
+    // map.png stands on its own (a slide): title, what it shows and when, and whose data.
+    let decor = Decor {
+        title: report.title.clone(),
+        subtitle: format!(
+            "{}: analysis of {}",
+            gap_map.title,
+            run.started_utc.get(..10).unwrap_or(&run.started_utc)
+        ),
+        attribution: if run.parameters.bundled_region {
+            format!(
+                "gapmap {}. Tätorter, kommuner, län and population grid: SCB (CC0); premises, fibre and mobile coverage: synthetic.",
+                env!("CARGO_PKG_VERSION")
+            )
+        } else {
+            format!(
+                "gapmap {}. Data: the inputs listed in run.json.",
+                env!("CARGO_PKG_VERSION")
+            )
+        },
+    };
+    write_map_png(&gap_map, &frame, &decor, &out.join("map.png"))?;
     let _ = writeln!(
         summary,
         "wrote {} ({} KiB) and {} in {:.1} s",

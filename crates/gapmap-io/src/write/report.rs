@@ -11,6 +11,8 @@ use std::path::Path;
 use serde_json::Value;
 use tiny_skia::{FillRule, Paint, PathBuilder, Pixmap, Stroke, Transform};
 
+use super::map_png::{decorate, Decor, Layout, ScaleBar};
+
 use crate::error::{IoError, Result};
 
 /// One polygon (or line) feature to draw: rings in lon/lat.
@@ -210,6 +212,15 @@ impl Frame {
         }
     }
 
+    /// Metres per pixel at the frame's centre latitude (the length of a degree of latitude
+    /// there, on the WGS 84 ellipsoid, over the pixels per degree).
+    pub fn metres_per_px(&self) -> f64 {
+        let lat = (self.lat1 - self.height / 2.0 / self.scale).to_radians();
+        let metres_per_degree =
+            111_132.954 - 559.822 * (2.0 * lat).cos() + 1.175 * (4.0 * lat).cos();
+        metres_per_degree / self.scale
+    }
+
     /// The pixel of a longitude and latitude.
     #[inline]
     pub fn px(&self, lon: f64, lat: f64) -> (f64, f64) {
@@ -327,11 +338,21 @@ fn colour(hex: &str, opacity: f64) -> tiny_skia::Color {
     )
 }
 
-/// Draws the map into a PNG of `frame`'s size, written to `path` (temporary file, renamed).
-pub fn write_map_png(map: &Map, frame: &Frame, path: &Path) -> Result<()> {
-    let (w, h) = (frame.width.ceil() as u32, frame.height.ceil() as u32);
+/// Draws the map into a PNG of `frame`'s width, with a title band above (`decor`), the map's
+/// legend, a scale bar, a north arrow and an attribution band below; written to `path`
+/// (temporary file, renamed). Returns where the scale bar went.
+pub fn write_map_png(
+    map: &Map,
+    frame: &Frame,
+    decor: &Decor,
+    path: &Path,
+) -> Result<Option<ScaleBar>> {
+    let layout = Layout::for_width(frame.width.ceil() as u32);
+    let (w, map_h) = (frame.width.ceil() as u32, frame.height.ceil() as u32);
+    let h = map_h + layout.header_px + layout.footer_px;
     let mut pm = Pixmap::new(w.max(1), h.max(1)).ok_or_else(|| rerr(path, "empty image"))?;
     pm.fill(colour("#f4f6f8", 1.0));
+    let shift = Transform::from_translate(0.0, layout.header_px as f32);
     for layer in &map.layers {
         for f in layer {
             let mut pb = PathBuilder::new();
@@ -367,7 +388,7 @@ pub fn write_map_png(map: &Map, frame: &Frame, path: &Path) -> Result<()> {
             };
             if f.area {
                 paint.set_color(colour(&f.fill, f.fill_opacity));
-                pm.fill_path(&p, &paint, FillRule::EvenOdd, Transform::identity(), None);
+                pm.fill_path(&p, &paint, FillRule::EvenOdd, shift, None);
             }
             if f.stroke_width_px > 0.0 && f.stroke != "none" {
                 paint.set_color(colour(&f.stroke, 1.0));
@@ -375,12 +396,26 @@ pub fn write_map_png(map: &Map, frame: &Frame, path: &Path) -> Result<()> {
                     width: f.stroke_width_px as f32,
                     ..Stroke::default()
                 };
-                pm.stroke_path(&p, &paint, &stroke, Transform::identity(), None);
+                pm.stroke_path(&p, &paint, &stroke, shift, None);
             }
         }
     }
+    let legend: Vec<(tiny_skia::Color, String)> = map
+        .legend
+        .iter()
+        .map(|(c, l)| (colour(c, 1.0), l.clone()))
+        .collect();
+    let bar = decorate(
+        &mut pm,
+        layout,
+        map_h as f32,
+        decor,
+        &legend,
+        frame.metres_per_px(),
+    );
     let data = pm.encode_png().map_err(|e| rerr(path, e))?;
-    write_atomic(path, &data)
+    write_atomic(path, &data)?;
+    Ok(bar)
 }
 
 /// Writes `data` to a temporary file beside `path`, then renames it into place.
@@ -576,8 +611,18 @@ mod tests {
         assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("<link"));
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("m.png");
-        write_map_png(&map, &f, &p).unwrap();
+        let decor = Decor {
+            title: "Gaps in Dalarna".into(),
+            subtitle: "2026-12-07".into(),
+            attribution: "SCB (CC0)".into(),
+        };
+        let bar = write_map_png(&map, &f, &decor, &p).unwrap().unwrap();
         let img = Pixmap::load_png(&p).unwrap();
+        let layout = Layout::for_width(400);
+        assert_eq!(
+            img.height(),
+            f.height.ceil() as u32 + layout.header_px + layout.footer_px
+        );
         let red = img
             .pixels()
             .iter()
@@ -585,5 +630,26 @@ mod tests {
             .count();
         // The 0.5° square covers a good part of the image.
         assert!(red > 1000, "{red}");
+        // The title band has text in it (dark pixels on white).
+        // Text pixels on the bands' white.
+        let dark_in = |y0: u32, y1: u32| {
+            (y0..y1)
+                .flat_map(|y| (0..img.width()).map(move |x| (x, y)))
+                .filter(|&(x, y)| img.pixel(x, y).is_some_and(|c| c.red() < 180))
+                .count()
+        };
+        assert!(dark_in(0, layout.header_px) > 100);
+        assert!(dark_in(img.height() - layout.footer_px, img.height()) > 20);
+        // The scale bar says what it measures: its pixels over the frame's metres per pixel.
+        assert!((f64::from(bar.len_px) * f.metres_per_px() - bar.len_m).abs() < 1.0);
+        assert!(
+            bar.len_px > 400.0 / 10.0 && bar.len_px <= 400.0 / 5.0 + 1.0,
+            "{bar:?}"
+        );
+        // 0.1° of latitude is about 11.1 km at 60° N.
+        let (_, y_a) = f.px(15.0, 60.0);
+        let (_, y_b) = f.px(15.0, 60.1);
+        let m = (y_a - y_b) * f.metres_per_px();
+        assert!((m - 11_140.0).abs() < 60.0, "{m}");
     }
 }
