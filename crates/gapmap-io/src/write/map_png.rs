@@ -91,7 +91,7 @@ pub fn draw_text(pm: &mut Pixmap, text: &str, x: f32, y: f32, px: f32, colour: C
                 return;
             }
             let k = (px_y * w + px_x) as usize;
-            let a = (cov.clamp(0.0, 1.0) * colour.alpha()) as f32;
+            let a = cov.clamp(0.0, 1.0) * colour.alpha();
             if let Some(p) = pixels.get_mut(k) {
                 let bg = p.demultiply();
                 let mix =
@@ -273,7 +273,7 @@ pub fn decorate(
 
     // The scale bar at the lower right of the map: about a fifth of the width.
     let len_m = nice_length_m(metres_per_px * f64::from(width) / 5.0);
-    if len_m <= 0.0 || !(metres_per_px > 0.0) {
+    if len_m <= 0.0 || metres_per_px.is_nan() || metres_per_px <= 0.0 {
         return None;
     }
     let len_px = (len_m / metres_per_px) as f32;
