@@ -30,6 +30,18 @@ fn count_colour(png: &Path, colours: &[(u8, u8, u8)], tol: i32) -> usize {
         .count()
 }
 
+/// The HTML from the heading that contains `title` to the end of its table.
+fn section<'a>(html: &'a str, title: &str) -> &'a str {
+    let start = html
+        .find(title)
+        .unwrap_or_else(|| panic!("no section '{title}'"));
+    let rest = &html[start..];
+    let end = rest
+        .find("</table>")
+        .map_or(rest.len(), |e| e + "</table>".len());
+    &rest[..end]
+}
+
 fn chromium() -> PathBuf {
     for name in ["chromium", "chromium-browser", "google-chrome"] {
         if let Ok(o) = Command::new("which").arg(name).output() {
@@ -77,7 +89,49 @@ fn report_renders_in_a_headless_browser_with_a_map() {
     ] {
         assert!(html.contains(want), "report.html lacks '{want}'");
     }
-    assert_eq!(html.matches("<svg").count(), 2);
+    // With the bundled backbone, the corridors have a map of their own.
+    assert_eq!(html.matches("<svg").count(), 3);
+    for want in [
+        "Fibre resilience: settlements by class",
+        "Top 20: critical corridors",
+        "The top 20 critical fibre corridors",
+        "Top 20: settlements that depend on one operator for 4G",
+        "Methods: inputs",
+        "Methods: parameters",
+        "Methods: definitions",
+        "@media print",
+    ] {
+        assert!(html.contains(want), "report.html lacks '{want}'");
+    }
+    // The methods list every input with its SHA-256, as run.json records it.
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("run.json")).unwrap()).unwrap();
+    for input in run["inputs"].as_array().unwrap() {
+        let sha = input["sha256"].as_str().unwrap();
+        assert!(
+            html.contains(sha),
+            "report.html lacks the SHA-256 of {}",
+            input["path"]
+        );
+    }
+    // Projects are named by settlement and kommun, not by SCB code: the first chosen project
+    // of the bundled region is in Österå, Uggelviken och Hökviken (2080TB175), in Falun.
+    let projects = section(&html, "Projects chosen for a budget");
+    assert!(
+        projects.contains("Österå, Uggelviken och Hökviken"),
+        "{projects}"
+    );
+    assert!(projects.contains("<td>Falun</td>"), "{projects}");
+    assert!(!projects.contains("2080TB175"));
+    // The top list has no rows of zeros: every settlement in it lacks fibre somewhere.
+    let top = section(
+        &html,
+        "Top 20: settlements with the most households without fibre",
+    );
+    assert!(
+        !top.contains("<td class=\"n\">0</td><td class=\"n\">0</td>"),
+        "{top}"
+    );
 
     // A real browser renders it; the gap colours are on screen.
     let shot = dir.path().join("shot.png");

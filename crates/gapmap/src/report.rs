@@ -188,6 +188,38 @@ pub fn run(args: ReportPlan) -> Result<String> {
         .exists()
         .then(|| Rows::read(&prio_dir.join("projects.csv")))
         .transpose()?;
+    // Settlement ids to (name, kommun name): projects list settlements by id; an SCB tätort
+    // id begins with its kommun's code, named by grid/region_kommun.csv when grid has run.
+    let kommun_names: HashMap<String, String> = kommun
+        .as_ref()
+        .map(|k| {
+            k.rows
+                .iter()
+                .map(|r| {
+                    (
+                        k.s(r, "region_id").to_string(),
+                        k.s(r, "region_name").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let settlement_names: HashMap<String, (String, String)> = settlements
+        .rows
+        .iter()
+        .map(|r| {
+            let id = settlements.s(r, "settlement_id").to_string();
+            let code: String = id.chars().take(4).collect();
+            let kommun = match code.len() == 4 && code.chars().all(|c| c.is_ascii_digit()) {
+                true => kommun_names.get(&code).cloned().unwrap_or(code),
+                false => String::new(),
+            };
+            (
+                id,
+                (settlements.s(r, "settlement_name").to_string(), kommun),
+            )
+        })
+        .collect();
     let priorities: Option<Value> = std::fs::read_to_string(prio_dir.join("priorities.json"))
         .ok()
         .and_then(|s| serde_json::from_str(&s).ok());
@@ -279,7 +311,7 @@ pub fn run(args: ReportPlan) -> Result<String> {
             run.parameters.gap_cluster_m,
             if regions.is_empty() { "" } else { " and kommun boundaries" }
         ),
-        layers: vec![regions.clone(), settlement_outlines, gaps, chosen],
+        layers: vec![regions.clone(), settlement_outlines.clone(), gaps, chosen],
         legend: gap_legend,
     };
     let share_map = Map {
@@ -477,7 +509,12 @@ pub fn run(args: ReportPlan) -> Result<String> {
     .map(String::from)
     .to_vec();
     let numeric = vec![false, true, true, true, true, true, false];
-    let mut by_missing = named.clone();
+    // Only settlements that have households without fibre: no rows of zeros to fill the list.
+    let mut by_missing: Vec<&Vec<Option<String>>> = named
+        .iter()
+        .copied()
+        .filter(|r| settlements.f(r, "premises") > 0.0 && without(r) > 0.0)
+        .collect();
     by_missing.sort_by(|a, b| without(b).total_cmp(&without(a)));
     tables.push(Table {
         title: format!(
@@ -551,6 +588,7 @@ pub fn run(args: ReportPlan) -> Result<String> {
                 "rank".to_string(),
                 "project".into(),
                 "settlements".into(),
+                "kommun".into(),
                 "premises".into(),
                 "households".into(),
                 format!("cost (M{code})"),
@@ -564,7 +602,8 @@ pub fn run(args: ReportPlan) -> Result<String> {
                     vec![
                         p.s(r, "rank").to_string(),
                         p.s(r, "project").to_string(),
-                        p.s(r, "settlements").to_string(),
+                        place_names(p.s(r, "settlements"), &settlement_names).0,
+                        place_names(p.s(r, "settlements"), &settlement_names).1,
                         int(p.f(r, "premises")),
                         int(p.f(r, "households")),
                         format!("{:.2}", p.f(r, &format!("cost_{cur}")) / 1e6),
@@ -572,9 +611,12 @@ pub fn run(args: ReportPlan) -> Result<String> {
                     ]
                 })
                 .collect(),
-            numeric: vec![true, false, false, true, true, true, true],
+            numeric: vec![true, false, false, false, true, true, true, true],
         });
     }
+    resilience_tables(dir, &settlements, args.top, &mut tables)?;
+    mobile_tables(dir, &settlements, args.top, &mut tables)?;
+    methods_tables(&run, &mut tables);
     let area = if run.parameters.bundled_region {
         "Dalarnas län (the bundled region)".to_string()
     } else {
@@ -600,7 +642,13 @@ pub fn run(args: ReportPlan) -> Result<String> {
             run.working_crs
         ),
         headline,
-        maps: vec![gap_map.clone(), share_map],
+        maps: {
+            let mut maps = vec![gap_map.clone(), share_map];
+            if let Some(m) = corridor_map(dir, &settlement_outlines, &run, args.top)? {
+                maps.push(m);
+            }
+            maps
+        },
         tables,
         footer: format!(
             "Made by gapmap {} from {} (run.json lists the inputs and parameters). Settlement and boundary data: SCB (CC0).",
@@ -645,6 +693,304 @@ pub fn run(args: ReportPlan) -> Result<String> {
         t0.elapsed().as_secs_f64()
     );
     Ok(summary)
+}
+
+/// The top corridors (with `--backbone`) over the settlement outlines, drawn as
+/// critical_links.geojson draws them: darker and wider with more premises cut.
+fn corridor_map(
+    dir: &Path,
+    outlines: &[MapFeature],
+    run: &crate::run_info::RunInfo,
+    top: usize,
+) -> Result<Option<Map>> {
+    let path = dir.join("critical_links.geojson");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let lines: Vec<MapFeature> = read_geojson_features(&path, &|p| {
+        let shown = p["rank"].as_u64().is_some_and(|r| r as usize <= top);
+        (
+            "none".into(),
+            0.0,
+            match shown {
+                true => p["stroke"].as_str().unwrap_or("#67000d").to_string(),
+                false => "none".into(),
+            },
+            p["stroke-width"].as_f64().unwrap_or(2.0).min(6.0),
+            Some(format!(
+                "corridor rank {}: {} premises cut",
+                p["rank"], p["premises_cut"]
+            )),
+        )
+    })?
+    .into_iter()
+    .filter(|f| f.stroke != "none")
+    .collect();
+    let mut legend: Vec<(String, String)> = style::CRITICAL_CLASSES
+        .iter()
+        .rev()
+        .map(|c| (c.2.to_string(), c.4.to_string()))
+        .collect();
+    legend.push(("#dfe4ea".into(), settlement_label(run).into()));
+    Ok(Some(Map {
+        title: format!("The top {top} critical fibre corridors"),
+        caption: "Corridors whose single failure cuts the most premises off the backbone (critical_links.geojson; the tables below list them).".into(),
+        layers: vec![outlines.to_vec(), lines],
+        legend,
+    }))
+}
+
+/// A project's settlements (ids separated by `;`) as (names, kommuner), each listed once;
+/// "rural" for a project outside every settlement.
+fn place_names(ids: &str, names: &HashMap<String, (String, String)>) -> (String, String) {
+    let mut places: Vec<String> = Vec::new();
+    let mut kommuner: Vec<String> = Vec::new();
+    for id in ids.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let (name, kommun) = names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| (id.to_string(), String::new()));
+        if !places.contains(&name) {
+            places.push(name);
+        }
+        if !kommun.is_empty() && !kommuner.contains(&kommun) {
+            kommuner.push(kommun);
+        }
+    }
+    if places.is_empty() {
+        places.push("rural".into());
+    }
+    (places.join(", "), kommuner.join(", "))
+}
+
+/// The fibre resilience section (with `--backbone`): settlements by class, and the top
+/// corridors whose single failure cuts the most premises off the backbone.
+fn resilience_tables(dir: &Path, s: &Rows, top: usize, tables: &mut Vec<Table>) -> Result<()> {
+    let path = dir.join("critical_links.csv");
+    if !path.exists() {
+        return Ok(());
+    }
+    let named: Vec<&Vec<Option<String>>> = s
+        .rows
+        .iter()
+        .filter(|r| !s.s(r, "settlement_id").is_empty())
+        .collect();
+    let mut rows = Vec::new();
+    for class in ["redundant", "single", "none"] {
+        let these: Vec<_> = named
+            .iter()
+            .filter(|r| s.s(r, "fibre_redundancy_class") == class)
+            .collect();
+        let sum = |col: &str| these.iter().map(|r| s.f(r, col).max(0.0)).sum::<f64>();
+        rows.push(vec![
+            class.to_string(),
+            int(these.len() as f64),
+            int(sum("premises")),
+            int(sum("premises_redundant_fibre_path")),
+            int(sum("premises_single_fibre_path")),
+            int(sum("premises_no_fibre_path")),
+        ]);
+    }
+    tables.push(Table {
+        title: "Fibre resilience: settlements by class".into(),
+        note: "A settlement is redundant when at least --redundant-share of its fibre premises have two disjoint paths to the backbone, single when they have one, none when none has a path. The premise columns count each settlement's fibre premises by their own paths.".into(),
+        headers: [
+            "class",
+            "settlements",
+            "premises",
+            "fibre premises, two paths",
+            "one path",
+            "no path",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+        numeric: vec![false, true, true, true, true, true],
+    });
+    let c = Rows::read(&path)?;
+    tables.push(Table {
+        title: format!("Top {top}: critical corridors"),
+        note: "Each row is a corridor: fibre links in series whose single failure (a cut anywhere along it) cuts the same premises off the backbone, ranked by premises cut. Settlements cut: all their fibre premises lose the backbone; affected: at least one does.".into(),
+        headers: [
+            "rank",
+            "network",
+            "links",
+            "length (m)",
+            "premises cut",
+            "households cut",
+            "settlements cut",
+            "settlements affected",
+            "settlements cut (names)",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: c
+            .rows
+            .iter()
+            .take(top)
+            .map(|r| {
+                vec![
+                    c.s(r, "rank").to_string(),
+                    c.s(r, "networks").to_string(),
+                    int(c.f(r, "links")),
+                    int(c.f(r, "length_m")),
+                    int(c.f(r, "premises_cut")),
+                    int(c.f(r, "households_cut")),
+                    int(c.f(r, "settlements_cut")),
+                    int(c.f(r, "settlements_affected")),
+                    c.s(r, "settlement_names").replace(';', ", "),
+                ]
+            })
+            .collect(),
+        numeric: vec![true, false, true, true, true, true, true, true, false],
+    });
+    Ok(())
+}
+
+/// The mobile section: settlements that depend on one operator for 4G, and (with cell sites)
+/// the sites whose single failure leaves the most premises without 4G.
+fn mobile_tables(dir: &Path, s: &Rows, top: usize, tables: &mut Vec<Table>) -> Result<()> {
+    let mut named: Vec<&Vec<Option<String>>> = s
+        .rows
+        .iter()
+        .filter(|r| {
+            !s.s(r, "settlement_id").is_empty() && s.f(r, "mobile_4g_single_operator") > 0.0
+        })
+        .collect();
+    named.sort_by(|a, b| {
+        s.f(b, "mobile_4g_single_operator")
+            .total_cmp(&s.f(a, "mobile_4g_single_operator"))
+    });
+    tables.push(Table {
+        title: format!("Top {top}: settlements that depend on one operator for 4G"),
+        note: "Premises with 4G from exactly one operator: a fault or a closure of that operator's site leaves them without mobile broadband.".into(),
+        headers: [
+            "settlement",
+            "premises",
+            "4G, one operator",
+            "share of premises",
+            "4G, two or more",
+            "no 4G",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: named
+            .iter()
+            .take(top)
+            .map(|r| {
+                let n = s.f(r, "premises");
+                vec![
+                    s.s(r, "settlement_name").to_string(),
+                    int(n),
+                    int(s.f(r, "mobile_4g_single_operator")),
+                    pct(s.f(r, "mobile_4g_single_operator") / n),
+                    int(s.f(r, "mobile_4g_2plus_operators")),
+                    int(n - s.f(r, "mobile_4g")),
+                ]
+            })
+            .collect(),
+        numeric: vec![false, true, true, true, true, true],
+    });
+    let sites = dir.join("critical_sites.csv");
+    if sites.exists() {
+        let c = Rows::read(&sites)?;
+        let cols: Vec<String> = {
+            let mut v: Vec<(&String, &usize)> = c.index.iter().collect();
+            v.sort_by_key(|(_, &i)| i);
+            v.into_iter().map(|(k, _)| k.clone()).collect()
+        };
+        tables.push(Table {
+            title: format!("Top {top}: critical cell sites"),
+            note:
+                "Sites whose single failure leaves premises without 4G (from critical_sites.csv)."
+                    .into(),
+            headers: cols.clone(),
+            rows: c
+                .rows
+                .iter()
+                .take(top)
+                .map(|r| cols.iter().map(|k| c.s(r, k).to_string()).collect())
+                .collect(),
+            numeric: cols.iter().map(|_| false).collect(),
+        });
+    }
+    Ok(())
+}
+
+/// The methods section: every input with its SHA-256, every parameter, and what the
+/// measures mean.
+fn methods_tables(run: &crate::run_info::RunInfo, tables: &mut Vec<Table>) {
+    tables.push(Table {
+        title: "Methods: inputs".into(),
+        note:
+            "Each input as the analysis read it (run.json has the fields used, repairs and skips)."
+                .into(),
+        headers: [
+            "role", "source", "layer", "driver", "CRS", "features", "SHA-256",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: run
+            .inputs
+            .iter()
+            .map(|i| {
+                vec![
+                    i.role.clone(),
+                    i.path.clone(),
+                    i.layer.clone().unwrap_or_default(),
+                    i.driver.clone(),
+                    i.crs.clone(),
+                    int(i.features as f64),
+                    i.sha256.clone().unwrap_or_else(|| "–".into()),
+                ]
+            })
+            .collect(),
+        numeric: vec![false, false, false, false, false, true, false],
+    });
+    let params = serde_json::to_value(&run.parameters).unwrap_or(Value::Null);
+    let rows: Vec<Vec<String>> = params
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| {
+                    let text = match v {
+                        Value::String(s) => s.clone(),
+                        Value::Null => "–".into(),
+                        other => other.to_string(),
+                    };
+                    vec![k.clone(), text]
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    tables.push(Table {
+        title: "Methods: parameters".into(),
+        note: format!("As run by gapmap {} (run.json's parameters).", run.version),
+        headers: vec!["parameter".into(), "value".into()],
+        rows,
+        numeric: vec![false, false],
+    });
+    let defs: [(&str, &str); 9] = [
+        ("fibre passed", "a premise with fibre (a route or node) within the drop distance"),
+        ("4G, 5G", "a premise inside an operator's coverage polygon of that technology (or predicted by cell sites)"),
+        ("unserved", "neither fibre passed nor 4G"),
+        ("gap cluster", "premises of one gap kind in one settlement, each within the gap cluster distance of another"),
+        ("state-aid class", "white: no network at the target speed, nor one planned within three years; grey: one; black: two or more. An area's class: that of more than half its premises, else mixed (the area class rule)"),
+        ("households without fibre", "households of the premises that are not fibre passed"),
+        ("national goals", "the share of households and workplaces (or premises) with the measure, against the goal's target"),
+        ("critical corridor", "links in series whose single failure cuts the same premises off every backbone point"),
+        ("one operator for 4G", "premises where exactly one operator provides 4G"),
+    ];
+    tables.push(Table {
+        title: "Methods: definitions".into(),
+        note: "The README's \"What the numbers mean\" defines every column of the tables.".into(),
+        headers: vec!["measure".into(), "definition".into()],
+        rows: defs
+            .iter()
+            .map(|(a, b)| vec![a.to_string(), b.to_string()])
+            .collect(),
+        numeric: vec![false, false],
+    });
 }
 
 #[cfg(test)]
