@@ -1436,6 +1436,7 @@ fn overwrite_leaves_no_file_of_the_earlier_analysis_and_never_an_input() {
         "premises.parquet",
         "gaps.geojson",
         "report.html",
+        "map.html",
         "grid/grid.json",
     ] {
         assert!(out.join(f).exists(), "{f} missing before the rerun");
@@ -1449,6 +1450,7 @@ fn overwrite_leaves_no_file_of_the_earlier_analysis_and_never_an_input() {
         "gaps.qml",
         "critical_links.geojson",
         "report.html",
+        "map.html",
         "map.png",
         "grid",
         ".gapmap-staging-dead",

@@ -176,7 +176,7 @@ fn report_renders_in_a_headless_browser_with_a_map() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    for stale in ["grid", "priorities", "report.html", "map.png"] {
+    for stale in ["grid", "priorities", "report.html", "map.html", "map.png"] {
         assert!(
             !a.join(stale).exists(),
             "{stale} left from the earlier analysis"

@@ -79,7 +79,7 @@ enum Command {
     Grid(gapmap::grid::GridPlan),
     /// Candidate fibre projects costed in SEK, and the ones a budget should fund.
     Prioritise(gapmap::prioritise::PrioritisePlan),
-    /// An analysis as one self-contained report.html (maps, tables) and map.png.
+    /// An analysis as report.html (maps, tables), map.html (interactive, offline) and map.png.
     Report(gapmap::report::ReportPlan),
     /// Settlement polygons derived from premises the way SCB delimits tätorter.
     Settlements(gapmap::settlements::SettlementsPlan),

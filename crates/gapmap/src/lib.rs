@@ -9,7 +9,7 @@
 //! | [`predict::PredictPlan`] | [`predict::run`] | predicted coverage from cell sites |
 //! | [`grid::GridPlan`] | [`grid::run`] | an analysis aggregated to grid squares, H3 cells and regions |
 //! | [`prioritise::PrioritisePlan`] | [`prioritise::run`] | candidate projects costed, and the ones a budget funds |
-//! | [`report::ReportPlan`] | [`report::run`] | report.html and map.png |
+//! | [`report::ReportPlan`] | [`report::run`] | report.html, map.html and map.png |
 //! | [`settlements::SettlementsPlan`] | [`settlements::run`] | settlements derived from premises |
 //! | [`synth::SynthPlan`] | [`synth::run`] | seeded synthetic workloads |
 //!

@@ -11,6 +11,7 @@ use gapmap_core::gaps::GapKind;
 use gapmap_core::goals::{Base, Goal, Measure, Status};
 use gapmap_core::summary::Tally;
 use gapmap_io::read::analysis::read_csv_text;
+use gapmap_io::write::map_html::{map_html, HtmlLayer};
 use gapmap_io::write::map_png::Decor;
 use gapmap_io::write::report::{
     read_geojson_features, read_geojson_shapes, report_html, write_atomic, write_map_png, Frame,
@@ -34,7 +35,7 @@ pub struct ReportPlan {
         arg(value_name = "ANALYSIS", default_value = "gapmap-out")
     )]
     pub analysis: PathBuf,
-    /// Where to write report.html and map.png [default: ANALYSIS].
+    /// Where to write report.html, map.html and map.png [default: ANALYSIS].
     #[cfg_attr(feature = "clap", arg(long, value_name = "DIR"))]
     pub out: Option<PathBuf>,
     /// Width of the maps in the page, in pixels.
@@ -144,7 +145,7 @@ fn pct(v: f64) -> String {
     }
 }
 
-/// `gapmap report`: report.html and map.png of an analysis; returns the terminal summary.
+/// `gapmap report`: report.html, map.html and map.png of an analysis; returns the terminal summary.
 pub fn run(args: ReportPlan) -> Result<String> {
     let mut summary = String::new();
     let t0 = Instant::now();
@@ -684,15 +685,271 @@ pub fn run(args: ReportPlan) -> Result<String> {
         },
     };
     write_map_png(&gap_map, &frame, &decor, &out.join("map.png"))?;
+    let layers = html_layers(dir, &grid_dir, &prio_dir, &run, &gap_map.legend)?;
+    let html_map = map_html(
+        &report.title,
+        &format!(
+            "Analysis of {} (gapmap {}). The layers are the analysis' web maps (simplified by {} m); corridors: the {} that cut the most premises; projects: those chosen for the budget.",
+            run.started_utc.get(..10).unwrap_or(&run.started_utc),
+            run.version,
+            run.parameters.map_simplify_m,
+            MAP_CORRIDORS
+        ),
+        &layers,
+    );
+    write_atomic(&out.join("map.html"), html_map.as_bytes())?;
     let _ = writeln!(
         summary,
-        "wrote {} ({} KiB) and {} in {:.1} s",
+        "wrote {} ({} KiB), {} ({} KiB) and {} in {:.1} s",
         out.join("report.html").display(),
         html.len() / 1024,
+        out.join("map.html").display(),
+        html_map.len() / 1024,
         out.join("map.png").display(),
         t0.elapsed().as_secs_f64()
     );
     Ok(summary)
+}
+
+/// `text` with its first letter upper-case.
+fn capitalised(text: &str) -> String {
+    let mut c = text.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// How many corridors `map.html` draws (the ones that cut the most premises).
+const MAP_CORRIDORS: usize = 300;
+
+/// A GeoJSON layer of the analysis for `map.html`: the features `keep` accepts, with only the
+/// properties its panel and style need, coordinates rounded to about a metre.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one layer's settings, each named"
+)]
+fn html_layer(
+    path: &Path,
+    id: &str,
+    name: &str,
+    visible: bool,
+    legend: Vec<(String, String)>,
+    title: &str,
+    fields: &[(&str, &str)],
+    keep: &dyn Fn(&Value) -> bool,
+) -> Result<Option<HtmlLayer>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Analysis {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let mut v: Value = serde_json::from_str(&text).map_err(|e| Error::Analysis {
+        path: path.to_path_buf(),
+        message: format!("not GeoJSON: {e}"),
+    })?;
+    let style_keys = [
+        "fill",
+        "fill-opacity",
+        "stroke",
+        "stroke-width",
+        "stroke-opacity",
+    ];
+    let features: Vec<Value> = v["features"]
+        .as_array_mut()
+        .map(std::mem::take)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|f| keep(&f["properties"]))
+        .map(|mut f| {
+            if let Some(p) = f["properties"].as_object_mut() {
+                p.retain(|k, _| {
+                    k == title
+                        || style_keys.contains(&k.as_str())
+                        || fields.iter().any(|(f, _)| f == k)
+                });
+            }
+            f
+        })
+        .collect();
+    let mut data = serde_json::json!({"type": "FeatureCollection", "features": features});
+    gapmap_io::write::map_html::round_coordinates(&mut data);
+    Ok(Some(HtmlLayer {
+        id: id.into(),
+        name: name.into(),
+        data,
+        visible,
+        legend,
+        title_field: title.into(),
+        fields: fields
+            .iter()
+            .map(|(k, l)| (k.to_string(), l.to_string()))
+            .collect(),
+        outline: id == "lan" || id == "kommun",
+    }))
+}
+
+/// The layers of `map.html`, bottom to top: län and kommun boundaries (after `grid`),
+/// settlements by fibre share, white aid areas, gap clusters, critical corridors (with
+/// `--backbone`) and chosen projects (after `prioritise`).
+fn html_layers(
+    dir: &Path,
+    grid_dir: &Path,
+    prio_dir: &Path,
+    run: &crate::run_info::RunInfo,
+    gap_legend: &[(String, String)],
+) -> Result<Vec<HtmlLayer>> {
+    let all = |_: &Value| true;
+    let region_fields: &[(&str, &str)] = &[
+        ("premises", "premises"),
+        ("households", "households"),
+        ("share_fibre_passed", "fibre passed"),
+        ("share_mobile_4g", "4G"),
+        ("unserved", "unserved premises"),
+        ("aid_class", "state-aid class"),
+    ];
+    let settlement_fields: &[(&str, &str)] = &[
+        ("settlement_id", "id"),
+        ("premises", "premises"),
+        ("households", "households"),
+        ("workplaces", "workplaces"),
+        ("fibre_passed", "premises fibre passed"),
+        ("share_fibre_passed", "fibre passed"),
+        ("households_fibre_passed", "households fibre passed"),
+        ("mobile_4g", "premises with 4G"),
+        ("share_mobile_4g", "4G"),
+        ("mobile_4g_single_operator", "4G from one operator only"),
+        ("share_mobile_5g", "5G"),
+        ("unserved", "unserved premises"),
+        ("aid_white", "white premises"),
+        ("aid_class", "state-aid class"),
+        ("fibre_redundancy_class", "fibre redundancy"),
+    ];
+    let mut layers = Vec::new();
+    let mut push = |l: Option<HtmlLayer>| {
+        if let Some(l) = l {
+            layers.push(l);
+        }
+    };
+    push(html_layer(
+        &grid_dir.join("region_lan.geojson"),
+        "lan",
+        "Län",
+        true,
+        vec![],
+        "region_name",
+        region_fields,
+        &all,
+    )?);
+    push(html_layer(
+        &grid_dir.join("region_kommun.geojson"),
+        "kommun",
+        "Kommuner",
+        true,
+        vec![],
+        "region_name",
+        region_fields,
+        &all,
+    )?);
+    let label = settlement_label(run);
+    push(html_layer(
+        &dir.join("settlements.geojson"),
+        "settlements",
+        &format!("{} by fibre share", capitalised(label)),
+        true,
+        style::SHARE_CLASSES
+            .iter()
+            .map(|c| (c.2.to_string(), c.3.to_string()))
+            .collect(),
+        "settlement_name",
+        settlement_fields,
+        &all,
+    )?);
+    push(html_layer(
+        &dir.join("aid_areas.geojson"),
+        "aid_areas",
+        "White areas (state aid)",
+        false,
+        vec![(
+            "#ffffff".into(),
+            "white area: no network at the aid target".into(),
+        )],
+        "aid_area_id",
+        &[
+            ("premises", "premises"),
+            ("households", "households"),
+            ("workplaces", "workplaces"),
+            ("settlements", "settlements"),
+            ("area_km2", "area (km²)"),
+        ],
+        &all,
+    )?);
+    push(html_layer(
+        &dir.join("gaps.geojson"),
+        "gaps",
+        "Gap clusters",
+        true,
+        gap_legend
+            .iter()
+            .filter(|(c, _)| c != "#dfe4ea" && c != "#006d2c")
+            .cloned()
+            .collect(),
+        "kind",
+        &[
+            ("gap_id", "gap"),
+            ("settlement_name", "settlement"),
+            ("premises", "premises"),
+            ("households", "households"),
+            ("workplaces", "workplaces"),
+            ("nearest_fibre_m", "nearest fibre (m)"),
+        ],
+        &all,
+    )?);
+    push(html_layer(
+        &dir.join("critical_links.geojson"),
+        "corridors",
+        "Critical fibre corridors",
+        true,
+        style::CRITICAL_CLASSES
+            .iter()
+            .rev()
+            .map(|c| (c.2.to_string(), c.4.to_string()))
+            .collect(),
+        "rank",
+        &[
+            ("networks", "network"),
+            ("links", "links"),
+            ("length_m", "length (m)"),
+            ("premises_cut", "premises cut"),
+            ("households_cut", "households cut"),
+            ("settlements_cut", "settlements cut"),
+            ("settlements_affected", "settlements affected"),
+            ("settlement_names", "settlements cut (names)"),
+        ],
+        &|p| {
+            p["rank"]
+                .as_u64()
+                .is_some_and(|r| r as usize <= MAP_CORRIDORS)
+        },
+    )?);
+    push(html_layer(
+        &prio_dir.join("projects.geojson"),
+        "projects",
+        "Projects chosen for the budget",
+        true,
+        vec![("#006d2c".into(), "chosen project".into())],
+        "project",
+        &[
+            ("rank", "rank"),
+            ("settlements", "settlements"),
+            ("premises", "premises"),
+            ("households", "households"),
+        ],
+        &|p| p["chosen"] == 1,
+    )?);
+    Ok(layers)
 }
 
 /// The top corridors (with `--backbone`) over the settlement outlines, drawn as

@@ -3,6 +3,7 @@
 pub mod features;
 pub mod geojson;
 pub mod gpkg;
+pub mod map_html;
 pub mod map_png;
 pub mod output;
 mod parquet;

@@ -11,10 +11,11 @@ use super::write::output_files;
 use crate::error::{Error, Result};
 
 /// Folders and files in an analysis directory that later subcommands make from it.
-const DERIVED: [(&str, &str); 4] = [
+const DERIVED: [(&str, &str); 5] = [
     ("grid", "grid.json"),
     ("priorities", "priorities.json"),
     ("report.html", ""),
+    ("map.html", ""),
     ("map.png", ""),
 ];
 

@@ -1,0 +1,181 @@
+// map.html and report.html of an analysis in Debian's headless chromium (playwright-core):
+//   node tests/browser/map.test.mjs ANALYSIS_DIR
+// ANALYSIS_DIR holds an analysis of the bundled region after grid, prioritise and report.
+// Each page is opened from a localhost server and from file://. Checks: no request but the
+// page itself; the map is drawn; every layer toggles off and on; a click on Falun shows the
+// figures of settlements.csv; search finds Leksand; report.html prints to A4 with each map
+// on a page of its own. Exits 1 on the first failure.
+import { chromium } from 'playwright-core';
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+
+const dir = path.resolve(process.argv[2] || '');
+assert.ok(fs.existsSync(path.join(dir, 'map.html')), `no map.html in ${dir}`);
+
+// settlements.csv, parsed (quoted fields may hold commas).
+function parseCsv(text) {
+  const rows = [];
+  let row = [], field = '', quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; }
+    else if (c === '\n') { row.push(field); rows.push(row); row = []; field = ''; }
+    else if (c !== '\r') field += c;
+  }
+  if (field || row.length) { row.push(field); rows.push(row); }
+  const [head, ...body] = rows;
+  return body.map((r) => Object.fromEntries(head.map((h, k) => [h, r[k]])));
+}
+const settlements = parseCsv(fs.readFileSync(path.join(dir, 'settlements.csv'), 'utf8'));
+const byName = (n) => settlements.find((r) => r.settlement_name === n);
+// The panel's formatting: shares as percentages with one decimal, counts as they are.
+const expected = (k, v) => (k.startsWith('share_') ? (Number(v) * 100).toFixed(1) + ' %' : String(Number(v)));
+
+const server = http.createServer((req, res) => {
+  const file = path.join(dir, decodeURIComponent(new URL(req.url, 'http://x').pathname));
+  if (!file.startsWith(dir) || !fs.existsSync(file)) { res.writeHead(404); res.end(); return; }
+  res.writeHead(200, { 'content-type': file.endsWith('.html') ? 'text/html; charset=utf-8' : 'application/octet-stream' });
+  fs.createReadStream(file).pipe(res);
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const port = server.address().port;
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+
+async function open(url) {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const requests = [];
+  const errors = [];
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url, { waitUntil: 'load' });
+  return { page, requests, errors };
+}
+
+function onlyItself(url, requests) {
+  const others = requests.filter((u) => u !== url && !u.startsWith('data:'));
+  assert.deepEqual(others, [], `${url} fetched ${others.join(', ')}`);
+}
+
+async function drawnPixels(page) {
+  return page.evaluate(() => {
+    let n = 0;
+    for (const c of document.querySelectorAll('.leaflet-pane canvas')) {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+    }
+    return n;
+  });
+}
+
+async function checkMap(url) {
+  const { page, requests, errors } = await open(url);
+  await page.waitForFunction(() => window.gapmap && window.gapmap.map);
+  assert.deepEqual(errors, []);
+  onlyItself(url, requests);
+  const drawn = await drawnPixels(page);
+  assert.ok(drawn > 20000, `the map is nearly blank: ${drawn} pixels drawn`);
+
+  // Every layer toggles off and on from the layer list.
+  const names = await page.$$eval('.leaflet-control-layers-overlays label span', (s) => s.map((e) => e.textContent.trim()));
+  assert.ok(names.length >= 6, `layers: ${names}`);
+  for (const name of names) {
+    const has = () => page.evaluate((n) => window.gapmap.map.hasLayer(window.gapmap.byName[n]), name);
+    const before = await has();
+    const box = page.locator('.leaflet-control-layers-overlays label', { hasText: name }).locator('input');
+    await box.click();
+    assert.equal(await has(), !before, `toggling ${name}`);
+    await box.click();
+    assert.equal(await has(), before, `toggling ${name} back`);
+  }
+
+  // A click on Falun (the layers above it hidden) shows the figures of settlements.csv.
+  await page.evaluate(() => {
+    for (const id of ['gaps', 'corridors', 'projects', 'kommun', 'lan']) {
+      const l = window.gapmap.layers[id];
+      if (l) window.gapmap.map.removeLayer(l);
+    }
+  });
+  const point = await page.evaluate(() => {
+    const s = window.gapmap.data.find((l) => l.id === 'settlements');
+    const f = s.data.features.find((x) => x.properties.settlement_name === 'Falun');
+    const b = L.geoJSON(f).getBounds();
+    window.gapmap.map.fitBounds(b, { animate: false });
+    // A point inside the outline: the first grid point in the bounds that is inside.
+    const inside = (lng, lat) => {
+      const polys = f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates;
+      let hit = false;
+      for (const poly of polys) for (const ring of poly)
+        for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+          const [xi, yi] = ring[i], [xj, yj] = ring[j];
+          if ((yi > lat) !== (yj > lat) && lng < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) hit = !hit;
+        }
+      return hit;
+    };
+    for (let a = 0.5, step = 0.5; step > 0.01; step /= 2)
+      for (let i = step; i < 1; i += step) for (let j = step; j < 1; j += step) {
+        const lng = b.getWest() + i * (b.getEast() - b.getWest());
+        const lat = b.getSouth() + j * (b.getNorth() - b.getSouth());
+        if (inside(lng, lat)) {
+          const p = window.gapmap.map.latLngToContainerPoint([lat, lng]);
+          const r = document.getElementById('map').getBoundingClientRect();
+          return { x: r.left + p.x, y: r.top + p.y };
+        }
+      }
+    return null;
+  });
+  assert.ok(point, 'no point inside Falun');
+  await page.mouse.click(point.x, point.y);
+  await page.waitForSelector('#panel h2');
+  assert.equal(await page.textContent('#panel h2'), 'Falun');
+  const falun = byName('Falun');
+  for (const k of ['premises', 'households', 'workplaces', 'fibre_passed', 'share_fibre_passed', 'households_fibre_passed', 'mobile_4g', 'unserved', 'aid_white']) {
+    const shown = await page.textContent(`#panel td[data-field="${k}"]`);
+    assert.equal(shown, expected(k, falun[k]), `Falun's ${k}`);
+  }
+  assert.equal(await page.textContent('#panel td[data-field="aid_class"]'), falun.aid_class);
+
+  // Search by name.
+  await page.fill('#search', 'Leksand');
+  await page.press('#search', 'Enter');
+  await page.waitForFunction(() => document.querySelector('#panel h2')?.textContent === 'Leksand');
+  assert.equal(await page.textContent('#panel td[data-field="premises"]'), expected('premises', byName('Leksand').premises));
+
+  onlyItself(url, requests);
+  await page.screenshot({ path: path.join(dir, `map-${url.startsWith('file') ? 'file' : 'http'}.png`) });
+  await page.close();
+}
+
+async function checkReport(url) {
+  const { page, requests, errors } = await open(url);
+  assert.deepEqual(errors, []);
+  onlyItself(url, requests);
+  const maps = await page.$$eval('figure', (f) => f.length);
+  const pdf = await page.pdf({ format: 'A4' });
+  const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
+  // The header and headline come first; each map then starts a page of its own.
+  assert.ok(pages >= maps + 1 && pages <= 40, `${pages} pages for ${maps} maps`);
+  await page.close();
+  return pages;
+}
+
+try {
+  for (const base of [`http://127.0.0.1:${port}`, `file://${dir}`]) {
+    await checkMap(`${base}/map.html`);
+    const pages = await checkReport(`${base}/report.html`);
+    console.log(`${base}: map.html and report.html ok (report: ${pages} A4 pages)`);
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
