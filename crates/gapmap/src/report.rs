@@ -685,18 +685,23 @@ pub fn run(args: ReportPlan) -> Result<String> {
         },
     };
     write_map_png(&gap_map, &frame, &decor, &out.join("map.png"))?;
-    let layers = html_layers(dir, &grid_dir, &prio_dir, &run, &gap_map.legend)?;
-    let html_map = map_html(
-        &report.title,
-        &format!(
-            "Analysis of {} (gapmap {}). The layers are the analysis' web maps (simplified by {} m); corridors: the {} that cut the most premises; projects: those chosen for the budget.",
-            run.started_utc.get(..10).unwrap_or(&run.started_utc),
-            run.version,
-            run.parameters.map_simplify_m,
-            MAP_CORRIDORS
-        ),
-        &layers,
+    let mut layers = html_layers(dir, &grid_dir, &prio_dir, &run, &gap_map.legend)?;
+    let reduced = fit_budget(&mut layers, MAP_DATA_BUDGET_BYTES);
+    let mut note = format!(
+        "Analysis of {} (gapmap {}). The layers are the analysis' web maps (simplified by {} m); corridors: the {} that cut the most premises; projects: those chosen for the budget.",
+        run.started_utc.get(..10).unwrap_or(&run.started_utc),
+        run.version,
+        run.parameters.map_simplify_m,
+        MAP_CORRIDORS
     );
+    if !reduced.is_empty() {
+        note += &format!(
+            " To keep this file under {} MB, {} are drawn as points at the centre of their extent (their figures are whole; the full outlines are in the analysis' GeoJSON files).",
+            MAP_PAGE_LIMIT_MB,
+            reduced.join(", ")
+        );
+    }
+    let html_map = map_html(&report.title, &note, &layers);
     write_atomic(&out.join("map.html"), html_map.as_bytes())?;
     let _ = writeln!(
         summary,
@@ -709,6 +714,67 @@ pub fn run(args: ReportPlan) -> Result<String> {
         t0.elapsed().as_secs_f64()
     );
     Ok(summary)
+}
+
+/// `map.html` may take at most this many megabytes (a national analysis is reduced to fit).
+const MAP_PAGE_LIMIT_MB: usize = 60;
+/// The data's share of that: the rest is Leaflet (0.15 MB), the page and headroom.
+const MAP_DATA_BUDGET_BYTES: usize = 55_000_000;
+
+/// Serialized size of a layer's data.
+fn data_bytes(l: &HtmlLayer) -> usize {
+    serde_json::to_string(&l.data).map_or(0, |t| t.len())
+}
+
+/// Replaces every polygon or line of `data` by a point at the centre of its extent.
+fn as_points(data: &mut Value) {
+    let Some(features) = data["features"].as_array_mut() else {
+        return;
+    };
+    for f in features {
+        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        fn visit(v: &Value, f: &mut dyn FnMut(f64, f64)) {
+            match v.as_array() {
+                Some(a) if a.len() >= 2 && a[0].is_number() && a[1].is_number() => {
+                    f(a[0].as_f64().unwrap_or(0.0), a[1].as_f64().unwrap_or(0.0));
+                }
+                Some(a) => a.iter().for_each(|x| visit(x, f)),
+                None => {}
+            }
+        }
+        visit(&f["geometry"]["coordinates"], &mut |x, y| {
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+        });
+        if x0 <= x1 {
+            let c = [
+                ((x0 + x1) / 2.0 * 1e5).round() / 1e5,
+                ((y0 + y1) / 2.0 * 1e5).round() / 1e5,
+            ];
+            f["geometry"] = serde_json::json!({"type": "Point", "coordinates": c});
+        }
+    }
+}
+
+/// Draws the largest polygon layers as points, in that order (white areas, gap clusters,
+/// settlements), until the data fit `budget` bytes; returns the names of those reduced.
+fn fit_budget(layers: &mut [HtmlLayer], budget: usize) -> Vec<String> {
+    let mut total: usize = layers.iter().map(data_bytes).sum();
+    let mut reduced = Vec::new();
+    for id in ["aid_areas", "gaps", "settlements"] {
+        if total <= budget {
+            break;
+        }
+        if let Some(l) = layers.iter_mut().find(|l| l.id == id) {
+            let before = data_bytes(l);
+            as_points(&mut l.data);
+            total = total - before + data_bytes(l);
+            reduced.push(l.name.to_lowercase());
+        }
+    }
+    reduced
 }
 
 /// `text` with its first letter upper-case.
@@ -1252,6 +1318,45 @@ fn methods_tables(run: &crate::run_info::RunInfo, tables: &mut Vec<Table>) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_map_over_its_budget_draws_polygons_as_points() {
+        use super::*;
+        let poly = |x: f64| {
+            serde_json::json!({"type":"Feature","properties":{"n":1},"geometry":{"type":"MultiPolygon",
+            "coordinates":[[[[x,60.0],[x+0.2,60.0],[x+0.2,60.4],[x,60.0]]]]}})
+        };
+        let layer = |id: &str, n: usize| HtmlLayer {
+            id: id.into(),
+            name: format!("Layer {id}"),
+            data: serde_json::json!({"type":"FeatureCollection","features":(0..n).map(|k| poly(k as f64)).collect::<Vec<_>>()}),
+            visible: true,
+            legend: vec![],
+            title_field: "n".into(),
+            fields: vec![],
+            outline: false,
+        };
+        let mut layers = vec![
+            layer("settlements", 50),
+            layer("gaps", 50),
+            layer("aid_areas", 50),
+        ];
+        let total: usize = layers.iter().map(data_bytes).sum();
+        // Within the budget: nothing changes.
+        assert!(fit_budget(&mut layers, total).is_empty());
+        // Just over it: the white areas first, and only they.
+        let reduced = fit_budget(&mut layers, total - 10);
+        assert_eq!(reduced, vec!["layer aid_areas".to_string()]);
+        let aid = &layers[2].data["features"][0]["geometry"];
+        assert_eq!(aid["type"], "Point");
+        assert_eq!(aid["coordinates"], serde_json::json!([0.1, 60.2]));
+        assert_eq!(
+            layers[1].data["features"][0]["geometry"]["type"],
+            "MultiPolygon"
+        );
+        let now: usize = layers.iter().map(data_bytes).sum();
+        assert!(now < total);
+    }
+
     #[test]
     fn tatort_only_for_scb_tatorter() {
         use super::is_scb_tatorter as scb;
