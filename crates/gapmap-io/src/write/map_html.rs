@@ -180,12 +180,14 @@ const PAGE_JS: &str = r#"
     if (v === null || v === undefined || v === '') return '–';
     if (typeof v === 'number') {
       if (k.startsWith('share_')) return (v * 100).toFixed(1) + ' %';
-      return Number.isInteger(v) ? String(v) : v.toFixed(1);
+      if (Number.isInteger(v)) return String(v);
+      return Math.abs(v) < 1 ? v.toPrecision(2) : v.toFixed(1);
     }
-    return String(v);
+    // Lists (settlement ids or names) are separated by ';' in the tables.
+    return String(v).split(';').join(', ');
   };
+  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
   function show(layer, props) {
-    const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
     let h = '<h2 data-layer="' + esc(layer.id) + '">' + esc(props[layer.title] ?? layer.name) + '</h2><p class="hint">' + esc(layer.name) + '</p><table>';
     for (const [k, label] of layer.fields) {
       h += '<tr><td>' + esc(label) + '</td><td class="v" data-field="' + esc(k) + '">' + esc(fmt(k, props[k])) + '</td></tr>';
@@ -221,8 +223,8 @@ const PAGE_JS: &str = r#"
   let lh = '';
   for (const layer of layers) {
     if (!layer.legend.length) continue;
-    lh += '<h3>' + layer.name + '</h3>';
-    for (const [c, label] of layer.legend) lh += '<div><span class="sw" style="background:' + c + '"></span>' + label + '</div>';
+    lh += '<h3>' + esc(layer.name) + '</h3>';
+    for (const [c, label] of layer.legend) lh += '<div><span class="sw" style="background:' + esc(c) + '"></span>' + esc(label) + '</div>';
   }
   legend.innerHTML = lh;
   // Search: settlements by name.
