@@ -332,7 +332,7 @@ def prioritise(analysis: Any = "gapmap-out", *, progress: Any = None, **kwargs: 
 
 
 def report(analysis: Any = "gapmap-out", *, progress: Any = None, **kwargs: Any) -> Output:
-    """``gapmap report``: report.html and map.png of an analysis."""
+    """``gapmap report``: report.html, map.html (interactive, offline) and map.png of an analysis."""
     holder: list[Any] = []
     d = _analysis_dir(analysis, holder)
     return _command("report", progress, {"analysis": d, **kwargs}, Path(d), holder)

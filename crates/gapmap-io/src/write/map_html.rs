@@ -9,6 +9,8 @@
 
 use serde_json::Value;
 
+use super::report::esc;
+
 static LEAFLET_JS: &str = include_str!("../../assets/leaflet/leaflet.js");
 static LEAFLET_CSS: &str = include_str!("../../assets/leaflet/leaflet.css");
 
@@ -69,13 +71,6 @@ fn round_numbers(v: &mut Value) {
 /// Text for inside a `<script type="application/json">`: `</` cannot end it early.
 fn script_safe(s: &str) -> String {
     s.replace("</", "<\\/")
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// The CSS of Leaflet without its image references (nothing may be fetched).

@@ -246,7 +246,8 @@ impl Frame {
     }
 }
 
-fn esc(s: &str) -> String {
+/// `s` escaped for HTML text and attribute values (also used by `map_html.rs`).
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
