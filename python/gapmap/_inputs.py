@@ -86,13 +86,20 @@ def _geoarrow_field(field: Any) -> tuple[Optional[str], Optional[str]]:
 
 def _plain(table: Any) -> Any:
     """The table with extension types as their storage and no field metadata (gapmap reads
-    the geometry column's WKB)."""
+    the geometry column's WKB); dictionary (pandas category) columns as their values, and
+    dates, times and decimals as text, as GDAL reads them from a file (gapmap's tables take
+    numbers and text)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     fields, columns = [], []
     for field, column in zip(table.schema, table.columns):
         if isinstance(field.type, pa.ExtensionType):
             column = pa.chunked_array([c.storage for c in column.chunks], type=field.type.storage_type)
+        if pa.types.is_dictionary(column.type):
+            column = pc.cast(column, column.type.value_type)
+        if pa.types.is_temporal(column.type) or pa.types.is_decimal(column.type):
+            column = pc.cast(column, pa.string())
         fields.append(pa.field(field.name, column.type, field.nullable))
         columns.append(column)
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))

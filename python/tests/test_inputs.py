@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import gapmap
-from conftest import BUNDLED, DATA, assert_same_outputs, cli_error, run_cli
+from conftest import BUNDLED, DATA, ROOT, assert_same_outputs, cli_error, run_cli
 
 
 def _premises_gdf(crs="EPSG:3006"):
@@ -139,3 +139,21 @@ def test_a_duckdb_relation(layers):
     base = gapmap.analyze(premises=layers["premises"], settlements=layers["settlements"],
                           outputs=["tables"], **_fields())
     assert r.settlements.equals(base.settlements)
+
+
+def test_real_scb_tatorter_with_dates_and_categories(layers):
+    """SCB's own tätorter file (a `validfrom` timestamp) as a GeoDataFrame, with a category
+    column besides: dates and categories cross as text, and the settlements are those of the
+    file read by path."""
+    path = ROOT.parent / "shared" / "data" / "scb-tatorter-2023-national" / "tatorter_2023_dalarna_sweref99tm.geojson"
+    if not path.exists():
+        pytest.skip(f"{path} is not on this machine")
+    sett = geopandas.read_file(path)
+    assert any(str(t).startswith("datetime") for t in sett.dtypes)
+    sett["lan"] = sett["tatortskod"].str[:2].astype("category")
+    kw = dict(premises=layers["premises"], outputs=["tables"], progress=False,
+              settlement_id_field="tatortskod", settlement_name_field="tatort")
+    a = gapmap.analyze(settlements=sett, **kw).settlements
+    b = gapmap.analyze(settlements=str(path), **kw).settlements
+    assert a.equals(b)
+    assert len(a) == len(sett) + 1
