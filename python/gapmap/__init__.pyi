@@ -103,6 +103,7 @@ def analyze(
     map_simplify_m: float = 2.0,
     outputs: Optional[Sequence[str]] = None,
     gpkg: bool = False,
+    lang: str = 'en',
     backbone: Optional[Layer] = None,
     backbone_layer: Optional[str] = None,
     backbone_name_field: Optional[str] = None,
@@ -200,6 +201,7 @@ def check(
     map_simplify_m: float = 2.0,
     outputs: Optional[Sequence[str]] = None,
     gpkg: bool = False,
+    lang: str = 'en',
     backbone: Optional[Layer] = None,
     backbone_layer: Optional[str] = None,
     backbone_name_field: Optional[str] = None,
@@ -382,6 +384,7 @@ def report(
     png_width_px: int = 1600,
     top: int = 20,
     title: Optional[str] = None,
+    lang: Optional[str] = None,
 ) -> Output: ...
 
 def settlements(

@@ -63,6 +63,16 @@ def test_report(cli, same_path, analysis):
     assert (r.out / "report.html").stat().st_size > 0
 
 
+def test_report_in_swedish(cli, same_path, analysis):
+    """`lang="sv"` is `--lang sv`: the same Swedish page as the command line's."""
+    r = _both(cli, same_path, "report", [str(analysis), "--lang", "sv"], analysis=str(analysis), lang="sv")
+    html = (r.out / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="sv">' in html and "Nationella mål: hela området" in html
+    assert r.summary.startswith("skrev ")
+    with pytest.raises(gapmap.InputError, match="sv"):
+        gapmap.report(analysis=str(analysis), out=same_path.out / "x", lang="de", progress=False)
+
+
 def test_predict(cli, same_path):
     p = _both(cli, same_path, "predict", [])
     assert len(p.layer("coverage")) > 0

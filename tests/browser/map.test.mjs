@@ -4,7 +4,9 @@
 // Each page is opened from a localhost server and from file://. Checks: no request but the
 // page itself; the map is drawn; every layer toggles off and on; a click on Falun shows the
 // figures of settlements.csv; search finds Leksand; report.html prints to A4 with each map
-// on a page of its own. Exits 1 on the first failure.
+// on a page of its own. With a second directory, SWEDISH_DIR (report.html and map.html made
+// with --lang sv): every text a reader sees on either page, with every panel opened, holds no
+// English word of tests/english-words.txt. Exits 1 on the first failure.
 import { chromium } from 'playwright-core';
 import http from 'node:http';
 import fs from 'node:fs';
@@ -13,6 +15,21 @@ import assert from 'node:assert/strict';
 
 const dir = path.resolve(process.argv[2] || '');
 assert.ok(fs.existsSync(path.join(dir, 'map.html')), `no map.html in ${dir}`);
+const svDir = process.argv[3] ? path.resolve(process.argv[3]) : null;
+const english = new Set(
+  fs.readFileSync(new URL('../english-words.txt', import.meta.url), 'utf8')
+    .split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')),
+);
+// The English words in `text`, leaving out machine names: tokens with a digit, '_', '/', '.',
+// ':', '@' or '=' (paths, fields, ids, numbers) and flags (--lang).
+function englishWords(text) {
+  const found = new Set();
+  for (const raw of text.split(/\s+/)) {
+    if (/[0-9_/.:@=]/.test(raw) || raw.startsWith('--')) continue;
+    for (const w of raw.toLowerCase().split(/[^\p{L}]+/u)) if (english.has(w)) found.add(w);
+  }
+  return [...found].sort();
+}
 
 // settlements.csv, parsed (quoted fields may hold commas).
 function parseCsv(text) {
@@ -169,7 +186,58 @@ async function checkReport(url) {
   return pages;
 }
 
+// Every text of a page a reader can see: the body's text (machine names set as <code> left
+// out), the page title, placeholders, tooltips and SVG titles; on map.html also the panel of
+// the first feature of every layer.
+async function readerText(page) {
+  return page.evaluate(() => {
+    const body = document.body.cloneNode(true);
+    for (const e of body.querySelectorAll('code, script, style')) e.remove();
+    // innerText of a detached node is its textContent; keep the block breaks.
+    for (const e of body.querySelectorAll('p, div, td, th, h1, h2, h3, li, label, span, figcaption, option'))
+      e.append(' ');
+    const parts = [document.title, body.textContent];
+    for (const e of document.querySelectorAll('[placeholder]')) parts.push(e.getAttribute('placeholder'));
+    for (const e of document.querySelectorAll('[title]')) parts.push(e.getAttribute('title'));
+    for (const e of document.querySelectorAll('[aria-label]')) parts.push(e.getAttribute('aria-label'));
+    for (const e of document.querySelectorAll('svg title')) parts.push(e.textContent);
+    if (window.gapmap) {
+      for (const layer of window.gapmap.data) {
+        const f = layer.data.features[0];
+        if (!f) continue;
+        window.gapmap.show(layer, f.properties || {});
+        parts.push(document.getElementById('panel').innerText);
+      }
+    }
+    return parts.join('\n');
+  });
+}
+
+async function checkSwedish(url, isMap) {
+  const { page, errors } = await open(url);
+  if (isMap) await page.waitForFunction(() => window.gapmap && window.gapmap.map);
+  assert.deepEqual(errors, []);
+  assert.equal(await page.getAttribute('html', 'lang'), 'sv', `${url}: <html lang>`);
+  const text = await readerText(page);
+  const left = englishWords(text);
+  assert.deepEqual(left, [], `${url} still has English: ${left.join(', ')}`);
+  const words = text.split(/\s+/).filter(Boolean).length;
+  await page.close();
+  return words;
+}
+
 try {
+  if (svDir) {
+    // The check can fail: the English pages are full of English words.
+    const { page } = await open(`file://${dir}/report.html`);
+    const en = englishWords(await readerText(page));
+    await page.close();
+    assert.ok(en.length > 30, `the English report shows only ${en.length} English words: the check is blind`);
+    for (const name of ['report.html', 'map.html']) {
+      const words = await checkSwedish(`file://${svDir}/${name}`, name === 'map.html');
+      console.log(`${svDir}/${name}: Swedish, ${words} words read, no English word left`);
+    }
+  }
   for (const base of [`http://127.0.0.1:${port}`, `file://${dir}`]) {
     await checkMap(`${base}/map.html`);
     const pages = await checkReport(`${base}/report.html`);

@@ -202,6 +202,23 @@ fn roads_shorten_the_feeder_when_they_are_shorter() {
     assert!((b.2 - b_cost).abs() <= 1.0, "{} vs {b_cost}", b.2);
     let s = c.iter().find(|r| r.0 == "S").unwrap();
     assert_eq!(s.2, 99_600.0);
+    // map.html draws the roads the feeders may follow.
+    ok(&["report", a.to_str().unwrap()]);
+    let html = std::fs::read_to_string(a.join("map.html")).unwrap();
+    let start = html.find(r#"id="data">"#).unwrap() + r#"id="data">"#.len();
+    let data: serde_json::Value =
+        serde_json::from_str(&html[start..start + html[start..].find("</script>").unwrap()])
+            .unwrap();
+    let roads = data
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == "roads")
+        .expect("a roads layer");
+    let line = &roads["data"]["features"][0]["geometry"];
+    assert_eq!(line["type"], "LineString");
+    assert_eq!(line["coordinates"].as_array().unwrap().len(), 2);
+    assert_eq!(roads["data"]["features"].as_array().unwrap().len(), 1);
 }
 
 #[test]

@@ -195,3 +195,206 @@ fn report_bad_input_exits_2() {
     assert!(stderr(&o).contains("run.json"));
     assert!(!dir.path().join("report.html").exists());
 }
+
+/// The English words of tests/english-words.txt in `text`, leaving out machine names (tokens
+/// with a digit, `_`, `/`, `.`, `:`, `@` or `=`, and flags), as the browser test reads pages.
+fn english_words(text: &str) -> Vec<String> {
+    let list = std::fs::read_to_string(repo().join("tests/english-words.txt")).unwrap();
+    let english: std::collections::HashSet<&str> = list
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let mut found: Vec<String> = text
+        .split_whitespace()
+        .filter(|t| {
+            !t.starts_with("--")
+                && !t.contains(|c: char| c.is_ascii_digit() || "_/.:@=".contains(c))
+        })
+        .flat_map(|t| t.split(|c: char| !c.is_alphabetic()))
+        .map(str::to_lowercase)
+        .filter(|w| english.contains(w.as_str()))
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+#[test]
+fn lang_sv_speaks_swedish_in_the_summary_the_styles_and_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let backbone = repo().join("data/dalarna/backbone.gpkg");
+    let o = gapmap()
+        .current_dir(repo())
+        .args(["analyze", "--lang", "sv", "--out", a.to_str().unwrap()])
+        .args(["--backbone", backbone.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary = String::from_utf8_lossy(&o.stdout);
+    // The same run in English, to show that the check sees English.
+    let en = gapmap()
+        .current_dir(repo())
+        .args(["analyze", "--out", dir.path().join("en").to_str().unwrap()])
+        .args(["--backbone", backbone.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(english_words(&String::from_utf8_lossy(&en.stdout)).len() > 10);
+    assert!(
+        summary.contains("adresser (") && summary.contains("hushåll"),
+        "{summary}"
+    );
+    assert!(summary.contains("Redundans i fibernätet"), "{summary}");
+    assert_eq!(english_words(&summary), Vec::<String>::new(), "{summary}");
+    // Every label of the QGIS styles.
+    for qml in [
+        "gaps.qml",
+        "settlements.qml",
+        "aid_areas.qml",
+        "critical_links.qml",
+    ] {
+        let text = std::fs::read_to_string(a.join(qml)).unwrap();
+        let labels: Vec<&str> = text
+            .split("label=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .collect();
+        assert!(labels.len() >= 3, "{qml}: {labels:?}");
+        let left = english_words(&labels.join("\n"));
+        assert!(left.is_empty(), "{qml}: {left:?} in {labels:?}");
+    }
+    let run_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run_json["parameters"]["lang"], "sv");
+    // The report takes the analysis' language, and --lang overrides it.
+    let o = ok(&["report", a.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("skrev "));
+    for page in ["report.html", "map.html"] {
+        let html = std::fs::read_to_string(a.join(page)).unwrap();
+        assert!(html.contains("<html lang=\"sv\">"), "{page}");
+    }
+    let html = std::fs::read_to_string(a.join("report.html")).unwrap();
+    assert!(html.contains("Nationella mål: hela området") && html.contains("Metod: definitioner"));
+    let en_out = dir.path().join("en-report");
+    ok(&[
+        "report",
+        a.to_str().unwrap(),
+        "--lang",
+        "en",
+        "--out",
+        en_out.to_str().unwrap(),
+    ]);
+    let html = std::fs::read_to_string(en_out.join("report.html")).unwrap();
+    assert!(html.contains("<html lang=\"en\">") && html.contains("National goals: the whole area"));
+    // A language gapmap does not have is a usage error naming the ones it has.
+    let o = run(&["analyze", "--lang", "de"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("en") && stderr(&o).contains("sv"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// The layers of a map.html: its inline data, parsed.
+fn map_layers(map_html: &Path) -> Vec<serde_json::Value> {
+    let html = std::fs::read_to_string(map_html).unwrap();
+    let start = html
+        .find(r#"<script type="application/json" id="data">"#)
+        .unwrap();
+    let body = &html[start..];
+    let body = &body[body.find('>').unwrap() + 1..body.find("</script>").unwrap()];
+    serde_json::from_str::<serde_json::Value>(body)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn map_html_draws_predicted_coverage_and_cell_sites() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, a) = (dir.path().join("pred"), dir.path().join("a"));
+    let d = repo().join("data/dalarna");
+    let path = |f: &str| d.join(f).to_str().unwrap().to_string();
+    ok(&["predict", "--out", p.to_str().unwrap()]);
+    ok(&[
+        "analyze",
+        "--premises",
+        &path("premises.parquet"),
+        "--settlements",
+        &path("settlements.gpkg"),
+        "--settlement-id-field",
+        "tatortskod",
+        "--settlement-name-field",
+        "tatort",
+        "--fibre",
+        &path("fibre.gpkg"),
+        "--fibre-layer",
+        "routes",
+        "--fibre-layer",
+        "nodes",
+        "--mobile",
+        p.join("coverage.gpkg").to_str().unwrap(),
+        "--out",
+        a.to_str().unwrap(),
+    ]);
+    ok(&["report", a.to_str().unwrap()]);
+    let layers = map_layers(&a.join("map.html"));
+    let layer = |id: &str| {
+        layers
+            .iter()
+            .find(|l| l["id"] == id)
+            .unwrap_or_else(|| panic!("no layer {id}"))
+    };
+    // Predicted coverage: predict's polygons, each operator and technology in the legend.
+    let coverage: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.join("coverage.geojson")).unwrap())
+            .unwrap();
+    let n = coverage["features"].as_array().unwrap().len();
+    assert!(n > 0);
+    assert_eq!(
+        layer("coverage")["data"]["features"]
+            .as_array()
+            .unwrap()
+            .len(),
+        n
+    );
+    assert_eq!(layer("coverage")["legend"].as_array().unwrap().len(), n);
+    // Cell sites: one point per row of predict's critical_sites.csv, with its figures.
+    let sites = read_csv(&p.join("critical_sites.csv"));
+    let features = layer("sites")["data"]["features"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(features.len(), sites.height());
+    let first = &features[0]["properties"];
+    assert_eq!(
+        first["site_id"].as_str().unwrap(),
+        sites
+            .column("site_id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .get(0)
+            .unwrap()
+    );
+    assert_eq!(
+        first["premises_cut"].as_i64().unwrap(),
+        sites
+            .column("premises_cut")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .get(0)
+            .unwrap()
+    );
+    // In WGS 84, inside Dalarna.
+    let c = &features[0]["geometry"]["coordinates"];
+    let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+    assert!(
+        (12.0..17.0).contains(&lon) && (59.5..62.5).contains(&lat),
+        "{lon} {lat}"
+    );
+}

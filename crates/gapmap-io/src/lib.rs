@@ -12,9 +12,11 @@ pub mod crs;
 pub mod error;
 mod gdal_errors;
 pub mod geom;
+pub mod lang;
 pub mod read;
 pub mod write;
 
 pub use crs::Crs;
 pub use error::{IoError, Result};
+pub use lang::Lang;
 pub use read::vector::{PortableContext, ReadContext};

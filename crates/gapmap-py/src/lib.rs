@@ -206,13 +206,16 @@ fn parse(command: &str, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Command>
         .map_err(|e| input_error(clap_message(&e)))
 }
 
-/// clap's message without its usage lines and `--help` hint: the first line of the CLI's
-/// `error: ...`, which names the flag (`--drop-distance-m`) as the CLI does.
+/// clap's message without its usage lines and `--help` hint: the CLI's `error: ...` up to
+/// its first blank line, on one line. It names the flag (`--drop-distance-m`) as the CLI does,
+/// and the values a flag takes (`[possible values: en, sv]`) or a tip when clap gives them.
 fn clap_message(e: &clap::Error) -> String {
     let text = e.render().to_string();
     text.lines()
-        .next()
-        .unwrap_or_default()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
         .trim_start_matches("error: ")
         .to_string()
 }

@@ -24,6 +24,7 @@ use gapmap_io::write::gpkg::{write_gpkg, OutLayer, MULTI_POLYGON};
 use gapmap_io::write::postgis::DbTable;
 use gapmap_io::write::staging::{check_output_dir, Staging};
 use gapmap_io::write::style::{Paint, SimpleStyle};
+use gapmap_io::Lang;
 use gapmap_io::{write::style, write::tables, Crs, ReadContext};
 use serde_json::json;
 
@@ -425,7 +426,7 @@ pub fn run(args: GridPlan) -> Result<String> {
         .iter()
         .map(|l| feature_table(l, args.full_geojson))
         .collect();
-    let qml = style::settlements_qml();
+    let qml = style::settlements_qml(run.parameters.lang);
     let out_layers: Vec<OutLayer<'_>> = layers
         .iter()
         .zip(&tables_ft)
@@ -514,25 +515,33 @@ pub fn run(args: GridPlan) -> Result<String> {
     args.db
         .write_with_record("grid", &crs, db_tables, &record_path, args.overwrite)?;
     staging.commit()?;
+    let lang = run.parameters.lang;
     for l in &layers {
         let mut extra = Vec::new();
         if l.premises_snapped > 0 {
-            extra.push(format!(
-                "{} premises outside joined the nearest within --region-snap-m",
-                l.premises_snapped
-            ));
+            extra.push(match lang {
+                Lang::En => format!(
+                    "{} premises outside joined the nearest within --region-snap-m",
+                    l.premises_snapped
+                ),
+                Lang::Sv => format!(
+                    "{} adresser utanför fördes till närmaste område inom --region-snap-m",
+                    l.premises_snapped
+                ),
+            });
         }
         if l.premises_outside > 0 {
-            extra.push(format!(
-                "{} premises outside every area",
-                l.premises_outside
-            ));
+            extra.push(match lang {
+                Lang::En => format!("{} premises outside every area", l.premises_outside),
+                Lang::Sv => format!("{} adresser utanför alla områden", l.premises_outside),
+            });
         }
         let _ = writeln!(
             summary,
-            "{:<18} {:>7} areas{}",
+            "{:<18} {:>7} {}{}",
             l.name,
             l.areas.len(),
+            lang.pick("areas", "områden"),
             if extra.is_empty() {
                 String::new()
             } else {
@@ -540,13 +549,22 @@ pub fn run(args: GridPlan) -> Result<String> {
             }
         );
     }
-    let _ = writeln!(
-        summary,
-        "wrote {} files to {} in {:.1} s",
-        written.len() + 1,
-        out.display(),
-        t0.elapsed().as_secs_f64()
-    );
+    let _ = match lang {
+        Lang::En => writeln!(
+            summary,
+            "wrote {} files to {} in {:.1} s",
+            written.len() + 1,
+            out.display(),
+            t0.elapsed().as_secs_f64()
+        ),
+        Lang::Sv => writeln!(
+            summary,
+            "skrev {} filer till {} på {} s",
+            written.len() + 1,
+            out.display(),
+            lang.decimal(t0.elapsed().as_secs_f64(), 1)
+        ),
+    };
     Ok(summary)
 }
 

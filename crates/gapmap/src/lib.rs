@@ -58,3 +58,11 @@ pub mod threads;
 
 pub use analyze::AnalysisPlan;
 pub use error::{Error, Result};
+
+/// The parser of `--lang`: one of [`gapmap_io::Lang::CODES`], named in `--help`.
+#[cfg(feature = "clap")]
+pub(crate) fn lang_parser() -> impl clap::builder::TypedValueParser<Value = gapmap_io::Lang> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(gapmap_io::Lang::CODES)
+        .map(|code| gapmap_io::Lang::from_code(&code).unwrap_or_default())
+}

@@ -20,6 +20,7 @@ use gapmap_io::write::geojson::write_geojson;
 use gapmap_io::write::postgis::DbTable;
 use gapmap_io::write::staging::{check_output_dir, Staging};
 use gapmap_io::write::style::{Paint, SimpleStyle};
+use gapmap_io::Lang;
 use gapmap_io::{write::tables, Crs, ReadContext};
 use rayon::prelude::*;
 use serde_json::json;
@@ -292,7 +293,8 @@ pub fn run(args: PrioritisePlan) -> Result<String> {
     write_geojson(&staging.file("projects.geojson"), "projects", &crs, &ft)?;
     {
         let path = staging.file("projects.qml");
-        std::fs::write(&path, projects_qml()).map_err(|e| crate::error::write_error(path, e))?;
+        std::fs::write(&path, projects_qml(run.parameters.lang))
+            .map_err(|e| crate::error::write_error(path, e))?;
     }
     let premises_connected: usize = (0..projects.len())
         .filter(|&i| choice.chosen[i])
@@ -314,6 +316,7 @@ pub fn run(args: PrioritisePlan) -> Result<String> {
             "detour_factor": args.detour_factor,
             format!("per_premise_{cur}"): args.per_premise_sek,
             "roads": args.roads.as_ref().map(|p| p.display().to_string()),
+            "roads_layer": args.roads_layer,
             "road_snap_m": args.road_snap_m,
         },
         "candidates": projects.len(),
@@ -341,7 +344,7 @@ pub fn run(args: PrioritisePlan) -> Result<String> {
             "projects",
             gapmap_io::write::gpkg::MULTI_POLYGON,
             &ft,
-            Some(projects_qml()),
+            Some(projects_qml(run.parameters.lang)),
         )],
         &record_path,
         args.overwrite,
@@ -350,25 +353,46 @@ pub fn run(args: PrioritisePlan) -> Result<String> {
     for n in &notices {
         progress::notice(n);
     }
-    let _ = writeln!(summary,
-        "{} of {} candidate projects chosen ({}): {} households ({} premises) for {:.1} M{} of {:.1} M{}",
+    let lang = run.parameters.lang;
+    let (chosen, code) = (
         choice.chosen.iter().filter(|c| **c).count(),
-        projects.len(),
-        choice.method.as_str(),
-        choice.households,
-        premises_connected,
-        choice.cost_sek / 1e6,
         cur.to_uppercase(),
-        args.budget_sek / 1e6,
-        cur.to_uppercase()
     );
-    let _ = writeln!(summary,
-        "no choice within the budget connects more than {:.0} households; wrote 5 files to {} in {:.1} s",
-        choice.upper_bound_households.floor(),
-        out.display(),
-        t0.elapsed().as_secs_f64()
-    );
+    let method = method_text(choice.method.as_str(), lang);
+    let _ = match lang {
+        Lang::En => writeln!(summary,
+            "{chosen} of {} candidate projects chosen ({method}): {} households ({premises_connected} premises) for {:.1} M{code} of {:.1} M{code}\nno choice within the budget connects more than {:.0} households; wrote 5 files to {} in {:.1} s",
+            projects.len(),
+            choice.households,
+            choice.cost_sek / 1e6,
+            args.budget_sek / 1e6,
+            choice.upper_bound_households.floor(),
+            out.display(),
+            t0.elapsed().as_secs_f64()
+        ),
+        Lang::Sv => writeln!(summary,
+            "{chosen} av {} tänkbara projekt valda ({method}): {} hushåll ({premises_connected} adresser) för {} M{code} av {} M{code}\ninget val inom budgeten ansluter fler än {:.0} hushåll; skrev 5 filer till {} på {} s",
+            projects.len(),
+            choice.households,
+            lang.decimal(choice.cost_sek / 1e6, 1),
+            lang.decimal(args.budget_sek / 1e6, 1),
+            choice.upper_bound_households.floor(),
+            out.display(),
+            lang.decimal(t0.elapsed().as_secs_f64(), 1)
+        ),
+    };
     Ok(summary)
+}
+
+/// How the projects were chosen (`priorities.json`'s `method`), in `lang`.
+pub(crate) fn method_text(method: &str, lang: Lang) -> &str {
+    match (lang, method) {
+        (Lang::Sv, "greedy by households per unit of cost") => {
+            "girigt urval efter hushåll per kostnad"
+        }
+        (Lang::Sv, "single best project") => "det enskilt bästa projektet",
+        _ => method,
+    }
 }
 
 /// Feeder lengths along the roads (see [`prioritise::road_feeders_m`]).
@@ -576,10 +600,12 @@ fn project_features<'a>(
     t
 }
 
-/// QGIS style: chosen projects green, the rest grey.
-fn projects_qml() -> String {
+/// QGIS style: chosen projects green, the rest grey, labelled in `lang`.
+fn projects_qml(lang: gapmap_io::Lang) -> String {
     format!(
-        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis version=\"3.22.0\" styleCategories=\"Symbology\">\n  <renderer-v2 type=\"categorizedSymbol\" attr=\"chosen\" forceraster=\"0\" symbollevels=\"0\" enableorderby=\"0\">\n    <categories>\n      <category value=\"1\" symbol=\"0\" label=\"chosen\" render=\"true\"/>\n      <category value=\"0\" symbol=\"1\" label=\"not chosen\" render=\"true\"/>\n    </categories>\n    <symbols>\n{}{}    </symbols>\n  </renderer-v2>\n</qgis>\n",
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis version=\"3.22.0\" styleCategories=\"Symbology\">\n  <renderer-v2 type=\"categorizedSymbol\" attr=\"chosen\" forceraster=\"0\" symbollevels=\"0\" enableorderby=\"0\">\n    <categories>\n      <category value=\"1\" symbol=\"0\" label=\"{}\" render=\"true\"/>\n      <category value=\"0\" symbol=\"1\" label=\"{}\" render=\"true\"/>\n    </categories>\n    <symbols>\n{}{}    </symbols>\n  </renderer-v2>\n</qgis>\n",
+        lang.pick("chosen", "vald"),
+        lang.pick("not chosen", "inte vald"),
         gapmap_io::write::style::fill_symbol_xml(0, "#31a354", "#252525"),
         gapmap_io::write::style::fill_symbol_xml(1, "#bdbdbd", "#737373"),
     )

@@ -18,6 +18,7 @@ use gapmap_io::write::report::{
     Map, MapFeature, Report, Table,
 };
 use gapmap_io::write::style;
+use gapmap_io::Lang;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -50,6 +51,13 @@ pub struct ReportPlan {
     /// The report's title [default: "Connectivity gaps: " and the area's name].
     #[cfg_attr(feature = "clap", arg(long, value_name = "TEXT"))]
     pub title: Option<String>,
+    /// Language of report.html, map.html, map.png and the summary: en or sv [default: the
+    /// analysis' --lang].
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "LANG", value_parser = crate::lang_parser())
+    )]
+    pub lang: Option<Lang>,
 }
 
 /// A CSV table read back, with column lookup by name.
@@ -78,18 +86,88 @@ impl Rows {
 }
 
 /// A goal in words: `se2025_1gbps: 98 % of households + workplaces with fibre`.
-fn goal_text(g: &Goal) -> String {
+fn goal_text(g: &Goal, lang: Lang) -> String {
     let base = match g.base {
-        Base::People => "households + workplaces",
-        Base::Premises => "premises",
+        Base::People => lang.pick("households + workplaces", "hushåll och arbetsställen"),
+        Base::Premises => lang.pick("premises", "adresser"),
     };
     let measure = match g.measure {
-        Measure::Fibre => "fibre (a gigabit network)",
-        Measure::Mbps100 => "at least 100 Mbit/s (mobile may stand in, see run.json)",
+        Measure::Fibre => lang.pick("fibre (a gigabit network)", "fiber (ett gigabitnät)"),
+        Measure::Mbps100 => lang.pick(
+            "at least 100 Mbit/s (mobile may stand in, see run.json)",
+            "minst 100 Mbit/s (mobilt kan räknas, se run.json)",
+        ),
         Measure::Mobile4g => "4G",
         Measure::Mobile5g => "5G",
     };
-    format!("{}: {} % of {base} with {measure}", g.name, g.target_pct())
+    let target = lang.decimal(g.target_pct(), 0);
+    match lang {
+        Lang::En => format!("{}: {} % of {base} with {measure}", g.name, g.target_pct()),
+        Lang::Sv => format!("{}: {target} % av {base} med {measure}", g.name),
+    }
+}
+
+/// A goal's measure as a word of the target column (`fibre ≥ 98 %`).
+fn measure_word(m: Measure, lang: Lang) -> &'static str {
+    match (lang, m) {
+        (Lang::Sv, Measure::Fibre) => "fiber",
+        (Lang::Sv, Measure::Mbps100) => "100 Mbit/s",
+        (Lang::Sv, Measure::Mobile4g) => "4G",
+        (Lang::Sv, Measure::Mobile5g) => "5G",
+        (Lang::En, m) => m.as_str(),
+    }
+}
+
+/// An input's role (`premises`, `fibre`, ...) as the reader's word.
+fn role_word(role: &str, lang: Lang) -> String {
+    let sv = match role {
+        "premises" => "adresser",
+        "settlements" => "orter",
+        "fibre" => "fiber",
+        "mobile" => "mobiltäckning",
+        "backbone" => "stamnät",
+        "sites" => "mobilmaster",
+        "dem" => "höjdmodell",
+        "population" => "befolkning",
+        "planned" => "planerade nät",
+        "roads" => "vägar",
+        other => other,
+    };
+    lang.pick(role, sv).to_string()
+}
+
+/// What the report calls a settlement, in one language.
+#[derive(Debug, Clone, Copy)]
+struct Words {
+    /// One settlement: "settlement", "tätort", "ort".
+    one: &'static str,
+    /// Several: "settlements", "tätorter", "orter".
+    many: &'static str,
+    /// In a legend: "settlement (tätort)", "tätort", "ort".
+    legend: &'static str,
+}
+
+impl Words {
+    fn of(run: &crate::run_info::RunInfo, lang: Lang) -> Words {
+        let scb = settlement_label(run) != "settlement";
+        match (lang, scb) {
+            (Lang::En, _) => Words {
+                one: "settlement",
+                many: "settlements",
+                legend: settlement_label(run),
+            },
+            (Lang::Sv, true) => Words {
+                one: "tätort",
+                many: "tätorter",
+                legend: "tätort",
+            },
+            (Lang::Sv, false) => Words {
+                one: "ort",
+                many: "orter",
+                legend: "ort",
+            },
+        }
+    }
 }
 
 /// What the legend calls a settlement: SCB's "tätort" only when the settlements are SCB's
@@ -137,14 +215,6 @@ fn int(v: f64) -> String {
     }
 }
 
-fn pct(v: f64) -> String {
-    if v.is_finite() {
-        format!("{:.1} %", v * 100.0)
-    } else {
-        "–".into()
-    }
-}
-
 /// `gapmap report`: report.html, map.html and map.png of an analysis; returns the terminal summary.
 pub fn run(args: ReportPlan) -> Result<String> {
     let mut summary = String::new();
@@ -157,6 +227,10 @@ pub fn run(args: ReportPlan) -> Result<String> {
     let dir = &args.analysis;
     let out = args.out.clone().unwrap_or_else(|| dir.clone());
     let run = read_complete_analysis(dir)?;
+    let lang = args.lang.unwrap_or(run.parameters.lang);
+    let tr = |en: &'static str, sv: &'static str| lang.pick(en, sv).to_string();
+    let pct = |v: f64| lang.percent(v);
+    let words = Words::of(&run, lang);
     let t = |k: &str| run.totals.get(k).map_or(f64::NAN, |&v| v as f64);
     let settlements = Rows::read(&dir.join("settlements.csv"))?;
     // grid/ and priorities/ count only when they were made from this analysis (a rerun of
@@ -261,12 +335,20 @@ pub fn run(args: ReportPlan) -> Result<String> {
             0.85,
             style::gap_stroke(kind).to_string(),
             0.4,
-            Some(format!(
-                "{}: {} premises, {} households",
-                style::gap_label(kind),
-                p["premises"],
-                p["households"]
-            )),
+            Some(match lang {
+                Lang::En => format!(
+                    "{}: {} premises, {} households",
+                    style::gap_label(kind, lang),
+                    p["premises"],
+                    p["households"]
+                ),
+                Lang::Sv => format!(
+                    "{}: {} adresser, {} hushåll",
+                    style::gap_label(kind, lang),
+                    p["premises"],
+                    p["households"]
+                ),
+            }),
         )
     })?;
     let chosen: Vec<MapFeature> = if prio_dir.join("projects.geojson").exists() {
@@ -276,10 +358,12 @@ pub fn run(args: ReportPlan) -> Result<String> {
                 0.0,
                 if p["chosen"] == 1 { "#006d2c" } else { "none" }.into(),
                 if p["chosen"] == 1 { 1.6 } else { 0.0 },
-                Some(format!(
-                    "project rank {}: {} households",
-                    p["rank"], p["households"]
-                )),
+                Some(match lang {
+                    Lang::En => {
+                        format!("project rank {}: {} households", p["rank"], p["households"])
+                    }
+                    Lang::Sv => format!("projekt nr {}: {} hushåll", p["rank"], p["households"]),
+                }),
             )
         })?
         .into_iter()
@@ -293,31 +377,54 @@ pub fn run(args: ReportPlan) -> Result<String> {
         .map(|&k| {
             (
                 style::gap_fill(k).to_string(),
-                style::gap_label(k).to_string(),
+                style::gap_label(k, lang).to_string(),
             )
         })
         .collect();
-    gap_legend.push(("#dfe4ea".into(), settlement_label(&run).into()));
+    gap_legend.push(("#dfe4ea".into(), words.legend.into()));
     if !chosen.is_empty() {
         gap_legend.push((
             "#006d2c".into(),
-            "project chosen for the budget (outline)".into(),
+            tr(
+                "project chosen for the budget (outline)",
+                "projekt valt inom budgeten (kontur)",
+            ),
         ));
     }
     let gap_map = Map {
-        title: "Where the gaps are".into(),
-        caption: format!(
-            "Gap areas: premises without fibre within the drop distance ({} m) or without 4G, clustered within {} m, over settlement outlines{}.",
-            run.parameters.drop_distance_m,
-            run.parameters.gap_cluster_m,
-            if regions.is_empty() { "" } else { " and kommun boundaries" }
-        ),
+        title: tr("Where the gaps are", "Var luckorna finns"),
+        caption: match lang {
+            Lang::En => format!(
+                "Gap areas: premises without fibre within the drop distance ({} m) or without 4G, clustered within {} m, over settlement outlines{}.",
+                run.parameters.drop_distance_m,
+                run.parameters.gap_cluster_m,
+                if regions.is_empty() { "" } else { " and kommun boundaries" }
+            ),
+            Lang::Sv => format!(
+                "Luckområden: adresser utan fiber inom anslutningsavståndet ({} m) eller utan 4G, grupperade inom {} m, över {}s gränser{}.",
+                lang.decimal(run.parameters.drop_distance_m, 0),
+                lang.decimal(run.parameters.gap_cluster_m, 0),
+                words.many.to_owned() + "na",
+                if regions.is_empty() { "" } else { " och kommungränser" }
+            ),
+        },
         layers: vec![regions.clone(), settlement_outlines.clone(), gaps, chosen],
         legend: gap_legend,
     };
     let share_map = Map {
-        title: "Fibre share per settlement".into(),
-        caption: "Share of premises passed by fibre, per settlement; grey: no premises.".into(),
+        title: match lang {
+            Lang::En => "Fibre share per settlement".into(),
+            Lang::Sv => format!("Andel med fiber per {}", words.one),
+        },
+        caption: match lang {
+            Lang::En => {
+                "Share of premises passed by fibre, per settlement; grey: no premises.".into()
+            }
+            Lang::Sv => format!(
+                "Andel adresser med fiber i absoluta närheten, per {}; grå: inga adresser.",
+                words.one
+            ),
+        },
         layers: vec![
             regions,
             settlement_shapes
@@ -333,9 +440,10 @@ pub fn run(args: ReportPlan) -> Result<String> {
                             "#404040".into(),
                             0.4,
                             Some(format!(
-                                "{}: {} fibre passed",
+                                "{}: {} {}",
                                 p["settlement_name"].as_str().unwrap_or(""),
-                                pct(p["share_fibre_passed"].as_f64().unwrap_or(f64::NAN))
+                                pct(p["share_fibre_passed"].as_f64().unwrap_or(f64::NAN)),
+                                lang.pick("fibre passed", "med fiber i absoluta närheten")
                             )),
                         )
                     })
@@ -344,10 +452,19 @@ pub fn run(args: ReportPlan) -> Result<String> {
         ],
         legend: style::SHARE_CLASSES
             .iter()
-            .map(|c| (c.2.to_string(), format!("fibre passed {}", c.3)))
+            .map(|c| {
+                (
+                    c.2.to_string(),
+                    format!(
+                        "{} {}",
+                        lang.pick("fibre passed", "fiber i absoluta närheten"),
+                        c.3
+                    ),
+                )
+            })
             .chain(std::iter::once((
                 style::NO_DATA_FILL.to_string(),
-                "no premises".into(),
+                tr("no premises", "inga adresser"),
             )))
             .collect(),
     };
@@ -355,22 +472,31 @@ pub fn run(args: ReportPlan) -> Result<String> {
     // Headline.
     let people = t("households") + t("workplaces");
     let headline = vec![
-        ("premises".to_string(), int(t("premises"))),
-        ("households".to_string(), int(t("households"))),
+        (tr("premises", "adresser"), int(t("premises"))),
+        (tr("households", "hushåll"), int(t("households"))),
         (
-            "households + workplaces with fibre".to_string(),
+            tr(
+                "households + workplaces with fibre",
+                "hushåll och arbetsställen med fiber i absoluta närheten",
+            ),
             pct((t("households_fibre_passed") + t("workplaces_fibre_passed")) / people),
         ),
         (
-            "premises with 4G".to_string(),
+            tr("premises with 4G", "adresser med 4G"),
             pct(t("mobile_4g") / t("premises")),
         ),
         (
-            "unserved premises (no fibre, no 4G)".to_string(),
+            tr(
+                "unserved premises (no fibre, no 4G)",
+                "adresser utan fiber och utan 4G",
+            ),
             int(t("unserved")),
         ),
         (
-            "white premises (state aid)".to_string(),
+            tr(
+                "white premises (state aid)",
+                "adresser i vita områden (bredbandsstöd)",
+            ),
             int(t("aid_white")),
         ),
     ];
@@ -402,36 +528,67 @@ pub fn run(args: ReportPlan) -> Result<String> {
             let s: Status = g.status(&whole);
             vec![
                 g.name.clone(),
-                format!("{} ≥ {} %", g.measure.as_str(), g.target_pct()),
+                format!(
+                    "{} ≥ {} %",
+                    measure_word(g.measure, lang),
+                    match lang {
+                        Lang::En => g.target_pct().to_string(),
+                        Lang::Sv => lang.decimal(g.target_pct(), 0),
+                    }
+                ),
                 pct(s.share.unwrap_or(f64::NAN)),
-                if s.met { "yes" } else { "no" }.into(),
+                if s.met {
+                    tr("yes", "ja")
+                } else {
+                    tr("no", "nej")
+                },
                 int(s.missing_premises as f64),
                 int(s.missing_households as f64),
             ]
         })
         .collect();
+    let goal_list = goals
+        .iter()
+        .map(|g| goal_text(g, lang))
+        .collect::<Vec<_>>()
+        .join("; ");
     let mut tables = vec![Table {
-        title: "National goals: the whole area".into(),
-        note: if goals.is_empty() {
-            "The analysis measured no goals (--goals none, and no --goal).".into()
-        } else {
-            format!(
-                "The goals the analysis measured: {}. Missing: premises and households that still need it to reach the target.",
-                goals.iter().map(goal_text).collect::<Vec<_>>().join("; ")
-            )
+        title: tr("National goals: the whole area", "Nationella mål: hela området"),
+        note: match (goals.is_empty(), lang) {
+            (true, _) => tr(
+                "The analysis measured no goals (--goals none, and no --goal).",
+                "Analysen mätte inga mål (--goals none och inget --goal).",
+            ),
+            (false, Lang::En) => format!(
+                "The goals the analysis measured: {goal_list}. Missing: premises and households that still need it to reach the target."
+            ),
+            (false, Lang::Sv) => format!(
+                "Målen som analysen mätte: {goal_list}. Saknas: adresser och hushåll som fortfarande behöver det för att målet ska nås."
+            ),
         },
-        headers: [
-            "goal",
-            "target",
-            "now",
-            "met",
-            "premises missing",
-            "households missing",
-        ]
+        headers: match lang {
+            Lang::En => [
+                "goal",
+                "target",
+                "now",
+                "met",
+                "premises missing",
+                "households missing",
+            ],
+            Lang::Sv => [
+                "mål",
+                "målnivå",
+                "nu",
+                "uppnått",
+                "adresser saknas",
+                "hushåll saknas",
+            ],
+        }
         .map(String::from)
         .to_vec(),
         rows: goal_rows,
         numeric: vec![false, false, true, false, true, true],
+        code: vec![true],
     }];
     if let Some(k) = &kommun {
         let g1 = goals.first().map(|g| g.name.clone()).unwrap_or_default();
@@ -445,23 +602,28 @@ pub fn run(args: ReportPlan) -> Result<String> {
             Base::People => "missing_households",
             Base::Premises => "missing_premises",
         };
-        let mut headers = vec!["kommun".to_string(), "premises".to_string()];
+        let mut headers = vec!["kommun".to_string(), tr("premises", "adresser")];
         for g in &goals {
-            headers.push(format!("{} now", g.name));
+            headers.push(format!("{} {}", g.name, lang.pick("now", "nu")));
             headers.push(match g.base {
-                Base::People => "households missing".to_string(),
-                Base::Premises => "premises missing".to_string(),
+                Base::People => tr("households missing", "hushåll saknas"),
+                Base::Premises => tr("premises missing", "adresser saknas"),
             });
         }
-        headers.push("state-aid class".into());
+        headers.push(tr("state-aid class", "stödklass"));
         let mut numeric = vec![false, true];
         numeric.extend(goals.iter().flat_map(|_| [true, true]));
         numeric.push(false);
         tables.push(Table {
-            title: "National goals per kommun".into(),
-            note: format!(
-                "From grid/region_kommun.csv (gapmap grid); most households missing {g1} first."
-            ),
+            title: tr("National goals per kommun", "Nationella mål per kommun"),
+            note: match lang {
+                Lang::En => format!(
+                    "From grid/region_kommun.csv (gapmap grid); most households missing {g1} first."
+                ),
+                Lang::Sv => format!(
+                    "Från grid/region_kommun.csv (gapmap grid); flest hushåll som saknar {g1} först."
+                ),
+            },
             headers,
             rows: rows
                 .iter()
@@ -471,11 +633,12 @@ pub fn run(args: ReportPlan) -> Result<String> {
                         row.push(pct(k.f(r, &format!("goal_{}_share", g.name))));
                         row.push(int(k.f(r, &format!("goal_{}_{}", g.name, missing(g)))));
                     }
-                    row.push(k.s(r, "aid_class").to_string());
+                    row.push(lang.aid_class(k.s(r, "aid_class")).to_string());
                     row
                 })
                 .collect(),
             numeric,
+            code: Vec::new(),
         });
     }
     // Top lists of settlements (the rural row has an empty id).
@@ -495,18 +658,29 @@ pub fn run(args: ReportPlan) -> Result<String> {
             pct(settlements.f(r, "share_fibre_passed")),
             int(without(r)),
             int(settlements.f(r, "unserved")),
-            settlements.s(r, "aid_class").to_string(),
+            lang.aid_class(settlements.s(r, "aid_class")).to_string(),
         ]
     };
-    let headers: Vec<String> = [
-        "settlement",
-        "premises",
-        "households",
-        "fibre passed",
-        "households without fibre",
-        "unserved premises",
-        "state-aid class",
-    ]
+    let headers: Vec<String> = match lang {
+        Lang::En => [
+            "settlement",
+            "premises",
+            "households",
+            "fibre passed",
+            "households without fibre",
+            "unserved premises",
+            "state-aid class",
+        ],
+        Lang::Sv => [
+            words.one,
+            "adresser",
+            "hushåll",
+            "fiber i absoluta närheten",
+            "hushåll utan fiber",
+            "adresser utan fiber och 4G",
+            "stödklass",
+        ],
+    }
     .map(String::from)
     .to_vec();
     let numeric = vec![false, true, true, true, true, true, false];
@@ -518,10 +692,16 @@ pub fn run(args: ReportPlan) -> Result<String> {
         .collect();
     by_missing.sort_by(|a, b| without(b).total_cmp(&without(a)));
     tables.push(Table {
-        title: format!(
-            "Top {}: settlements with the most households without fibre",
-            args.top
-        ),
+        title: match lang {
+            Lang::En => format!(
+                "Top {}: settlements with the most households without fibre",
+                args.top
+            ),
+            Lang::Sv => format!(
+                "Topp {}: {} med flest hushåll utan fiber",
+                args.top, words.many
+            ),
+        },
         note: String::new(),
         headers: headers.clone(),
         rows: by_missing
@@ -530,6 +710,7 @@ pub fn run(args: ReportPlan) -> Result<String> {
             .map(|r| settlement_row(r))
             .collect(),
         numeric: numeric.clone(),
+        code: Vec::new(),
     });
     let mut by_share: Vec<&Vec<Option<String>>> = named
         .iter()
@@ -542,10 +723,16 @@ pub fn run(args: ReportPlan) -> Result<String> {
             .total_cmp(&settlements.f(b, "share_fibre_passed"))
     });
     tables.push(Table {
-        title: format!(
-            "Top {}: settlements with the lowest fibre share (50 premises or more)",
-            args.top
-        ),
+        title: match lang {
+            Lang::En => format!(
+                "Top {}: settlements with the lowest fibre share (50 premises or more)",
+                args.top
+            ),
+            Lang::Sv => format!(
+                "Topp {}: {} med lägst andel fiber (minst 50 adresser)",
+                args.top, words.many
+            ),
+        },
         note: String::new(),
         headers,
         rows: by_share
@@ -554,6 +741,7 @@ pub fn run(args: ReportPlan) -> Result<String> {
             .map(|r| settlement_row(r))
             .collect(),
         numeric,
+        code: Vec::new(),
     });
     if let (Some(p), Some(pj)) = (&projects, &priorities) {
         let chosen: Vec<&Vec<Option<String>>> =
@@ -564,37 +752,70 @@ pub fn run(args: ReportPlan) -> Result<String> {
             .unwrap_or("SEK")
             .to_string();
         let cur = code.to_lowercase();
+        let budget = pj["parameters"][format!("budget_{cur}")]
+            .as_f64()
+            .unwrap_or(0.0)
+            / 1e6;
+        let method = pj["method"].as_str().unwrap_or("");
+        let cost = pj[format!("cost_{cur}")].as_f64().unwrap_or(0.0) / 1e6;
+        let households = int(pj["households_connected"].as_f64().unwrap_or(0.0));
+        let bound = int(pj["upper_bound_households"].as_f64().unwrap_or(0.0).floor());
+        let number = |v: &Value| match v.as_f64() {
+            Some(x) => lang.decimal(x, if x.fract() == 0.0 { 0 } else { 2 }),
+            None => v.to_string(),
+        };
         tables.push(Table {
-            title: format!(
-                "Projects chosen for a budget of {:.1} M{code}",
-                pj["parameters"][format!("budget_{cur}")]
-                    .as_f64()
-                    .unwrap_or(0.0)
-                    / 1e6
-            ),
-            note: format!(
-                "{} of {} candidate projects ({}): {} households for {:.1} M{code}; no choice within the budget connects more than {} households. Cost model: {} {code} per metre of trench, detour {}, {} {code} per premise. The first {} in rank order:",
-                chosen.len(),
-                pj["candidates"],
-                pj["method"].as_str().unwrap_or(""),
-                int(pj["households_connected"].as_f64().unwrap_or(0.0)),
-                pj[format!("cost_{cur}")].as_f64().unwrap_or(0.0) / 1e6,
-                int(pj["upper_bound_households"].as_f64().unwrap_or(0.0).floor()),
-                pj["parameters"][format!("trench_{cur}_per_m")],
-                pj["parameters"]["detour_factor"],
-                pj["parameters"][format!("per_premise_{cur}")],
-                args.top
-            ),
-            headers: [
-                "rank".to_string(),
-                "project".into(),
-                "settlements".into(),
-                "kommun".into(),
-                "premises".into(),
-                "households".into(),
-                format!("cost (M{code})"),
-                format!("{code} per household"),
-            ]
+            title: match lang {
+                Lang::En => format!("Projects chosen for a budget of {budget:.1} M{code}"),
+                Lang::Sv => format!(
+                    "Projekt valda för en budget på {} M{code}",
+                    lang.decimal(budget, 1)
+                ),
+            },
+            note: match lang {
+                Lang::En => format!(
+                    "{} of {} candidate projects ({method}): {households} households for {cost:.1} M{code}; no choice within the budget connects more than {bound} households. Cost model: {} {code} per metre of trench, detour {}, {} {code} per premise. The first {} in rank order:",
+                    chosen.len(),
+                    pj["candidates"],
+                    pj["parameters"][format!("trench_{cur}_per_m")],
+                    pj["parameters"]["detour_factor"],
+                    pj["parameters"][format!("per_premise_{cur}")],
+                    args.top
+                ),
+                Lang::Sv => format!(
+                    "{} av {} tänkbara projekt ({}): {households} hushåll för {} M{code}; inget val inom budgeten ansluter fler än {bound} hushåll. Kostnadsmodell: {} {code} per meter schakt, omvägsfaktor {}, {} {code} per adress. De första {} i rangordning:",
+                    chosen.len(),
+                    pj["candidates"],
+                    crate::prioritise::method_text(method, lang),
+                    lang.decimal(cost, 1),
+                    number(&pj["parameters"][format!("trench_{cur}_per_m")]),
+                    number(&pj["parameters"]["detour_factor"]),
+                    number(&pj["parameters"][format!("per_premise_{cur}")]),
+                    args.top
+                ),
+            },
+            headers: match lang {
+                Lang::En => [
+                    "rank".to_string(),
+                    "project".into(),
+                    "settlements".into(),
+                    "kommun".into(),
+                    "premises".into(),
+                    "households".into(),
+                    format!("cost (M{code})"),
+                    format!("{code} per household"),
+                ],
+                Lang::Sv => [
+                    "rang".to_string(),
+                    "projekt".into(),
+                    words.many.into(),
+                    "kommun".into(),
+                    "adresser".into(),
+                    "hushåll".into(),
+                    format!("kostnad (M{code})"),
+                    format!("{code} per hushåll"),
+                ],
+            }
             .to_vec(),
             rows: chosen
                 .iter()
@@ -602,60 +823,80 @@ pub fn run(args: ReportPlan) -> Result<String> {
                 .map(|r| {
                     vec![
                         p.s(r, "rank").to_string(),
-                        p.s(r, "project").to_string(),
-                        place_names(p.s(r, "settlements"), &settlement_names).0,
-                        place_names(p.s(r, "settlements"), &settlement_names).1,
+                        project_name(p.s(r, "project"), lang),
+                        place_names(p.s(r, "settlements"), &settlement_names, lang).0,
+                        place_names(p.s(r, "settlements"), &settlement_names, lang).1,
                         int(p.f(r, "premises")),
                         int(p.f(r, "households")),
-                        format!("{:.2}", p.f(r, &format!("cost_{cur}")) / 1e6),
+                        lang.decimal(p.f(r, &format!("cost_{cur}")) / 1e6, 2),
                         int(p.f(r, &format!("cost_per_household_{cur}"))),
                     ]
                 })
                 .collect(),
             numeric: vec![true, false, false, false, true, true, true, true],
+            code: Vec::new(),
         });
     }
-    resilience_tables(dir, &settlements, args.top, &mut tables)?;
-    mobile_tables(dir, &settlements, args.top, &mut tables)?;
-    methods_tables(&run, &mut tables);
+    resilience_tables(dir, &settlements, args.top, lang, words, &mut tables)?;
+    mobile_tables(dir, &settlements, args.top, lang, words, &mut tables)?;
+    methods_tables(&run, lang, &mut tables);
     let area = if run.parameters.bundled_region {
-        "Dalarnas län (the bundled region)".to_string()
+        tr(
+            "Dalarnas län (the bundled region)",
+            "Dalarnas län (den medföljande regionen)",
+        )
     } else {
         run.inputs
             .iter()
             .find(|i| i.role == "settlements")
             .map(|i| i.path.as_str())
-            .map_or("the analysed area".into(), |p| {
+            .map_or(tr("the analysed area", "det analyserade området"), |p| {
                 Path::new(p)
                     .file_stem()
                     .map_or(p.to_string(), |s| s.to_string_lossy().into_owned())
             })
     };
     let report = Report {
-        title: args
-            .title
-            .clone()
-            .unwrap_or_else(|| format!("Connectivity gaps: {area}")),
-        subtitle: format!(
-            "gapmap {} analysis of {} (working CRS {}); fibre, 4G/5G, state-aid classes and the national goals.",
-            run.version,
-            run.started_utc,
-            run.working_crs
-        ),
+        lang,
+        title: args.title.clone().unwrap_or_else(|| match lang {
+            Lang::En => format!("Connectivity gaps: {area}"),
+            Lang::Sv => format!("Luckor i bredband och mobiltäckning: {area}"),
+        }),
+        subtitle: match lang {
+            Lang::En => format!(
+                "gapmap {} analysis of {} (working CRS {}); fibre, 4G/5G, state-aid classes and the national goals.",
+                run.version,
+                run.started_utc,
+                run.working_crs
+            ),
+            Lang::Sv => format!(
+                "Analys med gapmap {} från {} (referenssystem {}): fiber, 4G/5G, stödklasser för bredbandsstöd och de nationella målen.",
+                run.version,
+                run.started_utc,
+                run.working_crs
+            ),
+        },
         headline,
         maps: {
             let mut maps = vec![gap_map.clone(), share_map];
-            if let Some(m) = corridor_map(dir, &settlement_outlines, &run, args.top)? {
+            if let Some(m) = corridor_map(dir, &settlement_outlines, words, lang, args.top)? {
                 maps.push(m);
             }
             maps
         },
         tables,
-        footer: format!(
-            "Made by gapmap {} from {} (run.json lists the inputs and parameters). Settlement and boundary data: SCB (CC0).",
-            env!("CARGO_PKG_VERSION"),
-            dir.display()
-        ),
+        footer: match lang {
+            Lang::En => format!(
+                "Made by gapmap {} from {} (run.json lists the inputs and parameters). Settlement and boundary data: SCB (CC0).",
+                env!("CARGO_PKG_VERSION"),
+                dir.display()
+            ),
+            Lang::Sv => format!(
+                "Skapad av gapmap {} från {} (run.json listar indata och parametrar). Tätorter och gränser: SCB (CC0).",
+                env!("CARGO_PKG_VERSION"),
+                dir.display()
+            ),
+        },
     };
     std::fs::create_dir_all(&out).map_err(|e| gapmap_io::IoError::Write {
         path: out.clone(),
@@ -668,50 +909,87 @@ pub fn run(args: ReportPlan) -> Result<String> {
     let decor = Decor {
         title: report.title.clone(),
         subtitle: format!(
-            "{}: analysis of {}",
+            "{}: {} {}",
             gap_map.title,
+            lang.pick("analysis of", "analys från"),
             run.started_utc.get(..10).unwrap_or(&run.started_utc)
         ),
-        attribution: if run.parameters.bundled_region {
-            format!(
+        attribution: match (run.parameters.bundled_region, lang) {
+            (true, Lang::En) => format!(
                 "gapmap {}. Tätorter, kommuner, län and population grid: SCB (CC0); premises, fibre and mobile coverage: synthetic.",
                 env!("CARGO_PKG_VERSION")
-            )
-        } else {
-            format!(
+            ),
+            (true, Lang::Sv) => format!(
+                "gapmap {}. Tätorter, kommuner, län och befolkningsrutnät: SCB (CC0); adresser, fiber och mobiltäckning: syntetiska.",
+                env!("CARGO_PKG_VERSION")
+            ),
+            (false, Lang::En) => format!(
                 "gapmap {}. Data: the inputs listed in run.json.",
                 env!("CARGO_PKG_VERSION")
-            )
+            ),
+            (false, Lang::Sv) => format!(
+                "gapmap {}. Data: indata enligt run.json.",
+                env!("CARGO_PKG_VERSION")
+            ),
         },
     };
     write_map_png(&gap_map, &frame, &decor, &out.join("map.png"))?;
-    let mut layers = html_layers(dir, &grid_dir, &prio_dir, &run, &gap_map.legend)?;
+    let mut layers = html_layers(
+        &LayerSources {
+            dir,
+            grid_dir: &grid_dir,
+            prio_dir: &prio_dir,
+            run: &run,
+            priorities: priorities.as_ref(),
+        },
+        words,
+        lang,
+        &gap_map.legend,
+    )?;
     let reduced = fit_budget(&mut layers, MAP_DATA_BUDGET_BYTES);
-    let mut note = format!(
-        "Analysis of {} (gapmap {}). The layers are the analysis' web maps (simplified by {} m); corridors: the {} that cut the most premises; projects: those chosen for the budget.",
-        run.started_utc.get(..10).unwrap_or(&run.started_utc),
-        run.version,
-        run.parameters.map_simplify_m,
-        MAP_CORRIDORS
-    );
+    let date = run.started_utc.get(..10).unwrap_or(&run.started_utc);
+    let mut note = match lang {
+        Lang::En => format!(
+            "Analysis of {date} (gapmap {}). The layers are the analysis' web maps (simplified by {} m); corridors: the {} that cut the most premises; projects: those chosen for the budget.",
+            run.version,
+            run.parameters.map_simplify_m,
+            MAP_CORRIDORS
+        ),
+        Lang::Sv => format!(
+            "Analys från {date} (gapmap {}). Lagren är analysens webbkartor (förenklade med {} m); korridorer: de {} som skär av flest adresser; projekt: de som valts inom budgeten.",
+            run.version,
+            lang.decimal(run.parameters.map_simplify_m, 0),
+            MAP_CORRIDORS
+        ),
+    };
     if !reduced.is_empty() {
-        note += &format!(
-            " To keep this file under {} MB, {} are drawn as points at the centre of their extent (their figures are whole; the full outlines are in the analysis' GeoJSON files).",
-            MAP_PAGE_LIMIT_MB,
-            reduced.join(", ")
-        );
+        note += &match lang {
+            Lang::En => format!(
+                " To keep this file under {} MB, {} are drawn as points at the centre of their extent (their figures are whole; the full outlines are in the analysis' GeoJSON files).",
+                MAP_PAGE_LIMIT_MB,
+                reduced.join(", ")
+            ),
+            Lang::Sv => format!(
+                " För att filen ska hålla sig under {} MB visas {} som punkter i mitten av sin utbredning (siffrorna är fullständiga; hela konturerna finns i analysens GeoJSON-filer).",
+                MAP_PAGE_LIMIT_MB,
+                reduced.join(", ")
+            ),
+        };
     }
-    let html_map = map_html(&report.title, &note, &layers);
+    let html_map = map_html(&report.title, &note, &layers, lang);
     write_atomic(&out.join("map.html"), html_map.as_bytes())?;
     let _ = writeln!(
         summary,
-        "wrote {} ({} KiB), {} ({} KiB) and {} in {:.1} s",
+        "{} {} ({} KiB), {} ({} KiB) {} {} {} {} s",
+        lang.pick("wrote", "skrev"),
         out.join("report.html").display(),
         html.len() / 1024,
         out.join("map.html").display(),
         html_map.len() / 1024,
+        lang.pick("and", "och"),
         out.join("map.png").display(),
-        t0.elapsed().as_secs_f64()
+        lang.pick("in", "på"),
+        lang.decimal(t0.elapsed().as_secs_f64(), 1)
     );
     Ok(summary)
 }
@@ -758,12 +1036,13 @@ fn as_points(data: &mut Value) {
     }
 }
 
-/// Draws the largest polygon layers as points, in that order (white areas, gap clusters,
-/// settlements), until the data fit `budget` bytes; returns the names of those reduced.
+/// Draws the largest polygon layers as points, in that order (predicted coverage, white
+/// areas, gap clusters, settlements), until the data fit `budget` bytes; returns the names of
+/// those reduced.
 fn fit_budget(layers: &mut [HtmlLayer], budget: usize) -> Vec<String> {
     let mut total: usize = layers.iter().map(data_bytes).sum();
     let mut reduced = Vec::new();
-    for id in ["aid_areas", "gaps", "settlements"] {
+    for id in ["coverage", "aid_areas", "gaps", "settlements"] {
         if total <= budget {
             break;
         }
@@ -857,42 +1136,321 @@ fn html_layer(
     }))
 }
 
+/// Where the layers of `map.html` come from: the analysis, its `grid/` and `priorities/` (or
+/// directories that do not exist), its run record and prioritise's.
+struct LayerSources<'a> {
+    dir: &'a Path,
+    grid_dir: &'a Path,
+    prio_dir: &'a Path,
+    run: &'a crate::run_info::RunInfo,
+    priorities: Option<&'a Value>,
+}
+
+/// The directory of `gapmap predict` whose coverage the analysis read as its mobile input
+/// (`--mobile pred/coverage.gpkg`), when there is one, with that run's working CRS.
+fn predict_dir(run: &crate::run_info::RunInfo) -> Option<(PathBuf, String)> {
+    run.inputs
+        .iter()
+        .filter(|i| i.role == "mobile")
+        .filter_map(|i| Path::new(&i.path).parent().map(Path::to_path_buf))
+        .find_map(|d| {
+            let text = std::fs::read_to_string(d.join("run.json")).ok()?;
+            let v: Value = serde_json::from_str(&text).ok()?;
+            let crs = v["working_crs"].as_str()?.to_string();
+            (v["command"] == "predict" && d.join("coverage.geojson").exists()).then_some((d, crs))
+        })
+}
+
+/// A transform from the working CRS `label` (run.json's `working_crs`) to WGS 84.
+fn to_wgs84(label: &str) -> Result<gapmap_io::crs::Transform> {
+    let bad = |message: String| Error::Analysis {
+        path: PathBuf::from("run.json"),
+        message: format!("working CRS {label}: {message}"),
+    };
+    let from = gapmap_io::Crs::parse(label, "the analysis' working CRS")?;
+    gapmap_io::crs::Transform::new(&from, &gapmap_io::Crs::wgs84()).map_err(bad)
+}
+
+/// Cell sites of a `critical_sites.csv` (of `analyze --sites`, or of the `predict` whose
+/// coverage the analysis read), x/y in `crs`, as points coloured by how many premises have
+/// 4G from that site alone.
+fn sites_layer(path: &Path, crs: &str, lang: Lang) -> Result<Option<HtmlLayer>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let c = Rows::read(path)?;
+    let (mut xs, mut ys): (Vec<f64>, Vec<f64>) =
+        c.rows.iter().map(|r| (c.f(r, "x"), c.f(r, "y"))).unzip();
+    to_wgs84(crs)?
+        .coords(&mut xs, &mut ys)
+        .map_err(|message| Error::Analysis {
+            path: path.to_path_buf(),
+            message,
+        })?;
+    let number = |v: f64| {
+        if v.is_finite() && v.fract() == 0.0 {
+            Value::from(v as i64)
+        } else {
+            Value::Null
+        }
+    };
+    let features: Vec<Value> = c
+        .rows
+        .iter()
+        .zip(xs.iter().zip(&ys))
+        .map(|(r, (&x, &y))| {
+            let cut = c.f(r, "premises_cut").max(0.0);
+            let (colour, class) = match cut as u64 {
+                0 => ("#969696", 0),
+                n => {
+                    let colour = style::critical_stroke(n).0;
+                    let class = style::CRITICAL_CLASSES
+                        .iter()
+                        .position(|k| k.2 == colour)
+                        .unwrap_or(0);
+                    (colour, class + 1)
+                }
+            };
+            serde_json::json!({
+                "type": "Feature",
+                "properties": {
+                    "site_id": c.s(r, "site_id"),
+                    "operator": c.s(r, "operator"),
+                    "premises_cut": number(c.f(r, "premises_cut")),
+                    "households_cut": number(c.f(r, "households_cut")),
+                    "workplaces_cut": number(c.f(r, "workplaces_cut")),
+                    "main_settlement": c.s(r, "main_settlement"),
+                    "fill": colour, "fill-opacity": 0.9, "stroke": colour,
+                    "stroke-width": 1, "radius": 2 + class,
+                },
+                "geometry": {"type": "Point", "coordinates": [x, y]},
+            })
+        })
+        .collect();
+    let mut data = serde_json::json!({"type": "FeatureCollection", "features": features});
+    gapmap_io::write::map_html::round_coordinates(&mut data);
+    let labels: [(&str, &str); 5] = [
+        (
+            "no premise has 4G from it alone",
+            "ingen adress har 4G enbart från den",
+        ),
+        (
+            "1–9 premises have 4G from it alone",
+            "1–9 adresser har 4G enbart från den",
+        ),
+        (
+            "10–99 premises have 4G from it alone",
+            "10–99 adresser har 4G enbart från den",
+        ),
+        (
+            "100–999 premises have 4G from it alone",
+            "100–999 adresser har 4G enbart från den",
+        ),
+        (
+            "1,000 or more premises have 4G from it alone",
+            "1\u{a0}000 eller fler adresser har 4G enbart från den",
+        ),
+    ];
+    let colours: Vec<&str> = std::iter::once("#969696")
+        .chain(style::CRITICAL_CLASSES.iter().map(|k| k.2))
+        .collect();
+    let field = |k: &str, en: &str, sv: &str| (k.to_string(), lang.pick(en, sv).to_string());
+    Ok(Some(HtmlLayer {
+        id: "sites".into(),
+        name: lang.pick("Cell sites (4G)", "Mobilmaster (4G)").into(),
+        data,
+        visible: false,
+        legend: colours
+            .into_iter()
+            .zip(labels)
+            .rev()
+            .map(|(c, (en, sv))| (c.to_string(), lang.pick(en, sv).to_string()))
+            .collect(),
+        title_field: "site_id".into(),
+        fields: vec![
+            field("operator", "operator", "operatör"),
+            field(
+                "premises_cut",
+                "premises with 4G from it alone",
+                "adresser med 4G enbart från den",
+            ),
+            field(
+                "households_cut",
+                "households with 4G from it alone",
+                "hushåll med 4G enbart från den",
+            ),
+            field(
+                "workplaces_cut",
+                "workplaces with 4G from it alone",
+                "arbetsställen med 4G enbart från den",
+            ),
+            field("main_settlement", "main settlement", "mest berörda ort"),
+        ],
+        outline: false,
+    }))
+}
+
+/// The roads `prioritise --roads` routed feeders along (priorities.json's `roads`), read
+/// again, simplified by `tolerance_m` and drawn as thin grey lines; `None` without roads, or
+/// (with a notice) when the file is not found from here.
+fn roads_layer(
+    priorities: Option<&Value>,
+    crs: &str,
+    tolerance_m: f64,
+    lang: Lang,
+) -> Result<Option<HtmlLayer>> {
+    use gapmap_core::geo::Simplify as _;
+    use gapmap_io::read::{read_fibre, FibreOptions, FieldChoice};
+    let Some(path) = priorities.and_then(|p| p["parameters"]["roads"].as_str()) else {
+        return Ok(None);
+    };
+    let layer = priorities.and_then(|p| p["parameters"]["roads_layer"].as_str());
+    if !Path::new(path).exists() && !gapmap_io::read::is_data_source_name(path) {
+        progress::notice(&format!(
+            "the roads of prioritise ({path}) are not found from here; map.html is made without them"
+        ));
+        return Ok(None);
+    }
+    let working = gapmap_io::Crs::parse(crs, "the analysis' working CRS")?;
+    let roads = read_fibre(
+        &FibreOptions {
+            role: "roads",
+            layer_flag: "--roads-layer",
+            filter: None,
+            ..FibreOptions::fibre(
+                vec![PathBuf::from(path)],
+                layer.map(str::to_string).into_iter().collect(),
+                FieldChoice::new(None, "network", "--roads"),
+                None,
+            )
+        },
+        &gapmap_io::ReadContext::new(working),
+    )?;
+    let mut lines: Vec<gapmap_core::geo::LineString<f64>> = roads
+        .features
+        .iter()
+        .flat_map(|f| f.lines.0.iter().map(|l| l.simplify(tolerance_m)))
+        .collect();
+    let t = to_wgs84(crs)?;
+    for l in &mut lines {
+        t.coords_in_place(&mut l.0)
+            .map_err(|message| Error::Analysis {
+                path: PathBuf::from(path),
+                message,
+            })?;
+    }
+    let features: Vec<Value> = lines
+        .iter()
+        .map(|l| {
+            serde_json::json!({
+                "type": "Feature",
+                "properties": {"stroke": "#6b6b6b", "stroke-width": 1, "stroke-opacity": 0.7},
+                "geometry": {"type": "LineString",
+                    "coordinates": l.0.iter().map(|c| [c.x, c.y]).collect::<Vec<_>>()},
+            })
+        })
+        .collect();
+    let mut data = serde_json::json!({"type": "FeatureCollection", "features": features});
+    gapmap_io::write::map_html::round_coordinates(&mut data);
+    Ok(Some(HtmlLayer {
+        id: "roads".into(),
+        name: lang
+            .pick("Roads (prioritise --roads)", "Vägar (prioritise --roads)")
+            .into(),
+        data,
+        visible: false,
+        legend: vec![(
+            "#6b6b6b".into(),
+            lang.pick(
+                "road the feeders may follow",
+                "väg som matarledningarna kan följa",
+            )
+            .into(),
+        )],
+        title_field: String::new(),
+        fields: Vec::new(),
+        outline: false,
+    }))
+}
+
 /// The layers of `map.html`, bottom to top: län and kommun boundaries (after `grid`),
-/// settlements by fibre share, white aid areas, gap clusters, critical corridors (with
-/// `--backbone`) and chosen projects (after `prioritise`).
+/// predicted coverage (when the mobile input came from `gapmap predict`), settlements by
+/// fibre share, white aid areas, gap clusters, roads (after `prioritise --roads`), critical
+/// corridors (with `--backbone`), cell sites (with `--sites`, or predict's) and chosen
+/// projects (after `prioritise`).
 fn html_layers(
-    dir: &Path,
-    grid_dir: &Path,
-    prio_dir: &Path,
-    run: &crate::run_info::RunInfo,
+    src: &LayerSources<'_>,
+    words: Words,
+    lang: Lang,
     gap_legend: &[(String, String)],
 ) -> Result<Vec<HtmlLayer>> {
+    let (dir, grid_dir, prio_dir) = (src.dir, src.grid_dir, src.prio_dir);
+    let predicted = predict_dir(src.run);
     let all = |_: &Value| true;
-    let region_fields: &[(&str, &str)] = &[
-        ("premises", "premises"),
-        ("households", "households"),
-        ("share_fibre_passed", "fibre passed"),
-        ("share_mobile_4g", "4G"),
-        ("unserved", "unserved premises"),
-        ("aid_class", "state-aid class"),
-    ];
-    let settlement_fields: &[(&str, &str)] = &[
-        ("settlement_id", "id"),
-        ("premises", "premises"),
-        ("households", "households"),
-        ("workplaces", "workplaces"),
-        ("fibre_passed", "premises fibre passed"),
-        ("share_fibre_passed", "fibre passed"),
-        ("households_fibre_passed", "households fibre passed"),
-        ("mobile_4g", "premises with 4G"),
-        ("share_mobile_4g", "4G"),
-        ("mobile_4g_single_operator", "4G from one operator only"),
-        ("share_mobile_5g", "5G"),
-        ("unserved", "unserved premises"),
-        ("aid_white", "white premises"),
-        ("aid_class", "state-aid class"),
-        ("fibre_redundancy_class", "fibre redundancy"),
-    ];
+    // (field, English label, Swedish label): the panel's rows.
+    let fields =
+        |f: &[(&'static str, &'static str, &'static str)]| -> Vec<(&'static str, &'static str)> {
+            f.iter()
+                .map(|&(k, en, sv)| (k, lang.pick(en, sv)))
+                .collect()
+        };
+    let region_fields = fields(&[
+        ("premises", "premises", "adresser"),
+        ("households", "households", "hushåll"),
+        (
+            "share_fibre_passed",
+            "fibre passed",
+            "fiber i absoluta närheten",
+        ),
+        ("share_mobile_4g", "4G", "4G"),
+        (
+            "unserved",
+            "unserved premises",
+            "adresser utan fiber och 4G",
+        ),
+        ("aid_class", "state-aid class", "stödklass"),
+    ]);
+    let settlement_fields = fields(&[
+        ("settlement_id", "id", "id"),
+        ("premises", "premises", "adresser"),
+        ("households", "households", "hushåll"),
+        ("workplaces", "workplaces", "arbetsställen"),
+        (
+            "fibre_passed",
+            "premises fibre passed",
+            "adresser med fiber i absoluta närheten",
+        ),
+        (
+            "share_fibre_passed",
+            "fibre passed",
+            "andel med fiber i absoluta närheten",
+        ),
+        (
+            "households_fibre_passed",
+            "households fibre passed",
+            "hushåll med fiber i absoluta närheten",
+        ),
+        ("mobile_4g", "premises with 4G", "adresser med 4G"),
+        ("share_mobile_4g", "4G", "andel med 4G"),
+        (
+            "mobile_4g_single_operator",
+            "4G from one operator only",
+            "4G från endast en operatör",
+        ),
+        ("share_mobile_5g", "5G", "andel med 5G"),
+        (
+            "unserved",
+            "unserved premises",
+            "adresser utan fiber och 4G",
+        ),
+        ("aid_white", "white premises", "adresser i vita områden"),
+        ("aid_class", "state-aid class", "stödklass"),
+        (
+            "fibre_redundancy_class",
+            "fibre redundancy",
+            "redundans i fibernätet",
+        ),
+    ]);
     let mut layers = Vec::new();
     let mut push = |l: Option<HtmlLayer>| {
         if let Some(l) = l {
@@ -906,7 +1464,7 @@ fn html_layers(
         true,
         vec![],
         "region_name",
-        region_fields,
+        &region_fields,
         &all,
     )?);
     push(html_layer(
@@ -916,46 +1474,84 @@ fn html_layers(
         true,
         vec![],
         "region_name",
-        region_fields,
+        &region_fields,
         &all,
     )?);
-    let label = settlement_label(run);
+    if let Some((pred, _)) = &predicted {
+        let coverage = html_layer(
+            &pred.join("coverage.geojson"),
+            "coverage",
+            lang.pick("Predicted coverage", "Beräknad täckning"),
+            false,
+            Vec::new(),
+            "layer_name",
+            &fields(&[
+                ("operator", "operator", "operatör"),
+                ("tech", "technology", "teknik"),
+                ("area_km2", "area (km²)", "yta (km²)"),
+            ]),
+            &all,
+        )?;
+        // The legend: each operator and technology in its colour.
+        push(coverage.map(|mut l| {
+            let mut legend: Vec<(String, String)> = Vec::new();
+            for f in l.data["features"].as_array().into_iter().flatten() {
+                let p = &f["properties"];
+                let item = (
+                    p["fill"].as_str().unwrap_or("#999999").to_string(),
+                    p["layer_name"].as_str().unwrap_or("").to_string(),
+                );
+                if !legend.contains(&item) {
+                    legend.push(item);
+                }
+            }
+            l.legend = legend;
+            l
+        }));
+    }
     push(html_layer(
         &dir.join("settlements.geojson"),
         "settlements",
-        &format!("{} by fibre share", capitalised(label)),
+        &match lang {
+            Lang::En => format!("{} by fibre share", capitalised(words.legend)),
+            Lang::Sv => format!("{} efter andel med fiber", capitalised(words.many)),
+        },
         true,
         style::SHARE_CLASSES
             .iter()
             .map(|c| (c.2.to_string(), c.3.to_string()))
             .collect(),
         "settlement_name",
-        settlement_fields,
+        &settlement_fields,
         &all,
     )?);
     push(html_layer(
         &dir.join("aid_areas.geojson"),
         "aid_areas",
-        "White areas (state aid)",
+        lang.pick("White areas (state aid)", "Vita områden (bredbandsstöd)"),
         false,
         vec![(
             "#ffffff".into(),
-            "white area: no network at the aid target".into(),
+            lang.pick(
+                "white area: no network at the aid target",
+                "vitt område: inget nät med stödets målhastighet",
+            )
+            .into(),
         )],
         "aid_area_id",
-        &[
-            ("premises", "premises"),
-            ("households", "households"),
-            ("workplaces", "workplaces"),
-            ("settlements", "settlements"),
-            ("area_km2", "area (km²)"),
-        ],
+        &fields(&[
+            ("premises", "premises", "adresser"),
+            ("households", "households", "hushåll"),
+            ("workplaces", "workplaces", "arbetsställen"),
+            ("settlements", "settlements", words.many),
+            ("area_km2", "area (km²)", "yta (km²)"),
+        ]),
         &all,
     )?);
     push(html_layer(
         &dir.join("gaps.geojson"),
         "gaps",
-        "Gap clusters",
+        lang.pick("Gap clusters", "Luckområden"),
         true,
         gap_legend
             .iter()
@@ -963,58 +1559,95 @@ fn html_layers(
             .cloned()
             .collect(),
         "kind",
-        &[
-            ("gap_id", "gap"),
-            ("settlement_name", "settlement"),
-            ("premises", "premises"),
-            ("households", "households"),
-            ("workplaces", "workplaces"),
-            ("nearest_fibre_m", "nearest fibre (m)"),
-        ],
+        &fields(&[
+            ("gap_id", "gap", "lucka"),
+            ("settlement_name", "settlement", words.one),
+            ("premises", "premises", "adresser"),
+            ("households", "households", "hushåll"),
+            ("workplaces", "workplaces", "arbetsställen"),
+            ("nearest_fibre_m", "nearest fibre (m)", "närmaste fiber (m)"),
+        ]),
         &all,
+    )?);
+    push(roads_layer(
+        src.priorities,
+        &src.run.working_crs,
+        src.run.parameters.map_simplify_m.max(5.0),
+        lang,
     )?);
     push(html_layer(
         &dir.join("critical_links.geojson"),
         "corridors",
-        "Critical fibre corridors",
+        lang.pick("Critical fibre corridors", "Kritiska fiberkorridorer"),
         true,
         style::CRITICAL_CLASSES
             .iter()
             .rev()
-            .map(|c| (c.2.to_string(), c.4.to_string()))
+            .map(|c| (c.2.to_string(), lang.pick(c.4 .0, c.4 .1).to_string()))
             .collect(),
         "rank",
-        &[
-            ("networks", "network"),
-            ("links", "links"),
-            ("length_m", "length (m)"),
-            ("premises_cut", "premises cut"),
-            ("households_cut", "households cut"),
-            ("settlements_cut", "settlements cut"),
-            ("settlements_affected", "settlements affected"),
-            ("settlement_names", "settlements cut (names)"),
-        ],
+        &fields(&[
+            ("networks", "network", "nät"),
+            ("links", "links", "länkar"),
+            ("length_m", "length (m)", "längd (m)"),
+            ("premises_cut", "premises cut", "adresser avskurna"),
+            ("households_cut", "households cut", "hushåll avskurna"),
+            ("settlements_cut", "settlements cut", "avskurna orter"),
+            (
+                "settlements_affected",
+                "settlements affected",
+                "berörda orter",
+            ),
+            (
+                "settlement_names",
+                "settlements cut (names)",
+                "avskurna orter (namn)",
+            ),
+        ]),
         &|p| {
             p["rank"]
                 .as_u64()
                 .is_some_and(|r| r as usize <= MAP_CORRIDORS)
         },
     )?);
-    push(html_layer(
+    // Cell sites: the analysis' own (--sites), else those of the predict it read.
+    let own = dir.join("critical_sites.csv");
+    push(match (&predicted, own.exists()) {
+        (Some((pred, crs)), false) => sites_layer(&pred.join("critical_sites.csv"), crs, lang)?,
+        _ => sites_layer(&own, &src.run.working_crs, lang)?,
+    });
+    let mut projects = html_layer(
         &prio_dir.join("projects.geojson"),
         "projects",
-        "Projects chosen for the budget",
+        lang.pick(
+            "Projects chosen for the budget",
+            "Projekt valda inom budgeten",
+        ),
         true,
-        vec![("#006d2c".into(), "chosen project".into())],
+        vec![(
+            "#006d2c".into(),
+            lang.pick("chosen project", "valt projekt").into(),
+        )],
         "project",
-        &[
-            ("rank", "rank"),
-            ("settlements", "settlements"),
-            ("premises", "premises"),
-            ("households", "households"),
-        ],
+        &fields(&[
+            ("rank", "rank", "rang"),
+            ("settlements", "settlements", words.many),
+            ("premises", "premises", "adresser"),
+            ("households", "households", "hushåll"),
+        ]),
         &|p| p["chosen"] == 1,
-    )?);
+    )?;
+    if let Some(features) = projects
+        .as_mut()
+        .and_then(|l| l.data["features"].as_array_mut())
+    {
+        for f in features {
+            if let Some(name) = f["properties"]["project"].as_str() {
+                f["properties"]["project"] = Value::from(project_name(name, lang));
+            }
+        }
+    }
+    push(projects);
     Ok(layers)
 }
 
@@ -1023,7 +1656,8 @@ fn html_layers(
 fn corridor_map(
     dir: &Path,
     outlines: &[MapFeature],
-    run: &crate::run_info::RunInfo,
+    words: Words,
+    lang: Lang,
     top: usize,
 ) -> Result<Option<Map>> {
     let path = dir.join("critical_links.geojson");
@@ -1040,10 +1674,16 @@ fn corridor_map(
                 false => "none".into(),
             },
             p["stroke-width"].as_f64().unwrap_or(2.0).min(6.0),
-            Some(format!(
-                "corridor rank {}: {} premises cut",
-                p["rank"], p["premises_cut"]
-            )),
+            Some(match lang {
+                Lang::En => format!(
+                    "corridor rank {}: {} premises cut",
+                    p["rank"], p["premises_cut"]
+                ),
+                Lang::Sv => format!(
+                    "korridor nr {}: {} adresser avskurna",
+                    p["rank"], p["premises_cut"]
+                ),
+            }),
         )
     })?
     .into_iter()
@@ -1052,12 +1692,18 @@ fn corridor_map(
     let mut legend: Vec<(String, String)> = style::CRITICAL_CLASSES
         .iter()
         .rev()
-        .map(|c| (c.2.to_string(), c.4.to_string()))
+        .map(|c| (c.2.to_string(), lang.pick(c.4 .0, c.4 .1).to_string()))
         .collect();
-    legend.push(("#dfe4ea".into(), settlement_label(run).into()));
+    legend.push(("#dfe4ea".into(), words.legend.into()));
     Ok(Some(Map {
-        title: format!("The top {top} critical fibre corridors"),
-        caption: "Corridors whose single failure cuts the most premises off the backbone (critical_links.geojson; the tables below list them).".into(),
+        title: match lang {
+            Lang::En => format!("The top {top} critical fibre corridors"),
+            Lang::Sv => format!("De {top} mest kritiska fiberkorridorerna"),
+        },
+        caption: lang.pick(
+            "Corridors whose single failure cuts the most premises off the backbone (critical_links.geojson; the tables below list them).",
+            "Korridorer där ett enda avbrott skär av flest adresser från stamnätet (critical_links.geojson; tabellerna nedan listar dem).",
+        ).into(),
         layers: vec![outlines.to_vec(), lines],
         legend,
     }))
@@ -1065,7 +1711,11 @@ fn corridor_map(
 
 /// A project's settlements (ids separated by `;`) as (names, kommuner), each listed once;
 /// "rural" for a project outside every settlement.
-fn place_names(ids: &str, names: &HashMap<String, (String, String)>) -> (String, String) {
+fn place_names(
+    ids: &str,
+    names: &HashMap<String, (String, String)>,
+    lang: Lang,
+) -> (String, String) {
     let mut places: Vec<String> = Vec::new();
     let mut kommuner: Vec<String> = Vec::new();
     for id in ids.split(';').map(str::trim).filter(|s| !s.is_empty()) {
@@ -1081,14 +1731,21 @@ fn place_names(ids: &str, names: &HashMap<String, (String, String)>) -> (String,
         }
     }
     if places.is_empty() {
-        places.push("rural".into());
+        places.push(lang.pick("rural", "landsbygd").into());
     }
     (places.join(", "), kommuner.join(", "))
 }
 
 /// The fibre resilience section (with `--backbone`): settlements by class, and the top
 /// corridors whose single failure cuts the most premises off the backbone.
-fn resilience_tables(dir: &Path, s: &Rows, top: usize, tables: &mut Vec<Table>) -> Result<()> {
+fn resilience_tables(
+    dir: &Path,
+    s: &Rows,
+    top: usize,
+    lang: Lang,
+    words: Words,
+    tables: &mut Vec<Table>,
+) -> Result<()> {
     let path = dir.join("critical_links.csv");
     if !path.exists() {
         return Ok(());
@@ -1106,7 +1763,7 @@ fn resilience_tables(dir: &Path, s: &Rows, top: usize, tables: &mut Vec<Table>) 
             .collect();
         let sum = |col: &str| these.iter().map(|r| s.f(r, col).max(0.0)).sum::<f64>();
         rows.push(vec![
-            class.to_string(),
+            lang.redundancy_class(class).to_string(),
             int(these.len() as f64),
             int(sum("premises")),
             int(sum("premises_redundant_fibre_path")),
@@ -1115,36 +1772,75 @@ fn resilience_tables(dir: &Path, s: &Rows, top: usize, tables: &mut Vec<Table>) 
         ]);
     }
     tables.push(Table {
-        title: "Fibre resilience: settlements by class".into(),
-        note: "A settlement is redundant when at least --redundant-share of its fibre premises have two disjoint paths to the backbone, single when they have one, none when none has a path. The premise columns count each settlement's fibre premises by their own paths.".into(),
-        headers: [
-            "class",
-            "settlements",
-            "premises",
-            "fibre premises, two paths",
-            "one path",
-            "no path",
-        ]
+        title: match lang {
+            Lang::En => "Fibre resilience: settlements by class".into(),
+            Lang::Sv => format!("Redundans i fibernätet: {} per klass", words.many),
+        },
+        note: match lang {
+            Lang::En => "A settlement is redundant when at least --redundant-share of its fibre premises have two disjoint paths to the backbone, single when they have one, none when none has a path. The premise columns count each settlement's fibre premises by their own paths.".into(),
+            Lang::Sv => format!(
+                "En {0} är redundant när minst --redundant-share av dess fiberadresser har två skilda vägar till stamnätet, en väg när de har en, ingen väg när ingen har någon väg. Adresskolumnerna räknar varje {0}s fiberadresser efter deras egna vägar.",
+                words.one
+            ),
+        },
+        headers: match lang {
+            Lang::En => [
+                "class",
+                "settlements",
+                "premises",
+                "fibre premises, two paths",
+                "one path",
+                "no path",
+            ],
+            Lang::Sv => [
+                "klass",
+                words.many,
+                "adresser",
+                "fiberadresser, två vägar",
+                "en väg",
+                "ingen väg",
+            ],
+        }
         .map(String::from)
         .to_vec(),
         rows,
         numeric: vec![false, true, true, true, true, true],
+        code: Vec::new(),
     });
     let c = Rows::read(&path)?;
     tables.push(Table {
-        title: format!("Top {top}: critical corridors"),
-        note: "Each row is a corridor: fibre links in series whose single failure (a cut anywhere along it) cuts the same premises off the backbone, ranked by premises cut. Settlements cut: all their fibre premises lose the backbone; affected: at least one does.".into(),
-        headers: [
-            "rank",
-            "network",
-            "links",
-            "length (m)",
-            "premises cut",
-            "households cut",
-            "settlements cut",
-            "settlements affected",
-            "settlements cut (names)",
-        ]
+        title: match lang {
+            Lang::En => format!("Top {top}: critical corridors"),
+            Lang::Sv => format!("Topp {top}: kritiska korridorer"),
+        },
+        note: lang.pick(
+            "Each row is a corridor: fibre links in series whose single failure (a cut anywhere along it) cuts the same premises off the backbone, ranked by premises cut. Settlements cut: all their fibre premises lose the backbone; affected: at least one does.",
+            "Varje rad är en korridor: fiberlänkar i serie där ett enda avbrott (var som helst längs den) skär av samma adresser från stamnätet, ordnade efter avskurna adresser. Avskurna orter: alla deras fiberadresser förlorar stamnätet; berörda: minst en gör det.",
+        ).into(),
+        headers: match lang {
+            Lang::En => [
+                "rank",
+                "network",
+                "links",
+                "length (m)",
+                "premises cut",
+                "households cut",
+                "settlements cut",
+                "settlements affected",
+                "settlements cut (names)",
+            ],
+            Lang::Sv => [
+                "rang",
+                "nät",
+                "länkar",
+                "längd (m)",
+                "adresser avskurna",
+                "hushåll avskurna",
+                "avskurna orter",
+                "berörda orter",
+                "avskurna orter (namn)",
+            ],
+        }
         .map(String::from)
         .to_vec(),
         rows: c
@@ -1166,13 +1862,21 @@ fn resilience_tables(dir: &Path, s: &Rows, top: usize, tables: &mut Vec<Table>) 
             })
             .collect(),
         numeric: vec![true, false, true, true, true, true, true, true, false],
+        code: Vec::new(),
     });
     Ok(())
 }
 
 /// The mobile section: settlements that depend on one operator for 4G, and (with cell sites)
 /// the sites whose single failure leaves the most premises without 4G.
-fn mobile_tables(dir: &Path, s: &Rows, top: usize, tables: &mut Vec<Table>) -> Result<()> {
+fn mobile_tables(
+    dir: &Path,
+    s: &Rows,
+    top: usize,
+    lang: Lang,
+    words: Words,
+    tables: &mut Vec<Table>,
+) -> Result<()> {
     let mut named: Vec<&Vec<Option<String>>> = s
         .rows
         .iter()
@@ -1185,16 +1889,35 @@ fn mobile_tables(dir: &Path, s: &Rows, top: usize, tables: &mut Vec<Table>) -> R
             .total_cmp(&s.f(a, "mobile_4g_single_operator"))
     });
     tables.push(Table {
-        title: format!("Top {top}: settlements that depend on one operator for 4G"),
-        note: "Premises with 4G from exactly one operator: a fault or a closure of that operator's site leaves them without mobile broadband.".into(),
-        headers: [
-            "settlement",
-            "premises",
-            "4G, one operator",
-            "share of premises",
-            "4G, two or more",
-            "no 4G",
-        ]
+        title: match lang {
+            Lang::En => format!("Top {top}: settlements that depend on one operator for 4G"),
+            Lang::Sv => format!(
+                "Topp {top}: {} som är beroende av en enda operatör för 4G",
+                words.many
+            ),
+        },
+        note: lang.pick(
+            "Premises with 4G from exactly one operator: a fault or a closure of that operator's site leaves them without mobile broadband.",
+            "Adresser med 4G från exakt en operatör: ett fel eller en nedläggning av operatörens mast lämnar dem utan mobilt bredband.",
+        ).into(),
+        headers: match lang {
+            Lang::En => [
+                "settlement",
+                "premises",
+                "4G, one operator",
+                "share of premises",
+                "4G, two or more",
+                "no 4G",
+            ],
+            Lang::Sv => [
+                words.one,
+                "adresser",
+                "4G, en operatör",
+                "andel av adresserna",
+                "4G, två eller fler",
+                "utan 4G",
+            ],
+        }
         .map(String::from)
         .to_vec(),
         rows: named
@@ -1206,13 +1929,14 @@ fn mobile_tables(dir: &Path, s: &Rows, top: usize, tables: &mut Vec<Table>) -> R
                     s.s(r, "settlement_name").to_string(),
                     int(n),
                     int(s.f(r, "mobile_4g_single_operator")),
-                    pct(s.f(r, "mobile_4g_single_operator") / n),
+                    lang.percent(s.f(r, "mobile_4g_single_operator") / n),
                     int(s.f(r, "mobile_4g_2plus_operators")),
                     int(n - s.f(r, "mobile_4g")),
                 ]
             })
             .collect(),
         numeric: vec![false, true, true, true, true, true],
+        code: Vec::new(),
     });
     let sites = dir.join("critical_sites.csv");
     if sites.exists() {
@@ -1223,11 +1947,17 @@ fn mobile_tables(dir: &Path, s: &Rows, top: usize, tables: &mut Vec<Table>) -> R
             v.into_iter().map(|(k, _)| k.clone()).collect()
         };
         tables.push(Table {
-            title: format!("Top {top}: critical cell sites"),
-            note:
-                "Sites whose single failure leaves premises without 4G (from critical_sites.csv)."
-                    .into(),
-            headers: cols.clone(),
+            title: match lang {
+                Lang::En => format!("Top {top}: critical cell sites"),
+                Lang::Sv => format!("Topp {top}: kritiska mobilmaster"),
+            },
+            note: lang
+                .pick(
+                    "Sites whose single failure leaves premises without 4G (from critical_sites.csv).",
+                    "Master där ett enda avbrott lämnar adresser utan 4G (från critical_sites.csv).",
+                )
+                .into(),
+            headers: cols.iter().map(|k| site_column(k, lang)).collect(),
             rows: c
                 .rows
                 .iter()
@@ -1235,22 +1965,62 @@ fn mobile_tables(dir: &Path, s: &Rows, top: usize, tables: &mut Vec<Table>) -> R
                 .map(|r| cols.iter().map(|k| c.s(r, k).to_string()).collect())
                 .collect(),
             numeric: cols.iter().map(|_| false).collect(),
+            code: Vec::new(),
         });
     }
     Ok(())
 }
 
+/// A project's name in `lang`: prioritise names a gap cluster's project `gap N` (other
+/// candidates by their cell's id, in no language).
+fn project_name(name: &str, lang: Lang) -> String {
+    match (lang, name.strip_prefix("gap ")) {
+        (Lang::Sv, Some(n)) => format!("lucka {n}"),
+        _ => name.to_string(),
+    }
+}
+
+/// A column of critical_sites.csv as a table header; a column it does not know as it is.
+fn site_column(column: &str, lang: Lang) -> String {
+    let (en, sv) = match column {
+        "rank" => ("rank", "rang"),
+        "site_id" => ("site", "mast"),
+        "operator" => ("operator", "operatör"),
+        "premises_cut" => ("premises without 4G", "adresser utan 4G"),
+        "households_cut" => ("households without 4G", "hushåll utan 4G"),
+        "workplaces_cut" => ("workplaces without 4G", "arbetsställen utan 4G"),
+        "settlements_cut" => ("settlements affected", "berörda orter"),
+        "main_settlement" => ("main settlement", "mest berörda ort"),
+        other => (other, other),
+    };
+    lang.pick(en, sv).to_string()
+}
+
 /// The methods section: every input with its SHA-256, every parameter, and what the
 /// measures mean.
-fn methods_tables(run: &crate::run_info::RunInfo, tables: &mut Vec<Table>) {
+fn methods_tables(run: &crate::run_info::RunInfo, lang: Lang, tables: &mut Vec<Table>) {
     tables.push(Table {
-        title: "Methods: inputs".into(),
-        note:
-            "Each input as the analysis read it (run.json has the fields used, repairs and skips)."
-                .into(),
-        headers: [
-            "role", "source", "layer", "driver", "CRS", "features", "SHA-256",
-        ]
+        title: lang.pick("Methods: inputs", "Metod: indata").into(),
+        note: lang
+            .pick(
+                "Each input as the analysis read it (run.json has the fields used, repairs and skips).",
+                "Varje indatafil som analysen läste den (run.json anger använda fält, reparationer och överhoppade objekt).",
+            )
+            .into(),
+        headers: match lang {
+            Lang::En => [
+                "role", "source", "layer", "driver", "CRS", "features", "SHA-256",
+            ],
+            Lang::Sv => [
+                "roll",
+                "källa",
+                "lager",
+                "drivrutin",
+                "referenssystem",
+                "objekt",
+                "SHA-256",
+            ],
+        }
         .map(String::from)
         .to_vec(),
         rows: run
@@ -1258,7 +2028,7 @@ fn methods_tables(run: &crate::run_info::RunInfo, tables: &mut Vec<Table>) {
             .iter()
             .map(|i| {
                 vec![
-                    i.role.clone(),
+                    role_word(&i.role, lang),
                     i.path.clone(),
                     i.layer.clone().unwrap_or_default(),
                     i.driver.clone(),
@@ -1269,6 +2039,8 @@ fn methods_tables(run: &crate::run_info::RunInfo, tables: &mut Vec<Table>) {
             })
             .collect(),
         numeric: vec![false, false, false, false, false, true, false],
+        // Paths, layers, drivers, CRS and digests are the machine's names, in no language.
+        code: vec![false, true, true, true, true, false, true],
     });
     let params = serde_json::to_value(&run.parameters).unwrap_or(Value::Null);
     let rows: Vec<Vec<String>> = params
@@ -1287,32 +2059,107 @@ fn methods_tables(run: &crate::run_info::RunInfo, tables: &mut Vec<Table>) {
         })
         .unwrap_or_default();
     tables.push(Table {
-        title: "Methods: parameters".into(),
-        note: format!("As run by gapmap {} (run.json's parameters).", run.version),
-        headers: vec!["parameter".into(), "value".into()],
+        title: lang.pick("Methods: parameters", "Metod: parametrar").into(),
+        note: match lang {
+            Lang::En => format!("As run by gapmap {} (run.json's parameters).", run.version),
+            Lang::Sv => format!(
+                "Som gapmap {} körde analysen (parametrarna i run.json).",
+                run.version
+            ),
+        },
+        headers: vec![
+            lang.pick("parameter", "parameter").into(),
+            lang.pick("value", "värde").into(),
+        ],
         rows,
         numeric: vec![false, false],
+        // Names and values as run.json has them.
+        code: vec![true, true],
     });
-    let defs: [(&str, &str); 9] = [
-        ("fibre passed", "a premise with fibre (a route or node) within the drop distance"),
-        ("4G, 5G", "a premise inside an operator's coverage polygon of that technology (or predicted by cell sites)"),
-        ("unserved", "neither fibre passed nor 4G"),
-        ("gap cluster", "premises of one gap kind in one settlement, each within the gap cluster distance of another"),
-        ("state-aid class", "white: no network at the target speed, nor one planned within three years; grey: one; black: two or more. An area's class: that of more than half its premises, else mixed (the area class rule)"),
-        ("households without fibre", "households of the premises that are not fibre passed"),
-        ("national goals", "the share of households and workplaces (or premises) with the measure, against the goal's target"),
-        ("critical corridor", "links in series whose single failure cuts the same premises off every backbone point"),
-        ("one operator for 4G", "premises where exactly one operator provides 4G"),
+    let defs: [(&str, &str, &str, &str); 9] = [
+        (
+            "fibre passed",
+            "a premise with fibre (a route or node) within the drop distance",
+            "fiber i absoluta närheten",
+            "en adress med fiber (en sträcka eller nod) inom anslutningsavståndet",
+        ),
+        (
+            "4G, 5G",
+            "a premise inside an operator's coverage polygon of that technology (or predicted by cell sites)",
+            "4G, 5G",
+            "en adress inom en operatörs täckningsområde för tekniken (eller beräknad från mobilmaster)",
+        ),
+        (
+            "unserved",
+            "neither fibre passed nor 4G",
+            "utan fiber och 4G",
+            "varken fiber i absoluta närheten eller 4G",
+        ),
+        (
+            "gap cluster",
+            "premises of one gap kind in one settlement, each within the gap cluster distance of another",
+            "luckområde",
+            "adresser med samma slags lucka i samma ort, var och en inom klusteravståndet från en annan",
+        ),
+        (
+            "state-aid class",
+            "white: no network at the target speed, nor one planned within three years; grey: one; black: two or more. An area's class: that of more than half its premises, else mixed (the area class rule)",
+            "stödklass",
+            "vit: inget nät med målhastigheten och inget planerat inom tre år; grå: ett; svart: två eller fler. Ett områdes klass: den som mer än hälften av dess adresser har, annars blandad (regeln för områdesklass)",
+        ),
+        (
+            "households without fibre",
+            "households of the premises that are not fibre passed",
+            "hushåll utan fiber",
+            "hushåll på adresser som inte har fiber i absoluta närheten",
+        ),
+        (
+            "national goals",
+            "the share of households and workplaces (or premises) with the measure, against the goal's target",
+            "nationella mål",
+            "andelen hushåll och arbetsställen (eller adresser) som har det som mäts, mot målets nivå",
+        ),
+        (
+            "critical corridor",
+            "links in series whose single failure cuts the same premises off every backbone point",
+            "kritisk korridor",
+            "länkar i serie där ett enda avbrott skär av samma adresser från alla anslutningspunkter i stamnätet",
+        ),
+        (
+            "one operator for 4G",
+            "premises where exactly one operator provides 4G",
+            "en operatör för 4G",
+            "adresser där exakt en operatör ger 4G",
+        ),
     ];
+    let mut rows: Vec<Vec<String>> = defs
+        .iter()
+        .map(|&(a, b, c, d)| vec![lang.pick(a, c).to_string(), lang.pick(b, d).to_string()])
+        .collect();
+    if lang == Lang::Sv {
+        rows.insert(
+            0,
+            vec![
+                "adress".into(),
+                "en adresspunkt eller byggnad i indata, med sina hushåll och arbetsställen".into(),
+            ],
+        );
+    }
     tables.push(Table {
-        title: "Methods: definitions".into(),
-        note: "The README's \"What the numbers mean\" defines every column of the tables.".into(),
-        headers: vec!["measure".into(), "definition".into()],
-        rows: defs
-            .iter()
-            .map(|(a, b)| vec![a.to_string(), b.to_string()])
-            .collect(),
+        title: lang.pick("Methods: definitions", "Metod: definitioner").into(),
+        note: lang
+            .pick(
+                "The README's \"What the numbers mean\" defines every column of the tables.",
+                "README (på engelska) definierar varje kolumn i tabellerna, i avsnittet om vad siffrorna betyder.",
+            )
+            .into(),
+        headers: match lang {
+            Lang::En => vec!["measure".into(), "definition".into()],
+            Lang::Sv => vec!["mått".into(), "definition".into()],
+        },
+        rows,
         numeric: vec![false, false],
+        code: Vec::new(),
     });
 }
 

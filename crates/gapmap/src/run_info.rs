@@ -116,6 +116,9 @@ pub struct Parameters {
     pub gpkg: bool,
     /// Douglas-Peucker tolerance of the web maps, in metres.
     pub map_simplify_m: f64,
+    /// Language of the summary, the QGIS styles' labels and (by default) the report.
+    #[serde(default)]
+    pub lang: gapmap_io::Lang,
     /// The outputs written.
     pub outputs: Vec<String>,
     /// Fibre resilience (with `--backbone`).

@@ -7,7 +7,11 @@
 //! on and off; a click on a feature shows its figures (the same values as the tables); a
 //! settlement can be found by name; a legend explains every layer.
 
+use gapmap_core::gaps::GapKind;
 use serde_json::Value;
+
+use crate::write::style::gap_label;
+use crate::Lang;
 
 use super::report::esc;
 
@@ -88,9 +92,44 @@ fn leaflet_css() -> String {
     out
 }
 
+/// The words of the page and of its panel in `lang`: the decimal mark, the class and kind
+/// values as the reader's words, and the zoom buttons' titles.
+fn page_words(lang: Lang) -> Value {
+    let gap = |k: GapKind| (k.as_str().to_string(), gap_label(k, lang).to_string());
+    match lang {
+        Lang::En => serde_json::json!({
+            "decimal": ".", "values": {}, "zoomIn": "Zoom in", "zoomOut": "Zoom out", "layers": "Layers",
+        }),
+        Lang::Sv => {
+            let aid: serde_json::Map<String, Value> = ["white", "grey", "black", "mixed"]
+                .iter()
+                .map(|v| (v.to_string(), Value::from(lang.aid_class(v))))
+                .collect();
+            let redundancy: serde_json::Map<String, Value> = ["redundant", "single", "none"]
+                .iter()
+                .map(|v| (v.to_string(), Value::from(lang.redundancy_class(v))))
+                .collect();
+            let kind: serde_json::Map<String, Value> = GapKind::ALL
+                .into_iter()
+                .map(|k| {
+                    let (v, l) = gap(k);
+                    (v, Value::from(l))
+                })
+                .collect();
+            serde_json::json!({
+                "decimal": ",",
+                "values": {"aid_class": aid, "fibre_redundancy_class": redundancy, "kind": kind},
+                "zoomIn": "Zooma in",
+                "zoomOut": "Zooma ut",
+                "layers": "Lager",
+            })
+        }
+    }
+}
+
 /// The page: `title`, a `note` under it (what was aggregated or left out), and `layers`
-/// bottom to top.
-pub fn map_html(title: &str, note: &str, layers: &[HtmlLayer]) -> String {
+/// bottom to top, in `lang`.
+pub fn map_html(title: &str, note: &str, layers: &[HtmlLayer], lang: Lang) -> String {
     let data = Value::Array(
         layers
             .iter()
@@ -109,9 +148,20 @@ pub fn map_html(title: &str, note: &str, layers: &[HtmlLayer]) -> String {
             .collect(),
     );
     let data = script_safe(&data.to_string());
+    let words = script_safe(&page_words(lang).to_string());
+    let find = lang.pick("Find a settlement", "Sök en ort");
+    let example = lang.pick("name, e.g. Falun", "namn, t.ex. Falun");
+    let hint = lang.pick(
+        "Click a settlement, gap, corridor or project for its figures.",
+        "Klicka på en ort, en lucka, en korridor eller ett projekt för att se dess siffror.",
+    );
+    let credit = lang.pick(
+        "Map: gapmap, Leaflet (BSD-2-Clause). No data leaves this file.",
+        "Karta: gapmap, Leaflet (BSD-2-Clause). Inga data lämnar den här filen.",
+    );
     format!(
         r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="{code}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>{css}</style>
 <style>{PAGE_CSS}</style>
@@ -119,19 +169,21 @@ pub fn map_html(title: &str, note: &str, layers: &[HtmlLayer]) -> String {
 <div id="side">
 <h1>{title}</h1>
 <p class="note">{note}</p>
-<label for="search">Find a settlement</label>
-<input id="search" list="names" placeholder="name, e.g. Falun" autocomplete="off">
+<label for="search">{find}</label>
+<input id="search" list="names" placeholder="{example}" autocomplete="off">
 <datalist id="names"></datalist>
-<div id="panel"><p class="hint">Click a settlement, gap, corridor or project for its figures.</p></div>
+<div id="panel"><p class="hint">{hint}</p></div>
 <div id="legend"></div>
-<p class="credit">Map: gapmap, Leaflet (BSD-2-Clause). No data leaves this file.</p>
+<p class="credit">{credit}</p>
 </div>
 <div id="map"></div>
+<script type="application/json" id="words">{words}</script>
 <script type="application/json" id="data">{data}</script>
 <script>{js}</script>
 <script>{PAGE_JS}</script>
 </body></html>
 "#,
+        code = lang.code(),
         title = esc(title),
         note = esc(note),
         css = leaflet_css(),
@@ -164,26 +216,33 @@ label{font-size:12px;font-weight:600;display:block;margin-top:6px}
 const PAGE_JS: &str = r#"
 (function () {
   const layers = JSON.parse(document.getElementById('data').textContent);
-  const map = L.map('map', { preferCanvas: true, zoomSnap: 0.25, attributionControl: false });
+  // The page's language: decimal mark, class values as words, zoom titles.
+  const words = JSON.parse(document.getElementById('words').textContent);
+  const map = L.map('map', { preferCanvas: true, zoomSnap: 0.25, attributionControl: false, zoomControl: false });
+  L.control.zoom({ zoomInTitle: words.zoomIn, zoomOutTitle: words.zoomOut }).addTo(map);
   const panel = document.getElementById('panel');
   const overlays = {};
   const byId = {};
   const byName = {};
   // Shares (share_*) as percentages with one decimal, as the report's tables; other numbers
   // whole or with one decimal; text as it is.
+  const dec = (t) => t.replace('.', words.decimal);
   const fmt = (k, v) => {
     if (v === null || v === undefined || v === '') return '–';
     if (typeof v === 'number') {
-      if (k.startsWith('share_')) return (v * 100).toFixed(1) + ' %';
+      if (k.startsWith('share_')) return dec((v * 100).toFixed(1)) + ' %';
       if (Number.isInteger(v)) return String(v);
-      return Math.abs(v) < 1 ? v.toPrecision(2) : v.toFixed(1);
+      return dec(Math.abs(v) < 1 ? v.toPrecision(2) : v.toFixed(1));
     }
+    const named = (words.values[k] || {})[v];
+    if (named !== undefined) return named;
     // Lists (settlement ids or names) are separated by ';' in the tables.
     return String(v).split(';').join(', ');
   };
   const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
   function show(layer, props) {
-    let h = '<h2 data-layer="' + esc(layer.id) + '">' + esc(props[layer.title] ?? layer.name) + '</h2><p class="hint">' + esc(layer.name) + '</p><table>';
+    const title = props[layer.title] ?? layer.name;
+    let h = '<h2 data-layer="' + esc(layer.id) + '">' + esc(fmt(layer.title, title)) + '</h2><p class="hint">' + esc(layer.name) + '</p><table>';
     for (const [k, label] of layer.fields) {
       h += '<tr><td>' + esc(label) + '</td><td class="v" data-field="' + esc(k) + '">' + esc(fmt(k, props[k])) + '</td></tr>';
     }
@@ -201,7 +260,7 @@ const PAGE_JS: &str = r#"
           fill: f.geometry && !/LineString/.test(f.geometry.type),
         };
       },
-      pointToLayer: (f, ll) => L.circleMarker(ll, { radius: 3 }),
+      pointToLayer: (f, ll) => L.circleMarker(ll, { radius: (f.properties || {}).radius || 3 }),
       onEachFeature: (f, l) => l.on('click', (e) => { L.DomEvent.stopPropagation(e); show(layer, f.properties || {}); }),
     });
     overlays[layer.name] = g;
@@ -210,7 +269,10 @@ const PAGE_JS: &str = r#"
     if (layer.visible) g.addTo(map);
     if (layer.data.features && layer.data.features.length) bounds.extend(g.getBounds());
   }
-  L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+  const control = L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+  // Leaflet names its (hidden) layer button in English.
+  const toggle = control.getContainer().querySelector('.leaflet-control-layers-toggle');
+  if (toggle) toggle.title = words.layers;
   L.control.scale({ imperial: false }).addTo(map);
   if (bounds.isValid()) map.fitBounds(bounds, { padding: [10, 10] }); else map.setView([60, 15], 6);
   // Legend.
@@ -275,7 +337,11 @@ mod tests {
             l.data["features"][0]["geometry"]["coordinates"][0][0][0],
             serde_json::json!(15.12346)
         );
-        let html = map_html("T <x>", "n", &[l]);
+        let html = map_html("T <x>", "n", &[l.clone()], Lang::En);
+        assert!(html.contains("<html lang=\"en\">") && html.contains("Find a settlement"));
+        let sv = map_html("T", "n", &[l], Lang::Sv);
+        assert!(sv.contains("<html lang=\"sv\">") && sv.contains("Sök en ort"));
+        assert!(sv.contains("\"no_fibre\":\"Utan fiber (endast 4G)\""));
         // Nothing to fetch: outside the inline scripts (Leaflet's code names tile and image
         // sources it never loads here; the browser test checks that no request is made), no
         // element or style refers to anything.

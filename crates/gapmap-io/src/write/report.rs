@@ -60,11 +60,16 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
     /// Columns to right-align (numbers).
     pub numeric: Vec<bool>,
+    /// Columns of machine names (paths, parameters, digests), set as code: they are in no
+    /// language. Missing entries are false.
+    pub code: Vec<bool>,
 }
 
 /// The whole report.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
+    /// The page's language (`<html lang>` and the page's own words).
+    pub lang: crate::Lang,
     /// The page's title.
     pub title: String,
     /// The line under it.
@@ -466,6 +471,7 @@ h2{margin-top:28px;border-bottom:2px solid #1d3557;padding-bottom:4px}
 .note{font-size:12px;color:#4a5a6a}
 footer{padding:16px 32px;font-size:12px;color:#4a5a6a}
 td{overflow-wrap:break-word}
+td code{font-size:12px;overflow-wrap:anywhere}
 @page{size:A4;margin:12mm}
 @media print{header{padding:0 0 8px;background:#fff;color:#1d2731;border-bottom:2px solid #1d3557}main{padding:0;max-width:none}.maps{display:block}figure{break-before:page;break-inside:avoid}figure svg{max-width:100%;height:auto}h2{break-after:avoid}thead{display:table-header-group}tr{break-inside:avoid}.note{break-after:avoid}table{font-size:11px}}
 "#;
@@ -475,7 +481,8 @@ pub fn report_html(r: &Report, width_px: f64) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{}</title><style>{CSS}</style></head><body>",
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{}</title><style>{CSS}</style></head><body>",
+        r.lang.code(),
         esc(&r.title)
     );
     let _ = write!(
@@ -530,11 +537,14 @@ pub fn report_html(r: &Report, width_px: f64) -> String {
             s.push_str("<tr>");
             for (k, c) in row.iter().enumerate() {
                 let n = t.numeric.get(k).copied().unwrap_or(false);
+                let code = t.code.get(k).copied().unwrap_or(false) && !c.is_empty();
                 let _ = write!(
                     s,
-                    "<td{}>{}</td>",
+                    "<td{}>{}{}{}</td>",
                     if n { " class=\"n\"" } else { "" },
-                    esc(c)
+                    if code { "<code>" } else { "" },
+                    esc(c),
+                    if code { "</code>" } else { "" }
                 );
             }
             s.push_str("</tr>");
@@ -542,8 +552,9 @@ pub fn report_html(r: &Report, width_px: f64) -> String {
         if t.rows.is_empty() {
             let _ = write!(
                 s,
-                "<tr><td colspan=\"{}\">(none)</td></tr>",
-                t.headers.len().max(1)
+                "<tr><td colspan=\"{}\">{}</td></tr>",
+                t.headers.len().max(1),
+                r.lang.pick("(none)", "(inga)")
             );
         }
         s.push_str("</tbody></table>");

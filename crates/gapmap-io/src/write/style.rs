@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use gapmap_core::gaps::GapKind;
 
 use crate::write::features::{Column, FeatureTable};
+use crate::Lang;
 
 /// One simplestyle property: a value for every feature, or one per feature.
 #[derive(Debug, Clone)]
@@ -112,11 +113,11 @@ pub fn gap_stroke(kind: GapKind) -> &'static str {
 }
 
 /// A human label for a gap kind.
-pub fn gap_label(kind: GapKind) -> &'static str {
+pub fn gap_label(kind: GapKind, lang: Lang) -> &'static str {
     match kind {
-        GapKind::Unserved => "Unserved: no fibre, no 4G",
-        GapKind::NoFibre => "No fibre (4G only)",
-        GapKind::No4g => "No 4G (fibre only)",
+        GapKind::Unserved => lang.pick("Unserved: no fibre, no 4G", "Utan fiber och utan 4G"),
+        GapKind::NoFibre => lang.pick("No fibre (4G only)", "Utan fiber (endast 4G)"),
+        GapKind::No4g => lang.pick("No 4G (fibre only)", "Utan 4G (endast fiber)"),
     }
 }
 
@@ -178,15 +179,15 @@ fn qml(renderer: &str) -> String {
     )
 }
 
-/// QGIS style of the gap layer: categories by `kind`.
-pub fn gaps_qml() -> String {
+/// QGIS style of the gap layer: categories by `kind`, labelled in `lang`.
+pub fn gaps_qml(lang: Lang) -> String {
     let mut cats = String::new();
     let mut syms = String::new();
     for (i, k) in GapKind::ALL.iter().enumerate() {
         cats.push_str(&format!(
             "      <category value=\"{}\" symbol=\"{i}\" label=\"{}\" render=\"true\"/>\n",
             k.as_str(),
-            gap_label(*k)
+            gap_label(*k, lang)
         ));
         syms.push_str(&fill_symbol(i, gap_fill(*k), gap_stroke(*k)));
     }
@@ -195,13 +196,14 @@ pub fn gaps_qml() -> String {
     ))
 }
 
-/// QGIS style of the settlement layer: graduated by `share_fibre_passed`.
-pub fn settlements_qml() -> String {
+/// QGIS style of the settlement layer: graduated by `share_fibre_passed`, labelled in `lang`.
+pub fn settlements_qml(lang: Lang) -> String {
+    let passed = lang.pick("fibre passed", "fiber i absoluta närheten");
     let mut ranges = String::new();
     let mut syms = String::new();
     for (i, (lo, hi, fill, label)) in SHARE_CLASSES.iter().enumerate() {
         ranges.push_str(&format!(
-            "      <range lower=\"{lo:.6}\" upper=\"{hi:.6}\" symbol=\"{i}\" label=\"fibre passed {label}\" render=\"true\"/>\n"
+            "      <range lower=\"{lo:.6}\" upper=\"{hi:.6}\" symbol=\"{i}\" label=\"{passed} {label}\" render=\"true\"/>\n"
         ));
         syms.push_str(&fill_symbol(i, fill, "#404040"));
     }
@@ -210,13 +212,46 @@ pub fn settlements_qml() -> String {
     ))
 }
 
+/// A label in English and in Swedish ([`Lang::pick`] chooses).
+pub type Label = (&'static str, &'static str);
+
 /// Classes of `critical_links` by premises cut: (lower, upper, stroke colour, simplestyle
 /// width in pixels, label). Bounds are half-integers so that whole counts fall inside one.
-pub const CRITICAL_CLASSES: [(f64, f64, &str, u32, &str); 4] = [
-    (-0.5, 9.5, "#fcae91", 2, "fewer than 10 premises cut"),
-    (9.5, 99.5, "#fb6a4a", 3, "10-99 premises cut"),
-    (99.5, 999.5, "#cb181d", 4, "100-999 premises cut"),
-    (999.5, 1e12, "#67000d", 5, "1,000 or more premises cut"),
+pub const CRITICAL_CLASSES: [(f64, f64, &str, u32, Label); 4] = [
+    (
+        -0.5,
+        9.5,
+        "#fcae91",
+        2,
+        (
+            "fewer than 10 premises cut",
+            "färre än 10 adresser avskurna",
+        ),
+    ),
+    (
+        9.5,
+        99.5,
+        "#fb6a4a",
+        3,
+        ("10-99 premises cut", "10–99 adresser avskurna"),
+    ),
+    (
+        99.5,
+        999.5,
+        "#cb181d",
+        4,
+        ("100-999 premises cut", "100–999 adresser avskurna"),
+    ),
+    (
+        999.5,
+        1e12,
+        "#67000d",
+        5,
+        (
+            "1,000 or more premises cut",
+            "1\u{a0}000 eller fler adresser avskurna",
+        ),
+    ),
 ];
 
 /// Stroke colour and width of a critical unit that cuts `premises` premises.
@@ -249,13 +284,14 @@ fn line_symbol(name: usize, stroke: &str, width_px: u32) -> String {
     )
 }
 
-/// QGIS style of the critical links: graduated by `premises_cut`.
-pub fn critical_links_qml() -> String {
+/// QGIS style of the critical links: graduated by `premises_cut`, labelled in `lang`.
+pub fn critical_links_qml(lang: Lang) -> String {
     let mut ranges = String::new();
     let mut syms = String::new();
     for (i, (lo, hi, stroke, width, label)) in CRITICAL_CLASSES.iter().enumerate() {
         ranges.push_str(&format!(
-            "      <range lower=\"{lo:.6}\" upper=\"{hi:.6}\" symbol=\"{i}\" label=\"{label}\" render=\"true\"/>\n"
+            "      <range lower=\"{lo:.6}\" upper=\"{hi:.6}\" symbol=\"{i}\" label=\"{}\" render=\"true\"/>\n",
+            lang.pick(label.0, label.1)
         ));
         syms.push_str(&line_symbol(i, stroke, *width));
     }
@@ -296,20 +332,36 @@ pub fn coverage_qml(layers: &[(String, u32)]) -> String {
 
 /// State-aid classes: (value, fill, stroke, label). White areas are drawn white with a dark
 /// outline, so that they stand out on a grey background map.
-pub const AID_CLASSES: [(&str, &str, &str, &str); 4] = [
+pub const AID_CLASSES: [(&str, &str, &str, Label); 4] = [
     (
         "white",
         "#ffffff",
         "#252525",
-        "white: no network at the target speed",
+        (
+            "white: no network at the target speed",
+            "vit: inget nät med målhastigheten",
+        ),
     ),
-    ("grey", "#969696", "#525252", "grey: one network"),
-    ("black", "#252525", "#000000", "black: two or more networks"),
+    (
+        "grey",
+        "#969696",
+        "#525252",
+        ("grey: one network", "grå: ett nät"),
+    ),
+    (
+        "black",
+        "#252525",
+        "#000000",
+        ("black: two or more networks", "svart: två eller fler nät"),
+    ),
     (
         "mixed",
         "#d9d9d9",
         "#525252",
-        "mixed: no class holds more than half of the premises",
+        (
+            "mixed: no class holds more than half of the premises",
+            "blandad: ingen klass har mer än hälften av adresserna",
+        ),
     ),
 ];
 
@@ -323,13 +375,14 @@ pub fn aid_fill(class: Option<&str>) -> (&'static str, &'static str) {
 }
 
 /// QGIS style of a layer with an `aid_class` attribute: categories white, grey, black and (for
-/// areas) mixed.
-pub fn aid_qml() -> String {
+/// areas) mixed, labelled in `lang`.
+pub fn aid_qml(lang: Lang) -> String {
     let mut cats = String::new();
     let mut syms = String::new();
     for (i, (value, fill, stroke, label)) in AID_CLASSES.iter().enumerate() {
         cats.push_str(&format!(
-            "      <category value=\"{value}\" symbol=\"{i}\" label=\"{label}\" render=\"true\"/>\n"
+            "      <category value=\"{value}\" symbol=\"{i}\" label=\"{}\" render=\"true\"/>\n",
+            lang.pick(label.0, label.1)
         ));
         syms.push_str(&fill_symbol(i, fill, stroke));
     }
@@ -355,13 +408,17 @@ mod tests {
         assert_eq!(share_fill(Some(1.0)), "#1a9641");
         assert_eq!(share_fill(None), NO_DATA_FILL);
         assert_eq!(rgba("#d7191c", 170), "215,25,28,170");
-        assert!(gaps_qml().contains("attr=\"kind\""));
-        assert_eq!(settlements_qml().matches("<range ").count(), 5);
+        assert!(gaps_qml(Lang::En).contains("attr=\"kind\""));
+        assert!(gaps_qml(Lang::Sv).contains("label=\"Utan fiber (endast 4G)\""));
+        assert_eq!(settlements_qml(Lang::En).matches("<range ").count(), 5);
+        assert!(settlements_qml(Lang::Sv).contains("fiber i absoluta närheten 0–20 %"));
+        assert!(aid_qml(Lang::Sv).contains("label=\"vit: inget nät med målhastigheten\""));
         assert_eq!(critical_stroke(0), ("#fcae91", 2));
         assert_eq!(critical_stroke(9), ("#fcae91", 2));
         assert_eq!(critical_stroke(10), ("#fb6a4a", 3));
         assert_eq!(critical_stroke(1000), ("#67000d", 5));
-        assert_eq!(critical_links_qml().matches("<range ").count(), 4);
+        assert_eq!(critical_links_qml(Lang::En).matches("<range ").count(), 4);
+        assert!(critical_links_qml(Lang::Sv).contains("100–999 adresser avskurna"));
         let q = coverage_qml(&[("Telia 4G".into(), 0), ("A&B 5G".into(), 9)]);
         assert_eq!(q.matches("<category ").count(), 2);
         assert!(q.contains("A&amp;B 5G") && q.contains(&rgba(operator_fill(1), 170)));

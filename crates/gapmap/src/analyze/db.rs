@@ -104,7 +104,7 @@ pub(super) fn write(r: &Results, run_json: String) -> Result<Vec<String>> {
                     }),
                     booleans,
                     json: Vec::new(),
-                    qml: Some(style::settlements_qml()),
+                    qml: Some(style::settlements_qml(w.r.plan.lang)),
                 }
             }
             "premises" => {
@@ -137,12 +137,25 @@ pub(super) fn write(r: &Results, run_json: String) -> Result<Vec<String>> {
                     qml: None,
                 }
             }
-            "gaps" => DbTable::of_features(name, MULTI_POLYGON, w.gaps(), Some(style::gaps_qml())),
-            "aid_areas" => {
-                DbTable::of_features(name, MULTI_POLYGON, w.aid_areas(), Some(style::aid_qml()))
-            }
+            "gaps" => DbTable::of_features(
+                name,
+                MULTI_POLYGON,
+                w.gaps(),
+                Some(style::gaps_qml(w.r.plan.lang)),
+            ),
+            "aid_areas" => DbTable::of_features(
+                name,
+                MULTI_POLYGON,
+                w.aid_areas(),
+                Some(style::aid_qml(w.r.plan.lang)),
+            ),
             "critical_links" => match &w.critical {
-                Some(t) => DbTable::of_features(name, lines, t, Some(style::critical_links_qml())),
+                Some(t) => DbTable::of_features(
+                    name,
+                    lines,
+                    t,
+                    Some(style::critical_links_qml(w.r.plan.lang)),
+                ),
                 None => continue,
             },
             "critical_units" => match &w.critical_units {

@@ -75,9 +75,10 @@ impl Analysis {
             self.written.len(),
             &r.plan.out,
             r.meta.t0.elapsed().as_secs_f64(),
+            r.plan.lang,
         );
         if let Some(o) = &r.resilience {
-            text += &summary::resilience(o, &r.layers.settlements);
+            text += &summary::resilience(o, &r.layers.settlements, r.plan.lang);
         }
         text
     }

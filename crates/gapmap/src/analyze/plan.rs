@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use gapmap_core::goals::Goal;
 use gapmap_core::Params;
+use gapmap_io::Lang;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_at_most, check_number, check_threads, Error, Result};
@@ -158,6 +159,13 @@ pub struct AnalysisPlan {
     /// CRS, with their QGIS styles (QGIS also styles the GeoJSON maps by their .qml files).
     #[cfg_attr(feature = "clap", arg(long))]
     pub gpkg: bool,
+    /// Language of the terminal summary and of the QGIS styles' labels, and the language
+    /// `gapmap report`, `grid` and `prioritise` use for this analysis: en or sv.
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "LANG", default_value = "en", value_parser = crate::lang_parser())
+    )]
+    pub lang: Lang,
     /// Fibre resilience (with `--backbone`).
     #[cfg_attr(feature = "clap", command(flatten))]
     pub resilience: ResiliencePlan,
@@ -214,6 +222,7 @@ impl Default for AnalysisPlan {
             map_simplify_m: 2.0,
             outputs: vec![Output::Tables, Output::Premises, Output::Maps],
             gpkg: false,
+            lang: Lang::En,
             resilience: ResiliencePlan::default(),
             radio: SitePlan::default(),
             policy: PolicyPlan::default(),

@@ -76,6 +76,7 @@ pub(super) fn run_info(
             overwrite: plan.overwrite,
             gpkg: plan.gpkg,
             map_simplify_m: plan.map_simplify_m,
+            lang: plan.lang,
             outputs: plan
                 .outputs
                 .iter()

@@ -51,7 +51,7 @@ const ARTIFACTS: &[Artifact] = &[
         start: 9,
         wanted: |w| w.maps,
         prepare: None,
-        write: |_, f| write_text(f, "gaps.qml", &style::gaps_qml()),
+        write: |w, f| write_text(f, "gaps.qml", &style::gaps_qml(w.r.plan.lang)),
     },
     Artifact {
         files: &["settlements.geojson"],
@@ -76,7 +76,7 @@ const ARTIFACTS: &[Artifact] = &[
         start: 10,
         wanted: |w| w.maps,
         prepare: None,
-        write: |_, f| write_text(f, "settlements.qml", &style::settlements_qml()),
+        write: |w, f| write_text(f, "settlements.qml", &style::settlements_qml(w.r.plan.lang)),
     },
     Artifact {
         files: &["aid_areas.geojson"],
@@ -96,7 +96,7 @@ const ARTIFACTS: &[Artifact] = &[
         start: 11,
         wanted: |w| w.maps,
         prepare: None,
-        write: |_, f| write_text(f, "aid_areas.qml", &style::aid_qml()),
+        write: |w, f| write_text(f, "aid_areas.qml", &style::aid_qml(w.r.plan.lang)),
     },
     Artifact {
         files: &["settlements.csv", "settlements.parquet"],
@@ -175,7 +175,13 @@ const ARTIFACTS: &[Artifact] = &[
         start: 12,
         wanted: |w| w.maps && w.critical.is_some(),
         prepare: None,
-        write: |_, f| write_text(f, "critical_links.qml", &style::critical_links_qml()),
+        write: |w, f| {
+            write_text(
+                f,
+                "critical_links.qml",
+                &style::critical_links_qml(w.r.plan.lang),
+            )
+        },
     },
     Artifact {
         files: &["premises.parquet"],
@@ -457,19 +463,19 @@ impl<'r> Writer<'r> {
                     name: "settlements",
                     geometry_type: MULTI_POLYGON,
                     table: self.settlement_map(),
-                    qml: Some(style::settlements_qml()),
+                    qml: Some(style::settlements_qml(self.r.plan.lang)),
                 },
                 OutLayer {
                     name: "gaps",
                     geometry_type: MULTI_POLYGON,
                     table: self.gaps(),
-                    qml: Some(style::gaps_qml()),
+                    qml: Some(style::gaps_qml(self.r.plan.lang)),
                 },
                 OutLayer {
                     name: "aid_areas",
                     geometry_type: MULTI_POLYGON,
                     table: self.aid_areas(),
-                    qml: Some(style::aid_qml()),
+                    qml: Some(style::aid_qml(self.r.plan.lang)),
                 },
             ],
         )?)
