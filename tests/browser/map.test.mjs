@@ -12,6 +12,8 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
 
 const dir = path.resolve(process.argv[2] || '');
 assert.ok(fs.existsSync(path.join(dir, 'map.html')), `no map.html in ${dir}`);
@@ -173,17 +175,61 @@ async function checkMap(url) {
   await page.close();
 }
 
+// The text of each page of `pdf` (poppler's pdftotext; pages end with a form feed).
+function pdfPages(pdf) {
+  const file = path.join(os.tmpdir(), `gapmap-report-${process.pid}.pdf`);
+  fs.writeFileSync(file, pdf);
+  try {
+    const text = execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' });
+    const pages = text.split('\f');
+    if (pages.length && pages[pages.length - 1].trim() === '') pages.pop();
+    return pages;
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+const flat = (t) => t.replace(/\s+/g, ' ').trim();
+const firstLine = (t) => t.split('\n').map((l) => l.trim()).find((l) => l) || '';
+
+// report.html printed to A4 (the page's own print CSS): page 1 is the header and headline
+// figures; each map then has a page of its own, title first and caption on the same page;
+// then the tables, the first table's title heading the page after the last map, every table
+// title with some of its table after it on its page, no page blank. So the page count is
+// 1 + maps + the pages the tables take. Returns the page count.
 async function checkReport(url) {
   const { page, requests, errors } = await open(url);
   assert.deepEqual(errors, []);
   onlyItself(url, requests);
-  const maps = await page.$$eval('figure', (f) => f.length);
-  const pdf = await page.pdf({ format: 'A4' });
-  const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
-  // The header and headline come first; each map then starts a page of its own.
-  assert.ok(pages >= maps + 1 && pages <= 40, `${pages} pages for ${maps} maps`);
+  const title = flat(await page.textContent('header h1'));
+  const maps = await page.$$eval('figure', (fs) => fs.map((f) => ({
+    title: f.querySelector('h2').textContent, caption: f.querySelector('figcaption').textContent,
+  })));
+  const tables = await page.$$eval('main > h2', (hs) => hs.map((h) => h.textContent));
+  const pages = pdfPages(await page.pdf({ format: 'A4' }));
+  assert.ok(maps.length >= 2 && tables.length >= 3, `${maps.length} maps, ${tables.length} tables`);
+  pages.forEach((p, i) => assert.ok(p.trim(), `page ${i + 1} of ${pages.length} is blank`));
+  assert.equal(flat(firstLine(pages[0])), title, 'page 1 begins with the title');
+  for (const m of maps) assert.ok(!flat(pages[0]).includes(flat(m.title)), `map '${m.title}' on page 1`);
+  maps.forEach((m, k) => {
+    const p = pages[1 + k];
+    assert.equal(flat(firstLine(p)), flat(m.title), `page ${k + 2} begins with map '${m.title}'`);
+    // The caption's first words (pdftotext may break a long line differently).
+    assert.ok(flat(p).includes(flat(m.caption).slice(0, 40)), `the caption of '${m.title}' is on its page`);
+  });
+  assert.ok(pages.length > 1 + maps.length, 'no page of tables');
+  assert.equal(flat(firstLine(pages[1 + maps.length])), flat(tables[0]), 'the tables begin on the page after the maps');
+  // Every table title is followed by more of its section on the same page (not left alone
+  // at the foot of a page).
+  const rest = pages.slice(1 + maps.length).map(flat);
+  for (const t of tables) {
+    const k = rest.findIndex((p) => p.includes(flat(t)));
+    assert.ok(k >= 0, `table '${t}' is printed`);
+    const after = rest[k].slice(rest[k].indexOf(flat(t)) + flat(t).length).trim();
+    assert.ok(after.length > 0, `table '${t}' is alone at the foot of page ${k + 2 + maps.length}`);
+  }
   await page.close();
-  return pages;
+  return pages.length;
 }
 
 // Every text of a page a reader can see: the body's text (machine names set as <code> left
@@ -237,6 +283,8 @@ try {
       const words = await checkSwedish(`file://${svDir}/${name}`, name === 'map.html');
       console.log(`${svDir}/${name}: Swedish, ${words} words read, no English word left`);
     }
+    const pages = await checkReport(`file://${svDir}/report.html`);
+    console.log(`${svDir}/report.html: ${pages} A4 pages, laid out as the English one`);
   }
   for (const base of [`http://127.0.0.1:${port}`, `file://${dir}`]) {
     await checkMap(`${base}/map.html`);

@@ -395,6 +395,34 @@ pub(crate) fn method_text(method: &str, lang: Lang) -> &str {
     }
 }
 
+/// The lines of `--roads` (its `--roads-layer`), in `ctx`'s CRS: what prioritise routes
+/// feeders along, and what map.html draws.
+pub(crate) fn read_roads(
+    path: &Path,
+    layer: Option<&str>,
+    ctx: &ReadContext,
+) -> Result<Vec<LineString<f64>>> {
+    let roads = read_fibre(
+        &FibreOptions {
+            role: "roads",
+            layer_flag: "--roads-layer",
+            filter: None,
+            ..FibreOptions::fibre(
+                vec![path.to_path_buf()],
+                layer.map(str::to_string).into_iter().collect(),
+                FieldChoice::new(None, "network", "--roads"),
+                None,
+            )
+        },
+        ctx,
+    )?;
+    Ok(roads
+        .features
+        .iter()
+        .flat_map(|f| f.lines.0.iter().cloned())
+        .collect())
+}
+
 /// Feeder lengths along the roads (see [`prioritise::road_feeders_m`]).
 fn road_feeders(
     args: &PrioritisePlan,
@@ -406,25 +434,7 @@ fn road_feeders(
     notices: &mut Vec<String>,
 ) -> Result<Vec<f64>> {
     let ctx = ReadContext::new(crs.clone());
-    let roads = read_fibre(
-        &FibreOptions {
-            role: "roads",
-            layer_flag: "--roads-layer",
-            filter: None,
-            ..FibreOptions::fibre(
-                vec![roads_path.to_path_buf()],
-                args.roads_layer.iter().cloned().collect(),
-                FieldChoice::new(None, "network", "--roads"),
-                None,
-            )
-        },
-        &ctx,
-    )?;
-    let lines: Vec<LineString<f64>> = roads
-        .features
-        .iter()
-        .flat_map(|f| f.lines.0.iter().cloned())
-        .collect();
+    let lines = read_roads(roads_path, args.roads_layer.as_deref(), &ctx)?;
     // The fibre: as given, or as the analysis read it.
     let (paths, layers) = if args.fibre.is_empty() {
         let mut paths = Vec::new();

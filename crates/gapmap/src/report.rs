@@ -1300,7 +1300,6 @@ fn roads_layer(
     lang: Lang,
 ) -> Result<Option<HtmlLayer>> {
     use gapmap_core::geo::Simplify as _;
-    use gapmap_io::read::{read_fibre, FibreOptions, FieldChoice};
     let Some(path) = priorities.and_then(|p| p["parameters"]["roads"].as_str()) else {
         return Ok(None);
     };
@@ -1312,25 +1311,14 @@ fn roads_layer(
         return Ok(None);
     }
     let working = gapmap_io::Crs::parse(crs, "the analysis' working CRS")?;
-    let roads = read_fibre(
-        &FibreOptions {
-            role: "roads",
-            layer_flag: "--roads-layer",
-            filter: None,
-            ..FibreOptions::fibre(
-                vec![PathBuf::from(path)],
-                layer.map(str::to_string).into_iter().collect(),
-                FieldChoice::new(None, "network", "--roads"),
-                None,
-            )
-        },
+    let mut lines = crate::prioritise::read_roads(
+        Path::new(path),
+        layer,
         &gapmap_io::ReadContext::new(working),
     )?;
-    let mut lines: Vec<gapmap_core::geo::LineString<f64>> = roads
-        .features
-        .iter()
-        .flat_map(|f| f.lines.0.iter().map(|l| l.simplify(tolerance_m)))
-        .collect();
+    for l in &mut lines {
+        *l = l.simplify(tolerance_m);
+    }
     let t = to_wgs84(crs)?;
     for l in &mut lines {
         t.coords_in_place(&mut l.0)
@@ -1462,7 +1450,10 @@ fn html_layers(
         "lan",
         "Län",
         true,
-        vec![],
+        vec![(
+            "#5b6770".into(),
+            lang.pick("län boundary", "länsgräns").into(),
+        )],
         "region_name",
         &region_fields,
         &all,
@@ -1472,7 +1463,10 @@ fn html_layers(
         "kommun",
         "Kommuner",
         true,
-        vec![],
+        vec![(
+            "#5b6770".into(),
+            lang.pick("kommun boundary", "kommungräns").into(),
+        )],
         "region_name",
         &region_fields,
         &all,

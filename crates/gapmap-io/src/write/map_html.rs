@@ -16,6 +16,8 @@ use crate::Lang;
 use super::report::esc;
 
 static LEAFLET_JS: &str = include_str!("../../assets/leaflet/leaflet.js");
+/// Leaflet's licence (BSD 2-Clause), carried in the page beside its code, as it asks.
+static LEAFLET_LICENSE: &str = include_str!("../../assets/leaflet/LICENSE");
 static LEAFLET_CSS: &str = include_str!("../../assets/leaflet/leaflet.css");
 
 /// One layer of the map.
@@ -179,7 +181,9 @@ pub fn map_html(title: &str, note: &str, layers: &[HtmlLayer], lang: Lang) -> St
 <div id="map"></div>
 <script type="application/json" id="words">{words}</script>
 <script type="application/json" id="data">{data}</script>
-<script>{js}</script>
+<script>/* Leaflet's licence:
+{licence}*/
+{js}</script>
 <script>{PAGE_JS}</script>
 </body></html>
 "#,
@@ -188,6 +192,7 @@ pub fn map_html(title: &str, note: &str, layers: &[HtmlLayer], lang: Lang) -> St
         note = esc(note),
         css = leaflet_css(),
         js = script_safe(LEAFLET_JS),
+        licence = script_safe(&LEAFLET_LICENSE.replace("*/", "* /")),
     )
 }
 
@@ -281,7 +286,9 @@ const PAGE_JS: &str = r#"
   for (const layer of layers) {
     if (!layer.legend.length) continue;
     lh += '<h3>' + esc(layer.name) + '</h3>';
-    for (const [c, label] of layer.legend) lh += '<div><span class="sw" style="background:' + esc(c) + '"></span>' + esc(label) + '</div>';
+    // Boundaries are drawn as outlines, and so are their swatches.
+    const swatch = (c) => (layer.outline ? 'background:none;border:2px solid ' : 'background:') + esc(c);
+    for (const [c, label] of layer.legend) lh += '<div><span class="sw" style="' + swatch(c) + '"></span>' + esc(label) + '</div>';
   }
   legend.innerHTML = lh;
   // Search: settlements by name.
@@ -339,6 +346,8 @@ mod tests {
         );
         let html = map_html("T <x>", "n", &[l.clone()], Lang::En);
         assert!(html.contains("<html lang=\"en\">") && html.contains("Find a settlement"));
+        // Leaflet's licence travels with its code.
+        assert!(html.contains("Redistributions in binary form must reproduce"));
         let sv = map_html("T", "n", &[l], Lang::Sv);
         assert!(sv.contains("<html lang=\"sv\">") && sv.contains("Sök en ort"));
         assert!(sv.contains("\"no_fibre\":\"Utan fiber (endast 4G)\""));

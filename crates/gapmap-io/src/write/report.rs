@@ -473,7 +473,7 @@ footer{padding:16px 32px;font-size:12px;color:#4a5a6a}
 td{overflow-wrap:break-word}
 td code{font-size:12px;overflow-wrap:anywhere}
 @page{size:A4;margin:12mm}
-@media print{header{padding:0 0 8px;background:#fff;color:#1d2731;border-bottom:2px solid #1d3557}main{padding:0;max-width:none}.maps{display:block}figure{break-before:page;break-inside:avoid}figure svg{max-width:100%;height:auto}h2{break-after:avoid}thead{display:table-header-group}tr{break-inside:avoid}.note{break-after:avoid}table{font-size:11px}}
+@media print{header{padding:0 0 8px;background:#fff;color:#1d2731;border-bottom:2px solid #1d3557}main{padding:0;max-width:none}.maps{display:block;break-after:page}figure{break-before:page;break-inside:avoid}figure svg{max-width:100%;height:auto}h2{break-after:avoid}thead{display:table-header-group}tr{break-inside:avoid}.note{break-after:avoid}table{font-size:11px}}
 "#;
 
 /// The report as one self-contained HTML page (maps `width_px` wide).
