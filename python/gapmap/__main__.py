@@ -1,7 +1,9 @@
 """``python -m gapmap`` (and the ``gapmap`` command the package installs): the command line,
 from the Python package. The same subcommands, flags, outputs, summaries, notes and exit codes
-as the ``gapmap`` binary (2: bad input or usage, 1: other failures), except ``batch``, which
-starts one ``gapmap`` binary per scenario, and ``analyze --plan``."""
+as the ``gapmap`` binary (2: bad input or usage, 1: other failures), except ``analyze --plan``.
+``batch`` runs each scenario as a ``python -m gapmap analyze`` process, as the binary runs a
+``gapmap analyze`` per scenario, or, with ``--engine ray [--ray-address ADDR]``, as Ray tasks
+(:func:`gapmap.distributed.batch`); the tidy table is the same."""
 
 from __future__ import annotations
 
@@ -21,11 +23,77 @@ def _write(stream, text: str) -> None:
         os.dup2(devnull, stream.fileno())
 
 
+def _analyze_process(args: list[str]) -> tuple[Optional[str], float]:
+    """One scenario as its own ``python -m gapmap analyze`` process: ``(error or None,
+    seconds)``, the error as the binary's batch words it."""
+    import subprocess
+    import time
+
+    t0 = time.perf_counter()
+    p = subprocess.run([sys.executable, "-m", "gapmap", "analyze", *args], capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    if p.returncode == 0:
+        return None, seconds
+    line = next((l for l in reversed(p.stderr.splitlines()) if l.startswith("error")), None)
+    return line or f"gapmap analyze ended with exit code {p.returncode}", seconds
+
+
+def _batch(args: list[str]) -> int:
+    """``batch BATCH.toml [--out DIR] [--overwrite] [--dry-run] [--engine local|ray]
+    [--ray-address ADDR]``."""
+    import argparse
+
+    from . import _gapmap
+
+    p = argparse.ArgumentParser(
+        prog="gapmap batch",
+        description="Run gapmap analyze over workloads x a parameter grid, into one tidy table.",
+    )
+    p.add_argument("config", metavar="BATCH.toml", help="the batch file (TOML): workloads and a parameter grid")
+    p.add_argument("--out", metavar="DIR", help="output directory [default: the file's out, else batch-out]")
+    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--dry-run", action="store_true", help="only list the scenarios")
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="local: a process per scenario, one after another; ray: Ray tasks")
+    p.add_argument("--ray-address", metavar="ADDR", help="the Ray cluster (with --engine ray) [default: a local one]")
+    ns = p.parse_args(args)  # a usage error exits 2, as clap's do
+    if ns.ray_address and ns.engine != "ray":
+        _write(sys.stderr, "error: --ray-address needs --engine ray\n")
+        return 2
+    try:
+        if ns.dry_run:
+            _write(sys.stdout, _gapmap.batch_dry_run(ns.config, ns.out))
+            return 0
+        if ns.engine == "ray":
+            from . import distributed
+
+            out = distributed.batch(ns.config, out=ns.out, overwrite=ns.overwrite,
+                                    address=ns.ray_address, progress=sys.stderr.isatty())
+            summary = out.summary
+        else:
+            sweep = _gapmap.BatchSweep(ns.config, ns.out, ns.overwrite)
+            outcomes = [_analyze_process(a) for _, _, _, a in sweep.scenarios()]
+            summary = sweep.finish(outcomes)
+    except _gapmap.InputError as e:
+        _write(sys.stderr, f"error: {e}\n")
+        return 2
+    except _gapmap.Error as e:
+        _write(sys.stderr, f"error: {e}\n")
+        return 1
+    except KeyboardInterrupt:
+        _write(sys.stderr, "error: interrupted; no output was published\n")
+        return 130
+    _write(sys.stdout, summary)
+    return 0
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     from . import _gapmap
     from ._progress import Progress
 
     args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] == ["batch"]:
+        return _batch(args[1:])
     progress = None
     if sys.stderr.isatty():
         try:

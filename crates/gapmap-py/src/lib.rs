@@ -788,6 +788,92 @@ fn main(
     Ok((0, text, String::new()))
 }
 
+/// A scenario for Python's runners: `(number, name, workload, analyze flags)`.
+type ScenarioRow = (usize, String, String, Vec<String>);
+
+/// A sweep of `gapmap batch` under way, for Python's runners (`python -m gapmap batch`,
+/// `gapmap.distributed.batch`): the batch file read and its output staged by the library, the
+/// scenarios run by the caller (in this process or as Ray tasks), then the tidy table written
+/// and the output published by the library, as `gapmap batch` does.
+#[pyclass(module = "gapmap._gapmap")]
+struct BatchSweep {
+    inner: Mutex<Option<gapmap::batch::Sweep>>,
+}
+
+#[pymethods]
+impl BatchSweep {
+    #[new]
+    #[pyo3(signature = (config, out=None, overwrite=false))]
+    fn new(config: PathBuf, out: Option<PathBuf>, overwrite: bool) -> PyResult<BatchSweep> {
+        let sweep =
+            guarded(|| gapmap::batch::Sweep::begin(&config, out, overwrite)).map_err(to_py)?;
+        Ok(BatchSweep {
+            inner: Mutex::new(Some(sweep)),
+        })
+    }
+
+    /// The output directory, where the sweep is published when it finishes.
+    #[getter]
+    fn out(&self) -> PyResult<PathBuf> {
+        let guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        guard
+            .as_ref()
+            .map(|s| s.out().to_path_buf())
+            .ok_or_else(|| Error::new_err("this sweep is finished"))
+    }
+
+    /// `[(number, name, workload, analyze flags)]`, in file order; the flags write the
+    /// scenario's analysis into its directory in the staged output.
+    fn scenarios(&self) -> PyResult<Vec<ScenarioRow>> {
+        let guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let sweep = guard
+            .as_ref()
+            .ok_or_else(|| Error::new_err("this sweep is finished"))?;
+        sweep
+            .scenarios()
+            .iter()
+            .map(|s| {
+                let args = sweep.analyze_args(s).map_err(to_py)?;
+                Ok((s.index, s.name(), s.workload.clone(), args))
+            })
+            .collect()
+    }
+
+    /// Writes the tidy table of the scenarios' `outcomes` (`(error or None, seconds)` each,
+    /// in order; a scenario without an error is read back from its directory) and publishes
+    /// the output; returns the summary.
+    fn finish(&self, py: Python<'_>, outcomes: Vec<(Option<String>, f64)>) -> PyResult<String> {
+        let sweep = self
+            .inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or_else(|| Error::new_err("this sweep is finished"))?;
+        py.detach(move || {
+            guarded(move || {
+                let outcomes: Vec<gapmap::batch::Outcome> = sweep
+                    .scenarios()
+                    .iter()
+                    .zip(outcomes)
+                    .map(|(s, (error, seconds))| match error {
+                        Some(e) => gapmap::batch::Outcome::failed(e, None, seconds),
+                        None => gapmap::batch::Outcome::read(&sweep.dir(s), seconds),
+                    })
+                    .collect();
+                sweep.finish(&outcomes)
+            })
+        })
+        .map_err(to_py)
+    }
+}
+
+/// `gapmap batch --dry-run`: each scenario and its `analyze` flags.
+#[pyfunction]
+#[pyo3(signature = (config, out=None))]
+fn batch_dry_run(config: PathBuf, out: Option<PathBuf>) -> PyResult<String> {
+    guarded(|| gapmap::batch::sweep::dry_run(&config, out)).map_err(to_py)
+}
+
 /// The native module.
 #[pymodule]
 fn _gapmap(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -797,6 +883,8 @@ fn _gapmap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<Source>()?;
     m.add_class::<Analysis>()?;
+    m.add_class::<BatchSweep>()?;
+    m.add_function(wrap_pyfunction!(batch_dry_run, m)?)?;
     m.add_function(wrap_pyfunction!(keywords, m)?)?;
     m.add_function(wrap_pyfunction!(register, m)?)?;
     m.add_function(wrap_pyfunction!(analyze, m)?)?;

@@ -1,6 +1,7 @@
 //! The batch file of `gapmap batch` (TOML): workloads, defaults and the parameter grid,
-//! expanded into scenarios, each the `analyze` flags of one run. Here, not in the command
-//! line, so that Python and distributed sweeps read the same file the same way.
+//! expanded into scenarios, each the `analyze` flags of one run; [`Sweep`] stages a sweep's
+//! output and makes its tidy table. Here, not in the command line, so that Python and
+//! distributed sweeps read the same file the same way and write the same table.
 //!
 //! ```toml
 //! out = "sweep"                     # optional
@@ -16,6 +17,11 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+
+pub mod sweep;
+mod tidy;
+
+pub use sweep::{Outcome, Sweep};
 
 use crate::error::{Error, Result};
 

@@ -6,7 +6,7 @@ use gapmap_io::write::features::Column;
 
 /// One cell of the tidy table.
 #[derive(Debug, Clone)]
-pub(super) enum Cell {
+pub(crate) enum Cell {
     Null,
     Int(i64),
     Float(f64),
@@ -15,14 +15,14 @@ pub(super) enum Cell {
 
 /// A table built row by row; columns appear as first seen, earlier rows are null there.
 #[derive(Default)]
-pub(super) struct Tidy {
+pub(crate) struct Tidy {
     names: Vec<String>,
     cols: Vec<Vec<Cell>>,
-    pub(super) rows: usize,
+    pub(crate) rows: usize,
 }
 
 impl Tidy {
-    pub(super) fn set(&mut self, name: &str, v: Cell) {
+    pub(crate) fn set(&mut self, name: &str, v: Cell) {
         let k = match self.names.iter().position(|n| n == name) {
             Some(k) => k,
             None => {
@@ -33,7 +33,7 @@ impl Tidy {
         };
         self.cols[k].push(v);
     }
-    pub(super) fn end_row(&mut self) {
+    pub(crate) fn end_row(&mut self) {
         self.rows += 1;
         for c in &mut self.cols {
             c.resize(self.rows, Cell::Null);
@@ -41,7 +41,7 @@ impl Tidy {
     }
     /// Typed columns: integers where every value is one (nullable), reals where all are
     /// numbers, text otherwise.
-    pub(super) fn columns(self) -> Vec<(String, Column<'static>)> {
+    pub(crate) fn columns(self) -> Vec<(String, Column<'static>)> {
         self.names
             .into_iter()
             .zip(self.cols)
