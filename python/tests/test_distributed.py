@@ -82,6 +82,9 @@ def test_a_sweep_on_ray_writes_the_table_gapmap_batch_writes(reference, tmp_path
     out = gapmap.distributed.batch(cfg, out=tmp_path / "ray", progress=False)
     assert isinstance(out, gapmap.Output) and out.out == tmp_path / "ray"
     assert "4 scenarios (2 failed)" in out.summary
+    # One actor (one node): both scenarios of the bundled region from one read; the two of
+    # the broken workload failed reading theirs.
+    assert out.reads == 1
     _same_as_cli(out.out, cli_out)
     assert out.table("batch")["error"].dropna().str.contains("nope.parquet").all()
 
@@ -111,6 +114,8 @@ def test_a_sweep_on_a_two_node_cluster(reference, tmp_path):
         cluster.wait_for_nodes()
         out = gapmap.distributed.batch(cfg, out=tmp_path / "ray", address=cluster.address, progress=False)
         assert not ray.is_initialized()  # the sweep let go of the cluster it joined
+        # An actor per node: each read the workload its half of the scenarios needed.
+        assert out.reads == 1, "the second node's scenarios (the broken workload) read nothing"
     finally:
         cluster.shutdown()
     _same_as_cli(out.out, cli_out)

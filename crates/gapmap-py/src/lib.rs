@@ -867,6 +867,38 @@ impl BatchSweep {
     }
 }
 
+/// The workload this process holds between the scenarios of a sweep ([`analyze_held`]).
+static WORKLOAD: Mutex<Option<gapmap::analyze::WorkloadCache>> = Mutex::new(None);
+
+/// `gapmap analyze ARGS...` (the command line's flags), with the inputs taken from the
+/// workload this process holds when the plan reads the same inputs the same way, else read and
+/// then held (`gapmap::analyze::run_cached`): a sweep's worker reads a workload once. Returns
+/// `(the summary, how many times this process has read inputs)`.
+#[pyfunction]
+#[pyo3(signature = (args, progress=None, notice=None))]
+fn analyze_held(
+    py: Python<'_>,
+    args: Vec<String>,
+    progress: Option<Py<PyAny>>,
+    notice: Option<Py<PyAny>>,
+) -> PyResult<(String, usize)> {
+    let argv = ["gapmap".to_string(), "analyze".to_string()]
+        .into_iter()
+        .chain(args);
+    let cli = Cli::try_parse_from(argv).map_err(|e| input_error(clap_message(&e)))?;
+    let Command::Analyze(plan) = cli.command else {
+        return Err(Error::new_err("not an analysis"));
+    };
+    run_blocking(py, progress, notice, move || {
+        with_threads(plan.threads, move || {
+            let mut held = WORKLOAD.lock().unwrap_or_else(|e| e.into_inner());
+            let cache = held.get_or_insert_with(gapmap::analyze::WorkloadCache::new);
+            let summary = gapmap::analyze::run_cached(plan, cache).map(|a| a.summary())?;
+            Ok((summary, cache.reads()))
+        })
+    })
+}
+
 /// `gapmap batch --dry-run`: each scenario and its `analyze` flags.
 #[pyfunction]
 #[pyo3(signature = (config, out=None))]
@@ -885,6 +917,7 @@ fn _gapmap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Analysis>()?;
     m.add_class::<BatchSweep>()?;
     m.add_function(wrap_pyfunction!(batch_dry_run, m)?)?;
+    m.add_function(wrap_pyfunction!(analyze_held, m)?)?;
     m.add_function(wrap_pyfunction!(keywords, m)?)?;
     m.add_function(wrap_pyfunction!(register, m)?)?;
     m.add_function(wrap_pyfunction!(analyze, m)?)?;

@@ -1,6 +1,7 @@
 //! The analyses: every per-premise and per-area result of an analysis.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use gapmap_core::fibre::{self, FibreIndex, FibreReach};
 use gapmap_core::gaps::{self, GapCluster, GapKind};
@@ -17,7 +18,7 @@ use gapmap_io::{write::tables, Crs, IoError, ReadContext};
 
 use super::plan::{AnalysisPlan, Checked, Output};
 use super::read::{Inputs, Layers};
-use super::{retire, Clock, RunMeta};
+use super::{retire_shared, Clock, RunMeta};
 use crate::progress::{self, Bar};
 use crate::resilience as res;
 use gapmap_core::simplify::{simplify_all_in_place, simplify_and_trim};
@@ -87,8 +88,9 @@ pub struct Results {
     pub bundled: bool,
     /// The working CRS.
     pub crs: WorkingCrs,
-    /// The layers analysed (what the outputs still need of them).
-    pub layers: Layers,
+    /// The layers analysed (what the outputs still need of them; shared with a workload held
+    /// for other analyses, when there is one).
+    pub layers: Arc<Layers>,
     /// Predicted coverage at the premises (with `--sites`).
     pub site_prediction: Option<Prediction>,
     /// Per premise and per area, what the kernels computed.
@@ -96,7 +98,7 @@ pub struct Results {
     /// Fibre resilience (with `--backbone`).
     pub resilience: Option<res::Outcome>,
     /// The settlement index, kept for resilience until the outputs are written.
-    pub(crate) kept_settlement_index: Option<PolygonIndex>,
+    pub(crate) kept_settlement_index: Option<Arc<PolygonIndex>>,
     /// The tolerance the outlines were simplified by as they were made.
     pub(crate) early_simplify_m: Option<f64>,
     /// When the run started, its phases and notices.
@@ -247,15 +249,15 @@ pub fn compute(inputs: Inputs) -> Results {
 
 /// The indexes the kernels query.
 struct Indexes {
-    order: SpatialOrder,
-    settlements: PolygonIndex,
-    fibre: Option<FibreIndex>,
-    mobile: Option<MobileIndex>,
+    order: Arc<SpatialOrder>,
+    settlements: Arc<PolygonIndex>,
+    fibre: Option<Arc<FibreIndex>>,
+    mobile: Option<Arc<MobileIndex>>,
 }
 
 /// Runs the kernels: settlement, fibre, mobile, gaps, tallies.
 ///
-/// Each index is let go ([`retire`]) as soon as its kernel is done, so that the later
+/// Each index is let go ([`retire_shared`]) as soon as its kernel is done, so that the later
 /// kernels' results and outlines reuse its memory rather than fresh pages (peak RSS is also
 /// time: every fresh page is a page fault). The settlement index is handed back when
 /// `keep_settlement_index` is set (resilience needs it), and so is the premises' order.
@@ -269,7 +271,11 @@ fn kernels(
     with_outlines: bool,
     simplify_m: Option<f64>,
     clock: &mut Clock,
-) -> (Computed, Option<PolygonIndex>, Option<SpatialOrder>) {
+) -> (
+    Computed,
+    Option<Arc<PolygonIndex>>,
+    Option<Arc<SpatialOrder>>,
+) {
     let Indexes {
         order,
         settlements: settlement_index,
@@ -287,7 +293,7 @@ fn kernels(
     let kept_settlement_index = if keep_settlement_index {
         Some(settlement_index)
     } else {
-        retire(settlement_index);
+        retire_shared(settlement_index);
         None
     };
     clock.lap("settlements");
@@ -296,7 +302,7 @@ fn kernels(
         let bar = Bar::new(n, "fibre");
         let r = fibre::reach_all(&idx, &premises.xy, params.drop_distance_m, order, &bar);
         bar.finish();
-        retire(idx);
+        retire_shared(idx);
         r
     });
     clock.lap("fibre");
@@ -306,7 +312,7 @@ fn kernels(
             let bar = Bar::new(n, "mobile");
             let r = mobile::cover_all(&idx, &premises.xy, order, &bar);
             bar.finish();
-            retire(idx);
+            retire_shared(idx);
             r
         }
         None => vec![MobileCover::default(); premises.xy.len()],

@@ -16,6 +16,7 @@ mod read;
 mod record;
 mod replace;
 pub mod summary;
+pub mod workload;
 mod write;
 
 use std::path::Path;
@@ -25,6 +26,7 @@ pub use compute::{compute, totals, Computed, Results};
 pub use plan::{AnalysisPlan, Checked, Output};
 pub use read::{early_simplify_m, read_inputs, read_layers, Inputs, Layers};
 pub use replace::check_inputs_kept;
+pub use workload::WorkloadCache;
 pub use write::{check_out, output_files};
 
 use crate::error::{Error, Result};
@@ -86,7 +88,24 @@ impl Analysis {
 
 /// `gapmap analyze`: checks the plan (with no inputs, the bundled region), reads, analyses and
 /// writes every output the plan selects into `plan.out`.
-pub fn run(mut plan: AnalysisPlan) -> Result<Analysis> {
+pub fn run(plan: AnalysisPlan) -> Result<Analysis> {
+    run_reading(plan, read_inputs)
+}
+
+/// [`run`] with the inputs taken from `cache` when it holds the workload `plan` reads (see
+/// [`workload`]): a sweep's scenarios over one workload read it once. The outputs are those
+/// of [`run`].
+pub fn run_cached(plan: AnalysisPlan, cache: &mut WorkloadCache) -> Result<Analysis> {
+    run_reading(plan, |plan, checked, bundled, meta| {
+        cache.inputs(plan, checked, bundled, meta)
+    })
+}
+
+/// [`run`], its inputs got by `read` ([`read_inputs`], or from a workload held).
+fn run_reading(
+    mut plan: AnalysisPlan,
+    read: impl FnOnce(AnalysisPlan, Checked, bool, RunMeta) -> Result<Inputs>,
+) -> Result<Analysis> {
     let (started_utc, t0) = (utc_now(), Instant::now());
     let (bundled, checked) = prepare(&mut plan)?;
     check_out(&plan.out, plan.overwrite)?;
@@ -101,7 +120,7 @@ pub fn run(mut plan: AnalysisPlan) -> Result<Analysis> {
         clock: Clock::new(),
         notices: Vec::new(),
     };
-    let inputs = read_inputs(plan, checked, bundled, meta)?;
+    let inputs = read(plan, checked, bundled, meta)?;
     let mut results = compute(inputs);
     let (out, overwrite) = (results.plan.out.clone(), results.plan.overwrite);
     let written = results.write(&out, overwrite)?;
@@ -167,6 +186,14 @@ impl Results {
 /// allocations, and freeing them one by one on this thread would hold up the next kernel.
 pub(crate) fn retire<T: Send + 'static>(x: T) {
     rayon::spawn(move || drop(x));
+}
+
+/// [`retire`] for what may be shared: freed when this was its last holder, else only let go
+/// (a workload held for other analyses keeps it).
+pub(crate) fn retire_shared<T: Send + Sync + 'static>(x: std::sync::Arc<T>) {
+    if let Ok(x) = std::sync::Arc::try_unwrap(x) {
+        retire(x);
+    }
 }
 
 /// Records the wall time and peak resident memory of each phase.

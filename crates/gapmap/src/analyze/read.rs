@@ -2,6 +2,7 @@
 //! policy layers) on four threads, each layer indexed as soon as it is in.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use gapmap_core::fibre::FibreIndex;
 use gapmap_core::mobile::MobileIndex;
@@ -33,9 +34,11 @@ type OtherInputs = (
 
 /// An analysis' inputs, read, validated, reprojected into the working CRS and indexed.
 ///
-/// [`super::compute`] consumes them: each index is let go as soon as its kernel is done. To
-/// analyse a subset of the premises against the same reference layers (a tile of a
-/// partitioned run), keep the premises wanted with [`Inputs::retain_premises`].
+/// [`super::compute`] consumes them: each index it holds alone is let go as soon as its
+/// kernel is done. The layers and indexes are shared (`Arc`), so that a workload read once
+/// serves several analyses ([`super::workload::WorkloadCache`]). To analyse a subset of the
+/// premises against the same reference layers (a tile of a partitioned run), keep the
+/// premises wanted with [`Inputs::retain_premises`].
 pub struct Inputs {
     /// The plan they were read by (with the bundled region filled in).
     pub plan: AnalysisPlan,
@@ -46,16 +49,16 @@ pub struct Inputs {
     /// The working CRS and how inputs without one are read.
     pub ctx: ReadContext,
     /// The layers read.
-    pub layers: Layers,
+    pub layers: Arc<Layers>,
     /// The premises along a Hilbert curve: kernels visit them in this order, so that
     /// neighbouring queries share index nodes in cache.
-    pub order: SpatialOrder,
+    pub order: Arc<SpatialOrder>,
     /// The settlement polygons, indexed.
-    pub settlement_index: PolygonIndex,
+    pub settlement_index: Arc<PolygonIndex>,
     /// The fibre, indexed.
-    pub fibre_index: Option<FibreIndex>,
+    pub fibre_index: Option<Arc<FibreIndex>>,
     /// The mobile polygons, indexed.
-    pub mobile_index: Option<MobileIndex>,
+    pub mobile_index: Option<Arc<MobileIndex>>,
     /// The tolerance the outlines are simplified by as they are made (see [`early_simplify_m`]).
     pub early_simplify_m: Option<f64>,
     /// When the run started, its phases so far and its notices.
@@ -83,10 +86,15 @@ impl Inputs {
     }
 
     /// Keeps only the premises for which `keep(i)` is true (by their index in input order), and
-    /// orders them anew. The reference layers and their indexes are kept as they are.
-    pub fn retain_premises(&mut self, keep: impl Fn(usize) -> bool) {
-        self.layers.premises.retain(&keep);
-        self.order = SpatialOrder::new(&self.layers.premises.xy);
+    /// orders them anew. The reference layers and their indexes are kept as they are. Inputs
+    /// whose layers are shared (a workload held for other analyses) are not changed: an error.
+    pub fn retain_premises(&mut self, keep: impl Fn(usize) -> bool) -> Result<()> {
+        let layers = Arc::get_mut(&mut self.layers).ok_or_else(|| {
+            crate::Error::Internal("the premises of shared inputs cannot be changed".into())
+        })?;
+        layers.premises.retain(&keep);
+        self.order = Arc::new(SpatialOrder::new(&layers.premises.xy));
+        Ok(())
     }
 }
 
@@ -99,7 +107,12 @@ pub fn read_inputs(
     bundled: bool,
     meta: RunMeta,
 ) -> Result<Inputs> {
-    let mut inputs = read_layers(plan, checked, bundled, meta)?;
+    checked_inputs(read_layers(plan, checked, bundled, meta)?)
+}
+
+/// What [`read_inputs`] does after reading: the DEM must cover the sites and premises, and the
+/// layers must fit together (notices for those that fit badly).
+pub(crate) fn checked_inputs(mut inputs: Inputs) -> Result<Inputs> {
     if let Some((sites, Some(dem))) = &inputs.layers.sites {
         inputs
             .plan
@@ -205,7 +218,7 @@ pub fn read_layers(
         checked,
         bundled,
         ctx,
-        layers: Layers {
+        layers: Arc::new(Layers {
             premises,
             population,
             settlements,
@@ -214,11 +227,11 @@ pub fn read_layers(
             backbone: backbone_in,
             sites: sites_in,
             policy,
-        },
-        order,
-        settlement_index,
-        fibre_index,
-        mobile_index,
+        }),
+        order: Arc::new(order),
+        settlement_index: Arc::new(settlement_index),
+        fibre_index: fibre_index.map(Arc::new),
+        mobile_index: mobile_index.map(Arc::new),
         early_simplify_m,
         meta,
     })
