@@ -149,19 +149,24 @@ struct Words {
 
 impl Words {
     fn of(run: &crate::run_info::RunInfo, lang: Lang) -> Words {
-        let scb = settlement_label(run) != "settlement";
-        match (lang, scb) {
+        let label = settlement_label(run);
+        match (lang, label) {
             (Lang::En, _) => Words {
                 one: "settlement",
                 many: "settlements",
-                legend: settlement_label(run),
+                legend: label,
             },
-            (Lang::Sv, true) => Words {
+            (Lang::Sv, "settlement (tätort)") => Words {
                 one: "tätort",
                 many: "tätorter",
                 legend: "tätort",
             },
-            (Lang::Sv, false) => Words {
+            (Lang::Sv, "settlement (småort)") => Words {
+                one: "småort",
+                many: "småorter",
+                legend: "småort",
+            },
+            (Lang::Sv, _) => Words {
                 one: "ort",
                 many: "orter",
                 legend: "ort",
@@ -171,7 +176,8 @@ impl Words {
 }
 
 /// What the legend calls a settlement: SCB's "tätort" only when the settlements are SCB's
-/// tätorter (their id field is SCB's `tatortskod`, or the file or layer is named for them).
+/// tätorter (their id field is SCB's `tatortskod`, or the file or layer is named for them),
+/// "småort" for SCB's småorter (`smaortskod`, or named for them).
 fn settlement_label(run: &crate::run_info::RunInfo) -> &'static str {
     let id_field = run
         .plan
@@ -182,11 +188,22 @@ fn settlement_label(run: &crate::run_info::RunInfo) -> &'static str {
         .iter()
         .find(|i| i.role == "settlements")
         .map(|i| format!("{} {}", i.path, i.layer.as_deref().unwrap_or("")));
-    if is_scb_tatorter(id_field, source.as_deref().unwrap_or("")) {
+    let source = source.as_deref().unwrap_or("");
+    if is_scb_smaorter(id_field, source) {
+        "settlement (småort)"
+    } else if is_scb_tatorter(id_field, source) {
         "settlement (tätort)"
     } else {
         "settlement"
     }
+}
+
+/// True for SCB's småorter: the id field `smaortskod`, or a source named for them.
+fn is_scb_smaorter(id_field: Option<&str>, source: &str) -> bool {
+    let s = source.to_lowercase();
+    id_field.is_some_and(|f| f.eq_ignore_ascii_case("smaortskod"))
+        || s.contains("smaort")
+        || s.contains("småort")
 }
 
 /// True for SCB's tätorter: the id field `tatortskod`, or a source named for them.
@@ -2205,5 +2222,11 @@ mod tests {
         assert!(scb(None, "tatorter_2023_sweden.gpkg"));
         assert!(!scb(Some("id"), "n50_tettsteder.gpkg"));
         assert!(!scb(None, "settlements.gpkg derived"));
+        assert!(super::is_scb_smaorter(None, "smaorter_2020.gpkg"));
+        assert!(super::is_scb_smaorter(Some("SMAORTSKOD"), "x.gpkg"));
+        assert!(!super::is_scb_smaorter(
+            Some("tatortskod"),
+            "tatorter_2023.gpkg"
+        ));
     }
 }
