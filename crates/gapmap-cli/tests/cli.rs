@@ -1266,6 +1266,21 @@ drop_distance_m = [49.99, 50]
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let t = read_parquet(&out.join("batch.parquet"));
+    // Each scenario's run.json names where it was published (not where it was staged), and
+    // its files still check against it.
+    let scenarios: Vec<_> = std::fs::read_dir(out.join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|d| d.join("run.json").exists())
+        .collect();
+    assert_eq!(scenarios.len(), 2);
+    for d in &scenarios {
+        let run: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("run.json")).unwrap()).unwrap();
+        assert_eq!(run["parameters"]["out"], d.display().to_string());
+        assert_eq!(run["plan"]["out"], d.display().to_string());
+        gapmap::run_info::read_complete_analysis(d).unwrap();
+    }
     // 2 scenarios × 3 rows (A, B, rural) + 2 failed scenarios × 1 row.
     assert_eq!(t.height(), 2 * 3 + 2);
     let status = strs(&t, "status");

@@ -17,7 +17,7 @@ use gapmap_io::write::tables;
 use super::tidy::{Cell, Tidy};
 use super::{analyze_args, scenarios, value_text, Config, Scenario};
 use crate::error::{Error, Result};
-use crate::run_info::{read_run_info, RunInfo};
+use crate::run_info::{read_run_info, write_run_info, RunInfo};
 
 /// What one scenario produced.
 #[derive(Debug, Clone)]
@@ -174,6 +174,19 @@ impl Sweep {
                 outcomes.len(),
                 self.scenarios.len()
             )));
+        }
+        // Each scenario ran into the staged output; its run.json names where it is published.
+        for s in &self.scenarios {
+            let dir = self.dir(s);
+            if dir.join("run.json").exists() {
+                let mut run = read_run_info(&dir)?;
+                let published = self.out.join("scenarios").join(s.name());
+                run.parameters.out = published.display().to_string();
+                if let Some(plan) = run.plan.as_mut() {
+                    plan.out = published;
+                }
+                write_run_info(&run, &dir.join("run.json"))?;
+            }
         }
         let (columns, rows) = tidy(&self.scenarios, outcomes);
         let mut df = tables::frame_from_columns(&columns)?;
