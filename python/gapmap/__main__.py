@@ -2,7 +2,7 @@
 from the Python package. The same subcommands, flags, outputs, summaries, notes and exit codes
 as the ``gapmap`` binary (2: bad input or usage, 1: other failures), except ``analyze --plan``.
 ``batch`` runs each scenario as a ``python -m gapmap analyze`` process, as the binary runs a
-``gapmap analyze`` per scenario, or, with ``--engine ray [--ray-address ADDR]``, as Ray tasks
+``gapmap analyze`` per scenario, or, with ``--engine ray [--ray-address ADDR]``, on Ray actors
 (:func:`gapmap.distributed.batch`); the tidy table is the same."""
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def _batch(args: list[str]) -> int:
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--dry-run", action="store_true", help="only list the scenarios")
     p.add_argument("--engine", choices=["local", "ray"], default="local",
-                   help="local: a process per scenario, one after another; ray: Ray tasks")
+                   help="local: a process per scenario, one after another; ray: on Ray, one actor per node, each reading a workload once")
     p.add_argument("--ray-address", metavar="ADDR", help="the Ray cluster (with --engine ray) [default: a local one]")
     ns = p.parse_args(args)  # a usage error exits 2, as clap's do
     if ns.ray_address and ns.engine != "ray":
