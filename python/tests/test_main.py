@@ -62,3 +62,21 @@ def test_a_closed_stdout_is_no_failure(tmp_path):
     assert p.stdout.strip() == "0", p.stderr
     assert "Traceback" not in p.stderr
     assert (tmp_path / "o" / "run.json").exists()
+
+
+def test_batch_dry_run_and_bad_files_as_the_binary(cli, tmp_path):
+    """``python -m gapmap batch``: the same scenario list as the binary's ``--dry-run``, and
+    the same exit code and message for a batch file gapmap cannot use."""
+    cfg = tmp_path / "sweep.toml"
+    cfg.write_text(
+        f'[[workload]]\nname = "dalarna"\npremises = "{DATA / "premises.parquet"}"\n'
+        f'settlements = "{DATA / "settlements.gpkg"}"\n\n[grid]\ndrop_distance_m = [20, 50]\n'
+    )
+    a, b = run_cli(cli, "batch", str(cfg), "--dry-run"), py_cli("batch", str(cfg), "--dry-run")
+    assert b.returncode == 0, b.stderr
+    assert a.stdout == b.stdout and a.stdout.count("gapmap analyze") == 2
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[grid]\ndrop_distance_m = 20\n")
+    a, b = run_cli(cli, "batch", str(bad), check=False), py_cli("batch", str(bad))
+    assert a.returncode == b.returncode == 2
+    assert a.stderr.splitlines()[-1] == b.stderr.splitlines()[-1]
