@@ -231,4 +231,20 @@ fn a_held_workload_gives_the_analyses_of_fresh_reads() {
         a, b,
         "the drop distance changed nothing: the test tests nothing"
     );
+
+    // With cell sites, whose predicted cover joins the polygons' cover held.
+    plan.mobile = bundled_plan().mobile;
+    plan.radio.sites = Some(repo().join("data/dalarna/sites.gpkg"));
+    for (k, drop) in [40.0, 90.0].into_iter().enumerate() {
+        plan.drop_distance_m = drop;
+        plan.out = tmp.path().join(format!("sites-held-{k}"));
+        analyze::run_cached(plan.clone(), &mut cache).expect("run from the cache");
+    }
+    plan.out = tmp.path().join("sites-fresh");
+    analyze::run(plan.clone()).expect("fresh run");
+    assert_same_analysis(
+        &tmp.path().join("sites-held-1"),
+        &tmp.path().join("sites-fresh"),
+    );
+    assert_eq!(cache.reads(), 3);
 }

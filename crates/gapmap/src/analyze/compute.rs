@@ -17,7 +17,7 @@ use gapmap_io::read::sites::Sites;
 use gapmap_io::{write::tables, Crs, IoError, ReadContext};
 
 use super::plan::{AnalysisPlan, Checked, Output};
-use super::read::{Inputs, Layers};
+use super::read::{Inputs, Known, Layers};
 use super::{retire_shared, Clock, RunMeta};
 use crate::progress::{self, Bar};
 use crate::resilience as res;
@@ -101,6 +101,9 @@ pub struct Results {
     pub(crate) kept_settlement_index: Option<Arc<PolygonIndex>>,
     /// The tolerance the outlines were simplified by as they were made.
     pub(crate) early_simplify_m: Option<f64>,
+    /// The per-premise results that depend only on the inputs, when the inputs asked for them
+    /// ([`Known::remember`]) or brought them.
+    pub(crate) known: Known,
     /// When the run started, its phases and notices.
     pub meta: RunMeta,
 }
@@ -135,6 +138,7 @@ pub fn compute(inputs: Inputs) -> Results {
         fibre_index,
         mobile_index,
         early_simplify_m,
+        known,
         mut meta,
     } = inputs;
     let params = checked.params;
@@ -163,9 +167,10 @@ pub fn compute(inputs: Inputs) -> Results {
         mobile: mobile_index,
     };
     let resilience_on = layers.backbone.is_some() && layers.fibre.is_some();
-    let (computed, kept_settlement_index, kept_order) = kernels(
+    let (computed, kept_settlement_index, kept_order, known) = kernels(
         &layers,
         indexes,
+        known,
         resilience_on,
         site_prediction.as_ref().map(|p| p.premises.as_slice()),
         params,
@@ -243,6 +248,7 @@ pub fn compute(inputs: Inputs) -> Results {
         resilience,
         kept_settlement_index,
         early_simplify_m,
+        known,
         meta,
     }
 }
@@ -265,6 +271,7 @@ struct Indexes {
 fn kernels(
     layers: &Layers,
     idx: Indexes,
+    known: Known,
     keep_settlement_index: bool,
     sites: Option<&[PremiseRadio]>,
     params: Params,
@@ -275,6 +282,7 @@ fn kernels(
     Computed,
     Option<Arc<PolygonIndex>>,
     Option<Arc<SpatialOrder>>,
+    Known,
 ) {
     let Indexes {
         order,
@@ -285,11 +293,17 @@ fn kernels(
     let (premises, settlements, policy) = (&layers.premises, &layers.settlements, &layers.policy);
     let fibre_in = layers.fibre.as_ref();
     let n = premises.xy.len() as u64;
-    let bar = Bar::new(n, "settlements");
     let order_owned = order;
     let order = &order_owned;
-    let settlement = settlement::assign(&settlement_index, &premises.xy, order, &bar);
-    bar.finish();
+    let settlement = match &known.settlement {
+        Some(s) => s.as_ref().clone(),
+        None => {
+            let bar = Bar::new(n, "settlements");
+            let s = settlement::assign(&settlement_index, &premises.xy, order, &bar);
+            bar.finish();
+            s
+        }
+    };
     let kept_settlement_index = if keep_settlement_index {
         Some(settlement_index)
     } else {
@@ -307,15 +321,38 @@ fn kernels(
     });
     clock.lap("fibre");
 
-    let mobile = match mobile_index {
-        Some(idx) => {
+    let mobile = match (&known.mobile_polygons, mobile_index) {
+        (Some(m), idx) => {
+            if let Some(idx) = idx {
+                retire_shared(idx);
+            }
+            m.as_ref().clone()
+        }
+        (None, Some(idx)) => {
             let bar = Bar::new(n, "mobile");
             let r = mobile::cover_all(&idx, &premises.xy, order, &bar);
             bar.finish();
             retire_shared(idx);
             r
         }
-        None => vec![MobileCover::default(); premises.xy.len()],
+        (None, None) => vec![MobileCover::default(); premises.xy.len()],
+    };
+    // What a workload held keeps for the next analysis of it.
+    let known = match known.remember {
+        true => Known {
+            settlement: Some(
+                known
+                    .settlement
+                    .unwrap_or_else(|| Arc::new(settlement.clone())),
+            ),
+            mobile_polygons: Some(
+                known
+                    .mobile_polygons
+                    .unwrap_or_else(|| Arc::new(mobile.clone())),
+            ),
+            remember: true,
+        },
+        false => known,
     };
     // Operators covering by prediction count like operators covering by polygon.
     let mut mobile = mobile;
@@ -413,7 +450,7 @@ fn kernels(
         planned_counted: reach.planned_counted,
     };
     let kept_order = kept_settlement_index.is_some().then_some(order_owned);
-    (results, kept_settlement_index, kept_order)
+    (results, kept_settlement_index, kept_order, known)
 }
 
 /// The sums of `tallies` by count column.

@@ -96,9 +96,11 @@ pub fn run(plan: AnalysisPlan) -> Result<Analysis> {
 /// [`workload`]): a sweep's scenarios over one workload read it once. The outputs are those
 /// of [`run`].
 pub fn run_cached(plan: AnalysisPlan, cache: &mut WorkloadCache) -> Result<Analysis> {
-    run_reading(plan, |plan, checked, bundled, meta| {
+    let analysis = run_reading(plan, |plan, checked, bundled, meta| {
         cache.inputs(plan, checked, bundled, meta)
-    })
+    })?;
+    cache.remember(&analysis.results)?;
+    Ok(analysis)
 }
 
 /// [`run`], its inputs got by `read` ([`read_inputs`], or from a workload held).

@@ -61,8 +61,24 @@ pub struct Inputs {
     pub mobile_index: Option<Arc<MobileIndex>>,
     /// The tolerance the outlines are simplified by as they are made (see [`early_simplify_m`]).
     pub early_simplify_m: Option<f64>,
+    /// Per-premise results already known for these inputs (from a workload held), and whether
+    /// the analysis should hand back the ones it computes.
+    pub known: Known,
     /// When the run started, its phases so far and its notices.
     pub meta: RunMeta,
+}
+
+/// Per-premise results that depend only on the inputs as read, not on the analysis'
+/// parameters: a workload held ([`super::workload::WorkloadCache`]) keeps them, and the next
+/// analysis of it takes them instead of computing them again.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    /// The settlement of each premise (`None`: rural).
+    pub settlement: Option<Arc<Vec<Option<u32>>>>,
+    /// Each premise's cover by the mobile polygons (before cell sites count).
+    pub mobile_polygons: Option<Arc<Vec<gapmap_core::mobile::MobileCover>>>,
+    /// Hand back what is not known yet, computed (in [`super::Results`]).
+    pub remember: bool,
 }
 
 /// Without the GeoPackage, the full-resolution outlines serve only to make the web maps'
@@ -233,6 +249,7 @@ pub fn read_layers(
         fibre_index: fibre_index.map(Arc::new),
         mobile_index: mobile_index.map(Arc::new),
         early_simplify_m,
+        known: Known::default(),
         meta,
     })
 }

@@ -7,12 +7,14 @@
 //! An analysis of a held workload is the analysis of a fresh read: the same layers, the same
 //! notices in the same order (the readers' are replayed, the plausibility check runs again
 //! with the scenario's drop distance), the same files. Only its timings differ: its `read`
-//! phase is the moment it took to take the workload.
+//! phase is the moment it took to take the workload, and its `settlements` and `mobile`
+//! phases take the premises' settlements and polygon cover that the first analysis of the
+//! workload computed (they depend on the inputs alone).
 
 use std::sync::Arc;
 
 use super::plan::{AnalysisPlan, Checked};
-use super::read::{checked_inputs, read_layers, Inputs, Layers};
+use super::read::{checked_inputs, read_layers, Inputs, Known, Layers};
 use super::RunMeta;
 use crate::error::{Error, Result};
 use crate::progress;
@@ -64,6 +66,25 @@ struct Held {
     early_simplify_m: Option<f64>,
     /// The notices of the read (the working CRS, the readers), in order.
     notices: Vec<String>,
+    /// The per-premise results that depend only on the inputs, once an analysis made them.
+    known: Known,
+}
+
+impl WorkloadCache {
+    /// Keeps what the analysis `r` of the workload held computed that depends only on its
+    /// inputs (the premises' settlements and mobile cover), for the next analysis of it.
+    pub(crate) fn remember(&mut self, r: &super::Results) -> Result<()> {
+        let key = read_key(&r.plan)?;
+        if let Some(h) = self.held.as_mut().filter(|h| h.key == key) {
+            if h.known.settlement.is_none() && r.known.settlement.is_some() {
+                h.known = Known {
+                    remember: false,
+                    ..r.known.clone()
+                };
+            }
+        }
+        Ok(())
+    }
 }
 
 /// At most one workload, held between analyses (see the module's documentation).
@@ -113,13 +134,18 @@ impl WorkloadCache {
                     fibre_index: h.fibre_index.clone(),
                     mobile_index: h.mobile_index.clone(),
                     early_simplify_m: h.early_simplify_m,
+                    known: Known {
+                        remember: h.known.settlement.is_none(),
+                        ..h.known.clone()
+                    },
                     meta,
                 })
             }
             None => {
                 // The workload held before is let go first: two are never in memory at once.
                 self.held = None;
-                let inputs = read_layers(plan, checked, bundled, meta)?;
+                let mut inputs = read_layers(plan, checked, bundled, meta)?;
+                inputs.known.remember = true;
                 self.reads += 1;
                 self.held = Some(Held {
                     key,
@@ -132,6 +158,7 @@ impl WorkloadCache {
                     mobile_index: inputs.mobile_index.clone(),
                     early_simplify_m: inputs.early_simplify_m,
                     notices: inputs.meta.notices.clone(),
+                    known: Known::default(),
                 });
                 checked_inputs(inputs)
             }
