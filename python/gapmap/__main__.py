@@ -23,6 +23,18 @@ def _write(stream, text: str) -> None:
         os.dup2(devnull, stream.fileno())
 
 
+def _failure(e: BaseException) -> int:
+    """Writes a failure as the binary does (``error: ...``) and returns its exit code: 2 for
+    bad input or usage, 130 for Ctrl-C, 1 otherwise."""
+    from . import _gapmap
+
+    if isinstance(e, KeyboardInterrupt):
+        _write(sys.stderr, "error: interrupted; no output was published\n")
+        return 130
+    _write(sys.stderr, f"error: {e}\n")
+    return 2 if isinstance(e, _gapmap.InputError) else 1
+
+
 def _analyze_process(args: list[str]) -> tuple[Optional[str], float]:
     """One scenario as its own ``python -m gapmap analyze`` process: ``(error or None,
     seconds)``, the error as the binary's batch words it."""
@@ -74,15 +86,8 @@ def _batch(args: list[str]) -> int:
             sweep = _gapmap.BatchSweep(ns.config, ns.out, ns.overwrite)
             outcomes = [_analyze_process(a) for _, _, _, a in sweep.scenarios()]
             summary = sweep.finish(outcomes)
-    except _gapmap.InputError as e:
-        _write(sys.stderr, f"error: {e}\n")
-        return 2
-    except _gapmap.Error as e:
-        _write(sys.stderr, f"error: {e}\n")
-        return 1
-    except KeyboardInterrupt:
-        _write(sys.stderr, "error: interrupted; no output was published\n")
-        return 130
+    except (_gapmap.Error, KeyboardInterrupt) as e:
+        return _failure(e)
     _write(sys.stdout, summary)
     return 0
 
@@ -108,15 +113,8 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     try:
         code, out, err = _gapmap.main(args, progress, note)
-    except _gapmap.InputError as e:
-        _write(sys.stderr, f"error: {e}\n")
-        return 2
-    except _gapmap.Error as e:
-        _write(sys.stderr, f"error: {e}\n")
-        return 1
-    except KeyboardInterrupt:
-        _write(sys.stderr, "error: interrupted; no output was published\n")
-        return 130
+    except (_gapmap.Error, KeyboardInterrupt) as e:
+        return _failure(e)
     if out:
         _write(sys.stdout, out)
     if err:
