@@ -4,9 +4,10 @@
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use gapmap_core::geo::{Coord, Geometry, LineString, MultiLineString};
-use gapmap_core::network::{Components, FibreGraph, GraphOptions, NetworkLine};
+use gapmap_core::network::{Components, FibreGraph, GraphOptions, LinkPieces, NetworkLine};
 use gapmap_core::par::SpatialOrder;
 use gapmap_core::polygon_index::PolygonIndex;
 use gapmap_core::resilience::{self, Demand, RedundancyClass, Resilience};
@@ -156,9 +157,9 @@ pub enum CriticalRows {
 /// The resilience analysis and what the outputs need of it.
 pub struct Outcome {
     /// The fibre lines of the graph.
-    pub lines: Vec<NetworkLine>,
+    pub lines: Arc<Vec<NetworkLine>>,
     /// The fibre network graph.
-    pub graph: FibreGraph,
+    pub graph: Arc<FibreGraph>,
     /// Redundancy classes, paths and critical units.
     pub result: Resilience,
     /// Per premise: the fibre link it hangs on.
@@ -189,21 +190,20 @@ pub struct PremiseView<'a> {
     pub fibre: Option<&'a [gapmap_core::fibre::FibreReach]>,
 }
 
-/// Builds the graph and runs the analysis.
-pub fn run(
-    fibre: &Fibre,
-    backbone: &Backbone,
-    settlement_index: &PolygonIndex,
-    view: PremiseView<'_>,
-    drop_distance_m: f64,
-    plan: &ResiliencePlan,
-) -> Outcome {
-    let PremiseView {
-        premises,
-        order,
-        settlement: premise_settlement,
-        fibre: reach,
-    } = view;
+/// What the fibre and the backbone alone decide, before any premise: the lines spliced at
+/// their T-junctions, the graph, its links' pieces indexed for the premises, what noding did
+/// and the backbone points that attach to nothing. It does not depend on the drop distance,
+/// so a workload held keeps it for the next analysis ([`crate::analyze::WorkloadCache`]).
+pub struct Network {
+    lines: Arc<Vec<NetworkLine>>,
+    graph: Arc<FibreGraph>,
+    pieces: LinkPieces,
+    splicing: Splicing,
+    unattached: Vec<String>,
+}
+
+/// The network of `fibre` and `backbone` (see [`Network`]).
+pub fn network(fibre: &Fibre, backbone: &Backbone, plan: &ResiliencePlan) -> Network {
     let mut lines = Vec::new();
     for (fi, f) in fibre.features.iter().enumerate() {
         for ls in &f.lines.0 {
@@ -235,10 +235,6 @@ pub fn run(
             )
         },
     );
-    let splicing = Splicing {
-        ends_spliced,
-        crossings_unconnected,
-    };
     let unattached: Vec<String> = backbone
         .points
         .iter()
@@ -246,13 +242,41 @@ pub fn run(
         .filter(|(_, j)| j.is_none())
         .map(|(p, _)| p.0.clone())
         .collect();
+    Network {
+        lines: Arc::new(lines),
+        graph: Arc::new(graph),
+        pieces,
+        splicing: Splicing {
+            ends_spliced,
+            crossings_unconnected,
+        },
+        unattached,
+    }
+}
+
+/// Fibre resilience of the premises in `view` on `network`: what each single failure cuts
+/// off, the premises' paths to the backbone and the settlements' classes.
+pub fn run(
+    network: &Network,
+    settlement_index: &PolygonIndex,
+    view: PremiseView<'_>,
+    drop_distance_m: f64,
+    plan: &ResiliencePlan,
+) -> Outcome {
+    let PremiseView {
+        premises,
+        order,
+        settlement: premise_settlement,
+        fibre: reach,
+    } = view;
+    let (pieces, graph) = (&network.pieces, &*network.graph);
     let premise_link = {
         // Spliced lines lie within --snap-m of the fibre they were made of: a premise
         // farther than the drop distance plus that from all fibre is on no link.
         let limit = drop_distance_m + plan.snap_m.max(0.0) + 1e-6 * (1.0 + drop_distance_m);
         let far = reach.map(|r| move |i: usize| r[i].distance_m > limit);
         resilience::attach_premises(
-            &pieces,
+            pieces,
             &premises.xy,
             drop_distance_m,
             order,
@@ -260,9 +284,8 @@ pub fn run(
             &(),
         )
     };
-    drop(pieces);
     let sources =
-        resilience::settlement_sources(&graph, settlement_index, premise_settlement, &premise_link);
+        resilience::settlement_sources(graph, settlement_index, premise_settlement, &premise_link);
     let demand = Demand {
         settlement_sources: sources,
         premise_link,
@@ -270,7 +293,7 @@ pub fn run(
         premise_settlement: premise_settlement.to_vec(),
         corridor_share: plan.corridor_share,
     };
-    let result = resilience::analyze(&graph, &demand);
+    let result = resilience::analyze(graph, &demand);
     let premise_link = demand.premise_link;
     let components = graph.components();
     let ns = result.settlement_class.len();
@@ -298,12 +321,12 @@ pub fn run(
     Outcome {
         settlement_class,
         premise_counts,
-        lines,
-        graph,
+        lines: Arc::clone(&network.lines),
+        graph: Arc::clone(&network.graph),
         result,
         premise_link,
-        unattached,
-        splicing,
+        unattached: network.unattached.clone(),
+        splicing: network.splicing,
         components,
     }
 }

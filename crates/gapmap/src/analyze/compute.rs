@@ -167,7 +167,7 @@ pub fn compute(inputs: Inputs) -> Results {
         mobile: mobile_index,
     };
     let resilience_on = layers.backbone.is_some() && layers.fibre.is_some();
-    let (computed, kept_settlement_index, kept_order, known) = kernels(
+    let (computed, kept_settlement_index, kept_order, mut known) = kernels(
         &layers,
         indexes,
         known,
@@ -203,9 +203,16 @@ pub fn compute(inputs: Inputs) -> Results {
     ) {
         (Some(bb), Some(f), Some(settlement_index), Some(order)) => {
             let spin = Bar::spinner("fibre resilience");
+            // The network of a workload held, or built (and kept when the workload is held).
+            let network = known
+                .network
+                .clone()
+                .unwrap_or_else(|| Arc::new(res::network(f, bb, &plan.resilience)));
+            if known.remember {
+                known.network = Some(Arc::clone(&network));
+            }
             let o = res::run(
-                f,
-                bb,
+                &network,
                 settlement_index,
                 res::PremiseView {
                     premises,
@@ -350,6 +357,7 @@ fn kernels(
                     .mobile_polygons
                     .unwrap_or_else(|| Arc::new(mobile.clone())),
             ),
+            network: known.network,
             remember: true,
         },
         false => known,

@@ -71,12 +71,14 @@ pub struct Inputs {
 /// Per-premise results that depend only on the inputs as read, not on the analysis'
 /// parameters: a workload held ([`super::workload::WorkloadCache`]) keeps them, and the next
 /// analysis of it takes them instead of computing them again.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Known {
     /// The settlement of each premise (`None`: rural).
     pub settlement: Option<Arc<Vec<Option<u32>>>>,
     /// Each premise's cover by the mobile polygons (before cell sites count).
     pub mobile_polygons: Option<Arc<Vec<gapmap_core::mobile::MobileCover>>>,
+    /// The fibre network of the resilience analysis (with `--backbone`).
+    pub network: Option<Arc<crate::resilience::Network>>,
     /// Hand back what is not known yet, computed (in [`super::Results`]).
     pub remember: bool,
 }
