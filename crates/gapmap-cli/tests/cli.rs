@@ -2084,3 +2084,35 @@ fn database_sources_fail_with_gdals_reason_and_never_show_a_password() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn a_corrupt_parquet_footer_is_exit_2_under_a_memory_limit() {
+    // RELIABILITY.md findings 4 and 8: footers whose lists claim 17 GB and 100 GB of elements.
+    // Without the footer check, polars-parquet's reservation fails under a memory limit (a
+    // container, `ulimit -v`, strict overcommit) and the process aborts (exit 134).
+    let fixtures = repo().join("crates/gapmap-io/tests/fixtures");
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "corrupt_footer_list.parquet",
+        "corrupt_footer_schema.parquet",
+    ] {
+        let script = format!(
+            "ulimit -v 8000000; exec '{}' analyze --premises '{}' --settlements '{}' --out '{}'",
+            env!("CARGO_BIN_EXE_gapmap"),
+            fixtures.join(name).display(),
+            repo().join("data/dalarna/settlements.gpkg").display(),
+            dir.path().join(name).display()
+        );
+        let o = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&script)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(name) && stderr(&o).contains("corrupt"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}

@@ -1194,14 +1194,23 @@ fn a_corrupt_parquet_page_is_an_error_not_an_abort() {
 
 #[test]
 fn a_footer_that_claims_a_huge_list_is_an_error() {
-    // Found by `scripts/fuzz` (premises_parquet, RELIABILITY.md finding 4): a footer whose
-    // thrift list claims so many row-group sorting columns that polars-parquet reserves 17 GB
-    // for them. With the kernel's overcommit (Debian's default) the reservation is never
-    // touched and the read fails cleanly: exit 2 naming the file.
-    let p = fixture("corrupt_footer_list.parquet");
-    let e = read_premises(&popts(&p), &ctx()).unwrap_err();
-    assert!(e.is_bad_input());
-    assert!(e.to_string().contains("corrupt_footer_list.parquet"), "{e}");
+    // Found by `scripts/fuzz` (premises_parquet, RELIABILITY.md findings 4 and 8): footers
+    // whose thrift lists claim so many row-group sorting columns, or schema elements, that
+    // polars-parquet would reserve 17 GB or 100 GB for them. gapmap checks the footer first
+    // (`read::parquet_footer`): an error naming the file, before polars reserves anything (the
+    // CLI test `a_corrupt_parquet_footer_is_exit_2_under_a_memory_limit` shows it with a limit).
+    for name in [
+        "corrupt_footer_list.parquet",
+        "corrupt_footer_schema.parquet",
+    ] {
+        let p = fixture(name);
+        let e = read_premises(&popts(&p), &ctx()).unwrap_err();
+        assert!(e.is_bad_input());
+        assert!(
+            e.to_string().contains(name) && e.to_string().contains("corrupt"),
+            "{e}"
+        );
+    }
 }
 
 #[test]

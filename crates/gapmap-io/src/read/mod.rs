@@ -8,6 +8,7 @@ pub mod fibre;
 pub mod layer;
 pub mod memory;
 pub mod mobile;
+mod parquet_footer;
 pub mod population;
 pub mod premises;
 pub mod raster;

@@ -134,6 +134,8 @@ pub(crate) fn check_parquet_pages(path: &Path) -> Result<()> {
     // checks below and polars' own reader report as corruption, not undefined behaviour of
     // ours (the same assumption polars' memory-mapped reader makes).
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| table_err(path, e))?;
+    // The footer first: polars reserves what its lists claim (RELIABILITY.md, findings 4, 8).
+    super::parquet_footer::check_footer(&map).map_err(corrupt)?;
     let bytes = polars_buffer::Buffer::from_owner(map);
     let mut cursor = std::io::Cursor::new(bytes.clone());
     let meta = read_metadata(&mut cursor).map_err(|e| corrupt(e.to_string()))?;
