@@ -108,9 +108,8 @@ def batch(
         n = len(actors)
         cwd = os.getcwd()
         # Contiguous runs of scenarios, so that an actor meets each workload once.
-        pending = {}
-        for k, (_, _, _, args) in enumerate(scenarios):
-            pending[actors[k * n // max(len(scenarios), 1)].run.remote(args, cwd)] = k
+        actor_of = [k * n // len(scenarios) for k in range(len(scenarios))]
+        pending = {actors[actor_of[k]].run.remote(args, cwd): k for k, (_, _, _, args) in enumerate(scenarios)}
         outcomes: list[Any] = [None] * len(scenarios)
         bar = _bar(len(scenarios), progress)
         while pending:
@@ -132,7 +131,6 @@ def batch(
     result = Output("batch", summary, where)
     # How many times the actors read inputs: each reports its own count so far, and the last
     # one it reported is its total (an actor restarted after a failure counts again from 0).
-    actor_of = [k * n // max(len(scenarios), 1) for k in range(len(scenarios))]
     result.reads = sum(
         max([0] + [o[2] for k, o in enumerate(outcomes) if actor_of[k] == a]) for a in range(n)
     )

@@ -204,14 +204,8 @@ fn roads_shorten_the_feeder_when_they_are_shorter() {
     assert_eq!(s.2, 99_600.0);
     // map.html draws the roads the feeders may follow.
     ok(&["report", a.to_str().unwrap()]);
-    let html = std::fs::read_to_string(a.join("map.html")).unwrap();
-    let start = html.find(r#"id="data">"#).unwrap() + r#"id="data">"#.len();
-    let data: serde_json::Value =
-        serde_json::from_str(&html[start..start + html[start..].find("</script>").unwrap()])
-            .unwrap();
-    let roads = data
-        .as_array()
-        .unwrap()
+    let layers = map_layers(&a.join("map.html"));
+    let roads = layers
         .iter()
         .find(|l| l["id"] == "roads")
         .expect("a roads layer");

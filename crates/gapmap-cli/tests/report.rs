@@ -297,21 +297,6 @@ fn lang_sv_speaks_swedish_in_the_summary_the_styles_and_the_report() {
     );
 }
 
-/// The layers of a map.html: its inline data, parsed.
-fn map_layers(map_html: &Path) -> Vec<serde_json::Value> {
-    let html = std::fs::read_to_string(map_html).unwrap();
-    let start = html
-        .find(r#"<script type="application/json" id="data">"#)
-        .unwrap();
-    let body = &html[start..];
-    let body = &body[body.find('>').unwrap() + 1..body.find("</script>").unwrap()];
-    serde_json::from_str::<serde_json::Value>(body)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 #[test]
 fn map_html_draws_predicted_coverage_and_cell_sites() {
     let dir = tempfile::tempdir().unwrap();

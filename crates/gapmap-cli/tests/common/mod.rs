@@ -158,3 +158,18 @@ pub fn square(x: f64, y: f64, s: f64) -> String {
         r#"{{"type":"Polygon","coordinates":[[[{a},{b}],[{c},{b}],[{c},{d}],[{a},{d}],[{a},{b}]]]}}"#
     )
 }
+
+/// The layers of a map.html (`gapmap report`): its inline data, parsed.
+pub fn map_layers(map_html: &Path) -> Vec<serde_json::Value> {
+    let html = std::fs::read_to_string(map_html).unwrap();
+    let start = html
+        .find(r#"<script type="application/json" id="data">"#)
+        .unwrap();
+    let body = &html[start..];
+    let body = &body[body.find('>').unwrap() + 1..body.find("</script>").unwrap()];
+    serde_json::from_str::<serde_json::Value>(body)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
