@@ -23,7 +23,7 @@ pub use layer::{extent, sha256_file, FieldChoice, InputInfo, Skipped};
 pub use mobile::{read_mobile, Mobile, MobileOptions, TechValue};
 pub use population::{read_population, PopulationAreas, PopulationOptions};
 pub use premises::{
-    read_premises, table_centre_lonlat, PremiseIds, PremiseOptions, Premises, Weighting,
+    read_premises, table_whereabouts, PremiseIds, PremiseOptions, Premises, Weighting,
 };
 pub use settlements::{read_settlements, SettlementOptions, Settlements};
 pub use vector::{is_data_source_name, mask_secrets};

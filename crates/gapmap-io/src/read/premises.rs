@@ -502,15 +502,16 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
     })
 }
 
-/// The centre of a Parquet premise table's extent in longitude/latitude (its CRS from its
-/// metadata, else `assume_crs`), for choosing a working CRS (`--crs auto`); `None` for other
-/// formats, which GDAL's layer extent answers.
-pub fn table_centre_lonlat(
+/// Where a Parquet premise table lies in longitude/latitude (its CRS from its metadata, else
+/// `assume_crs`), for choosing a working CRS (`--crs auto`): the centre of its extent and up to
+/// [`super::vector::WHEREABOUTS_SAMPLE`] premises spread over the table. `None` for other
+/// formats, which [`super::vector::layer_whereabouts`] answers.
+pub fn table_whereabouts(
     path: &Path,
     x_field: &str,
     y_field: &str,
     assume_crs: Option<&str>,
-) -> Result<Option<Coord<f64>>> {
+) -> Result<Option<super::vector::Whereabouts>> {
     let format = match extension(path).as_str() {
         _ if super::memory::table(path).is_some() => Format::Memory,
         "parquet" | "pq" => Format::Parquet,
@@ -522,7 +523,12 @@ pub fn table_centre_lonlat(
         .transpose()?;
     let opts = PremiseOptions::from_flags(path, None, None, None, None, x_field, y_field);
     let p = read_premises_table(&opts, &ctx, format)?;
-    Ok(extent(p.xy.iter().copied()).map(|r| r.center()))
+    let n = p.xy.len();
+    let k = super::vector::WHEREABOUTS_SAMPLE.min(n);
+    Ok(Some(super::vector::Whereabouts {
+        centre: extent(p.xy.iter().copied()).map(|r| r.center()),
+        sample: (0..k).map(|i| p.xy[i * n / k]).collect(),
+    }))
 }
 
 /// What premises may be.

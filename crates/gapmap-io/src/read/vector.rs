@@ -34,20 +34,39 @@ pub struct ReadContext {
     pub columnar: bool,
 }
 
-/// The centre of the layer `layer` of `path` in longitude and latitude (see
-/// [`VectorLayer::centre_in_target`]), for choosing a working CRS before reading. A layer
-/// without a CRS is read in `assume_crs`.
-pub fn layer_centre_lonlat(
+/// Where a layer lies, in longitude and latitude, for choosing a working CRS before reading
+/// (`--crs auto`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Whereabouts {
+    /// The centre of the layer's extent (see [`VectorLayer::centre_in_target`]).
+    pub centre: Option<Coord<f64>>,
+    /// Points of features spread over the layer (see [`VectorLayer::sample_in_target`]):
+    /// the extent alone cannot tell a country's data from its neighbours', as the centre of
+    /// Sweden's extent lies in the Gulf of Bothnia and that of Norway's in Sweden.
+    pub sample: Vec<Coord<f64>>,
+}
+
+/// How many features [`layer_whereabouts`] samples: enough for a majority, and about 7 ms
+/// for SCB's national tätorter (GeoPackage).
+pub const WHEREABOUTS_SAMPLE: usize = 64;
+
+/// Where the layer `layer` of `path` lies in longitude and latitude, for choosing a working
+/// CRS before reading. A layer without a CRS is read in `assume_crs`.
+pub fn layer_whereabouts(
     path: &Path,
     layer: Option<&str>,
     layer_flag: &str,
     assume_crs: Option<&str>,
-) -> Result<Option<Coord<f64>>> {
+) -> Result<Whereabouts> {
     let mut ctx = ReadContext::new(Crs::wgs84());
     ctx.assume_crs = assume_crs
         .map(|c| Crs::parse(c, "--assume-crs"))
         .transpose()?;
-    Ok(VectorLayer::open(path, layer, layer_flag, &ctx)?.centre_in_target())
+    let mut l = VectorLayer::open(path, layer, layer_flag, &ctx)?;
+    Ok(Whereabouts {
+        centre: l.centre_in_target(),
+        sample: l.sample_in_target(WHEREABOUTS_SAMPLE),
+    })
 }
 
 /// A [`ReadContext`] that can be sent to another thread, where
@@ -527,6 +546,69 @@ impl VectorLayer {
             return None;
         }
         self.transform.points(&[c]).ok()?.first().copied()
+    }
+
+    /// Up to `max` points spread over the layer's features, in the CRS the layer is read
+    /// into: the centre of each sampled feature's envelope, for features at evenly spaced
+    /// positions. Where the driver reads features by id (GeoPackage, Shapefile, FlatGeobuf,
+    /// GeoJSON, PostGIS) only those features are read; otherwise the layer is read once.
+    /// Features without geometry, and points that cannot be reprojected, are left out.
+    pub fn sample_in_target(&mut self, max: usize) -> Vec<Coord<f64>> {
+        let centres = self.sample_centres(max);
+        self.layer.reset_feature_reading();
+        centres
+            .into_iter()
+            .filter_map(|c| self.transform.points(&[c]).ok()?.first().copied())
+            .filter(|c| c.x.is_finite() && c.y.is_finite())
+            .collect()
+    }
+
+    /// The envelope centres of [`VectorLayer::sample_in_target`], in the layer's CRS.
+    fn sample_centres(&mut self, max: usize) -> Vec<Coord<f64>> {
+        fn centre(f: &Feature) -> Option<Coord<f64>> {
+            let g = f.geometry()?;
+            if g.is_empty() {
+                return None;
+            }
+            let e = g.envelope();
+            let c = Coord {
+                x: (e.MinX + e.MaxX) / 2.0,
+                y: (e.MinY + e.MaxY) / 2.0,
+            };
+            (c.x.is_finite() && c.y.is_finite()).then_some(c)
+        }
+        let n = self.layer.feature_count() as usize;
+        let k = max.min(n);
+        if k == 0 {
+            return Vec::new();
+        }
+        self.layer.reset_feature_reading();
+        let first = self.layer.features().next().and_then(|f| f.fid());
+        if let (true, Some(first)) = (
+            self.layer
+                .has_capability(gdal::vector::LayerCaps::OLCRandomRead),
+            first,
+        ) {
+            // Feature ids are mostly consecutive from the first one (GeoPackage from 1,
+            // Shapefile and GeoJSON from 0); ids that are missing are skipped, and when too
+            // many are, the layer is read through instead.
+            let found: Vec<Coord<f64>> = (0..k)
+                .filter_map(|i| {
+                    let fid = first.checked_add((i * n / k) as u64)?;
+                    centre(&self.layer.feature(fid)?)
+                })
+                .collect();
+            if found.len() * 2 >= k {
+                return found;
+            }
+        }
+        self.layer.reset_feature_reading();
+        self.layer
+            .features()
+            .enumerate()
+            .filter(|(i, _)| (i * k) % n < k)
+            .filter_map(|(_, f)| centre(&f))
+            .collect()
     }
 
     /// Index of a field, or `None`.
