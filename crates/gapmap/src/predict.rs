@@ -326,6 +326,7 @@ pub fn run(mut args: PredictPlan) -> Result<String> {
         population: population.map(|(p, _)| p),
         database: args.db.record("predict", &DB_TABLES)?,
         timings_s: timings,
+        tiles: None,
         outputs: outputs
             .iter()
             .cloned()

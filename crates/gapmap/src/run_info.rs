@@ -61,6 +61,9 @@ pub struct RunInfo<P = Parameters, Q = PredictionSummary> {
     pub database: Option<crate::database::DbRecord>,
     /// Wall time, CPU time and peak memory of each phase, then the total.
     pub timings_s: Vec<Phase>,
+    /// A partitioned run's tiles: how much work each had and how long it took.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiles: Option<crate::analyze::tiles::TilesRecord>,
     /// Every file the run wrote, run.json last.
     pub outputs: Vec<String>,
     /// Every file the run wrote but run.json, with its size and SHA-256: the readers of the

@@ -101,19 +101,22 @@ pub fn cluster(
 }
 
 /// Union-find with path halving and union by size.
-pub(crate) struct UnionFind {
+#[derive(Debug, Clone)]
+pub struct UnionFind {
     parent: Vec<u32>,
     size: Vec<u32>,
 }
 
 impl UnionFind {
-    pub(crate) fn new(n: usize) -> Self {
+    /// `n` elements, each its own set.
+    pub fn new(n: usize) -> Self {
         UnionFind {
             parent: (0..n as u32).collect(),
             size: vec![1; n],
         }
     }
-    pub(crate) fn find(&mut self, mut a: u32) -> u32 {
+    /// The representative of `a`'s set.
+    pub fn find(&mut self, mut a: u32) -> u32 {
         while self.parent[a as usize] != a {
             let p = self.parent[a as usize];
             self.parent[a as usize] = self.parent[p as usize];
@@ -121,7 +124,8 @@ impl UnionFind {
         }
         a
     }
-    pub(crate) fn union(&mut self, a: u32, b: u32) -> bool {
+    /// Joins the sets of `a` and `b`; false when they were one already.
+    pub fn union(&mut self, a: u32, b: u32) -> bool {
         let (ra, rb) = (self.find(a), self.find(b));
         if ra == rb {
             return false;

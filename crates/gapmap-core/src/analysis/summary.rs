@@ -179,6 +179,81 @@ pub struct Tally {
     pub households_aid_black: u64,
 }
 
+impl Tally {
+    /// How many counts a tally has.
+    pub const LEN: usize = 28;
+
+    /// Every count, in declaration order (to move a tally between processes).
+    pub fn to_array(&self) -> [u64; Tally::LEN] {
+        [
+            self.premises,
+            self.households,
+            self.workplaces,
+            self.fibre_passed,
+            self.fibre_2plus_networks,
+            self.mobile_4g,
+            self.mobile_4g_2plus_operators,
+            self.mobile_4g_single_operator,
+            self.mobile_5g,
+            self.unserved,
+            self.households_fibre_passed,
+            self.workplaces_fibre_passed,
+            self.households_unserved,
+            self.gap_clusters,
+            self.unserved_clusters,
+            self.households_mobile_4g,
+            self.workplaces_mobile_4g,
+            self.households_mobile_5g,
+            self.workplaces_mobile_5g,
+            self.at_100_mbps,
+            self.households_100_mbps,
+            self.workplaces_100_mbps,
+            self.aid_white,
+            self.aid_grey,
+            self.aid_black,
+            self.households_aid_white,
+            self.households_aid_grey,
+            self.households_aid_black,
+        ]
+    }
+
+    /// The tally of [`Tally::to_array`]'s counts.
+    pub fn from_array(a: [u64; Tally::LEN]) -> Tally {
+        let [premises, households, workplaces, fibre_passed, fibre_2plus_networks, mobile_4g, mobile_4g_2plus_operators, mobile_4g_single_operator, mobile_5g, unserved, households_fibre_passed, workplaces_fibre_passed, households_unserved, gap_clusters, unserved_clusters, households_mobile_4g, workplaces_mobile_4g, households_mobile_5g, workplaces_mobile_5g, at_100_mbps, households_100_mbps, workplaces_100_mbps, aid_white, aid_grey, aid_black, households_aid_white, households_aid_grey, households_aid_black] =
+            a;
+        Tally {
+            premises,
+            households,
+            workplaces,
+            fibre_passed,
+            fibre_2plus_networks,
+            mobile_4g,
+            mobile_4g_2plus_operators,
+            mobile_4g_single_operator,
+            mobile_5g,
+            unserved,
+            households_fibre_passed,
+            workplaces_fibre_passed,
+            households_unserved,
+            gap_clusters,
+            unserved_clusters,
+            households_mobile_4g,
+            workplaces_mobile_4g,
+            households_mobile_5g,
+            workplaces_mobile_5g,
+            at_100_mbps,
+            households_100_mbps,
+            workplaces_100_mbps,
+            aid_white,
+            aid_grey,
+            aid_black,
+            households_aid_white,
+            households_aid_grey,
+            households_aid_black,
+        }
+    }
+}
+
 impl AddAssign for Tally {
     fn add_assign(&mut self, o: Tally) {
         self.premises += o.premises;
@@ -332,6 +407,18 @@ pub fn outcomes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tally_survives_its_array() {
+        let mut a = [0u64; Tally::LEN];
+        for (k, v) in a.iter_mut().enumerate() {
+            *v = 1000 + k as u64;
+        }
+        let t = Tally::from_array(a);
+        assert_eq!(t.to_array(), a);
+        assert_eq!((t.premises, t.households_aid_black), (1000, 1027));
+        assert_eq!(t.unserved, 1009);
+    }
 
     #[test]
     fn mobile_stand_in_rules() {

@@ -64,7 +64,7 @@ pub struct WorkingCrs {
 }
 
 impl WorkingCrs {
-    fn of(ctx: &ReadContext) -> WorkingCrs {
+    pub(crate) fn of(ctx: &ReadContext) -> WorkingCrs {
         WorkingCrs {
             wkt: ctx.target.wkt(),
             label: ctx.target.label().to_string(),
@@ -167,7 +167,7 @@ pub fn compute(inputs: Inputs) -> Results {
         mobile: mobile_index,
     };
     let resilience_on = layers.backbone.is_some() && layers.fibre.is_some();
-    let (computed, kept_settlement_index, kept_order, mut known) = kernels(
+    let (computed, kept_settlement_index, kept_order, known) = kernels(
         &layers,
         indexes,
         known,
@@ -180,6 +180,58 @@ pub fn compute(inputs: Inputs) -> Results {
         clock,
     );
 
+    finish(
+        Finished {
+            plan,
+            checked,
+            bundled,
+            crs: WorkingCrs::of(&ctx),
+            layers,
+            site_prediction,
+            computed,
+            kept_settlement_index,
+            kept_order,
+            early_simplify_m,
+            known,
+        },
+        meta,
+    )
+}
+
+/// What the kernels made, whole or merged from tiles, before resilience.
+pub(crate) struct Finished {
+    pub plan: AnalysisPlan,
+    pub checked: Checked,
+    pub bundled: bool,
+    pub crs: WorkingCrs,
+    pub layers: Arc<Layers>,
+    pub site_prediction: Option<Prediction>,
+    pub computed: Computed,
+    pub kept_settlement_index: Option<Arc<PolygonIndex>>,
+    pub kept_order: Option<Arc<SpatialOrder>>,
+    pub early_simplify_m: Option<f64>,
+    pub known: Known,
+}
+
+/// The rest of an analysis once the per-premise and per-area results are in: the notice of the
+/// planned networks that count, and fibre resilience (with `--backbone`).
+pub(crate) fn finish(f: Finished, mut meta: RunMeta) -> Results {
+    let Finished {
+        plan,
+        checked,
+        bundled,
+        crs,
+        layers,
+        site_prediction,
+        computed,
+        kept_settlement_index,
+        kept_order,
+        early_simplify_m,
+        mut known,
+    } = f;
+    let params = checked.params;
+    let clock = &mut meta.clock;
+    let premises = &layers.premises;
     let notices = &mut meta.notices;
     let policy = &layers.policy;
     if let Some(p) = &policy.planned {
@@ -248,7 +300,7 @@ pub fn compute(inputs: Inputs) -> Results {
         plan,
         checked,
         bundled,
-        crs: WorkingCrs::of(&ctx),
+        crs,
         layers,
         site_prediction,
         computed,
@@ -391,11 +443,65 @@ fn kernels(
     );
     clock.lap("aid");
 
-    let gap_kind: Vec<Option<GapKind>> = outcomes
+    let gap_kind = gap_kinds(&outcomes);
+    let clusters = gaps::cluster(&premises.xy, &gap_kind, &settlement, params.gap_cluster_m);
+    let results = per_area(
+        layers,
+        PerPremise {
+            settlement,
+            fibre,
+            mobile,
+            mobile_polygons,
+            outcomes,
+            planned_counted: reach.planned_counted,
+        },
+        gap_kind,
+        clusters,
+        |settlement, outcomes| summary::tally(settlements.areas.len(), settlement, outcomes),
+        params,
+        with_outlines.then_some(simplify_m),
+        clock,
+    );
+    let kept_order = kept_settlement_index.is_some().then_some(order_owned);
+    (results, kept_settlement_index, kept_order, known)
+}
+
+/// What each premise has, as the kernels found it (whole or per tile).
+pub(crate) struct PerPremise {
+    pub settlement: Vec<Option<u32>>,
+    pub fibre: Option<Vec<FibreReach>>,
+    pub mobile: Vec<MobileCover>,
+    pub mobile_polygons: Vec<MobileCover>,
+    pub outcomes: Vec<summary::Outcome>,
+    pub planned_counted: usize,
+}
+
+/// The gap kind of every premise.
+pub(crate) fn gap_kinds(outcomes: &[summary::Outcome]) -> Vec<Option<GapKind>> {
+    outcomes
         .iter()
         .map(|o| GapKind::of(o.fibre_passed, o.mobile_4g_operators > 0))
-        .collect();
-    let clusters = gaps::cluster(&premises.xy, &gap_kind, &settlement, params.gap_cluster_m);
+        .collect()
+}
+
+/// The per-area results from the per-premise ones and the gap clusters: the clusters'
+/// outlines (with `outlines`: `Some(simplify tolerance)`), each premise's cluster, the
+/// tallies (`tally` gives the premise counts; the cluster counts are added here) and the
+/// white areas for a tender (with outlines).
+#[allow(clippy::too_many_arguments, reason = "the per-area inputs, each named")]
+pub(crate) fn per_area(
+    layers: &Layers,
+    per: PerPremise,
+    gap_kind: Vec<Option<GapKind>>,
+    clusters: Vec<GapCluster>,
+    tally: impl FnOnce(&[Option<u32>], &[summary::Outcome]) -> Vec<Tally>,
+    params: Params,
+    outlines: Option<Option<f64>>,
+    clock: &mut Clock,
+) -> Computed {
+    let premises = &layers.premises;
+    let with_outlines = outlines.is_some();
+    let simplify_m = outlines.flatten();
     let bar = Bar::new(
         if with_outlines {
             clusters.len() as u64
@@ -431,34 +537,32 @@ fn kernels(
     }
     clock.lap("gaps");
 
-    let mut tallies = summary::tally(settlements.areas.len(), &settlement, &outcomes);
+    let mut tallies = tally(&per.settlement, &per.outcomes);
     summary::count_clusters(&mut tallies, &clusters);
     clock.lap("tally");
     // White areas for a tender (drawn only for the map outputs, like the gap outlines).
     let aid_areas = with_outlines.then(|| {
-        let mut a = crate::policy::aid_areas(&premises.xy, &outcomes, policy.aid_cell_m);
+        let mut a = crate::policy::aid_areas(&premises.xy, &per.outcomes, layers.policy.aid_cell_m);
         if let Some(tolerance_m) = simplify_m {
             simplify_all_in_place(&mut a.outlines, tolerance_m);
         }
         clock.lap("aid areas");
         a
     });
-    let results = Computed {
-        settlement,
-        fibre,
-        mobile,
-        mobile_polygons,
+    Computed {
+        settlement: per.settlement,
+        fibre: per.fibre,
+        mobile: per.mobile,
+        mobile_polygons: per.mobile_polygons,
         gap_kind,
         clusters,
         outlines,
         gap_id,
         tallies,
-        outcomes,
+        outcomes: per.outcomes,
         aid_areas,
-        planned_counted: reach.planned_counted,
-    };
-    let kept_order = kept_settlement_index.is_some().then_some(order_owned);
-    (results, kept_settlement_index, kept_order, known)
+        planned_counted: per.planned_counted,
+    }
 }
 
 /// The sums of `tallies` by count column.

@@ -16,6 +16,7 @@ mod read;
 mod record;
 mod replace;
 pub mod summary;
+pub mod tiles;
 pub mod workload;
 mod write;
 
@@ -43,6 +44,8 @@ pub struct RunMeta {
     pub clock: Clock,
     /// Notices for run.json (each was also reported as it came).
     pub notices: Vec<String>,
+    /// A partitioned run's tiles ([`tiles`]), for run.json.
+    pub tiles: Option<tiles::TilesRecord>,
 }
 
 impl RunMeta {
@@ -53,6 +56,7 @@ impl RunMeta {
             t0: Instant::now(),
             clock: Clock::new(),
             notices: Vec::new(),
+            tiles: None,
         }
     }
 }
@@ -121,6 +125,7 @@ fn run_reading(
         t0,
         clock: Clock::new(),
         notices: Vec::new(),
+        tiles: None,
     };
     let inputs = read(plan, checked, bundled, meta)?;
     let mut results = compute(inputs);

@@ -132,6 +132,7 @@ pub(super) fn run_info(
         population: r.layers.population.as_ref().map(|(p, _)| p.clone()),
         database,
         timings_s: timings,
+        tiles: r.meta.tiles.clone(),
         outputs,
         files,
         plan: Some(plan.clone()),
