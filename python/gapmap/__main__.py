@@ -3,7 +3,9 @@ from the Python package. The same subcommands, flags, outputs, summaries, notes 
 as the ``gapmap`` binary (2: bad input or usage, 1: other failures), except ``analyze --plan``.
 ``batch`` runs each scenario as a ``python -m gapmap analyze`` process, as the binary runs a
 ``gapmap analyze`` per scenario, or, with ``--engine ray [--ray-address ADDR]``, on Ray actors
-(:func:`gapmap.distributed.batch`); the tidy table is the same."""
+(:func:`gapmap.distributed.batch`); the tidy table is the same. ``analyze --engine ray
+[--ray-address ADDR] [--tile-size-m N]`` runs the analysis with its premises split into tiles
+that Ray actors compute (:func:`gapmap.distributed.analyze`); the files are the same."""
 
 from __future__ import annotations
 
@@ -92,6 +94,66 @@ def _batch(args: list[str]) -> int:
     return 0
 
 
+def _analyze_on_ray(args: list[str]) -> int:
+    """``analyze FLAGS... --engine local|ray [--ray-address ADDR] [--tile-size-m N]``: with
+    ``ray``, :func:`gapmap.distributed.analyze`; the summary, files and exit codes are the
+    binary's."""
+    import json
+
+    from . import _gapmap, _notice
+
+    engine, address, tile_size_m, rest = "local", None, None, []
+    it = iter(args)
+    for a in it:
+        flag, eq, value = a.partition("=")
+        if flag in ("--engine", "--ray-address", "--tile-size-m"):
+            if not eq:
+                value = next(it, None)
+                if value is None:
+                    _write(sys.stderr, f"error: {flag} needs a value\n")
+                    return 2
+            if flag == "--engine":
+                engine = value
+            elif flag == "--ray-address":
+                address = value
+            else:
+                tile_size_m = value
+        else:
+            rest.append(a)
+    if engine not in ("local", "ray"):
+        _write(sys.stderr, f"error: --engine must be local or ray, got '{engine}'\n")
+        return 2
+    if engine == "local":
+        if address is not None or tile_size_m is not None:
+            _write(sys.stderr, "error: --ray-address and --tile-size-m need --engine ray\n")
+            return 2
+        return main(["analyze", *rest])
+    try:
+        size = float(tile_size_m) if tile_size_m is not None else 50_000.0
+    except ValueError:
+        _write(sys.stderr, f"error: --tile-size-m must be a number of metres, got '{tile_size_m}'\n")
+        return 2
+    try:
+        import warnings
+
+        from . import Notice, distributed
+
+        def note(message, category, *_args, **_kw):
+            if issubclass(category, Notice):
+                _write(sys.stderr, f"note: {message}\n")
+
+        warnings.showwarning = note
+        plan_json, bundled = _gapmap.TiledAnalysis.plan_args(rest)
+        plan = json.loads(plan_json)
+        r = distributed._analyze(distributed._ray(), plan_json, bundled, size, address, 3, sys.stderr.isatty())
+        files = r.write(plan["out"], overwrite=bool(plan.get("overwrite")), progress=sys.stderr.isatty())
+        summary = r._native.summary(len(files))
+    except (_gapmap.Error, KeyboardInterrupt) as e:
+        return _failure(e)
+    _write(sys.stdout, summary)
+    return 0
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     from . import _gapmap
     from ._progress import Progress
@@ -99,6 +161,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     if args[:1] == ["batch"]:
         return _batch(args[1:])
+    if args[:1] == ["analyze"] and any(a.split("=")[0] in ("--engine", "--ray-address", "--tile-size-m") for a in args):
+        return _analyze_on_ray(args[1:])
     progress = None
     if sys.stderr.isatty():
         try:

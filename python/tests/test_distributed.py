@@ -1,6 +1,12 @@
-"""Batch sweeps on Ray (gapmap.distributed.batch, python -m gapmap batch --engine ray): the
-tidy table equals the one `gapmap batch` writes, timing columns aside, with Ray on one node,
-on a two-node cluster on loopback, and when a worker dies mid-sweep."""
+"""gapmap on Ray.
+
+Tiled analyses (gapmap.distributed.analyze, python -m gapmap analyze --engine ray): every file
+is the file of one run (run.json's timings and tiles aside), on the bundled region, on a
+synthetic workload and with tiles smaller than the gap cluster distance, with Ray on one node,
+on a two-node cluster on loopback, and when a worker dies mid-run.
+
+Batch sweeps (gapmap.distributed.batch, python -m gapmap batch --engine ray): the tidy table
+equals the one `gapmap batch` writes, timing columns aside, in the same three settings."""
 
 from __future__ import annotations
 
@@ -139,3 +145,131 @@ def test_python_m_gapmap_batch_with_either_engine(reference, tmp_path):
     p = subprocess.run([sys.executable, "-m", "gapmap", "batch", str(cfg), "--out", str(tmp_path / "ray"),
                         "--engine", "ray"], capture_output=True, text=True)
     assert p.returncode == 2 and "overwrite" in p.stderr, p.stderr
+
+
+# What a tiled run's run.json adds to one run's, and what differs by where it was written.
+TILED = ("plan/out", "parameters/out", "tiles")
+
+
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory) -> Path:
+    """The bundled region (with its backbone: fibre resilience) analysed in one process."""
+    out = tmp_path_factory.mktemp("whole") / "out"
+    gapmap.analyze(out=out, gpkg=True, progress=False)
+    return out
+
+
+def _tiles(out: Path) -> list[dict]:
+    import json
+
+    return json.loads((out / "run.json").read_text())["tiles"]["tiles"]
+
+
+def test_a_tiled_analysis_on_ray_writes_the_files_of_one_run(whole, tmp_path, one_node):
+    r = gapmap.distributed.analyze(tile_size_m=20_000, gpkg=True, out=tmp_path / "tiled", progress=False)
+    assert isinstance(r, gapmap.Result) and r.out == tmp_path / "tiled"
+    tiles = _tiles(r.out)
+    assert len(tiles) > 10 and all(t["worker"] and t["seconds"] >= 0 for t in tiles)
+    assert sum(t["premises"] for t in tiles) == len(r.premises)
+    assert sum(t["halo_premises"] for t in tiles) > 0
+    # The Result in memory is the one gapmap.analyze returns.
+    one = gapmap.analyze(gpkg=True, progress=False)
+    pd.testing.assert_frame_equal(r.settlements, one.settlements)
+    assert r.critical_links is not None and len(r.critical_links) == len(one.critical_links)
+    assert_same_outputs(whole, r.out, drop=TILED)
+
+
+def test_tiles_smaller_than_the_gap_cluster_distance(tmp_path, one_node):
+    # 400 m tiles and 600 m gap clusters: every halo spans two rings of tiles, and clusters
+    # cross tiles everywhere (joined by the union-find).
+    kw = dict(BUNDLED, gap_cluster_m=600, outputs=["tables", "maps"], progress=False)
+    gapmap.analyze(out=tmp_path / "whole", **kw)
+    r = gapmap.distributed.analyze(tile_size_m=400, out=tmp_path / "tiled", **kw)
+    tiles = _tiles(r.out)
+    assert len(tiles) > 500 and sum(t["halo_premises"] for t in tiles) > sum(t["premises"] for t in tiles) / 4
+    assert_same_outputs(tmp_path / "whole", r.out, drop=TILED)
+
+
+def test_a_synthetic_workload_on_ray(tmp_path, one_node):
+    w = tmp_path / "w"
+    gapmap.synth(settlements=BUNDLED["settlements"], premises=60_000, seed=11, out=w, progress=False)
+    kw = dict(premises=w / "premises.parquet", settlements=w / "settlements.gpkg", fibre=[w / "fibre.gpkg"],
+              fibre_layer=["routes", "nodes"], mobile=[w / "mobile.gpkg"], progress=False)
+    gapmap.analyze(out=tmp_path / "whole", **kw)
+    r = gapmap.distributed.analyze(tile_size_m=10_000, out=tmp_path / "tiled", **kw)
+    assert len(_tiles(r.out)) > 20
+    assert_same_outputs(tmp_path / "whole", r.out, drop=TILED)
+
+
+def test_a_tiled_analysis_on_a_two_node_cluster(whole, tmp_path):
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    try:
+        cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+        r = gapmap.distributed.analyze(tile_size_m=10_000, gpkg=True, out=tmp_path / "tiled",
+                                       address=cluster.address, progress=False)
+        assert not ray.is_initialized()
+    finally:
+        cluster.shutdown()
+    # Both nodes computed tiles.
+    assert len({t["worker"] for t in _tiles(r.out)}) == 2
+    assert_same_outputs(whole, r.out, drop=TILED)
+
+
+def test_a_tiled_analysis_survives_a_worker_that_dies_or_writes_nothing(whole, tmp_path):
+    marker = tmp_path / "crashed"
+    os.environ["GAPMAP_TEST_RAY_CRASH_ONCE"] = str(marker)
+    try:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        r = gapmap.distributed.analyze(tile_size_m=20_000, gpkg=True, out=tmp_path / "tiled", progress=False)
+        assert marker.exists(), "no worker was ended: the test did not test a failure"
+        assert_same_outputs(whole, r.out, drop=TILED)
+        # Without retries, the tile whose worker died is an error naming it, and nothing is
+        # written.
+        marker.unlink()
+        with pytest.raises(gapmap.Error, match=r"tile \(column -?\d+, row \d+\) failed on Ray.*nothing was written"):
+            gapmap.distributed.analyze(tile_size_m=20_000, out=tmp_path / "never", max_retries=0, progress=False)
+        assert not (tmp_path / "never").exists()
+    finally:
+        ray.shutdown()
+        del os.environ["GAPMAP_TEST_RAY_CRASH_ONCE"]
+
+
+def test_tiled_analysis_refuses_what_it_cannot_run(tmp_path, one_node):
+    import pyarrow as pa
+
+    table = pa.table({"x": [500_000.0], "y": [6_700_000.0]})
+    with pytest.raises(gapmap.InputError, match="premises: .*paths every node"):
+        gapmap.distributed.analyze(premises=table, settlements=BUNDLED["settlements"], progress=False)
+    with pytest.raises(gapmap.InputError, match="tile_size_m"):
+        gapmap.distributed.analyze(tile_size_m=0, progress=False)
+    with pytest.raises(gapmap.InputError, match="--tile-size-m"):
+        gapmap.distributed.analyze(tile_size_m=2, progress=False)
+    with pytest.raises(gapmap.InputError, match="nope.parquet"):
+        gapmap.distributed.analyze(premises=tmp_path / "nope.parquet", settlements=BUNDLED["settlements"],
+                                   progress=False)
+
+
+def test_python_m_gapmap_analyze_with_the_ray_engine(cli, tmp_path):
+    # The binary, from the same directory: the bundled region is found by the same path.
+    run_cli(cli, "analyze", "--gpkg", "--out", str(tmp_path / "binary"))
+    out = tmp_path / "ray"
+    p = subprocess.run(
+        [sys.executable, "-m", "gapmap", "analyze", "--gpkg", "--out", str(out), "--engine", "ray",
+         "--tile-size-m", "25000"],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    assert p.returncode == 0, p.stderr
+    assert "fibre passed" in p.stdout and f"Wrote {len(list(out.iterdir()))} files to" in p.stdout, p.stdout
+    assert len(_tiles(out)) > 5
+    assert_same_outputs(tmp_path / "binary", out, drop=TILED)
+    # Usage errors exit 2, as the binary's do; nothing is written.
+    for extra, words in ((["--engine", "spark"], "spark"), (["--engine", "ray", "--tile-size-m", "x"], "tile-size-m"),
+                         (["--engine", "ray", "--drop-distance-m", "-1"], "drop-distance-m"),
+                         (["--ray-address", "auto"], "--engine ray")):
+        p = subprocess.run([sys.executable, "-m", "gapmap", "analyze", "--out", str(tmp_path / "bad"), *extra],
+                           cwd=ROOT, capture_output=True, text=True)
+        assert p.returncode == 2 and words in p.stderr, (extra, p.stderr)
+        assert not (tmp_path / "bad").exists()

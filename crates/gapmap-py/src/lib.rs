@@ -32,7 +32,7 @@ use gapmap_io::read::memory::{register_layer, register_table, MemoryTable, Regis
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyDict, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyCapsule, PyDict, PyList, PyTuple};
 
 /// The analyses allocate many small buffers on several threads (see the CLI).
 #[global_allocator]
@@ -644,6 +644,15 @@ impl Analysis {
         serde_json::to_string_pretty(&r.run_info())
             .map_err(|e| Error::new_err(format!("run.json: {e}")))
     }
+    /// The end-of-run summary `gapmap analyze` prints, once `files` files were written.
+    fn summary(&self, files: usize) -> PyResult<String> {
+        let r = self
+            .results
+            .lock()
+            .map_err(|_| Error::new_err("the results are poisoned"))?;
+        Ok(r.summary(files))
+    }
+
     /// Writes every output into `out` as `gapmap analyze --out` does; returns the files.
     #[pyo3(signature = (out, overwrite, progress=None, notice=None))]
     fn write(
@@ -867,6 +876,158 @@ impl BatchSweep {
     }
 }
 
+/// A partitioned analysis (`gapmap::analyze::tiles`) held in this process: its inputs read
+/// and indexed once, its tiles computed on request, and, in the process that merges them, the
+/// whole run's results. `gapmap.distributed.analyze` holds one in the driver and one in each
+/// Ray actor.
+#[pyclass(module = "gapmap._gapmap", frozen)]
+struct TiledAnalysis {
+    run: Mutex<Option<Arc<gapmap::analyze::tiles::TiledRun>>>,
+    /// The plan as read, with the bundled region filled in: what the workers read.
+    plan_json: String,
+}
+
+/// `plan` checked, with the bundled region filled in when it names no input: `(plan as JSON,
+/// whether it is the bundled region)`.
+fn checked_plan(mut plan: gapmap::AnalysisPlan) -> PyResult<(String, bool)> {
+    guarded(|| {
+        let bundled = plan.use_bundled_region()?;
+        plan.validate()?;
+        let json = serde_json::to_string(&plan)
+            .map_err(|e| gapmap::Error::Internal(format!("an analysis plan as JSON: {e}")))?;
+        Ok((json, bundled))
+    })
+    .map_err(to_py)
+}
+
+impl TiledAnalysis {
+    fn held(&self) -> PyResult<Arc<gapmap::analyze::tiles::TiledRun>> {
+        self.run
+            .lock()
+            .map_err(|_| Error::new_err("the tiled analysis is poisoned"))?
+            .clone()
+            .ok_or_else(|| Error::new_err("the tiled analysis was merged already"))
+    }
+}
+
+#[pymethods]
+impl TiledAnalysis {
+    /// The plan of `gapmap.analyze(**kwargs)`, checked, with the bundled region filled in when
+    /// no input is named: `(plan as JSON, whether it is the bundled region)`. Nothing is read.
+    #[staticmethod]
+    fn plan(kwargs: &Bound<'_, PyDict>) -> PyResult<(String, bool)> {
+        let Command::Analyze(plan) = parse("analyze", Some(kwargs))? else {
+            return Err(Error::new_err("not an analysis"));
+        };
+        checked_plan(plan)
+    }
+
+    /// The plan of `gapmap analyze ARGS...` (the command line's flags), as
+    /// [`TiledAnalysis::plan`] gives it.
+    #[staticmethod]
+    fn plan_args(args: Vec<String>) -> PyResult<(String, bool)> {
+        let argv = ["gapmap".to_string(), "analyze".to_string()]
+            .into_iter()
+            .chain(args);
+        let cli = Cli::try_parse_from(argv).map_err(|e| input_error(clap_message(&e)))?;
+        let Command::Analyze(plan) = cli.command else {
+            return Err(Error::new_err("not an analysis"));
+        };
+        checked_plan(plan)
+    }
+
+    /// Reads the inputs of a plan ([`TiledAnalysis::plan`]) and splits the premises into tiles
+    /// of `tile_size_m`.
+    #[new]
+    #[pyo3(signature = (plan_json, bundled, tile_size_m, progress=None, notice=None))]
+    fn new(
+        py: Python<'_>,
+        plan_json: &str,
+        bundled: bool,
+        tile_size_m: f64,
+        progress: Option<Py<PyAny>>,
+        notice: Option<Py<PyAny>>,
+    ) -> PyResult<TiledAnalysis> {
+        let plan: gapmap::AnalysisPlan = serde_json::from_str(plan_json)
+            .map_err(|e| input_error(format!("not an analysis plan: {e}")))?;
+        let plan_json = plan_json.to_string();
+        let run = run_blocking(py, progress, notice, move || {
+            with_threads(plan.threads, move || {
+                if let Some(dir) = plan.premises.as_ref().and_then(|p| p.parent()) {
+                    if bundled {
+                        gapmap::progress::notice(&gapmap::analyze::plan::bundled_notice(dir));
+                    }
+                }
+                let checked = plan.validate()?;
+                let meta = gapmap::analyze::RunMeta::start();
+                let inputs = gapmap::analyze::read_inputs(plan, checked, bundled, meta)?;
+                gapmap_io::write::staging::check_interrupt()?;
+                gapmap::analyze::tiles::TiledRun::new(inputs, tile_size_m)
+            })
+        })?;
+        Ok(TiledAnalysis {
+            run: Mutex::new(Some(Arc::new(run))),
+            plan_json,
+        })
+    }
+
+    /// The plan, as JSON.
+    fn plan_json(&self) -> String {
+        self.plan_json.clone()
+    }
+
+    /// Every tile: `(column, row, premises it owns)`, in the order tiles are numbered.
+    fn tiles(&self) -> PyResult<Vec<(i64, i64, usize)>> {
+        let run = self.held()?;
+        let t = run.tiling();
+        Ok((0..t.len())
+            .map(|k| (t.key(k).col, t.key(k).row, t.own(k).len()))
+            .collect())
+    }
+
+    /// Computes tile `k`; returns its part as bytes, recording `worker` as where it ran.
+    fn run_tile(&self, py: Python<'_>, k: usize, worker: String) -> PyResult<Py<PyBytes>> {
+        let run = self.held()?;
+        let bytes = run_blocking(py, None, None, move || {
+            let mut part = run.run_tile(k)?;
+            part.info.worker = worker;
+            Ok(part.to_bytes())
+        })?;
+        Ok(PyBytes::new(py, &bytes).unbind())
+    }
+
+    /// Merges the parts of every tile (bytes from [`TiledAnalysis::run_tile`], in any order)
+    /// into the results of the whole run. The tiled analysis is used up.
+    #[pyo3(signature = (parts, progress=None, notice=None))]
+    fn assemble(
+        &self,
+        py: Python<'_>,
+        parts: Vec<Bound<'_, PyBytes>>,
+        progress: Option<Py<PyAny>>,
+        notice: Option<Py<PyAny>>,
+    ) -> PyResult<Analysis> {
+        let decoded = parts
+            .iter()
+            .map(|b| gapmap::analyze::tiles::TilePart::from_bytes(b.as_bytes()))
+            .collect::<gapmap::Result<Vec<_>>>()
+            .map_err(to_py)?;
+        drop(parts);
+        let run = self
+            .run
+            .lock()
+            .map_err(|_| Error::new_err("the tiled analysis is poisoned"))?
+            .take()
+            .ok_or_else(|| Error::new_err("the tiled analysis was merged already"))?;
+        let run = Arc::try_unwrap(run)
+            .map_err(|_| Error::new_err("a tile is still being computed; merge after it"))?;
+        let results = run_blocking(py, progress, notice, move || run.assemble(decoded))?;
+        Ok(Analysis {
+            results: Arc::new(Mutex::new(results)),
+            written: Mutex::new(None),
+        })
+    }
+}
+
 /// The workload this process holds between the scenarios of a sweep ([`analyze_held`]).
 static WORKLOAD: Mutex<Option<gapmap::analyze::WorkloadCache>> = Mutex::new(None);
 
@@ -916,6 +1077,7 @@ fn _gapmap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Source>()?;
     m.add_class::<Analysis>()?;
     m.add_class::<BatchSweep>()?;
+    m.add_class::<TiledAnalysis>()?;
     m.add_function(wrap_pyfunction!(batch_dry_run, m)?)?;
     m.add_function(wrap_pyfunction!(analyze_held, m)?)?;
     m.add_function(wrap_pyfunction!(keywords, m)?)?;

@@ -73,18 +73,24 @@ impl Analysis {
     /// The end-of-run summary `gapmap analyze` prints: totals, the settlements with the most
     /// unserved premises, where the files went, and resilience (with `--backbone`).
     pub fn summary(&self) -> String {
-        let r = &self.results;
+        self.results.summary(self.written.len())
+    }
+}
+
+impl Results {
+    /// The end-of-run summary `gapmap analyze` prints, once `files` files were written.
+    pub fn summary(&self, files: usize) -> String {
         let mut text = summary::summary(
-            &r.layers.settlements,
-            &r.computed.tallies,
-            &r.totals(),
-            self.written.len(),
-            &r.plan.out,
-            r.meta.t0.elapsed().as_secs_f64(),
-            r.plan.lang,
+            &self.layers.settlements,
+            &self.computed.tallies,
+            &self.totals(),
+            files,
+            &self.plan.out,
+            self.meta.t0.elapsed().as_secs_f64(),
+            self.plan.lang,
         );
-        if let Some(o) = &r.resilience {
-            text += &summary::resilience(o, &r.layers.settlements, r.plan.lang);
+        if let Some(o) = &self.resilience {
+            text += &summary::resilience(o, &self.layers.settlements, self.plan.lang);
         }
         text
     }

@@ -239,6 +239,14 @@ pub struct Checked {
     pub goals: Vec<Goal>,
 }
 
+/// The notice that no inputs were named and the bundled region in `dir` is analysed.
+pub fn bundled_notice(dir: &std::path::Path) -> String {
+    format!(
+        "no inputs given; analysing the bundled region in {}",
+        dir.display()
+    )
+}
+
 impl AnalysisPlan {
     /// True when any input is named (else the bundled region is analysed).
     pub fn has_inputs(&self) -> bool {
@@ -256,10 +264,7 @@ impl AnalysisPlan {
             return Ok(false);
         }
         let region = crate::bundled::locate().map_err(Error::Usage)?;
-        crate::progress::notice(&format!(
-            "no inputs given; analysing the bundled region in {}",
-            region.dir.display()
-        ));
+        crate::progress::notice(&bundled_notice(&region.dir));
         self.premises = Some(region.premises);
         self.settlements = Some(region.settlements);
         self.fibre = vec![region.fibre];

@@ -219,11 +219,28 @@ fn key_of(p: Coord<f64>, tile_size_m: f64) -> TileKey {
 /// tiling. Every process that computes tiles holds one; the one that merges them
 /// ([`TiledRun::assemble`]) hands back the [`Results`] of the whole run.
 pub struct TiledRun {
-    inputs: Inputs,
+    inputs: TileInputs,
     tiling: Tiling,
     /// The networks at the state-aid target per premise (with other fixed or planned networks):
     /// one index over the policy layers, so it is found once for every premise.
     reach: Reach,
+}
+
+/// [`Inputs`] but for the read context, whose GDAL objects stay on the thread that made them:
+/// a tiled run serves its tiles from any thread.
+struct TileInputs {
+    plan: super::AnalysisPlan,
+    checked: super::Checked,
+    bundled: bool,
+    crs: WorkingCrs,
+    layers: std::sync::Arc<super::Layers>,
+    order: std::sync::Arc<SpatialOrder>,
+    settlement_index: std::sync::Arc<gapmap_core::polygon_index::PolygonIndex>,
+    fibre_index: Option<std::sync::Arc<gapmap_core::fibre::FibreIndex>>,
+    mobile_index: Option<std::sync::Arc<gapmap_core::mobile::MobileIndex>>,
+    early_simplify_m: Option<f64>,
+    known: super::read::Known,
+    meta: super::RunMeta,
 }
 
 impl TiledRun {
@@ -238,8 +255,35 @@ impl TiledRun {
             params.drop_distance_m,
             &inputs.order,
         );
+        let Inputs {
+            plan,
+            checked,
+            bundled,
+            ctx,
+            layers,
+            order,
+            settlement_index,
+            fibre_index,
+            mobile_index,
+            early_simplify_m,
+            known,
+            meta,
+        } = inputs;
         Ok(TiledRun {
-            inputs,
+            inputs: TileInputs {
+                plan,
+                checked,
+                bundled,
+                crs: WorkingCrs::of(&ctx),
+                layers,
+                order,
+                settlement_index,
+                fibre_index,
+                mobile_index,
+                early_simplify_m,
+                known,
+                meta,
+            },
             tiling,
             reach,
         })
@@ -374,11 +418,11 @@ impl TiledRun {
             tiling,
             reach,
         } = self;
-        let Inputs {
+        let TileInputs {
             plan,
             checked,
             bundled,
-            ctx,
+            crs,
             layers,
             order,
             settlement_index,
@@ -478,7 +522,7 @@ impl TiledRun {
                 plan,
                 checked,
                 bundled,
-                crs: WorkingCrs::of(&ctx),
+                crs,
                 layers,
                 site_prediction: radio.map(|premises| Prediction {
                     premises,
@@ -504,6 +548,12 @@ fn keep_own<T: Copy>(v: &[T], own: &[bool]) -> Vec<T> {
         .map(|(x, _)| *x)
         .collect()
 }
+
+/// A tiled run serves its tiles from any thread.
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<TiledRun>();
+};
 
 /// A part that does not fit the run.
 fn part_error(key: TileKey, why: &str) -> Error {
