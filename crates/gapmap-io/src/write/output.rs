@@ -136,11 +136,25 @@ impl Write for OutputFile {
 
 /// The size and SHA-256 of the file at `path`.
 pub fn digest_file(path: &Path) -> io::Result<(u64, String)> {
+    let never = std::sync::atomic::AtomicBool::new(false);
+    digest_file_until(path, &never)?
+        .ok_or_else(|| io::Error::new(io::ErrorKind::Interrupted, "hashing stopped"))
+}
+
+/// [`digest_file`], stopped (`Ok(None)`) as soon as `stop` is set: it is checked before every
+/// MiB read.
+pub fn digest_file_until(
+    path: &Path,
+    stop: &std::sync::atomic::AtomicBool,
+) -> io::Result<Option<(u64, String)>> {
     let mut f = File::open(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut bytes = 0u64;
     loop {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(None);
+        }
         let n = f.read(&mut buf)?;
         if n == 0 {
             break;
@@ -148,7 +162,7 @@ pub fn digest_file(path: &Path) -> io::Result<(u64, String)> {
         h.update(&buf[..n]);
         bytes += n as u64;
     }
-    Ok((bytes, format!("{:x}", h.finalize())))
+    Ok(Some((bytes, format!("{:x}", h.finalize()))))
 }
 
 /// Checks the files of `dir` against `digests`; returns what does not match, one line per
