@@ -74,8 +74,12 @@ class _Stream:
 
 
 def _table(capsule: Any):
+    """A pyarrow Table from an Arrow C stream capsule, or from a table already (the results
+    of a tiled analysis come from a Ray actor as Arrow)."""
     import pyarrow as pa
 
+    if isinstance(capsule, pa.Table):
+        return capsule
     return pa.RecordBatchReader.from_stream(_Stream(capsule)).read_all()
 
 

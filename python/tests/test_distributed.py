@@ -210,8 +210,10 @@ def test_a_tiled_analysis_on_a_two_node_cluster(whole, tmp_path):
         cluster.wait_for_nodes()
         r = gapmap.distributed.analyze(tile_size_m=10_000, gpkg=True, out=tmp_path / "tiled",
                                        address=cluster.address, progress=False)
-        assert not ray.is_initialized()
+        # The results stay in the lead actor, on this process's node, while Ray is up.
+        assert len(r.settlements) > 100 and len(r.ray_peak_rss_mib) == 3
     finally:
+        ray.shutdown()
         cluster.shutdown()
     # Both nodes computed tiles.
     assert len({t["worker"] for t in _tiles(r.out)}) == 2

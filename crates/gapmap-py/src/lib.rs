@@ -883,6 +883,9 @@ impl BatchSweep {
 #[pyclass(module = "gapmap._gapmap", frozen)]
 struct TiledAnalysis {
     run: Mutex<Option<Arc<gapmap::analyze::tiles::TiledRun>>>,
+    /// The parts of the tiles computed here ([`TiledAnalysis::keep_tile`]), merged as they
+    /// come.
+    kept: Arc<Mutex<Option<gapmap::analyze::tiles::Merger>>>,
     /// The plan as read, with the bundled region filled in: what the workers read.
     plan_json: String,
 }
@@ -967,6 +970,7 @@ impl TiledAnalysis {
         })?;
         Ok(TiledAnalysis {
             run: Mutex::new(Some(Arc::new(run))),
+            kept: Arc::new(Mutex::new(None)),
             plan_json,
         })
     }
@@ -996,8 +1000,32 @@ impl TiledAnalysis {
         Ok(PyBytes::new(py, &bytes).unbind())
     }
 
-    /// Merges the parts of every tile (bytes from [`TiledAnalysis::run_tile`], in any order)
-    /// into the results of the whole run. The tiled analysis is used up.
+    /// Computes tile `k` and keeps its part here, for [`TiledAnalysis::assemble`] in this
+    /// process (no bytes); returns `(premises, seconds)`.
+    fn keep_tile(&self, py: Python<'_>, k: usize, worker: String) -> PyResult<(u64, f64)> {
+        let run = self.held()?;
+        let kept = Arc::clone(&self.kept);
+        run_blocking(py, None, None, move || {
+            let mut part = run.run_tile(k)?;
+            part.info.worker = worker;
+            let info = (part.info.premises, part.info.seconds);
+            let mut kept = kept
+                .lock()
+                .map_err(|_| gapmap::Error::Internal("the kept tiles are poisoned".into()))?;
+            kept.get_or_insert_with(|| run.merger()).add(&run, part)?;
+            Ok(info)
+        })
+    }
+
+    /// Run-record notices so far (the working CRS, the readers'), in order.
+    fn notices(&self) -> PyResult<Vec<String>> {
+        Ok(self.held()?.notices().to_vec())
+    }
+
+    /// Merges the parts of every tile (bytes from [`TiledAnalysis::run_tile`], and those kept
+    /// here, in any order) into the results of the whole run; a tile that no part is given
+    /// for is computed here first (kept parts are lost when a Ray actor restarts). The tiled
+    /// analysis is used up.
     #[pyo3(signature = (parts, progress=None, notice=None))]
     fn assemble(
         &self,
@@ -1006,12 +1034,6 @@ impl TiledAnalysis {
         progress: Option<Py<PyAny>>,
         notice: Option<Py<PyAny>>,
     ) -> PyResult<Analysis> {
-        let decoded = parts
-            .iter()
-            .map(|b| gapmap::analyze::tiles::TilePart::from_bytes(b.as_bytes()))
-            .collect::<gapmap::Result<Vec<_>>>()
-            .map_err(to_py)?;
-        drop(parts);
         let run = self
             .run
             .lock()
@@ -1020,7 +1042,28 @@ impl TiledAnalysis {
             .ok_or_else(|| Error::new_err("the tiled analysis was merged already"))?;
         let run = Arc::try_unwrap(run)
             .map_err(|_| Error::new_err("a tile is still being computed; merge after it"))?;
-        let results = run_blocking(py, progress, notice, move || run.assemble(decoded))?;
+        let mut merger = self
+            .kept
+            .lock()
+            .map_err(|_| Error::new_err("the kept tiles are poisoned"))?
+            .take()
+            .unwrap_or_else(|| run.merger());
+        // One part decoded at a time, and let go once merged.
+        for b in &parts {
+            let part = gapmap::analyze::tiles::TilePart::from_bytes(b.as_bytes()).map_err(to_py)?;
+            merger.add(&run, part).map_err(to_py)?;
+        }
+        drop(parts);
+        let results = run_blocking(py, progress, notice, move || {
+            let tiling = run.tiling();
+            for k in 0..tiling.len() {
+                if !merger.has(&run, tiling.key(k)) {
+                    let part = run.run_tile(k)?;
+                    merger.add(&run, part)?;
+                }
+            }
+            run.finish_merge(merger)
+        })?;
         Ok(Analysis {
             results: Arc::new(Mutex::new(results)),
             written: Mutex::new(None),

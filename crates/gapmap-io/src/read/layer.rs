@@ -151,8 +151,7 @@ fn file_key(path: &Path) -> Option<FileKey> {
 }
 
 /// Hashes started ahead of their readers ([`hash_ahead`]), by file.
-static AHEAD: std::sync::Mutex<Vec<(FileKey, HashTask)>> =
-    std::sync::Mutex::new(Vec::new());
+static AHEAD: std::sync::Mutex<Vec<(FileKey, HashTask)>> = std::sync::Mutex::new(Vec::new());
 
 /// Starts hashing `paths` now, each on its own thread, for the readers that open them later
 /// (a reader takes the hash if the file's size and modification time are unchanged). What
@@ -533,7 +532,11 @@ mod tests {
         let stop = std::sync::Arc::clone(&t.stop);
         drop(t);
         assert!(stop.load(std::sync::atomic::Ordering::Relaxed));
-        assert_eq!(std::sync::Arc::strong_count(&stop), 1, "the hashing thread still runs");
+        assert_eq!(
+            std::sync::Arc::strong_count(&stop),
+            1,
+            "the hashing thread still runs"
+        );
         assert_eq!(
             sha256_file_until(&big, &std::sync::atomic::AtomicBool::new(true)),
             None

@@ -294,6 +294,11 @@ impl TiledRun {
         &self.tiling
     }
 
+    /// The notices of the read (the working CRS, the readers'), in order.
+    pub fn notices(&self) -> &[String] {
+        &self.inputs.meta.notices
+    }
+
     /// The plan being run.
     pub fn plan(&self) -> &super::AnalysisPlan {
         &self.inputs.plan
@@ -413,6 +418,45 @@ impl TiledRun {
     /// of [`super::compute`] on the same inputs. A tile missing, given twice, or a part that
     /// does not fit the tiling is an error naming the tile.
     pub fn assemble(self, parts: Vec<TilePart>) -> Result<Results> {
+        let mut merger = self.merger();
+        for p in parts {
+            merger.add(&self, p)?;
+        }
+        self.finish_merge(merger)
+    }
+
+    /// An empty [`Merger`] for this run's parts.
+    pub fn merger(&self) -> Merger {
+        let layers = &self.inputs.layers;
+        let n = layers.premises.xy.len();
+        let has_sites = layers.sites.is_some();
+        Merger {
+            seen: vec![false; self.tiling.len()],
+            settlement: vec![None; n],
+            fibre: layers
+                .fibre
+                .is_some()
+                .then(|| vec![gapmap_core::fibre::FibreReach::NONE; n]),
+            mobile: vec![MobileCover::default(); n],
+            mobile_polygons: if has_sites {
+                vec![MobileCover::default(); n]
+            } else {
+                Vec::new()
+            },
+            radio: has_sites.then(|| vec![gapmap_core::radio::predict::PremiseRadio::NONE; n]),
+            outcomes: vec![summary::Outcome::default(); n],
+            tallies: vec![Tally::default(); layers.settlements.areas.len() + 1],
+            handed_back: Vec::new(),
+            infos: Vec::new(),
+        }
+    }
+
+    /// The results of the whole run from `merger`, which every tile's part went into: exactly
+    /// those of [`super::compute`] on the same inputs. A tile missing is an error naming it.
+    pub fn finish_merge(self, merger: Merger) -> Result<Results> {
+        if let Some(k) = merger.seen.iter().position(|s| !s) {
+            return Err(part_error(self.tiling.key(k), "it is missing"));
+        }
         let TiledRun {
             inputs,
             tiling,
@@ -432,68 +476,32 @@ impl TiledRun {
             known,
             mut meta,
         } = inputs;
-        drop((fibre_index, mobile_index));
         meta.clock.lap("tiles");
-        let n = layers.premises.xy.len();
-        let has_fibre = layers.fibre.is_some();
-        let has_sites = layers.sites.is_some();
-        let areas = layers.settlements.areas.len();
-
-        let mut seen = vec![false; tiling.len()];
-        for p in &parts {
-            let k = tiling
-                .index(p.key)
-                .ok_or_else(|| part_error(p.key, "it is not a tile of this run"))?;
-            if std::mem::replace(&mut seen[k], true) {
-                return Err(part_error(p.key, "it came twice"));
-            }
-            p.check(tiling.own(k), has_fibre, has_sites, areas + 1, n)?;
-        }
-        if let Some(k) = seen.iter().position(|s| !s) {
-            return Err(part_error(tiling.key(k), "it is missing"));
-        }
-
-        // Per premise, from the tile that owns it.
-        let mut settlement = vec![None; n];
-        let mut fibre = has_fibre.then(|| vec![gapmap_core::fibre::FibreReach::NONE; n]);
-        let mut mobile = vec![MobileCover::default(); n];
-        let mut mobile_polygons = if has_sites {
-            vec![MobileCover::default(); n]
-        } else {
-            Vec::new()
+        let resilience_on = layers.backbone.is_some() && layers.fibre.is_some();
+        // What only the tiles needed goes before the merged results grow.
+        drop((fibre_index, mobile_index));
+        let (settlement_index, order) = match resilience_on {
+            true => (Some(settlement_index), Some(order)),
+            false => (None, None),
         };
-        let mut radio = has_sites.then(|| vec![gapmap_core::radio::predict::PremiseRadio::NONE; n]);
-        let mut outcomes = vec![summary::Outcome::default(); n];
-        let mut tallies = vec![Tally::default(); areas + 1];
-        let mut infos = Vec::with_capacity(parts.len());
-        for p in &parts {
-            for (j, &i) in p.own.iter().enumerate() {
-                let i = i as usize;
-                settlement[i] = p.settlement[j];
-                mobile[i] = p.mobile[j];
-                outcomes[i] = p.outcomes[j];
-                if let (Some(all), Some(part)) = (fibre.as_mut(), p.fibre.as_ref()) {
-                    all[i] = part[j];
-                }
-                if let (Some(all), Some(part)) = (radio.as_mut(), p.radio.as_ref()) {
-                    all[i] = part[j];
-                }
-                if has_sites {
-                    mobile_polygons[i] = p.mobile_polygons[j];
-                }
-            }
-            for (t, pt) in tallies.iter_mut().zip(&p.tallies) {
-                *t += *pt;
-            }
-            infos.push(p.info.clone());
-        }
+        let Merger {
+            settlement,
+            fibre,
+            mobile,
+            mobile_polygons,
+            radio,
+            outcomes,
+            tallies,
+            handed_back,
+            mut infos,
+            ..
+        } = merger;
         infos.sort_by_key(|i| i.key);
         let gap_kind = gap_kinds(&outcomes);
-        let clusters = join_clusters(&parts, &gap_kind, &settlement)?;
-        drop(parts);
+        let clusters = join_clusters(&handed_back, &gap_kind, &settlement)?;
+        drop(handed_back);
 
         let with_outlines = plan.wants(Output::Maps) || plan.gpkg;
-        let resilience_on = layers.backbone.is_some() && layers.fibre.is_some();
         let params = checked.params;
         let computed = per_area(
             &layers,
@@ -530,8 +538,8 @@ impl TiledRun {
                     slots: 0,
                 }),
                 computed,
-                kept_settlement_index: resilience_on.then_some(settlement_index),
-                kept_order: resilience_on.then_some(order),
+                kept_settlement_index: settlement_index,
+                kept_order: order,
                 early_simplify_m,
                 known,
             },
@@ -547,6 +555,71 @@ fn keep_own<T: Copy>(v: &[T], own: &[bool]) -> Vec<T> {
         .filter(|(_, &o)| o)
         .map(|(x, _)| *x)
         .collect()
+}
+
+/// The parts of a tiled run's tiles, merged as they come ([`Merger::add`]): each part is let go
+/// once its columns are in, so that the parts and the merged columns are never all in memory.
+pub struct Merger {
+    seen: Vec<bool>,
+    settlement: Vec<Option<u32>>,
+    fibre: Option<Vec<gapmap_core::fibre::FibreReach>>,
+    mobile: Vec<MobileCover>,
+    mobile_polygons: Vec<MobileCover>,
+    radio: Option<Vec<gapmap_core::radio::predict::PremiseRadio>>,
+    outcomes: Vec<summary::Outcome>,
+    tallies: Vec<Tally>,
+    handed_back: Vec<(TileKey, Vec<Vec<u32>>)>,
+    infos: Vec<TileInfo>,
+}
+
+impl Merger {
+    /// Whether the part of tile `key` is in.
+    pub fn has(&self, run: &TiledRun, key: TileKey) -> bool {
+        run.tiling.index(key).is_some_and(|k| self.seen[k])
+    }
+
+    /// Puts the part `p` of a tile of `run` in. A part of no tile of the run, one given twice,
+    /// or one that does not fit its tile is an error naming the tile.
+    pub fn add(&mut self, run: &TiledRun, mut p: TilePart) -> Result<()> {
+        let tiling = &run.tiling;
+        let layers = &run.inputs.layers;
+        let k = tiling
+            .index(p.key)
+            .ok_or_else(|| part_error(p.key, "it is not a tile of this run"))?;
+        if self.seen[k] {
+            return Err(part_error(p.key, "it came twice"));
+        }
+        p.check(
+            tiling.own(k),
+            layers.fibre.is_some(),
+            layers.sites.is_some(),
+            self.tallies.len(),
+            self.outcomes.len(),
+        )?;
+        self.seen[k] = true;
+        for (j, &i) in p.own.iter().enumerate() {
+            let i = i as usize;
+            self.settlement[i] = p.settlement[j];
+            self.mobile[i] = p.mobile[j];
+            self.outcomes[i] = p.outcomes[j];
+            if let (Some(all), Some(part)) = (self.fibre.as_mut(), p.fibre.as_ref()) {
+                all[i] = part[j];
+            }
+            if let (Some(all), Some(part)) = (self.radio.as_mut(), p.radio.as_ref()) {
+                all[i] = part[j];
+            }
+            if !self.mobile_polygons.is_empty() {
+                self.mobile_polygons[i] = p.mobile_polygons[j];
+            }
+        }
+        for (t, pt) in self.tallies.iter_mut().zip(&p.tallies) {
+            *t += *pt;
+        }
+        self.handed_back
+            .push((p.key, std::mem::take(&mut p.clusters)));
+        self.infos.push(p.info);
+        Ok(())
+    }
 }
 
 /// A tiled run serves its tiles from any thread.
@@ -565,7 +638,7 @@ fn part_error(key: TileKey, why: &str) -> Error {
 /// The gap clusters of the whole run from those the tiles handed back (see the module's
 /// documentation), numbered as [`gaps::cluster`] numbers them.
 fn join_clusters(
-    parts: &[TilePart],
+    parts: &[(TileKey, Vec<Vec<u32>>)],
     gap_kind: &[Option<gaps::GapKind>],
     settlement: &[Option<u32>],
 ) -> Result<Vec<GapCluster>> {
@@ -573,21 +646,21 @@ fn join_clusters(
     let group = |i: u32| (settlement[i as usize], gap_kind[i as usize]);
     let mut uf = UnionFind::new(n);
     let mut handed_back = vec![false; n];
-    for p in parts {
-        for c in &p.clusters {
+    for (key, clusters) in parts {
+        for c in clusters {
             let Some(&first) = c.first() else {
-                return Err(part_error(p.key, "it holds an empty gap cluster"));
+                return Err(part_error(*key, "it holds an empty gap cluster"));
             };
             if gap_kind[first as usize].is_none() {
                 return Err(part_error(
-                    p.key,
+                    *key,
                     "a gap cluster holds a premise without a gap",
                 ));
             }
             for &i in &c[1..] {
                 if group(i) != group(first) {
                     return Err(part_error(
-                        p.key,
+                        *key,
                         "a gap cluster spans settlements or gap kinds",
                     ));
                 }
