@@ -181,13 +181,15 @@ impl Tiling {
             key.row as f64 * s - self.halo_m,
         );
         let (x1, y1) = (
-            (key.col + 1) as f64 * s + self.halo_m,
-            (key.row + 1) as f64 * s + self.halo_m,
+            key.col.saturating_add(1) as f64 * s + self.halo_m,
+            key.row.saturating_add(1) as f64 * s + self.halo_m,
         );
         let rings = (self.halo_m / s).ceil() as i64;
         let mut halo = Vec::new();
-        for row in key.row - rings..=key.row + rings {
-            for col in key.col - rings..=key.col + rings {
+        // Saturating: a key at the end of the i64 range (coordinates beyond ±2^63 tiles) has
+        // no neighbours past it.
+        for row in key.row.saturating_sub(rings)..=key.row.saturating_add(rings) {
+            for col in key.col.saturating_sub(rings)..=key.col.saturating_add(rings) {
                 let other = TileKey { row, col };
                 if other == key {
                     continue;
@@ -702,4 +704,45 @@ fn join_clusters(
         )
     });
     Ok(clusters)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(x: f64, y: f64) -> Coord<f64> {
+        Coord { x, y }
+    }
+
+    #[test]
+    fn tiles_are_half_open_and_halos_reach_the_cluster_distance() {
+        // Tiles of 100 m, halos of 30 m (+1 m).
+        let xy = [
+            at(0.0, 0.0),      // tile (0, 0), its corner
+            at(99.999, 50.0),  // tile (0, 0)
+            at(100.0, 50.0),   // tile (1, 0): the edge belongs to the next tile
+            at(130.5, 50.0),   // tile (1, 0), 30.5 m from tile (0, 0): in its halo
+            at(131.5, 50.0),   // 31.5 m away: not
+            at(-0.5, -0.5),    // tile (-1, -1)
+            at(f64::MAX, 0.0), // far beyond any i64 tile: saturates, still a tile
+        ];
+        let t = Tiling::new(&xy, 100.0, 30.0).unwrap_or_else(|e| panic!("{e}"));
+        let keys: Vec<(i64, i64)> = (0..t.len()).map(|k| (t.key(k).col, t.key(k).row)).collect();
+        assert_eq!(keys, [(-1, -1), (0, 0), (1, 0), (i64::MAX, 0)]);
+        let k0 = t.index(TileKey { row: 0, col: 0 }).unwrap_or(usize::MAX);
+        assert_eq!(t.own(k0), [0, 1]);
+        assert_eq!(t.halo(k0, &xy), [2, 3, 5]);
+        let k1 = t.index(TileKey { row: 0, col: 1 }).unwrap_or(usize::MAX);
+        assert_eq!(t.own(k1), [2, 3, 4]);
+        assert_eq!(t.halo(k1, &xy), [1]);
+        assert!(t.halo(t.len() - 1, &xy).is_empty());
+        // Tiles smaller than the halo: it spans rings of tiles.
+        let t = Tiling::new(&xy, 10.0, 30.0).unwrap_or_else(|e| panic!("{e}"));
+        let k = t.index(TileKey { row: 5, col: 10 }).unwrap_or(usize::MAX);
+        assert_eq!(t.halo(k, &xy), [1, 3, 4]);
+        for bad in [0.5, f64::NAN, f64::INFINITY, 1.0] {
+            let e = Tiling::new(&xy, bad, 30.0).map(|_| ()).unwrap_err();
+            assert!(e.to_string().contains("--tile-size-m"), "{bad}: {e}");
+        }
+    }
 }
