@@ -890,6 +890,19 @@ struct TiledAnalysis {
     plan_json: String,
 }
 
+/// The plan of `gapmap analyze ARGS...` (the command line's flags); a bad flag is an
+/// `InputError` with clap's message.
+fn analyze_args(args: Vec<String>) -> PyResult<gapmap::AnalysisPlan> {
+    let argv = ["gapmap".to_string(), "analyze".to_string()]
+        .into_iter()
+        .chain(args);
+    let cli = Cli::try_parse_from(argv).map_err(|e| input_error(clap_message(&e)))?;
+    match cli.command {
+        Command::Analyze(plan) => Ok(plan),
+        _ => Err(Error::new_err("not an analysis")),
+    }
+}
+
 /// `plan` checked, with the bundled region filled in when it names no input: `(plan as JSON,
 /// whether it is the bundled region)`.
 fn checked_plan(mut plan: gapmap::AnalysisPlan) -> PyResult<(String, bool)> {
@@ -929,14 +942,7 @@ impl TiledAnalysis {
     /// [`TiledAnalysis::plan`] gives it.
     #[staticmethod]
     fn plan_args(args: Vec<String>) -> PyResult<(String, bool)> {
-        let argv = ["gapmap".to_string(), "analyze".to_string()]
-            .into_iter()
-            .chain(args);
-        let cli = Cli::try_parse_from(argv).map_err(|e| input_error(clap_message(&e)))?;
-        let Command::Analyze(plan) = cli.command else {
-            return Err(Error::new_err("not an analysis"));
-        };
-        checked_plan(plan)
+        checked_plan(analyze_args(args)?)
     }
 
     /// Reads the inputs of a plan ([`TiledAnalysis::plan`]) and splits the premises into tiles
@@ -1086,13 +1092,7 @@ fn analyze_held(
     progress: Option<Py<PyAny>>,
     notice: Option<Py<PyAny>>,
 ) -> PyResult<(String, usize)> {
-    let argv = ["gapmap".to_string(), "analyze".to_string()]
-        .into_iter()
-        .chain(args);
-    let cli = Cli::try_parse_from(argv).map_err(|e| input_error(clap_message(&e)))?;
-    let Command::Analyze(plan) = cli.command else {
-        return Err(Error::new_err("not an analysis"));
-    };
+    let plan = analyze_args(args)?;
     run_blocking(py, progress, notice, move || {
         with_threads(plan.threads, move || {
             let mut held = WORKLOAD.lock().unwrap_or_else(|e| e.into_inner());

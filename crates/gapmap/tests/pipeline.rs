@@ -7,31 +7,14 @@
     reason = "a test or benchmark fails by panicking"
 )]
 
-use std::path::{Path, PathBuf};
 
 use gapmap::analyze::{self, compute, read_inputs, Output, RunMeta};
 use gapmap::run_info::read_run_info;
 use gapmap::AnalysisPlan;
 use gapmap_core::summary::Tally;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The bundled region named explicitly (so that tests need not run from the repository root).
-fn bundled_plan() -> AnalysisPlan {
-    let d = repo().join("data/dalarna");
-    AnalysisPlan {
-        premises: Some(d.join("premises.parquet")),
-        settlements: Some(d.join("settlements.gpkg")),
-        settlement_id_field: Some("tatortskod".into()),
-        settlement_name_field: Some("tatort".into()),
-        fibre: vec![d.join("fibre.gpkg")],
-        fibre_layer: vec!["routes".into(), "nodes".into()],
-        mobile: vec![d.join("mobile.geojson")],
-        ..AnalysisPlan::default()
-    }
-}
+mod common;
+use common::{assert_same_analysis, bundled_plan, repo};
 
 fn read(plan: &AnalysisPlan) -> analyze::Inputs {
     let checked = plan.validate().expect("valid plan");
@@ -163,43 +146,6 @@ fn compute_on_two_halves_merges_to_compute_on_all() {
     assert!(expected
         .iter()
         .any(|t| t.unserved > 0 && t.fibre_passed > 0));
-}
-
-/// Every file of two analysis directories, byte for byte, and their run.json but for what
-/// measures the run (its phases, start, out and read times).
-fn assert_same_analysis(a: &Path, b: &Path) {
-    let names = |d: &Path| {
-        let mut v: Vec<String> = std::fs::read_dir(d)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    };
-    assert_eq!(names(a), names(b));
-    for n in names(a) {
-        let (x, y) = (
-            std::fs::read(a.join(&n)).unwrap(),
-            std::fs::read(b.join(&n)).unwrap(),
-        );
-        if n != "run.json" {
-            assert!(x == y, "{n} differs");
-            continue;
-        }
-        let strip = |bytes: &[u8]| {
-            let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
-            for k in ["timings_s", "started_utc", "peak_rss_mib"] {
-                v.as_object_mut().unwrap().remove(k);
-            }
-            v["parameters"]["out"] = serde_json::Value::Null;
-            v["plan"]["out"] = serde_json::Value::Null;
-            for i in v["inputs"].as_array_mut().unwrap() {
-                i.as_object_mut().unwrap().remove("read_seconds");
-            }
-            v
-        };
-        assert_eq!(strip(&x), strip(&y), "run.json differs");
-    }
 }
 
 #[test]

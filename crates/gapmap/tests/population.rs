@@ -17,9 +17,8 @@ use gapmap::premise_plan::PremisePlan;
 use gapmap_io::ReadContext;
 use gdal::vector::LayerAccess;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::repo;
 
 /// SCB's grid: (rutid, persons) of every populated square, read from the bundled file through
 /// GDAL without gapmap's reader.
