@@ -7,7 +7,6 @@
     reason = "a test or benchmark fails by panicking"
 )]
 
-
 use gapmap::analyze::{self, compute, read_inputs, Output, RunMeta};
 use gapmap::run_info::read_run_info;
 use gapmap::AnalysisPlan;
