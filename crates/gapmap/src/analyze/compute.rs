@@ -414,16 +414,7 @@ fn kernels(
         },
         false => known,
     };
-    // Operators covering by prediction count like operators covering by polygon.
-    let mut mobile = mobile;
-    let mut mobile_polygons = Vec::new();
-    if let Some(sites) = sites {
-        mobile_polygons = mobile.clone();
-        for (m, r) in mobile.iter_mut().zip(sites) {
-            m.operators_4g |= r.operators_4g;
-            m.operators_5g |= r.operators_5g;
-        }
-    }
+    let (mobile, mobile_polygons) = with_predicted(mobile, sites);
     clock.lap("mobile");
 
     // What each premise has: fibre, the networks at the state-aid target, 100 Mbit/s.
@@ -474,6 +465,24 @@ pub(crate) struct PerPremise {
     pub mobile_polygons: Vec<MobileCover>,
     pub outcomes: Vec<summary::Outcome>,
     pub planned_counted: usize,
+}
+
+/// Each premise's cover: by the polygons, and, with cell sites (`predicted`, per premise),
+/// with the operators covering by prediction added, which count like operators covering by
+/// polygon. Returns `(cover, cover by the polygons alone)`; the latter is empty without sites.
+pub(crate) fn with_predicted(
+    by_polygons: Vec<MobileCover>,
+    predicted: Option<&[PremiseRadio]>,
+) -> (Vec<MobileCover>, Vec<MobileCover>) {
+    let Some(predicted) = predicted else {
+        return (by_polygons, Vec::new());
+    };
+    let mut cover = by_polygons.clone();
+    for (m, r) in cover.iter_mut().zip(predicted) {
+        m.operators_4g |= r.operators_4g;
+        m.operators_5g |= r.operators_5g;
+    }
+    (cover, by_polygons)
 }
 
 /// The gap kind of every premise.

@@ -45,7 +45,9 @@ use gapmap_core::summary::{self, Tally};
 
 pub use part::{TileInfo, TilePart, TilesRecord};
 
-use super::compute::{finish, gap_kinds, per_area, Finished, PerPremise, WorkingCrs};
+use super::compute::{
+    finish, gap_kinds, per_area, with_predicted, Finished, PerPremise, WorkingCrs,
+};
 use super::plan::Output;
 use super::{Inputs, Results};
 use crate::error::{Error, Result};
@@ -301,11 +303,6 @@ impl TiledRun {
         &self.inputs.meta.notices
     }
 
-    /// The plan being run.
-    pub fn plan(&self) -> &super::AnalysisPlan {
-        &self.inputs.plan
-    }
-
     /// Computes tile `k` (see the module's documentation). Its kernels run on the current
     /// thread pool.
     pub fn run_tile(&self, k: usize) -> Result<TilePart> {
@@ -331,8 +328,7 @@ impl TiledRun {
         members.sort_unstable();
         let global: Vec<u32> = members.iter().map(|m| m.0).collect();
         let is_own: Vec<bool> = members.iter().map(|m| m.1).collect();
-        let pick = |i: &u32| *i as usize;
-        let xy: Vec<Coord<f64>> = global.iter().map(|i| premises.xy[pick(i)]).collect();
+        let xy = at(&premises.xy, &global);
         let order = SpatialOrder::new(&xy);
 
         let settlement = settlement::assign(&inputs.settlement_index, &xy, &order, &());
@@ -352,32 +348,16 @@ impl TiledRun {
             );
             predict_all(&index, &xy, 0, &()).premises
         });
-        // Operators covering by prediction count like operators covering by polygon.
-        let (mobile, mobile_polygons) = match &radio {
-            Some(radio) => {
-                let mut m = by_polygons.clone();
-                for (m, r) in m.iter_mut().zip(radio) {
-                    m.operators_4g |= r.operators_4g;
-                    m.operators_5g |= r.operators_5g;
-                }
-                (m, by_polygons)
-            }
-            None => (by_polygons, Vec::new()),
-        };
-        let of = |v: &Vec<u32>| -> Vec<u32> { global.iter().map(|i| v[pick(i)]).collect() };
-        let aid = self.reach.aid_networks.as_ref().map(of);
-        let fast = self
-            .reach
-            .fast_fixed
-            .as_ref()
-            .map(|v| global.iter().map(|i| v[pick(i)]).collect::<Vec<bool>>());
+        let (mobile, mobile_polygons) = with_predicted(by_polygons, radio.as_deref());
+        let aid = self.reach.aid_networks.as_deref().map(|v| at(v, &global));
+        let fast = self.reach.fast_fixed.as_deref().map(|v| at(v, &global));
         let rules = summary::Rules {
             drop_distance_m: params.drop_distance_m,
             stand_in: layers.policy.stand_in,
         };
         let outcomes = summary::outcomes(
-            &of(&premises.households),
-            &of(&premises.workplaces),
+            &at(&premises.households, &global),
+            &at(&premises.workplaces, &global),
             fibre.as_deref(),
             &mobile,
             aid.as_deref(),
@@ -548,6 +528,11 @@ impl TiledRun {
             meta,
         ))
     }
+}
+
+/// The values of `v` at the indices `at`.
+fn at<T: Copy>(v: &[T], at: &[u32]) -> Vec<T> {
+    at.iter().map(|&i| v[i as usize]).collect()
 }
 
 /// The values of `v` at the premises that are `own` (`v` empty: none).
