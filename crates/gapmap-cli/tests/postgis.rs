@@ -540,6 +540,138 @@ fn an_analysis_read_from_postgis_equals_the_file_run() {
     assert!(stderr(&o).contains("nobody_here"), "{}", stderr(&o));
 }
 
+/// A large table is read in ranges of heap pages over several connections at once
+/// (`read::postgres`), and gives what one cursor gives: the same premises in the same order
+/// (that of a sequential scan, here not the order of the ids), with and without a filter, and
+/// the same first error.
+#[test]
+fn a_large_table_read_in_ranges_equals_one_cursor() {
+    let d = repo().join("data/dalarna");
+    let cluster = Cluster::start();
+    // 200,000 premises over the bundled region, stored in a random order (about 1,500 heap
+    // pages: three ranges of at least 512).
+    let make = |table: &str, order: &str| {
+        cluster.psql(
+            "gm",
+            &format!(
+                "SELECT setseed(0.25); \
+                 CREATE TABLE {table} AS SELECT g AS fid, \
+                 CASE WHEN g IN (17, 190001) THEN NULL ELSE 1000000 + g END::bigint AS id, \
+                 (g % 4)::int AS households, (g % 3)::int AS workplaces, \
+                 ST_SetSRID(ST_MakePoint(360000 + random() * 220000, \
+                 6645000 + random() * 240000), 3006)::geometry(Point, 3006) AS geom \
+                 FROM generate_series(1, 200000) g ORDER BY {order}; \
+                 ALTER TABLE {table} ADD PRIMARY KEY (fid)"
+            ),
+        );
+        cluster.psql("gm", &format!("VACUUM ANALYZE {table}"));
+    };
+    // Without the two premises lacking an id, in a random order ...
+    make("shuffled", "random()");
+    cluster.psql("gm", "DELETE FROM shuffled WHERE id IS NULL");
+    // ... and with them: one on the first page, one on the last.
+    make(
+        "holes",
+        "CASE g WHEN 17 THEN 0 WHEN 190001 THEN 2 ELSE 1 END, random()",
+    );
+    let pages: i64 = cluster
+        .psql(
+            "gm",
+            "SELECT pg_relation_size('shuffled') / current_setting('block_size')::int",
+        )
+        .parse()
+        .unwrap();
+    assert!(pages >= 3 * 512, "{pages} pages: too few for three ranges");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dsn = cluster.dsn("");
+    let run = |out: &str, table: &str, threads: &str, extra: &[&str]| {
+        let mut a: Vec<String> = [
+            "analyze",
+            "--premises",
+            &dsn,
+            "--premises-layer",
+            table,
+            "--settlements",
+            d.join("settlements.gpkg").to_str().unwrap(),
+            "--threads",
+            threads,
+            "--outputs",
+            "premises,tables,maps",
+            "--out",
+            tmp.path().join(out).to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        run(&a)
+    };
+    let connections = |out: &str| {
+        let record = json(&tmp.path().join(out).join("run.json"));
+        record["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["role"] == "premises")
+            .unwrap()["connections"]
+            .clone()
+    };
+    let same_files = |a: &str, b: &str| {
+        for f in [
+            "premises.parquet",
+            "settlements.csv",
+            "settlements.parquet",
+            "gaps.geojson",
+        ] {
+            let (x, y) = (
+                std::fs::read(tmp.path().join(a).join(f)).unwrap(),
+                std::fs::read(tmp.path().join(b).join(f)).unwrap(),
+            );
+            assert!(x == y, "{f} of {a} and {b} differ");
+        }
+    };
+    for (name, filter) in [("all", None), ("filtered", Some("households > 0"))] {
+        let extra: Vec<&str> = filter.map_or(vec![], |f| vec!["--premises-where", f]);
+        let (one, ranges) = (format!("{name}-1"), format!("{name}-3"));
+        let o = run(&one, "shuffled", "1", &extra);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = run(&ranges, "shuffled", "3", &extra);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(connections(&one), serde_json::Value::Null, "{name}");
+        assert_eq!(connections(&ranges), 3, "{name}");
+        same_files(&one, &ranges);
+    }
+    // The premises in the order of the table's rows, which is not that of their ids.
+    let ids = read_parquet(&tmp.path().join("all-3/premises.parquet"));
+    let ids: Vec<i64> = ids
+        .column("premise_id")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    let heap: Vec<i64> = cluster
+        .psql("gm", "SELECT id FROM shuffled")
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 199_998);
+    assert!(ids == heap, "the premises are not in the table's order");
+    assert!(
+        ids.windows(2).any(|w| w[0] > w[1]),
+        "the table is not shuffled"
+    );
+
+    // Two premises without an id, in the first and the last range: both reads name the first.
+    let one = run("holes-1", "holes", "1", &[]);
+    let ranges = run("holes-3", "holes", "3", &[]);
+    assert_eq!(one.status.code(), Some(2), "{}", stderr(&one));
+    assert_eq!(ranges.status.code(), Some(2), "{}", stderr(&ranges));
+    assert!(stderr(&one).contains("fid 17"), "{}", stderr(&one));
+    assert_eq!(stderr(&one), stderr(&ranges));
+}
+
 /// Sums of the settlement table's count columns, by the CSV.
 fn csv_sums(path: &Path, columns: &[&str]) -> Vec<i64> {
     let df = read_csv(path);

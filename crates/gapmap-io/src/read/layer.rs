@@ -78,6 +78,10 @@ pub struct InputInfo {
     /// feature, or a table read with polars).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub columnar: bool,
+    /// A PostgreSQL table read in this many ranges of heap pages at once, one connection each
+    /// (absent: through one cursor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connections: Option<u32>,
 }
 
 impl InputInfo {
@@ -97,6 +101,7 @@ impl InputInfo {
             read_seconds: 0.0,
             filter: None,
             columnar: false,
+            connections: None,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod memory;
 pub mod mobile;
 mod parquet_footer;
 pub mod population;
+mod postgres;
 pub mod premises;
 pub mod raster;
 pub mod settlements;

@@ -13,7 +13,8 @@ use polars::prelude::*;
 
 use super::table::{bad_row, float_chunked, fmt_opt, open_table, retain_kept, table_err, Format};
 use super::vector::{
-    count_from_f64, extension, value_to_count, value_to_f64, value_to_string, ReadContext, Validate,
+    count_from_f64, extension, value_to_count, value_to_f64, value_to_string, GeometryLog,
+    ReadContext, Validate, VectorLayer,
 };
 use crate::crs::{Crs, Transform};
 
@@ -312,7 +313,7 @@ pub fn read_premises(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Premise
 }
 
 fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Premises> {
-    let (mut layer, mut info, mut log, mut skipped, clock) = open_layer_filtered(
+    let (mut layer, mut info, _log, skipped, clock) = open_layer_filtered(
         &opts.path,
         opts.layer.as_deref(),
         opts.filter.as_deref(),
@@ -328,7 +329,6 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
         Weighting::Field(c) => Some((required_field(&layer, c)?, c.name.clone())),
         _ => None,
     };
-    let mut weights = WeightCollector::new(&opts.weighting);
     if hh.is_none() {
         default_count_notice(
             &mut notices,
@@ -376,84 +376,74 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
     .collect();
     layer.read_only_fields(&used)?;
     let int_ids = matches!(id_src, IdSource::Fid | IdSource::Field(_, true));
-    let (mut ids_int, mut ids_str) = (Vec::new(), Vec::new());
-    let (mut xy, mut households, mut workplaces) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut hh_nulls, mut wp_nulls) = (0usize, 0usize);
-    let id_field_name = opts.id_field.name.clone();
-    layer.for_each(|f, i| {
-        let (id_int, id_str) = match id_src {
-            IdSource::Fid => (Some(f.fid().map_or(i as i64, |v| v as i64)), None),
-            IdSource::Field(idx, is_int) => match f.field(idx) {
-                None => {
-                    return Err(f.field_error(
-                        &feature_label(None, f.fid(), i),
-                        &id_field_name,
-                        "the premise id is empty".into(),
-                    ))
-                }
-                Some(FieldValue::IntegerValue(v)) if is_int => (Some(v as i64), None),
-                Some(FieldValue::Integer64Value(v)) if is_int => (Some(v), None),
-                Some(v) => (None, Some(value_to_string(&v))),
-            },
-        };
-        let id_text = id_int.map(|v| v.to_string()).or(id_str.clone());
-        let label = feature_label(id_text.as_deref(), f.fid(), i);
-        let Some(g) =
-            geometry_or_skip(f, &label, Validate::Coordinates, &mut log, 0, &mut skipped)?
-        else {
-            return Ok(());
-        };
-        let p = match premise_place(&g) {
-            Ok(Some(p)) => p,
-            Ok(None) => {
-                skipped.push(Skipped {
-                    feature: label.to_string(),
-                    reason: NO_AREA.into(),
-                });
-                return Ok(());
+    let fields = PremiseFields {
+        opts,
+        id_src,
+        hh,
+        wp,
+        weight_idx,
+        int_ids,
+    };
+    let mut got = Collected::new(&opts.weighting, skipped);
+    match super::postgres::heap_ranges(&layer, rayon::current_num_threads()) {
+        // A large PostgreSQL table: its ranges read at once, one connection each.
+        Some(ranges) => {
+            info.connections = Some(ranges.len() as u32);
+            let portable = ctx.portable();
+            let parts: Vec<Result<Collected>> = std::thread::scope(|s| {
+                let reads: Vec<_> = ranges
+                    .iter()
+                    .map(|range| {
+                        let (name, fields, used) = (&layer.name, &fields, &used);
+                        let portable = &portable;
+                        s.spawn(move || -> Result<Collected> {
+                            let ctx = portable.context()?;
+                            let mut part = super::postgres::open_range(
+                                &opts.path,
+                                name,
+                                PREMISES.layer_flag,
+                                range,
+                                opts.filter.as_deref(),
+                                &ctx,
+                            )?;
+                            part.read_only_fields(used)?;
+                            let mut got = Collected::new(&opts.weighting, Vec::new());
+                            collect_premises(&mut part, fields, &mut got)?;
+                            Ok(got)
+                        })
+                    })
+                    .collect();
+                reads
+                    .into_iter()
+                    .map(|r| {
+                        r.join().unwrap_or_else(|_| {
+                            Err(IoError::Invalid {
+                                path: opts.path.clone(),
+                                layer: layer.name.clone(),
+                                message: "reading a range of its rows failed unexpectedly".into(),
+                            })
+                        })
+                    })
+                    .collect()
+            });
+            // In order: the first error is the one a single cursor would have met first.
+            for part in parts {
+                got.append(part?);
             }
-            Err(found) => return Err(f.type_error(&label, PREMISE_GEOMETRY, &found)),
-        };
-        let count = |idx: Option<usize>,
-                     choice: &FieldChoice,
-                     fallback: u32,
-                     nulls: &mut usize|
-         -> Result<u32> {
-            match idx {
-                None => Ok(fallback),
-                Some(idx) => match f.field(idx) {
-                    None => {
-                        *nulls += 1;
-                        Ok(0)
-                    }
-                    Some(v) => {
-                        value_to_count(&v).map_err(|m| f.field_error(&label, &choice.name, m))
-                    }
-                },
-            }
-        };
-        let h = count(hh, &opts.households_field, 1, &mut hh_nulls)?;
-        let w = count(wp, &opts.workplaces_field, 0, &mut wp_nulls)?;
-        if let Some((k, name)) = &weight_idx {
-            let v = match f.field(*k) {
-                None => Err("the weight is empty".to_string()),
-                Some(v) => value_to_f64(&v).and_then(weight_value),
-            }
-            .map_err(|m| f.field_error(&label, name, m))?;
-            weights.values.push(v);
-        } else {
-            weights.footprint(footprint_m2(&g));
         }
-        if int_ids {
-            ids_int.push(id_int.unwrap_or(i as i64));
-        } else {
-            ids_str.push(id_text.unwrap_or_default());
-        }
-        xy.push(p);
-        households.push(h);
-        workplaces.push(w);
-        Ok(())
-    })?;
+        None => collect_premises(&mut layer, &fields, &mut got)?,
+    }
+    let Collected {
+        ids_int,
+        ids_str,
+        xy,
+        households,
+        workplaces,
+        hh_nulls,
+        wp_nulls,
+        weights,
+        skipped,
+    } = got;
     if xy.is_empty() {
         return Err(IoError::Empty {
             path: opts.path.clone(),
@@ -499,6 +489,157 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
         weighted_by,
         info,
         notices,
+    })
+}
+
+/// What the per-feature premise reader takes from each feature of a layer.
+struct PremiseFields<'a> {
+    opts: &'a PremiseOptions,
+    id_src: IdSource,
+    hh: Option<usize>,
+    wp: Option<usize>,
+    weight_idx: Option<(usize, String)>,
+    /// Ids are whole numbers (`Collected::ids_int`), else text.
+    int_ids: bool,
+}
+
+/// Premises read from a layer, or from one range of its rows.
+struct Collected {
+    ids_int: Vec<i64>,
+    ids_str: Vec<String>,
+    xy: Vec<Coord<f64>>,
+    households: Vec<u32>,
+    workplaces: Vec<u32>,
+    hh_nulls: usize,
+    wp_nulls: usize,
+    weights: WeightCollector,
+    skipped: Vec<Skipped>,
+}
+
+impl Collected {
+    fn new(weighting: &Weighting, skipped: Vec<Skipped>) -> Collected {
+        Collected {
+            ids_int: Vec::new(),
+            ids_str: Vec::new(),
+            xy: Vec::new(),
+            households: Vec::new(),
+            workplaces: Vec::new(),
+            hh_nulls: 0,
+            wp_nulls: 0,
+            weights: WeightCollector::new(weighting),
+            skipped,
+        }
+    }
+
+    /// `next`'s premises after these.
+    fn append(&mut self, next: Collected) {
+        self.ids_int.extend(next.ids_int);
+        self.ids_str.extend(next.ids_str);
+        self.xy.extend(next.xy);
+        self.households.extend(next.households);
+        self.workplaces.extend(next.workplaces);
+        self.hh_nulls += next.hh_nulls;
+        self.wp_nulls += next.wp_nulls;
+        self.weights.values.extend(next.weights.values);
+        self.weights.points += next.weights.points;
+        self.skipped.extend(next.skipped);
+    }
+}
+
+/// Reads the premises of `layer` into `into`, feature by feature, in the layer's order.
+fn collect_premises(
+    layer: &mut VectorLayer,
+    fields: &PremiseFields<'_>,
+    into: &mut Collected,
+) -> Result<()> {
+    let PremiseFields {
+        opts,
+        ref id_src,
+        hh,
+        wp,
+        ref weight_idx,
+        int_ids,
+    } = *fields;
+    let mut log = GeometryLog::default();
+    layer.for_each(|f, i| {
+        let (id_int, id_str) = match *id_src {
+            IdSource::Fid => (Some(f.fid().map_or(i as i64, |v| v as i64)), None),
+            IdSource::Field(idx, is_int) => match f.field(idx) {
+                None => {
+                    return Err(f.field_error(
+                        &feature_label(None, f.fid(), i),
+                        &opts.id_field.name,
+                        "the premise id is empty".into(),
+                    ))
+                }
+                Some(FieldValue::IntegerValue(v)) if is_int => (Some(v as i64), None),
+                Some(FieldValue::Integer64Value(v)) if is_int => (Some(v), None),
+                Some(v) => (None, Some(value_to_string(&v))),
+            },
+        };
+        let id_text = id_int.map(|v| v.to_string()).or(id_str.clone());
+        let label = feature_label(id_text.as_deref(), f.fid(), i);
+        let Some(g) = geometry_or_skip(
+            f,
+            &label,
+            Validate::Coordinates,
+            &mut log,
+            0,
+            &mut into.skipped,
+        )?
+        else {
+            return Ok(());
+        };
+        let p = match premise_place(&g) {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                into.skipped.push(Skipped {
+                    feature: label.to_string(),
+                    reason: NO_AREA.into(),
+                });
+                return Ok(());
+            }
+            Err(found) => return Err(f.type_error(&label, PREMISE_GEOMETRY, &found)),
+        };
+        let count = |idx: Option<usize>,
+                     choice: &FieldChoice,
+                     fallback: u32,
+                     nulls: &mut usize|
+         -> Result<u32> {
+            match idx {
+                None => Ok(fallback),
+                Some(idx) => match f.field(idx) {
+                    None => {
+                        *nulls += 1;
+                        Ok(0)
+                    }
+                    Some(v) => {
+                        value_to_count(&v).map_err(|m| f.field_error(&label, &choice.name, m))
+                    }
+                },
+            }
+        };
+        let h = count(hh, &opts.households_field, 1, &mut into.hh_nulls)?;
+        let w = count(wp, &opts.workplaces_field, 0, &mut into.wp_nulls)?;
+        if let Some((k, name)) = weight_idx {
+            let v = match f.field(*k) {
+                None => Err("the weight is empty".to_string()),
+                Some(v) => value_to_f64(&v).and_then(weight_value),
+            }
+            .map_err(|m| f.field_error(&label, name, m))?;
+            into.weights.values.push(v);
+        } else {
+            into.weights.footprint(footprint_m2(&g));
+        }
+        if int_ids {
+            into.ids_int.push(id_int.unwrap_or(i as i64));
+        } else {
+            into.ids_str.push(id_text.unwrap_or_default());
+        }
+        into.xy.push(p);
+        into.households.push(h);
+        into.workplaces.push(w);
+        Ok(())
     })
 }
 
@@ -760,6 +901,7 @@ pub(crate) fn read_premises_table(
         read_seconds: 0.0,
         filter: None,
         columnar: false,
+        connections: None,
     };
 
     // Ids: the id column keeps its type; without one, the row number.

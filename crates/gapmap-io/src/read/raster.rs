@@ -169,6 +169,7 @@ pub fn read_dem(path: &Path, target: &Crs, assume_crs: Option<&Crs>) -> Result<D
         read_seconds: started.elapsed().as_secs_f64(),
         filter: None,
         columnar: false,
+        connections: None,
     };
     Ok(DemInput {
         dem: Dem {

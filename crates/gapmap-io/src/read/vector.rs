@@ -627,7 +627,6 @@ impl VectorLayer {
         })
     }
 
-    /// The number of features (counted by the driver).
     /// Keeps only the features that `filter` (an OGR SQL `WHERE` expression, passed down to
     /// the data source: PostGIS and GeoPackage evaluate it themselves) selects. `flag` names the
     /// option for messages. A filter GDAL refuses, or one that selects nothing, is an error
@@ -666,6 +665,27 @@ impl VectorLayer {
         Ok(())
     }
 
+    /// Keeps only the features of `filter`, one range of a table read in parts
+    /// (`read::postgres`): unlike [`VectorLayer::set_filter`], a range that selects nothing is
+    /// not an error, and the features are not counted first. `user_filter`: `filter` includes
+    /// the role's `--*-where`, checked by `set_filter` on the whole layer.
+    pub(crate) fn set_range_filter(&mut self, filter: &str, user_filter: bool) -> Result<()> {
+        clear_gdal_message();
+        self.layer
+            .set_attribute_filter(filter)
+            .map_err(|e| IoError::Invalid {
+                path: self.path.clone(),
+                layer: self.name.clone(),
+                message: format!(
+                    "cannot read the rows {filter}: {}",
+                    gdal_reason(&e.to_string(), "GDAL refused the filter")
+                ),
+            })?;
+        self.filtered = user_filter;
+        Ok(())
+    }
+
+    /// The number of features (counted by the driver).
     pub fn feature_count(&self) -> u64 {
         self.layer.feature_count()
     }

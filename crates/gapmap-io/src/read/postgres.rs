@@ -1,0 +1,145 @@
+//! Reading one PostgreSQL table over several connections at once.
+//!
+//! GDAL's PostgreSQL driver reads a table through one cursor, feature by feature: the client
+//! parses a page of rows while the server waits, then the server makes the next page while the
+//! client waits. Cut into ranges of heap pages (`ctid` ranges, which PostgreSQL 14 and later
+//! scan directly, as DuckDB's PostgreSQL scanner does), the table is read by one connection per
+//! range at once, and the ranges, taken in order, give the rows in the order of one sequential
+//! scan: the order of the single cursor.
+
+use std::path::Path;
+
+use gdal::vector::LayerAccess;
+use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
+
+use super::vector::{gdal_source, ReadContext, VectorLayer};
+use crate::error::Result;
+use crate::write::sql::{quote_ident, quote_literal};
+
+/// Heap pages (8 KiB each by default) a range must have at least: below this, the connections
+/// cost more than they save. 512 pages hold about 50,000 premise points.
+pub(crate) const MIN_PAGES_PER_RANGE: i64 = 512;
+
+/// The table behind `layer` cut into up to `k` ranges of heap pages, as attribute filters on
+/// `ctid` (the first from page 0, the last open-ended, so that they cover every row whatever
+/// the table holds by the time they are read). `None` when the layer is not worth cutting or
+/// cannot be: another driver, no FID column (a feature's place in its range would not tell
+/// its place in the table), not an ordinary table or materialised view, a server before
+/// PostgreSQL 14 (each range would scan the whole table), or fewer than
+/// [`MIN_PAGES_PER_RANGE`] pages per range.
+pub(crate) fn heap_ranges(layer: &VectorLayer, k: usize) -> Option<Vec<String>> {
+    if k < 2 || layer.driver != "PostgreSQL" || layer.fid_column.is_none() {
+        return None;
+    }
+    page_ranges(table_pages(layer)?, k)
+}
+
+/// `pages` heap pages cut into up to `k` ranges of at least [`MIN_PAGES_PER_RANGE`] pages,
+/// as `ctid` filters: the first from page 0, the last open-ended.
+fn page_ranges(pages: i64, k: usize) -> Option<Vec<String>> {
+    let k = (k as i64).min(pages / MIN_PAGES_PER_RANGE);
+    if k < 2 {
+        return None;
+    }
+    let at = |j: i64| pages * j / k;
+    Some(
+        (0..k)
+            .map(|j| match j {
+                0 => format!("ctid < '({},0)'::tid", at(1)),
+                j if j == k - 1 => format!("ctid >= '({},0)'::tid", at(j)),
+                j => format!(
+                    "ctid >= '({},0)'::tid AND ctid < '({},0)'::tid",
+                    at(j),
+                    at(j + 1)
+                ),
+            })
+            .collect(),
+    )
+}
+
+/// The heap pages of the table behind `layer` (GDAL names a table outside `public` as
+/// `schema.table`), when it is an ordinary table or a materialised view on PostgreSQL 14 or
+/// later. Any failure is `None`: the layer is then read through one cursor, as before.
+fn table_pages(layer: &VectorLayer) -> Option<i64> {
+    let source = gdal_source(&layer.path).ok()?;
+    let ds = Dataset::open_ex(
+        &source,
+        DatasetOptions {
+            open_flags: GdalOpenFlags::GDAL_OF_VECTOR,
+            ..Default::default()
+        },
+    )
+    .ok()?;
+    let table = match layer.name.split_once('.') {
+        Some((schema, table)) => format!("{}.{}", quote_ident(schema), quote_ident(table)),
+        None => quote_ident(&layer.name),
+    };
+    let sql = format!(
+        "SELECT c.relkind::text AS kind, \
+         (pg_relation_size(c.oid) / current_setting('block_size')::bigint)::bigint AS pages, \
+         current_setting('server_version_num')::int AS version \
+         FROM pg_class c WHERE c.oid = to_regclass({})",
+        quote_literal(&table)
+    );
+    let mut rows = ds
+        .execute_sql(&sql, None, gdal::vector::sql::Dialect::DEFAULT)
+        .ok()??;
+    let row = rows.features().next()?;
+    let kind = row.field_as_string(0).ok()??;
+    let pages = row.field_as_integer64(1).ok()??;
+    let version = row.field_as_integer(2).ok()??;
+    (matches!(kind.as_str(), "r" | "m") && version >= 140_000).then_some(pages)
+}
+
+/// Layer `name` of `path` (a layer [`heap_ranges`] cut) opened again, on its own
+/// connection, keeping only the rows of `range` (one of the ranges) among those `filter`
+/// (the role's `--*-where`) selects.
+pub(crate) fn open_range(
+    path: &Path,
+    name: &str,
+    layer_flag: &str,
+    range: &str,
+    filter: Option<&str>,
+    ctx: &ReadContext,
+) -> Result<VectorLayer> {
+    let mut part = VectorLayer::open(path, Some(name), layer_flag, ctx)?;
+    let filter = match filter {
+        Some(f) => format!("({f}) AND {range}"),
+        None => range.to_string(),
+    };
+    part.set_range_filter(&filter, filter.len() > range.len())?;
+    Ok(part)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_start_at_page_0_meet_and_leave_the_end_open() {
+        assert_eq!(
+            page_ranges(2048, 2).unwrap(),
+            ["ctid < '(1024,0)'::tid", "ctid >= '(1024,0)'::tid"]
+        );
+        assert_eq!(
+            page_ranges(5000, 3).unwrap(),
+            [
+                "ctid < '(1666,0)'::tid",
+                "ctid >= '(1666,0)'::tid AND ctid < '(3333,0)'::tid",
+                "ctid >= '(3333,0)'::tid",
+            ]
+        );
+    }
+
+    #[test]
+    fn small_tables_are_not_cut() {
+        assert_eq!(page_ranges(1023, 2), None);
+        assert_eq!(page_ranges(100_000, 1), None);
+        assert_eq!(page_ranges(0, 8), None);
+        // As many ranges as the pages allow.
+        assert_eq!(
+            page_ranges(3 * MIN_PAGES_PER_RANGE, 8).map(|r| r.len()),
+            Some(3)
+        );
+    }
+}
