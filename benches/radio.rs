@@ -99,7 +99,7 @@ fn flat_scan(index: &SiteIndex, pts: &[Coord<f64>]) -> u64 {
             let mut ops = 0u64;
             for (i, site) in index.sites.iter().enumerate() {
                 if let Some(b) = index.budget(i as u32, p, s) {
-                    if b.rsrp_dbm >= index.params.threshold_dbm(site.tech) {
+                    if b.rsrp_dbm >= index.params().threshold_dbm(site.tech) {
                         ops |= 1 << site.operator;
                     }
                 }
@@ -153,11 +153,8 @@ fn bench_predict(c: &mut Criterion) {
             b.iter(|| black_box(predict_all(&index, pts, 0, &())))
         });
         if n <= 10_000 {
-            let mut unbounded = SiteIndex::new(&s, params(LosMode::Fixed(Los::Probability)), None);
-            unbounded
-                .radius_m
-                .iter_mut()
-                .for_each(|r| *r = f64::INFINITY);
+            let unbounded = SiteIndex::new(&s, params(LosMode::Fixed(Los::Probability)), None)
+                .without_radius_cut();
             g.bench_with_input(BenchmarkId::new("flat_scan", n), &pts, |b, pts| {
                 b.iter(|| black_box(flat_scan(&unbounded, pts)))
             });

@@ -20,7 +20,6 @@ pub enum Error {
     Core(#[from] gapmap_core::CoreError),
     /// A file that gapmap wrote earlier (an analysis directory, its run.json) is not what
     /// gapmap writes.
-    /// A file that gapmap wrote earlier (an analysis directory, its run.json) is not what gapmap writes.
     #[error("{path}: {message}")]
     Analysis {
         /// The file.

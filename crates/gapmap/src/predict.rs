@@ -164,7 +164,7 @@ pub fn run(mut args: PredictPlan) -> Result<String> {
     let silent: Vec<&str> = sites
         .ids
         .iter()
-        .zip(&index.radius_m)
+        .zip(index.radius_m())
         .filter(|(_, &r)| r == 0.0)
         .map(|(id, _)| id.as_str())
         .collect();
@@ -218,7 +218,7 @@ pub fn run(mut args: PredictPlan) -> Result<String> {
     outputs.extend(["coverage.geojson", "coverage.qml", "coverage.gpkg"].map(String::from));
     let mut df = tables::frame_from_columns(&radio::sites_table(
         &sites,
-        &index.radius_m,
+        index.radius_m(),
         prediction.as_ref(),
     ))?;
     tables::write_csv(&mut df, &staging.file("sites.csv"))?;

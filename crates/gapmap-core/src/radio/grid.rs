@@ -27,7 +27,7 @@ pub fn coverage_raster(
     let reach: Vec<u32> = members
         .iter()
         .copied()
-        .filter(|&i| index.radius_m[i as usize] > 0.0)
+        .filter(|&i| index.radius_m()[i as usize] > 0.0)
         .collect();
     if reach.is_empty() {
         return RunRaster {
@@ -44,7 +44,7 @@ pub fn coverage_raster(
     };
     let (mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY);
     for &i in &reach {
-        let (s, r) = (&index.sites[i as usize], index.radius_m[i as usize]);
+        let (s, r) = (&index.sites[i as usize], index.radius_m()[i as usize]);
         y0 = y0.min(s.xy.y - r);
         y1 = y1.max(s.xy.y + r);
     }
@@ -66,7 +66,7 @@ pub fn coverage_raster(
                 // Column span of the chords.
                 let mut chords = Vec::with_capacity(cands.len());
                 for &i in cands.iter() {
-                    let (s, r) = (&index.sites[i as usize], index.radius_m[i as usize]);
+                    let (s, r) = (&index.sites[i as usize], index.radius_m()[i as usize]);
                     let dy = yc - s.xy.y;
                     if dy.abs() > r {
                         continue;
@@ -85,7 +85,7 @@ pub fn coverage_raster(
                 covered.clear();
                 covered.resize((hi - lo) as usize, false);
                 for &(i, c0, c1) in &chords {
-                    let threshold = index.params.threshold_dbm(index.sites[i as usize].tech);
+                    let threshold = index.params().threshold_dbm(index.sites[i as usize].tech);
                     for c in c0..c1 {
                         let k = (c - lo) as usize;
                         if covered[k] {
@@ -170,7 +170,7 @@ pub fn rows_to_visit(index: &SiteIndex, cell_m: f64) -> u64 {
         .iter()
         .map(|&(op, tech)| {
             let (mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY);
-            for (s, &r) in index.sites.iter().zip(&index.radius_m) {
+            for (s, &r) in index.sites.iter().zip(index.radius_m()) {
                 if s.operator == op && s.tech == tech && r > 0.0 {
                     y0 = y0.min(s.xy.y - r);
                     y1 = y1.max(s.xy.y + r);

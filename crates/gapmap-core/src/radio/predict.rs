@@ -161,18 +161,67 @@ pub enum Terrain {
 
 type SiteBox = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
-/// Sites indexed by their coverage discs.
-#[derive(Debug)]
-pub struct SiteIndex<'a> {
-    /// The sites indexed.
-    pub sites: &'a [Site],
+/// What indexing sites computes, owned: each site's radius and RSRP offset, and the R-tree of
+/// their discs. Made once ([`SitePrep::new`]) and lent to any number of [`SiteIndex`] views
+/// ([`SiteIndex::with_prep`]), e.g. one per tile of a partitioned run, so the radius of every
+/// site is found once.
+#[derive(Debug, Clone)]
+pub struct SitePrep {
     /// Maximum radius per site, metres (0: the site reaches no one).
-    pub radius_m: Vec<f64>,
+    radius_m: Vec<f64>,
     /// RSRP offset per site, dB.
     offset_db: Vec<f64>,
     tree: RTree<SiteBox>,
     /// The prediction's parameters.
-    pub params: RadioParams,
+    params: RadioParams,
+}
+
+impl SitePrep {
+    /// Indexes `sites` under `params`.
+    pub fn new(sites: &[Site], params: RadioParams) -> SitePrep {
+        let radius_m: Vec<f64> = sites.par_iter().map(|s| max_radius_m(s, &params)).collect();
+        let offset_db = sites
+            .iter()
+            .map(|s| rsrp_offset_db(s.tech, s.bandwidth_mhz))
+            .collect();
+        let boxes = sites
+            .iter()
+            .zip(&radius_m)
+            .enumerate()
+            .filter(|(_, (_, &r))| r > 0.0)
+            .map(|(i, (s, &r))| {
+                SiteBox::new(
+                    Rectangle::from_corners([s.xy.x - r, s.xy.y - r], [s.xy.x + r, s.xy.y + r]),
+                    i as u32,
+                )
+            })
+            .collect();
+        SitePrep {
+            radius_m,
+            offset_db,
+            tree: RTree::bulk_load(boxes),
+            params,
+        }
+    }
+
+    /// The number of sites it was made for.
+    pub fn len(&self) -> usize {
+        self.radius_m.len()
+    }
+
+    /// True when it was made for no sites.
+    pub fn is_empty(&self) -> bool {
+        self.radius_m.is_empty()
+    }
+}
+
+/// Sites indexed by their coverage discs: the sites, their [`SitePrep`] (owned or lent) and
+/// the terrain.
+#[derive(Debug)]
+pub struct SiteIndex<'a> {
+    /// The sites indexed.
+    pub sites: &'a [Site],
+    prep: std::borrow::Cow<'a, SitePrep>,
     dem: Option<&'a Dem>,
 }
 
@@ -248,31 +297,50 @@ pub fn max_radius_m(site: &Site, params: &RadioParams) -> f64 {
 impl<'a> SiteIndex<'a> {
     /// Indexes `sites` under `params`, with terrain from `dem` when given.
     pub fn new(sites: &'a [Site], params: RadioParams, dem: Option<&'a Dem>) -> SiteIndex<'a> {
-        let radius_m: Vec<f64> = sites.par_iter().map(|s| max_radius_m(s, &params)).collect();
-        let offset_db = sites
-            .iter()
-            .map(|s| rsrp_offset_db(s.tech, s.bandwidth_mhz))
-            .collect();
-        let boxes = sites
-            .iter()
-            .zip(&radius_m)
-            .enumerate()
-            .filter(|(_, (_, &r))| r > 0.0)
-            .map(|(i, (s, &r))| {
-                SiteBox::new(
-                    Rectangle::from_corners([s.xy.x - r, s.xy.y - r], [s.xy.x + r, s.xy.y + r]),
-                    i as u32,
-                )
-            })
-            .collect();
         SiteIndex {
             sites,
-            radius_m,
-            offset_db,
-            tree: RTree::bulk_load(boxes),
-            params,
+            prep: std::borrow::Cow::Owned(SitePrep::new(sites, params)),
             dem,
         }
+    }
+
+    /// The index of `sites` from `prep`, which [`SitePrep::new`] made for the same sites
+    /// (the same slice, or an equal one), with terrain from `dem` when given: what
+    /// [`SiteIndex::new`] gives, without finding the radii again. `None` when `prep` was
+    /// made for another number of sites.
+    pub fn with_prep(
+        sites: &'a [Site],
+        prep: &'a SitePrep,
+        dem: Option<&'a Dem>,
+    ) -> Option<SiteIndex<'a>> {
+        (prep.len() == sites.len()).then_some(SiteIndex {
+            sites,
+            prep: std::borrow::Cow::Borrowed(prep),
+            dem,
+        })
+    }
+
+    /// The index with every site's radius infinite, so that [`SiteIndex::budget`] evaluates
+    /// any site at any distance: the brute force that oracles and benchmarks compare with.
+    /// (Its R-tree still holds the finite discs: use it through `budget`, not
+    /// [`predict_all`].)
+    pub fn without_radius_cut(mut self) -> SiteIndex<'a> {
+        self.prep
+            .to_mut()
+            .radius_m
+            .iter_mut()
+            .for_each(|r| *r = f64::INFINITY);
+        self
+    }
+
+    /// Maximum radius per site, metres (0: the site reaches no one).
+    pub fn radius_m(&self) -> &[f64] {
+        &self.prep.radius_m
+    }
+
+    /// The prediction's parameters.
+    pub fn params(&self) -> &RadioParams {
+        &self.prep.params
     }
 
     /// The link budget from site `i` to a terminal at `p`, or `None` when the link cannot
@@ -287,10 +355,10 @@ impl<'a> SiteIndex<'a> {
         let site = &self.sites[i as usize];
         let (dx, dy) = (p.x - site.xy.x, p.y - site.xy.y);
         let d2d = dx.hypot(dy);
-        if d2d > self.radius_m[i as usize] {
+        if d2d > self.prep.radius_m[i as usize] {
             return None;
         }
-        let params = &self.params;
+        let params = &self.prep.params;
         let pattern_db = if site.sector.is_omni() {
             0.0
         } else {
@@ -300,7 +368,7 @@ impl<'a> SiteIndex<'a> {
             site.sector.loss_db(bearing_deg(site.xy, p), depression)
         };
         let base_dbm =
-            site.eirp_dbm - self.offset_db[i as usize] - params.indoor_loss_db - pattern_db;
+            site.eirp_dbm - self.prep.offset_db[i as usize] - params.indoor_loss_db - pattern_db;
         let mut terrain_db = 0.0;
         let mut terrain = Terrain::NotUsed;
         let los = match (params.los, self.dem) {
@@ -363,9 +431,12 @@ impl<'a> SiteIndex<'a> {
         mut f: impl FnMut(u32, LinkBudget),
     ) {
         scratch.candidates.clear();
-        scratch
-            .candidates
-            .extend(self.tree.locate_all_at_point(&[p.x, p.y]).map(|b| b.data));
+        scratch.candidates.extend(
+            self.prep
+                .tree
+                .locate_all_at_point(&[p.x, p.y])
+                .map(|b| b.data),
+        );
         scratch.candidates.sort_unstable();
         for k in 0..scratch.candidates.len() {
             let i = scratch.candidates[k];
@@ -377,7 +448,8 @@ impl<'a> SiteIndex<'a> {
 
     /// Sites whose disc meets the envelope, unsorted.
     pub fn sites_in(&self, env: AABB<[f64; 2]>) -> impl Iterator<Item = u32> + '_ {
-        self.tree
+        self.prep
+            .tree
             .locate_in_envelope_intersecting(&env)
             .map(|b| b.data)
     }
@@ -459,7 +531,7 @@ pub fn predict_premise(
     let mut r = PremiseRadio::NONE;
     let (mut best4_extra, mut best5_extra) = (false, false);
     let mut covering_extrapolated = false;
-    let params = index.params;
+    let params = *index.params();
     index.for_each_link(p, scratch, |i, b| {
         let site = &index.sites[i as usize];
         let rsrp = b.rsrp_dbm as f32;
@@ -651,14 +723,13 @@ mod tests {
             for (i, s) in sites.iter().enumerate() {
                 let d = (q.x - s.xy.x).hypot(q.y - s.xy.y);
                 // Evaluate the budget without the radius cut-off.
-                let mut big = SiteIndex::new(std::slice::from_ref(s), p, None);
-                big.radius_m[0] = f64::INFINITY;
+                let big = SiteIndex::new(std::slice::from_ref(s), p, None).without_radius_cut();
                 let b = big.budget(0, q, &mut ps).unwrap();
                 if b.rsrp_dbm >= p.threshold_4g_dbm {
                     assert!(
-                        d <= index.radius_m[i],
+                        d <= index.radius_m()[i],
                         "site {i} covers at {d} m beyond {}",
-                        index.radius_m[i]
+                        index.radius_m()[i]
                     );
                 }
             }
@@ -681,8 +752,7 @@ mod tests {
                 beamwidth_deg: 65.0,
                 tilt_deg: Some(4.0),
             };
-            let mut idx = SiteIndex::new(std::slice::from_ref(&s), p, None);
-            idx.radius_m[0] = f64::INFINITY;
+            let idx = SiteIndex::new(std::slice::from_ref(&s), p, None).without_radius_cut();
             let mut ps = ProfileScratch::default();
             let mut last = f64::INFINITY;
             // Along boresight, beyond the tilt's main lobe (the vertical pattern gains as the
@@ -702,8 +772,7 @@ mod tests {
         let p = params();
         let mut s = site(0.0, 0.0, 0, ModelChoice::Hata, 800.0);
         s.sector.azimuth_deg = Some(90.0);
-        let mut idx = SiteIndex::new(std::slice::from_ref(&s), p, None);
-        idx.radius_m[0] = f64::INFINITY;
+        let idx = SiteIndex::new(std::slice::from_ref(&s), p, None).without_radius_cut();
         let mut ps = ProfileScratch::default();
         for d in [100.0, 1000.0, 5000.0] {
             let front = idx
@@ -716,6 +785,44 @@ mod tests {
                 .rsrp_dbm;
             assert!((front - back - 20.0).abs() < 1e-9);
         }
+    }
+
+    #[test]
+    fn a_lent_prep_predicts_what_a_new_index_predicts() {
+        let mut rng = SplitMix64::new(5);
+        let p = params();
+        let sites: Vec<Site> = (0..40)
+            .map(|k| {
+                site(
+                    rng.range(0.0, 20_000.0),
+                    rng.range(0.0, 20_000.0),
+                    k % 3,
+                    [ModelChoice::Hata, ModelChoice::UMa][k as usize % 2],
+                    [800.0, 2600.0][k as usize % 2],
+                )
+            })
+            .collect();
+        let pts: Vec<_> = (0..3000)
+            .map(|_| coord! {x: rng.range(0.0, 20_000.0), y: rng.range(0.0, 20_000.0)})
+            .collect();
+        let prep = SitePrep::new(&sites, p);
+        let own = predict_all(&SiteIndex::new(&sites, p, None), &pts, 3, &());
+        // Lent to two views over parts of the premises, as tiles use it.
+        let (a, b) = pts.split_at(1234);
+        let lent = |pts: &[Coord<f64>]| {
+            let index = SiteIndex::with_prep(&sites, &prep, None).unwrap();
+            assert_eq!(index.radius_m(), SiteIndex::new(&sites, p, None).radius_m());
+            predict_all(&index, pts, 3, &())
+        };
+        let (pa, pb) = (lent(a), lent(b));
+        let joined: Vec<PremiseRadio> = pa.premises.iter().chain(&pb.premises).copied().collect();
+        assert_eq!(joined, own.premises);
+        assert!(
+            own.premises.iter().any(|r| r.sites_4g > 0),
+            "nothing covered"
+        );
+        // A prep made for other sites is refused.
+        assert!(SiteIndex::with_prep(&sites[..39], &prep, None).is_none());
     }
 
     #[test]
@@ -783,11 +890,7 @@ mod tests {
         assert_eq!(a.premises, b.premises);
         assert_eq!(a.per_operator_dbm, b.per_operator_dbm);
         // Brute force: every site, no index, no radius.
-        let mut unbounded = SiteIndex::new(&sites, p, None);
-        unbounded
-            .radius_m
-            .iter_mut()
-            .for_each(|r| *r = f64::INFINITY);
+        let unbounded = SiteIndex::new(&sites, p, None).without_radius_cut();
         let mut ps = ProfileScratch::default();
         for (k, q) in pts.iter().enumerate() {
             let (mut ops4, mut n4, mut best) = (0u64, 0u16, f32::NEG_INFINITY);

@@ -39,7 +39,7 @@ use gapmap_core::gaps::{self, GapCluster, UnionFind};
 use gapmap_core::geo::Coord;
 use gapmap_core::mobile::{self, MobileCover};
 use gapmap_core::par::SpatialOrder;
-use gapmap_core::radio::predict::{predict_all, Prediction, SiteIndex};
+use gapmap_core::radio::predict::{predict_all, Prediction, SiteIndex, SitePrep};
 use gapmap_core::settlement;
 use gapmap_core::summary::{self, Tally};
 
@@ -228,6 +228,8 @@ pub struct TiledRun {
     /// The networks at the state-aid target per premise (with other fixed or planned networks):
     /// one index over the policy layers, so it is found once for every premise.
     reach: Reach,
+    /// The cell sites' radii and R-tree (with `--sites`), found once for every tile.
+    site_prep: Option<SitePrep>,
 }
 
 /// [`Inputs`] but for the read context, whose GDAL objects stay on the thread that made them:
@@ -259,6 +261,10 @@ impl TiledRun {
             params.drop_distance_m,
             &inputs.order,
         );
+        let site_prep = layers
+            .sites
+            .as_ref()
+            .map(|(sites, _)| SitePrep::new(&sites.sites, inputs.plan.radio.params()));
         let Inputs {
             plan,
             checked,
@@ -290,6 +296,7 @@ impl TiledRun {
             },
             tiling,
             reach,
+            site_prep,
         })
     }
 
@@ -340,14 +347,21 @@ impl TiledRun {
             Some(idx) => mobile::cover_all(idx, &xy, &order, &()),
             None => vec![MobileCover::default(); xy.len()],
         };
-        let radio = layers.sites.as_ref().map(|(sites, dem)| {
-            let index = SiteIndex::new(
-                &sites.sites,
-                inputs.plan.radio.params(),
-                dem.as_ref().map(|d| &d.dem),
-            );
-            predict_all(&index, &xy, 0, &()).premises
-        });
+        let radio = match (&layers.sites, &self.site_prep) {
+            (Some((sites, dem)), Some(prep)) => {
+                let dem = dem.as_ref().map(|d| &d.dem);
+                let index = SiteIndex::with_prep(&sites.sites, prep, dem).ok_or_else(|| {
+                    Error::Internal(format!(
+                        "{}: the cell-site index was made for {} sites, not {}",
+                        self.tiling.key(k),
+                        prep.len(),
+                        sites.sites.len()
+                    ))
+                })?;
+                Some(predict_all(&index, &xy, 0, &()).premises)
+            }
+            _ => None,
+        };
         let (mobile, mobile_polygons) = with_predicted(by_polygons, radio.as_deref());
         let aid = self.reach.aid_networks.as_deref().map(|v| at(v, &global));
         let fast = self.reach.fast_fixed.as_deref().map(|v| at(v, &global));
@@ -443,7 +457,9 @@ impl TiledRun {
             inputs,
             tiling,
             reach,
+            site_prep,
         } = self;
+        drop(site_prep);
         let TileInputs {
             plan,
             checked,
