@@ -82,8 +82,11 @@ impl Cluster {
             .arg("-D")
             .arg(&data)
             .arg("-o")
+            // Every statement logged with its backend's pid, for the tests that check what
+            // gapmap asked of the server.
             .arg(format!(
-                "-k {} -c listen_addresses='' -c fsync=off",
+                "-k {} -c listen_addresses='' -c fsync=off -c log_statement=all \
+                 -c log_line_prefix='%p '",
                 dir.path().display()
             ))
             .arg("-l")
@@ -642,6 +645,53 @@ fn a_large_table_read_in_ranges_equals_one_cursor() {
         assert_eq!(connections(&ranges), 3, "{name}");
         same_files(&one, &ranges);
     }
+    // Every range's connection read in the snapshot one connection exported, imported at the
+    // start of the transaction its cursor ran in (the server's log of statements).
+    let log = std::fs::read_to_string(cluster.dir.path().join("log")).unwrap();
+    let mut by_pid: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for line in log.lines() {
+        if let Some((pid, rest)) = line.split_once(' ') {
+            if let Some(at) = rest
+                .find("statement: ")
+                .map(|k| k + 11)
+                .or_else(|| rest.find("execute <unnamed>: ").map(|k| k + 19))
+            {
+                by_pid.entry(pid).or_default().push(&rest[at..]);
+            }
+        }
+    }
+    let exported = by_pid
+        .values()
+        .filter(|s| s.iter().any(|q| q.contains("pg_export_snapshot()")))
+        .count();
+    assert!(exported > 0, "no snapshot was exported");
+    let mut ranged = 0;
+    for (pid, statements) in &by_pid {
+        for (k, q) in statements.iter().enumerate() {
+            if !(q.starts_with("DECLARE") && q.contains("ctid")) {
+                continue;
+            }
+            ranged += 1;
+            let begin = statements[..k]
+                .iter()
+                .rposition(|q| *q == "BEGIN ISOLATION LEVEL REPEATABLE READ")
+                .unwrap_or_else(|| panic!("{pid}: a range read outside a transaction"));
+            let between = &statements[begin + 1..k];
+            assert!(
+                between
+                    .first()
+                    .is_some_and(|q| q.starts_with("SET TRANSACTION SNAPSHOT '")),
+                "{pid}: the snapshot was not imported first: {between:?}"
+            );
+            assert!(
+                !between.iter().any(|q| q.starts_with("COMMIT")),
+                "{pid}: its transaction ended before the cursor: {between:?}"
+            );
+        }
+    }
+    // Two runs of three ranges (with and without a filter), and the run with errors.
+    assert!(ranged >= 6, "{ranged} range cursors in the log");
+
     // The premises in the order of the table's rows, which is not that of their ids.
     let ids = read_parquet(&tmp.path().join("all-3/premises.parquet"));
     let ids: Vec<i64> = ids

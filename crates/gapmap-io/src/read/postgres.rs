@@ -6,6 +6,12 @@
 //! scan directly, as DuckDB's PostgreSQL scanner does), the table is read by one connection per
 //! range at once, and the ranges, taken in order, give the rows in the order of one sequential
 //! scan: the order of the single cursor.
+//!
+//! The connections read one snapshot of the table, as `pg_dump --jobs` does: a first
+//! connection opens a repeatable-read transaction and exports its snapshot
+//! (`pg_export_snapshot`), and every range's connection imports it (`SET TRANSACTION
+//! SNAPSHOT`) before its cursor. A row changed by another session while the ranges are read
+//! is then seen by none or by all of them, as by one cursor, never twice or not at all.
 
 use std::path::Path;
 
@@ -13,25 +19,73 @@ use gdal::vector::LayerAccess;
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
 
 use super::vector::{gdal_source, ReadContext, VectorLayer};
-use crate::error::Result;
+use crate::error::{IoError, Result};
+use crate::gdal_errors::gdal_reason;
 use crate::write::sql::{quote_ident, quote_literal};
 
 /// Heap pages (8 KiB each by default) a range must have at least: below this, the connections
 /// cost more than they save. 512 pages hold about 50,000 premise points.
 pub(crate) const MIN_PAGES_PER_RANGE: i64 = 512;
 
+/// A table cut into ranges of heap pages, to be read in one snapshot.
+pub(crate) struct Ranges {
+    /// Each range as an attribute filter on `ctid`, in order.
+    pub filters: Vec<String>,
+    /// The snapshot every range's connection reads in (`pg_export_snapshot`'s name).
+    pub snapshot: String,
+    /// The connection that exported it, in the transaction that keeps it alive: it must not be
+    /// dropped before every range's connection has imported the snapshot.
+    _exporter: Dataset,
+}
+
 /// The table behind `layer` cut into up to `k` ranges of heap pages, as attribute filters on
 /// `ctid` (the first from page 0, the last open-ended, so that they cover every row whatever
-/// the table holds by the time they are read). `None` when the layer is not worth cutting or
-/// cannot be: another driver, no FID column (a feature's place in its range would not tell
-/// its place in the table), not an ordinary table or materialised view, a server before
-/// PostgreSQL 14 (each range would scan the whole table), or fewer than
-/// [`MIN_PAGES_PER_RANGE`] pages per range.
-pub(crate) fn heap_ranges(layer: &VectorLayer, k: usize) -> Option<Vec<String>> {
+/// the table holds by the time they are read), with the snapshot to read them in. `None`
+/// when the layer is not worth cutting or cannot be: another driver, no FID column (a
+/// feature's place in its range would not tell its place in the table), not an ordinary
+/// table or materialised view, a server before PostgreSQL 14 (each range would scan the whole
+/// table), fewer than [`MIN_PAGES_PER_RANGE`] pages per range, or a snapshot that cannot be
+/// exported (a standby server).
+pub(crate) fn heap_ranges(layer: &VectorLayer, k: usize) -> Option<Ranges> {
     if k < 2 || layer.driver != "PostgreSQL" || layer.fid_column.is_none() {
         return None;
     }
-    page_ranges(table_pages(layer)?, k)
+    let exporter = connect(&layer.path)?;
+    let filters = page_ranges(table_pages(&exporter, &layer.name)?, k)?;
+    exporter
+        .execute_sql(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ",
+            None,
+            gdal::vector::sql::Dialect::DEFAULT,
+        )
+        .ok()?;
+    let mut rows = exporter
+        .execute_sql(
+            "SELECT pg_export_snapshot()",
+            None,
+            gdal::vector::sql::Dialect::DEFAULT,
+        )
+        .ok()??;
+    let snapshot = rows.features().next()?.field_as_string(0).ok()??;
+    drop(rows);
+    Some(Ranges {
+        filters,
+        snapshot,
+        _exporter: exporter,
+    })
+}
+
+/// A connection of its own to the data source `path`.
+fn connect(path: &Path) -> Option<Dataset> {
+    let source = gdal_source(path).ok()?;
+    Dataset::open_ex(
+        &source,
+        DatasetOptions {
+            open_flags: GdalOpenFlags::GDAL_OF_VECTOR,
+            ..Default::default()
+        },
+    )
+    .ok()
 }
 
 /// `pages` heap pages cut into up to `k` ranges of at least [`MIN_PAGES_PER_RANGE`] pages,
@@ -57,22 +111,13 @@ fn page_ranges(pages: i64, k: usize) -> Option<Vec<String>> {
     )
 }
 
-/// The heap pages of the table behind `layer` (GDAL names a table outside `public` as
-/// `schema.table`), when it is an ordinary table or a materialised view on PostgreSQL 14 or
-/// later. Any failure is `None`: the layer is then read through one cursor, as before.
-fn table_pages(layer: &VectorLayer) -> Option<i64> {
-    let source = gdal_source(&layer.path).ok()?;
-    let ds = Dataset::open_ex(
-        &source,
-        DatasetOptions {
-            open_flags: GdalOpenFlags::GDAL_OF_VECTOR,
-            ..Default::default()
-        },
-    )
-    .ok()?;
-    let table = match layer.name.split_once('.') {
+/// The heap pages of table `name` (GDAL names a table outside `public` as `schema.table`) on
+/// the connection `ds`, when it is an ordinary table or a materialised view on PostgreSQL 14
+/// or later. Any failure is `None`: the layer is then read through one cursor, as before.
+fn table_pages(ds: &Dataset, name: &str) -> Option<i64> {
+    let table = match name.split_once('.') {
         Some((schema, table)) => format!("{}.{}", quote_ident(schema), quote_ident(table)),
-        None => quote_ident(&layer.name),
+        None => quote_ident(name),
     };
     let sql = format!(
         "SELECT c.relkind::text AS kind, \
@@ -92,17 +137,37 @@ fn table_pages(layer: &VectorLayer) -> Option<i64> {
 }
 
 /// Layer `name` of `path` (a layer [`heap_ranges`] cut) opened again, on its own
-/// connection, keeping only the rows of `range` (one of the ranges) among those `filter`
-/// (the role's `--*-where`) selects.
+/// connection reading in `snapshot`, keeping only the rows of `range` (one of the ranges)
+/// among those `filter` (the role's `--*-where`) selects.
 pub(crate) fn open_range(
     path: &Path,
     name: &str,
     layer_flag: &str,
     range: &str,
+    snapshot: &str,
     filter: Option<&str>,
     ctx: &ReadContext,
 ) -> Result<VectorLayer> {
-    let mut part = VectorLayer::open(path, Some(name), layer_flag, ctx)?;
+    let failed = |message: String| IoError::Invalid {
+        path: path.to_path_buf(),
+        layer: name.to_string(),
+        message,
+    };
+    let ds = connect(path)
+        .ok_or_else(|| failed("cannot open another connection to read it in parts".into()))?;
+    for sql in [
+        "BEGIN ISOLATION LEVEL REPEATABLE READ".to_string(),
+        format!("SET TRANSACTION SNAPSHOT {}", quote_literal(snapshot)),
+    ] {
+        ds.execute_sql(&sql, None, gdal::vector::sql::Dialect::DEFAULT)
+            .map_err(|e| {
+                failed(format!(
+                    "cannot read it in parts in one snapshot ({sql}): {}",
+                    gdal_reason(&e.to_string(), "PostgreSQL refused it")
+                ))
+            })?;
+    }
+    let mut part = VectorLayer::from_dataset(ds, path, Some(name), layer_flag, ctx, false)?;
     let filter = match filter {
         Some(f) => format!("({f}) AND {range}"),
         None => range.to_string(),

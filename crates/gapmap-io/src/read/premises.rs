@@ -388,10 +388,12 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
     match super::postgres::heap_ranges(&layer, rayon::current_num_threads()) {
         // A large PostgreSQL table: its ranges read at once, one connection each.
         Some(ranges) => {
-            info.connections = Some(ranges.len() as u32);
+            info.connections = Some(ranges.filters.len() as u32);
+            let snapshot = ranges.snapshot.as_str();
             let portable = ctx.portable();
             let parts: Vec<Result<Collected>> = std::thread::scope(|s| {
                 let reads: Vec<_> = ranges
+                    .filters
                     .iter()
                     .map(|range| {
                         let (name, fields, used) = (&layer.name, &fields, &used);
@@ -403,6 +405,7 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
                                 name,
                                 PREMISES.layer_flag,
                                 range,
+                                snapshot,
                                 opts.filter.as_deref(),
                                 &ctx,
                             )?;

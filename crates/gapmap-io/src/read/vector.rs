@@ -420,6 +420,18 @@ impl VectorLayer {
                 "GDAL recognises no vector format in it (empty, truncated, or not a vector file)",
             ),
         })?;
+        VectorLayer::from_dataset(ds, path, layer, layer_flag, ctx, csv)
+    }
+
+    /// [`VectorLayer::open`] on the data source `ds`, opened from `path` (`csv`: as a CSV).
+    pub(crate) fn from_dataset(
+        ds: Dataset,
+        path: &Path,
+        layer: Option<&str>,
+        layer_flag: &str,
+        ctx: &ReadContext,
+        csv: bool,
+    ) -> Result<VectorLayer> {
         let names: Vec<String> = ds.layers().map(|l| l.name()).collect();
         let idx = match layer {
             Some(want) => {
@@ -796,8 +808,28 @@ impl VectorLayer {
             }
             return Ok(());
         }
+        // Feature by feature through OGR_L_GetNextFeature, not the gdal crate's iterator: that
+        // asks the driver for a feature count first, which for a filtered PostgreSQL layer is
+        // a `count(*)` over the rows about to be read, and for a CSV a pass over the file.
+        struct Rewind<'l>(&'l OwnedLayer);
+        impl Drop for Rewind<'_> {
+            fn drop(&mut self) {
+                // SAFETY: the layer handle is valid while the layer lives (it outlives this).
+                unsafe { gdal_sys::OGR_L_ResetReading(self.0.c_layer()) };
+            }
+        }
         layer.reset_feature_reading();
-        for (i, feature) in layer.features().enumerate() {
+        let rewind = Rewind(layer);
+        let defn = rewind.0.defn();
+        for i in 0.. {
+            // SAFETY: the layer handle is valid while `layer` lives; GDAL hands the feature
+            // over, and `Feature` owns (and destroys) it.
+            let c = unsafe { gdal_sys::OGR_L_GetNextFeature(rewind.0.c_layer()) };
+            if c.is_null() {
+                break;
+            }
+            // SAFETY: `c` is a feature of this layer, whose definition is `defn`.
+            let feature = unsafe { Feature::from_c_feature(defn, c) };
             let reader = FeatureReader {
                 src: Src::Ogr(&feature),
                 ctx: &ctx,
