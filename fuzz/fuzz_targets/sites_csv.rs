@@ -21,5 +21,5 @@ fuzz_target!(|data: &[u8]| {
         known_operators: Vec::new(),
         filter: None,
     };
-    let _ = read_sites(&opts, &common::context());
+    let _ = common::with_context(|ctx| read_sites(&opts, ctx));
 });
