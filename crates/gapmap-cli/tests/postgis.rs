@@ -645,9 +645,44 @@ fn a_large_table_read_in_ranges_equals_one_cursor() {
         assert_eq!(connections(&ranges), 3, "{name}");
         same_files(&one, &ranges);
     }
+    // A role allowed two connections (the layer's and the exporter's): the ranges' are
+    // refused, and the table is read through one cursor, as with one thread.
+    cluster.psql(
+        "gm",
+        "CREATE ROLE reader LOGIN CONNECTION LIMIT 2; GRANT SELECT ON shuffled TO reader",
+    );
+    let limited = dsn.replace("user=postgres", "user=reader");
+    let mut a: Vec<String> = [
+        "analyze",
+        &limited,
+        "--premises-layer",
+        "shuffled",
+        "--settlements",
+        d.join("settlements.gpkg").to_str().unwrap(),
+        "--threads",
+        "3",
+        "--outputs",
+        "premises,tables,maps",
+        "--out",
+        tmp.path().join("limited").to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    a.insert(1, "--premises".into());
+    let o = common::run(&a);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("ERROR"), "{}", stderr(&o));
+    assert_eq!(connections("limited"), serde_json::Value::Null);
+    same_files("all-1", "limited");
+
     // Every range's connection read in the snapshot one connection exported, imported at the
     // start of the transaction its cursor ran in (the server's log of statements).
     let log = std::fs::read_to_string(cluster.dir.path().join("log")).unwrap();
+    assert!(
+        log.contains("too many connections for role \"reader\""),
+        "the limited role's ranges were not refused"
+    );
     let mut by_pid: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
     for line in log.lines() {
         if let Some((pid, rest)) = line.split_once(' ') {

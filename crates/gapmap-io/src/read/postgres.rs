@@ -10,7 +10,8 @@
 //! The connections read one snapshot of the table, as `pg_dump --jobs` does: a first
 //! connection opens a repeatable-read transaction and exports its snapshot
 //! (`pg_export_snapshot`), and every range's connection imports it (`SET TRANSACTION
-//! SNAPSHOT`) before its cursor. A row changed by another session while the ranges are read
+//! SNAPSHOT`) before its cursor; all of them are opened before any range is read, and a
+//! connection or snapshot the server refuses leaves the table to one cursor. A row changed by another session while the ranges are read
 //! is then seen by none or by all of them, as by one cursor, never twice or not at all.
 
 use std::path::Path;
@@ -19,7 +20,7 @@ use gdal::vector::LayerAccess;
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
 
 use super::vector::{gdal_source, ReadContext, VectorLayer};
-use crate::error::{IoError, Result};
+use crate::error::Result;
 use crate::gdal_errors::gdal_reason;
 use crate::write::sql::{quote_ident, quote_literal};
 
@@ -27,38 +28,29 @@ use crate::write::sql::{quote_ident, quote_literal};
 /// cost more than they save. 512 pages hold about 50,000 premise points.
 pub(crate) const MIN_PAGES_PER_RANGE: i64 = 512;
 
-/// A table cut into ranges of heap pages, to be read in one snapshot.
-pub(crate) struct Ranges {
-    /// Each range as an attribute filter on `ctid`, in order.
-    pub filters: Vec<String>,
-    /// The snapshot every range's connection reads in (`pg_export_snapshot`'s name).
-    pub snapshot: String,
-    /// The connection that exported it, in the transaction that keeps it alive: it must not be
-    /// dropped before every range's connection has imported the snapshot.
-    _exporter: Dataset,
+/// One range of a table's heap pages: its attribute filter on `ctid`, and a connection of its
+/// own, in a transaction that reads the snapshot every range reads.
+pub(crate) struct Range {
+    pub filter: String,
+    pub connection: Dataset,
 }
 
-/// The table behind `layer` cut into up to `k` ranges of heap pages, as attribute filters on
-/// `ctid` (the first from page 0, the last open-ended, so that they cover every row whatever
-/// the table holds by the time they are read), with the snapshot to read them in. `None`
-/// when the layer is not worth cutting or cannot be: another driver, no FID column (a
-/// feature's place in its range would not tell its place in the table), not an ordinary
-/// table or materialised view, a server before PostgreSQL 14 (each range would scan the whole
-/// table), fewer than [`MIN_PAGES_PER_RANGE`] pages per range, or a snapshot that cannot be
-/// exported (a standby server).
-pub(crate) fn heap_ranges(layer: &VectorLayer, k: usize) -> Option<Ranges> {
+/// The table behind `layer` cut into up to `k` ranges of heap pages, in order (the first
+/// from page 0, the last open-ended, so that they cover every row whatever the table holds by
+/// the time they are read), each with a connection that has imported the snapshot they all
+/// read. `None` when the layer is not worth cutting or cannot be: another driver, no FID
+/// column (a feature's place in its range would not tell its place in the table), not an
+/// ordinary table or materialised view, a server before PostgreSQL 14 (each range would scan
+/// the whole table), fewer than [`MIN_PAGES_PER_RANGE`] pages per range, or a connection or
+/// snapshot the server refuses (a connection limit, a standby server): the layer is then read
+/// through one cursor.
+pub(crate) fn heap_ranges(layer: &VectorLayer, k: usize) -> Option<Vec<Range>> {
     if k < 2 || layer.driver != "PostgreSQL" || layer.fid_column.is_none() {
         return None;
     }
     let exporter = connect(&layer.path)?;
     let filters = page_ranges(table_pages(&exporter, &layer.name)?, k)?;
-    exporter
-        .execute_sql(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ",
-            None,
-            gdal::vector::sql::Dialect::DEFAULT,
-        )
-        .ok()?;
+    execute(&exporter, "BEGIN ISOLATION LEVEL REPEATABLE READ").ok()?;
     let mut rows = exporter
         .execute_sql(
             "SELECT pg_export_snapshot()",
@@ -68,11 +60,28 @@ pub(crate) fn heap_ranges(layer: &VectorLayer, k: usize) -> Option<Ranges> {
         .ok()??;
     let snapshot = rows.features().next()?.field_as_string(0).ok()??;
     drop(rows);
-    Some(Ranges {
-        filters,
-        snapshot,
-        _exporter: exporter,
-    })
+    // Imported while the exporting transaction is open; once imported, each transaction
+    // keeps the snapshot, and the exporter can go.
+    filters
+        .into_iter()
+        .map(|filter| {
+            let connection = connect(&layer.path)?;
+            execute(&connection, "BEGIN ISOLATION LEVEL REPEATABLE READ").ok()?;
+            execute(
+                &connection,
+                &format!("SET TRANSACTION SNAPSHOT {}", quote_literal(&snapshot)),
+            )
+            .ok()?;
+            Some(Range { filter, connection })
+        })
+        .collect()
+}
+
+/// Runs a statement that returns no rows on the connection `ds`.
+fn execute(ds: &Dataset, sql: &str) -> std::result::Result<(), String> {
+    ds.execute_sql(sql, None, gdal::vector::sql::Dialect::DEFAULT)
+        .map(|_| ())
+        .map_err(|e| gdal_reason(&e.to_string(), "PostgreSQL refused it"))
 }
 
 /// A connection of its own to the data source `path`.
@@ -136,43 +145,26 @@ fn table_pages(ds: &Dataset, name: &str) -> Option<i64> {
     (matches!(kind.as_str(), "r" | "m") && version >= 140_000).then_some(pages)
 }
 
-/// Layer `name` of `path` (a layer [`heap_ranges`] cut) opened again, on its own
-/// connection reading in `snapshot`, keeping only the rows of `range` (one of the ranges)
-/// among those `filter` (the role's `--*-where`) selects.
+/// Layer `name` of `path` (a layer [`heap_ranges`] cut) on the connection of `range`, keeping
+/// only the rows of the range among those `filter` (the role's `--*-where`) selects.
 pub(crate) fn open_range(
+    range: Range,
     path: &Path,
     name: &str,
     layer_flag: &str,
-    range: &str,
-    snapshot: &str,
     filter: Option<&str>,
     ctx: &ReadContext,
 ) -> Result<VectorLayer> {
-    let failed = |message: String| IoError::Invalid {
-        path: path.to_path_buf(),
-        layer: name.to_string(),
-        message,
-    };
-    let ds = connect(path)
-        .ok_or_else(|| failed("cannot open another connection to read it in parts".into()))?;
-    for sql in [
-        "BEGIN ISOLATION LEVEL REPEATABLE READ".to_string(),
-        format!("SET TRANSACTION SNAPSHOT {}", quote_literal(snapshot)),
-    ] {
-        ds.execute_sql(&sql, None, gdal::vector::sql::Dialect::DEFAULT)
-            .map_err(|e| {
-                failed(format!(
-                    "cannot read it in parts in one snapshot ({sql}): {}",
-                    gdal_reason(&e.to_string(), "PostgreSQL refused it")
-                ))
-            })?;
-    }
-    let mut part = VectorLayer::from_dataset(ds, path, Some(name), layer_flag, ctx, false)?;
+    let Range {
+        filter: rows,
+        connection,
+    } = range;
+    let mut part = VectorLayer::from_dataset(connection, path, Some(name), layer_flag, ctx, false)?;
     let filter = match filter {
-        Some(f) => format!("({f}) AND {range}"),
-        None => range.to_string(),
+        Some(f) => format!("({f}) AND {rows}"),
+        None => rows.clone(),
     };
-    part.set_range_filter(&filter, filter.len() > range.len())?;
+    part.set_range_filter(&filter, filter.len() > rows.len())?;
     Ok(part)
 }
 

@@ -388,24 +388,21 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
     match super::postgres::heap_ranges(&layer, rayon::current_num_threads()) {
         // A large PostgreSQL table: its ranges read at once, one connection each.
         Some(ranges) => {
-            info.connections = Some(ranges.filters.len() as u32);
-            let snapshot = ranges.snapshot.as_str();
+            info.connections = Some(ranges.len() as u32);
             let portable = ctx.portable();
             let parts: Vec<Result<Collected>> = std::thread::scope(|s| {
                 let reads: Vec<_> = ranges
-                    .filters
-                    .iter()
+                    .into_iter()
                     .map(|range| {
                         let (name, fields, used) = (&layer.name, &fields, &used);
                         let portable = &portable;
                         s.spawn(move || -> Result<Collected> {
                             let ctx = portable.context()?;
                             let mut part = super::postgres::open_range(
+                                range,
                                 &opts.path,
                                 name,
                                 PREMISES.layer_flag,
-                                range,
-                                snapshot,
                                 opts.filter.as_deref(),
                                 &ctx,
                             )?;
