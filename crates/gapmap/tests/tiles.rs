@@ -83,6 +83,7 @@ fn tiles_of_the_bundled_region_make_the_whole_run() {
         );
         assert_same_analysis(&tmp.path().join("whole"), &out);
     }
+    report_names_the_tiles(&tmp.path().join("tiled-4000"), &tmp.path().join("report"));
     // 150 m, below the gap cluster distance (200 m): a halo spans two rings of tiles, and
     // clusters cross many tiles. The cell sites' radii are found once for all of them.
     let out = tmp.path().join("tiled-150");
@@ -92,6 +93,61 @@ fn tiles_of_the_bundled_region_make_the_whole_run() {
         "{n} tiles, {crossing} crossing"
     );
     assert_same_analysis(&tmp.path().join("whole"), &out);
+}
+
+/// `gapmap report` on the tiled analysis in `analysis` (into `out`): its methods say how the run
+/// was split, and list the slowest tiles with the work and time run.json records for them.
+fn report_names_the_tiles(analysis: &Path, out: &Path) {
+    gapmap::report::run(gapmap::report::ReportPlan {
+        analysis: analysis.to_path_buf(),
+        out: Some(out.to_path_buf()),
+        map_width_px: 400,
+        png_width_px: 400,
+        top: 5,
+        title: None,
+        lang: None,
+    })
+    .expect("report");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(analysis.join("run.json")).unwrap()).unwrap();
+    let tiles = run["tiles"]["tiles"].as_array().unwrap();
+    assert!(html.contains("Methods: tiles"), "no tiles table");
+    assert!(
+        html.contains(&format!(
+            "split into {} tiles of 4.0 km (halos of 201 m) and computed apart",
+            tiles.len()
+        )),
+        "the note does not say how the run was split"
+    );
+    // The slowest tile's row: its column, row, premises and seconds.
+    let slowest = tiles
+        .iter()
+        .max_by(|a, b| {
+            a["seconds"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["seconds"].as_f64().unwrap())
+        })
+        .unwrap();
+    let row = format!(
+        "<td class=\"n\">{}</td><td class=\"n\">{}</td>",
+        slowest["col"], slowest["row"]
+    );
+    let at = html
+        .find(&row)
+        .unwrap_or_else(|| panic!("no row for the slowest tile {slowest}"));
+    let seconds = format!("{:.2}", slowest["seconds"].as_f64().unwrap());
+    let next_row = html[at..].find("</tr>").unwrap();
+    assert!(
+        html[at..at + next_row].contains(&seconds),
+        "the slowest tile's row lacks its {seconds} s: {}",
+        &html[at..at + next_row]
+    );
+    // Ten rows at most.
+    let table = &html[html.find("Methods: tiles").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert_eq!(table.matches("<tr>").count(), 1 + tiles.len().min(10));
 }
 
 /// Premises scattered over the bundled region in clumps (seeded), as a CSV in SWEREF 99 TM.

@@ -307,6 +307,9 @@ pub(super) fn methods_tables(run: &crate::run_info::RunInfo, lang: Lang, tables:
         // Paths, layers, drivers, CRS and digests are the machine's names, in no language.
         code: vec![false, true, true, true, true, false, true],
     });
+    if let Some(tiles) = &run.tiles {
+        tables.push(tiles_table(tiles, lang));
+    }
     let params = serde_json::to_value(&run.parameters).unwrap_or(Value::Null);
     let rows: Vec<Vec<String>> = params
         .as_object()
@@ -426,4 +429,101 @@ pub(super) fn methods_tables(run: &crate::run_info::RunInfo, lang: Lang, tables:
         numeric: vec![false, false],
         code: Vec::new(),
     });
+}
+
+/// The tiles that took longest, in a partitioned run's methods.
+const SLOWEST_TILES: usize = 10;
+
+/// A partitioned run (`gapmap.distributed.analyze`): how it was split, how much work its tiles
+/// had and how long they took, with the slowest tiles listed.
+fn tiles_table(tiles: &crate::analyze::tiles::TilesRecord, lang: Lang) -> Table {
+    let t = &tiles.tiles;
+    let spread = |v: Vec<f64>, show: &dyn Fn(f64) -> String| {
+        let mut v = v;
+        v.sort_by(f64::total_cmp);
+        match (v.first(), v.last()) {
+            (Some(&lo), Some(&hi)) => format!("{}–{}–{}", show(lo), show(v[v.len() / 2]), show(hi)),
+            _ => "–".into(),
+        }
+    };
+    let seconds = |v: f64| lang.decimal(v, 2);
+    let premises = spread(t.iter().map(|i| i.premises as f64).collect(), &int);
+    let took = spread(t.iter().map(|i| i.seconds).collect(), &seconds);
+    let mut workers: Vec<&str> = t
+        .iter()
+        .map(|i| i.worker.as_str())
+        .filter(|w| !w.is_empty())
+        .collect();
+    workers.sort_unstable();
+    workers.dedup();
+    let size_km = lang.decimal(tiles.tile_size_m / 1000.0, 1);
+    let halo_m = int(tiles.halo_m);
+    let n = int(t.len() as f64);
+    // Where the tiles ran, when the runner named its workers (Ray nodes).
+    let on = match (lang, workers.len()) {
+        (Lang::En, 0) => "computed apart".to_string(),
+        (Lang::En, 1) => "computed on 1 worker".to_string(),
+        (Lang::En, w) => format!("computed on {} workers", int(w as f64)),
+        (Lang::Sv, 0) => "beräknades var för sig".to_string(),
+        (Lang::Sv, w) => format!("beräknades på {} arbetare", int(w as f64)),
+    };
+    let note = match lang {
+        Lang::En => format!(
+            "The premises were split into {n} tiles of {size_km} km (halos of {halo_m} m) and \
+             {on}; the results are those of one whole run. Premises per tile, \
+             least–median–most: {premises}; seconds per tile: {took}. The {} slowest:",
+            t.len().min(SLOWEST_TILES)
+        ),
+        Lang::Sv => format!(
+            "Adresserna delades i {n} rutor om {size_km} km (med kanter om {halo_m} m) som \
+             {on}; resultaten är desamma som i en hel körning. Adresser per ruta, \
+             minst–median–flest: {premises}; sekunder per ruta: {took}. De {} långsammaste:",
+            t.len().min(SLOWEST_TILES)
+        ),
+    };
+    let mut slowest: Vec<&crate::analyze::tiles::TileInfo> = t.iter().collect();
+    slowest.sort_by(|a, b| b.seconds.total_cmp(&a.seconds).then(a.key.cmp(&b.key)));
+    slowest.truncate(SLOWEST_TILES);
+    Table {
+        title: lang
+            .pick("Methods: tiles", "Metod: rutor i den uppdelade körningen")
+            .into(),
+        note,
+        headers: match lang {
+            Lang::En => [
+                "column",
+                "row",
+                "premises",
+                "halo premises",
+                "seconds",
+                "worker",
+            ],
+            Lang::Sv => [
+                "kolumn",
+                "rad",
+                "adresser",
+                "adresser i kanten",
+                "sekunder",
+                "arbetare",
+            ],
+        }
+        .map(String::from)
+        .to_vec(),
+        rows: slowest
+            .iter()
+            .map(|i| {
+                vec![
+                    i.key.col.to_string(),
+                    i.key.row.to_string(),
+                    int(i.premises as f64),
+                    int(i.halo_premises as f64),
+                    seconds(i.seconds),
+                    i.worker.clone(),
+                ]
+            })
+            .collect(),
+        numeric: vec![true, true, true, true, true, false],
+        // Workers are the machine's names (Ray node ids).
+        code: vec![false, false, false, false, false, true],
+    }
 }
