@@ -533,6 +533,13 @@ impl Collected {
 
     /// `next`'s premises after these.
     fn append(&mut self, next: Collected) {
+        if self.xy.is_empty() && self.ids_int.is_empty() && self.ids_str.is_empty() {
+            // The first part: taken as it is, not copied.
+            let skipped = std::mem::take(&mut self.skipped);
+            *self = next;
+            self.skipped.splice(0..0, skipped);
+            return;
+        }
         self.ids_int.extend(next.ids_int);
         self.ids_str.extend(next.ids_str);
         self.xy.extend(next.xy);
