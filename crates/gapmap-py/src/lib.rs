@@ -1023,6 +1023,12 @@ impl TiledAnalysis {
         })
     }
 
+    /// Starts building the fibre network of the resilience analysis (with a backbone) beside
+    /// the tiles, for the merge in this process ([`TiledRun::start_network`]).
+    fn start_network(&self) -> PyResult<()> {
+        self.held()?.start_network().map_err(to_py)
+    }
+
     /// Run-record notices so far (the working CRS, the readers'), in order.
     fn notices(&self) -> PyResult<Vec<String>> {
         Ok(self.held()?.notices().to_vec())

@@ -26,6 +26,11 @@ fn tiled(plan: &AnalysisPlan, tile_size_m: f64, out: &Path) -> (usize, usize) {
     let checked = plan.validate().expect("valid plan");
     let inputs = read_inputs(plan.clone(), checked, false, RunMeta::start()).expect("inputs read");
     let run = TiledRun::new(inputs, tile_size_m).expect("tiles");
+    // The fibre network of the resilience analysis built beside the tiles, as the Ray lead
+    // does; at the default size, by the merge itself.
+    if tile_size_m != analyze::tiles::DEFAULT_TILE_SIZE_M {
+        run.start_network().expect("network build started");
+    }
     let n = run.tiling().len();
     let parts: Vec<TilePart> = (0..n)
         .rev()

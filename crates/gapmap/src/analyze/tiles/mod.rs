@@ -230,7 +230,13 @@ pub struct TiledRun {
     reach: Reach,
     /// The cell sites' radii and R-tree (with `--sites`), found once for every tile.
     site_prep: Option<SitePrep>,
+    /// The fibre network of the resilience analysis being built beside the tiles
+    /// ([`TiledRun::start_network`]), for the merge.
+    network: std::sync::Mutex<Option<NetworkBuild>>,
 }
+
+/// The fibre network of the resilience analysis, built on a thread of its own.
+type NetworkBuild = std::thread::JoinHandle<Option<crate::resilience::Network>>;
 
 /// [`Inputs`] but for the read context, whose GDAL objects stay on the thread that made them:
 /// a tiled run serves its tiles from any thread.
@@ -297,7 +303,40 @@ impl TiledRun {
             tiling,
             reach,
             site_prep,
+            network: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Starts building the fibre network of the resilience analysis (with `--backbone`) on a
+    /// thread of its own, beside the tiles: it depends on the inputs alone, and the merge
+    /// ([`TiledRun::finish_merge`]) then finds it built. The process that merges calls it
+    /// (on Ray, the lead actor, which then computes fewer tiles while the others compute more);
+    /// without it, the merge builds the network itself. Calling it again does nothing.
+    pub fn start_network(&self) -> Result<()> {
+        let layers = &self.inputs.layers;
+        if layers.backbone.is_none()
+            || layers.fibre.is_none()
+            || self.inputs.known.network.is_some()
+        {
+            return Ok(());
+        }
+        let mut slot = self
+            .network
+            .lock()
+            .map_err(|_| Error::Internal("the network build's lock was poisoned".into()))?;
+        if slot.is_none() {
+            let layers = std::sync::Arc::clone(layers);
+            let plan = self.inputs.plan.resilience.clone();
+            let build = std::thread::Builder::new()
+                .name("gapmap-network".into())
+                .spawn(move || match (&layers.fibre, &layers.backbone) {
+                    (Some(f), Some(bb)) => Some(crate::resilience::network(f, bb, &plan)),
+                    _ => None,
+                })
+                .map_err(|e| Error::Internal(format!("cannot start a thread: {e}")))?;
+            *slot = Some(build);
+        }
+        Ok(())
     }
 
     /// The tiles.
@@ -454,12 +493,22 @@ impl TiledRun {
             return Err(part_error(self.tiling.key(k), "it is missing"));
         }
         let TiledRun {
-            inputs,
+            mut inputs,
             tiling,
             reach,
             site_prep,
+            network,
         } = self;
         drop(site_prep);
+        let built = network
+            .into_inner()
+            .map_err(|_| Error::Internal("the network build's lock was poisoned".into()))?;
+        if let Some(build) = built {
+            let network = build
+                .join()
+                .map_err(|_| Error::Internal("building the fibre network failed".into()))?;
+            inputs.known.network = network.map(std::sync::Arc::new);
+        }
         let TileInputs {
             plan,
             checked,
