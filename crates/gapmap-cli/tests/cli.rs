@@ -2087,14 +2087,17 @@ fn database_sources_fail_with_gdals_reason_and_never_show_a_password() {
 
 #[test]
 fn a_corrupt_parquet_footer_is_exit_2_under_a_memory_limit() {
-    // RELIABILITY.md findings 4 and 8: footers whose lists claim 17 GB and 100 GB of elements.
-    // Without the footer check, polars-parquet's reservation fails under a memory limit (a
-    // container, `ulimit -v`, strict overcommit) and the process aborts (exit 134).
+    // RELIABILITY.md findings 4, 8 and 10: footers whose lists claim 17 GB and 100 GB of
+    // elements (finding 10's behind a list of booleans that polars-parquet skips in no
+    // bytes). Without the footer check, polars-parquet's reservation fails under a
+    // memory limit (a container, `ulimit -v`, strict overcommit) and the process aborts (exit
+    // 134).
     let fixtures = repo().join("crates/gapmap-io/tests/fixtures");
     let dir = tempfile::tempdir().unwrap();
     for name in [
         "corrupt_footer_list.parquet",
         "corrupt_footer_schema.parquet",
+        "corrupt_footer_bool_list.parquet",
     ] {
         let script = format!(
             "ulimit -v 8000000; exec '{}' analyze --premises '{}' --settlements '{}' --out '{}'",

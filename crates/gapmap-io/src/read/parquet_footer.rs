@@ -7,11 +7,12 @@
 //! error handling can catch an abort (RELIABILITY.md, findings 4 and 8).
 //!
 //! This walks the footer's Thrift structure as polars-parquet reads it, field by field, without
-//! building anything. polars-parquet reads its known fields by their id, whatever type their
-//! headers declare, so the walk does the same. It refuses:
+//! building anything. polars-parquet reads its known fields by their id (an i16: a longer id
+//! keeps its low 16 bits), whatever type their headers declare, so the walk does the same. It refuses:
 //! - a known field whose declared type is not the one polars reads (a list declared an
 //!   integer: finding 8's footer);
-//! - a list, set or map longer than the bytes left (every element takes at least one);
+//! - a list longer than the bytes left (every element but a boolean takes at least one);
+//! - a set or map (polars-parquet skips neither);
 //! - a string longer than the bytes left;
 //! - structs nested deeper than any Parquet footer nests;
 //! - a footer that ends mid-value.
@@ -211,7 +212,10 @@ impl Reader<'_> {
         if depth > MAX_DEPTH {
             return Err(format!("structs nested more than {MAX_DEPTH} deep"));
         }
-        let mut id: i64 = 0;
+        // Field ids are i16, as polars-parquet reads them: a full id keeps its low 16 bits, and
+        // a delta past i16::MAX is polars' error too (finding 10: an id beyond an i16 that
+        // polars cut to the sorting columns' id).
+        let mut id: i16 = 0;
         loop {
             let b = self.byte()?;
             // As polars reads it: a low nibble of 0 is the end of the struct.
@@ -222,10 +226,13 @@ impl Reader<'_> {
             id = match b >> 4 {
                 0 => {
                     let z = self.varint()?;
-                    (z >> 1) as i64 ^ -((z & 1) as i64)
+                    ((z >> 1) as i64 ^ -((z & 1) as i64)) as i16
                 }
-                delta => id + i64::from(delta),
+                delta => id
+                    .checked_add(i16::from(delta))
+                    .ok_or_else(|| format!("a field id past {} in a {kind:?} struct", i16::MAX))?,
             };
+            let id = i64::from(id);
             match expect(kind, id) {
                 Some(e) => self.check_expected(kind, id, declared, e, depth)?,
                 None => match declared {
@@ -286,10 +293,15 @@ impl Reader<'_> {
         }
     }
 
-    /// A value of the declared type `kind`, read as polars skips it.
+    /// A value of the declared type `kind`, read as polars skips it (`skip_till_depth`). A
+    /// boolean takes no bytes there, as a list's element too, where Thrift gives it one: the
+    /// walk must go where polars goes (finding 10: a list of ten booleans that polars skipped
+    /// in no bytes, reading a row group's list from what came after). Sets and maps polars
+    /// refuses to skip.
     fn check_value(&mut self, kind: u8, depth: usize) -> Result<(), String> {
         match kind {
-            BOOL_TRUE | BOOL_FALSE | BYTE => self.skip(1),
+            BOOL_TRUE | BOOL_FALSE => Ok(()),
+            BYTE => self.skip(1),
             I16 | I32 | I64 => self.varint().map(|_| ()),
             DOUBLE => self.skip(8),
             BINARY => {
@@ -297,25 +309,17 @@ impl Reader<'_> {
                 let n = self.count(n, "string")?;
                 self.skip(n)
             }
-            LIST | SET => {
+            LIST => {
                 let (elem, n) = self.list_header()?;
                 for _ in 0..n {
                     self.check_value(elem, depth + 1)?;
                 }
                 Ok(())
             }
-            MAP => {
-                let n = self.varint()?;
-                let n = self.count(n, "map")?;
-                if n > 0 {
-                    let kv = self.byte()?;
-                    for _ in 0..n {
-                        self.check_value(kv >> 4, depth + 1)?;
-                        self.check_value(kv & 0x0f, depth + 1)?;
-                    }
-                }
-                Ok(())
-            }
+            SET | MAP => Err(format!(
+                "a Thrift {} where polars-parquet skips none",
+                if kind == SET { "set" } else { "map" }
+            )),
             STRUCT => self.check_struct(Kind::Other, depth + 1),
             other => Err(format!("an unknown Thrift type {other}")),
         }
@@ -356,5 +360,22 @@ mod tests {
         assert!(check_footer(&file(&[0x15])).is_err());
         assert!(check_footer(&file(&[0x1c; 200])).is_err());
         assert!(check_footer(b"PAR1").is_err());
+    }
+
+    #[test]
+    fn the_walk_goes_where_polars_goes() {
+        // Finding 10. A list of booleans that polars skips in no bytes: after it, field 4 (by
+        // a full id), the row groups, claiming 2^33 of them. Walking the booleans as a byte
+        // each would read the row groups' header as something else.
+        let mut bools = vec![0xa9, 0x21, 0x09, 0x08, 0xfc];
+        bools.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x20, 0x00]);
+        let e = check_footer(&file(&bools)).unwrap_err();
+        assert!(e.contains("8589934592 elements"), "{e}");
+        // A full field id of 65,540 is field 4 to polars (an i16 keeps its low 16 bits): the
+        // row groups' list, here declared an integer.
+        let e = check_footer(&file(&[0x05, 0x88, 0x80, 0x08, 0x02, 0x00])).unwrap_err();
+        assert!(e.contains("field 4 of a File struct"), "{e}");
+        // Sets and maps polars does not skip.
+        assert!(check_footer(&file(&[0xaa, 0x00, 0x00])).is_err());
     }
 }
