@@ -588,11 +588,11 @@ fn a_large_table_read_in_ranges_equals_one_cursor() {
 
     let tmp = tempfile::tempdir().unwrap();
     let dsn = cluster.dsn("");
-    let run = |out: &str, table: &str, threads: &str, extra: &[&str]| {
+    let run = |source: &str, out: &str, table: &str, threads: &str, extra: &[&str]| {
         let mut a: Vec<String> = [
             "analyze",
             "--premises",
-            &dsn,
+            source,
             "--premises-layer",
             table,
             "--settlements",
@@ -637,9 +637,9 @@ fn a_large_table_read_in_ranges_equals_one_cursor() {
     for (name, filter) in [("all", None), ("filtered", Some("households > 0"))] {
         let extra: Vec<&str> = filter.map_or(vec![], |f| vec!["--premises-where", f]);
         let (one, ranges) = (format!("{name}-1"), format!("{name}-3"));
-        let o = run(&one, "shuffled", "1", &extra);
+        let o = run(&dsn, &one, "shuffled", "1", &extra);
         assert!(o.status.success(), "{}", stderr(&o));
-        let o = run(&ranges, "shuffled", "3", &extra);
+        let o = run(&dsn, &ranges, "shuffled", "3", &extra);
         assert!(o.status.success(), "{}", stderr(&o));
         assert_eq!(connections(&one), serde_json::Value::Null, "{name}");
         assert_eq!(connections(&ranges), 3, "{name}");
@@ -652,25 +652,7 @@ fn a_large_table_read_in_ranges_equals_one_cursor() {
         "CREATE ROLE reader LOGIN CONNECTION LIMIT 2; GRANT SELECT ON shuffled TO reader",
     );
     let limited = dsn.replace("user=postgres", "user=reader");
-    let mut a: Vec<String> = [
-        "analyze",
-        &limited,
-        "--premises-layer",
-        "shuffled",
-        "--settlements",
-        d.join("settlements.gpkg").to_str().unwrap(),
-        "--threads",
-        "3",
-        "--outputs",
-        "premises,tables,maps",
-        "--out",
-        tmp.path().join("limited").to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    a.insert(1, "--premises".into());
-    let o = common::run(&a);
+    let o = run(&limited, "limited", "shuffled", "3", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!stderr(&o).contains("ERROR"), "{}", stderr(&o));
     assert_eq!(connections("limited"), serde_json::Value::Null);
@@ -749,8 +731,8 @@ fn a_large_table_read_in_ranges_equals_one_cursor() {
     );
 
     // Two premises without an id, in the first and the last range: both reads name the first.
-    let one = run("holes-1", "holes", "1", &[]);
-    let ranges = run("holes-3", "holes", "3", &[]);
+    let one = run(&dsn, "holes-1", "holes", "1", &[]);
+    let ranges = run(&dsn, "holes-3", "holes", "3", &[]);
     assert_eq!(one.status.code(), Some(2), "{}", stderr(&one));
     assert_eq!(ranges.status.code(), Some(2), "{}", stderr(&ranges));
     assert!(stderr(&one).contains("fid 17"), "{}", stderr(&one));

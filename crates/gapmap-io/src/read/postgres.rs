@@ -17,10 +17,10 @@
 use std::path::Path;
 
 use gdal::vector::LayerAccess;
-use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
+use gdal::Dataset;
 
-use super::vector::{gdal_source, ReadContext, VectorLayer};
-use crate::error::Result;
+use super::vector::{open_source, ReadContext, VectorLayer};
+use crate::error::{IoError, Result};
 use crate::gdal_errors::gdal_reason;
 use crate::write::sql::{quote_ident, quote_literal};
 
@@ -86,15 +86,7 @@ fn execute(ds: &Dataset, sql: &str) -> std::result::Result<(), String> {
 
 /// A connection of its own to the data source `path`.
 fn connect(path: &Path) -> Option<Dataset> {
-    let source = gdal_source(path).ok()?;
-    Dataset::open_ex(
-        &source,
-        DatasetOptions {
-            open_flags: GdalOpenFlags::GDAL_OF_VECTOR,
-            ..Default::default()
-        },
-    )
-    .ok()
+    open_source(path).ok().map(|(ds, _)| ds)
 }
 
 /// `pages` heap pages cut into up to `k` ranges of at least [`MIN_PAGES_PER_RANGE`] pages,
@@ -145,9 +137,52 @@ fn table_pages(ds: &Dataset, name: &str) -> Option<i64> {
     (matches!(kind.as_str(), "r" | "m") && version >= 140_000).then_some(pages)
 }
 
-/// Layer `name` of `path` (a layer [`heap_ranges`] cut) on the connection of `range`, keeping
-/// only the rows of the range among those `filter` (the role's `--*-where`) selects.
-pub(crate) fn open_range(
+/// Reads each of `ranges` of layer `name` of `path` (a layer [`heap_ranges`] cut) with
+/// `read`, every range on a thread and its own connection at once, keeping only the rows
+/// `filter` (the role's `--*-where`) selects. What `read` gave, in the ranges' order; an error
+/// is the first in that order, the one a single cursor would have met first.
+pub(crate) fn read_ranges<T: Send>(
+    ranges: Vec<Range>,
+    path: &Path,
+    name: &str,
+    layer_flag: &str,
+    filter: Option<&str>,
+    ctx: &ReadContext,
+    read: impl Fn(&mut VectorLayer) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    // GDAL's CRS objects stay on their thread: each range's thread makes its own context.
+    let portable = ctx.portable();
+    let (portable, read) = (&portable, &read);
+    let parts: Vec<Result<T>> = std::thread::scope(|s| {
+        let reads: Vec<_> = ranges
+            .into_iter()
+            .map(|range| {
+                s.spawn(move || -> Result<T> {
+                    let ctx = portable.context()?;
+                    let mut part = open_range(range, path, name, layer_flag, filter, &ctx)?;
+                    read(&mut part)
+                })
+            })
+            .collect();
+        reads
+            .into_iter()
+            .map(|r| {
+                r.join().unwrap_or_else(|_| {
+                    Err(IoError::Invalid {
+                        path: path.to_path_buf(),
+                        layer: name.to_string(),
+                        message: "reading a range of its rows failed unexpectedly".into(),
+                    })
+                })
+            })
+            .collect()
+    });
+    parts.into_iter().collect()
+}
+
+/// Layer `name` of `path` on the connection of `range`, keeping only the rows of the range
+/// among those `filter` selects.
+fn open_range(
     range: Range,
     path: &Path,
     name: &str,
@@ -160,11 +195,10 @@ pub(crate) fn open_range(
         connection,
     } = range;
     let mut part = VectorLayer::from_dataset(connection, path, Some(name), layer_flag, ctx, false)?;
-    let filter = match filter {
-        Some(f) => format!("({f}) AND {rows}"),
-        None => rows.clone(),
-    };
-    part.set_range_filter(&filter, filter.len() > rows.len())?;
+    match filter {
+        Some(f) => part.set_range_filter(&format!("({f}) AND {rows}"), true)?,
+        None => part.set_range_filter(&rows, false)?,
+    }
     Ok(part)
 }
 

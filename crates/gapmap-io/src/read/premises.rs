@@ -389,46 +389,22 @@ fn read_premises_vector(opts: &PremiseOptions, ctx: &ReadContext) -> Result<Prem
         // A large PostgreSQL table: its ranges read at once, one connection each.
         Some(ranges) => {
             info.connections = Some(ranges.len() as u32);
-            let portable = ctx.portable();
-            let parts: Vec<Result<Collected>> = std::thread::scope(|s| {
-                let reads: Vec<_> = ranges
-                    .into_iter()
-                    .map(|range| {
-                        let (name, fields, used) = (&layer.name, &fields, &used);
-                        let portable = &portable;
-                        s.spawn(move || -> Result<Collected> {
-                            let ctx = portable.context()?;
-                            let mut part = super::postgres::open_range(
-                                range,
-                                &opts.path,
-                                name,
-                                PREMISES.layer_flag,
-                                opts.filter.as_deref(),
-                                &ctx,
-                            )?;
-                            part.read_only_fields(used)?;
-                            let mut got = Collected::new(&opts.weighting, Vec::new());
-                            collect_premises(&mut part, fields, &mut got)?;
-                            Ok(got)
-                        })
-                    })
-                    .collect();
-                reads
-                    .into_iter()
-                    .map(|r| {
-                        r.join().unwrap_or_else(|_| {
-                            Err(IoError::Invalid {
-                                path: opts.path.clone(),
-                                layer: layer.name.clone(),
-                                message: "reading a range of its rows failed unexpectedly".into(),
-                            })
-                        })
-                    })
-                    .collect()
-            });
-            // In order: the first error is the one a single cursor would have met first.
+            let parts = super::postgres::read_ranges(
+                ranges,
+                &opts.path,
+                &layer.name,
+                PREMISES.layer_flag,
+                opts.filter.as_deref(),
+                ctx,
+                |part| {
+                    part.read_only_fields(&used)?;
+                    let mut got = Collected::new(&opts.weighting, Vec::new());
+                    collect_premises(part, &fields, &mut got)?;
+                    Ok(got)
+                },
+            )?;
             for part in parts {
-                got.append(part?);
+                got.append(part);
             }
         }
         None => collect_premises(&mut layer, &fields, &mut got)?,

@@ -135,6 +135,31 @@ impl PortableContext {
     }
 }
 
+/// The vector data source `path` (any name [`gdal_source`] takes) opened on a GDAL connection
+/// of its own, and whether it is read as a CSV (whose header is checked first).
+pub(crate) fn open_source(path: &Path) -> Result<(Dataset, bool)> {
+    init_gdal();
+    let source = gdal_source(path)?;
+    let csv = matches!(extension(&source).as_str(), "csv" | "tsv");
+    if csv && source == path {
+        check_csv_header(path)?;
+    }
+    let options = DatasetOptions {
+        open_flags: GdalOpenFlags::GDAL_OF_VECTOR,
+        open_options: csv.then_some(&CSV_OPEN_OPTIONS[..]),
+        ..Default::default()
+    };
+    clear_gdal_message();
+    let ds = Dataset::open_ex(&source, options).map_err(|e| IoError::Open {
+        path: path.to_path_buf(),
+        message: gdal_reason(
+            &e.to_string(),
+            "GDAL recognises no vector format in it (empty, truncated, or not a vector file)",
+        ),
+    })?;
+    Ok((ds, csv))
+}
+
 /// Refuses a CSV whose header names a column twice: GDAL 3.6's CSV driver crashes (a null
 /// pointer, found by `scripts/fuzz`) when two columns each match its x or y names, and a
 /// repeated name is a mistake in any case.
@@ -401,25 +426,7 @@ impl VectorLayer {
         layer_flag: &str,
         ctx: &ReadContext,
     ) -> Result<VectorLayer> {
-        init_gdal();
-        let source = gdal_source(path)?;
-        let csv = matches!(extension(&source).as_str(), "csv" | "tsv");
-        if csv && source == path {
-            check_csv_header(path)?;
-        }
-        let options = DatasetOptions {
-            open_flags: GdalOpenFlags::GDAL_OF_VECTOR,
-            open_options: csv.then_some(&CSV_OPEN_OPTIONS[..]),
-            ..Default::default()
-        };
-        clear_gdal_message();
-        let ds = Dataset::open_ex(&source, options).map_err(|e| IoError::Open {
-            path: path.to_path_buf(),
-            message: gdal_reason(
-                &e.to_string(),
-                "GDAL recognises no vector format in it (empty, truncated, or not a vector file)",
-            ),
-        })?;
+        let (ds, csv) = open_source(path)?;
         VectorLayer::from_dataset(ds, path, layer, layer_flag, ctx, csv)
     }
 
