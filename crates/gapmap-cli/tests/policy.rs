@@ -189,6 +189,14 @@ fn aid_classes_goals_and_areas_have_the_hand_computed_answers() {
         !html.contains("se2025") && !html.contains("Sweden's goals"),
         "Sweden's goals in an eu2030 report"
     );
+    // Its titles and subtitle say whose goals they are: the EU's, not national ones.
+    assert!(
+        html.contains("EU goals for 2030: the whole area")
+            && html.contains("state-aid classes and the EU's goals for 2030.")
+            && !html.contains("National goals")
+            && !html.contains("national goals"),
+        "{html}"
+    );
     let none = analyze(
         dir.path(),
         &base,
@@ -217,6 +225,15 @@ fn aid_classes_goals_and_areas_have_the_hand_computed_answers() {
             "goal_half_missing_premises",
             "goal_half_missing_households"
         ]
+    );
+    // A goal of the user's own under --goals none: "Goals", not national ones.
+    ok(&["report", none.to_str().unwrap()]);
+    let html = std::fs::read_to_string(none.join("report.html")).unwrap();
+    assert!(
+        html.contains("Goals: the whole area")
+            && html.contains("state-aid classes and the goals measured.")
+            && !html.contains("ational goals"),
+        "{html}"
     );
 
     // Aid areas: {p3, p6} (one 250 m cell) and {p5}.

@@ -189,7 +189,7 @@ pub struct PolicyPlan {
         arg(long = "goals", value_enum, default_value = "se2025")
     )]
     pub goal_set: GoalSetArg,
-    /// Another goal, beside Sweden's 2025 goals: NAME:MEASURE:PERCENT[:premises], where
+    /// Another goal, beside those of --goals: NAME:MEASURE:PERCENT[:premises], where
     /// MEASURE is fibre, 100mbps, 4g or 5g and the share is of households + workplaces (or of
     /// premises), e.g. gigabit2030:fibre:100. Repeatable.
     #[cfg_attr(feature = "clap", arg(long = "goal", value_name = "SPEC"))]

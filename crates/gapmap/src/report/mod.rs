@@ -95,6 +95,30 @@ impl Rows {
     }
 }
 
+/// Whose goals the report shows, for titles and the subtitle: Sweden's national goals, the
+/// EU's 2030 goals, or goals of several kinds (any `--goal`). `None` when none were measured.
+fn goal_set_words(goals: &[Goal], lang: Lang) -> Option<(&'static str, &'static str)> {
+    let all = |prefix: &str| goals.iter().all(|g| g.name.starts_with(prefix));
+    if goals.is_empty() {
+        None
+    } else if all("se2025_") {
+        Some(match lang {
+            Lang::En => ("National goals", "the national goals"),
+            Lang::Sv => ("Nationella mål", "de nationella målen"),
+        })
+    } else if all("eu2030_") {
+        Some(match lang {
+            Lang::En => ("EU goals for 2030", "the EU's goals for 2030"),
+            Lang::Sv => ("EU:s mål för 2030", "EU:s mål för 2030"),
+        })
+    } else {
+        Some(match lang {
+            Lang::En => ("Goals", "the goals measured"),
+            Lang::Sv => ("Mål", "de mål som mättes"),
+        })
+    }
+}
+
 /// A goal in words: `se2025_1gbps: 98 % of households + workplaces with fibre`.
 fn goal_text(g: &Goal, lang: Lang) -> String {
     let base = match g.base {
@@ -530,6 +554,7 @@ pub fn run(args: ReportPlan) -> Result<String> {
 
     // Goal attainment, whole area.
     let goals = run.goals()?;
+    let goals_title = goal_set_words(&goals, lang).map_or(lang.pick("Goals", "Mål"), |w| w.0);
     let tally = |get: &dyn Fn(&str) -> f64| Tally {
         premises: get("premises") as u64,
         households: get("households") as u64,
@@ -580,7 +605,11 @@ pub fn run(args: ReportPlan) -> Result<String> {
         .collect::<Vec<_>>()
         .join("; ");
     let mut tables = vec![Table {
-        title: tr("National goals: the whole area", "Nationella mål: hela området"),
+        title: format!(
+            "{}: {}",
+            goals_title,
+            lang.pick("the whole area", "hela området")
+        ),
         note: match (goals.is_empty(), lang) {
             (true, _) => tr(
                 "The analysis measured no goals (--goals none, and no --goal).",
@@ -642,7 +671,7 @@ pub fn run(args: ReportPlan) -> Result<String> {
         numeric.extend(goals.iter().flat_map(|_| [true, true]));
         numeric.push(false);
         tables.push(Table {
-            title: tr("National goals per kommun", "Nationella mål per kommun"),
+            title: format!("{goals_title} per kommun"),
             note: match lang {
                 Lang::En => format!(
                     "From grid/region_kommun.csv (gapmap grid); most households missing {g1} first."
@@ -891,16 +920,18 @@ pub fn run(args: ReportPlan) -> Result<String> {
         }),
         subtitle: match lang {
             Lang::En => format!(
-                "gapmap {} analysis of {} (working CRS {}); fibre, 4G/5G, state-aid classes and the national goals.",
+                "gapmap {} analysis of {} (working CRS {}); fibre, 4G/5G, state-aid classes{}.",
                 run.version,
                 run.started_utc,
-                run.working_crs
+                run.working_crs,
+                goal_set_words(&run.goals()?, lang).map_or(String::new(), |w| format!(" and {}", w.1))
             ),
             Lang::Sv => format!(
-                "Analys med gapmap {} från {} (referenssystem {}): fiber, 4G/5G, stödklasser för bredbandsstöd och de nationella målen.",
+                "Analys med gapmap {} från {} (referenssystem {}): fiber, 4G/5G, stödklasser för bredbandsstöd{}.",
                 run.version,
                 run.started_utc,
-                run.working_crs
+                run.working_crs,
+                goal_set_words(&run.goals()?, lang).map_or(String::new(), |w| format!(" och {}", w.1))
             ),
         },
         headline,

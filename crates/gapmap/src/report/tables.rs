@@ -382,10 +382,10 @@ pub(super) fn methods_tables(run: &crate::run_info::RunInfo, lang: Lang, tables:
             "hushåll på adresser som inte har fiber i absoluta närheten",
         ),
         (
-            "national goals",
-            "the share of households and workplaces (or premises) with the measure, against the goal's target",
-            "nationella mål",
-            "andelen hushåll och arbetsställen (eller adresser) som har det som mäts, mot målets nivå",
+            "goals",
+            "the share of households and workplaces (or premises) with the measure, against the goal's target, for the goals the run measured: --goals and --goal",
+            "mål",
+            "andelen hushåll och arbetsställen (eller adresser) som har det som mäts, mot målets nivå, för de mål som körningen mätte: --goals och --goal",
         ),
         (
             "critical corridor",
