@@ -383,3 +383,165 @@ fn map_html_draws_predicted_coverage_and_cell_sites() {
         "{lon} {lat}"
     );
 }
+
+/// The headline's figures, `(value, label)`, from report.html.
+fn headline(html: &str) -> Vec<(String, String)> {
+    let h = html
+        .split("<div class=\"headline\">")
+        .nth(1)
+        .and_then(|s| s.split("<div class=\"maps\">").next())
+        .expect("a headline");
+    h.split("<div class=\"figure\">")
+        .skip(1)
+        .map(|f| {
+            let v = f.split("<div class=\"v\">").nth(1).unwrap();
+            let l = f.split("<div class=\"l\">").nth(1).unwrap();
+            (
+                v.split("</div>").next().unwrap().to_string(),
+                l.split("</div>").next().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Without a fibre layer, or without mobile coverage, the headline says that the share is not
+/// known instead of showing 0 % as if it had been measured, and the unserved and white counts
+/// say why every premise counts; SCB is named as a source only of SCB's own settlements.
+#[test]
+fn a_layer_not_given_is_named_in_the_headline_not_shown_as_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = |name: &str, text: String| write_file(dir.path(), name, text);
+    let premises = w(
+        "premises.geojson",
+        geojson_3006(&[
+            (r#""id":1,"households":2"#, pt(100.0, 100.0)),
+            (r#""id":2,"households":1"#, pt(300.0, 100.0)),
+            (r#""id":3,"households":1"#, pt(900.0, 900.0)),
+        ]),
+    );
+    let settlements = w(
+        "villages.geojson",
+        geojson_3006(&[(r#""id":"S","name":"Sby""#, square(0.0, 0.0, 1000.0))]),
+    );
+    let fibre = w(
+        "fibre.geojson",
+        geojson_3006(&[(r#""network":"n1""#, line(&[(100.0, 110.0), (300.0, 110.0)]))]),
+    );
+    let analyze = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let mut args = vec![
+            "analyze",
+            "--premises",
+            premises.to_str().unwrap(),
+            "--settlements",
+            settlements.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        ok(&args);
+        out
+    };
+    let report = |out: &Path, lang: &str| {
+        ok(&["report", out.to_str().unwrap(), "--lang", lang]);
+        std::fs::read_to_string(out.join("report.html")).unwrap()
+    };
+
+    // Neither fibre nor mobile coverage.
+    let bare = analyze("bare", &[]);
+    let html = report(&bare, "en");
+    assert_eq!(
+        headline(&html),
+        [
+            ("3", "premises"),
+            ("4", "households"),
+            (
+                "–",
+                "households + workplaces with fibre: not known, the analysis had no fibre layer"
+            ),
+            (
+                "–",
+                "premises with 4G: not known, the analysis had no mobile coverage or cell sites"
+            ),
+            (
+                "3",
+                "unserved premises (no fibre, no 4G; with no fibre or mobile layer, every premise counts)"
+            ),
+            (
+                "3",
+                "white premises (state aid; with no fibre or other network layer, every premise counts)"
+            ),
+        ]
+        .map(|(v, l)| (v.to_string(), l.to_string()))
+    );
+    assert!(
+        !html.contains("SCB"),
+        "SCB named for settlements of one's own"
+    );
+    let html = report(&bare, "sv");
+    let h = headline(&html);
+    assert_eq!(
+        (h[2].0.as_str(), h[2].1.as_str()),
+        (
+            "–",
+            "hushåll och arbetsställen med fiber i absoluta närheten: okänt, analysen hade inget fiberlager"
+        )
+    );
+    assert_eq!(
+        (h[3].0.as_str(), h[3].1.as_str()),
+        (
+            "–",
+            "adresser med 4G: okänt, analysen hade ingen mobiltäckning och inga mobilmaster"
+        )
+    );
+    assert!(!html.contains("SCB"));
+
+    // Fibre without mobile coverage: the fibre share is measured (p1 and p2 are passed: 3 of
+    // 4 households), 4G is not.
+    let fibre_only = analyze("fibre", &["--fibre", fibre.to_str().unwrap()]);
+    let h = headline(&report(&fibre_only, "en"));
+    assert_eq!(h[2].1, "households + workplaces with fibre");
+    assert_eq!(h[2].0, "75.0 %");
+    assert_eq!(
+        h[3].1,
+        "premises with 4G: not known, the analysis had no mobile coverage or cell sites"
+    );
+    assert_eq!(
+        h[4],
+        (
+            "1".to_string(),
+            "unserved premises (no fibre, no 4G; with no mobile layer, none counts as having 4G)"
+                .to_string()
+        )
+    );
+    assert_eq!(h[5].1, "white premises (state aid)");
+
+    // The bundled region has every layer: the plain labels, and SCB named for its tätorter.
+    let all = dir.path().join("all");
+    let o = gapmap()
+        .current_dir(repo())
+        .args([
+            "analyze",
+            "--outputs",
+            "tables,maps",
+            "--out",
+            all.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = report(&all, "en");
+    let labels: Vec<String> = headline(&html).into_iter().map(|f| f.1).collect();
+    assert_eq!(
+        labels,
+        [
+            "premises",
+            "households",
+            "households + workplaces with fibre",
+            "premises with 4G",
+            "unserved premises (no fibre, no 4G)",
+            "white premises (state aid)"
+        ]
+    );
+    assert!(html.contains("Settlement and boundary data: SCB (CC0)."));
+}

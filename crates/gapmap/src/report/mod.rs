@@ -520,34 +520,76 @@ pub fn run(args: ReportPlan) -> Result<String> {
             .collect(),
     };
 
-    // Headline.
+    // Headline. Without a fibre layer, or without mobile coverage or cell sites, no premise
+    // counts as having it: the headline says that the layer was missing instead of showing a
+    // share of 0 as if it had been measured.
+    let given = |roles: &[&str]| run.inputs.iter().any(|i| roles.contains(&i.role.as_str()));
+    let (has_fibre, has_mobile) = (given(&["fibre"]), given(&["mobile", "sites"]));
     let people = t("households") + t("workplaces");
     let headline = vec![
         (tr("premises", "adresser"), int(t("premises"))),
         (tr("households", "hushåll"), int(t("households"))),
-        (
-            tr(
-                "households + workplaces with fibre",
-                "hushåll och arbetsställen med fiber i absoluta närheten",
+        match has_fibre {
+            true => (
+                tr(
+                    "households + workplaces with fibre",
+                    "hushåll och arbetsställen med fiber i absoluta närheten",
+                ),
+                pct((t("households_fibre_passed") + t("workplaces_fibre_passed")) / people),
             ),
-            pct((t("households_fibre_passed") + t("workplaces_fibre_passed")) / people),
-        ),
-        (
-            tr("premises with 4G", "adresser med 4G"),
-            pct(t("mobile_4g") / t("premises")),
-        ),
-        (
-            tr(
-                "unserved premises (no fibre, no 4G)",
-                "adresser utan fiber och utan 4G",
+            false => (
+                tr(
+                    "households + workplaces with fibre: not known, the analysis had no fibre layer",
+                    "hushåll och arbetsställen med fiber i absoluta närheten: okänt, analysen hade inget fiberlager",
+                ),
+                "–".to_string(),
             ),
+        },
+        match has_mobile {
+            true => (
+                tr("premises with 4G", "adresser med 4G"),
+                pct(t("mobile_4g") / t("premises")),
+            ),
+            false => (
+                tr(
+                    "premises with 4G: not known, the analysis had no mobile coverage or cell sites",
+                    "adresser med 4G: okänt, analysen hade ingen mobiltäckning och inga mobilmaster",
+                ),
+                "–".to_string(),
+            ),
+        },
+        (
+            match (has_fibre, has_mobile) {
+                (true, true) => tr(
+                    "unserved premises (no fibre, no 4G)",
+                    "adresser utan fiber och utan 4G",
+                ),
+                (false, true) => tr(
+                    "unserved premises (no fibre, no 4G; with no fibre layer, none counts as fibre passed)",
+                    "adresser utan fiber och utan 4G (utan fiberlager räknas ingen adress som ansluten till fiber)",
+                ),
+                (true, false) => tr(
+                    "unserved premises (no fibre, no 4G; with no mobile layer, none counts as having 4G)",
+                    "adresser utan fiber och utan 4G (utan mobillager räknas ingen adress som täckt av 4G)",
+                ),
+                (false, false) => tr(
+                    "unserved premises (no fibre, no 4G; with no fibre or mobile layer, every premise counts)",
+                    "adresser utan fiber och utan 4G (utan fiber- och mobillager räknas varje adress)",
+                ),
+            },
             int(t("unserved")),
         ),
         (
-            tr(
-                "white premises (state aid)",
-                "adresser i vita områden (bredbandsstöd)",
-            ),
+            match given(&["fibre", "fixed", "planned"]) {
+                true => tr(
+                    "white premises (state aid)",
+                    "adresser i vita områden (bredbandsstöd)",
+                ),
+                false => tr(
+                    "white premises (state aid; with no fibre or other network layer, every premise counts)",
+                    "adresser i vita områden (bredbandsstöd; utan fiber- eller annat nätlager räknas varje adress)",
+                ),
+            },
             int(t("aid_white")),
         ),
     ];
@@ -912,6 +954,7 @@ pub fn run(args: ReportPlan) -> Result<String> {
                     .map_or(p.to_string(), |s| s.to_string_lossy().into_owned())
             })
     };
+    let scb_settlements = settlement_label(&run) != "settlement";
     let report = Report {
         lang,
         title: args.title.clone().unwrap_or_else(|| match lang {
@@ -944,15 +987,27 @@ pub fn run(args: ReportPlan) -> Result<String> {
         },
         tables,
         footer: match lang {
+            // SCB is named as the source only of SCB's own settlements (and the bundled
+            // region's boundaries); any other settlements are the user's inputs.
             Lang::En => format!(
-                "Made by gapmap {} from {} (run.json lists the inputs and parameters). Settlement and boundary data: SCB (CC0).",
+                "Made by gapmap {} from {} (run.json lists the inputs and parameters).{}",
                 env!("CARGO_PKG_VERSION"),
-                dir.display()
+                dir.display(),
+                match (scb_settlements, run.parameters.bundled_region) {
+                    (_, true) => " Settlement and boundary data: SCB (CC0).",
+                    (true, false) => " Settlement data: SCB (CC0).",
+                    (false, false) => "",
+                }
             ),
             Lang::Sv => format!(
-                "Skapad av gapmap {} från {} (run.json listar indata och parametrar). Tätorter och gränser: SCB (CC0).",
+                "Skapad av gapmap {} från {} (run.json listar indata och parametrar).{}",
                 env!("CARGO_PKG_VERSION"),
-                dir.display()
+                dir.display(),
+                match (scb_settlements, run.parameters.bundled_region) {
+                    (_, true) => " Tätorter och gränser: SCB (CC0).",
+                    (true, false) => " Orter: SCB (CC0).",
+                    (false, false) => "",
+                }
             ),
         },
     };
