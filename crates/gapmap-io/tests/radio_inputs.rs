@@ -125,6 +125,42 @@ fn eirp_from_power_and_gain() {
     assert_eq!(s.sites[0].xy, coord! {x: 540_000.0, y: 6_720_000.0});
 }
 
+/// The template's columns (eirp_dbm, power_dbm, antenna_gain_dbi): a site whose EIRP is
+/// empty takes power + gain, as the template and the README say; the EIRP wins where both
+/// are given; a site with neither is an error naming it and what it lacks.
+#[test]
+fn an_empty_eirp_falls_back_to_power_and_gain_per_site() {
+    const H: &str =
+        "site_id,operator,tech,lon,lat,height_m,frequency_mhz,eirp_dbm,power_dbm,antenna_gain_dbi";
+    let s = read(&format!(
+        "{H}\nA,Tre,4G,15.6,60.6,40,800,61,,\nB,Tre,4G,15.6,60.7,40,800,,43,17\nC,Tre,4G,15.6,60.8,40,800,58,43,17\n"
+    ))
+    .unwrap();
+    let eirp: Vec<f64> = s.sites.iter().map(|x| x.eirp_dbm).collect();
+    assert_eq!(eirp, [61.0, 60.0, 58.0]);
+    let e = read(&format!(
+        "{H}\nA,Tre,4G,15.6,60.6,40,800,61,,\nB,Tre,4G,15.6,60.7,40,800,,43,\n"
+    ))
+    .unwrap_err();
+    let m = e.to_string();
+    assert!(
+        m.contains("'B'") && m.contains("antenna_gain_dbi") && m.contains("is empty"),
+        "{m}"
+    );
+    assert!(e.is_bad_input());
+    // An EIRP column, empty, and no power or gain columns: the error says what would do.
+    let e = read("site_id,operator,tech,lon,lat,height_m,frequency_mhz,eirp_dbm\nA,Tre,4G,15.6,60.6,40,800,\n")
+        .unwrap_err();
+    let m = e.to_string();
+    assert!(
+        m.contains("'A'")
+            && m.contains("eirp_dbm")
+            && m.contains("expected the EIRP in dBm, or 'power_dbm' + 'antenna_gain_dbi'")
+            && m.contains("no field 'power_dbm' or 'antenna_gain_dbi'"),
+        "{m}"
+    );
+}
+
 #[test]
 fn bad_sites_are_errors_naming_the_site() {
     let cases = [

@@ -285,8 +285,10 @@ pub fn read_sites(opts: &SiteOptions, ctx: &ReadContext) -> Result<Sites> {
     let height = field(&f.height, "antenna height above ground, metres", true);
     let freq = field(&f.frequency, "carrier frequency, MHz", true);
     let eirp_idx = field(&f.eirp, "", false);
+    // With an EIRP field, power + gain may still stand in where a site's EIRP is empty (the
+    // template has all three columns).
     let (power_idx, gain_idx) = if eirp_idx.is_some() {
-        (None, None)
+        (field(&f.power, "", false), field(&f.gain, "", false))
     } else {
         let why = format!(
             "there is no '{}' field, so the EIRP must come from '{}' + '{}'",
@@ -418,17 +420,45 @@ pub fn read_sites(opts: &SiteOptions, ctx: &ReadContext) -> Result<Sites> {
                 format!("{frequency_mhz} MHz is outside every model's range ({lo}-{hi} MHz)"),
             ));
         }
-        let eirp_dbm = match (eirp_idx, power_idx, gain_idx) {
-            (Some(k), _, _) => need(k, &f.eirp, "the EIRP in dBm")?,
+        // The site's own EIRP; where it is empty (or there is no EIRP field), power + gain.
+        let eirp = match eirp_idx {
+            Some(k) => number(k, &f.eirp)?,
+            None => None,
+        };
+        let from_eirp = eirp.is_some();
+        let eirp_dbm = match (eirp, power_idx, gain_idx) {
+            (Some(e), _, _) => e,
             (None, Some(p), Some(g)) => {
-                need(p, &f.power, "the transmit power in dBm")?
-                    + need(g, &f.gain, "the antenna gain in dBi")?
+                let what = match eirp_idx {
+                    Some(_) => format!(
+                        "the transmit power in dBm, as '{}' is empty (with '{}')",
+                        f.eirp.name, f.gain.name
+                    ),
+                    None => "the transmit power in dBm".to_string(),
+                };
+                need(p, &f.power, &what)?
+                    + need(g, &f.gain, "the antenna gain in dBi, with the transmit power")?
             }
-            _ => unreachable!("checked above"),
+            _ => {
+                let lacking: Vec<String> = [(&f.power, power_idx), (&f.gain, gain_idx)]
+                    .iter()
+                    .filter(|(_, i)| i.is_none())
+                    .map(|(c, _)| format!("'{}'", c.name))
+                    .collect();
+                return Err(bad(
+                    &f.eirp,
+                    format!(
+                        "is empty; expected the EIRP in dBm, or '{}' + '{}' in its place (the layer has no field {})",
+                        f.power.name,
+                        f.gain.name,
+                        lacking.join(" or ")
+                    ),
+                ));
+            }
         };
         if !(-30.0..=100.0).contains(&eirp_dbm) {
             return Err(bad(
-                if eirp_idx.is_some() { &f.eirp } else { &f.power },
+                if from_eirp { &f.eirp } else { &f.power },
                 format!("EIRP {eirp_dbm} dBm is implausible; expected -30 to 100 dBm (a macro site is about 60 dBm)"),
             ));
         }
