@@ -152,8 +152,8 @@ def analyze(
     aid_cell_m: float = 250.0,
     mobile_stand_in: str = '5g',
     area_class_rule: str = 'majority',
-    goal_set: str = 'se2025',
-    goals: Optional[Sequence[str]] = None,
+    goals: str = 'se2025',
+    goal: Optional[Sequence[str]] = None,
 ) -> Result: ...
 
 def check(
@@ -250,8 +250,8 @@ def check(
     aid_cell_m: float = 250.0,
     mobile_stand_in: str = '5g',
     area_class_rule: str = 'majority',
-    goal_set: str = 'se2025',
-    goals: Optional[Sequence[str]] = None,
+    goals: str = 'se2025',
+    goal: Optional[Sequence[str]] = None,
 ) -> str: ...
 
 def synth(

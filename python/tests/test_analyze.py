@@ -111,6 +111,23 @@ def test_keywords_are_the_cli_flags():
     assert defaults["overwrite"] == "false"
 
 
+def test_every_keyword_is_its_flag_with_underscores():
+    # The package's rule (its docstring): --goals is goals=, --goal is goal=, for every flag of
+    # every subcommand.
+    from gapmap import _gapmap
+
+    for command in ("analyze", "check", "predict", "settlements", "grid", "prioritise", "report", "synth"):
+        for keyword, _, _, _, flag, _ in _gapmap.keywords(command):
+            if flag.startswith("--"):
+                assert keyword == flag[2:].replace("-", "_"), (command, keyword, flag)
+
+
+def test_goals_and_goal_keywords():
+    r = gapmap.analyze(goals="eu2030", goal=["half:fibre:50"], outputs="tables", progress=False)
+    names = [g["name"] for g in r.run_info["parameters"]["policy"]["goals"]]
+    assert names == ["eu2030_gigabit", "eu2030_5g", "half"]
+
+
 def test_write_refuses_a_full_directory_without_overwrite(bundled, tmp_path):
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "mine.txt").write_text("keep me")

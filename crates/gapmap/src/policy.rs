@@ -183,16 +183,17 @@ pub struct PolicyPlan {
     #[cfg_attr(feature = "clap", arg(long, value_enum, default_value = "majority"))]
     pub area_class_rule: AreaRuleArg,
     /// The goals measured besides any --goal: `se2025` (Sweden's 2025 goals), `eu2030` (the
-    /// EU's Digital Decade: gigabit for every premise, 5G everywhere) or `none`.
+    /// EU's Digital Decade: gigabit for every premise, 5G everywhere) or `none`. (Its clap id,
+    /// and so its Python keyword, is the flag's name, `goals`; the plan key stays `goal_set`.)
     #[cfg_attr(
         feature = "clap",
-        arg(long = "goals", value_enum, default_value = "se2025")
+        arg(id = "goals", long = "goals", value_enum, default_value = "se2025")
     )]
     pub goal_set: GoalSetArg,
     /// Another goal, beside those of --goals: NAME:MEASURE:PERCENT[:premises], where
     /// MEASURE is fibre, 100mbps, 4g or 5g and the share is of households + workplaces (or of
     /// premises), e.g. gigabit2030:fibre:100. Repeatable.
-    #[cfg_attr(feature = "clap", arg(long = "goal", value_name = "SPEC"))]
+    #[cfg_attr(feature = "clap", arg(id = "goal", long = "goal", value_name = "SPEC"))]
     pub goals: Vec<String>,
 }
 
