@@ -183,11 +183,18 @@ pub struct PolicyPlan {
     #[cfg_attr(feature = "clap", arg(long, value_enum, default_value = "majority"))]
     pub area_class_rule: AreaRuleArg,
     /// The goals measured besides any --goal: `se2025` (Sweden's 2025 goals), `eu2030` (the
-    /// EU's Digital Decade: gigabit for every premise, 5G everywhere) or `none`. (Its clap id,
-    /// and so its Python keyword, is the flag's name, `goals`; the plan key stays `goal_set`.)
+    /// EU's Digital Decade: gigabit for every premise, 5G everywhere) or `none`.
+    // Its clap id, and so its Python keyword, is the flag's name (`goals`); the plan key
+    // stays `goal_set`.
     #[cfg_attr(
         feature = "clap",
-        arg(id = "goals", long = "goals", value_enum, default_value = "se2025")
+        arg(
+            id = "goals",
+            long = "goals",
+            value_name = "SET",
+            value_enum,
+            default_value = "se2025"
+        )
     )]
     pub goal_set: GoalSetArg,
     /// Another goal, beside those of --goals: NAME:MEASURE:PERCENT[:premises], where
