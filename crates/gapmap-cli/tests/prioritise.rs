@@ -96,6 +96,13 @@ fn projects_have_the_hand_computed_costs_and_the_best_single_project_wins() {
     let rec = json(&p.join("priorities.json"));
     assert_eq!(rec["households_connected"], 13);
     assert_eq!(rec["method"], "greedy by households per unit of cost");
+    // The running total is in whole kronor, as the costs beside it: the first row's total is
+    // its cost, the second's the sum of both (b_cost has a fraction before rounding).
+    let df = read_csv(&p.join("projects.csv"));
+    let cost = floats(&df, "cost_sek");
+    let total = floats(&df, "cumulative_cost_sek");
+    assert_eq!(total[0], cost[0]);
+    assert_eq!(total[1], Some(cost[0].unwrap() + cost[1].unwrap()));
     // The map: ranked, coloured, in WGS 84.
     let gj = json(&p.join("projects.geojson"));
     let f = gj["features"].as_array().unwrap();

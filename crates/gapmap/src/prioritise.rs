@@ -510,13 +510,15 @@ fn project_columns(
     }
     // Rows in rank order.
     let order = &choice.ranking;
+    // The running total of the chosen costs, in whole units as the costs beside it are: the
+    // first chosen project's total is its cost, and no total shows a fraction the costs hide.
     let mut cumulative = Vec::with_capacity(n);
     let mut cum = 0.0;
     for &i in order {
         if choice.chosen[i] {
             cum += projects[i].cost_sek;
         }
-        cumulative.push(Some(cum));
+        cumulative.push(Some(cum.round()));
     }
     let text = |f: &dyn Fn(&Project) -> String| {
         Column::Text(
