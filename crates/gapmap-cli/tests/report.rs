@@ -439,16 +439,25 @@ fn a_layer_not_given_is_named_in_the_headline_not_shown_as_zero() {
             out.to_str().unwrap(),
         ];
         args.extend_from_slice(extra);
-        ok(&args);
-        out
+        let o = ok(&args);
+        (out, String::from_utf8_lossy(&o.stdout).into_owned())
     };
     let report = |out: &Path, lang: &str| {
         ok(&["report", out.to_str().unwrap(), "--lang", lang]);
         std::fs::read_to_string(out.join("report.html")).unwrap()
     };
 
-    // Neither fibre nor mobile coverage.
-    let bare = analyze("bare", &[]);
+    // Neither fibre nor mobile coverage: the run's own summary says so too.
+    let (bare, summary) = analyze("bare", &[]);
+    for line in [
+        "  fibre passed                  –  not known (no fibre layer)",
+        "  4G                            –  not known (no mobile layer or sites)",
+        "  households fibre passed       –  not known (no fibre layer)",
+        "  unserved                      3  100.0 %",
+    ] {
+        assert!(summary.lines().any(|l| l == line), "{line}\n{summary}");
+    }
+    assert!(!summary.contains(" 0.0 %"), "{summary}");
     let html = report(&bare, "en");
     assert_eq!(
         headline(&html),
@@ -498,7 +507,19 @@ fn a_layer_not_given_is_named_in_the_headline_not_shown_as_zero() {
 
     // Fibre without mobile coverage: the fibre share is measured (p1 and p2 are passed: 3 of
     // 4 households), 4G is not.
-    let fibre_only = analyze("fibre", &["--fibre", fibre.to_str().unwrap()]);
+    let (fibre_only, summary) = analyze("fibre", &["--fibre", fibre.to_str().unwrap()]);
+    assert!(
+        summary
+            .lines()
+            .any(|l| l == "  fibre passed                  2   66.7 %"),
+        "{summary}"
+    );
+    assert!(
+        summary
+            .lines()
+            .any(|l| l == "  5G                            –  not known (no mobile layer or sites)"),
+        "{summary}"
+    );
     let h = headline(&report(&fibre_only, "en"));
     assert_eq!(h[2].1, "households + workplaces with fibre");
     assert_eq!(h[2].0, "75.0 %");

@@ -47,11 +47,26 @@ pub fn top_unserved(tallies: &[Tally], n: usize) -> Vec<usize> {
     idx
 }
 
+/// Which measures the analysis had a layer for: without one, no premise counts as having
+/// it, and the summary says "not known" rather than print 0 %.
+#[derive(Debug, Clone, Copy)]
+pub struct Known {
+    /// A fibre layer (`--fibre`).
+    pub fibre: bool,
+    /// Mobile coverage (`--mobile`) or cell sites (`--sites`).
+    pub mobile: bool,
+}
+
 /// The end-of-run summary of `gapmap analyze`, in `lang`.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the parts of one summary, each from a different place of the results"
+)]
 pub fn summary(
     settlements: &Settlements,
     tallies: &[Tally],
     totals: &BTreeMap<String, u64>,
+    known: Known,
     files: usize,
     out: &Path,
     seconds: f64,
@@ -60,6 +75,14 @@ pub fn summary(
     let mut s = String::new();
     let t = |k: &str| totals.get(k).copied().unwrap_or(0);
     let pct = |part, whole| pct(part, whole, lang);
+    // A share, or "–" where the analysis had no layer for it.
+    let shown = |known: bool, part, whole| {
+        if known {
+            pct(part, whole)
+        } else {
+            "–".into()
+        }
+    };
     let premises = t("premises");
     let rural = tallies.last().copied().unwrap_or_default();
     let _ = writeln!(s);
@@ -123,6 +146,25 @@ pub fn summary(
     for (en, sv, key, whole) in rows {
         let label = lang.pick(en, sv);
         let pad = " ".repeat(width.saturating_sub(label.chars().count()));
+        let unknown = match key {
+            "fibre_passed" | "fibre_2plus_networks" | "households_fibre_passed" => {
+                (!known.fibre).then(|| lang.pick("no fibre layer", "inget fiberlager"))
+            }
+            "mobile_4g" | "mobile_4g_2plus_operators" | "mobile_5g" => (!known.mobile)
+                .then(|| lang.pick("no mobile layer or sites", "inget mobillager eller master")),
+            _ => None,
+        };
+        if let Some(why) = unknown {
+            // A label wider than the column takes its excess from the count's width.
+            let w = 9usize.saturating_sub(label.chars().count().saturating_sub(width));
+            let _ = writeln!(
+                s,
+                "  {label}{pad} {:>w$}  {} ({why})",
+                "–",
+                lang.pick("not known", "okänt")
+            );
+            continue;
+        }
         let _ = if key == "gap_clusters" {
             writeln!(
                 s,
@@ -167,8 +209,8 @@ pub fn summary(
                 truncate(&settlements.names[i], 28),
                 x.premises,
                 x.unserved,
-                pct(x.fibre_passed, x.premises),
-                pct(x.mobile_4g, x.premises)
+                shown(known.fibre, x.fibre_passed, x.premises),
+                shown(known.mobile, x.mobile_4g, x.premises)
             );
         }
     }
@@ -180,8 +222,8 @@ pub fn summary(
             lang.pick("(rural)", "(landsbygd)"),
             rural.premises,
             rural.unserved,
-            pct(rural.fibre_passed, rural.premises),
-            pct(rural.mobile_4g, rural.premises)
+            shown(known.fibre, rural.fibre_passed, rural.premises),
+            shown(known.mobile, rural.mobile_4g, rural.premises)
         );
     }
     let _ = writeln!(s);
