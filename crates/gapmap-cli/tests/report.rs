@@ -487,6 +487,28 @@ fn a_layer_not_given_is_named_in_the_headline_not_shown_as_zero() {
         !html.contains("SCB"),
         "SCB named for settlements of one's own"
     );
+    // The maps show no share that was not measured: the settlements are grey, in the
+    // GeoJSON, the QGIS style, the report's share map (its legend says why) and the grid.
+    let grey = gapmap_io::write::style::NO_DATA_FILL;
+    let fills = |path: &Path| -> Vec<String> {
+        json(path)["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["fill"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(fills(&bare.join("settlements.geojson")), [grey]);
+    let qml = std::fs::read_to_string(bare.join("settlements.qml")).unwrap();
+    assert!(qml.contains("singleSymbol") && !qml.contains("share_fibre_passed"));
+    assert!(html.contains("fibre not known (no fibre layer)"), "{html}");
+    assert!(html.contains("Not known: the analysis had no fibre layer"));
+    ok(&["grid", bare.to_str().unwrap(), "--scb", "1000"]);
+    let cells = fills(&bare.join("grid").join("scb_1km.geojson"));
+    assert!(
+        !cells.is_empty() && cells.iter().all(|f| f == grey),
+        "{cells:?}"
+    );
     let html = report(&bare, "sv");
     let h = headline(&html);
     assert_eq!(
@@ -536,6 +558,15 @@ fn a_layer_not_given_is_named_in_the_headline_not_shown_as_zero() {
         )
     );
     assert_eq!(h[5].1, "white premises (state aid)");
+    // With fibre the share is drawn: 2 of the 3 premises, the 60–80 % class's colour.
+    let f = json(&fibre_only.join("settlements.geojson"));
+    assert_eq!(
+        f["features"][0]["properties"]["fill"],
+        gapmap_io::write::style::share_fill(Some(2.0 / 3.0))
+    );
+    assert_ne!(gapmap_io::write::style::share_fill(Some(2.0 / 3.0)), grey);
+    let qml = std::fs::read_to_string(fibre_only.join("settlements.qml")).unwrap();
+    assert!(qml.contains("graduatedSymbol") && qml.contains("share_fibre_passed"));
 
     // The bundled region has every layer: the plain labels, and SCB named for its tätorter.
     let all = dir.path().join("all");

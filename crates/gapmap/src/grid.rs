@@ -421,12 +421,17 @@ pub fn run(args: GridPlan) -> Result<String> {
     // Write.
     let mut staging = Staging::begin(&out, args.overwrite)?;
     let mut written = Vec::new();
-    let tables_ft: Vec<FeatureTable<'_>> = layers.iter().map(|l| feature_table(l, true)).collect();
+    // Without a fibre layer in the analysis, no area's fibre share was measured.
+    let fibre_known = run.inputs.iter().any(|i| i.role == "fibre");
+    let tables_ft: Vec<FeatureTable<'_>> = layers
+        .iter()
+        .map(|l| feature_table(l, true, fibre_known))
+        .collect();
     let web_ft: Vec<FeatureTable<'_>> = layers
         .iter()
-        .map(|l| feature_table(l, args.full_geojson))
+        .map(|l| feature_table(l, args.full_geojson, fibre_known))
         .collect();
-    let qml = style::settlements_qml(run.parameters.lang);
+    let qml = style::settlements_qml(run.parameters.lang, fibre_known);
     let out_layers: Vec<OutLayer<'_>> = layers
         .iter()
         .zip(&tables_ft)
@@ -731,9 +736,9 @@ fn key_column(name: &str) -> bool {
             && (name.ends_with("_share") || name.ends_with("_missing_households")))
 }
 
-/// The feature table of a layer, with simplestyle colours by fibre share; `all` columns, or
-/// only the key ones.
-fn feature_table(l: &Layer, all: bool) -> FeatureTable<'_> {
+/// The feature table of a layer, with simplestyle colours by fibre share (grey when the
+/// analysis had no fibre layer: `fibre_known` false); `all` columns, or only the key ones.
+fn feature_table(l: &Layer, all: bool, fibre_known: bool) -> FeatureTable<'_> {
     let mut t = FeatureTable {
         columns: l
             .columns
@@ -744,7 +749,7 @@ fn feature_table(l: &Layer, all: bool) -> FeatureTable<'_> {
         geometries: l.areas.iter().map(GeomRef::MultiPolygon).collect(),
     };
     let shares = match l.columns.iter().find(|(k, _)| k == "share_fibre_passed") {
-        Some((_, Column::Float(v))) => v.clone(),
+        Some((_, Column::Float(v))) if fibre_known => v.clone(),
         _ => vec![None; l.areas.len()],
     };
     SimpleStyle {

@@ -196,8 +196,16 @@ pub fn gaps_qml(lang: Lang) -> String {
     ))
 }
 
-/// QGIS style of the settlement layer: graduated by `share_fibre_passed`, labelled in `lang`.
-pub fn settlements_qml(lang: Lang) -> String {
+/// QGIS style of the settlement layer: graduated by `share_fibre_passed`, labelled in `lang`;
+/// without a fibre layer (`fibre_known` false), every area in the no-data grey, as its share
+/// is not known.
+pub fn settlements_qml(lang: Lang, fibre_known: bool) -> String {
+    if !fibre_known {
+        return qml(&format!(
+            "  <renderer-v2 type=\"singleSymbol\" forceraster=\"0\" symbollevels=\"0\" enableorderby=\"0\">\n    <symbols>\n{}    </symbols>\n  </renderer-v2>\n",
+            fill_symbol(0, NO_DATA_FILL, "#404040")
+        ));
+    }
     let passed = lang.pick("fibre passed", "fiber i absoluta närheten");
     let mut ranges = String::new();
     let mut syms = String::new();
@@ -407,11 +415,20 @@ mod tests {
         assert_eq!(share_fill(Some(0.999)), "#1a9641");
         assert_eq!(share_fill(Some(1.0)), "#1a9641");
         assert_eq!(share_fill(None), NO_DATA_FILL);
+        // Without a fibre layer: one grey symbol, no graduation by a share not measured.
+        let q = settlements_qml(Lang::En, false);
+        assert!(q.contains("type=\"singleSymbol\"") && !q.contains("share_fibre_passed"));
+        assert!(q.contains(&rgba(NO_DATA_FILL, 170)));
+        let q = settlements_qml(Lang::En, true);
+        assert!(q.contains("graduatedSymbol") && q.contains("share_fibre_passed"));
         assert_eq!(rgba("#d7191c", 170), "215,25,28,170");
         assert!(gaps_qml(Lang::En).contains("attr=\"kind\""));
         assert!(gaps_qml(Lang::Sv).contains("label=\"Utan fiber (endast 4G)\""));
-        assert_eq!(settlements_qml(Lang::En).matches("<range ").count(), 5);
-        assert!(settlements_qml(Lang::Sv).contains("fiber i absoluta närheten 0–20 %"));
+        assert_eq!(
+            settlements_qml(Lang::En, true).matches("<range ").count(),
+            5
+        );
+        assert!(settlements_qml(Lang::Sv, true).contains("fiber i absoluta närheten 0–20 %"));
         assert!(aid_qml(Lang::Sv).contains("label=\"vit: inget nät med målhastigheten\""));
         assert_eq!(critical_stroke(0), ("#fcae91", 2));
         assert_eq!(critical_stroke(9), ("#fcae91", 2));

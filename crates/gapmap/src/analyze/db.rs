@@ -104,7 +104,10 @@ pub(super) fn write(r: &Results, run_json: String) -> Result<Vec<String>> {
                     }),
                     booleans,
                     json: Vec::new(),
-                    qml: Some(style::settlements_qml(w.r.plan.lang)),
+                    qml: Some(style::settlements_qml(
+                        w.r.plan.lang,
+                        w.r.layers.fibre.is_some(),
+                    )),
                 }
             }
             "premises" => {

@@ -131,11 +131,13 @@ pub(super) fn settlement_map_table<'a>(
     ) {
         t.push(&name, col);
     }
+    // Without a fibre layer no share was measured: every settlement in the no-data grey.
     let fill = |i: usize| {
-        style::share_fill(tables::share(
-            r.tallies[i].fibre_passed,
-            r.tallies[i].premises,
-        ))
+        style::share_fill(
+            r.fibre
+                .as_ref()
+                .and_then(|_| tables::share(r.tallies[i].fibre_passed, r.tallies[i].premises)),
+        )
     };
     SimpleStyle {
         fill: Some(Paint::Each((0..n).map(fill).collect())),

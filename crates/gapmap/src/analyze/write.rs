@@ -76,7 +76,13 @@ const ARTIFACTS: &[Artifact] = &[
         start: 10,
         wanted: |w| w.maps,
         prepare: None,
-        write: |w, f| write_text(f, "settlements.qml", &style::settlements_qml(w.r.plan.lang)),
+        write: |w, f| {
+            write_text(
+                f,
+                "settlements.qml",
+                &style::settlements_qml(w.r.plan.lang, w.r.layers.fibre.is_some()),
+            )
+        },
     },
     Artifact {
         files: &["aid_areas.geojson"],
@@ -463,7 +469,10 @@ impl<'r> Writer<'r> {
                     name: "settlements",
                     geometry_type: MULTI_POLYGON,
                     table: self.settlement_map(),
-                    qml: Some(style::settlements_qml(self.r.plan.lang)),
+                    qml: Some(style::settlements_qml(
+                        self.r.plan.lang,
+                        self.r.layers.fibre.is_some(),
+                    )),
                 },
                 OutLayer {
                     name: "gaps",

@@ -522,6 +522,8 @@ pub(super) fn html_layers(
             l
         }));
     }
+    // Without a fibre layer the analysis measured no share: its settlements are grey.
+    let fibre_known = src.run.inputs.iter().any(|i| i.role == "fibre");
     push(html_layer(
         &dir.join("settlements.geojson"),
         "settlements",
@@ -530,10 +532,20 @@ pub(super) fn html_layers(
             Lang::Sv => format!("{} efter andel med fiber", capitalised(words.many)),
         },
         true,
-        style::SHARE_CLASSES
-            .iter()
-            .map(|c| (c.2.to_string(), c.3.to_string()))
-            .collect(),
+        match fibre_known {
+            true => style::SHARE_CLASSES
+                .iter()
+                .map(|c| (c.2.to_string(), c.3.to_string()))
+                .collect(),
+            false => vec![(
+                style::NO_DATA_FILL.to_string(),
+                lang.pick(
+                    "fibre not known (no fibre layer)",
+                    "fiber okänd (inget fiberlager)",
+                )
+                .to_string(),
+            )],
+        },
         "settlement_name",
         &settlement_fields,
         &all,

@@ -462,17 +462,27 @@ pub fn run(args: ReportPlan) -> Result<String> {
         layers: vec![regions.clone(), settlement_outlines.clone(), gaps, chosen],
         legend: gap_legend,
     };
+    // The layers the analysis had: without one, its measure is not known (not 0).
+    let given = |roles: &[&str]| run.inputs.iter().any(|i| roles.contains(&i.role.as_str()));
+    let (has_fibre, has_mobile) = (given(&["fibre"]), given(&["mobile", "sites"]));
     let share_map = Map {
         title: match lang {
             Lang::En => "Fibre share per settlement".into(),
             Lang::Sv => format!("Andel med fiber per {}", words.one),
         },
-        caption: match lang {
-            Lang::En => {
+        caption: match (lang, has_fibre) {
+            (Lang::En, true) => {
                 "Share of premises passed by fibre, per settlement; grey: no premises.".into()
             }
-            Lang::Sv => format!(
+            (Lang::Sv, true) => format!(
                 "Andel adresser med fiber i absoluta närheten, per {}; grå: inga adresser.",
+                words.one
+            ),
+            (Lang::En, false) => {
+                "Not known: the analysis had no fibre layer, so every settlement is grey.".into()
+            }
+            (Lang::Sv, false) => format!(
+                "Okänt: analysen hade inget fiberlager, så varje {} är grå.",
                 words.one
             ),
         },
@@ -501,30 +511,37 @@ pub fn run(args: ReportPlan) -> Result<String> {
                 })
                 .collect(),
         ],
-        legend: style::SHARE_CLASSES
-            .iter()
-            .map(|c| {
-                (
-                    c.2.to_string(),
-                    format!(
-                        "{} {}",
-                        lang.pick("fibre passed", "fiber i absoluta närheten"),
-                        c.3
-                    ),
-                )
-            })
-            .chain(std::iter::once((
+        legend: match has_fibre {
+            true => style::SHARE_CLASSES
+                .iter()
+                .map(|c| {
+                    (
+                        c.2.to_string(),
+                        format!(
+                            "{} {}",
+                            lang.pick("fibre passed", "fiber i absoluta närheten"),
+                            c.3
+                        ),
+                    )
+                })
+                .chain(std::iter::once((
+                    style::NO_DATA_FILL.to_string(),
+                    tr("no premises", "inga adresser"),
+                )))
+                .collect(),
+            false => vec![(
                 style::NO_DATA_FILL.to_string(),
-                tr("no premises", "inga adresser"),
-            )))
-            .collect(),
+                tr(
+                    "fibre not known (no fibre layer)",
+                    "fiber okänd (inget fiberlager)",
+                ),
+            )],
+        },
     };
 
     // Headline. Without a fibre layer, or without mobile coverage or cell sites, no premise
     // counts as having it: the headline says that the layer was missing instead of showing a
     // share of 0 as if it had been measured.
-    let given = |roles: &[&str]| run.inputs.iter().any(|i| roles.contains(&i.role.as_str()));
-    let (has_fibre, has_mobile) = (given(&["fibre"]), given(&["mobile", "sites"]));
     let people = t("households") + t("workplaces");
     let headline = vec![
         (tr("premises", "adresser"), int(t("premises"))),
