@@ -211,3 +211,30 @@ fn squares_outside_sweref_are_named_by_size_and_crs_not_scb() {
     let p = read_parquet(&a.join("premises.parquet"));
     assert_eq!(total, p.height() as i64);
 }
+
+/// A --regions layer without the id and name fields: the notices speak of regions and their
+/// flags, not of settlements.
+#[test]
+fn region_notices_name_regions_and_their_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    analyse_bundled(&a);
+    let o = gapmap()
+        .current_dir(repo())
+        .args([
+            "grid",
+            a.to_str().unwrap(),
+            "--regions",
+            "data/dalarna/kommun.geojson",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("no field 'id', so region ids are feature ids (FIDs); choose a field with --region-id-field")
+            && err.contains("no field 'name', so region names are empty; choose a field with --region-name-field")
+            && !err.contains("settlement"),
+        "{err}"
+    );
+}

@@ -17,7 +17,9 @@ use gapmap_core::settlement;
 use gapmap_core::summary::{self, Tally};
 use gapmap_io::crs::Transform;
 use gapmap_io::read::analysis::{read_analysed_premises, AnalysedPremises};
-use gapmap_io::read::{read_settlements, FieldChoice, SettlementOptions, Settlements};
+use gapmap_io::read::{
+    read_regions, read_settlements, FieldChoice, SettlementOptions, Settlements,
+};
 use gapmap_io::write::features::{Column, FeatureTable, GeomRef};
 use gapmap_io::write::geojson::write_geojson;
 use gapmap_io::write::gpkg::{write_gpkg, OutLayer, MULTI_POLYGON};
@@ -353,7 +355,7 @@ pub fn run(args: GridPlan) -> Result<String> {
     let ctx = ReadContext::new(crs.clone());
     let order = SpatialOrder::new(&premises.xy);
     for (path, id_field, name_field) in &region_inputs {
-        let regions = read_settlements(
+        let regions = read_regions(
             &SettlementOptions {
                 path: path.clone(),
                 layer: None,

@@ -26,5 +26,5 @@ pub use population::{read_population, PopulationAreas, PopulationOptions};
 pub use premises::{
     read_premises, table_whereabouts, PremiseIds, PremiseOptions, Premises, Weighting,
 };
-pub use settlements::{read_settlements, SettlementOptions, Settlements};
+pub use settlements::{read_regions, read_settlements, SettlementOptions, Settlements};
 pub use vector::{is_data_source_name, mask_secrets};

@@ -52,6 +52,31 @@ pub struct SettlementOptions {
     pub filter: Option<String>,
 }
 
+/// The regions of `gapmap grid` (`--regions`, one layer per file).
+const REGIONS: Role = Role {
+    name: "regions",
+    layer_flag: "a --regions file of that layer alone",
+    where_flag: "--regions",
+};
+
+/// Reads region polygons for `gapmap grid` as [`read_settlements`] reads settlements, with
+/// messages that speak of regions and their flags.
+pub fn read_regions(opts: &SettlementOptions, ctx: &ReadContext) -> Result<Settlements> {
+    read_areas(
+        &AreaLayer {
+            path: &opts.path,
+            layer: opts.layer.as_deref(),
+            role: &REGIONS,
+            what: "region",
+            id_field: &opts.id_field,
+            name_field: Some(&opts.name_field),
+            count_field: opts.population_field.as_ref(),
+            filter: opts.filter.as_deref(),
+        },
+        ctx,
+    )
+}
+
 /// Reads settlement polygons; invalid ones are repaired (or, with `strict`, an error).
 pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<Settlements> {
     read_areas(
