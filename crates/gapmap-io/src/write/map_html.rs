@@ -152,7 +152,21 @@ pub fn map_html(title: &str, note: &str, layers: &[HtmlLayer], lang: Lang) -> St
     let data = script_safe(&data.to_string());
     let words = script_safe(&page_words(lang).to_string());
     let find = lang.pick("Find a settlement", "Sök en ort");
-    let example = lang.pick("name, e.g. Falun", "namn, t.ex. Falun");
+    // The search box's example: the first settlement with a name on this map (not a Swedish
+    // town on a map of Norway).
+    let named = layers.iter().find(|l| l.id == "settlements").and_then(|l| {
+        l.data["features"]
+            .as_array()?
+            .iter()
+            .filter_map(|f| f["properties"][l.title_field.as_str()].as_str())
+            .find(|n| !n.trim().is_empty())
+            .map(str::to_string)
+    });
+    let example = esc(&match (named, lang) {
+        (Some(n), Lang::En) => format!("name, e.g. {n}"),
+        (Some(n), Lang::Sv) => format!("namn, t.ex. {n}"),
+        (None, _) => lang.pick("name", "namn").to_string(),
+    });
     let hint = lang.pick(
         "Click a settlement, gap, corridor or project for its figures.",
         "Klicka på en ort, en lucka, en korridor eller ett projekt för att se dess siffror.",
@@ -370,5 +384,37 @@ mod tests {
         // The data cannot close its script element.
         assert!(!html.contains("A</script>"));
         assert!(html.contains("T &lt;x&gt;"));
+    }
+
+    #[test]
+    fn the_search_example_is_a_settlement_of_the_map() {
+        let layer = |names: &[&str]| HtmlLayer {
+            id: "settlements".into(),
+            name: "Settlements".into(),
+            data: serde_json::json!({"type":"FeatureCollection","features": names.iter().map(|n|
+                serde_json::json!({"type":"Feature","properties":{"settlement_name":n},"geometry":null})
+            ).collect::<Vec<_>>()}),
+            visible: true,
+            legend: Vec::new(),
+            title_field: "settlement_name".into(),
+            fields: Vec::new(),
+            outline: false,
+        };
+        let html = map_html(
+            "T",
+            "n",
+            &[layer(&["", "Kongsberg \"N\"", "Notodden"])],
+            Lang::En,
+        );
+        assert!(
+            html.contains("placeholder=\"name, e.g. Kongsberg &quot;N&quot;\""),
+            "{html}"
+        );
+        assert!(!html.contains("Falun"));
+        let sv = map_html("T", "n", &[layer(&["Rjukan"])], Lang::Sv);
+        assert!(sv.contains("placeholder=\"namn, t.ex. Rjukan\""));
+        // No named settlement: no example.
+        let none = map_html("T", "n", &[layer(&[""])], Lang::En);
+        assert!(none.contains("placeholder=\"name\""));
     }
 }
