@@ -503,6 +503,13 @@ fn a_layer_not_given_is_named_in_the_headline_not_shown_as_zero() {
     assert!(qml.contains("singleSymbol") && !qml.contains("share_fibre_passed"));
     assert!(html.contains("fibre not known (no fibre layer)"), "{html}");
     assert!(html.contains("Not known: the analysis had no fibre layer"));
+    // map.html's note names only the layers it has: no corridors, no projects here.
+    let page = std::fs::read_to_string(bare.join("map.html")).unwrap();
+    assert!(
+        page.contains("(simplified by 2 m).") && !page.contains("corridors:"),
+        "{}",
+        &page[..2000]
+    );
     ok(&["grid", bare.to_str().unwrap(), "--scb", "1000"]);
     let cells = fills(&bare.join("grid").join("scb_1km.geojson"));
     assert!(
@@ -596,4 +603,7 @@ fn a_layer_not_given_is_named_in_the_headline_not_shown_as_zero() {
         ]
     );
     assert!(html.contains("Settlement and boundary data: SCB (CC0)."));
+    let page = std::fs::read_to_string(all.join("map.html")).unwrap();
+    assert!(page.contains("corridors: the 300 that cut the most premises"));
+    assert!(!page.contains("projects: those chosen"));
 }

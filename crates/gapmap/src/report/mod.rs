@@ -1078,18 +1078,37 @@ pub fn run(args: ReportPlan) -> Result<String> {
     )?;
     let reduced = fit_budget(&mut layers, MAP_DATA_BUDGET_BYTES);
     let date = run.started_utc.get(..10).unwrap_or(&run.started_utc);
+    // What the corridor and project layers hold, for those the page has.
+    let has = |id: &str| layers.iter().any(|l| l.id == id);
+    let mut parts: Vec<String> = Vec::new();
+    if has("corridors") {
+        parts.push(match lang {
+            Lang::En => format!("corridors: the {MAP_CORRIDORS} that cut the most premises"),
+            Lang::Sv => format!("korridorer: de {MAP_CORRIDORS} som skär av flest adresser"),
+        });
+    }
+    if has("projects") {
+        parts.push(
+            lang.pick(
+                "projects: those chosen for the budget",
+                "projekt: de som valts inom budgeten",
+            )
+            .to_string(),
+        );
+    }
+    let parts = match parts.is_empty() {
+        true => String::new(),
+        false => format!("; {}", parts.join("; ")),
+    };
     let mut note = match lang {
         Lang::En => format!(
-            "Analysis of {date} (gapmap {}). The layers are the analysis' web maps (simplified by {} m); corridors: the {} that cut the most premises; projects: those chosen for the budget.",
-            run.version,
-            run.parameters.map_simplify_m,
-            MAP_CORRIDORS
+            "Analysis of {date} (gapmap {}). The layers are the analysis' web maps (simplified by {} m){parts}.",
+            run.version, run.parameters.map_simplify_m,
         ),
         Lang::Sv => format!(
-            "Analys från {date} (gapmap {}). Lagren är analysens webbkartor (förenklade med {} m); korridorer: de {} som skär av flest adresser; projekt: de som valts inom budgeten.",
+            "Analys från {date} (gapmap {}). Lagren är analysens webbkartor (förenklade med {} m){parts}.",
             run.version,
             lang.decimal(run.parameters.map_simplify_m, 0),
-            MAP_CORRIDORS
         ),
     };
     if !reduced.is_empty() {
