@@ -62,29 +62,27 @@ const REGIONS: Role = Role {
 /// Reads region polygons for `gapmap grid` as [`read_settlements`] reads settlements, with
 /// messages that speak of regions and their flags.
 pub fn read_regions(opts: &SettlementOptions, ctx: &ReadContext) -> Result<Settlements> {
-    read_areas(
-        &AreaLayer {
-            path: &opts.path,
-            layer: opts.layer.as_deref(),
-            role: &REGIONS,
-            what: "region",
-            id_field: &opts.id_field,
-            name_field: Some(&opts.name_field),
-            count_field: opts.population_field.as_ref(),
-            filter: opts.filter.as_deref(),
-        },
-        ctx,
-    )
+    read_named_areas(opts, &REGIONS, "region", ctx)
 }
 
 /// Reads settlement polygons; invalid ones are repaired (or, with `strict`, an error).
 pub fn read_settlements(opts: &SettlementOptions, ctx: &ReadContext) -> Result<Settlements> {
+    read_named_areas(opts, &SETTLEMENTS, "settlement", ctx)
+}
+
+/// Areas with ids and names, of `role`; `what` is one of them in messages.
+fn read_named_areas(
+    opts: &SettlementOptions,
+    role: &Role<'_>,
+    what: &str,
+    ctx: &ReadContext,
+) -> Result<Settlements> {
     read_areas(
         &AreaLayer {
             path: &opts.path,
             layer: opts.layer.as_deref(),
-            role: &SETTLEMENTS,
-            what: "settlement",
+            role,
+            what,
             id_field: &opts.id_field,
             name_field: Some(&opts.name_field),
             count_field: opts.population_field.as_ref(),
