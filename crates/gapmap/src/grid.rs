@@ -424,7 +424,7 @@ pub fn run(args: GridPlan) -> Result<String> {
     let mut staging = Staging::begin(&out, args.overwrite)?;
     let mut written = Vec::new();
     // Without a fibre layer in the analysis, no area's fibre share was measured.
-    let fibre_known = run.inputs.iter().any(|i| i.role == "fibre");
+    let fibre_known = run.has_input(&["fibre"]);
     let tables_ft: Vec<FeatureTable<'_>> = layers
         .iter()
         .map(|l| feature_table(l, true, fibre_known))

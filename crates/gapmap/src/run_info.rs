@@ -360,6 +360,14 @@ fn majority() -> String {
     "majority".into()
 }
 
+impl<P, Q> RunInfo<P, Q> {
+    /// Whether the run read an input of one of `roles` (`fibre`, `mobile`, `sites`, ...): a
+    /// measure whose layer was missing is not known, not 0.
+    pub fn has_input(&self, roles: &[&str]) -> bool {
+        self.inputs.iter().any(|i| roles.contains(&i.role.as_str()))
+    }
+}
+
 impl RunInfo<Parameters> {
     /// How the analysis labelled areas.
     pub fn area_class_rule(&self) -> Result<gapmap_core::aid::AreaClassRule> {

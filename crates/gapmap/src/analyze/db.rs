@@ -106,7 +106,7 @@ pub(super) fn write(r: &Results, run_json: String) -> Result<Vec<String>> {
                     json: Vec::new(),
                     qml: Some(style::settlements_qml(
                         w.r.plan.lang,
-                        w.r.layers.fibre.is_some(),
+                        w.r.layers.known().fibre,
                     )),
                 }
             }

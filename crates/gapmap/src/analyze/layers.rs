@@ -31,3 +31,15 @@ pub struct Layers {
     /// The state-aid and goal settings, with the fixed and planned networks.
     pub policy: Policy,
 }
+
+impl Layers {
+    /// Which measures the analysis had a layer for: fibre (`--fibre`), and mobile coverage
+    /// (`--mobile`) or cell sites (`--sites`). Without one, no premise counts as having it,
+    /// and the outputs say "not known" rather than 0.
+    pub fn known(&self) -> super::summary::Known {
+        super::summary::Known {
+            fibre: self.fibre.is_some(),
+            mobile: self.mobile.is_some() || self.sites.is_some(),
+        }
+    }
+}

@@ -84,10 +84,7 @@ impl Results {
             &self.layers.settlements,
             &self.computed.tallies,
             &self.totals(),
-            summary::Known {
-                fibre: self.layers.fibre.is_some(),
-                mobile: self.layers.mobile.is_some() || self.layers.sites.is_some(),
-            },
+            self.layers.known(),
             files,
             &self.plan.out,
             self.meta.t0.elapsed().as_secs_f64(),

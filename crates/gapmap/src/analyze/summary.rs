@@ -47,8 +47,8 @@ pub fn top_unserved(tallies: &[Tally], n: usize) -> Vec<usize> {
     idx
 }
 
-/// Which measures the analysis had a layer for: without one, no premise counts as having
-/// it, and the summary says "not known" rather than print 0 %.
+/// Which measures the analysis had a layer for ([`super::layers::Layers::known`]): without
+/// one, no premise counts as having it, and the summary says "not known" rather than 0 %.
 #[derive(Debug, Clone, Copy)]
 pub struct Known {
     /// A fibre layer (`--fibre`).

@@ -80,7 +80,7 @@ const ARTIFACTS: &[Artifact] = &[
             write_text(
                 f,
                 "settlements.qml",
-                &style::settlements_qml(w.r.plan.lang, w.r.layers.fibre.is_some()),
+                &style::settlements_qml(w.r.plan.lang, w.r.layers.known().fibre),
             )
         },
     },
@@ -471,7 +471,7 @@ impl<'r> Writer<'r> {
                     table: self.settlement_map(),
                     qml: Some(style::settlements_qml(
                         self.r.plan.lang,
-                        self.r.layers.fibre.is_some(),
+                        self.r.layers.known().fibre,
                     )),
                 },
                 OutLayer {

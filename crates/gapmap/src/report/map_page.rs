@@ -523,7 +523,7 @@ pub(super) fn html_layers(
         }));
     }
     // Without a fibre layer the analysis measured no share: its settlements are grey.
-    let fibre_known = src.run.inputs.iter().any(|i| i.role == "fibre");
+    let fibre_known = src.run.has_input(&["fibre"]);
     push(html_layer(
         &dir.join("settlements.geojson"),
         "settlements",

@@ -463,8 +463,10 @@ pub fn run(args: ReportPlan) -> Result<String> {
         legend: gap_legend,
     };
     // The layers the analysis had: without one, its measure is not known (not 0).
-    let given = |roles: &[&str]| run.inputs.iter().any(|i| roles.contains(&i.role.as_str()));
-    let (has_fibre, has_mobile) = (given(&["fibre"]), given(&["mobile", "sites"]));
+    let (has_fibre, has_mobile) = (
+        run.has_input(&["fibre"]),
+        run.has_input(&["mobile", "sites"]),
+    );
     let share_map = Map {
         title: match lang {
             Lang::En => "Fibre share per settlement".into(),
@@ -597,7 +599,7 @@ pub fn run(args: ReportPlan) -> Result<String> {
             int(t("unserved")),
         ),
         (
-            match given(&["fibre", "fixed", "planned"]) {
+            match run.has_input(&["fibre", "fixed", "planned"]) {
                 true => tr(
                     "white premises (state aid)",
                     "adresser i vita områden (bredbandsstöd)",
@@ -613,7 +615,8 @@ pub fn run(args: ReportPlan) -> Result<String> {
 
     // Goal attainment, whole area.
     let goals = run.goals()?;
-    let goals_title = goal_set_words(&goals, lang).map_or(lang.pick("Goals", "Mål"), |w| w.0);
+    let goal_words = goal_set_words(&goals, lang);
+    let goals_title = goal_words.map_or(lang.pick("Goals", "Mål"), |w| w.0);
     let tally = |get: &dyn Fn(&str) -> f64| Tally {
         premises: get("premises") as u64,
         households: get("households") as u64,
@@ -984,14 +987,14 @@ pub fn run(args: ReportPlan) -> Result<String> {
                 run.version,
                 run.started_utc,
                 run.working_crs,
-                goal_set_words(&run.goals()?, lang).map_or(String::new(), |w| format!(" and {}", w.1))
+                goal_words.map_or(String::new(), |w| format!(" and {}", w.1))
             ),
             Lang::Sv => format!(
                 "Analys med gapmap {} från {} (referenssystem {}): fiber, 4G/5G, stödklasser för bredbandsstöd{}.",
                 run.version,
                 run.started_utc,
                 run.working_crs,
-                goal_set_words(&run.goals()?, lang).map_or(String::new(), |w| format!(" och {}", w.1))
+                goal_words.map_or(String::new(), |w| format!(" och {}", w.1))
             ),
         },
         headline,
